@@ -1,0 +1,153 @@
+"""Every error allegiance raises for a user's mistake. One root, so a front end catches one class.
+
+    AllegianceError                 root; carries an optional Span and a hint
+     +-- ParseError                 text the grammar cannot read            code: parse_error
+     +-- CheckError                 the program reads but is not valid
+     |    +-- ArityError            p/2 used as p/3                         code: arity_mismatch
+     |    +-- UnsafeVariableError   a head, negated or compared variable no positive atom binds
+     |    |                                                                 code: unbound_variable
+     |    +-- WildcardInHeadError   `_` in a head                           code: safety_violations
+     |    +-- StratificationError   negation inside its own cycle           code: cyclic_negation
+     |    +-- UnknownPredicateError a body or query names no known predicate code: unknown_predicate
+     |    +-- StatementError        an unknown entity, relation, phrase or source in a fact file
+     |                                                                      code: statement_error
+     +-- LoadError                  a file that cannot be read (missing, directory, bad UTF-8, too big)
+     |                                                                      code: load_error
+     +-- QueryError                 evaluation failed                       code: query_error
+          +-- QueryTimeout          the time limit ran out                  code: timeout
+          +-- QueryInterrupted      Ctrl-C                                  code: interrupted
+
+`ErrorGroup` bundles several errors of one file so a loader can report all of them at once.
+`render(error, source_text)` draws `file:line:col: message`, the source line and a caret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .ast import Span
+
+
+class AllegianceError(Exception):
+    code = "allegiance_error"
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+
+class ParseError(AllegianceError):
+    code = "parse_error"
+
+
+class CheckError(AllegianceError):
+    code = "check_error"
+
+
+class ArityError(CheckError):
+    code = "arity_mismatch"
+
+
+class UnsafeVariableError(CheckError):
+    code = "unbound_variable"
+
+
+class WildcardInHeadError(CheckError):
+    code = "safety_violations"
+
+
+class StratificationError(CheckError):
+    code = "cyclic_negation"
+
+
+class UnknownPredicateError(CheckError):
+    code = "unknown_predicate"
+
+
+class StatementError(CheckError):
+    code = "statement_error"
+
+
+class LoadError(AllegianceError):
+    code = "load_error"
+
+
+class QueryError(AllegianceError):
+    code = "query_error"
+
+
+class QueryTimeout(QueryError):
+    code = "timeout"
+
+
+class QueryInterrupted(QueryError):
+    code = "interrupted"
+
+
+class ErrorGroup(AllegianceError):
+    """Several errors found in one pass; `errors` keeps them in source order."""
+
+    code = "errors"
+
+    def __init__(self, errors: Sequence[AllegianceError]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(f"{len(self.errors)} errors; first: {first.message}", first.span)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+def flatten(error: AllegianceError) -> list[AllegianceError]:
+    return list(error.errors) if isinstance(error, ErrorGroup) else [error]
+
+
+def render(error: AllegianceError, sources: dict[str, str] | None = None) -> str:
+    """`file:line:col: message`, the offending source line and a caret under the column.
+
+    `sources` maps file names to their text; without the text only the first line is drawn."""
+    parts: list[str] = []
+    for err in flatten(error):
+        parts.append(_render_one(err, sources or {}))
+    return "\n".join(parts)
+
+
+def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
+    if err.span is None:
+        head = f"error: {err.message}"
+        return head + (f"\n    hint: {err.hint}" if err.hint else "")
+    span = err.span
+    lines = [f"{span}: {err.message}"]
+    text = sources.get(span.file)
+    if text is not None:
+        source_lines = text.splitlines()
+        if 1 <= span.line <= len(source_lines):
+            line = source_lines[span.line - 1].expandtabs(1)
+            lines.append(f"    {line}")
+            width = 1
+            if span.end_line == span.line and span.end_column > span.column:
+                width = span.end_column - span.column
+            lines.append("    " + " " * (span.column - 1) + "^" * max(1, min(width, 60)))
+    if err.hint:
+        lines.append(f"    {err.hint}")
+    return "\n".join(lines)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """`did you mean 'ally'?` for the closest candidate, or None when nothing is close."""
+    import difflib
+
+    pool = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in pool}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+        close = [lowered[c] for c in close]
+    return f"did you mean '{close[0]}'?" if close else None
