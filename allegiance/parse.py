@@ -1,0 +1,607 @@
+"""Parsing: text -> ast.Program, every node carrying its source span.
+
+Input: text and the file name it came from. Output: `ast.Program`, `ast.Query` or `ast.Sentence`
+(inside fact files). Raises errors.ParseError with the position, what was found, what would fit,
+and a hint where one is likely.
+
+The grammar is `grammar.lark`; Lark's LALR parser calls the transformer below as it reduces, so no
+parse tree is built (a million facts parse at Lark's own speed). Nothing here evaluates text: values
+are decoded by hand (`_unescape`), never by `eval` or `literal_eval`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .errors import AllegianceError, ParseError
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+
+@dataclass
+class _Context:
+    """Per-parse state the transformer needs; one per thread (see `_local`)."""
+
+    file: str = "<input>"
+    lines: list[str] = field(default_factory=list)
+    dialect: str = "prolog"
+    wildcards: int = 0
+    line_offset: int = 0
+    column_offset: int = 0
+    clauses_seen: int = 0
+
+
+_local = threading.local()
+
+
+def _ctx() -> _Context:
+    ctx: _Context | None = getattr(_local, "ctx", None)
+    if ctx is None:
+        ctx = _local.ctx = _Context()
+    return ctx
+
+
+def _span(token: Token) -> ast.Span:
+    ctx = _ctx()
+    line = (token.line or 1) + ctx.line_offset
+    column = token.column or 1
+    end_line = (token.end_line or token.line or 1) + ctx.line_offset
+    end_column = token.end_column or column + len(token)
+    if (token.line or 1) == 1:
+        column += ctx.column_offset
+    if (token.end_line or 1) == 1:
+        end_column += ctx.column_offset
+    return ast.Span(ctx.file, line, column, end_line, end_column)
+
+
+def _span_of(node: Any) -> ast.Span:
+    span = getattr(node, "span", None)
+    if isinstance(span, ast.Span):
+        return span
+    if isinstance(node, Token):
+        return _span(node)
+    return ast.NOWHERE
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/"}
+
+
+def _unescape(token: Token) -> str:
+    """Decode a double-quoted string's escapes: \\n \\t \\r \\" \\\\ \\uXXXX \\UXXXXXXXX."""
+    body = token.value[1:-1]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        elif nxt in "uU":
+            width = 4 if nxt == "u" else 8
+            digits = body[i + 2 : i + 2 + width]
+            try:
+                if len(digits) != width:
+                    raise ValueError
+                out.append(chr(int(digits, 16)))
+            except (ValueError, OverflowError):
+                raise ParseError(f"bad escape \\{nxt}{digits} in string", _span(token),
+                                 f"write \\{nxt} followed by {width} hex digits") from None
+            i += 2 + width
+        else:
+            raise ParseError(f"unknown escape \\{nxt} in string", _span(token),
+                             'known escapes: \\n \\t \\r \\" \\\\ \\uXXXX')
+    return "".join(out)
+
+
+def _date(token: Token, text: str | None = None) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text or token.value)
+    except ValueError:
+        raise ParseError(f"'{text or token.value}' is not a valid date", _span(token),
+                         "dates are written YYYY-MM-DD") from None
+
+
+_QUALIFIER_KINDS = {
+    "according": "according_to",
+    "reported": "reported_by",
+    "claimed": "claimed_by",
+    "confirmed": "confirmed_by",
+    "assessed": "assessed_by",
+    "denied": "denied_by",
+}
+
+
+def _dates_in(token: Token) -> tuple[datetime.date, ...]:
+    import re
+
+    return tuple(_date(token, d) for d in re.findall(r"\d{4}-\d{2}-\d{2}", token.value))
+
+
+class _Build(Transformer[Token, Any]):
+    """Lark calls these as it reduces. Method names are the grammar's rule names (and aliases)."""
+
+    # --- terms ---
+
+    def name_term(self, children: list[Token]) -> ast.Term:
+        (token,) = children
+        name = token.value
+        if name == "_":
+            ctx = _ctx()
+            ctx.wildcards += 1
+            return ast.Wildcard(ctx.wildcards, _span(token))
+        if token.type == "UNAME" or _ctx().dialect == "souffle":
+            return ast.Variable(name, _span(token))
+        return ast.Constant(name, _span(token))
+
+    def string(self, children: list[Token]) -> ast.Constant:
+        (token,) = children
+        return ast.Constant(_unescape(token), _span(token))
+
+    def symbol(self, children: list[Token]) -> ast.Constant:
+        (token,) = children
+        return ast.Constant(token.value, _span(token))
+
+    def integer(self, children: list[Token]) -> ast.Constant:
+        (token,) = children
+        return ast.Constant(int(token.value), _span(token))
+
+    def negative_integer(self, children: list[Token]) -> ast.Constant:
+        _, token = children
+        return ast.Constant(-int(token.value), _span(token))
+
+    def decimal(self, children: list[Token]) -> ast.Constant:
+        (token,) = children
+        return ast.Constant(float(token.value), _span(token))
+
+    def date(self, children: list[Token]) -> ast.Constant:
+        (token,) = children
+        return ast.Constant(_date(token), _span(token))
+
+    def binop(self, children: list[Any]) -> ast.Term:
+        left, op, right = children
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+            folded = _fold(op.value, left.value, right.value)
+            if folded is not None:
+                return ast.Constant(folded, left.span)
+        return ast.BinOp(op.value, left, right, _span(op))
+
+    def negate(self, children: list[Any]) -> ast.Term:
+        op, operand = children
+        if isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float)):
+            return ast.Constant(-operand.value, _span(op))
+        return ast.BinOp("-", ast.Constant(0, _span(op)), operand, _span(op))
+
+    def var(self, children: list[Token]) -> ast.Variable:
+        (token,) = children
+        return ast.Variable(token.value, _span(token))
+
+    # --- literals ---
+
+    def pred_name(self, children: list[Token]) -> Token:
+        return children[0]
+
+    def term_list(self, children: list[ast.Term]) -> list[ast.Term]:
+        return children
+
+    def atom(self, children: list[Any]) -> ast.Atom:
+        name, args = children
+        return ast.Atom(name.value, tuple(args or ()), _span(name))
+
+    def atom_as(self, children: list[Any]) -> ast.Atom:
+        if len(children) == 1:
+            return children[0]  # type: ignore[no-any-return]
+        atom, _, variable = children
+        return ast.Atom(atom.pred, atom.args, atom.span, variable)
+
+    def neg_literal(self, children: list[Any]) -> ast.NegLiteral:
+        op, atom = children
+        if atom.statement is not None:
+            raise ParseError("`as S` cannot follow a negated atom", atom.statement.span)
+        return ast.NegLiteral(atom, _span(op))
+
+    def comparison(self, children: list[Any]) -> ast.Comparison:
+        left, op, right = children
+        return ast.Comparison(op.value, left, right, _span(op))
+
+    def body(self, children: list[ast.Literal]) -> tuple[ast.Literal, ...]:
+        return tuple(children)
+
+    # --- clauses ---
+
+    def rule(self, children: list[Any]) -> ast.Rule:
+        head, body = children
+        return self._clause(ast.Rule(head, body, head.span))
+
+    def negation(self, children: list[Token]) -> Token:
+        return children[0]
+
+    def statement(self, children: list[Any]) -> ast.Clause:
+        negated = isinstance(children[0], Token)
+        atom = children[1] if negated else children[0]
+        qualifiers = tuple(children[2:] if negated else children[1:])
+        span = _span(children[0]) if negated else atom.span
+        if not negated and not qualifiers:
+            return self._clause(ast.Fact(atom, span))
+        return self._clause(ast.Statement(atom, negated, qualifiers, span, self._line_text(span)))
+
+    def query_clause(self, children: list[Any]) -> ast.Query:
+        (body,) = children
+        return self._clause(ast.Query(body, _span_of(body[0])))
+
+    def query(self, children: list[Any]) -> ast.Query:
+        (body,) = children
+        return ast.Query(body, _span_of(body[0]))
+
+    def dialect(self, children: list[Token]) -> ast.Dialect:
+        keyword, name = children
+        ctx = _ctx()
+        if name.value not in ("souffle", "prolog"):
+            raise ParseError(f"unknown dialect '{name.value}'", _span(name), "known dialects: prolog, souffle")
+        if ctx.clauses_seen:
+            raise ParseError(".dialect must be the first line of a file", _span(keyword))
+        ctx.dialect = name.value
+        return self._clause(ast.Dialect(name.value, _span(keyword)))
+
+    def param(self, children: list[Token]) -> ast.Param:
+        name = children[0].value
+        type_ = children[1].value if len(children) > 1 else "symbol"
+        if type_ == "string":
+            type_ = "symbol"
+        if type_ not in ("symbol", "number", "float", "date"):
+            raise ParseError(f"unknown type '{type_}'", _span(children[1]),
+                             "types are symbol (or string), number, float, date")
+        return ast.Param(name, type_)
+
+    def params(self, children: list[ast.Param]) -> tuple[ast.Param, ...]:
+        return tuple(children)
+
+    def decl(self, children: list[Any]) -> ast.Declaration:
+        keyword, name, params = children
+        return self._clause(ast.Declaration(name.value, params or (), _span(name)))
+
+    def field(self, children: list[Any]) -> tuple[str, tuple[ast.Value, ...]]:
+        name, *values = children
+        return (name.value, tuple(v.value for v in values))
+
+    def block(self, children: list[Any]) -> tuple[tuple[str, tuple[ast.Value, ...]], ...]:
+        return tuple(children)
+
+    def source_block(self, children: list[Any]) -> ast.SourceBlock:
+        _, name, fields = children
+        return self._clause(ast.SourceBlock(name.value, fields, _span(name)))
+
+    def entity_block(self, children: list[Any]) -> ast.EntityDecl:
+        _, name, fields = children
+        return self._clause(ast.EntityDecl(name.value, fields, _span(name)))
+
+    def relation_block(self, children: list[Any]) -> ast.RelationDecl:
+        _, name, params, *rest = children
+        fields = rest[0] if rest else ()
+        return self._clause(ast.RelationDecl(name.value, params or (), fields, False, _span(name)))
+
+    def inconsistency_block(self, children: list[Any]) -> ast.RelationDecl:
+        _, name, params, fields = children
+        return self._clause(ast.RelationDecl(name.value, params or (), fields, True, _span(name)))
+
+    # --- qualifiers ---
+
+    def qualifier(self, children: list[Any]) -> ast.Qualifier:
+        return children[-1]  # type: ignore[no-any-return]
+
+    sentence_qualifier = qualifier
+
+    def who(self, children: list[Token]) -> str:
+        (token,) = children
+        return _unescape(token) if token.type == "STRING" else token.value
+
+    def asserter(self, children: list[Any]) -> ast.Qualifier:
+        keyword, who = children
+        kind = _QUALIFIER_KINDS[keyword.value.split()[0]]
+        text = " ".join(who) if isinstance(who, tuple) else who
+        return ast.Qualifier(kind, text, (), _span(keyword))
+
+    def on_date(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        return ast.Qualifier("on", None, _dates_in(token), _span(token))
+
+    def since_date(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        return ast.Qualifier("since", None, _dates_in(token), _span(token))
+
+    def until_date(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        return ast.Qualifier("until", None, _dates_in(token), _span(token))
+
+    def between_dates(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        dates = _dates_in(token)
+        if dates[0] > dates[1]:
+            raise ParseError(f"'{token.value}' ends before it starts", _span(token),
+                             "write the earlier date first")
+        return ast.Qualifier("between", None, dates, _span(token))
+
+    def credibility(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        grade = int(token.value.split()[-1])
+        if not 1 <= grade <= 6:
+            raise ParseError(f"credibility {grade} is outside 1..6", _span(token),
+                             "1 = confirmed by other sources ... 6 = truth cannot be judged")
+        return ast.Qualifier("credibility", None, (grade,), _span(token))
+
+    def quoting(self, children: list[Token]) -> ast.Qualifier:
+        keyword, text = children
+        return ast.Qualifier("quoting", None, (_unescape(text),), _span(keyword))
+
+    def from_source(self, children: list[Token]) -> ast.Qualifier:
+        keyword, name = children
+        return ast.Qualifier("from_source", None, (name.value,), _span(keyword))
+
+    # --- controlled English ---
+
+    def words(self, children: list[Token]) -> tuple[str, ...]:
+        out: list[str] = []
+        for token in children:
+            if token.type == "STRING":
+                out.extend(_unescape(token).split())
+            else:
+                out.append(token.value)
+        return tuple(out)
+
+    name_words = words
+
+    def sentence(self, children: list[Any]) -> tuple[tuple[str, ...], tuple[ast.Qualifier, ...]]:
+        words, *qualifiers = children
+        return words, tuple(qualifiers)
+
+    def english(self, children: list[Token]) -> ast.Sentence:
+        (token,) = children
+        span = _span(token)
+        ctx = _ctx()
+        saved = (ctx.line_offset, ctx.column_offset)
+        ctx.line_offset, ctx.column_offset = span.line - 1, span.column - 1
+        try:
+            words, qualifiers = _parse_with(_blank_commas(token.value), "sentence")
+        finally:
+            ctx.line_offset, ctx.column_offset = saved
+        text = " ".join(token.value.split())
+        return self._clause(ast.Sentence(words, qualifiers, span, text))
+
+    # --- check files ---
+
+    def row(self, children: list[ast.Constant]) -> ast.Row:
+        return tuple(c.value for c in children)
+
+    def rows(self, children: list[ast.Row]) -> tuple[ast.Row, ...]:
+        return tuple(children)
+
+    def expect_holds(self, children: list[Any]) -> ast.Expect:
+        keyword, body = children
+        return self._clause(ast.Expect("holds", ast.Query(body, _span(keyword)), span=_span(keyword)))
+
+    def expect_none(self, children: list[Any]) -> ast.Expect:
+        keyword, _, body = children
+        return self._clause(ast.Expect("none", ast.Query(body, _span(keyword)), span=_span(keyword)))
+
+    def expect_equals(self, children: list[Any]) -> ast.Expect:
+        keyword, body, op, rows = children
+        if op.value != "=":
+            raise ParseError(f"expected '=' before the answer set, found '{op.value}'", _span(op),
+                             "write: expect query = {a, b}.")
+        query = ast.Query(body, _span(keyword))
+        return self._clause(ast.Expect("equals", query, answers=rows or (), span=_span(keyword)))
+
+    def expect_count(self, children: list[Any]) -> ast.Expect:
+        keyword, _, body, op, number = children
+        query = ast.Query(body, _span(keyword))
+        return self._clause(
+            ast.Expect("count", query, op=op.value, count=int(number.value), span=_span(keyword))
+        )
+
+    def accept(self, children: list[Any]) -> ast.Accept:
+        keyword, atom, _, reason = children
+        return self._clause(ast.Accept(atom, _unescape(reason), _span(keyword)))
+
+    # --- helpers ---
+
+    def _clause(self, clause: Any) -> Any:
+        _ctx().clauses_seen += 1
+        return clause
+
+    def _line_text(self, span: ast.Span) -> str:
+        lines = _ctx().lines
+        if 1 <= span.line <= len(lines):
+            return lines[span.line - 1].strip()
+        return ""
+
+    def program(self, children: list[ast.Clause]) -> list[ast.Clause]:
+        return children
+
+
+def _blank_commas(text: str) -> str:
+    """Commas outside strings become spaces, keeping every other character where it was."""
+    out = list(text)
+    in_string = escaped = False
+    for i, c in enumerate(out):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == ",":
+            out[i] = " "
+    return "".join(out)
+
+
+def _fold(op: str, left: ast.Value, right: ast.Value) -> ast.Value | None:
+    """Constant folding, so `result(1-2-3)` is the constant -4 (left-associative, as parsed)."""
+    if not (isinstance(left, (int, float)) and isinstance(right, (int, float))):
+        return None
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        return None
+    if op == "/":
+        return left // right if isinstance(left, int) and isinstance(right, int) else left / right
+    if op == "%":
+        return left % right
+    return None
+
+
+_parser_lock = threading.Lock()
+_parser: Lark | None = None
+
+
+def _lark() -> Lark:
+    global _parser
+    with _parser_lock:
+        if _parser is None:
+            _parser = Lark(
+                GRAMMAR.read_text(encoding="utf-8"),
+                parser="lalr",
+                lexer="contextual",
+                start=["program", "query", "sentence"],
+                transformer=_Build(),
+                maybe_placeholders=True,
+                cache=False,
+            )
+        return _parser
+
+
+def _parse_with(text: str, start: str) -> Any:
+    try:
+        return _lark().parse(text, start=start)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, AllegianceError):
+            raise exc.orig_exc from None
+        raise
+    except UnexpectedInput as exc:
+        raise _friendly(exc, text) from None
+
+
+def parse_program(text: str, file: str = "<input>", dialect: str = "prolog") -> ast.Program:
+    """Parse a whole file or REPL entry into clauses."""
+    ctx = _local.ctx = _Context(file=file, lines=text.splitlines(), dialect=dialect)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    clauses = _parse_with(text, "program")
+    return ast.Program(tuple(clauses), file, ctx.dialect)
+
+
+def parse_query(text: str, file: str = "<query>", dialect: str = "prolog") -> ast.Query:
+    """Parse a query: `ally(X, nusra)`, `?- ally(X, nusra).`, `p(X), not q(X)`."""
+    _local.ctx = _Context(file=file, lines=text.splitlines(), dialect=dialect)
+    query: ast.Query = _parse_with(text, "query")
+    return query
+
+
+# --- error messages -----------------------------------------------------------------------------
+
+_NAMES = {
+    "LNAME": "a name",
+    "UNAME": "a variable",
+    "STRING": "a string",
+    "INT": "a number",
+    "DECIMAL": "a number",
+    "DATE": "a date",
+    "DOT": "'.'",
+    "COMMA": "','",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "COLON": "':'",
+    "IF": "':-'",
+    "__ANON_0": "':-'",
+    "CMP_OP": "a comparison",
+    "SENTENCE": "a statement in English",
+    "WORD": "a word",
+    "$END": "the end of the input",
+}
+
+
+def _describe(name: str) -> str:
+    if name in _NAMES:
+        return _NAMES[name]
+    terminal = next((t for t in _lark().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"'{terminal.pattern.value}'"
+    return name.lower().replace("_", " ")
+
+
+def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
+    ctx = _ctx()
+    line = (exc.line if exc.line and exc.line > 0 else 1) + ctx.line_offset
+    column = exc.column if exc.column and exc.column > 0 else 1
+    if (exc.line or 1) == 1:
+        column += ctx.column_offset
+    hint: str | None = None
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        message = f"unexpected character {char!r}"
+        if char == "'":
+            hint = 'strings take double quotes: "..."'
+        elif char == "&":
+            hint = "join body literals with ','"
+        span = ast.Span(ctx.file, line, column, line, column + 1)
+        return ParseError(message, span, hint)
+    if isinstance(exc, UnexpectedEOF):
+        expected = sorted({_describe(e) for e in exc.expected})
+        last = text.rstrip().splitlines() or [""]
+        line = len(last) + ctx.line_offset
+        column = len(last[-1]) + 1
+        hint = "did you forget the '.' at the end?" if "'.'" in expected else None
+        span = ast.Span(ctx.file, line, column, line, column + 1)
+        return ParseError(f"unexpected end of input; expected {_join(expected)}", span, hint)
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    expected = sorted({_describe(e) for e in exc.accepts or exc.expected})
+    found = "the end of the input" if token.type == "$END" else repr(str(token.value))
+    if token.type == "$END":
+        lines = text.rstrip().splitlines() or [""]
+        line, column = len(lines) + ctx.line_offset, len(lines[-1]) + 1
+    width = max(1, len(str(token.value))) if token.type != "$END" else 1
+    if "'.'" in expected and (token.type == "$END" or (token.line or 0) > _prev_line(exc)):
+        hint = "did you forget the '.' at the end of the previous clause?"
+    elif token.type == "UNAME" and "a name" in expected:
+        hint = "names of constants start with a lowercase letter (or quote them: \"...\")"
+    elif token.type == "SENTENCE":
+        hint = "an English statement must stand on its own, ending with a period"
+    span = ast.Span(ctx.file, line, column, line, column + width)
+    return ParseError(f"unexpected {found}; expected {_join(expected)}", span, hint)
+
+
+def _prev_line(exc: UnexpectedToken) -> int:
+    history = getattr(exc, "token_history", None) or []
+    if history:
+        last = history[-1]
+        return int(getattr(last, "end_line", None) or getattr(last, "line", 0) or 0)
+    return 10**9
+
+
+def _join(items: list[str]) -> str:
+    if len(items) > 8:
+        items = items[:8] + ["..."]
+    return ", ".join(items) if items else "something else"
