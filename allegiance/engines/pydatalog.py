@@ -1,0 +1,613 @@
+"""The pyDatalog engine: a checked program evaluated by pyDatalog 0.22.4 in a worker process.
+
+Stage: evaluation. Input: an `analysis.CheckedProgram`, base facts as rows of plain values, and
+`CheckedQuery`s. Output: rows of the same plain values (str, int, float, datetime.date).
+
+Built only from pyDatalog's object API (`pyEngine.Literal`, `Clause`, `assert_`, `retract`,
+`Literal.ask`): no text ever reaches `pyDatalog.load`/`ask`, which hand their text to exec/eval, and
+this module calls neither eval nor exec. Predicate names become generated names (`p0`, `p1`, ...; query
+rules `q0`, ...), variables `V0`, `V1`, ..., so nothing a user wrote is interpreted by pyDatalog.
+
+Why a worker process (a `python -c` child speaking length-prefixed pickles of plain tuples on its
+stdin/stdout): pyDatalog's compiled loop never looks at signals, so neither a time limit nor Ctrl-C
+can stop it inside our process; and its knowledge base is a per-thread global whose `Logic` copies
+share predicate objects, so two engines in one process would see each other's facts. One worker per
+engine fixes both: on timeout or Ctrl-C the parent kills the worker, starts a fresh one and replays
+the program and facts it keeps, so the knowledge base is as before the call.
+
+pyDatalog quirks handled here (the README lists them):
+- `1`, `1.0` and `True` are one constant, and its parser turns the strings "True"/"False"/"??" into
+  other things: every value is wrapped in `_Enc` (a kind tag and the value), which keeps numbers and
+  dates comparable and numbers usable in arithmetic, and never equals a value of another kind.
+- floats are rounded to about 8 digits: raw floats never reach `pyEngine.Term_of` (they are wrapped)
+  and `Float_Precision` is set to None anyway.
+- arithmetic in a head silently yields nothing: `h(X + 1) :- b(X).` becomes
+  `h(V) :- b(X), V = X + 1.`
+- an expression of constants alone is never evaluated when a body starts with it: it is folded here.
+- a failing operation (`1 / 0`, `"a" + 1`) makes pyDatalog bind the Python exception as a value:
+  `_Enc` arithmetic returns `_INVALID` instead, which equals nothing, so the literal simply fails.
+- negating (or reading) a predicate with no facts and no rules raises AttributeError: every
+  predicate the program, its facts or a query mentions is declared (inserted, empty) first.
+- right-recursive closure over a cycle never terminates: the time limit catches it (QueryTimeout).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import ast
+from ..analysis.checked import CheckedProgram, CheckedQuery
+from ..errors import QueryError, QueryInterrupted, QueryTimeout
+from .base import DEFAULT_TIMEOUT, Engine, Facts
+
+# --- the wire format: plain tuples, so the worker never needs the AST ------------------------------
+#   term     ("v", name) | ("c", value) | ("op", op, term, term)
+#   literal  ("atom", pred, terms) | ("neg", pred, terms) | ("cmp", op, term, term)
+#   rule     (pred, head terms, body literals)
+#   pred     (generated name, arity)
+TermIR = tuple[Any, ...]
+LiteralIR = tuple[Any, ...]
+RuleIR = tuple[str, tuple[TermIR, ...], tuple[LiteralIR, ...]]
+PredIR = tuple[str, int]
+
+_COMPARISON = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+# --- values inside pyDatalog ------------------------------------------------------------------------
+
+_NUMBER, _DATE, _STRING, _BAD = 0, 1, 2, 3
+
+
+class _Enc:
+    """A value inside pyDatalog: its kind and the plain value.
+
+    pyDatalog compares, hashes and computes with whatever it holds as a constant's id, so this class
+    decides what `=`, `<` and `+` mean: values of different kinds are never equal nor ordered, `1`
+    equals `1.0` (one number, as in Python), and arithmetic is defined on numbers only."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: int, value: Any) -> None:
+        self.kind = kind
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"_Enc({self.kind}, {self.value!r})"
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.value))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Enc)
+            and self.kind == other.kind
+            and self.kind != _BAD
+            and bool(self.value == other.value)
+        )
+
+    def __ne__(self, other: object) -> bool:
+        # `_INVALID != x` must fail too, or a failed division would pass a `!=` test.
+        if self.kind == _BAD or (isinstance(other, _Enc) and other.kind == _BAD):
+            return False
+        return not self.__eq__(other)
+
+    def _ordered(self, other: object, test: Callable[[Any, Any], bool]) -> bool:
+        if not isinstance(other, _Enc) or self.kind != other.kind or self.kind == _BAD:
+            return False
+        return test(self.value, other.value)
+
+    def __lt__(self, other: object) -> bool:
+        return self._ordered(other, lambda a, b: a < b)
+
+    def __le__(self, other: object) -> bool:
+        return self._ordered(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: object) -> bool:
+        return self._ordered(other, lambda a, b: a > b)
+
+    def __ge__(self, other: object) -> bool:
+        return self._ordered(other, lambda a, b: a >= b)
+
+    def _arith(self, other: object, op: str) -> _Enc:
+        if not (isinstance(other, _Enc) and self.kind == _NUMBER and other.kind == _NUMBER):
+            return _INVALID
+        try:
+            result = _ARITHMETIC[op](self.value, other.value)
+        except (ArithmeticError, ValueError):
+            return _INVALID
+        return _Enc(_NUMBER, result)
+
+    def __add__(self, other: object) -> _Enc:
+        return self._arith(other, "+")
+
+    def __sub__(self, other: object) -> _Enc:
+        return self._arith(other, "-")
+
+    def __mul__(self, other: object) -> _Enc:
+        return self._arith(other, "*")
+
+    def __truediv__(self, other: object) -> _Enc:
+        return self._arith(other, "/")
+
+    def __mod__(self, other: object) -> _Enc:
+        # Also stops pyEngine's `'%'` from ever treating a value as a format string.
+        return self._arith(other, "%")
+
+
+def _remainder(a: int | float, b: int | float) -> int | float:
+    """`%` with the sign of the dividend, as in SQL (and DuckDB): -7 % 2 = -1."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b == 0:
+            raise ZeroDivisionError
+        r = abs(a) % abs(b)
+        return r if a >= 0 else -r
+    return math.fmod(a, b)
+
+
+# `/` is true division (7 / 2 = 3.5), as in DuckDB; division by zero fails the literal.
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "%": _remainder,
+}
+
+_INVALID = _Enc(_BAD, None)
+
+
+def _encode(value: ast.Value) -> _Enc:
+    if isinstance(value, bool):
+        raise TypeError(f"booleans are not allegiance values: {value!r}")
+    if isinstance(value, (int, float)):
+        return _Enc(_NUMBER, value)
+    if isinstance(value, str):
+        return _Enc(_STRING, value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return _Enc(_DATE, value)
+    raise TypeError(f"not an allegiance value: {value!r}")
+
+
+def _check_row(pred: ast.PredicateSym, row: Iterable[ast.Value]) -> ast.Row:
+    """Reject what the worker could not store faithfully, in the parent, before anything is sent."""
+    values = tuple(row)
+    if len(values) != pred.arity:
+        raise ValueError(f"row {values!r} has {len(values)} values, {pred} needs {pred.arity}")
+    for value in values:
+        _encode(value)
+    return values
+
+
+# --- the worker: runs in the child process, the only code that touches pyDatalog ---------------------
+
+
+class _WorkerKB:
+    """The knowledge base inside the worker: builds pyDatalog objects from the wire format."""
+
+    def __init__(self) -> None:
+        from pyDatalog import pyEngine
+        from pyDatalog.Logic import Logic
+
+        self.engine: Any = pyEngine
+        self.logic_class: Any = Logic
+        pyEngine.Float_Precision = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.logic_class()  # a fresh, empty knowledge base for this (the only) thread
+
+    @property
+    def _db(self) -> dict[str, Any]:
+        db: dict[str, Any] = self.logic_class.tl.logic.Db
+        return db
+
+    def handle(self, request: tuple[Any, ...]) -> Any:
+        kind = request[0]
+        if kind == "load":
+            _, preds, rules, facts = request
+            self._reset()
+            self._declare(preds)
+            for rule in rules:
+                self.engine.assert_(self._clause(rule))
+            self._facts(facts, self.engine.assert_)
+            return None
+        if kind == "add":
+            _, preds, facts = request
+            self._declare(preds)
+            self._facts(facts, self.engine.assert_)
+            return None
+        if kind == "retract":
+            _, facts = request
+            self._facts(facts, self.engine.retract)
+            return None
+        if kind == "ask":
+            _, preds, rules, goal = request
+            return self._ask(preds, rules, goal)
+        raise ValueError(f"unknown request {kind!r}")
+
+    def _declare(self, preds: Iterable[PredIR]) -> None:
+        # pyDatalog raises AttributeError on a predicate it has never seen a clause of.
+        for name, arity in preds:
+            if f"{name}/{arity}" not in self._db:
+                self.engine.insert(self.engine.Pred(name, arity))
+
+    def _facts(self, facts: Iterable[tuple[str, list[ast.Row]]], action: Callable[[Any], Any]) -> None:
+        e = self.engine
+        for name, rows in facts:
+            for row in rows:
+                action(e.Clause(e.Literal(name, [e.Const(_encode(v)) for v in row]), []))
+
+    def _ask(self, preds: list[PredIR], rules: list[RuleIR], goal: PredIR) -> list[ast.Row]:
+        e = self.engine
+        temporary = {name for name, _, _ in rules}
+        clauses = [self._clause(rule) for rule in rules]
+        try:
+            self._declare(preds)
+            for clause in clauses:
+                e.assert_(clause)
+            name, arity = goal
+            answers = e.Literal(name, [e.Var(f"V{i}") for i in range(arity)]).ask()
+        finally:
+            # The query's rules must not outlive it.
+            for clause in clauses:
+                e.retract(clause)
+            registry = self.logic_class.tl.logic.Pred_registry
+            for pred_id in [p for p in self._db if p.split("/")[0].lstrip("~") in temporary]:
+                del self._db[pred_id]
+                registry.pop(pred_id, None)
+        if answers is True:  # pyDatalog's "true, no bindings"
+            return [()]
+        rows: list[ast.Row] = []
+        for answer in answers or ():
+            if all(isinstance(v, _Enc) and v.kind != _BAD for v in answer):
+                rows.append(tuple(v.value for v in answer))
+        return rows
+
+    def _clause(self, rule: RuleIR) -> Any:
+        e = self.engine
+        name, head, body = rule
+        literals = []
+        for literal in body:
+            if literal[0] == "atom":
+                literals.append(e.Literal(literal[1], [self._term(t) for t in literal[2]]))
+            elif literal[0] == "neg":
+                literals.append(e.Literal("~" + literal[1], [self._term(t) for t in literal[2]]))
+            else:
+                _, op, left, right = literal
+                literals.append(e.Literal(op, [self._term(left), self._term(right)]))
+        return e.Clause(e.Literal(name, [self._term(t) for t in head]), literals)
+
+    def _term(self, term: TermIR) -> Any:
+        e = self.engine
+        if term[0] == "v":
+            return e.Var(term[1])
+        if term[0] == "c":
+            return e.Const(_encode(term[1]))
+        _, op, left, right = term
+        lhs, rhs = self._term(left), self._term(right)
+        if isinstance(lhs, e.Const) and isinstance(rhs, e.Const):
+            # pyDatalog only evaluates an operation while substituting variables, which never
+            # happens to `1 + 2` at the start of a body: fold it here.
+            return e.Const(lhs.id._arith(rhs.id, op))
+        return e.Operation(lhs, op, rhs)
+
+
+_HEADER = struct.Struct(">Q")
+
+
+def _send(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the other end closed the pipe")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(fd: int) -> Any:
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def _worker_main() -> None:
+    """The worker's entry point: answer requests from stdin on stdout until stdin closes."""
+    # Ctrl-C is the parent's business: it kills and replaces us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests, replies = 0, os.dup(1)
+    os.dup2(2, 1)  # anything pyDatalog prints must not corrupt the reply stream
+    kb = _WorkerKB()
+    _send(replies, ("ready", None))
+    while True:
+        try:
+            request = _recv(requests)
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", kb.handle(request))
+        except Exception as error:  # reported to the parent, which restarts us
+            reply = ("error", f"{type(error).__name__}: {error}")
+        _send(replies, reply)
+
+
+# --- the parent side -----------------------------------------------------------------------------
+
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_WORKER_COMMAND = "from allegiance.engines.pydatalog import _worker_main; _worker_main()"
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _TimedOut(Exception):
+    pass
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
+class _Worker:
+    """One child process running `_worker_main`."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_COMMAND],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            # Its own session: a Ctrl-C at the terminal reaches only us, and we decide.
+            start_new_session=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._to, self._from = self.process.stdin.fileno(), self.process.stdout.fileno()
+        # A forgotten engine must not leave a process behind.
+        self._finalizer = weakref.finalize(self, _stop, self.process)
+        self._read(None)  # the "ready" message: startup never counts against a time limit
+
+    def call(self, request: tuple[Any, ...], deadline: float | None) -> Any:
+        try:
+            _send(self._to, request)
+        except OSError as error:
+            raise _WorkerDied(str(error)) from error
+        status, payload = self._read(deadline)
+        if status == "error":
+            raise QueryError(f"pyDatalog failed: {payload}")
+        return payload
+
+    def _read(self, deadline: float | None) -> tuple[str, Any]:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([self._from], [], [], remaining)
+        if not ready:
+            raise _TimedOut
+        try:
+            reply: tuple[str, Any] = _recv(self._from)
+        except (EOFError, OSError) as error:
+            raise _WorkerDied(f"exit code {self.process.poll()}") from error
+        return reply
+
+    def stop(self) -> None:
+        self._finalizer()
+
+
+class PyDatalogEngine(Engine):
+    """The Engine interface on pyDatalog, one worker process per engine (started on first use)."""
+
+    name = "pydatalog"
+
+    def __init__(self, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        super().__init__(timeout)
+        self._worker: _Worker | None = None
+        self._names: dict[ast.PredicateSym, str] = {}
+        # What a fresh worker is given: the parent keeps the knowledge base, the worker a copy.
+        self._rules: list[RuleIR] = []
+        self._facts: dict[ast.PredicateSym, set[ast.Row]] = {}
+        self._queries = 0
+
+    # --- the Engine interface
+
+    def load(self, program: CheckedProgram, facts: Facts) -> None:
+        names: dict[ast.PredicateSym, str] = {}
+        for sym in program.types:
+            _name(names, sym)
+        rules = [_rule_ir(rule, lambda sym: _name(names, sym)) for rule in program.rules]
+        checked = {sym: {_check_row(sym, row) for row in rows} for sym, rows in facts.items()}
+        for sym in checked:
+            _name(names, sym)
+        self._call(("load", _preds(names), rules, _fact_ir(names, checked)), evaluates=False)
+        self._names, self._rules, self._facts = names, rules, checked
+
+    def add_facts(self, facts: Facts) -> None:
+        checked = {sym: [_check_row(sym, row) for row in rows] for sym, rows in facts.items()}
+        names = dict(self._names)
+        for sym in checked:
+            _name(names, sym)
+        self._call(("add", _preds(names), _fact_ir(names, checked)), evaluates=False)
+        self._names = names
+        for sym, rows in checked.items():
+            kept = self._facts.setdefault(sym, set())
+            for row in rows:
+                kept.discard(row)  # as pyDatalog does: the last of 1 and 1.0 stays
+                kept.add(row)
+
+    def retract_facts(self, facts: Facts) -> None:
+        known = {
+            sym: [_check_row(sym, row) for row in rows] for sym, rows in facts.items() if sym in self._names
+        }
+        self._call(("retract", _fact_ir(self._names, known)), evaluates=False)
+        for sym, rows in known.items():
+            self._facts.get(sym, set()).difference_update(rows)
+
+    def relation(self, pred: ast.PredicateSym) -> frozenset[ast.Row]:
+        if pred not in self._names:
+            return frozenset()
+        goal = (self._names[pred], pred.arity)
+        return frozenset(self._call(("ask", [], [], goal), evaluates=True))
+
+    def query(self, query: CheckedQuery) -> list[ast.Row]:
+        # The query's own predicates get fresh names, so they never meet the program's.
+        local: dict[ast.PredicateSym, str] = {}
+        for rule in query.rules:
+            if rule.head.sym not in local:
+                local[rule.head.sym] = f"q{self._queries}"
+                self._queries += 1
+        names = dict(self._names)
+
+        def resolve(sym: ast.PredicateSym) -> str:
+            return local.get(sym) or _name(names, sym)
+
+        rules = [_rule_ir(rule, resolve) for rule in query.rules]
+        goal = (resolve(query.goal), query.goal.arity)
+        rows = self._call(("ask", _preds(names), rules, goal), evaluates=True)
+        # Program predicates the query mentioned are now declared in the worker: remember them.
+        self._names = names
+        return list(dict.fromkeys(rows))
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    # --- the worker's life
+
+    def _call(self, request: tuple[Any, ...], evaluates: bool) -> Any:
+        limit = self.timeout if evaluates else None
+        try:
+            worker = self._ensure_worker()
+            deadline = None if limit is None else time.monotonic() + limit
+            return worker.call(request, deadline)
+        except _TimedOut:
+            self._restart()
+            raise QueryTimeout(
+                f"the query did not finish within the time limit of {limit:g} s",
+                hint=(
+                    "raise the limit with --timeout SECONDS (:timeout in the REPL); pyDatalog does not "
+                    "terminate on some recursive programs (right-recursive closure over a cycle): "
+                    "try --engine duckdb"
+                ),
+            ) from None
+        except KeyboardInterrupt:
+            self._restart()
+            raise QueryInterrupted("interrupted (Ctrl-C); the knowledge base is unchanged") from None
+        except _WorkerDied as error:
+            self._restart()
+            raise QueryError(f"the pyDatalog worker process died ({error})") from None
+        except QueryError:
+            # pyDatalog failed half-way: its state is not to be trusted, start clean.
+            self._restart()
+            raise
+
+    def _ensure_worker(self) -> _Worker:
+        if self._worker is None:
+            worker = _Worker()
+            try:
+                if self._rules or self._facts:
+                    replay = ("load", _preds(self._names), self._rules, _fact_ir(self._names, self._facts))
+                    worker.call(replay, None)
+                elif self._names:
+                    worker.call(("add", _preds(self._names), []), None)
+            except BaseException:
+                worker.stop()
+                raise
+            self._worker = worker
+        return self._worker
+
+    def _restart(self) -> None:
+        """Kill the worker and start a fresh one with the knowledge base as it was before the call."""
+        self.close()
+        try:
+            self._ensure_worker()
+        except (KeyboardInterrupt, QueryError, _WorkerDied):
+            # Another Ctrl-C, or a replay that failed: leave it to the next call to try again.
+            self.close()
+
+
+# --- translation: ast -> wire format ----------------------------------------------------------
+
+
+def _name(names: dict[ast.PredicateSym, str], sym: ast.PredicateSym) -> str:
+    found = names.get(sym)
+    if found is None:
+        found = names[sym] = f"p{len(names)}"
+    return found
+
+
+def _preds(names: dict[ast.PredicateSym, str]) -> list[PredIR]:
+    return [(name, sym.arity) for sym, name in names.items()]
+
+
+def _fact_ir(
+    names: dict[ast.PredicateSym, str], facts: dict[ast.PredicateSym, Any]
+) -> list[tuple[str, list[ast.Row]]]:
+    return [(names[sym], list(rows)) for sym, rows in facts.items()]
+
+
+def _rule_ir(rule: ast.Rule, resolve: Callable[[ast.PredicateSym], str]) -> RuleIR:
+    """One rule as plain tuples, its variables renamed V0, V1, ... and head arithmetic moved out."""
+    variables: dict[object, str] = {}
+
+    def term(t: ast.Term) -> TermIR:
+        if isinstance(t, (ast.Variable, ast.Wildcard)):
+            key = t.name if isinstance(t, ast.Variable) else ("_", t.index)
+            if key not in variables:
+                variables[key] = f"V{len(variables)}"
+            return ("v", variables[key])
+        if isinstance(t, ast.Constant):
+            return ("c", t.value)
+        return ("op", t.op, term(t.left), term(t.right))
+
+    def fresh() -> TermIR:
+        key = ("head", len(variables))
+        variables[key] = f"V{len(variables)}"
+        return ("v", variables[key])
+
+    body: list[LiteralIR] = []
+    for literal in rule.body:
+        if isinstance(literal, ast.Atom):
+            body.append(("atom", resolve(literal.sym), tuple(term(a) for a in literal.args)))
+        elif isinstance(literal, ast.NegLiteral):
+            atom = literal.atom
+            body.append(("neg", resolve(atom.sym), tuple(term(a) for a in atom.args)))
+        elif isinstance(literal, ast.Assignment):
+            body.append(("cmp", "==", term(literal.variable), term(literal.expr)))
+        else:
+            body.append(("cmp", _COMPARISON[literal.op], term(literal.left), term(literal.right)))
+    head: list[TermIR] = []
+    for arg in rule.head.args:
+        if isinstance(arg, ast.BinOp):
+            # h(X + 1) :- b(X).   becomes   h(V) :- b(X), V = X + 1.
+            expression = term(arg)
+            variable = fresh()
+            body.append(("cmp", "==", variable, expression))
+            head.append(variable)
+        else:
+            head.append(term(arg))
+    return (resolve(rule.head.sym), tuple(head), tuple(body))

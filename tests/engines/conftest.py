@@ -1,0 +1,73 @@
+"""Shared helpers for the engine tests."""
+
+from __future__ import annotations
+
+# --- hand-built checked programs (written for test_pydatalog.py; any engine test may use them) ---
+# Until allegiance.analysis.check lands, tests build CheckedPrograms from ast nodes. These helpers
+# trust the caller to respect checked.py's contract (bodies in evaluation order, safe rules).
+from allegiance import ast
+from allegiance.analysis.checked import CheckedProgram, CheckedQuery, Stratum
+
+
+def hv(name: str) -> ast.Variable:
+    """A variable."""
+    return ast.Variable(name)
+
+
+def hc(value: ast.Value) -> ast.Constant:
+    """A constant."""
+    return ast.Constant(value)
+
+
+def _term(x: ast.Term | ast.Value) -> ast.Term:
+    """Strings starting with a capital are variables, other plain values constants."""
+    if isinstance(x, (ast.Variable, ast.Wildcard, ast.Constant, ast.BinOp)):
+        return x
+    if isinstance(x, str) and x[:1].isupper():
+        return ast.Variable(x)
+    return ast.Constant(x)
+
+
+def hatom(pred: str, *args: ast.Term | ast.Value) -> ast.Atom:
+    return ast.Atom(pred, tuple(_term(a) for a in args))
+
+
+def hnot(pred: str, *args: ast.Term | ast.Value) -> ast.NegLiteral:
+    return ast.NegLiteral(hatom(pred, *args))
+
+
+def hop(op: str, left: ast.Term | ast.Value, right: ast.Term | ast.Value) -> ast.BinOp:
+    return ast.BinOp(op, _term(left), _term(right))
+
+
+def hcmp(op: str, left: ast.Term | ast.Value, right: ast.Term | ast.Value) -> ast.Comparison:
+    return ast.Comparison(op, _term(left), _term(right))
+
+
+def hassign(variable: str, expr: ast.Term | ast.Value) -> ast.Assignment:
+    return ast.Assignment(ast.Variable(variable), _term(expr))
+
+
+def hrule(head: ast.Atom, *body: ast.Literal) -> ast.Rule:
+    return ast.Rule(head, tuple(body))
+
+
+def hand_checked(*rules: ast.Rule) -> CheckedProgram:
+    """A CheckedProgram of the rules in one stratum (enough for engines that order evaluation
+    themselves, such as pyDatalog)."""
+    heads = frozenset(r.head.sym for r in rules)
+    strata = (Stratum(heads, tuple(rules), recursive=True),) if rules else ()
+    return CheckedProgram(rules=tuple(rules), strata=strata)
+
+
+def hand_query(*body: ast.Literal) -> CheckedQuery:
+    """`?- body.` as analysis would hand it over: one rule `__query(vars) :- body.`"""
+    query = ast.Query(tuple(body))
+    variables = query.variables
+    goal = ast.Atom("__query", variables)
+    return CheckedQuery(
+        rules=(ast.Rule(goal, tuple(body)),),
+        goal=goal.sym,
+        variables=tuple(v.name for v in variables),
+        source=query,
+    )
