@@ -1,0 +1,142 @@
+"""Static analysis: program -> checked program, before anything reaches an engine.
+
+Input: an ast.Program (or its clauses) and the predicates known from elsewhere (facts already in a
+knowledge base, statement and metadata relations). Output: `CheckedProgram` (checked.py).
+Raises a CheckError, or an ErrorGroup holding every error found, in source order:
+arity (arity.py), safety (safety.py), unknown predicates (with did-you-mean), stratification
+(stratify.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .. import ast
+from ..errors import AllegianceError, CheckError, ErrorGroup, UnknownPredicateError, UnsafeVariableError, did_you_mean
+from .arity import check_arity
+from .checked import CheckedProgram, CheckedQuery, Stratum, statement_relation
+from .safety import normalize_query, normalize_rule
+from .stratify import stratify
+
+__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_query", "fact_row", "facts_of", "statement_relation"]
+
+Known = Mapping[ast.PredicateSym, tuple[str, ...]]
+
+
+def _clauses(program: ast.Program | Iterable[ast.Clause]) -> list[ast.Clause]:
+    return list(program.clauses) if isinstance(program, ast.Program) else list(program)
+
+
+def facts_of(program: ast.Program | Iterable[ast.Clause]) -> dict[ast.PredicateSym, set[ast.Row]]:
+    """The ground facts a program states in Datalog form (`p(a, 1).`), by predicate."""
+    facts: dict[ast.PredicateSym, set[ast.Row]] = {}
+    for clause in _clauses(program):
+        if isinstance(clause, ast.Fact):
+            facts.setdefault(clause.atom.sym, set()).add(fact_row(clause.atom))
+    return facts
+
+
+def fact_row(atom: ast.Atom) -> ast.Row:
+    """The values of a ground atom; raises UnsafeVariableError if it is not ground."""
+    values: list[ast.Value] = []
+    for arg in atom.args:
+        if not isinstance(arg, ast.Constant):
+            name = "_" if isinstance(arg, ast.Wildcard) else str(arg)
+            raise UnsafeVariableError(
+                f"a fact must be ground, but {atom.sym} has `{name}`", getattr(arg, "span", atom.span),
+                "write a constant (lowercase or quoted), or add a body with :- to make it a rule")
+        values.append(arg.value)
+    return tuple(values)
+
+
+def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[ast.PredicateSym] = ()) -> CheckedProgram:
+    clauses = _clauses(program)
+    known_types: dict[ast.PredicateSym, tuple[str, ...]] = (
+        dict(known) if isinstance(known, Mapping) else {p: ("any",) * p.arity for p in known}
+    )
+    errors: list[AllegianceError] = []
+    rules: list[ast.Rule] = []
+    types: dict[ast.PredicateSym, tuple[str, ...]] = dict(known_types)
+    for clause in clauses:
+        if isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+            types[clause.sym] = tuple(p.type for p in clause.params)
+        elif isinstance(clause, ast.Fact):
+            try:
+                fact_row(clause.atom)
+            except AllegianceError as exc:
+                errors.append(exc)
+            types.setdefault(clause.atom.sym, ("any",) * clause.atom.sym.arity)
+        elif isinstance(clause, ast.Statement):
+            types.setdefault(clause.atom.sym, ("any",) * clause.atom.sym.arity)
+        elif isinstance(clause, ast.Rule):
+            rules.append(clause)
+            types.setdefault(clause.head.sym, ("any",) * clause.head.sym.arity)
+
+    errors.extend(check_arity(clauses, known_types))
+    if errors:
+        raise _bundle(errors)
+
+    normalized: list[ast.Rule] = []
+    warnings: list[str] = []
+    for rule in rules:
+        result = normalize_rule(rule)
+        errors.extend(result.errors)
+        warnings.extend(result.warnings)
+        normalized.extend(result.aux_rules)
+        normalized.append(result.rule)
+    for rule in normalized:
+        types.setdefault(rule.head.sym, ("any",) * rule.head.sym.arity)
+    errors.extend(_unknown_predicates(rules, types))
+    if errors:
+        raise _bundle(errors)
+
+    strata = stratify(tuple(normalized))
+    return CheckedProgram(tuple(normalized), strata, types, tuple(warnings))
+
+
+def check_query(query: ast.Query, program: CheckedProgram) -> CheckedQuery:
+    errors: list[AllegianceError] = list(check_arity([query], program.types))
+    if errors:
+        raise _bundle(errors)
+    errors.extend(_unknown_predicates([query], program.types))
+    result = normalize_query(query)
+    errors.extend(result.errors)
+    if errors:
+        raise _bundle(errors)
+    rules = (*result.aux_rules, result.rule)
+    return CheckedQuery(rules, result.rule.head.sym, tuple(v.name for v in query.variables), query)
+
+
+def _unknown_predicates(clauses: Iterable[ast.Rule | ast.Query], types: Mapping[ast.PredicateSym, object]) -> list[AllegianceError]:
+    names = {p.name for p in types if not p.name.startswith("__")}
+    errors: list[AllegianceError] = []
+    for clause in clauses:
+        for lit in clause.body:
+            atom = lit.atom if isinstance(lit, ast.NegLiteral) else lit
+            if not isinstance(atom, ast.Atom):
+                continue
+            sym = ast.PredicateSym(statement_relation(atom.pred), atom.sym.arity + 1) if atom.statement else atom.sym
+            if sym not in types:
+                if atom.statement is not None and atom.sym in types:
+                    errors.append(UnknownPredicateError(
+                        f"no statement can stand behind {atom.sym}: it is derived, not stated",
+                        atom.statement.span, "`as S` only binds the statements of a stated relation"))
+                    continue
+                errors.append(UnknownPredicateError(
+                    f"unknown predicate {atom.sym}", atom.span,
+                    did_you_mean(atom.pred, names) or "no fact, rule or declaration defines it"))
+    return errors
+
+
+def _bundle(errors: list[AllegianceError]) -> AllegianceError:
+    errors.sort(key=lambda e: (e.span.file, e.span.line, e.span.column) if e.span else ("", 0, 0))
+    unique: list[AllegianceError] = []
+    seen: set[str] = set()
+    for err in errors:
+        if str(err) not in seen:
+            seen.add(str(err))
+            unique.append(err)
+    return unique[0] if len(unique) == 1 else ErrorGroup(unique)
+
+
+

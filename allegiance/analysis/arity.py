@@ -1,0 +1,60 @@
+"""Arity: a predicate name is used with one number of arguments everywhere.
+
+Input: clauses and the predicates known from elsewhere. Output: a list of ArityError (empty when
+all uses agree), each pointing at the use that disagrees with the first one seen. Also rejects
+user predicates named with the reserved `__` prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .. import ast
+from ..errors import AllegianceError, ArityError, CheckError
+
+
+def _atoms(clause: ast.Clause) -> list[ast.Atom]:
+    if isinstance(clause, (ast.Fact, ast.Statement)):
+        return [clause.atom]
+    if isinstance(clause, ast.Rule):
+        return [clause.head, *_body_atoms(clause.body)]
+    if isinstance(clause, ast.Query):
+        return _body_atoms(clause.body)
+    if isinstance(clause, ast.Expect):
+        return _body_atoms(clause.query.body)
+    if isinstance(clause, ast.Accept):
+        return [clause.atom]
+    return []
+
+
+def _body_atoms(body: tuple[ast.Literal, ...]) -> list[ast.Atom]:
+    out: list[ast.Atom] = []
+    for lit in body:
+        if isinstance(lit, ast.Atom):
+            out.append(lit)
+        elif isinstance(lit, ast.NegLiteral):
+            out.append(lit.atom)
+    return out
+
+
+def check_arity(clauses: Iterable[ast.Clause], known: Mapping[ast.PredicateSym, object]) -> list[AllegianceError]:
+    first: dict[str, tuple[int, ast.Span | None]] = {}
+    for sym in known:
+        first.setdefault(sym.name, (sym.arity, None))
+    errors: list[AllegianceError] = []
+    for clause in clauses:
+        if isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+            atoms_with_arity = [(clause.pred, clause.sym.arity, clause.span)]
+        else:
+            atoms_with_arity = [(a.pred, len(a.args), a.span) for a in _atoms(clause)]
+        for name, arity, span in atoms_with_arity:
+            if name.startswith("__"):
+                errors.append(CheckError(f"names starting with __ are reserved: {name}", span))
+                continue
+            seen = first.setdefault(name, (arity, span))
+            if seen[0] != arity:
+                where = f" at {seen[1]}" if seen[1] else ""
+                errors.append(ArityError(
+                    f"{name} is used with {arity} argument{'s' if arity != 1 else ''} here but with {seen[0]}{where} ({name}/{seen[0]})",
+                    span, f"write {name}/{seen[0]} with {seen[0]} argument{'s' if seen[0] != 1 else ''}"))
+    return errors
