@@ -1,0 +1,97 @@
+"""Latency on the bundled knowledge base (`KnowledgeBase.bundled()`): query, why and check.
+
+Stage: measurement tasks run in a child process. Input: parameters (how many repetitions, which
+queries) and the Clock. Output: one sample per call, so the report can give p50 and p95. Loading the
+bundled knowledge base happens before the clock: start-up has its own row (the REPL fed `:quit`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+from .subjects import NotBuilt, _import, _kb, _need
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bundled() -> Any:
+    return _need(_kb(), "bundled")()
+
+
+def _derived_predicates(kb: Any) -> list[Any]:
+    """The predicates some rule derives, in a stable order."""
+    program = getattr(kb, "program", None)
+    derived = getattr(program, "derived", None)
+    if derived is None:
+        raise NotBuilt("KnowledgeBase.program.derived missing")
+    return sorted(derived, key=lambda p: (p.name, p.arity))
+
+
+def _goal(pred: Any) -> str:
+    if pred.arity == 0:
+        return f"{pred.name}()"
+    return f"{pred.name}({', '.join(f'V{i}' for i in range(pred.arity))})"
+
+
+def _user_predicates(kb: Any) -> list[Any]:
+    # Internal relations (`__neg1_p`, `__stmt_p`) are the analysis's, not something a user asks.
+    return [p for p in _derived_predicates(kb) if not p.name.startswith("_")]
+
+
+def query_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """A typical query: every user-visible derived predicate with all arguments open, repeated."""
+    kb = _bundled()
+    ask = _need(kb, "query")
+    queries = params.get("queries") or [_goal(p) for p in _user_predicates(kb)]
+    if not queries:
+        raise NotBuilt("the bundled knowledge base has no rules to query")
+    answers = 0
+    for _ in range(params.get("repeat", 20)):
+        for q in queries:
+            with clock:
+                answers += len(ask(q).rows)
+    return {"latency": True, "calls": len(clock.samples), "queries": queries}
+
+
+def why_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """`why` on every derived fact of the bundled knowledge base."""
+    fmt = _import("allegiance.ast").format_value
+    kb = _bundled()
+    why = _need(kb, "why")
+    ask = _need(kb, "query")
+    facts = []
+    for pred in _user_predicates(kb):
+        for row in ask(_goal(pred)).rows:
+            facts.append(f"{pred.name}({', '.join(fmt(v) for v in row)})")
+    if not facts:
+        raise NotBuilt("the bundled knowledge base derives no facts")
+    for _ in range(params.get("repeat", 1)):
+        for fact in facts:
+            with clock:
+                why(fact)
+    return {"latency": True, "calls": len(clock.samples), "facts": len(facts)}
+
+
+def check_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """Every check file under checks/, run against the bundled knowledge base."""
+    files = sorted((ROOT / "checks").glob("*.check"))
+    if not files:
+        raise NotBuilt("no checks/*.check files")
+    kb = _bundled()
+    run = getattr(kb, "check_file", None) or getattr(kb, "run_checks", None)
+    if run is None:
+        checks = _import("allegiance.checks")
+        fn = getattr(checks, "run_file", None) or getattr(checks, "run_check_file", None)
+        if fn is None:
+            raise NotBuilt("no check runner (KnowledgeBase.check_file or allegiance.checks.run_file)")
+
+        def run(path: Path) -> Any:
+            return fn(kb, path)
+
+    for _ in range(params.get("repeat", 5)):
+        for path in files:
+            with clock:
+                run(path)
+    return {"latency": True, "calls": len(clock.samples), "files": len(files)}

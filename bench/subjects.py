@@ -1,0 +1,133 @@
+"""The allegiance rows: the same workloads through `allegiance.kb.KnowledgeBase`.
+
+Stage: measurement tasks run in a child process (see child.py). Input: workload parameters and the
+Clock. Output: a dict of counts. The knowledge base is written by others at the same time as this
+bench, so every use of its API goes through `_kb()` / `_need()`: a missing module, class or method
+raises NotBuilt, which the report prints as "not built (what is missing)" instead of crashing.
+
+What is timed: facts are loaded before the clock starts, and the rules plus the query are timed, so
+a closure row measures evaluation rather than parsing (parsing has its own rows). An engine that
+evaluates eagerly on load still pays inside the section, since the rules arrive in it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from . import data
+from .baselines import graph_edges
+from .clock import Clock, Timeout
+
+
+class NotBuilt(Exception):
+    """A piece of allegiance this row needs does not exist yet."""
+
+
+def _import(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and (e.name == module or module.startswith(e.name + ".")):
+            raise NotBuilt(f"{module} missing") from e
+        raise
+
+
+def _kb() -> Any:
+    kb = _import("allegiance.kb")
+    cls = getattr(kb, "KnowledgeBase", None)
+    if cls is None:
+        raise NotBuilt("allegiance.kb.KnowledgeBase missing")
+    return cls
+
+
+def _need(obj: Any, method: str) -> Any:
+    fn = getattr(obj, method, None)
+    if fn is None:
+        raise NotBuilt(f"{type(obj).__name__}.{method} missing")
+    return fn
+
+
+def _open(params: dict[str, Any], clock: Clock) -> Any:
+    KnowledgeBase = _kb()
+    try:
+        return KnowledgeBase(engine=params.get("engine", "duckdb"), timeout=clock.limit)
+    except NotImplementedError as e:
+        raise NotBuilt(f"KnowledgeBase(engine={params.get('engine')!r}): {e}") from e
+
+
+def _timed(kb: Any, clock: Clock, rules: str, query: str) -> int:
+    """Load `rules` and answer `query` inside the clock; the engine's own time limit is a timeout."""
+    errors = _import("allegiance.errors")
+    load_text = _need(kb, "load_text")
+    ask = _need(kb, "query")
+    try:
+        with clock:
+            load_text(rules, file="bench_rules.dl")
+            answers = ask(query)
+            count = len(answers.rows)
+    except errors.QueryTimeout as e:
+        raise Timeout(str(e)) from e
+    except NotImplementedError as e:
+        raise NotBuilt(str(e) or "NotImplementedError") from e
+    return count
+
+
+CLOSURE_RULES = """\
+path(X, Y) :- edge(X, Y).
+path(X, Y) :- path(X, Z), edge(Z, Y).
+"""
+
+
+def _graph_kb(params: dict[str, Any], clock: Clock, with_nodes: bool = False) -> Any:
+    kb = _open(params, clock)
+    text = data.edge_facts(graph_edges(params))
+    if with_nodes:
+        text += "".join(f"node({i}).\n" for i in range(params["nodes"]))
+    _need(kb, "load_text")(text, file="bench_edges.dl")
+    return kb
+
+
+def closure(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    kb = _graph_kb(params, clock)
+    return {"count": _timed(kb, clock, CLOSURE_RULES, "path(X, Y)")}
+
+
+def point_query(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    kb = _graph_kb(params, clock)
+    return {"count": _timed(kb, clock, CLOSURE_RULES, f"path({params.get('start', 0)}, Y)")}
+
+
+def negation(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    kb = _graph_kb(params, clock, with_nodes=True)
+    rules = CLOSURE_RULES + f"unreached(X) :- node(X), not path({params.get('start', 0)}, X).\n"
+    return {"count": _timed(kb, clock, rules, "unreached(X)")}
+
+
+def join(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    kb = _open(params, clock)
+    r, s, t = data.join_relations(params["rows"])
+    facts = data.pair_facts("r", r) + data.pair_facts("s", s) + data.pair_facts("t", t)
+    _need(kb, "load_text")(facts, file="bench_join.dl")
+    return {"count": _timed(kb, clock, "j(X, W) :- r(X, Y), s(Y, Z), t(Z, W).\n", "j(X, W)")}
+
+
+def load_file(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """A whole file through the loader: read, parse, check, hand the facts to the engine."""
+    kb = _open(params, clock)
+    load = _need(kb, "load_file")
+    with clock:
+        load(Path(params["file"]))
+    return {"count": params["statements"]}
+
+
+def csv_import(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """`allegiance import`: bulk rows from a CSV file into a relation."""
+    kb = _open({"engine": "duckdb"}, clock)
+    importer = getattr(kb, "import_csv", None)
+    if importer is None:
+        raise NotBuilt("`allegiance import` / KnowledgeBase.import_csv missing")
+    with clock:
+        importer(Path(params["file"]), relation="strike_count")
+    return {"count": params["rows"]}

@@ -1,0 +1,33 @@
+"""Every measurement a child process can run, by name (the child never imports a name it is sent)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import baselines, bundled, subjects
+from .clock import Clock
+from .subjects import NotBuilt
+
+Task = Callable[[dict[str, Any], Clock], dict[str, Any]]
+
+TASKS: dict[str, Task] = {
+    "sql.closure": baselines.sql_closure,
+    "sql.reach": baselines.sql_reach,
+    "sql.unreached": baselines.sql_unreached,
+    "sql.join": baselines.sql_join,
+    "pydatalog.closure": baselines.pydatalog_closure,
+    "pydatalog.join": baselines.pydatalog_join,
+    "lark.floor": baselines.lark_floor,
+    "kb.closure": subjects.closure,
+    "kb.point": subjects.point_query,
+    "kb.negation": subjects.negation,
+    "kb.join": subjects.join,
+    "kb.load_file": subjects.load_file,
+    "kb.csv_import": subjects.csv_import,
+    "bundled.query": bundled.query_latency,
+    "bundled.why": bundled.why_latency,
+    "bundled.check": bundled.check_latency,
+}
+
+__all__ = ["TASKS", "NotBuilt", "Task"]

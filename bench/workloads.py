@@ -1,0 +1,174 @@
+"""The rows of the benchmark: every workload, every system it runs on, and their targets.
+
+Input: the sizes (full or --quick) and the paths of the generated files. Output: a list of Rows in
+run order (baselines before the rows compared with them). Nothing here measures anything.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .targets import AtMost, FasterBy, MemoryUnder, RateAtLeast, Target, TimeUnder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Sizes:
+    chain: int = 1_000
+    nodes: int = 2_000
+    edges: int = 6_000
+    join_rows: int = 100_000
+    facts: int = 1_000_000
+    english: int = 10_000
+    growth_nodes: int = 250  # 1x; 8x is the 2,000-node graph of the closure rows
+    bundled_repeat: int = 20
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(chain=200, nodes=400, edges=1_200, join_rows=10_000, facts=50_000, english=1_000,
+                   growth_nodes=50, bundled_repeat=3)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    workload: str  # what --only matches
+    label: str
+    system: str
+    size: str
+    task: str | list[str] | None  # a task name, a command line, or None for a row computed from others
+    params: dict[str, Any] = field(default_factory=dict)
+    short: str = ""  # how other rows name this one when comparing with it
+    pydatalog: bool = False  # gets the pyDatalog time limit
+    baselines: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()
+    latency: bool = False  # samples are individual calls: report p50 and p95
+    items: tuple[int, str] | None = None  # (count, unit) to report a rate
+    stdin: bytes = b""
+    derive: tuple[str, ...] = ()  # keys of the rows a computed row is fitted on
+    note: str = ""
+
+
+def _n(x: int) -> str:
+    return f"{x:,}"
+
+
+def _closure_rows(graph: str, title: str, size: str, params: dict[str, Any], big: bool) -> list[Row]:
+    k = f"closure.{graph}"
+    sql, raw = f"{k}.sql", f"{k}.pydatalog"
+    targets: list[Target] = [
+        AtMost(sql, 1.5, "≤ 1.5x hand SQL"),
+        FasterBy(raw, 50, "≥ 50x faster than raw pyDatalog"),
+    ]
+    if big:
+        targets.append(MemoryUnder(400, "peak < 400 MB"))
+    return [
+        Row(sql, "closure", title, "DuckDB, hand-written recursive SQL", size, "sql.closure", params, short="hand SQL"),
+        Row(f"{k}.sql-count", "closure", title, "DuckDB, hand-written SQL, count(*) only", size, "sql.closure",
+            {**params, "count_only": True}, short="SQL count",
+            note="the same SQL without handing rows to Python: the cost of the Python rows themselves"),
+        Row(raw, "closure", title, "raw pyDatalog (Python API)", size, "pydatalog.closure", params,
+            short="raw pyDatalog", pydatalog=True),
+        Row(f"{k}.allegiance-duckdb", "closure", title, "allegiance, DuckDB engine", size, "kb.closure",
+            {**params, "engine": "duckdb"}, baselines=(sql, raw), targets=tuple(targets)),
+        Row(f"{k}.allegiance-pydatalog", "closure", title, "allegiance, pyDatalog engine", size, "kb.closure",
+            {**params, "engine": "pydatalog"}, pydatalog=True, baselines=(raw,)),
+    ]
+
+
+def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
+    chain = {"graph": "chain", "length": sizes.chain}
+    graph = {"graph": "random", "nodes": sizes.nodes, "edges": sizes.edges}
+    chain_size = f"{_n(sizes.chain)} edges → {_n(sizes.chain * (sizes.chain + 1) // 2)} tuples"
+    graph_size = f"{_n(sizes.nodes)} nodes, {_n(sizes.edges)} edges"
+    out: list[Row] = []
+
+    # 1. Transitive closure.
+    out += _closure_rows("chain", "Transitive closure, chain", chain_size, chain, big=False)
+    out += _closure_rows("random", "Transitive closure, random graph", graph_size, graph, big=True)
+
+    # 2. A point query and a negation over the random graph, against the rule seeded by hand.
+    out += [
+        Row("point.sql", "point", "Point query path(0, Y)", "DuckDB, hand-seeded reach(Y) from 0", graph_size,
+            "sql.reach", graph, short="hand-seeded SQL"),
+        Row("point.allegiance-duckdb", "point", "Point query path(0, Y)", "allegiance, DuckDB engine", graph_size,
+            "kb.point", {**graph, "engine": "duckdb"}, baselines=("point.sql",),
+            targets=(AtMost("point.sql", 5, "≤ 5x hand-seeded rule"),)),
+        Row("negation.sql", "negation", "Negation unreached(X) :- node(X), not path(0, X).",
+            "DuckDB, hand-seeded reach + NOT EXISTS", graph_size, "sql.unreached", graph, short="hand-seeded SQL"),
+        Row("negation.allegiance-duckdb", "negation", "Negation unreached(X) :- node(X), not path(0, X).",
+            "allegiance, DuckDB engine", graph_size, "kb.negation", {**graph, "engine": "duckdb"},
+            baselines=("negation.sql",), targets=(AtMost("negation.sql", 5, "≤ 5x hand-seeded rule"),)),
+    ]
+
+    # 3. A three-way join.
+    join = {"rows": sizes.join_rows}
+    join_title = "Three-way join j(X, W) :- r(X, Y), s(Y, Z), t(Z, W)."
+    join_size = f"3 x {_n(sizes.join_rows)} rows"
+    out += [
+        Row("join.sql", "join", join_title, "DuckDB, hand-written SQL", join_size, "sql.join", join, short="hand SQL"),
+        Row("join.pydatalog", "join", join_title, "raw pyDatalog (Python API)", join_size, "pydatalog.join", join,
+            short="raw pyDatalog", pydatalog=True),
+        Row("join.allegiance-duckdb", "join", join_title, "allegiance, DuckDB engine", join_size, "kb.join",
+            {**join, "engine": "duckdb"}, baselines=("join.sql", "join.pydatalog")),
+        Row("join.allegiance-pydatalog", "join", join_title, "allegiance, pyDatalog engine", join_size, "kb.join",
+            {**join, "engine": "pydatalog"}, pydatalog=True, baselines=("join.pydatalog",)),
+    ]
+
+    # 4. Loading a large Datalog fact file, and the same number of rows as CSV.
+    facts_title = "Load a Datalog fact file"
+    facts_size = f"{_n(sizes.facts)} facts"
+    out += [
+        Row("facts.lark", "facts", facts_title, "Lark LALR floor (minimal fact grammar, tree only)", facts_size,
+            "lark.floor", {"file": str(files["facts"])}, short="Lark floor", items=(sizes.facts, "facts")),
+        Row("facts.allegiance", "facts", facts_title, "allegiance load_file, DuckDB engine", facts_size,
+            "kb.load_file", {"file": str(files["facts"]), "engine": "duckdb", "statements": sizes.facts},
+            baselines=("facts.lark",), items=(sizes.facts, "facts"),
+            targets=(AtMost("facts.lark", 1.3, "≤ 1.3x Lark floor"),)),
+        Row("csv.allegiance", "csv", "Bulk CSV import", "allegiance import", f"{_n(sizes.facts)} rows",
+            "kb.csv_import", {"file": str(files["csv"]), "rows": sizes.facts}, items=(sizes.facts, "rows"),
+            targets=(RateAtLeast(500_000, sizes.facts, "≥ 500,000 rows/s"),)),
+    ]
+
+    # 5. Controlled English.
+    out.append(
+        Row("english.allegiance", "english", "Load controlled-English statements", "allegiance load_file, DuckDB engine",
+            f"{_n(sizes.english)} statements", "kb.load_file",
+            {"file": str(files["english"]), "engine": "duckdb", "statements": sizes.english},
+            items=(sizes.english, "statements"),
+            targets=(RateAtLeast(10_000, sizes.english, "≥ 10,000 statements/s"),)),
+    )
+
+    # 6. The bundled knowledge base.
+    repl = [sys.executable, "-c", "import sys; from allegiance.cli import main; sys.exit(main())"]
+    rep = {"repeat": sizes.bundled_repeat}
+    out += [
+        Row("bundled.startup", "bundled", "Bundled KB: start-up to first prompt", "`allegiance` fed `:quit`", "bundled KB",
+            repl, stdin=b":quit\n", targets=(TimeUnder(1.0, "< 1 s"),)),
+        Row("bundled.query", "bundled", "Bundled KB: a typical query", "allegiance, DuckDB engine", "every derived predicate",
+            "bundled.query", rep, latency=True, targets=(TimeUnder(0.020, "p95 < 20 ms", q=0.95),)),
+        Row("bundled.why", "bundled", "Bundled KB: why on every derived fact", "allegiance, DuckDB engine", "every derived fact",
+            "bundled.why", {"repeat": 1}, latency=True, targets=(TimeUnder(0.050, "p95 < 50 ms", q=0.95),)),
+        Row("bundled.check", "bundled", "Bundled KB: check files", "allegiance, DuckDB engine", "checks/*.check",
+            "bundled.check", rep, latency=True),
+    ]
+
+    # 7. Growth: the closure at 1x, 2x, 4x, 8x a base size, and the fitted exponent.
+    for system, task, extra in (("allegiance, DuckDB engine", "kb.closure", {"engine": "duckdb"}),
+                                ("DuckDB, hand-written recursive SQL", "sql.closure", {})):
+        name = "allegiance-duckdb" if extra else "sql"
+        keys = []
+        for factor in (1, 2, 4, 8):
+            n = sizes.growth_nodes * factor
+            key = f"growth.{name}.{factor}x"
+            keys.append(key)
+            out.append(Row(key, "growth", f"Closure growth, random graph {factor}x", system,
+                           f"{_n(n)} nodes, {_n(3 * n)} edges", task,
+                           {"graph": "random", "nodes": n, "edges": 3 * n, **extra}))
+        out.append(Row(f"growth.{name}.exponent", "growth", "Closure growth: fitted exponent", system,
+                       "1x → 8x", None, derive=tuple(keys)))
+    return out

@@ -1,0 +1,71 @@
+"""The bench's data generators are deterministic, and its hand-written SQL computes what it claims.
+
+Speed is measured in bench/, never here: these tests only guard the bench's correctness, so that a
+ratio in bench/RESULTS.md compares two programs that compute the same answers on the same data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from bench import baselines, data
+
+
+def test_random_graph_is_deterministic_and_simple() -> None:
+    a = data.random_graph(60, 180, seed=7)
+    assert a == data.random_graph(60, 180, seed=7)
+    assert a != data.random_graph(60, 180, seed=8)
+    assert len(set(a)) == 180
+    assert all(x != y and 0 <= x < 60 and 0 <= y < 60 for x, y in a)
+
+
+def test_text_generators_are_deterministic() -> None:
+    assert data.datalog_fact_file(200) == data.datalog_fact_file(200)
+    assert data.english_fact_file(50) == data.english_fact_file(50)
+    assert data.csv_text(30) == data.csv_text(30)
+    assert data.join_relations(100) == data.join_relations(100)
+
+
+def test_chain_closure_size() -> None:
+    assert len(data.closure(data.chain_edges(30))) == 30 * 31 // 2
+
+
+def _table(con: duckdb.DuckDBPyConnection, edges: list[tuple[int, int]]) -> None:
+    con.execute("CREATE TABLE edge (src INTEGER, dst INTEGER)")
+    con.executemany("INSERT INTO edge VALUES (?, ?)", edges)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sql_closure_equals_python_closure(seed: int) -> None:
+    edges = data.random_graph(40, 70, seed=seed)  # sparse: some nodes reach little, some nothing
+    con = duckdb.connect()
+    _table(con, edges)
+    rows = con.execute(baselines.CLOSURE_SQL + "SELECT x, y FROM path").fetchall()
+    assert len(rows) == len(set(rows))
+    assert set(rows) == data.closure(edges)
+
+
+def test_sql_reach_and_unreached_match_the_closure() -> None:
+    edges = data.random_graph(40, 60, seed=5)
+    expected = {y for x, y in data.closure(edges) if x == 0}
+    con = duckdb.connect()
+    _table(con, edges)
+    reach = con.execute(baselines.REACH_SQL + "SELECT y FROM reach", {"start": 0}).fetchall()
+    assert {y for (y,) in reach} == expected
+    con.execute("CREATE TABLE node AS SELECT range AS x FROM range(40)")
+    unreached = con.execute(
+        baselines.REACH_SQL + "SELECT x FROM node WHERE NOT EXISTS (SELECT 1 FROM reach WHERE reach.y = node.x)",
+        {"start": 0},
+    ).fetchall()
+    assert {x for (x,) in unreached} == set(range(40)) - expected
+
+
+def test_sql_join_matches_a_python_join() -> None:
+    r, s, t = data.join_relations(300)
+    con = duckdb.connect()
+    for name, rows, cols in (("r", r, "x, y"), ("s", s, "y, z"), ("t", t, "z, w")):
+        con.execute(f"CREATE TABLE {name} ({cols.replace(',', ' INTEGER,')} INTEGER)")
+        con.executemany(f"INSERT INTO {name} VALUES (?, ?)", rows)
+    expected = {(x, w) for x, y in r for y2, z in s if y == y2 for z2, w in t if z == z2}
+    assert set(con.execute(baselines.JOIN_SQL).fetchall()) == expected
