@@ -1,0 +1,969 @@
+"""The DuckDB engine: bottom-up semi-naive evaluation driven from Python, each rule one SQL SELECT.
+
+Stage: engine (the default one). Input: an `analysis.CheckedProgram` and base facts as rows of str,
+int, float and datetime.date. Output: relations, query answers and derivation rounds as rows of the
+same Python values (`"1"` stays a str, `1` an int, `1.0` a float, a date a date).
+
+How a program runs
+    Strata are evaluated in `CheckedProgram.strata` order. A stratum whose rules read none of its own
+    predicates is one pass; otherwise semi-naive: round 1 runs every rule on the full relations, each
+    later round runs, for a rule with k body atoms of the stratum, k variants each reading one of those
+    atoms from the previous round's delta. A round's new rows are `(union of the variants) EXCEPT
+    (the relation so far)`; evaluation stops when no predicate gains a row.
+
+Tables (every identifier is generated; no user text ever becomes SQL syntax)
+    b<N>          base facts of predicate N (the `allegiance_relations` table maps name/arity to N);
+                  in the database file when the engine has a path
+    r<N>          TEMP: every row of derived predicate N (base and derived) plus `rnd`, the round that
+                  first derived it (0 for base facts; one counter over the whole session, so a row's
+                  premises always carry smaller numbers)
+    d<N>_0/1      TEMP: the delta of the last round, double-buffered
+    columns       c0, c1, ...; a zero-arity relation has the single column z BOOLEAN
+    constants     always bound parameters ($1, $2, ...); round numbers are Python ints we generate
+
+Types
+    Each column's set of value kinds (s: str, i: int, f: float, d: date) is inferred by a fixpoint:
+    kinds of the stored facts and of declared types (`CheckedProgram.types`) flow through rule bodies
+    (a variable takes the kinds common to its positive occurrences) into heads, arithmetic included.
+    A column of one kind is native (VARCHAR, BIGINT, DOUBLE, DATE: closure over ints joins BIGINTs);
+    a column of several kinds is a tagged VARCHAR ('s:abc', 'i:1', 'f:1.5', 'd:2015-10-01') decoded on
+    the way out. Joins between columns of different representations convert explicitly. When facts of
+    a new kind arrive, inference reruns and the affected base tables are re-encoded.
+
+    Semantics on mixed (tagged) columns: equality is exact per kind (`1` never equals `"1"`; there,
+    `1` does not equal `1.0` either, while two native numeric columns compare numerically); order
+    comparisons compare ints exactly, ints and floats as doubles, dates as dates, strings by code point,
+    and values of different kinds never compare (`<` is false). Arithmetic on a non-number yields no
+    value; integer `/` truncates towards zero and `%` takes the dividend's sign (as in Soufflé and C);
+    division by zero yields no value; int64 overflow raises QueryError.
+
+Laziness
+    `add_facts`/`retract_facts` mark the strata that read (or define) the changed predicates dirty,
+    and everything above that depends on them; the next read re-evaluates only dirty strata it needs.
+
+Time limit and Ctrl-C
+    A watchdog thread interrupts the connection once `timeout` seconds have passed (and keeps doing so
+    until the call ends, so a statement started in between cannot escape); the loop also checks the
+    deadline before each statement. Base-fact changes run in a transaction that is rolled back on
+    failure; derived state of an interrupted stratum stays dirty, so the next read recomputes it.
+
+Persistence
+    `DuckDBEngine(path="kb.duckdb")` keeps base facts in that file, each change committed in a
+    transaction. A new engine on the same path sees the stored facts at once (`relation` works before
+    any program is loaded); `reopen(program)` installs a program over the stored facts, whereas
+    `load(program, facts)` replaces them, as the Engine interface says. Derived relations are never
+    stored: they are recomputed on the first read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+
+from .. import ast, errors
+from ..analysis.checked import CheckedProgram, CheckedQuery
+from ..ast import PredicateSym, Row, Value
+from .base import DEFAULT_TIMEOUT, Engine, Facts
+
+Kinds = tuple[frozenset[str], ...]
+
+_SQL_TYPE = {"s": "VARCHAR", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "VARCHAR"}
+_DECLARED_KIND = {"symbol": "s", "string": "s", "number": "i", "float": "f", "date": "d"}
+_ALL_KINDS = frozenset("sifd")
+_META = "allegiance_relations"
+_CHUNK = 50_000  # rows per bulk insert statement: bounds the size of one list parameter
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+# --- values and their representations -----------------------------------------------------------
+
+
+def _kind(value: object) -> str:
+    """s, i, f or d; bool and datetime are refused: they would silently become 1 or a date."""
+    if isinstance(value, bool) or isinstance(value, datetime.datetime):
+        raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
+    if isinstance(value, str):
+        return "s"
+    if isinstance(value, int):
+        return "i"
+    if isinstance(value, float):
+        return "f"
+    if isinstance(value, datetime.date):
+        return "d"
+    raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
+
+
+def _rep(kinds: frozenset[str]) -> str:
+    """The column representation: the one kind, 't' (tagged VARCHAR) for several, VARCHAR for none."""
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return "t" if kinds else "s"
+
+
+def _encode(value: Value, rep: str) -> object:
+    """A Python value as stored in a column of `rep` (the caller checked that its kind fits)."""
+    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise errors.QueryError(f"integer {value} does not fit in 64 bits")
+    if rep != "t":
+        return value
+    kind = _kind(value)
+    if isinstance(value, str):
+        return "s:" + value
+    if isinstance(value, datetime.date):
+        return "d:" + value.isoformat()
+    # repr of a float is the shortest round-trip form, which is also DuckDB's CAST(DOUBLE AS VARCHAR)
+    return f"{kind}:{value!r}"
+
+
+def _decode_tagged(text: str) -> Value:
+    kind, payload = text[0], text[2:]
+    if kind == "s":
+        return payload
+    if kind == "i":
+        return int(payload)
+    if kind == "f":
+        return float(payload)
+    return datetime.date.fromisoformat(payload)
+
+
+def _row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
+    if not reps:
+        return lambda _raw: ()
+    tagged = [j for j, rep in enumerate(reps) if rep == "t"]
+    if not tagged:
+        return lambda raw: raw  # type: ignore[return-value]
+
+    def decode(raw: tuple[object, ...]) -> Row:
+        row = list(raw)
+        for j in tagged:
+            row[j] = _decode_tagged(str(row[j]))
+        return tuple(row)  # type: ignore[arg-type]
+
+    return decode
+
+
+def _columns(arity: int) -> list[str]:
+    return [f"c{j}" for j in range(arity)] if arity else ["z"]
+
+
+def _column_defs(reps: Sequence[str]) -> str:
+    if not reps:
+        return "z BOOLEAN"
+    return ", ".join(f"c{j} {_SQL_TYPE[rep]}" for j, rep in enumerate(reps))
+
+
+# --- type inference ---------------------------------------------------------------------------------
+
+
+def _term_kinds(term: ast.Term, env: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    if isinstance(term, ast.Variable):
+        return env.get(term.name, frozenset())
+    if isinstance(term, ast.Constant):
+        return frozenset(_kind(term.value))
+    if isinstance(term, ast.BinOp):
+        return _arith_kinds(_term_kinds(term.left, env), _term_kinds(term.right, env))
+    return _ALL_KINDS
+
+
+def _arith_kinds(left: frozenset[str], right: frozenset[str]) -> frozenset[str]:
+    """int op int is an int; a float with any number is a float; anything else has no value."""
+    out: set[str] = set()
+    if "i" in left and "i" in right:
+        out.add("i")
+    if left & {"i", "f"} and right & {"i", "f"} and ("f" in left or "f" in right):
+        out.add("f")
+    return frozenset(out)
+
+
+def _infer(
+    rules: Iterable[ast.Rule], start: Mapping[PredicateSym, Kinds]
+) -> dict[PredicateSym, Kinds]:
+    """Kinds of every column: the fixpoint of `start` flowing through the rules into their heads."""
+    kinds: dict[PredicateSym, list[set[str]]] = {s: [set(c) for c in cols] for s, cols in start.items()}
+    rules = tuple(rules)
+
+    def column(sym: PredicateSym) -> list[set[str]]:
+        return kinds.setdefault(sym, [set() for _ in range(sym.arity)])
+
+    changed = True
+    while changed:
+        changed = False
+        for rule in rules:
+            env: dict[str, frozenset[str]] = {}
+            for literal in rule.body:
+                if isinstance(literal, ast.Atom):
+                    cols = column(literal.sym)
+                    for j, arg in enumerate(literal.args):
+                        if isinstance(arg, ast.Variable):
+                            here = frozenset(cols[j])
+                            env[arg.name] = env[arg.name] & here if arg.name in env else here
+                elif isinstance(literal, ast.Assignment):
+                    env[literal.variable.name] = _term_kinds(literal.expr, env)
+            head = column(rule.head.sym)
+            for j, arg in enumerate(rule.head.args):
+                new = _term_kinds(arg, env) - head[j]
+                if new:
+                    head[j].update(new)
+                    changed = True
+    return {s: tuple(frozenset(c) for c in cols) for s, cols in kinds.items()}
+
+
+# --- SQL for terms, comparisons and rules -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Expr:
+    """A SQL expression and the representation of its value; nullable when it may have no value."""
+
+    sql: str
+    rep: str
+    nullable: bool = False
+
+
+class _Params:
+    """The bound parameters of one statement: constants never become SQL text."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+        self.aliases = 0
+
+    def const(self, value: Value) -> _Expr:
+        kind = _kind(value)
+        self.values.append(_encode(value, kind))
+        return _Expr(f"CAST(${len(self.values)} AS {_SQL_TYPE[kind]})", kind)
+
+    def alias(self, prefix: str) -> str:
+        self.aliases += 1
+        return f"{prefix}{self.aliases}"
+
+
+def _view(e: _Expr, group: str) -> tuple[str, str] | None:
+    """(condition, value) reading e as kind `group` (s, d, i; n: any number as DOUBLE), or None."""
+    if e.rep == "t":
+        if group == "n":
+            return f"left({e.sql}, 2) IN ('i:', 'f:')", f"TRY_CAST(substr({e.sql}, 3) AS DOUBLE)"
+        return f"left({e.sql}, 2) = '{group}:'", f"TRY_CAST(substr({e.sql}, 3) AS {_SQL_TYPE[group]})"
+    if group == e.rep:
+        return "TRUE", e.sql
+    if group == "n" and e.rep in ("i", "f"):
+        return "TRUE", f"CAST({e.sql} AS DOUBLE)"
+    return None
+
+
+def _to_tagged(e: _Expr) -> _Expr:
+    if e.rep == "t":
+        return e
+    if e.rep == "s":
+        return _Expr(f"('s:' || {e.sql})", "t", e.nullable)
+    return _Expr(f"('{e.rep}:' || CAST({e.sql} AS VARCHAR))", "t", e.nullable)
+
+
+def _convert(e: _Expr, rep: str) -> _Expr:
+    if e.rep == rep:
+        return e
+    if rep == "t":
+        return _to_tagged(e)
+    if e.rep == "t":
+        view = _view(e, rep)
+        assert view is not None
+        return _Expr(f"(CASE WHEN {view[0]} THEN {view[1]} END)", rep, True)
+    if e.rep == "i" and rep == "f":
+        return _Expr(f"CAST({e.sql} AS DOUBLE)", "f", e.nullable)
+    return _Expr(f"CAST(NULL AS {_SQL_TYPE[rep]})", rep, True)
+
+
+def _compare(op: str, a: _Expr, b: _Expr) -> str:
+    """A SQL condition for `a op b` (op: = != < <= > >=) across representations."""
+    sql_op = "<>" if op == "!=" else op
+    numeric = {"i", "f"}
+    if (a.rep == b.rep and a.rep != "t") or (a.rep in numeric and b.rep in numeric):
+        return f"({a.sql} {sql_op} {b.sql})"
+    if op in ("=", "!="):
+        if a.rep == "t" or b.rep == "t":
+            return f"({_to_tagged(a).sql} {sql_op} {_to_tagged(b).sql})"
+        return "FALSE" if op == "=" else "TRUE"  # values of different kinds are never equal
+    branches = []
+    for group in ("i", "n", "s", "d"):
+        va, vb = _view(a, group), _view(b, group)
+        if va and vb:
+            branches.append(f"WHEN {va[0]} AND {vb[0]} THEN {va[1]} {sql_op} {vb[1]}")
+    if not branches:
+        return "FALSE"
+    return f"(CASE {' '.join(branches)} ELSE FALSE END)"
+
+
+def _arith(op: str, a: _Expr, b: _Expr) -> _Expr:
+    """`a op b` for + - * / %: int op int stays an int (`/` truncates), with a float it is a float."""
+    int_op = "//" if op == "/" else op
+    if a.rep in ("i", "f") and b.rep in ("i", "f"):
+        if a.rep == b.rep == "i":
+            return _Expr(f"({a.sql} {int_op} {b.sql})", "i", True)
+        return _Expr(f"(CAST({a.sql} AS DOUBLE) {op} CAST({b.sql} AS DOUBLE))", "f", True)
+    branches = []
+    ia, ib = _view(a, "i"), _view(b, "i")
+    if ia and ib:
+        branches.append(f"WHEN {ia[0]} AND {ib[0]} THEN 'i:' || CAST(({ia[1]} {int_op} {ib[1]}) AS VARCHAR)")
+    na, nb = _view(a, "n"), _view(b, "n")
+    if na and nb:
+        branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {nb[1]}) AS VARCHAR)")
+    if not branches:  # a string or a date in arithmetic: no value
+        return _Expr("CAST(NULL AS VARCHAR)", "t", True)
+    return _Expr(f"(CASE {' '.join(branches)} END)", "t", True)
+
+
+def _term(term: ast.Term, bindings: Mapping[str, _Expr], params: _Params) -> _Expr:
+    if isinstance(term, ast.Variable):
+        return bindings[term.name]
+    if isinstance(term, ast.Constant):
+        return params.const(term.value)
+    if isinstance(term, ast.BinOp):
+        return _arith(term.op, _term(term.left, bindings, params), _term(term.right, bindings, params))
+    raise AssertionError("a wildcard outside an atom breaks the CheckedProgram contract")
+
+
+Source = Callable[[PredicateSym], str]  # a predicate -> the table (or CTE) a body atom reads
+
+
+def _rule_select(
+    rule: ast.Rule,
+    sources: Sequence[str],
+    negated_source: Source,
+    reps_of: Callable[[PredicateSym], tuple[str, ...]],
+    params: _Params,
+) -> str:
+    """One SELECT producing the head rows of `rule`, in the head predicate's representations.
+
+    sources[i] is the table read by the i-th positive body atom (full relation or delta)."""
+    froms: list[str] = []
+    conds: list[str] = []
+    bindings: dict[str, _Expr] = {}
+    deferred: list[tuple[_Expr, ast.Term]] = []
+    positive = [lit for lit in rule.body if isinstance(lit, ast.Atom)]
+    for i, atom in enumerate(positive):
+        alias = params.alias("t")
+        froms.append(f"{sources[i]} AS {alias}")
+        reps = reps_of(atom.sym)
+        for j, arg in enumerate(atom.args):
+            col = _Expr(f"{alias}.c{j}", reps[j])
+            if isinstance(arg, ast.Variable):
+                if arg.name in bindings:
+                    conds.append(_compare("=", bindings[arg.name], col))
+                else:
+                    bindings[arg.name] = col
+            elif isinstance(arg, ast.Constant):
+                conds.append(_compare("=", col, params.const(arg.value)))
+            elif isinstance(arg, ast.BinOp):
+                deferred.append((col, arg))  # defensive: analysis moves expressions out of atoms
+    for literal in rule.body:
+        if isinstance(literal, ast.Assignment):
+            value = _term(literal.expr, bindings, params)
+            if literal.variable.name in bindings:
+                conds.append(_compare("=", bindings[literal.variable.name], value))
+            else:
+                bindings[literal.variable.name] = value
+            if value.nullable:
+                conds.append(f"({value.sql}) IS NOT NULL")
+        elif isinstance(literal, ast.Comparison):
+            left = _term(literal.left, bindings, params)
+            right = _term(literal.right, bindings, params)
+            conds.append(_compare(literal.op, left, right))
+        elif isinstance(literal, ast.NegLiteral):
+            conds.append(_not_exists(literal.atom, negated_source, reps_of, bindings, params))
+    for col, term in deferred:
+        conds.append(_compare("=", col, _term(term, bindings, params)))
+    items: list[str] = []
+    head_reps = reps_of(rule.head.sym)
+    for j, arg in enumerate(rule.head.args):
+        value = _convert(_term(arg, bindings, params), head_reps[j])
+        items.append(f"{value.sql} AS c{j}")
+        if value.nullable:
+            conds.append(f"({value.sql}) IS NOT NULL")
+    if not items:
+        items.append("TRUE AS z")
+    sql = f"SELECT {', '.join(items)}"
+    if froms:
+        sql += f" FROM {', '.join(froms)}"
+    if conds:
+        sql += f" WHERE {' AND '.join(conds)}"
+    return sql
+
+
+def _not_exists(
+    atom: ast.Atom,
+    source: Source,
+    reps_of: Callable[[PredicateSym], tuple[str, ...]],
+    bindings: Mapping[str, _Expr],
+    params: _Params,
+) -> str:
+    # not q(X, c)  ->  NOT EXISTS (SELECT 1 FROM q WHERE q.c0 = X AND q.c1 = c)
+    alias = params.alias("n")
+    reps = reps_of(atom.sym)
+    conds = []
+    for j, arg in enumerate(atom.args):
+        if isinstance(arg, ast.Wildcard):
+            continue
+        conds.append(_compare("=", _Expr(f"{alias}.c{j}", reps[j]), _term(arg, bindings, params)))
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+    return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
+
+
+def _positive(rule: ast.Rule) -> list[ast.Atom]:
+    return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
+
+
+def _body_preds(rule: ast.Rule) -> set[PredicateSym]:
+    found = set()
+    for lit in rule.body:
+        if isinstance(lit, ast.Atom):
+            found.add(lit.sym)
+        elif isinstance(lit, ast.NegLiteral):
+            found.add(lit.atom.sym)
+    return found
+
+
+class _DeadlinePassed(Exception):
+    """Raised between statements once the time limit has run out."""
+
+
+_EMPTY = CheckedProgram(rules=(), strata=())
+_TABLE_ID = re.compile(r"^[0-9]{1,9}$")
+_REPS = re.compile(r"^[sifdt]*$")
+
+
+class DuckDBEngine(Engine):
+    """Semi-naive bottom-up evaluation in DuckDB (see the module docstring).
+
+    `path`: a DuckDB file holding the base facts; None keeps everything in memory.
+    Extra methods: `reopen(program)` (install a program over the stored facts) and
+    `derivation_rounds(pred)`."""
+
+    name = "duckdb"
+
+    def __init__(self, timeout: float | None = DEFAULT_TIMEOUT, path: str | None = None) -> None:
+        super().__init__(timeout)
+        self.path = path
+        self._con = duckdb.connect(path if path is not None else ":memory:")
+        # Division by zero has no value (as a failed arithmetic test), not an error.
+        self._con.execute("SET error_on_division_by_zero = false")
+        self._program = _EMPTY
+        self._deadline: float | None = None
+        self._guarding = False
+        self._counter = 0  # the last derivation round used; never decreases
+        self._r_tables: set[int] = set()
+        self._dirty: set[int] = set()
+        self._con.execute(
+            f"CREATE TABLE IF NOT EXISTS {_META} "
+            "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
+        )
+        self._read_store()
+        self._install(_EMPTY)
+
+    # --- the stored base facts ---------------------------------------------------------------------
+
+    def _read_store(self) -> None:
+        """Python's view of the stored base tables, from the metadata table.
+
+        The file may come from anywhere: ids and representations are validated before they are used
+        to build table names."""
+        self._ids: dict[PredicateSym, int] = {}
+        self._reps: dict[PredicateSym, tuple[str, ...]] = {}
+        self._fact_kinds: dict[PredicateSym, Kinds] = {}
+        rows = self._con.execute(f"SELECT name, arity, id, reps, kinds FROM {_META}").fetchall()
+        for name, arity, ident, reps, kinds in rows:
+            cols = str(kinds).split(",") if arity else []
+            if (
+                not _TABLE_ID.match(str(ident))
+                or not _REPS.match(str(reps))
+                or len(str(reps)) != arity
+                or len(cols) != arity
+                or not all(set(c) <= _ALL_KINDS for c in cols)
+            ):
+                raise errors.LoadError(f"{self.path}: damaged relation table entry for {name}/{arity}")
+            sym = PredicateSym(str(name), int(arity))
+            self._ids[sym] = int(ident)
+            self._reps[sym] = tuple(str(reps))
+            self._fact_kinds[sym] = tuple(frozenset(c) for c in cols)
+        self._next_id = max(self._ids.values(), default=-1) + 1
+
+    def _write_meta(self, sym: PredicateSym) -> None:
+        self._con.execute(f"DELETE FROM {_META} WHERE name = $1 AND arity = $2", [sym.name, sym.arity])
+        kinds = ",".join("".join(sorted(c)) for c in self._fact_kinds.get(sym, ()))
+        self._con.execute(
+            f"INSERT INTO {_META} VALUES ($1, $2, $3, $4, $5)",
+            [sym.name, sym.arity, self._ids[sym], "".join(self._reps[sym]), kinds],
+        )
+
+    def _install(self, program: CheckedProgram) -> None:
+        """Take `program`, infer column types, create or re-encode base tables; all strata dirty.
+
+        Runs inside the caller's transaction when there is one."""
+        self._program = program
+        self._stratum_of: dict[PredicateSym, int] = {}
+        self._stratum_preds: list[list[PredicateSym]] = []
+        self._rules_by_head: list[dict[PredicateSym, list[ast.Rule]]] = []
+        self._recursive: list[bool] = []
+        self._depends_on: list[set[int]] = []
+        self._readers: dict[PredicateSym, set[int]] = {}
+        for i, stratum in enumerate(program.strata):
+            heads = sorted({r.head.sym for r in stratum.rules}, key=str)
+            by_head: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
+            for rule in stratum.rules:
+                by_head[rule.head.sym].append(rule)
+                for sym in _body_preds(rule):
+                    self._readers.setdefault(sym, set()).add(i)
+            for h in heads:
+                self._stratum_of[h] = i
+            self._stratum_preds.append(heads)
+            self._rules_by_head.append(by_head)
+            own = set(heads)
+            self._recursive.append(any(a.sym in own for r in stratum.rules for a in _positive(r)))
+        for stratum in program.strata:
+            reads = {s for r in stratum.rules for s in _body_preds(r)}
+            own = {r.head.sym for r in stratum.rules}
+            self._depends_on.append({self._stratum_of[s] for s in reads - own if s in self._stratum_of})
+
+        start: dict[PredicateSym, Kinds] = {}
+        mentioned = set(program.types) | set(self._fact_kinds)
+        for rule in program.rules:
+            mentioned |= _body_preds(rule) | {rule.head.sym}
+        for sym in mentioned:
+            declared = program.types.get(sym, ())
+            facts = self._fact_kinds.get(sym, ())
+            start[sym] = tuple(
+                (facts[j] if j < len(facts) else frozenset())
+                | (frozenset(_DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in _DECLARED_KIND else frozenset())
+                for j in range(sym.arity)
+            )
+        self._kinds = _infer(program.rules, start)
+        for sym, kinds in sorted(self._kinds.items(), key=lambda kv: str(kv[0])):
+            reps = tuple(_rep(k) for k in kinds)
+            if sym not in self._ids:
+                self._ids[sym] = self._next_id
+                self._next_id += 1
+                self._reps[sym] = reps
+                self._con.execute(f"CREATE TABLE b{self._ids[sym]} ({_column_defs(reps)})")
+                self._write_meta(sym)
+            elif self._reps[sym] != reps:
+                self._reencode(sym, reps)
+        for n in self._r_tables - {self._ids[s] for s in self._stratum_of}:
+            self._con.execute(f"DROP TABLE IF EXISTS r{n}")
+        self._r_tables &= {self._ids[s] for s in self._stratum_of}
+        self._dirty = set(range(len(program.strata)))
+
+    def _reencode(self, sym: PredicateSym, reps: tuple[str, ...]) -> None:
+        """Rewrite b<N> with new column representations (facts of a new kind arrived)."""
+        n = self._ids[sym]
+        rows = self._base_rows(sym)
+        self._con.execute(f"DROP TABLE b{n}")
+        self._reps[sym] = reps
+        self._con.execute(f"CREATE TABLE b{n} ({_column_defs(reps)})")
+        self._stage(sym, rows)
+        self._con.execute(f"INSERT INTO b{n} SELECT * FROM stage")
+        self._write_meta(sym)
+
+    def _base_rows(self, sym: PredicateSym) -> list[Row]:
+        n = self._ids[sym]
+        if sym.arity == 0:
+            return [()] if self._con.execute(f"SELECT count(*) FROM b{n}").fetchone()[0] else []
+        decode = _row_decoder(self._reps[sym])
+        cols = ", ".join(_columns(sym.arity))
+        return [decode(r) for r in self._con.execute(f"SELECT {cols} FROM b{n}").fetchall()]
+
+    def _stage(self, sym: PredicateSym, rows: Sequence[Row]) -> None:
+        """TEMP table `stage` := rows, encoded for sym's columns, inserted as list parameters."""
+        reps = self._reps[sym]
+        self._run(f"CREATE OR REPLACE TEMP TABLE stage ({_column_defs(reps)})")
+        if sym.arity == 0:
+            if rows:
+                self._run("INSERT INTO stage VALUES (TRUE)")
+            return
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            columns = [[_encode(row[j], rep) for row in chunk] for j, rep in enumerate(reps)]
+            items = ", ".join(
+                f"unnest(CAST(${j + 1} AS {_SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps)
+            )
+            self._run(f"INSERT INTO stage SELECT {items}", columns)
+
+    # --- the Engine interface ----------------------------------------------------------------------
+
+    def load(self, program: CheckedProgram, facts: Facts) -> None:
+        grouped = self._group(facts)
+        with self._failsafe():
+            for sym, n in self._ids.items():
+                self._run(f"DROP TABLE IF EXISTS b{n}")
+            self._run(f"DELETE FROM {_META}")
+            self._ids, self._reps, self._fact_kinds = {}, {}, {}
+            for sym, rows in grouped.items():
+                self._fact_kinds[sym] = self._row_kinds(sym, rows, ())
+            self._install(program)
+            for sym, rows in grouped.items():
+                self._insert(sym, rows)
+
+    def reopen(self, program: CheckedProgram) -> None:
+        """Install `program` over the base facts already stored in this engine's file."""
+        with self._failsafe():
+            self._install(program)
+
+    def add_facts(self, facts: Facts) -> None:
+        grouped = self._group(facts)
+        with self._failsafe():
+            grown = False
+            for sym, rows in grouped.items():
+                kinds = self._row_kinds(sym, rows, self._fact_kinds.get(sym, ()))
+                if kinds != self._fact_kinds.get(sym):
+                    self._fact_kinds[sym] = kinds
+                    grown = True
+            if grown:  # a new kind of value, or a new predicate: types may change
+                dirty, before = set(self._dirty), dict(self._reps)
+                self._install(self._program)
+                if all(self._reps[s] == before[s] for s in before):
+                    self._dirty = dirty  # no table changed: keep what is still fresh
+            for sym, rows in grouped.items():
+                if self._insert(sym, rows):
+                    self._mark_dirty({sym})
+
+    def retract_facts(self, facts: Facts) -> None:
+        grouped = self._group(facts)
+        with self._failsafe():
+            for sym, rows in grouped.items():
+                if sym not in self._ids:
+                    continue
+                n = self._ids[sym]
+                if sym.arity == 0:
+                    count = self._run(f"DELETE FROM b{n}").fetchone()[0] if rows else 0
+                else:
+                    fitting = [r for r in rows if self._fits(sym, r)]
+                    if not fitting:
+                        continue
+                    self._stage(sym, fitting)
+                    on = " AND ".join(f"b{n}.c{j} = stage.c{j}" for j in range(sym.arity))
+                    count = self._run(f"DELETE FROM b{n} USING stage WHERE {on}").fetchone()[0]
+                if count:
+                    self._mark_dirty({sym})
+
+    def relation(self, pred: PredicateSym) -> frozenset[Row]:
+        return frozenset(self._rows_with_rounds(pred))
+
+    def derivation_rounds(self, pred: PredicateSym) -> dict[Row, int]:
+        return self._rows_with_rounds(pred)
+
+    def query(self, query: CheckedQuery) -> list[Row]:
+        own = {r.head.sym for r in query.rules}
+        reads = {s for r in query.rules for s in _body_preds(r)} - own
+        if query.goal not in own:
+            reads.add(query.goal)
+        with self._guard():
+            self._refresh(reads)
+            for sym in reads:
+                self._ensure_table(sym)
+            sql, params, reps = self._query_sql(query)
+            raw = self._run(sql, params).fetchall()
+        decode = _row_decoder(reps)
+        return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
+
+    def close(self) -> None:
+        self._con.close()
+
+    # --- facts in and out ----------------------------------------------------------------------------
+
+    def _group(self, facts: Facts) -> dict[PredicateSym, list[Row]]:
+        grouped: dict[PredicateSym, list[Row]] = {}
+        for sym, rows in facts.items():
+            listed = [tuple(r) for r in rows]
+            for row in listed:
+                if len(row) != sym.arity:
+                    raise errors.QueryError(f"a fact of {sym} has {len(row)} values: {row!r}")
+            grouped.setdefault(sym, []).extend(listed)
+        return grouped
+
+    def _row_kinds(self, sym: PredicateSym, rows: Sequence[Row], known: Kinds) -> Kinds:
+        found = [set(known[j]) if j < len(known) else set() for j in range(sym.arity)]
+        for row in rows:
+            for j, value in enumerate(row):
+                found[j].add(_kind(value))
+        return tuple(frozenset(c) for c in found)
+
+    def _fits(self, sym: PredicateSym, row: Row) -> bool:
+        """Whether row's values can be stored in sym's columns (else it cannot be there)."""
+        return all(rep == "t" or _kind(v) == rep for v, rep in zip(row, self._reps[sym], strict=True))
+
+    def _insert(self, sym: PredicateSym, rows: Sequence[Row]) -> int:
+        """Add rows to b<N> (duplicates dropped); returns how many were new."""
+        if not rows:
+            return 0
+        self._stage(sym, rows)
+        n = self._ids[sym]
+        count = self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}")
+        new: int = count.fetchone()[0]
+        self._write_meta(sym)
+        return new
+
+    def _ensure_table(self, sym: PredicateSym) -> None:
+        """A predicate nobody mentioned yet (read by a query) gets an empty base table."""
+        if sym not in self._ids:
+            self._ids[sym] = self._next_id
+            self._next_id += 1
+            self._reps[sym] = tuple("s" for _ in range(sym.arity))
+            self._kinds[sym] = tuple(frozenset() for _ in range(sym.arity))
+            self._run(f"CREATE TABLE b{self._ids[sym]} ({_column_defs(self._reps[sym])})")
+            self._write_meta(sym)
+
+    def _rows_with_rounds(self, pred: PredicateSym) -> dict[Row, int]:
+        if pred not in self._ids:
+            return {}
+        if pred not in self._stratum_of:
+            with self._guard():
+                return dict.fromkeys(self._base_rows(pred), 0)
+        with self._guard():
+            self._refresh({pred})
+            n = self._ids[pred]
+            raw = self._run(f"SELECT {', '.join(_columns(pred.arity))}, rnd FROM r{n}").fetchall()
+        decode = _row_decoder(self._reps[pred])
+        return {decode(r[:-1]) if pred.arity else (): r[-1] for r in raw}
+
+    # --- evaluation ----------------------------------------------------------------------------------
+
+    def _mark_dirty(self, changed: set[PredicateSym]) -> None:
+        """Strata reading or defining a changed predicate, and every stratum depending on them."""
+        start = {self._stratum_of[s] for s in changed if s in self._stratum_of}
+        for sym in changed:
+            start |= self._readers.get(sym, set())
+        if not start:
+            return
+        dirty = set(start)
+        for i in range(min(start), len(self._stratum_preds)):
+            if self._depends_on[i] & dirty:
+                dirty.add(i)
+        self._dirty |= dirty
+
+    def _refresh(self, preds: Iterable[PredicateSym]) -> None:
+        """Evaluate the dirty strata that `preds` depend on, lowest first."""
+        needed: set[int] = set()
+        todo = [self._stratum_of[p] for p in preds if p in self._stratum_of]
+        while todo:
+            i = todo.pop()
+            if i not in needed:
+                needed.add(i)
+                todo.extend(self._depends_on[i])
+        for i in sorted(needed & self._dirty):
+            self._evaluate(i)
+            self._dirty.discard(i)
+
+    def _full(self, sym: PredicateSym) -> str:
+        n = self._ids[sym]
+        return f"r{n}" if sym in self._stratum_of else f"b{n}"
+
+    def _reps_of(self, sym: PredicateSym) -> tuple[str, ...]:
+        return self._reps[sym]
+
+    def _evaluate(self, i: int) -> None:
+        preds = self._stratum_preds[i]
+        for p in preds:
+            n = self._ids[p]
+            self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd INTEGER)")
+            self._r_tables.add(n)
+            self._run(f"INSERT INTO r{n} SELECT *, 0 FROM b{n}")
+        own = set(preds)
+        rules = self._rules_by_head[i]
+        delta: dict[PredicateSym, str] = {}
+        first = True
+        try:
+            while first or delta:
+                self._counter += 1
+                fresh: dict[PredicateSym, str] = {}
+                for p in preds:
+                    params = _Params()
+                    selects = []
+                    for rule in rules[p]:
+                        positive = _positive(rule)
+                        if first:
+                            sources = [self._full(a.sym) for a in positive]
+                            selects.append(self._select(rule, sources, params))
+                            continue
+                        # one variant per recursive atom, that atom reading the last round's delta
+                        for k, atom in enumerate(positive):
+                            if atom.sym in delta:
+                                sources = [self._full(a.sym) for a in positive]
+                                sources[k] = delta[atom.sym]
+                                selects.append(self._select(rule, sources, params))
+                    if not selects:
+                        continue
+                    n = self._ids[p]
+                    cols = ", ".join(_columns(p.arity))
+                    name = f"d{n}_{self._counter % 2}"
+                    union = " UNION ALL ".join(selects)
+                    self._run(
+                        f"CREATE OR REPLACE TEMP TABLE {name} AS "
+                        f"SELECT * FROM ({union}) EXCEPT SELECT {cols} FROM r{n}",
+                        params.values,
+                    )
+                    fresh[p] = name
+                for name in delta.values():
+                    self._run(f"DROP TABLE IF EXISTS {name}")
+                delta = {}
+                # rows are added only after every predicate's round ran: a round reads the last one
+                for p, name in fresh.items():
+                    n = self._ids[p]
+                    added = self._run(f"INSERT INTO r{n} SELECT *, {self._counter} FROM {name}").fetchone()[0]
+                    if added and self._recursive[i] and own:
+                        delta[p] = name
+                    else:
+                        self._run(f"DROP TABLE IF EXISTS {name}")
+                first = False
+        finally:
+            if delta:
+                self._drop_quietly(list(delta.values()))
+
+    def _drop_quietly(self, names: list[str]) -> None:
+        deadline, self._deadline = self._deadline, None
+        try:
+            for name in names:
+                try:
+                    self._con.execute(f"DROP TABLE IF EXISTS {name}")
+                except duckdb.Error:
+                    pass  # an interrupted connection: the table is only memory
+        finally:
+            self._deadline = deadline
+
+    def _select(self, rule: ast.Rule, sources: Sequence[str], params: _Params) -> str:
+        return _rule_select(rule, sources, self._full, self._reps_of, params)
+
+    def _query_sql(self, query: CheckedQuery) -> tuple[str, list[object], tuple[str, ...]]:
+        """The query's rules as CTEs over the program's tables, in dependency order: one SELECT."""
+        own: dict[PredicateSym, list[ast.Rule]] = {}
+        for rule in query.rules:
+            own.setdefault(rule.head.sym, []).append(rule)
+        kinds = _infer(query.rules, self._kinds)
+        reps = dict(self._reps)
+        for sym in own:
+            reps[sym] = tuple(_rep(k) for k in kinds[sym])
+        names = {sym: f"q{m}" for m, sym in enumerate(own)}
+        order: list[PredicateSym] = []
+
+        def visit(sym: PredicateSym) -> None:
+            if sym in own and sym not in order:
+                for rule in own[sym]:
+                    for dep in _body_preds(rule):
+                        if dep != sym:
+                            visit(dep)
+                order.append(sym)
+
+        for sym in own:
+            visit(sym)
+
+        def source(sym: PredicateSym) -> str:
+            return names[sym] if sym in names else self._full(sym)
+
+        params = _Params()
+        ctes = []
+        for sym in order:
+            selects = [
+                _rule_select(rule, [source(a.sym) for a in _positive(rule)], source, reps.__getitem__, params)
+                for rule in own[sym]
+            ]
+            ctes.append(f"{names[sym]} AS ({' UNION ALL '.join(selects)})")
+        cols = ", ".join(_columns(query.goal.arity))
+        sql = f"SELECT DISTINCT {cols} FROM {source(query.goal)}"
+        if ctes:
+            sql = f"WITH {', '.join(ctes)} {sql}"
+        return sql, params.values, reps[query.goal]
+
+    # --- time limit, Ctrl-C, transactions ---------------------------------------------------------
+
+    def _run(self, sql: str, params: Sequence[object] = ()) -> duckdb.DuckDBPyConnection:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise _DeadlinePassed
+        return self._con.execute(sql, list(params))
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Honour the time limit and Ctrl-C, turning either into a QueryError subclass."""
+        if self._guarding:  # nested: the outer guard watches
+            yield
+            return
+        self._guarding = True
+        stop = threading.Event()
+        fired = threading.Event()
+        watchdog = None
+        limit = self.timeout
+        if limit is not None:
+            self._deadline = time.monotonic() + limit
+
+            def watch() -> None:
+                if stop.wait(limit):
+                    return
+                fired.set()
+                # keep interrupting: a statement may start right after an interrupt found none running
+                while True:
+                    self._con.interrupt()
+                    if stop.wait(0.02):
+                        return
+
+            watchdog = threading.Thread(target=watch, name="duckdb-timeout", daemon=True)
+            watchdog.start()
+        try:
+            yield
+        except BaseException as exc:
+            stop.set()
+            if watchdog is not None:
+                watchdog.join()
+            translated = self._translate(exc, fired.is_set())
+            if translated is exc:
+                raise
+            raise translated from exc
+        finally:
+            stop.set()
+            if watchdog is not None:
+                watchdog.join()
+            self._deadline = None
+            self._guarding = False
+
+    def _translate(self, exc: BaseException, fired: bool) -> BaseException:
+        if isinstance(exc, _DeadlinePassed) or (fired and isinstance(exc, duckdb.InterruptException)):
+            return errors.QueryTimeout(
+                f"query took longer than {self.timeout:g} s; raise the limit with --timeout or :timeout"
+            )
+        if isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)):
+            return errors.QueryInterrupted("interrupted")
+        if isinstance(exc, duckdb.Error):
+            return errors.QueryError(f"evaluation failed: {exc}")
+        return exc
+
+    @contextmanager
+    def _failsafe(self) -> Iterator[None]:
+        """A guarded transaction over base facts: on any failure, roll back and re-read the store,
+        so facts and program are as before the call."""
+        with self._guard():
+            self._con.begin()
+            try:
+                yield
+                self._con.commit()
+            except BaseException:
+                self._recover()
+                raise
+
+    def _recover(self) -> None:
+        deadline, self._deadline = self._deadline, None
+        try:
+            try:
+                self._con.rollback()
+            except duckdb.Error:
+                pass  # nothing to roll back
+            self._read_store()
+            self._r_tables_drop()
+            self._install(self._program)
+        finally:
+            self._deadline = deadline
+
+    def _r_tables_drop(self) -> None:
+        for n in self._r_tables:
+            self._con.execute(f"DROP TABLE IF EXISTS r{n}")
+        self._r_tables = set()
