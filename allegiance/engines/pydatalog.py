@@ -235,6 +235,9 @@ class _WorkerKB:
         if kind == "ask":
             _, preds, rules, goal = request
             return self._ask(preds, rules, goal)
+        if kind == "inventory":
+            # For tests: what the knowledge base holds, so a leak shows.
+            return sorted((pred_id, len(pred.db)) for pred_id, pred in self._db.items() if not pred.prim)
         raise ValueError(f"unknown request {kind!r}")
 
     def _declare(self, preds: Iterable[PredIR]) -> None:
@@ -490,6 +493,11 @@ class PyDatalogEngine(Engine):
         # Program predicates the query mentioned are now declared in the worker: remember them.
         self._names = names
         return list(dict.fromkeys(rows))
+
+    def _inventory(self) -> list[tuple[str, int]]:
+        """Each predicate in the worker's knowledge base with its number of clauses (for tests)."""
+        inventory: list[tuple[str, int]] = self._call(("inventory",), evaluates=False)
+        return inventory
 
     def close(self) -> None:
         if self._worker is not None:

@@ -20,9 +20,12 @@ def hc(value: ast.Value) -> ast.Constant:
 
 
 def _term(x: ast.Term | ast.Value) -> ast.Term:
-    """Strings starting with a capital are variables, other plain values constants."""
+    """`"X"` (a capital first) is a variable, `"_3"` the wildcard numbered 3, any other value a
+    constant."""
     if isinstance(x, (ast.Variable, ast.Wildcard, ast.Constant, ast.BinOp)):
         return x
+    if isinstance(x, str) and x[:1] == "_" and x[1:].isdigit():
+        return ast.Wildcard(int(x[1:]))
     if isinstance(x, str) and x[:1].isupper():
         return ast.Variable(x)
     return ast.Constant(x)
@@ -71,3 +74,32 @@ def hand_query(*body: ast.Literal) -> CheckedQuery:
         variables=tuple(v.name for v in variables),
         source=query,
     )
+
+
+# --- text programs and explicit strata (written for test_duckdb*.py) ------------------------------
+
+
+def checked_text(text: str) -> tuple[CheckedProgram, dict[ast.PredicateSym, set[ast.Row]]]:
+    """Parse and check a Datalog text: its CheckedProgram and the facts it states."""
+    from allegiance.analysis import check, facts_of
+    from allegiance.parse import parse_program
+
+    program = parse_program(text)
+    return check(program), facts_of(program)
+
+
+def checked_query_text(text: str, checked: CheckedProgram) -> CheckedQuery:
+    from allegiance.analysis import check_query
+    from allegiance.parse import parse_query
+
+    return check_query(parse_query(text), checked)
+
+
+def hand_strata(*strata: tuple[ast.Rule, ...]) -> CheckedProgram:
+    """A CheckedProgram whose strata are given in evaluation order (for engines that rely on them)."""
+    built = []
+    for rules in strata:
+        heads = frozenset(r.head.sym for r in rules)
+        recursive = any(isinstance(lit, ast.Atom) and lit.sym in heads for r in rules for lit in r.body)
+        built.append(Stratum(heads, tuple(rules), recursive))
+    return CheckedProgram(rules=tuple(r for s in strata for r in s), strata=tuple(built))
