@@ -260,11 +260,9 @@ class _Build(Transformer[Token, Any]):
     def param(self, children: list[Token]) -> ast.Param:
         name = children[0].value
         type_ = children[1].value if len(children) > 1 else "symbol"
-        if type_ == "string":
-            type_ = "symbol"
-        if type_ not in ("symbol", "number", "float", "date"):
+        if type_ not in ("symbol", "string", "number", "float", "date"):
             raise ParseError(f"unknown type '{type_}'", _span(children[1]),
-                             "types are symbol (or string), number, float, date")
+                             "types are symbol (an entity or atom), string (free text), number, float, date")
         return ast.Param(name, type_)
 
     def params(self, children: list[ast.Param]) -> tuple[ast.Param, ...]:

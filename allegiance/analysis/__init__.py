@@ -9,6 +9,7 @@ arity (arity.py), safety (safety.py), unknown predicates (with did-you-mean), st
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 
 from .. import ast
@@ -59,7 +60,8 @@ def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[a
     types: dict[ast.PredicateSym, tuple[str, ...]] = dict(known_types)
     for clause in clauses:
         if isinstance(clause, (ast.Declaration, ast.RelationDecl)):
-            types[clause.sym] = tuple(p.type for p in clause.params)
+            # free text and symbols are one type to the engines, as in Soufflé
+            types[clause.sym] = tuple("symbol" if p.type == "string" else p.type for p in clause.params)
         elif isinstance(clause, ast.Fact):
             try:
                 fact_row(clause.atom)
@@ -78,8 +80,9 @@ def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[a
 
     normalized: list[ast.Rule] = []
     warnings: list[str] = []
+    aux_names = itertools.count(1)  # per check, so the same program normalizes the same way
     for rule in rules:
-        result = normalize_rule(rule)
+        result = normalize_rule(rule, aux_names)
         errors.extend(result.errors)
         warnings.extend(result.warnings)
         normalized.extend(result.aux_rules)
@@ -99,7 +102,7 @@ def check_query(query: ast.Query, program: CheckedProgram) -> CheckedQuery:
     if errors:
         raise _bundle(errors)
     errors.extend(_unknown_predicates([query], program.types))
-    result = normalize_query(query)
+    result = normalize_query(query, itertools.count(1))
     errors.extend(result.errors)
     if errors:
         raise _bundle(errors)

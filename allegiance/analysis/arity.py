@@ -42,13 +42,14 @@ def check_arity(clauses: Iterable[ast.Clause], known: Mapping[ast.PredicateSym, 
     for sym in known:
         first.setdefault(sym.name, (sym.arity, None))
     errors: list[AllegianceError] = []
+    internal = {sym.name for sym in known if sym.name.startswith("__")}
     for clause in clauses:
         if isinstance(clause, (ast.Declaration, ast.RelationDecl)):
             atoms_with_arity = [(clause.pred, clause.sym.arity, clause.span)]
         else:
             atoms_with_arity = [(a.pred, len(a.args), a.span) for a in _atoms(clause)]
         for name, arity, span in atoms_with_arity:
-            if name.startswith("__"):
+            if name.startswith("__") and name not in internal:
                 errors.append(CheckError(f"names starting with __ are reserved: {name}", span))
                 continue
             seen = first.setdefault(name, (arity, span))

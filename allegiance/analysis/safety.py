@@ -17,18 +17,17 @@ becomes
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import ast
 from ..errors import AllegianceError, UnsafeVariableError, WildcardInHeadError
 from .checked import statement_relation
 
-_aux_counter = itertools.count(1)
-
-
 @dataclass
 class Normalized:
     rule: ast.Rule
+    aux_names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     aux_rules: list[ast.Rule] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[AllegianceError] = field(default_factory=list)
@@ -64,8 +63,9 @@ class _Fresh:
                 return ast.Variable(name, span)
 
 
-def normalize_rule(rule: ast.Rule) -> Normalized:
-    out = Normalized(rule)
+def normalize_rule(rule: ast.Rule, aux_names: Iterator[int]) -> Normalized:
+    """`aux_names` numbers the auxiliary predicates of negations (`__neg<N>_pred`)."""
+    out = Normalized(rule, aux_names=aux_names)
     for arg in rule.head.args:
         for node in _walk(arg):
             if isinstance(node, ast.Wildcard):
@@ -98,11 +98,11 @@ def normalize_rule(rule: ast.Rule) -> Normalized:
     return out
 
 
-def normalize_query(query: ast.Query) -> Normalized:
+def normalize_query(query: ast.Query, aux_names: Iterator[int]) -> Normalized:
     """A query's body, normalized like a rule's; the caller builds the goal rule around it."""
     head = ast.Atom("__query", tuple(query.variables), query.span)
     rule = ast.Rule(head, query.body, query.span)
-    out = Normalized(rule)
+    out = Normalized(rule, aux_names=aux_names)
     body, bound, _ = _normalize_body(rule, query.body, out)
     for var in query.variables:
         if var.name not in bound:
@@ -233,7 +233,7 @@ def _normalize_negation(
     # not banned(X, Y)  with Y local  ==  not __negN_banned(X)  where  __negN_banned(X) :- banned(X, Y).
     keep = [a for a in args if not (isinstance(a, ast.Wildcard) or (isinstance(a, ast.Variable) and a.name not in bound))]
     keep_vars = list(dict.fromkeys(a for a in keep if isinstance(a, ast.Variable)))
-    name = f"__neg{next(_aux_counter)}_{atom.pred}"
+    name = f"__neg{next(out.aux_names)}_{atom.pred}"
     aux_head = ast.Atom(name, tuple(keep_vars), atom.span)
     aux_body = ast.Atom(atom.pred, tuple(args), atom.span)
     out.aux_rules.append(ast.Rule(aux_head, (aux_body,), atom.span))

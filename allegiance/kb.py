@@ -1,0 +1,589 @@
+"""The knowledge base: files -> parse -> curate -> check -> engine, all or nothing, with provenance.
+
+Input: fact files (`*.facts`), rule files (`*.dl`), REPL entries. Output: answers to queries,
+relations, statements behind facts, inconsistencies.
+
+A knowledge base is a history of operations (load a file, retract facts). Its state is a fold over
+that history; a new operation builds a new state first and only replaces the old one when nothing
+went wrong, so a bad file changes nothing. `undo` drops the last operation and `reload` re-reads
+every file, both by building the state again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast
+from .analysis import CheckedProgram, check, check_query, fact_row, statement_relation
+from .engines import make_engine
+from .engines.base import DEFAULT_TIMEOUT, Engine
+from .errors import AllegianceError, ErrorGroup, LoadError, StatementError
+from .parse import parse_program, parse_query
+from .statements import Catalog, Relation, StatementRecord, curate, declare, negative_name
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_FILE_BYTES = 32 * 1024 * 1024  # larger fact files belong in `allegiance import` (CSV)
+FILE_SUFFIXES = (".facts", ".dl", ".check")
+
+# Metadata relations every knowledge base knows, stated or not (docs/language.md, "Provenance").
+METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
+    ast.PredicateSym("source", 2): ("symbol", "symbol"),
+    ast.PredicateSym("asserted_by", 2): ("symbol", "symbol"),
+    ast.PredicateSym("status", 2): ("symbol", "symbol"),
+    ast.PredicateSym("valid_from", 2): ("symbol", "date"),
+    ast.PredicateSym("valid_until", 2): ("symbol", "date"),
+    ast.PredicateSym("credibility", 2): ("symbol", "number"),
+    ast.PredicateSym("reliability", 2): ("symbol", "symbol"),
+    ast.PredicateSym("published", 2): ("symbol", "date"),
+    ast.PredicateSym("publisher", 2): ("symbol", "symbol"),
+    ast.PredicateSym("kind", 2): ("symbol", "symbol"),
+    ast.PredicateSym("display_name", 2): ("symbol", "symbol"),
+}
+CONTRADICTED = ast.PredicateSym("contradicted", 2)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A query's answers: one row per binding of `variables`, sorted. Truthy when any row exists."""
+
+    variables: tuple[str, ...]
+    rows: list[ast.Row]
+    query: ast.Query
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[ast.Row]:
+        return iter(self.rows)
+
+    def as_dicts(self) -> list[dict[str, ast.Value]]:
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    kind: str
+    args: ast.Row
+    message: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file as loaded: its text (for carets and quotes) and its clauses."""
+
+    path: str
+    text: str
+    clauses: tuple[ast.Clause, ...]
+    mtime: float | None = None
+
+
+@dataclass(frozen=True)
+class Retraction:
+    facts: frozenset[tuple[ast.PredicateSym, ast.Row]]
+    label: str
+
+
+Operation = SourceFile | Retraction
+
+
+@dataclass
+class State:
+    """Everything derived from the history of operations; built anew, never patched in place."""
+
+    catalog: Catalog = field(default_factory=Catalog)
+    statements: list[StatementRecord] = field(default_factory=list)
+    plain: dict[ast.PredicateSym, dict[ast.Row, ast.Span]] = field(default_factory=dict)
+    rules: list[ast.Rule] = field(default_factory=list)
+    declarations: list[ast.Declaration | ast.RelationDecl] = field(default_factory=list)
+    retracted: set[tuple[ast.PredicateSym, ast.Row]] = field(default_factory=set)
+    counters: dict[str, int] = field(default_factory=dict)
+    checked: CheckedProgram | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def copy(self) -> State:
+        return State(self.catalog.copy(), list(self.statements), {k: dict(v) for k, v in self.plain.items()},
+                     list(self.rules), list(self.declarations), set(self.retracted), dict(self.counters),
+                     self.checked, list(self.warnings))
+
+    # --- applying operations ---
+
+    def apply(self, ops: Sequence[Operation]) -> list[AllegianceError]:
+        """Apply operations: declarations of every file first, then statements, so a file may use
+        an entity or relation that a later file of the same load declares."""
+        errors: list[AllegianceError] = []
+        for op in ops:
+            if isinstance(op, SourceFile):
+                declare(op.clauses, self.catalog, errors)
+        for op in ops:
+            if isinstance(op, Retraction):
+                self.retracted |= op.facts
+            else:
+                errors.extend(self._add_clauses(op))
+        return errors
+
+    def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
+        clauses = op.clauses
+        curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters)
+        errors = list(curated.errors)
+        known = {s.identity(): s for s in self.statements}
+        for record in curated.statements:
+            if record.identity() not in known:  # the same statement loaded twice is one statement
+                self.statements.append(record)
+                known[record.identity()] = record
+            self.retracted.discard((record.fact_sym, record.row))
+        for clause in clauses:
+            if isinstance(clause, ast.Rule):
+                self.rules.append(clause)
+            elif isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+                self.declarations.append(clause)
+            elif isinstance(clause, ast.Fact) and not op.path.endswith(".facts"):
+                try:
+                    row = fact_row(clause.atom)
+                except AllegianceError as exc:
+                    errors.append(exc)
+                    continue
+                self.plain.setdefault(clause.atom.sym, {}).setdefault(row, clause.span)
+                self.retracted.discard((clause.atom.sym, row))
+        return errors
+
+    # --- what the engine gets ---
+
+    def relations(self) -> list[Relation]:
+        return list(self.catalog.relations.values())
+
+    def known(self) -> dict[ast.PredicateSym, tuple[str, ...]]:
+        known = dict(METADATA)
+        known[CONTRADICTED] = ("symbol", "symbol")
+        for rel in self.relations():
+            types = tuple("symbol" if p.type == "string" else p.type for p in rel.params)
+            known[rel.sym] = types
+            if not rel.inconsistency:
+                known[ast.PredicateSym(negative_name(rel.sym.name), rel.sym.arity)] = types
+                for sym in (rel.sym, ast.PredicateSym(negative_name(rel.sym.name), rel.sym.arity)):
+                    known[ast.PredicateSym(statement_relation(sym.name), sym.arity + 1)] = (*types, "symbol")
+        for record in self.statements:
+            for sym in (record.fact_sym,):
+                known.setdefault(sym, ("any",) * sym.arity)
+                known.setdefault(ast.PredicateSym(statement_relation(sym.name), sym.arity + 1), ("any",) * (sym.arity + 1))
+        for sym in self.plain:
+            known.setdefault(sym, ("any",) * sym.arity)
+        return known
+
+    def generated_rules(self) -> list[ast.Rule]:
+        """Rules the declarations imply: symmetry, and the built-in inconsistency contradicted/2."""
+        rules: list[ast.Rule] = []
+        x, y, s1, s2 = (ast.Variable(n) for n in ("X", "Y", "S1", "S2"))
+        for rel in self.relations():
+            if rel.inconsistency:
+                continue
+            names = (rel.sym.name, negative_name(rel.sym.name))
+            if rel.symmetric:
+                for name in names:
+                    # ally(X, Y) :- ally(Y, X).   and the statements behind it likewise
+                    rules.append(ast.Rule(ast.Atom(name, (x, y), rel.span), (ast.Atom(name, (y, x), rel.span),), rel.span))
+                    st = statement_relation(name)
+                    rules.append(ast.Rule(ast.Atom(st, (x, y, s1), rel.span), (ast.Atom(st, (y, x, s1), rel.span),), rel.span))
+            # contradicted(S1, S2) :- __stmt_p(X1..Xn, S1), __stmt_no_p(X1..Xn, S2).
+            args = tuple(ast.Variable(f"X{i}") for i in range(rel.sym.arity))
+            rules.append(ast.Rule(
+                ast.Atom(CONTRADICTED.name, (s1, s2), rel.span),
+                (ast.Atom(statement_relation(names[0]), (*args, s1), rel.span),
+                 ast.Atom(statement_relation(names[1]), (*args, s2), rel.span)),
+                rel.span))
+        return rules
+
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        facts: dict[ast.PredicateSym, set[ast.Row]] = {}
+
+        def add(sym: ast.PredicateSym, row: ast.Row) -> None:
+            if (sym, row) not in self.retracted:
+                facts.setdefault(sym, set()).add(row)
+
+        for sym, rows in self.plain.items():
+            for row in rows:
+                add(sym, row)
+        P = ast.PredicateSym
+        for r in self.statements:
+            if (r.fact_sym, r.row) in self.retracted:
+                continue
+            add(r.fact_sym, r.row)
+            add(P(statement_relation(r.fact_sym.name), r.fact_sym.arity + 1), (*r.row, r.id))
+            add(P("source", 2), (r.id, r.source))
+            add(P("status", 2), (r.id, r.status))
+            if r.asserter:
+                add(P("asserted_by", 2), (r.id, r.asserter))
+            if r.valid_from:
+                add(P("valid_from", 2), (r.id, r.valid_from))
+            if r.valid_until:
+                add(P("valid_until", 2), (r.id, r.valid_until))
+            if r.credibility is not None:
+                add(P("credibility", 2), (r.id, r.credibility))
+        for src in self.catalog.sources.values():
+            if src.reliability:
+                add(P("reliability", 2), (src.id, src.reliability))
+            if src.date:
+                add(P("published", 2), (src.id, src.date))
+            if src.publisher:
+                add(P("publisher", 2), (src.id, self.catalog.resolve(src.publisher) or src.publisher))
+        for ent in self.catalog.entities.values():
+            add(P("kind", 2), (ent.id, ent.kind))
+            add(P("display_name", 2), (ent.id, ent.name))
+        return facts
+
+    def finish(self) -> list[AllegianceError]:
+        """Check the whole program; sets `checked`. Returns the errors instead of raising them."""
+        clauses: list[ast.Clause] = [*self.declarations, *self.rules, *self.generated_rules()]
+        try:
+            self.checked = check(clauses, self.known())
+        except ErrorGroup as group:
+            return list(group.errors)
+        except AllegianceError as exc:
+            return [exc]
+        self.warnings = list(self.checked.warnings)
+        return []
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load did. The change report (issue: loading) extends this."""
+
+    files: tuple[str, ...]
+    statements: int
+    facts: int
+    rules: int
+    warnings: tuple[str, ...] = ()
+
+
+class KnowledgeBase:
+    def __init__(self, engine: str | Engine = "duckdb", timeout: float | None = DEFAULT_TIMEOUT,
+                 db: str | None = None) -> None:
+        self._engine = make_engine(engine, timeout=timeout, db=db) if isinstance(engine, str) else engine
+        self._history: list[Operation] = []
+        self._state = State()
+        self._state.finish()
+        self._sources: dict[str, str] = {}
+        self._sync(None)
+
+    # --- construction ---
+
+    @classmethod
+    def bundled(cls, **options: object) -> KnowledgeBase:
+        """The project's knowledge base: facts/ and rules/ beside the package (or $ALLEGIANCE_KB)."""
+        kb = cls(**options)  # type: ignore[arg-type]
+        kb.load_path(*bundled_paths())
+        return kb
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def engine_name(self) -> str:
+        return self._engine.name
+
+    def close(self) -> None:
+        self._engine.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- loading, all or nothing ---
+
+    def load_path(self, *paths: str | os.PathLike[str]) -> LoadReport:
+        """Load files and directories (their *.facts and *.dl files, sorted) in one step."""
+        files: list[Path] = []
+        for path in paths:
+            p = Path(path)
+            if p.is_dir():
+                files.extend(sorted(f for f in p.rglob("*") if f.suffix in (".facts", ".dl") and f.is_file()))
+            else:
+                files.append(p)
+        return self.load_files(files)
+
+    def load_file(self, path: str | os.PathLike[str]) -> LoadReport:
+        return self.load_files([Path(path)])
+
+    def load_files(self, paths: Sequence[str | os.PathLike[str]]) -> LoadReport:
+        sources: list[SourceFile] = []
+        errors: list[AllegianceError] = []
+        for path in paths:
+            try:
+                sources.append(read_source(path))
+            except ErrorGroup as group:
+                errors.extend(group.errors)
+            except AllegianceError as exc:
+                errors.append(exc)
+        if errors:
+            raise _bundle(errors)
+        return self._apply(sources)
+
+    def load_text(self, text: str, file: str = "<input>") -> LoadReport:
+        return self._apply([parse_source(text, file)])
+
+    def _apply(self, ops: Sequence[Operation]) -> LoadReport:
+        old = self._state
+        new = old.copy()
+        errors = new.apply(ops)
+        errors.extend(new.finish())
+        if errors:
+            for op in ops:
+                if isinstance(op, SourceFile):
+                    self._sources.setdefault(op.path, op.text)
+            raise _bundle(errors)
+        self._history.extend(ops)
+        for op in ops:
+            if isinstance(op, SourceFile):
+                self._sources[op.path] = op.text
+        self._state = new
+        self._sync(old)
+        files = tuple(op.path for op in ops if isinstance(op, SourceFile))
+        return LoadReport(files, len(new.statements) - len(old.statements),
+                          sum(len(v) for v in new.plain.values()) - sum(len(v) for v in old.plain.values()),
+                          len(new.rules) - len(old.rules), tuple(new.warnings))
+
+    def _sync(self, old: State | None) -> None:
+        """Bring the engine in line with the state: incrementally when only facts changed."""
+        new = self._state
+        assert new.checked is not None
+        new_facts = new.base_facts()
+        if old is not None and old.checked is not None and old.checked.rules == new.checked.rules and \
+                old.checked.types == new.checked.types:
+            old_facts = old.base_facts()
+            added = {s: rows - old_facts.get(s, set()) for s, rows in new_facts.items()}
+            removed = {s: rows - new_facts.get(s, set()) for s, rows in old_facts.items()}
+            self._engine.retract_facts({s: r for s, r in removed.items() if r})
+            self._engine.add_facts({s: r for s, r in added.items() if r})
+        else:
+            self._engine.load(new.checked, new_facts)
+
+    def _rebuild(self, history: list[Operation]) -> None:
+        state = State()
+        errors = state.apply(history)
+        errors.extend(state.finish())
+        if errors:
+            raise _bundle(errors)
+        old, self._state, self._history = self._state, state, history
+        self._sync(old)
+
+    def undo(self) -> Operation | None:
+        """Take back the last operation (a load, an addition, a retraction)."""
+        if not self._history:
+            return None
+        last = self._history[-1]
+        self._rebuild(self._history[:-1])
+        return last
+
+    def reload(self) -> list[str]:
+        """Re-read every file that changed on disk since it was loaded; all or nothing."""
+        history: list[Operation] = []
+        changed: list[str] = []
+        for op in self._history:
+            if isinstance(op, SourceFile) and op.mtime is not None:
+                try:
+                    mtime = os.stat(op.path).st_mtime
+                except OSError:
+                    raise LoadError(f"{op.path} is gone", None, "remove it from the session with :undo") from None
+                if mtime != op.mtime:
+                    op = read_source(op.path)
+                    changed.append(op.path)
+            history.append(op)
+        if changed:
+            self._rebuild(history)
+            for op in history:
+                if isinstance(op, SourceFile):
+                    self._sources[op.path] = op.text
+        return changed
+
+    def retract(self, text: str, file: str = "<retract>") -> int:
+        """Retract the facts written in text (`ally(a, b).`); returns how many were present."""
+        program = parse_source(text, file)
+        targets: set[tuple[ast.PredicateSym, ast.Row]] = set()
+        for clause in program.clauses:
+            if isinstance(clause, ast.Fact):
+                targets.add((clause.atom.sym, fact_row(clause.atom)))
+            else:
+                raise StatementError("only facts can be retracted", getattr(clause, "span", None),
+                                     "write the fact as it was added: p(a, b).")
+        base = self._state.base_facts()
+        present = {t for t in targets if t[1] in base.get(t[0], set())}
+        if present:
+            self._apply([Retraction(frozenset(present), text.strip())])
+        return len(present)
+
+    # --- reading ---
+
+    @property
+    def history(self) -> tuple[Operation, ...]:
+        return tuple(self._history)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._state.catalog
+
+    @property
+    def program(self) -> CheckedProgram:
+        assert self._state.checked is not None
+        return self._state.checked
+
+    @property
+    def statements(self) -> tuple[StatementRecord, ...]:
+        return tuple(self._state.statements)
+
+    @property
+    def rules(self) -> tuple[ast.Rule, ...]:
+        """The rules as written in the files (not normalized), in load order."""
+        return tuple(self._state.rules)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self._state.warnings)
+
+    @property
+    def sources_text(self) -> dict[str, str]:
+        """File name -> text, for rendering errors with their source line."""
+        return dict(self._sources)
+
+    def query(self, text: str | ast.Query) -> Answers:
+        query = parse_query(text) if isinstance(text, str) else text
+        if isinstance(text, str):
+            self._sources["<query>"] = text
+        checked = check_query(query, self.program)
+        rows = self._engine.query(checked)
+        return Answers(checked.variables, sorted(set(rows), key=ast.row_sort_key), query)
+
+    def ask(self, text: str) -> bool:
+        return bool(self.query(text))
+
+    def facts(self, pred: str | ast.PredicateSym) -> list[ast.Row]:
+        """Every row of a relation, base and derived, sorted."""
+        sym = self._sym(pred)
+        return sorted(self._engine.relation(sym), key=ast.row_sort_key)
+
+    def predicates(self) -> list[ast.PredicateSym]:
+        """Every predicate a user can query (internal ones hidden), sorted by name."""
+        return sorted((p for p in self.program.types if not p.name.startswith("__")), key=str)
+
+    def statements_for(self, pred: str | ast.PredicateSym, row: ast.Row) -> list[StatementRecord]:
+        """The statements behind a fact (several when sources corroborate each other)."""
+        sym = self._sym(pred)
+        found = [s for s in self._state.statements if s.fact_sym == sym and s.row == row]
+        rel = self.catalog.relations.get(sym.name.removeprefix("no_"))
+        if rel is not None and rel.symmetric and len(row) == 2:
+            found += [s for s in self._state.statements if s.fact_sym == sym and s.row == (row[1], row[0])]
+        return found
+
+    def is_base(self, pred: str | ast.PredicateSym, row: ast.Row) -> bool:
+        sym = self._sym(pred)
+        return row in self._state.base_facts().get(sym, set())
+
+    def inconsistency_relations(self) -> list[Relation]:
+        rels = [r for r in self._state.relations() if r.inconsistency]
+        builtin = Relation(CONTRADICTED, (ast.Param("positive"), ast.Param("negative")), inconsistency=True,
+                           message="statement {positive} says what statement {negative} denies")
+        return [builtin, *sorted(rels, key=lambda r: r.sym.name)]
+
+    def inconsistencies(self) -> list[Inconsistency]:
+        found: list[Inconsistency] = []
+        for rel in self.inconsistency_relations():
+            if rel.sym not in self.program.types:
+                continue
+            for row in self.facts(rel.sym):
+                found.append(Inconsistency(rel.sym.name, row, self.message(rel, row)))
+        return found
+
+    def message(self, rel: Relation, row: ast.Row) -> str:
+        text = rel.message or f"{rel.sym.name}({', '.join('{' + p.name + '}' for p in rel.params)})"
+        for param, value in zip(rel.params, row, strict=True):
+            text = text.replace("{" + param.name + "}", self.catalog.display(value))
+        return text
+
+    def _sym(self, pred: str | ast.PredicateSym) -> ast.PredicateSym:
+        if isinstance(pred, ast.PredicateSym):
+            return pred
+        name, _, arity = pred.partition("/")
+        matches = [p for p in self.program.types if p.name == name and (not arity or str(p.arity) == arity)]
+        if not matches:
+            from .errors import UnknownPredicateError, did_you_mean
+
+            raise UnknownPredicateError(f"unknown predicate {pred}", None,
+                                        did_you_mean(name, {p.name for p in self.predicates()}))
+        return matches[0]
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def bundled_paths() -> list[Path]:
+    root = Path(os.environ.get("ALLEGIANCE_KB", PROJECT_ROOT))
+    return [p for p in (root / "facts", root / "rules") if p.is_dir()]
+
+
+def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
+    """Read and parse a file; every way a file can be unreadable is a LoadError naming the file."""
+    name = str(path)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise LoadError(f"{name} is a directory", None, "name the files, or use load_path for a folder")
+        stat = p.stat()
+        if stat.st_size > max_bytes:
+            raise LoadError(
+                f"{name} is {stat.st_size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit for fact files",
+                None, "bulk data loads faster as CSV: allegiance import FILE.csv --relation ...")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{name}: no such file", None) from None
+    except PermissionError:
+        raise LoadError(f"{name}: permission denied", None) from None
+    except IsADirectoryError:
+        raise LoadError(f"{name} is a directory", None) from None
+    except OSError as exc:
+        raise LoadError(f"{name}: {exc.strerror or exc}", None) from None
+    text = decode(data, name)
+    return parse_source(text, name, stat.st_mtime)
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8, strictly; a byte-order mark and CRLF line ends are accepted."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise LoadError(f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
+                        ast.Span(name, line, column, line, column + 1),
+                        "save the file as UTF-8") from None
+    if "\x00" in text:
+        pos = text.index("\x00")
+        line = text.count("\n", 0, pos) + 1
+        raise LoadError("a NUL character: is this a binary file?", ast.Span(name, line, 1, line, 2))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_source(text: str, file: str, mtime: float | None = None) -> SourceFile:
+    program = parse_program(text, file)
+    return SourceFile(file, text, program.clauses, mtime)
+
+
+def _bundle(errors: Iterable[AllegianceError]) -> AllegianceError:
+    flat: list[AllegianceError] = []
+    for err in errors:
+        flat.extend(err.errors if isinstance(err, ErrorGroup) else [err])
+    flat.sort(key=lambda e: (e.span.file, e.span.line, e.span.column) if e.span else ("", 0, 0))
+    unique = list({str(e): e for e in flat}.values())
+    return unique[0] if len(unique) == 1 else ErrorGroup(unique)
+
+
+__all__ = ["Answers", "Inconsistency", "KnowledgeBase", "LoadReport", "SourceFile", "State", "read_source"]
