@@ -494,7 +494,8 @@ class DuckDBEngine(Engine):
 
     def _write_meta(self, sym: PredicateSym) -> None:
         self._con.execute(f"DELETE FROM {_META} WHERE name = $1 AND arity = $2", [sym.name, sym.arity])
-        kinds = ",".join("".join(sorted(c)) for c in self._fact_kinds.get(sym, ()))
+        stored = self._fact_kinds.get(sym) or tuple(frozenset() for _ in range(sym.arity))
+        kinds = ",".join("".join(sorted(c)) for c in stored)
         self._con.execute(
             f"INSERT INTO {_META} VALUES ($1, $2, $3, $4, $5)",
             [sym.name, sym.arity, self._ids[sym], "".join(self._reps[sym]), kinds],

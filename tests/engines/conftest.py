@@ -79,13 +79,16 @@ def hand_query(*body: ast.Literal) -> CheckedQuery:
 # --- text programs and explicit strata (written for test_duckdb*.py) ------------------------------
 
 
-def checked_text(text: str) -> tuple[CheckedProgram, dict[ast.PredicateSym, set[ast.Row]]]:
-    """Parse and check a Datalog text: its CheckedProgram and the facts it states."""
+def checked_text(
+    text: str, *known: ast.PredicateSym
+) -> tuple[CheckedProgram, dict[ast.PredicateSym, set[ast.Row]]]:
+    """Parse and check a Datalog text (`known`: predicates whose facts come separately): its
+    CheckedProgram and the facts it states."""
     from allegiance.analysis import check, facts_of
     from allegiance.parse import parse_program
 
     program = parse_program(text)
-    return check(program), facts_of(program)
+    return check(program, known), facts_of(program)
 
 
 def checked_query_text(text: str, checked: CheckedProgram) -> CheckedQuery:
@@ -103,3 +106,18 @@ def hand_strata(*strata: tuple[ast.Rule, ...]) -> CheckedProgram:
         recursive = any(isinstance(lit, ast.Atom) and lit.sym in heads for r in rules for lit in r.body)
         built.append(Stratum(heads, tuple(rules), recursive))
     return CheckedProgram(rules=tuple(r for s in strata for r in s), strata=tuple(built))
+
+
+# --- programs from text (parse + analysis), for test_pydatalog.py; any engine test may use them ---
+from allegiance.analysis import check, check_query, facts_of  # noqa: E402
+from allegiance.parse import parse_program, parse_query  # noqa: E402
+
+
+def text_program(text: str) -> tuple[CheckedProgram, dict[ast.PredicateSym, set[ast.Row]]]:
+    """The checked program and the facts a Datalog text states."""
+    program = parse_program(text)
+    return check(program), facts_of(program)
+
+
+def text_query(text: str, program: CheckedProgram) -> CheckedQuery:
+    return check_query(parse_query(text), program)
