@@ -128,6 +128,8 @@ def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
     span = err.span
     lines = [f"{span}: {err.message}"]
     text = sources.get(span.file)
+    if text is None:
+        text = _read_quietly(span.file)
     if text is not None:
         source_lines = text.splitlines()
         if 1 <= span.line <= len(source_lines):
@@ -140,6 +142,19 @@ def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
     if err.hint:
         lines.append(f"    {err.hint}")
     return "\n".join(lines)
+
+
+def _read_quietly(file: str) -> str | None:
+    """The text of a file an error points into, when the caller did not keep it."""
+    from pathlib import Path
+
+    try:
+        path = Path(file)
+        if path.is_file() and path.stat().st_size < 64 * 1024 * 1024:
+            return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        pass
+    return None
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -453,9 +453,9 @@ class KnowledgeBase:
         return dict(self._sources)
 
     def query(self, text: str | ast.Query) -> Answers:
-        query = parse_query(text) if isinstance(text, str) else text
         if isinstance(text, str):
             self._sources["<query>"] = text
+        query = parse_query(text) if isinstance(text, str) else text
         checked = check_query(query, self.program)
         rows = self._engine.query(checked)
         return Answers(checked.variables, sorted(set(rows), key=ast.row_sort_key), query)
