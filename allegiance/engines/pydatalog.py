@@ -127,6 +127,9 @@ class _Enc:
             result = _ARITHMETIC[op](self.value, other.value)
         except (ArithmeticError, ValueError):
             return _INVALID
+        if isinstance(result, int) and result not in _INT64:
+            _Overflow.seen = True
+            return _INVALID
         return _Enc(_NUMBER, result)
 
     def __add__(self, other: object) -> _Enc:
@@ -146,8 +149,19 @@ class _Enc:
         return self._arith(other, "%")
 
 
+def _divide(a: int | float, b: int | float) -> int | float:
+    """`/`: between ints it truncates towards zero (7 / 2 = 3, -7 / 2 = -3), as in Soufflé, C and
+    the DuckDB engine; with a float it is true division."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b == 0:
+            raise ZeroDivisionError
+        q = abs(a) // abs(b)
+        return q if (a >= 0) == (b > 0) else -q
+    return a / b
+
+
 def _remainder(a: int | float, b: int | float) -> int | float:
-    """`%` with the sign of the dividend, as in SQL (and DuckDB): -7 % 2 = -1."""
+    """`%` with the sign of the dividend, as in C and SQL: -7 % 2 = -1."""
     if isinstance(a, int) and isinstance(b, int):
         if b == 0:
             raise ZeroDivisionError
@@ -156,14 +170,24 @@ def _remainder(a: int | float, b: int | float) -> int | float:
     return math.fmod(a, b)
 
 
-# `/` is true division (7 / 2 = 3.5), as in DuckDB; division by zero fails the literal.
+# Division by zero fails the literal (the DuckDB engine: "yields no value").
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
+    "/": _divide,
     "%": _remainder,
 }
+
+_INT64 = range(-(2**63), 2**63)
+
+
+class _Overflow:
+    """Set when arithmetic leaves int64, which the DuckDB engine reports as an error. pyDatalog turns
+    any exception raised inside an operation into a value, so the worker checks this after each ask."""
+
+    seen = False
+
 
 _INVALID = _Enc(_BAD, None)
 
@@ -261,7 +285,10 @@ class _WorkerKB:
             for clause in clauses:
                 e.assert_(clause)
             name, arity = goal
+            _Overflow.seen = False
             answers = e.Literal(name, [e.Var(f"V{i}") for i in range(arity)]).ask()
+            if _Overflow.seen:
+                raise OverflowError("integer arithmetic left the 64-bit range")
         finally:
             # The query's rules must not outlive it.
             for clause in clauses:
