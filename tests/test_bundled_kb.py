@@ -1,0 +1,247 @@
+"""The bundled knowledge base (facts/, rules/) answers as a reader of its two articles expects.
+
+Each test states something the articles say, or that follows from them and the background facts;
+the expected answers come from reading the articles, not from running the engine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from allegiance.kb import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def kb() -> Iterator[KnowledgeBase]:
+    base = KnowledgeBase.bundled()
+    yield base
+    base.close()
+
+
+def values(kb: KnowledgeBase, query: str) -> set[object]:
+    """The values the query's last variable takes."""
+    return {row[-1] for row in kb.query(query).rows}
+
+
+def found(kb: KnowledgeBase, kind: str) -> set[tuple[object, ...]]:
+    return {tuple(i.args) for i in kb.inconsistencies() if i.kind == kind}
+
+
+# --- the Alliance of 41 --------------------------------------------------------------------------
+
+
+def test_the_alliance_is_the_fsa_and_ahrar_al_sham(kb: KnowledgeBase) -> None:
+    # "The 41 member group includes those under the umbrella of the Free Syrian Army, and Ahrar al-Sham."
+    assert values(kb, "member(X, alliance41)") == {"fsa", "ahrar_al_sham"}
+
+
+def test_fsa_and_ahrar_al_sham_are_indirect_allies_through_the_alliance(kb: KnowledgeBase) -> None:
+    assert kb.query("indirect_ally(fsa, ahrar_al_sham)")
+    assert kb.query("indirect_ally(ahrar_al_sham, fsa)")
+    assert kb.query("co_member(fsa, ahrar_al_sham, alliance41)")
+    assert not kb.query("ally(fsa, ahrar_al_sham)")
+
+
+def test_nusra_is_not_a_member_of_the_alliance(kb: KnowledgeBase) -> None:
+    assert not kb.query("member(nusra, alliance41)")
+    # stated as a negative by Reuters, not merely absent
+    assert kb.query("no_member(nusra, alliance41)")
+    assert kb.query("no_member(isis, alliance41)")
+    assert kb.query("no_signed(nusra, joint_statement)")
+    assert not kb.query("signed(nusra, joint_statement)")
+
+
+def test_nusra_is_ahrar_al_shams_ally_and_fellow_member_of_the_idlib_coalition(kb: KnowledgeBase) -> None:
+    assert values(kb, "ally(X, nusra)") == {"ahrar_al_sham"}
+    assert kb.query("ally(nusra, ahrar_al_sham)"), "ally/2 is symmetric"
+    assert values(kb, "member(X, jaish_al_fatah)") == {"ahrar_al_sham", "nusra"}
+    assert kb.query("controls(jaish_al_fatah, idlib)")
+
+
+def test_the_alliance_opposes_russia_and_its_coalition_with_iran(kb: KnowledgeBase) -> None:
+    assert values(kb, "opposes(alliance41, X)") == {"russia", "russia_iran_coalition"}
+    assert values(kb, "member(X, russia_iran_coalition)") == {"russia", "iran"}
+
+
+def test_the_joint_statement_went_to_reuters_via_ahrar_al_sham_on_monday(kb: KnowledgeBase) -> None:
+    assert kb.query("relayed(ahrar_al_sham, joint_statement, reuters)")
+    assert values(kb, "signed(alliance41, joint_statement) as S, valid_from(S, D)") == {
+        datetime.date(2015, 10, 5)
+    }
+
+
+# --- al-Nusra, al-Qaeda and the designations ----------------------------------------------------------
+
+
+def test_nusra_is_al_qaedas_affiliate_by_several_sources(kb: KnowledgeBase) -> None:
+    sources = values(kb, "affiliate_of(nusra, al_qaeda) as S, source(S, Src)")
+    assert {"in_foreign_2015_10", "reuters_2015_10_05", "reuters_2015_10_26", "unsc_2170"} <= sources
+
+
+def test_the_usa_russia_and_turkey_designate_isis_and_nusra(kb: KnowledgeBase) -> None:
+    for group in ("isis", "nusra"):
+        assert {"usa", "russia", "turkey"} <= values(kb, f"designated_terrorist({group}, D)")
+    assert not kb.query("designated_terrorist(ahrar_al_sham, _)")
+    assert not kb.query("designated_terrorist(fsa, _)")
+
+
+# --- the United States, the CIA and the FSA ------------------------------------------------------------
+
+
+def test_the_usa_backs_the_fsa_through_the_cia(kb: KnowledgeBase) -> None:
+    assert kb.query("trains(cia, fsa)")
+    assert kb.query("within(cia, usa)")
+    assert kb.query("backed(usa, fsa)")
+    assert kb.query("backs_indirectly(usa, fsa)")
+    # backing the umbrella backs its units
+    assert {"southern_front", "division_101"} <= values(kb, "backed(usa, X)")
+
+
+def test_the_usa_backs_groups_within_two_hops_of_an_al_qaeda_affiliate(kb: KnowledgeBase) -> None:
+    assert kb.query("tied(fsa, nusra)")
+    flagged = found(kb, "backs_terror_linked")
+    assert ("usa", "fsa", "nusra") in flagged
+    assert ("usa", "syrian_opposition", "al_qaeda") in flagged
+    # Russia designates Nusra as well, but backs none of the rebels
+    assert not {f for f in flagged if f[0] == "russia"}
+
+
+# --- Russia's strikes -------------------------------------------------------------------------------------
+
+
+def test_the_ministrys_claim_of_three_strikes_stays_a_claim(kb: KnowledgeBase) -> None:
+    answers = kb.query(
+        "strike_count(russia, isis_terrain, N) as S, status(S, St), asserted_by(S, Who), "
+        "valid_from(S, From), valid_until(S, Until)"
+    )
+    october = (datetime.date(2015, 10, 1), datetime.date(2015, 10, 3))
+    rows = {(n, status, who, start, end) for n, _, status, who, start, end in answers.rows}
+    assert rows == {(3, "claimed", "russia_mod", *october), (2, "confirmed", "local_reporting", *october)}
+
+
+def test_three_claimed_against_two_confirmed_is_flagged(kb: KnowledgeBase) -> None:
+    assert found(kb, "count_mismatch") == {("russia", "isis_terrain", 3, 2)}
+    message = next(i.message for i in kb.inconsistencies() if i.kind == "count_mismatch")
+    assert "3" in message and "2" in message
+
+
+def test_the_claim_of_three_is_russias_own_and_unconfirmed(kb: KnowledgeBase) -> None:
+    claims = kb.query("unconfirmed_self_claim(X, S), strike_count(russia, isis_terrain, N) as S")
+    assert {(x, n) for x, _, n in claims.rows} == {("russia_mod", 3)}
+    # that Russia struck ISIS-held terrain at all, local reporting does confirm
+    assert not kb.query("unconfirmed_self_claim(_, S), strikes(russia, isis_terrain) as S")
+
+
+def test_russias_stated_target_is_not_whom_it_strikes(kb: KnowledgeBase) -> None:
+    assert values(kb, "stated_target(russia, X)") == {"isis"}
+    struck = {
+        actual
+        for actor, stated, actual in found(kb, "target_mismatch")
+        if (actor, stated) == ("russia", "isis")
+    }
+    assert {"fsa_western_groups", "syrian_opposition"} <= struck
+    assert "isis_terrain" not in struck
+
+
+def test_russia_has_bombed_insurgents_since_september_30(kb: KnowledgeBase) -> None:
+    starts = values(kb, "strikes(russia, syrian_opposition) as S, valid_from(S, D)")
+    assert datetime.date(2015, 9, 30) in starts
+
+
+def test_the_southern_fronts_area_has_not_been_struck(kb: KnowledgeBase) -> None:
+    assert kb.query("operates_in(southern_front, southern_syria)")
+    assert kb.query("no_strikes(russia, southern_syria)")
+    assert not kb.query("strikes(russia, southern_syria)")
+    assert values(kb, "borders(southern_syria, X)") == {"jordan", "israel"}
+
+
+# --- Russia's offer ---------------------------------------------------------------------------------------
+
+
+def test_lavrovs_offer_is_a_claim_of_october_24(kb: KnowledgeBase) -> None:
+    answers = kb.query(
+        "offers_help(russia, patriotic_opposition) as S, status(S, St), asserted_by(S, W), valid_from(S, D)"
+    )
+    assert [row[1:] for row in answers.rows] == [("claimed", "lavrov", datetime.date(2015, 10, 24))]
+    assert kb.query("official_of(lavrov, russia)")
+
+
+def test_russias_offer_sits_beside_strikes_on_fsa_groups(kb: KnowledgeBase) -> None:
+    assert kb.query("strikes(russia, fsa_western_groups)")
+    assert kb.query("side_of(fsa_western_groups, fsa)")
+    assert kb.query("side_of(southern_front, fsa)")
+    assert {"fsa", "syrian_opposition"} <= {
+        side for actor, side in found(kb, "help_while_striking") if actor == "russia"
+    }
+
+
+def test_the_southern_front_did_not_turn_the_offer_down_but_wants_the_bombing_stopped(
+    kb: KnowledgeBase,
+) -> None:
+    assert kb.query("no_turned_down(southern_front, russia)")
+    assert not kb.query("turned_down(southern_front, russia)")
+    assert kb.query("demands_halt(southern_front, russia, fsa)")
+    assert values(kb, "spokesman(X, southern_front)") == {"issam_al_rayyes"}
+    assert values(kb, "within(southern_front, X)") == {"fsa", "syrian_opposition"}
+
+
+# --- weapons -------------------------------------------------------------------------------------------
+
+
+def test_weapons_reach_the_fsa_from_assads_opponents_via_turkey_and_jordan(kb: KnowledgeBase) -> None:
+    assert kb.query("supplies_weapons(assad_opponents, fsa)")
+    assert values(kb, "supplied_via(assad_opponents, X)") == {"turkey", "jordan"}
+    assert values(kb, "member(X, assad_opponents)") == {"gulf_arab_states", "turkey"}
+    assert kb.query("seeks_weapons(alliance41, arab_backers)")
+
+
+# --- enemy of my enemy ------------------------------------------------------------------------------------
+
+
+def test_the_usa_and_russia_share_enemies_without_being_allies(kb: KnowledgeBase) -> None:
+    assert {"isis", "nusra", "al_qaeda"} <= values(kb, "common_enemy(usa, russia, E)")
+    assert kb.query("enemy_of_enemy(usa, russia)")
+    # Russia backs the regime: sharing an enemy with it is no news
+    assert not kb.query("enemy_of_enemy(russia, syrian_regime)")
+
+
+# --- what does not happen ------------------------------------------------------------------------------
+
+
+def test_no_party_is_both_tied_to_and_hostile_to_another(kb: KnowledgeBase) -> None:
+    assert not found(kb, "ally_and_enemy")
+    assert not found(kb, "opposed_memberships")
+    assert not found(kb, "contradicted")
+
+
+# --- provenance ----------------------------------------------------------------------------------------
+
+
+def test_every_source_has_a_reliability_grade(kb: KnowledgeBase) -> None:
+    sources = values(kb, "source(_, Src)")
+    graded = values(kb, "reliability(Src, _)")
+    assert sources <= graded
+    assert values(kb, "reliability(in_foreign_2015_10, G)") == {"D"}
+    assert values(kb, "reliability(reuters_2015_10_26, G)") == {"B"}
+
+
+def test_every_quote_is_verbatim_from_its_article(kb: KnowledgeBase) -> None:
+    articles = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in (ROOT.parent / "shared" / "articles").glob("*.txt")
+    }
+    if not articles:
+        pytest.skip("the articles are not beside the project")
+    for path in (ROOT / "facts").glob("*.facts"):
+        text = path.read_text(encoding="utf-8")
+        files = set(re.findall(r'file:\s*"[^"]*/([^"/]+)"', text))
+        for quoted in re.findall(r'quoting\s+"((?:[^"\\\n]|\\.)*)"', text):
+            sentence = quoted.replace('\\"', '"').replace("\\\\", "\\")
+            assert any(sentence in articles[name] for name in files), f"{path.name}: {sentence[:60]}..."
