@@ -70,6 +70,14 @@ def engine() -> Iterator[PyDatalogEngine]:
     eng.close()
 
 
+@pytest.fixture(scope="module")
+def shared_engine() -> Iterator[PyDatalogEngine]:
+    """One worker for many hypothesis examples (each `load` replaces everything)."""
+    eng = PyDatalogEngine(timeout=20)
+    yield eng
+    eng.close()
+
+
 def closure(edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The naive fixpoint the engine must agree with."""
     result = set(edges)
@@ -367,19 +375,14 @@ def test_rows_are_tuples_and_answers_distinct(engine: PyDatalogEngine) -> None:
 
 @given(st.lists(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.dates()), max_size=20))
 @settings(max_examples=40, deadline=None)
-def test_any_value_round_trips(values: list[Value]) -> None:
-    engine = PyDatalogEngine(timeout=10)
-    try:
-        engine.load(
-            hand_checked(hrule(hatom("copy", "X"), hatom("v", "X"))), {P("v", 1): [(v,) for v in values]}
-        )
-        expected = {(v,) for v in values}
-        got = engine.relation(P("copy", 1))
-        assert got == expected
-        # Types survive too (1 and 1.0 are one number: whichever is kept, its value is equal).
-        assert {type(row[0]) for row in got} <= {type(v) for v in values}
-    finally:
-        engine.close()
+def test_any_value_round_trips(shared_engine: PyDatalogEngine, values: list[Value]) -> None:
+    shared_engine.load(
+        hand_checked(hrule(hatom("copy", "X"), hatom("v", "X"))), {P("v", 1): [(v,) for v in values]}
+    )
+    got = shared_engine.relation(P("copy", 1))
+    assert got == {(v,) for v in values}
+    # Types survive too (1 and 1.0 are one number: whichever is kept, its value is equal).
+    assert {type(row[0]) for row in got} <= {type(v) for v in values}
 
 
 # --- facts change, queries leave nothing behind -----------------------------------------------
@@ -542,3 +545,54 @@ def test_code_in_names_and_constants_is_data(engine: PyDatalogEngine, tmp_path: 
     assert (payloads[1],) not in engine.relation(P(evil, 1))
     assert engine.relation(P("os.system", 1)) == {(evil,)}
     assert not os.path.exists(marker)
+
+
+# --- differential: random graphs against naive fixpoints --------------------------------------
+
+GRAPH_RULES = """
+    .decl edge(from: number, to: number)
+    .decl node(n: number)
+    reachable(X, Y) :- edge(X, Y).
+    reachable(X, Y) :- reachable(X, Z), edge(Z, Y).
+    tc(X, Y) :- edge(X, Y).
+    tc(X, Y) :- tc(X, Z), tc(Z, Y).
+    odd(X, Y) :- edge(X, Y).
+    odd(X, Y) :- even(X, Z), edge(Z, Y).
+    even(X, Y) :- odd(X, Z), edge(Z, Y).
+    unreached(X) :- node(X), not reachable(0, X).
+    sink(X) :- node(X), not edge(X, _).
+"""
+
+
+def parity_paths(edges: set[tuple[int, int]]) -> dict[int, set[tuple[int, int]]]:
+    """Pairs joined by a path of odd (1) or even (0) length >= 1: a breadth-first walk over
+    (node, parity) states."""
+    found: dict[int, set[tuple[int, int]]] = {0: set(), 1: set()}
+    for start in {x for x, _ in edges}:
+        frontier = {(start, 0)}
+        seen: set[tuple[int, int]] = set()
+        while frontier:
+            step = {(y, 1 - p) for (x, p) in frontier for (a, y) in edges if a == x} - seen
+            seen |= step
+            frontier = step
+        for node, parity in seen:
+            found[parity].add((start, node))
+    return found
+
+
+@given(st.sets(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=12))
+@settings(max_examples=40, deadline=None)
+def test_random_graphs_agree_with_naive_fixpoints(
+    shared_engine: PyDatalogEngine, edges: set[tuple[int, int]]
+) -> None:
+    program, _ = text_program(GRAPH_RULES)
+    nodes = set(range(6))
+    shared_engine.load(program, {EDGE: edges, P("node", 1): {(n,) for n in nodes}})
+    reach = closure(edges)
+    parity = parity_paths(edges)
+    assert shared_engine.relation(P("reachable", 2)) == reach
+    assert shared_engine.relation(P("tc", 2)) == reach
+    assert shared_engine.relation(P("odd", 2)) == parity[1]
+    assert shared_engine.relation(P("even", 2)) == parity[0]
+    assert shared_engine.relation(P("unreached", 1)) == {(n,) for n in nodes if (0, n) not in reach}
+    assert shared_engine.relation(P("sink", 1)) == {(n,) for n in nodes if all(x != n for x, _ in edges)}
