@@ -508,6 +508,79 @@ def parse_program(text: str, file: str = "<input>", dialect: str = "prolog") -> 
     return ast.Program(tuple(clauses), file, ctx.dialect)
 
 
+# --- error recovery: every syntax error of a file, not only the first ------------------------------
+
+_MAX_PARSE_ERRORS = 1000  # past this many, a file is not what it claims to be; stop looking
+
+
+def parse_program_recovering(text: str, file: str = "<input>",
+                             dialect: str = "prolog") -> tuple[ast.Program, list[ParseError]]:
+    """Parse a file, reporting every syntax error: on an error, record it, skip to the next clause
+    boundary (a line ending with '.' or '}', or a blank line) and go on with the rest.
+
+    Returns the clauses that did parse and the errors, in source order. A file without errors costs
+    one ordinary parse; each error costs re-parsing the text between it and the previous one."""
+    try:
+        return parse_program(text, file, dialect), []
+    except ParseError:
+        pass
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    ctx = _local.ctx = _Context(file=file, lines=text.splitlines(), dialect=dialect)
+    clauses: list[ast.Clause] = []
+    errors: list[ParseError] = []
+    _recover(lines, 0, len(lines), ctx, clauses, errors)
+    return ast.Program(tuple(clauses), file, ctx.dialect), errors
+
+
+def _recover(lines: list[str], start: int, end: int, ctx: _Context, clauses: list[ast.Clause],
+             errors: list[ParseError]) -> None:
+    """Parse lines[start:end] into clauses, recording errors; every step moves past an error line,
+    so it ends."""
+    while start < end and len(errors) < _MAX_PARSE_ERRORS:
+        ctx.line_offset, ctx.column_offset = start, 0
+        try:
+            clauses.extend(_parse_with("\n".join(lines[start:end]), "program"))
+            return
+        except ParseError as exc:
+            error = exc
+        bad = min(max((error.span.line if error.span else start + 1) - 1, start), end - 1)
+        # the clauses before the failing one: up to the last boundary above the error line
+        cut = bad
+        while cut > start and not _boundary(lines[cut - 1]):
+            cut -= 1
+        if cut > start:
+            _recover(lines, start, cut, ctx, clauses, errors)
+        errors.append(error)
+        if cut < bad and error.span is not None and error.span.column == _indent(lines[bad]) + 1:
+            # the clause above never ended (a missing '.'): it is the bad one; this line starts anew
+            start = bad
+            continue
+        # skip the failing clause: resume after the first boundary at or below the error line
+        resume = bad
+        while resume < end - 1 and not _boundary(lines[resume]):
+            resume += 1
+        start = resume + 1
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _boundary(line: str) -> bool:
+    """Whether a clause can end with this line: blank, or ending with '.' or '}' (a trailing comment
+    aside). A comment line is no boundary: it may sit inside a block or a long statement."""
+    stripped = line.strip()
+    if not stripped:
+        return True
+    for marker in ("%", "//"):
+        at = stripped.find(marker)
+        if at >= 0 and stripped.count('"', 0, at) % 2 == 0:
+            stripped = stripped[:at].rstrip()
+    return stripped.endswith((".", "}"))
+
+
 def parse_query(text: str, file: str = "<query>", dialect: str = "prolog") -> ast.Query:
     """Parse a query: `ally(X, nusra)`, `?- ally(X, nusra).`, `p(X), not q(X)`."""
     _local.ctx = _Context(file=file, lines=text.splitlines(), dialect=dialect)
