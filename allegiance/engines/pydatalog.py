@@ -23,9 +23,11 @@ pyDatalog quirks handled here (the README lists them):
   and `Float_Precision` is set to None anyway.
 - arithmetic in a head silently yields nothing: `h(X + 1) :- b(X).` becomes
   `h(V) :- b(X), V = X + 1.`
-- an expression of constants alone is never evaluated when a body starts with it: it is folded here.
-- a failing operation (`1 / 0`, `"a" + 1`) makes pyDatalog bind the Python exception as a value:
-  `_Enc` arithmetic returns `_INVALID` instead, which equals nothing, so the literal simply fails.
+- an expression of constants alone is not evaluated when a body starts with it (`2 * 3 > 5` raises
+  "left hand side of comparison must be bound"): constant expressions are folded here.
+- a failing operation (`1 / 0`, `"a" + 1`) makes pyDatalog bind the Python exception as a value
+  (`inv(0, ZeroDivisionError(...))`): `_Enc` arithmetic returns `_INVALID` instead, which equals
+  nothing, so the literal simply fails.
 - negating (or reading) a predicate with no facts and no rules raises AttributeError: every
   predicate the program, its facts or a query mentions is declared (inserted, empty) first.
 - right-recursive closure over a cycle never terminates: the time limit catches it (QueryTimeout).
@@ -329,7 +331,7 @@ class _WorkerKB:
         lhs, rhs = self._term(left), self._term(right)
         if isinstance(lhs, e.Const) and isinstance(rhs, e.Const):
             # pyDatalog only evaluates an operation while substituting variables, which never
-            # happens to `1 + 2` at the start of a body: fold it here.
+            # happens to `2 * 3` at the start of a body: fold it here.
             return e.Const(lhs.id._arith(rhs.id, op))
         return e.Operation(lhs, op, rhs)
 
