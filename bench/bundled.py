@@ -41,7 +41,7 @@ def _user_predicates(kb: Any) -> list[Any]:
 
 
 def query_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    """A typical query: every user-visible derived predicate with all arguments open, repeated."""
+    """Typical queries (or every user-visible derived predicate, all arguments open), repeated."""
     kb = _bundled()
     ask = _need(kb, "query")
     queries = params.get("queries") or [_goal(p) for p in _user_predicates(kb)]
@@ -52,7 +52,9 @@ def query_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
         for q in queries:
             with clock:
                 answers += len(ask(q).rows)
-    return {"latency": True, "calls": len(clock.samples), "queries": queries}
+    # The first round evaluates the rules (the engine is lazy); later rounds read what it derived.
+    return {"latency": True, "calls": len(clock.samples), "queries": queries,
+            "first": max(clock.samples[: len(queries)])}
 
 
 def why_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:

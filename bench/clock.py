@@ -2,15 +2,18 @@
 
 Input: the time limit of the measurement. Output: the wall time of every timed section. Setup (making
 data, importing libraries, loading facts that are not what is measured) happens outside `with clock:`,
-so only the section that is the workload is timed. The limit counts timed sections only; when it runs
-out, a watchdog thread records "timeout" and ends the process, because a pure-Python engine such as
-pyDatalog cannot be interrupted any other way without our help.
+so only the section that is the workload is timed. The limit counts timed sections only. Two guards
+enforce it: a watchdog thread here records "timeout" and ends the process group, and, because a
+compiled loop that never lets go of the GIL (pyDatalog's) starves that thread, the clock also tells
+the parent (a `.clock` file beside the result: "start SECONDS_LEFT" / "stop") so the parent can kill
+the process from outside at the same deadline.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import time
 from typing import Any
@@ -34,6 +37,7 @@ class Clock:
     def __enter__(self) -> Clock:
         if self.limit is not None:
             left = max(self.limit - self._used, 0.0)
+            self._tell_parent(f"start {left}")
             self._timer = threading.Timer(left, self._expire)
             self._timer.daemon = True
             self._timer.start()
@@ -45,8 +49,13 @@ class Clock:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+            self._tell_parent("stop")
         self._used += elapsed
         self.samples.append(elapsed)
+
+    def _tell_parent(self, line: str) -> None:
+        with open(self.result_path + ".clock", "w", encoding="utf-8") as f:
+            f.write(line)
 
     @property
     def total(self) -> float:
@@ -54,8 +63,11 @@ class Clock:
 
     def _expire(self) -> None:
         write_result(self.result_path, {"status": "timeout", "seconds": self.limit})
-        # os._exit, not sys.exit: the main thread may be deep inside an engine and must not get a
-        # chance to catch anything or run finalizers that take minutes on a huge heap.
+        # Not sys.exit: the main thread may be deep inside an engine and must not get a chance to
+        # catch anything or run finalizers that take minutes on a huge heap. The harness makes this
+        # process a group leader, so killing the group also ends an engine's worker process.
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpid(), signal.SIGKILL)
         os._exit(TIMEOUT_EXIT)
 
 

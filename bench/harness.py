@@ -2,7 +2,7 @@
 
 Input: a task name (see tasks.py) or a command line, parameters, a time limit and a run count.
 Output: a Measurement: the median wall time of the timed section over the runs, every sample, the
-peak resident set size (the largest over the runs) and the task's counts, or why there is none.
+peak resident set size (the largest over the runs, an engine's worker processes included) and the task's counts, or why there is none.
 
 Why a child per run: a Python process never gives memory back to the OS, so a second measurement in
 the same process would inherit the first one's heap, and peak RSS is a per-process high-water mark.
@@ -11,6 +11,7 @@ the same process would inherit the first one's heap, and peak RSS is a per-proce
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -55,33 +56,90 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _wait(proc: subprocess.Popen[bytes], deadline: float | None) -> tuple[int | None, float]:
-    """Wait for proc, killing its process group at deadline. Returns (exit status, peak RSS in MB)."""
+def _tree_rss_mb(pid: int) -> float:
+    """The resident memory of pid and all its descendants now, from /proc (0 where unreadable)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+# How long past the deadline of a timed section the parent waits for the child's own watchdog.
+GRACE = 2.0
+
+
+class _SectionDeadline:
+    """Follows the child's `.clock` file: while a timed section runs, its deadline, else None."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.seen = ""
+        self.deadline: float | None = None
+
+    def poll(self) -> float | None:
+        if self.path is None:
+            return None
+        try:
+            line = self.path.read_text(encoding="utf-8")
+        except OSError:
+            return self.deadline
+        if line != self.seen:
+            self.seen = line
+            word, _, left = line.partition(" ")
+            self.deadline = time.monotonic() + float(left) + GRACE if word == "start" else None
+        return self.deadline
+
+
+def _wait(proc: subprocess.Popen[bytes], deadline: float | None, clock_file: Path | None = None
+          ) -> tuple[int | None, float]:
+    """Wait for proc, killing its process group at deadline. Returns (exit status, peak RSS in MB).
+
+    The peak is the larger of the kernel's high-water mark for the child (exact, one process) and
+    the largest sum over the child and its descendants sampled from /proc every 50 ms, which counts
+    an engine that works in a process of its own (pyDatalog's worker) together with its parent."""
+    sampled = 0.0
+    section = _SectionDeadline(clock_file)
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        if deadline is not None and time.monotonic() > deadline:
+        now, inner = time.monotonic(), section.poll()
+        if (deadline is not None and now > deadline) or (inner is not None and now > inner):
             os.killpg(proc.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(proc.pid, 0)
             status = None
             break
-        time.sleep(0.02)
+        sampled = max(sampled, _tree_rss_mb(proc.pid))
+        time.sleep(0.05)
+    # Whatever the child left behind in its group (an orphaned worker) must not outlive it.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
     proc.returncode = -1 if status is None else os.waitstatus_to_exitcode(status)
-    return status, usage.ru_maxrss / 1024  # Linux reports kilobytes
+    return status, max(usage.ru_maxrss / 1024, sampled)  # Linux reports kilobytes
 
 
 def run_once(task: str, params: dict[str, Any], limit: float | None, workdir: Path) -> tuple[dict[str, Any], float]:
     result_path = workdir / "result.json"
+    clock_file = workdir / "result.json.clock"
     result_path.unlink(missing_ok=True)
+    clock_file.unlink(missing_ok=True)
     log = workdir / "child.log"
     argv = [sys.executable, "-m", "bench.child", task, json.dumps(params), "" if limit is None else str(limit), str(result_path)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
         deadline = None if limit is None else time.monotonic() + limit + SETUP_ALLOWANCE
-        status, peak = _wait(proc, deadline)
+        status, peak = _wait(proc, deadline, clock_file)
     if status is None:
-        return {"status": "timeout", "seconds": limit, "reason": "killed"}, peak
+        return {"status": "timeout", "seconds": limit}, peak
     if result_path.exists():
         return json.loads(result_path.read_text(encoding="utf-8")), peak
     tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]

@@ -45,7 +45,10 @@ def time_cell(row: Row, m: Measurement) -> str:
     if not m.ok or m.median is None:
         return _status_text(m)
     if row.latency:
-        return f"p50 {fmt_time(percentile(m.samples, 0.5))} · p95 {fmt_time(percentile(m.samples, 0.95))} ({len(m.samples)} calls)"
+        text = f"p50 {fmt_time(percentile(m.samples, 0.5))} · p95 {fmt_time(percentile(m.samples, 0.95))} ({len(m.samples)} calls"
+        if "first" in m.extra:
+            text += f"; first call {fmt_time(m.extra['first'])}"
+        return text + ")"
     text = fmt_time(m.median)
     if row.items:
         count, unit = row.items
@@ -160,8 +163,9 @@ HOW_TO_READ = """\
   the libraries and the row's data, and no row inherits another's heap. The column shows the largest
   peak over the runs.
 - The time is the median over the runs of the timed section only: data generation and, for the
-  closure, point, negation and join rows, loading the base facts happen before the clock starts; the
-  rules and the query (and handing every answer to Python) are inside it. The fact-file rows time
+  closure, point, negation and join rows, loading the base facts and the rules happen before the
+  clock starts (baselines: creating the tables); the query, with the whole evaluation (both engines
+  are lazy) and handing every answer to Python, is inside it. The fact-file rows time
   the whole `load_file` (read, parse, check, store); the Lark floor times read + parse of the same
   file with a minimal grammar. Start-up is the whole `allegiance` process from spawn to exit, fed
   `:quit`. Latency rows give p50 / p95 over every call of every run.

@@ -5,9 +5,10 @@ Clock. Output: a dict of counts. The knowledge base is written by others at the 
 bench, so every use of its API goes through `_kb()` / `_need()`: a missing module, class or method
 raises NotBuilt, which the report prints as "not built (what is missing)" instead of crashing.
 
-What is timed: facts are loaded before the clock starts, and the rules plus the query are timed, so
-a closure row measures evaluation rather than parsing (parsing has its own rows). An engine that
-evaluates eagerly on load still pays inside the section, since the rules arrive in it.
+What is timed: facts and rules are loaded before the clock starts and the query is timed, as the
+baselines create their tables first and time the query. Both engines are lazy (the DuckDB engine
+evaluates a stratum on its first read, pyDatalog's worker on `ask`), so the query pays the whole
+evaluation; parsing and loading have rows of their own.
 """
 
 from __future__ import annotations
@@ -58,13 +59,12 @@ def _open(params: dict[str, Any], clock: Clock) -> Any:
 
 
 def _timed(kb: Any, clock: Clock, rules: str, query: str) -> int:
-    """Load `rules` and answer `query` inside the clock; the engine's own time limit is a timeout."""
+    """Load `rules`, then answer `query` inside the clock; the engine's own time limit is a timeout."""
     errors = _import("allegiance.errors")
-    load_text = _need(kb, "load_text")
+    _need(kb, "load_text")(rules, file="bench_rules.dl")
     ask = _need(kb, "query")
     try:
         with clock:
-            load_text(rules, file="bench_rules.dl")
             answers = ask(query)
             count = len(answers.rows)
     except errors.QueryTimeout as e:

@@ -144,13 +144,19 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
     )
 
     # 6. The bundled knowledge base.
-    repl = [sys.executable, "-c", "import sys; from allegiance.cli import main; sys.exit(main())"]
+    # The installed script is what a user runs; without it, the same entry point through Python.
+    script = Path(sys.executable).with_name("allegiance")
+    repl = [str(script)] if script.exists() else [
+        sys.executable, "-c", "import sys; from allegiance.cli import main; sys.exit(main())"]
     rep = {"repeat": sizes.bundled_repeat}
+    # Queries of the kind the language reference and the check files ask.
+    typical = {**rep, "queries": ["ally(X, nusra)", "indirect_ally(X, Y)", "in_coalition(X, alliance41)",
+                                  "side_of(X, S)"]}
     out += [
         Row("bundled.startup", "bundled", "Bundled KB: start-up to first prompt", "`allegiance` fed `:quit`", "bundled KB",
             repl, stdin=b":quit\n", targets=(TimeUnder(1.0, "< 1 s"),)),
-        Row("bundled.query", "bundled", "Bundled KB: a typical query", "allegiance, DuckDB engine", "every derived predicate",
-            "bundled.query", rep, latency=True, targets=(TimeUnder(0.020, "p95 < 20 ms", q=0.95),)),
+        Row("bundled.query", "bundled", "Bundled KB: a typical query", "allegiance, DuckDB engine",
+            "4 queries, e.g. ally(X, nusra)", "bundled.query", typical, latency=True, targets=(TimeUnder(0.020, "p95 < 20 ms", q=0.95),)),
         Row("bundled.why", "bundled", "Bundled KB: why on every derived fact", "allegiance, DuckDB engine", "every derived fact",
             "bundled.why", {"repeat": 1}, latency=True, targets=(TimeUnder(0.050, "p95 < 50 ms", q=0.95),)),
         Row("bundled.check", "bundled", "Bundled KB: check files", "allegiance, DuckDB engine", "checks/*.check",
