@@ -1,0 +1,602 @@
+"""Check files: what a knowledge base must conclude, pinned so CI notices when a change breaks it.
+
+Stage: after the knowledge base is loaded. Input: `checks/*.check` files (expect and accept
+clauses only) and a KnowledgeBase. Output: one `Outcome` per check (passed, and the detail a
+failure shows), rendered by the `allegiance check` command and by the pytest plugin alike.
+
+    expect indirect_ally(fsa, ahrar_al_sham).          some answer exists
+    expect no ally_and_enemy(_, _).                     no answer exists (counterexamples shown)
+    expect ally(X, nusra) = {ahrar_al_sham}.            the exact answer set over the named variables
+    expect count member(_, alliance41) >= 2.            how many ways the query holds (`_` included)
+    accept count_mismatch(russia, isis_terrain, 3, 2) because "...".
+
+An `accept` names an inconsistency the analysts know about. It is a check of its own: the
+inconsistency must occur, so a stale accept fails ("accepted but not found"). In strict mode one
+more check runs after the files: every inconsistency the knowledge base has is accepted by some
+file of the run. `expect no p(...)` stays literal: it never looks at accepts.
+
+A check's name is its clause as text, or the name a `% name: my_check` comment on the line right
+before it gives (the grammar has no name syntax).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ast
+from .errors import AllegianceError, CheckError, ErrorGroup, LoadError, did_you_mean
+from .errors import render as render_error
+from .kb import Inconsistency, KnowledgeBase, bundled_paths, decode
+from .parse import parse_program
+
+CHECKS_DIR = "checks"
+SUFFIX = ".check"
+MAX_COUNTEREXAMPLES = 10
+STRICT_TEXT = "every inconsistency is accepted"
+
+_NAME_COMMENT = re.compile(r"^\s*(?:%|//)\s*name\s*:\s*(\S.*?)\s*$")
+
+
+# --- check files --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation or accept of a check file; `clause` is None for the strict check."""
+
+    clause: ast.Expect | ast.Accept | None
+    file: str
+    line: int
+    text: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the check is called in listings, `-k` and JUnit: its name, else its text."""
+        return self.name or self.text
+
+    @property
+    def location(self) -> str:
+        return "--strict" if self.clause is None else f"{Path(self.file).name}:{self.line}"
+
+
+@dataclass(frozen=True)
+class CheckFile:
+    path: str
+    text: str
+    checks: tuple[Check, ...]
+
+    @property
+    def accepts(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if isinstance(c.clause, ast.Accept))
+
+
+def parse_checks(text: str, file: str = "<checks>") -> CheckFile:
+    """Parse a check file. Raises ParseError, or CheckError for a clause that is not a check."""
+    program = parse_program(text, file)
+    lines = text.splitlines()
+    errors: list[AllegianceError] = []
+    checks: list[Check] = []
+    for clause in program.clauses:
+        if isinstance(clause, (ast.Expect, ast.Accept)):
+            name = _name_comment(lines, clause.span.line)
+            if isinstance(clause, ast.Expect) and name:
+                clause = dataclasses.replace(clause, name=name)
+            checks.append(Check(clause, file, clause.span.line, clause_text(clause), name))
+        else:
+            errors.append(CheckError(
+                f"a check file holds only expect and accept clauses, not {_kind(clause)}",
+                getattr(clause, "span", None),
+                "facts and rules belong in the knowledge base (facts/, rules/); "
+                "here write e.g. `expect ally(a, b).`"))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
+    return CheckFile(file, text, tuple(checks))
+
+
+def read_checks(path: str | os.PathLike[str]) -> CheckFile:
+    """Read and parse a check file; an unreadable file is a LoadError naming it."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{name}: no such check file", None) from None
+    except IsADirectoryError:
+        raise LoadError(f"{name} is a directory", None, f"name its {SUFFIX} files") from None
+    except OSError as exc:
+        raise LoadError(f"{name}: {exc.strerror or exc}", None) from None
+    return parse_checks(decode(data, name), name)
+
+
+def check_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The check files a command line names: files as given, folders by their *.check files."""
+    found: list[Path] = []
+    for path in paths:
+        p = Path(path)
+        found.extend(sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p])
+    return found
+
+
+def kb_root_for(check_file: str | os.PathLike[str]) -> Path | None:
+    """The knowledge base a check file belongs to: the folder holding facts/ or rules/ beside its
+    checks/ folder (or beside the file itself); None when it sits in no knowledge base."""
+    here = Path(check_file).resolve().parent
+    for folder in (here, here.parent) if here.name == CHECKS_DIR else (here,):
+        if (folder / "facts").is_dir() or (folder / "rules").is_dir():
+            return folder
+    return None
+
+
+def kb_paths(root: Path) -> list[Path]:
+    """What to load for a knowledge base folder: its facts/ and rules/, or the folder itself."""
+    parts = [p for p in (root / "facts", root / "rules") if p.is_dir()]
+    return parts or [root]
+
+
+def bundled_root() -> Path | None:
+    paths = bundled_paths()
+    return paths[0].parent if paths else None
+
+
+def _name_comment(lines: list[str], line: int) -> str:
+    if 2 <= line <= len(lines) + 1:
+        match = _NAME_COMMENT.match(lines[line - 2])
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _kind(clause: ast.Clause) -> str:
+    if isinstance(clause, ast.Rule):
+        return "a rule"
+    if isinstance(clause, (ast.Fact, ast.Statement, ast.Sentence)):
+        return "a fact"
+    if isinstance(clause, ast.Query):
+        return "a query"
+    return "a declaration"
+
+
+# --- a check as text ------------------------------------------------------------------------------
+
+
+def clause_text(clause: ast.Expect | ast.Accept) -> str:
+    """`expect ally(X, nusra) = {ahrar_al_sham}`: the clause in one line, without its period."""
+    if isinstance(clause, ast.Accept):
+        return f"accept {clause.atom}"
+    body = ", ".join(str(literal) for literal in clause.query.body)
+    if clause.mode == "none":
+        return f"expect no {body}"
+    if clause.mode == "equals":
+        return f"expect {body} = {{{', '.join(_row_text(r) for r in clause.answers)}}}"
+    if clause.mode == "count":
+        return f"expect count {body} {clause.op} {clause.count}"
+    return f"expect {body}"
+
+
+def _row_text(row: ast.Row) -> str:
+    """A row as a check file writes it: `a`, or `(a, b)`."""
+    values = ", ".join(ast.format_value(v) for v in row)
+    return values if len(row) == 1 else f"({values})"
+
+
+def _term_text(term: ast.Term, env: dict[str, ast.Value]) -> str:
+    if isinstance(term, ast.Variable) and term.name in env:
+        return ast.format_value(env[term.name])
+    if isinstance(term, ast.BinOp):
+        return f"{_term_text(term.left, env)} {term.op} {_term_text(term.right, env)}"
+    return str(term)
+
+
+def _atom_text(atom: ast.Atom, env: dict[str, ast.Value]) -> str:
+    text = f"{atom.pred}({', '.join(_term_text(a, env) for a in atom.args)})"
+    if atom.statement is not None:
+        text += f" as {_term_text(atom.statement, env)}"
+    return text
+
+
+def _literal_text(literal: ast.Literal, env: dict[str, ast.Value]) -> str:
+    """A body literal with a binding substituted: the counterexample a failed check shows."""
+    if isinstance(literal, ast.Atom):
+        return _atom_text(literal, env)
+    if isinstance(literal, ast.NegLiteral):
+        return f"not {_atom_text(literal.atom, env)}"
+    if isinstance(literal, ast.Assignment):
+        return f"{_term_text(literal.variable, env)} = {_term_text(literal.expr, env)}"
+    return f"{_term_text(literal.left, env)} {literal.op} {_term_text(literal.right, env)}"
+
+
+def _named_wildcards(query: ast.Query) -> ast.Query:
+    """The query with every `_` of a positive atom turned into a variable of its own, so answers
+    count (and show) each way the query holds. `_` under `not` stays: there it means "any"."""
+    used = {v.name for v in query.variables}
+
+    def fresh(index: int) -> str:
+        name = f"_{index}"
+        while name in used:
+            name += "_"
+        used.add(name)
+        return name
+
+    def term(t: ast.Term) -> ast.Term:
+        return ast.Variable(fresh(t.index), t.span) if isinstance(t, ast.Wildcard) else t
+
+    body = tuple(
+        dataclasses.replace(lit, args=tuple(term(a) for a in lit.args)) if isinstance(lit, ast.Atom) else lit
+        for lit in query.body
+    )
+    return dataclasses.replace(query, body=body)
+
+
+# --- running checks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A check's result: passed or not, and the indented lines a failure shows."""
+
+    check: Check
+    passed: bool
+    details: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+class Checker:
+    """Runs checks against one knowledge base; the inconsistencies are computed once."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._found: list[Inconsistency] | None = None
+
+    def inconsistencies(self) -> list[Inconsistency]:
+        if self._found is None:
+            self._found = self.kb.inconsistencies()
+        return self._found
+
+    def run(self, check: Check) -> Outcome:
+        """Run one check. Raises AllegianceError when the check itself is wrong (an unknown
+        predicate, an answer set of the wrong width, an accept of something not an inconsistency)."""
+        clause = check.clause
+        if isinstance(clause, ast.Accept):
+            return self._accept(check, clause)
+        if clause is None:
+            raise CheckError("the strict check runs through Checker.strict", None)
+        if clause.mode == "holds":
+            return self._holds(check, clause)
+        if clause.mode == "none":
+            return self._none(check, clause)
+        if clause.mode == "equals":
+            return self._equals(check, clause)
+        return self._count(check, clause)
+
+    # expect q.
+    def _holds(self, check: Check, clause: ast.Expect) -> Outcome:
+        if self.kb.query(clause.query):
+            return Outcome(check, True)
+        return Outcome(check, False, ("no answer", *self._why_not(clause.query)))
+
+    # expect no q.
+    def _none(self, check: Check, clause: ast.Expect) -> Outcome:
+        query = _named_wildcards(clause.query)
+        answers = self.kb.query(query)
+        if not answers:
+            return Outcome(check, True)
+        details = [f"{len(answers)} counterexample{'s' if len(answers) != 1 else ''}:"]
+        for row in answers.rows[:MAX_COUNTEREXAMPLES]:
+            details.append("    " + self._instance(query, dict(zip(answers.variables, row, strict=True))))
+        if len(answers) > MAX_COUNTEREXAMPLES:
+            details.append(f"    ... and {len(answers) - MAX_COUNTEREXAMPLES} more")
+        return Outcome(check, False, tuple(details))
+
+    # expect q = {rows}.
+    def _equals(self, check: Check, clause: ast.Expect) -> Outcome:
+        answers = self.kb.query(clause.query)
+        width = len(answers.variables)
+        for row in clause.answers:
+            if len(row) != width:
+                names = ", ".join(answers.variables) or "none"
+                raise CheckError(
+                    f"the answer set has a row of {len(row)} value{'s' if len(row) != 1 else ''}, "
+                    f"but the query has {width} named variable{'s' if width != 1 else ''} ({names})",
+                    clause.span, "write one value per named variable, in order of appearance: (a, b)")
+        expected = set(clause.answers)
+        actual = set(answers.rows)
+        if expected == actual:
+            return Outcome(check, True)
+        missing = sorted(expected - actual, key=ast.row_sort_key)
+        unexpected = sorted(actual - expected, key=ast.row_sort_key)
+        details: list[str] = []
+        if missing:
+            details.append("missing:    " + ", ".join(_row_text(r) for r in missing))
+        if unexpected:
+            details.append("unexpected: " + ", ".join(_row_text(r) for r in unexpected))
+        details.append("actual:     {" + ", ".join(_row_text(r) for r in answers.rows) + "}")
+        return Outcome(check, False, tuple(details))
+
+    # expect count q op n.
+    def _count(self, check: Check, clause: ast.Expect) -> Outcome:
+        count = len(self.kb.query(_named_wildcards(clause.query)))
+        if _COMPARE[clause.op](count, clause.count):
+            return Outcome(check, True)
+        return Outcome(check, False, (f"count is {count}, expected {clause.op} {clause.count}",))
+
+    # accept inconsistency because "reason".
+    def _accept(self, check: Check, clause: ast.Accept) -> Outcome:
+        self._accept_relation(clause)
+        found = self.inconsistencies()
+        if any(accepts(clause, inc) for inc in found):
+            return Outcome(check, True)
+        same = [inc for inc in found if inc.kind == clause.atom.pred]
+        details = ["accepted but not found: the knowledge base no longer has this inconsistency"]
+        if same:
+            details.append(f"{clause.atom.pred} has:")
+            details += [f"    {_inconsistency_atom(inc)}" for inc in same[:MAX_COUNTEREXAMPLES]]
+            if len(same) > MAX_COUNTEREXAMPLES:
+                details.append(f"    ... and {len(same) - MAX_COUNTEREXAMPLES} more")
+        else:
+            details.append(f"{clause.atom.pred} finds nothing")
+        return Outcome(check, False, tuple(details))
+
+    def _accept_relation(self, clause: ast.Accept) -> None:
+        atom = clause.atom
+        rels = {r.sym.name: r for r in self.kb.inconsistency_relations() if r.sym in self.kb.program.types}
+        rel = rels.get(atom.pred)
+        if rel is None:
+            raise CheckError(f"{atom.sym} is not an inconsistency relation", atom.span,
+                             did_you_mean(atom.pred, rels) or
+                             "accept names a relation declared with .inconsistency")
+        if rel.sym.arity != atom.sym.arity:
+            raise CheckError(f"{rel.sym} takes {rel.sym.arity} arguments, not {atom.sym.arity}", atom.span)
+        for arg in atom.args:
+            if isinstance(arg, ast.BinOp):
+                raise CheckError("accept takes values, variables or _ as arguments, not arithmetic", arg.span)
+
+    def strict(self, accepted: Sequence[Check]) -> Outcome:
+        """Every inconsistency the knowledge base has is accepted by one of `accepted`."""
+        check = Check(None, "<strict>", 0, STRICT_TEXT)
+        clauses = [c.clause for c in accepted if isinstance(c.clause, ast.Accept)]
+        open_ = [inc for inc in self.inconsistencies() if not any(accepts(a, inc) for a in clauses)]
+        if not open_:
+            return Outcome(check, True)
+        details = [f"{len(open_)} inconsistenc{'ies' if len(open_) != 1 else 'y'} not accepted:"]
+        for inc in open_:
+            details.append(f"    {_inconsistency_atom(inc)}: {inc.message}")
+        details.append("accept each with its reason in a check file, e.g.")
+        details.append(f'    accept {_inconsistency_atom(open_[0])} because "...".')
+        return Outcome(check, False, tuple(details))
+
+    # --- helpers ---
+
+    def _instance(self, query: ast.Query, env: dict[str, ast.Value]) -> str:
+        """A counterexample: the query with its answer substituted, and for a lone inconsistency
+        atom the inconsistency's message."""
+        text = ", ".join(_literal_text(lit, env) for lit in query.body)
+        atom = query.body[0]
+        if len(query.body) != 1 or not isinstance(atom, ast.Atom) or atom.statement is not None:
+            return text
+        rel = next((r for r in self.kb.inconsistency_relations() if r.sym == atom.sym), None)
+        row: list[ast.Value] = []
+        for arg in atom.args:
+            if isinstance(arg, ast.Variable) and arg.name in env:
+                row.append(env[arg.name])
+            elif isinstance(arg, ast.Constant):
+                row.append(arg.value)
+        if rel is None or len(row) != len(atom.args):
+            return text
+        return f"{text}: {self.kb.message(rel, tuple(row))}"
+
+    def _why_not(self, query: ast.Query) -> list[str]:
+        """Why a single-atom expectation does not hold, once allegiance.explain offers why_not."""
+        if len(query.body) != 1 or not isinstance(query.body[0], ast.Atom):
+            return []
+        try:
+            from .explain import why_not  # type: ignore[attr-defined]
+        except ImportError:
+            return []
+        try:
+            result = why_not(self.kb, str(query.body[0]))
+        except Exception:  # an explainer's bug must not turn a failed check into a crashed run
+            return []
+        lines = result.splitlines() if isinstance(result, str) else [str(x) for x in result or ()]
+        return ["why not:", *("    " + line for line in lines)] if lines else []
+
+
+def accepts(accept: ast.Accept, inc: Inconsistency) -> bool:
+    """Does an accept cover an inconsistency? Constants must equal, `_` matches anything, and a
+    variable matches the same value wherever it occurs."""
+    if accept.atom.pred != inc.kind or len(accept.atom.args) != len(inc.args):
+        return False
+    bound: dict[str, ast.Value] = {}
+    for arg, value in zip(accept.atom.args, inc.args, strict=True):
+        if isinstance(arg, ast.Constant):
+            if arg.value != value:
+                return False
+        elif isinstance(arg, ast.Variable):
+            if bound.setdefault(arg.name, value) != value:
+                return False
+    return True
+
+
+def _inconsistency_atom(inc: Inconsistency) -> str:
+    return f"{inc.kind}({', '.join(ast.format_value(v) for v in inc.args)})"
+
+
+def run_file(kb: KnowledgeBase, path: str | os.PathLike[str]) -> list[Outcome]:
+    """Run every check of one file (the API the benchmark times). Raises on the first error."""
+    checker = Checker(kb)
+    return [checker.run(check) for check in read_checks(path).checks]
+
+
+# --- rendering --------------------------------------------------------------------------------------
+
+
+def outcome_lines(outcome: Outcome) -> list[str]:
+    """`PASS  bundled.check:3  expect ...`, and for a failure its indented detail."""
+    check = outcome.check
+    lines = [f"{outcome.status}  {check.location}  {check.label}"]
+    if not outcome.passed:
+        if check.name:
+            lines.append(f"    {check.text}")
+        lines += [f"    {line}" for line in outcome.details]
+    return lines
+
+
+def failure_text(outcome: Outcome) -> str:
+    """What pytest shows for a failed check: the same detail as the command line."""
+    check = outcome.check
+    return "\n".join([f"{check.location}: {check.text}", *(f"    {line}" for line in outcome.details)])
+
+
+def summary(passed: int, failed: int) -> str:
+    return f"{passed} passed, {failed} failed"
+
+
+# --- the command --------------------------------------------------------------------------------------
+
+
+def _check_args(p: argparse.ArgumentParser) -> None:
+    # dest "checks", not "files": the CLI loads `files` as the knowledge base itself.
+    p.add_argument("checks", nargs="*", metavar="FILES",
+                   help=f"check files or folders (default: the knowledge base's {CHECKS_DIR}/*{SUFFIX})")
+    p.add_argument("--strict", action="store_true",
+                   help="also fail when the knowledge base has an inconsistency no check file accepts")
+
+
+def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    """`allegiance check`: 0 when every check passes, 1 when one fails, 2 on an error."""
+    default_root = Path(args.kb).resolve() if args.kb else bundled_root()
+    if args.checks:
+        paths = check_paths(args.checks)
+    elif default_root is not None and (default_root / CHECKS_DIR).is_dir():
+        paths = sorted((default_root / CHECKS_DIR).glob(f"*{SUFFIX}"))
+    else:
+        paths = []
+    if not paths:
+        where = default_root / CHECKS_DIR if default_root else CHECKS_DIR
+        print(render_error(LoadError(f"no check files: {where}/*{SUFFIX} finds none", None,
+                                     "name check files: allegiance check FILE.check")), file=sys.stderr)
+        return 2
+
+    passed = failed = errors = 0
+    kbs: dict[Path | None, Checker] = {None: Checker(kb)}
+    opened: list[KnowledgeBase] = []
+    accepted: dict[Path | None, list[Check]] = {}
+    try:
+        for path in paths:
+            try:
+                key = _kb_key(path, args)
+                checker = _checker_for(key, args, kbs, opened)
+                checks = read_checks(path)
+            except AllegianceError as exc:
+                print(render_error(exc, _sources(kbs[None].kb, None)), file=sys.stderr)
+                errors += 1
+                continue
+            accepted.setdefault(key, []).extend(checks.accepts)
+            for outcome_or_error in _run_all(checker, checks):
+                if isinstance(outcome_or_error, AllegianceError):
+                    errors += 1
+                    continue
+                passed += outcome_or_error.passed
+                failed += not outcome_or_error.passed
+        # A file that did not parse may hold the very accepts the strict check needs.
+        if args.strict and not errors:
+            for key, accepts_of_kb in accepted.items():
+                outcome = kbs[key].strict(accepts_of_kb)
+                print("\n".join(outcome_lines(outcome)))
+                passed += outcome.passed
+                failed += not outcome.passed
+    finally:
+        for extra in opened:
+            extra.close()
+    print(summary(passed, failed))
+    if errors:
+        print(f"{errors} error{'s' if errors != 1 else ''}")
+    return 2 if errors else 1 if failed else 0
+
+
+def _run_all(checker: Checker, checks: CheckFile) -> Iterator[Outcome | AllegianceError]:
+    for check in checks.checks:
+        try:
+            outcome = checker.run(check)
+        except AllegianceError as exc:
+            print(f"ERROR {check.location}  {check.label}")
+            sys.stdout.flush()
+            print(render_error(exc, _sources(checker.kb, checks)), file=sys.stderr)
+            yield exc
+            continue
+        print("\n".join(outcome_lines(outcome)))
+        yield outcome
+
+
+def _kb_key(path: Path, args: argparse.Namespace) -> Path | None:
+    """The knowledge base a check file runs against: --kb when given, else the one the file sits in
+    (checks/ beside facts/ and rules/), else the bundled one. None: the one the command line opened."""
+    if args.kb:
+        return None
+    root = kb_root_for(path)
+    return None if root is None or root == bundled_root() else root
+
+
+def _checker_for(root: Path | None, args: argparse.Namespace, kbs: dict[Path | None, Checker],
+                 opened: list[KnowledgeBase]) -> Checker:
+    if root not in kbs:
+        assert root is not None
+        extra = KnowledgeBase(engine=args.engine, timeout=args.timeout or None)
+        opened.append(extra)
+        extra.load_path(*kb_paths(root))
+        kbs[root] = Checker(extra)
+    return kbs[root]
+
+
+def _sources(kb: KnowledgeBase, checks: CheckFile | None) -> dict[str, str]:
+    sources = kb.sources_text
+    if checks is not None:
+        sources[checks.path] = checks.text
+    return sources
+
+
+def _register() -> None:
+    from .cli import command
+
+    command("check", "run check files against the knowledge base (0: all pass, 1: failures, 2: error)",
+            _check_args)(run_command)
+
+
+_register()
+
+
+__all__ = [
+    "Check",
+    "CheckFile",
+    "Checker",
+    "Outcome",
+    "accepts",
+    "check_paths",
+    "clause_text",
+    "failure_text",
+    "kb_root_for",
+    "outcome_lines",
+    "parse_checks",
+    "read_checks",
+    "run_file",
+    "summary",
+]
