@@ -57,6 +57,7 @@ Persistence
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 import threading
@@ -87,7 +88,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 
 def _kind(value: object) -> str:
     """s, i, f or d; bool and datetime are refused: they would silently become 1 or a date."""
-    if isinstance(value, bool) or isinstance(value, datetime.datetime):
+    if isinstance(value, (bool, datetime.datetime)):
         raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
     if isinstance(value, str):
         return "s"
@@ -244,6 +245,20 @@ class _Params:
         return f"{prefix}{self.aliases}"
 
 
+def _mention(*exprs: _Expr) -> str:
+    """A condition that reads every expr and decides nothing: a statement must still mention the
+    parameters inside an operand whose value turned out not to matter (DuckDB counts them)."""
+    return " AND ".join(f"({e.sql}) IS NULL" for e in exprs) or "TRUE"
+
+
+def _always(value: bool, *exprs: _Expr) -> str:
+    return f"(TRUE OR {_mention(*exprs)})" if value else f"(FALSE AND {_mention(*exprs)})"
+
+
+def _no_value(rep: str, *exprs: _Expr) -> _Expr:
+    return _Expr(f"CAST((CASE WHEN {_mention(*exprs)} THEN NULL END) AS {_SQL_TYPE[rep]})", rep, True)
+
+
 def _view(e: _Expr, group: str) -> tuple[str, str] | None:
     """(condition, value) reading e as kind `group` (s, d, i; n: any number as DOUBLE), or None."""
     if e.rep == "t":
@@ -276,7 +291,7 @@ def _convert(e: _Expr, rep: str) -> _Expr:
         return _Expr(f"(CASE WHEN {view[0]} THEN {view[1]} END)", rep, True)
     if e.rep == "i" and rep == "f":
         return _Expr(f"CAST({e.sql} AS DOUBLE)", "f", e.nullable)
-    return _Expr(f"CAST(NULL AS {_SQL_TYPE[rep]})", rep, True)
+    return _no_value(rep, e)
 
 
 def _compare(op: str, a: _Expr, b: _Expr) -> str:
@@ -288,14 +303,14 @@ def _compare(op: str, a: _Expr, b: _Expr) -> str:
     if op in ("=", "!="):
         if a.rep == "t" or b.rep == "t":
             return f"({_to_tagged(a).sql} {sql_op} {_to_tagged(b).sql})"
-        return "FALSE" if op == "=" else "TRUE"  # values of different kinds are never equal
+        return _always(op != "=", a, b)  # values of different kinds are never equal
     branches = []
     for group in ("i", "n", "s", "d"):
         va, vb = _view(a, group), _view(b, group)
         if va and vb:
             branches.append(f"WHEN {va[0]} AND {vb[0]} THEN {va[1]} {sql_op} {vb[1]}")
     if not branches:
-        return "FALSE"
+        return _always(False, a, b)
     return f"(CASE {' '.join(branches)} ELSE FALSE END)"
 
 
@@ -314,7 +329,7 @@ def _arith(op: str, a: _Expr, b: _Expr) -> _Expr:
     if na and nb:
         branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {nb[1]}) AS VARCHAR)")
     if not branches:  # a string or a date in arithmetic: no value
-        return _Expr("CAST(NULL AS VARCHAR)", "t", True)
+        return _no_value("t", a, b)
     return _Expr(f"(CASE {' '.join(branches)} END)", "t", True)
 
 
@@ -426,6 +441,12 @@ def _body_preds(rule: ast.Rule) -> set[PredicateSym]:
         elif isinstance(lit, ast.NegLiteral):
             found.add(lit.atom.sym)
     return found
+
+
+def _scalar(cursor: duckdb.DuckDBPyConnection) -> int:
+    """The count a DML statement (or a count query) returns."""
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 class _DeadlinePassed(Exception):
@@ -572,7 +593,7 @@ class DuckDBEngine(Engine):
     def _base_rows(self, sym: PredicateSym) -> list[Row]:
         n = self._ids[sym]
         if sym.arity == 0:
-            return [()] if self._con.execute(f"SELECT count(*) FROM b{n}").fetchone()[0] else []
+            return [()] if _scalar(self._con.execute(f"SELECT count(*) FROM b{n}")) else []
         decode = _row_decoder(self._reps[sym])
         cols = ", ".join(_columns(sym.arity))
         return [decode(r) for r in self._con.execute(f"SELECT {cols} FROM b{n}").fetchall()]
@@ -598,7 +619,7 @@ class DuckDBEngine(Engine):
     def load(self, program: CheckedProgram, facts: Facts) -> None:
         grouped = self._group(facts)
         with self._failsafe():
-            for sym, n in self._ids.items():
+            for n in self._ids.values():
                 self._run(f"DROP TABLE IF EXISTS b{n}")
             self._run(f"DELETE FROM {_META}")
             self._ids, self._reps, self._fact_kinds = {}, {}, {}
@@ -639,14 +660,14 @@ class DuckDBEngine(Engine):
                     continue
                 n = self._ids[sym]
                 if sym.arity == 0:
-                    count = self._run(f"DELETE FROM b{n}").fetchone()[0] if rows else 0
+                    count = _scalar(self._run(f"DELETE FROM b{n}")) if rows else 0
                 else:
                     fitting = [r for r in rows if self._fits(sym, r)]
                     if not fitting:
                         continue
                     self._stage(sym, fitting)
                     on = " AND ".join(f"b{n}.c{j} = stage.c{j}" for j in range(sym.arity))
-                    count = self._run(f"DELETE FROM b{n} USING stage WHERE {on}").fetchone()[0]
+                    count = _scalar(self._run(f"DELETE FROM b{n} USING stage WHERE {on}"))
                 if count:
                     self._mark_dirty({sym})
 
@@ -702,8 +723,7 @@ class DuckDBEngine(Engine):
             return 0
         self._stage(sym, rows)
         n = self._ids[sym]
-        count = self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}")
-        new: int = count.fetchone()[0]
+        new = _scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
         self._write_meta(sym)
         return new
 
@@ -798,12 +818,14 @@ class DuckDBEngine(Engine):
                     if not selects:
                         continue
                     n = self._ids[p]
-                    cols = ", ".join(_columns(p.arity))
                     name = f"d{n}_{self._counter % 2}"
                     union = " UNION ALL ".join(selects)
+                    # new rows: the candidates no row of r<N> equals (an anti join, so DuckDB may
+                    # build its hash table on the candidates, usually far fewer than r<N>)
+                    same = " AND ".join(f"old.{c} = new.{c}" for c in _columns(p.arity))
                     self._run(
-                        f"CREATE OR REPLACE TEMP TABLE {name} AS "
-                        f"SELECT * FROM ({union}) EXCEPT SELECT {cols} FROM r{n}",
+                        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({union}) AS new "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM r{n} AS old WHERE {same})",
                         params.values,
                     )
                     fresh[p] = name
@@ -813,7 +835,7 @@ class DuckDBEngine(Engine):
                 # rows are added only after every predicate's round ran: a round reads the last one
                 for p, name in fresh.items():
                     n = self._ids[p]
-                    added = self._run(f"INSERT INTO r{n} SELECT *, {self._counter} FROM {name}").fetchone()[0]
+                    added = _scalar(self._run(f"INSERT INTO r{n} SELECT *, {self._counter} FROM {name}"))
                     if added and self._recursive[i] and own:
                         delta[p] = name
                     else:
@@ -827,10 +849,8 @@ class DuckDBEngine(Engine):
         deadline, self._deadline = self._deadline, None
         try:
             for name in names:
-                try:
+                with contextlib.suppress(duckdb.Error):  # an interrupted connection: only memory
                     self._con.execute(f"DROP TABLE IF EXISTS {name}")
-                except duckdb.Error:
-                    pass  # an interrupted connection: the table is only memory
         finally:
             self._deadline = deadline
 
@@ -954,10 +974,8 @@ class DuckDBEngine(Engine):
     def _recover(self) -> None:
         deadline, self._deadline = self._deadline, None
         try:
-            try:
+            with contextlib.suppress(duckdb.Error):  # nothing to roll back
                 self._con.rollback()
-            except duckdb.Error:
-                pass  # nothing to roll back
             self._read_store()
             self._r_tables_drop()
             self._install(self._program)

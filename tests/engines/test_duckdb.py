@@ -155,6 +155,12 @@ def test_mixed_type_column_joins_compares_and_derives() -> None:
         (int, 11),
         (float, 3.5),
     }
+    # a constant of another kind than a native column's never matches (and still binds cleanly)
+    checked, facts = checked_text('n(1). n(2). one() :- n("1"). two(X) :- n(X), X = "2". three(X) :- n(X), X != "3".')
+    other = DuckDBEngine(timeout=None)
+    other.load(checked, facts)
+    assert other.relation(P("one", 0)) == set() and other.relation(P("two", 1)) == set()
+    assert other.relation(P("three", 1)) == {(1,), (2,)}
     copied = engine.relation(P("copy", 1))
     assert {(type(v), v) for (v,) in copied} == {(type(v), v) for (v,) in engine.relation(P("p", 1))}
     assert ("1",) in copied and (1,) in copied
