@@ -405,18 +405,21 @@ class Checker:
         return f"{text}: {self.kb.message(rel, tuple(row))}"
 
     def _why_not(self, query: ast.Query) -> list[str]:
-        """Why a single-atom expectation does not hold, once allegiance.explain offers why_not."""
-        if len(query.body) != 1 or not isinstance(query.body[0], ast.Atom):
+        """Why a ground single-atom expectation does not hold (allegiance.explain's why-not)."""
+        atom = query.body[0]
+        if len(query.body) != 1 or not isinstance(atom, ast.Atom) or atom.statement is not None or \
+                not all(isinstance(a, ast.Constant) for a in atom.args):
             return []
         try:
-            from .explain import why_not  # type: ignore[attr-defined]
+            from .explain import why_not
+            from .explain_render import render_tree
+
+            text = render_tree(why_not(self.kb, str(atom)))
         except ImportError:
             return []
-        try:
-            result = why_not(self.kb, str(query.body[0]))
-        except Exception:  # an explainer's bug must not turn a failed check into a crashed run
+        except Exception:  # a bug in the explainer must not turn a failed check into a crashed run
             return []
-        lines = result.splitlines() if isinstance(result, str) else [str(x) for x in result or ()]
+        lines = text.splitlines()
         return ["why not:", *("    " + line for line in lines)] if lines else []
 
 
@@ -462,8 +465,9 @@ def outcome_lines(outcome: Outcome) -> list[str]:
 
 def failure_text(outcome: Outcome) -> str:
     """What pytest shows for a failed check: the same detail as the command line."""
+    # The detail comes first: pytest's one-line summary shows the first line ("no answer").
     check = outcome.check
-    return "\n".join([f"{check.location}: {check.text}", *(f"    {line}" for line in outcome.details)])
+    return "\n".join([*outcome.details, f"at {check.location}: {check.text}"])
 
 
 def summary(passed: int, failed: int) -> str:
