@@ -1,0 +1,215 @@
+"""Rendering explanations: an indented tree for the terminal, JSON for other tools.
+
+Stage: after explain. Input: explain.Why, explain.WhyNot or explain.Proof. Output: text, or a
+JSON-ready dict (nodes with `fact`, `rule` and `children`; leaves with a `statement` object and a
+`source` object). Shared by the CLI and the REPL, so an explanation reads the same in both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from . import ast
+from .explain import Evidence, Failure, Proof, RuleRef, Why, WhyNot
+from .statements import Source, StatementRecord
+
+Json = dict[str, object]
+
+
+def where(span: ast.Span) -> str:
+    """file:line, the file relative to the working directory when it lies below it."""
+    file = span.file
+    try:
+        rel = os.path.relpath(file)
+        if not rel.startswith(".."):
+            file = rel
+    except ValueError:  # another drive on Windows
+        pass
+    return f"{file}:{span.line}"
+
+
+def _oneline(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- the terminal tree -----------------------------------------------------------------------
+
+
+def render_tree(answer: Why | WhyNot | Proof) -> str:
+    if isinstance(answer, Proof):
+        return "\n".join(_tree(answer, "", ""))
+    if isinstance(answer, Why):
+        return _render_why(answer)
+    return _render_why_not(answer)
+
+
+def _render_why(answer: Why) -> str:
+    if not answer.holds:
+        return answer.message
+    parts: list[str] = []
+    for n, proof in enumerate(answer.proofs):
+        if len(answer.proofs) > 1:
+            parts.append(f"derivation {n + 1} of {len(answer.proofs)}{'+' if answer.more else ''} (depth {proof.depth}):")
+        parts.append("\n".join(_tree(proof, "", "")))
+    if answer.more:
+        parts.append("(more derivations exist: raise --limit)")
+    return "\n".join(parts)
+
+
+def _tree(proof: Proof, first: str, rest: str) -> Iterator[str]:
+    """Lines of one node: `first` prefixes its own line, `rest` its details and children."""
+    yield first + proof.fact + _leaf_tag(proof)
+    children = list(proof.children)
+    bar = "│   " if children else "    "
+    for line in _details(proof):
+        yield rest + bar + line
+    for i, child in enumerate(children):
+        last = i == len(children) - 1
+        yield from _tree(child, rest + ("└── " if last else "├── "), rest + ("    " if last else "│   "))
+
+
+def _leaf_tag(proof: Proof) -> str:
+    if proof.kind == "stated" and len(proof.evidence) > 1:
+        return f"   [corroborated: {len(proof.evidence)} statements]"
+    if proof.kind == "unexplained":
+        return "   [holds, but no derivation was found from the rules as written]"
+    return ""
+
+
+def _details(proof: Proof) -> Iterator[str]:
+    if proof.rule is not None:
+        yield from _rule_lines(proof.rule)
+    for n, evidence in enumerate(proof.evidence):
+        if n:
+            yield ""
+        yield from _evidence_lines(evidence)
+    if proof.kind == "plain" and proof.span is not None:
+        yield f"a fact written at {where(proof.span)}"
+
+
+def _rule_lines(rule: RuleRef) -> Iterator[str]:
+    if rule.label == "rule":
+        yield f"by rule {where(rule.span)}: {_oneline(rule.written)}"
+    else:
+        yield f"{rule.label} (declared at {where(rule.span)}): {rule.written}"
+    yield f"  as {_oneline(rule.bound)}"
+
+
+def _evidence_lines(evidence: Evidence) -> Iterator[str]:
+    record, source = evidence.statement, evidence.source
+    if record is not None:
+        who = f", {record.status} by {record.asserter}" if record.asserter else f", {record.status}"
+        yield f"statement {record.id}{who}"
+        yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
+        if record.quote and _oneline(record.quote) not in _oneline(record.text):
+            yield f"  quoting \"{_oneline(record.quote)}\""
+        extra = [f"from {record.valid_from}" if record.valid_from else "",
+                 f"until {record.valid_until}" if record.valid_until else "",
+                 f"credibility {record.credibility}" if record.credibility is not None else ""]
+        if any(extra):
+            yield "  " + ", ".join(e for e in extra if e)
+    if source is not None:
+        yield f"source {_source_line(source)}"
+    if evidence.entity is not None:
+        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\" (declared at {where(evidence.entity.span)})"
+
+
+def _source_line(src: Source) -> str:
+    parts = [f"\"{src.title}\"" if src.title else src.id]
+    parts += [p for p in (src.publisher, src.date.isoformat() if src.date else "") if p]
+    parts.append(f"reliability {src.reliability or '?'}")
+    return ", ".join(parts)
+
+
+def _render_why_not(answer: WhyNot) -> str:
+    if answer.holds:
+        tree = _render_why(answer.proof) if answer.proof else ""
+        return f"{answer.message}; here is why:\n{tree}"
+    lines = [answer.message + "."]
+    if answer.nearest:
+        lines.append("nearest statements:")
+        for how, evidence in answer.nearest:
+            lines.append(f"  - {how}")
+            lines.extend("      " + line for line in _evidence_lines(evidence))
+    for failure in answer.failures:
+        lines.append(f"rule {where(failure.rule.span)}: {_oneline(failure.rule.written)}")
+        lines.append(f"  fails at {failure.literal}: {failure.reason}")
+        if failure.remedy:
+            lines.append(f"  {failure.remedy}")
+    if not answer.nearest and not answer.failures:
+        lines.append("nothing comes close: no statement of this relation differs in only one argument")
+    return "\n".join(lines)
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def proof_json(answer: Why | WhyNot | Proof) -> Json:
+    if isinstance(answer, Proof):
+        return _node_json(answer)
+    if isinstance(answer, Why):
+        return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
+                "proofs": [_node_json(p) for p in answer.proofs], "more": answer.more}
+    return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
+            "nearest": [{"how": how, **_evidence_json(e)} for how, e in answer.nearest],
+            "failures": [_failure_json(f) for f in answer.failures],
+            "proof": proof_json(answer.proof) if answer.proof else None}
+
+
+def _node_json(proof: Proof) -> Json:
+    out: Json = {"fact": proof.fact, "kind": proof.kind}
+    if proof.kind == "stated" and len(proof.evidence) == 1:
+        out.update(_evidence_json(proof.evidence[0]))
+        return out
+    if proof.kind == "stated":
+        out.update(rule=None, corroborated=True,
+                   children=[{"fact": proof.fact, "kind": "statement", **_evidence_json(e)} for e in proof.evidence])
+        return out
+    if proof.kind == "metadata":
+        out.update(_evidence_json(proof.evidence[0]) if proof.evidence else {})
+    if proof.span is not None:
+        out.update(file=proof.span.file, line=proof.span.line)
+    if proof.kind == "derived":
+        out.update(rule=_rule_json(proof.rule) if proof.rule else None, depth=proof.depth,
+                   children=[_node_json(c) for c in proof.children])
+    return out
+
+
+def _rule_json(rule: RuleRef) -> Json:
+    return {"kind": rule.label, "text": rule.bound, "written": rule.written,
+            "file": rule.span.file, "line": rule.span.line}
+
+
+def _statement_json(record: StatementRecord) -> Json:
+    return {"id": record.id, "text": record.text, "file": record.span.file, "line": record.span.line,
+            "status": record.status, "asserter": record.asserter, "quote": record.quote,
+            "credibility": record.credibility, "negated": record.negated,
+            "valid_from": record.valid_from.isoformat() if record.valid_from else None,
+            "valid_until": record.valid_until.isoformat() if record.valid_until else None}
+
+
+def _source_json(src: Source) -> Json:
+    return {"id": src.id, "title": src.title, "publisher": src.publisher,
+            "date": src.date.isoformat() if src.date else None, "reliability": src.reliability,
+            "url": src.url, "file": src.file}
+
+
+def _evidence_json(evidence: Evidence) -> Json:
+    out: Json = {}
+    if evidence.statement is not None:
+        out["statement"] = _statement_json(evidence.statement)
+    if evidence.source is not None:
+        out["source"] = _source_json(evidence.source)
+    if evidence.entity is not None:
+        ent = evidence.entity
+        out["entity"] = {"id": ent.id, "name": ent.name, "kind": ent.kind, "file": ent.span.file, "line": ent.span.line}
+    return out
+
+
+def _failure_json(failure: Failure) -> Json:
+    return {"rule": _rule_json(failure.rule), "literal": failure.literal, "reason": failure.reason,
+            "remedy": failure.remedy}
+
+
+__all__ = ["proof_json", "render_tree", "where"]
