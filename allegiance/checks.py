@@ -433,9 +433,8 @@ def accepts(accept: ast.Accept, inc: Inconsistency) -> bool:
         if isinstance(arg, ast.Constant):
             if arg.value != value:
                 return False
-        elif isinstance(arg, ast.Variable):
-            if bound.setdefault(arg.name, value) != value:
-                return False
+        elif isinstance(arg, ast.Variable) and bound.setdefault(arg.name, value) != value:
+            return False
     return True
 
 

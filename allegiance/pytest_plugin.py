@@ -105,7 +105,7 @@ class CheckFileNode(pytest.File):
 
         if isinstance(excinfo.value, AllegianceError):
             return render_error(excinfo.value)
-        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+        return super().repr_failure(excinfo)
 
 
 class CheckItem(pytest.Item):
@@ -124,7 +124,7 @@ class CheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException],
                      style: str | None = None) -> str | TerminalRepr:
-        return _repr(self, excinfo) or super().repr_failure(excinfo)  # type: ignore[arg-type]
+        return _repr(self, excinfo) or super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.check.line - 1, f"{self.check.location}: {self.check.label}"
@@ -145,7 +145,7 @@ class StrictItem(pytest.Item):
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException],
                      style: str | None = None) -> str | TerminalRepr:
-        return _repr(self, excinfo) or super().repr_failure(excinfo)  # type: ignore[arg-type]
+        return _repr(self, excinfo) or super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"--allegiance-strict: {self.name}"
