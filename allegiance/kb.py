@@ -11,6 +11,7 @@ every file, both by building the state again.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .analysis import CheckedProgram, check, check_query, fact_row, statement_re
 from .engines import make_engine
 from .engines.base import DEFAULT_TIMEOUT, Engine
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError
-from .parse import parse_program, parse_query
+from .parse import parse_program_recovering, parse_query
 from .statements import Catalog, Relation, StatementRecord, curate, declare, negative_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,24 @@ class Retraction:
     label: str
 
 
-Operation = SourceFile | Retraction
+@dataclass(frozen=True)
+class Import:
+    """Rows of one declared relation, each a statement from `source` (a CSV import). `lines` are the
+    rows' line numbers in `path`, for errors and `why`. Values are plain, already converted."""
+
+    path: str
+    sym: ast.PredicateSym
+    rows: tuple[ast.Row, ...]
+    source: str
+    lines: tuple[int, ...] = ()
+
+
+Operation = SourceFile | Retraction | Import
+
+# Which Python values a declared parameter type takes (an Import's rows are checked against it).
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "symbol": (str,), "string": (str,), "number": (int,), "float": (float, int), "date": (datetime.date,),
+}
 
 
 @dataclass
@@ -123,6 +141,8 @@ class State:
         for op in ops:
             if isinstance(op, Retraction):
                 self.retracted |= op.facts
+            elif isinstance(op, Import):
+                errors.extend(self._add_import(op))
             else:
                 errors.extend(self._add_clauses(op))
         return errors
@@ -151,6 +171,63 @@ class State:
                 self.plain.setdefault(clause.atom.sym, {}).setdefault(row, clause.span)
                 self.retracted.discard((clause.atom.sym, row))
         return errors
+
+    def _add_import(self, op: Import) -> list[AllegianceError]:
+        """Bulk statements: one record per new row, no parsing and no per-row curation. The rows
+        must fit the relation's declared types; a row already stated by this source adds nothing."""
+        rel = self.catalog.relations.get(op.sym.name)
+        if rel is None or rel.sym != op.sym or rel.inconsistency:
+            from .errors import did_you_mean
+
+            return [StatementError(f"{op.path}: no relation {op.sym} to import into", None,
+                                   did_you_mean(op.sym.name, self.catalog.relations) or "declare it with .relation")]
+        source = self.catalog.sources.get(op.source)
+        if source is None:
+            from .errors import did_you_mean
+
+            return [StatementError(f"{op.path}: unknown source {op.source}", None,
+                                   did_you_mean(op.source, self.catalog.sources) or "declare it with .source in a fact file")]
+        if not op.rows:
+            return []
+        errors: list[AllegianceError] = []
+        types = [_PARAM_TYPES.get(p.type, (object,)) for p in rel.params]
+
+        def fits(row: ast.Row) -> bool:
+            return len(row) == len(types) and all(
+                isinstance(v, t) and not isinstance(v, bool) for v, t in zip(row, types, strict=True))
+
+        # column by column first (fast); row by row only to name the rows that do not fit
+        columns = list(zip(*op.rows, strict=True)) if all(len(r) == len(types) for r in op.rows) else None
+        clean = columns is not None and all(
+            all(issubclass(k, t) and k is not bool for k in set(map(type, col))) for col, t in zip(columns, types, strict=True))
+        for n, row in enumerate(() if clean else op.rows):
+            if not fits(row):
+                line = op.lines[n] if n < len(op.lines) else n + 1
+                errors.append(StatementError(f"row {row!r} does not fit {rel.sym}"
+                                             f"({', '.join(f'{p.name}: {p.type}' for p in rel.params)})",
+                                             ast.Span(op.path, line, 1, line, 2)))
+                if len(errors) >= 20:
+                    break
+        if errors:
+            return errors
+        asserter = self.catalog.resolve(source.publisher) if source.publisher else None
+        known = {s.row for s in self.statements
+                 if s.sym == op.sym and s.source == op.source and s.identity()[2:] ==
+                 (False, op.source, "reported", asserter, None, None, None)}
+        count = self.counters.get(op.source, 0)
+        for n, row in enumerate(op.rows):
+            if self.retracted:
+                self.retracted.discard((op.sym, row))  # stating a retracted fact again brings it back
+            if row in known:
+                continue
+            known.add(row)
+            count += 1
+            line = op.lines[n] if n < len(op.lines) else n + 1
+            self.statements.append(StatementRecord(
+                f"{op.source}_{count}", op.sym, row, False, op.source, "reported", asserter, None, None, None,
+                "", "", ast.Span(op.path, line, 1, line, 1), False))
+        self.counters[op.source] = count
+        return []
 
     # --- what the engine gets ---
 
@@ -349,6 +426,41 @@ class KnowledgeBase:
         return LoadReport(files, len(new.statements) - len(old.statements),
                           sum(len(v) for v in new.plain.values()) - sum(len(v) for v in old.plain.values()),
                           len(new.rules) - len(old.rules), tuple(new.warnings))
+
+    def import_rows(self, relation: str | ast.PredicateSym, rows: Sequence[ast.Row], source: str,
+                    file: str = "<import>", lines: Sequence[int] = ()) -> LoadReport:
+        """Add rows of a declared relation, each a statement from `source`, in one step (all or
+        nothing). The fast path for bulk data: no parsing, no per-row curation, and the engine gets
+        only the new facts. Values must already have the declared types (see loading.import_csv)."""
+        if isinstance(relation, ast.PredicateSym):
+            sym = relation
+        else:
+            rel = self.catalog.relations.get(relation.partition("/")[0])
+            sym = rel.sym if rel is not None else ast.PredicateSym(relation.partition("/")[0], len(rows[0]) if rows else 0)
+        op = Import(file, sym, tuple(rows), source, tuple(lines))
+        old = self._state
+        new = old.copy()
+        before = len(new.statements)
+        errors = new.apply([op])
+        if errors:
+            raise _bundle(errors)
+        added = new.statements[before:]
+        # Only base facts change (the program and its types do not): no check, no full resync.
+        # Adding data is not a query: the time limit does not apply (a failure leaves the engine as it was).
+        limit, self._engine.timeout = self._engine.timeout, None
+        self._state = new
+        try:
+            if new.retracted != old.retracted:
+                self._sync(old)  # a retracted fact stated again comes back: the full diff
+            else:
+                self._engine.add_facts(_import_facts(added))
+        except BaseException:
+            self._state = old
+            raise
+        finally:
+            self._engine.timeout = limit
+        self._history.append(op)
+        return LoadReport((file,), len(added), 0, 0, tuple(new.warnings))
 
     def _sync(self, old: State | None) -> None:
         """Bring the engine in line with the state: incrementally when only facts changed."""
@@ -573,8 +685,29 @@ def decode(data: bytes, name: str) -> str:
 
 
 def parse_source(text: str, file: str, mtime: float | None = None) -> SourceFile:
-    program = parse_program(text, file)
+    """Parse a file; every syntax error of it, not only the first, in one ErrorGroup."""
+    program, errors = parse_program_recovering(text, file)
+    if errors:
+        raise _bundle(errors)
     return SourceFile(file, text, program.clauses, mtime)
+
+
+def _import_facts(records: Sequence[StatementRecord]) -> dict[ast.PredicateSym, list[ast.Row]]:
+    """The base facts of imported statements (as State.base_facts makes them), column by column:
+    they share a relation, a source, a status and an asserter."""
+    if not records:
+        return {}
+    first = records[0]
+    P = ast.PredicateSym
+    facts: dict[ast.PredicateSym, list[ast.Row]] = {
+        first.sym: [r.row for r in records],
+        P(statement_relation(first.sym.name), first.sym.arity + 1): [(*r.row, r.id) for r in records],
+        P("source", 2): [(r.id, first.source) for r in records],
+        P("status", 2): [(r.id, first.status) for r in records],
+    }
+    if first.asserter:
+        facts[P("asserted_by", 2)] = [(r.id, first.asserter) for r in records]
+    return facts
 
 
 def _bundle(errors: Iterable[AllegianceError]) -> AllegianceError:
@@ -586,4 +719,4 @@ def _bundle(errors: Iterable[AllegianceError]) -> AllegianceError:
     return unique[0] if len(unique) == 1 else ErrorGroup(unique)
 
 
-__all__ = ["Answers", "Inconsistency", "KnowledgeBase", "LoadReport", "SourceFile", "State", "read_source"]
+__all__ = ["Answers", "Import", "Inconsistency", "KnowledgeBase", "LoadReport", "SourceFile", "State", "read_source"]
