@@ -1,29 +1,33 @@
-"""The interactive shell (installed as allegiance.repl). A plain placeholder until the REPL lands."""
+"""The interactive shell, installed as allegiance.repl: `allegiance` with no command.
+
+With a terminal it is a prompt-toolkit REPL (app.py); with input piped in it runs the input as a
+script (session.run_script): the same entries, plain results on stdout, errors on stderr, exit
+status 0 when every entry succeeded and 2 when any failed. The core never imports this package,
+and this package imports prompt-toolkit only for the terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from allegiance import render
-from allegiance.cli import fail, open_kb
-from allegiance.errors import AllegianceError
+from allegiance.cli import open_kb
+
+from .session import Session, run_script
 
 
 def main(args: argparse.Namespace) -> int:
-    kb = open_kb(args, interactive=sys.stdin.isatty())
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    kb = open_kb(args, interactive=interactive)
+    session = Session.from_args(kb, args, interactive)
     try:
-        for line in sys.stdin:
-            text = line.strip()
-            if not text or text.startswith("%"):
-                continue
-            if text in (":quit", ":q"):
-                break
-            try:
-                answers = kb.query(text)
-                print(render.answers(text, answers.variables, answers.rows))
-            except AllegianceError as exc:
-                fail(exc, kb)
+        if interactive:
+            from .app import run
+
+            return run(session)
+        return run_script(sys.stdin, session, sys.stdout, sys.stderr)
     finally:
-        kb.close()
-    return 0
+        session.kb.close()
+
+
+__all__ = ["main"]

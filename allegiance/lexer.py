@@ -1,0 +1,101 @@
+"""Highlighting: the Pygments lexer for allegiance text, shared by the docs and the REPL.
+
+Input: text (facts, rules, queries, fact-file blocks, controlled English, check files, REPL
+meta-commands). Output: Pygments tokens. Registered as the `allegiance` lexer (pyproject's
+`pygments.lexers` entry point), so ```` ```allegiance ```` blocks in the docs use it too.
+
+It follows grammar.lark's terminals but never fails: what the grammar could not read comes out as
+`Error` tokens, which the REPL draws in red while the line is being typed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from pygments.lexer import RegexLexer, bygroups, include
+from pygments.token import (
+    Comment,
+    Error,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
+)
+
+# The qualifiers of grammar.lark (ASSERTER, ON_DATE, ... FROM_SOURCE), as words.
+_QUALIFIERS = (
+    r"(?:according\s+to|reported\s+by|claimed\s+by|confirmed\s+by|assessed\s+by|denied\s+by|"
+    r"from\s+source|quoting|(?:with\s+)?credibility(?=\s+\d))(?![\w-])"
+)
+_DATE = r"\d{4}-\d{2}-\d{2}(?!\w)"
+# on/since/until/between are qualifiers only before a date, as in grammar.lark
+_DATED = [
+    (r"(on|since|until)(\s+)(" + _DATE + ")", bygroups(Keyword, Whitespace, Number.Other)),
+    (r"(between)(\s+)(" + _DATE + r")(\s+)(and)(\s+)(" + _DATE + ")",
+     bygroups(Keyword, Whitespace, Number.Other, Whitespace, Keyword, Whitespace, Number.Other)),
+]
+_NUMBER = r"\d+\.\d+(?:[eE][+-]?\d+)?|\d+"
+# grammar.lark's SENTENCE: a capitalised word, blanks, and no Datalog punctuation next.
+_SENTENCE_START = r"^[ \t]*[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])"
+
+
+class AllegianceLexer(RegexLexer):
+    """Datalog with allegiance's fact-file blocks, qualifiers and controlled English."""
+
+    name = "Allegiance"
+    aliases: ClassVar[list[str]] = ["allegiance", "allegiance-datalog"]
+    filenames: ClassVar[list[str]] = ["*.facts", "*.dl", "*.check"]
+    mimetypes: ClassVar[list[str]] = ["text/x-allegiance"]
+    flags = re.MULTILINE
+
+    tokens: ClassVar[dict[str, list]] = {  # type: ignore[type-arg]
+        "root": [
+            include("comments"),
+            (r"[ \t\f\r\n\ufeff]+", Whitespace),
+            # a REPL meta-command: `:load facts/x.facts`
+            (r"^(:[a-z]+)(.*)$", bygroups(Keyword.Pseudo, Text)),
+            (r"\?-|:-", Punctuation),
+            (r"\.(?:decl|dialect|source|entity|relation|inconsistency)(?![\w])", Keyword.Declaration),
+            (_SENTENCE_START, Text, "sentence"),
+            (r"(?:expect|accept|because|count|no)(?=\s)", Keyword),
+            (r"(?:not|as)(?![\w-])", Keyword),
+            *_DATED,
+            (_QUALIFIERS, Keyword),
+            include("values"),
+            (r"[a-z][A-Za-z0-9_]*(?=\s*\()", Name.Function),
+            (r"[A-Z][A-Za-z0-9_]*(?=\s*\()", Name.Function),
+            (r"[A-Z_][A-Za-z0-9_]*", Name.Variable),
+            (r"[a-z][A-Za-z0-9_]*", Name.Constant),
+            (r"!=|<=|>=|[<>=!+\-*/]", Operator),
+            (r"[(){},.;:]", Punctuation),
+        ],
+        "comments": [
+            # `%` right after an operand and before one is modulo (grammar.lark's MOD), else a comment
+            (r"(?<=[\w)])([ \t]*)(%)(?=[ \t]*[\w(])", bygroups(Whitespace, Operator)),
+            (r"%.*?$", Comment.Single),
+            (r"//.*?$", Comment.Single),
+        ],
+        "values": [
+            (r'"(?:[^"\\\n]|\\.)*"', String.Double),
+            (r'"[^\n]*', Error),  # a string that never closes
+            (_DATE, Number.Other),
+            (_NUMBER, Number),
+        ],
+        "sentence": [
+            # ends at a period that ends the line, as grammar.lark's SENTENCE does
+            (r"\.(?=[ \t]*(?:%.*|//.*)?$)", Punctuation, "#pop"),
+            (r"\n[ \t]*\n", Whitespace, "#pop"),
+            *_DATED,
+            (_QUALIFIERS, Keyword),
+            include("values"),
+            (r"[^\s\"\d.]+|\s+|\.", Text),
+        ],
+    }
+
+
+__all__ = ["AllegianceLexer"]

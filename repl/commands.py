@@ -1,0 +1,504 @@
+"""Meta-commands: `:name ARGS` -> Output. Each registers itself with @special_command, which also
+feeds `:help` and tells completion what its arguments are (files, predicates, commands, choices).
+
+Input: a Session and the text after the command's name. Output: an Output (text, error, quit).
+Handlers raise AllegianceError for a user's mistake; session.dispatch renders it with its caret.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from allegiance import ast
+from allegiance.errors import AllegianceError, LoadError, QueryError, UnknownPredicateError, did_you_mean
+from allegiance.kb import Retraction, SourceFile
+
+from . import display
+from .output import Output, oops, say
+
+if TYPE_CHECKING:
+    from .session import Session
+
+Handler = Callable[["Session", str], Output]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str  # usage, as :help shows it: "FILE..."
+    help: str  # one line
+    handler: Handler
+    completes: str = ""  # files | predicate | command | datalog | fact | choice:a|b
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        return f":{self.name}" + (f" {self.args}" if self.args else "")
+
+    @property
+    def doc(self) -> str:
+        return (self.handler.__doc__ or "").strip()
+
+
+COMMANDS: dict[str, Command] = {}
+ALIASES: dict[str, str] = {}
+
+
+def special_command(name: str, args: str, help: str, completes: str = "",
+                    aliases: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    """Register a meta-command; its docstring is what `:help NAME` shows below the usage line."""
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = Command(name, args, help, handler, completes, aliases)
+        for alias in aliases:
+            ALIASES[alias] = name
+        return handler
+    return register
+
+
+def lookup(name: str) -> Command | None:
+    return COMMANDS.get(ALIASES.get(name, name))
+
+
+def completion_table() -> dict[str, tuple[str, str]]:
+    """name -> (help, completes), the part of the registry that suggest.KBIndex needs."""
+    table = {c.name: (c.help, c.completes) for c in COMMANDS.values()}
+    for alias, name in ALIASES.items():
+        table[alias] = (f"= :{name}", COMMANDS[name].completes)
+    return table
+
+
+def run(session: Session, text: str) -> Output:
+    """`:name args` -> the command's Output; an unknown name gets a did-you-mean."""
+    name, _, rest = text.strip()[1:].partition(" ")
+    command = lookup(name)
+    if command is None:
+        hint = did_you_mean(name, [*COMMANDS, *ALIASES]) or "type :help for the list"
+        return oops(f"error: unknown command :{name}\n    {hint}")
+    return command.handler(session, rest.strip())
+
+
+def _usage(name: str) -> AllegianceError:
+    command = COMMANDS[name]
+    return AllegianceError(f"usage: {command.usage}", None, command.help)
+
+
+# --- help, quit ----------------------------------------------------------------------------------
+
+KEYS = """\
+keys: Enter runs a complete entry (a line that ends with '.', a query without one, a command);
+      an unfinished one continues on the next line ('|' prompt); Alt-Enter (Esc Enter) runs it as is.
+      Tab completes, -> accepts the grey suggestion from history, Ctrl-R searches history,
+      Ctrl-C clears the line or cancels a running query, Ctrl-D on an empty line exits."""
+
+SYNTAX = """\
+queries     ally(X, nusra)        ?- ally(X, nusra).        member(X, C), not ally(X, fsa)
+            ally(X, nusra).       (a period after a query with variables is fine, as in Prolog)
+            member(fsa, alliance41)                          (ground: answers yes or no)
+adding      member(fsa, alliance41).                         a fact (ground, with a period)
+            strikes(russia, fsa) claimed by russia_mod on 2015-10-01.    a statement with qualifiers
+            linked(X, Y) :- ally(X, Z), ally(Z, Y).          a rule
+            Nusra Front is allied with Ahrar al-Sham.        controlled English
+            .entity x { name: "X" kind: group }              blocks, as in fact files
+The whole language: docs/language.md."""
+
+
+@special_command("help", "[COMMAND|syntax]", "list the commands, or explain one", completes="command",
+                 aliases=("h", "?"))
+def _help(session: Session, arg: str) -> Output:
+    """With a command's name, its usage and what it does; `:help syntax` shows what can be typed."""
+    arg = arg.strip().lstrip(":")
+    if arg == "syntax":
+        return say(SYNTAX)
+    if arg:
+        command = lookup(arg)
+        if command is None:
+            hint = did_you_mean(arg, COMMANDS) or "type :help for the list"
+            return oops(f"error: no command :{arg}\n    {hint}")
+        text = f"{command.usage}\n    {command.help}"
+        if command.doc:
+            text += "\n\n" + "\n".join("    " + line.strip() for line in command.doc.splitlines())
+        if command.aliases:
+            text += "\n\n    also: " + ", ".join(":" + a for a in command.aliases)
+        return say(text)
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = ["Type a query (ally(X, nusra)), a fact, statement or rule to add (ending with '.'),",
+             "or a command:", ""]
+    lines += [f"  {c.usage:<{width}}  {c.help}" for c in COMMANDS.values()]
+    lines += ["", KEYS, "", ":help COMMAND for more; :help syntax for what can be typed."]
+    return say("\n".join(lines))
+
+
+@special_command("quit", "", "leave (Ctrl-D does too)", aliases=("q", "exit"))
+def _quit(session: Session, arg: str) -> Output:
+    return Output(quit=True)
+
+
+# --- changing the knowledge base ------------------------------------------------------------------
+
+
+@special_command("load", "FILE...", "load fact and rule files or folders, all or nothing", completes="files")
+def _load(session: Session, arg: str) -> Output:
+    """Loads *.facts and *.dl files (folders: every such file in them) in one step: if any file has
+    an error, nothing is loaded. `:undo` takes the load back."""
+    paths = [os.path.expanduser(p) for p in _split(arg)]
+    if not paths:
+        raise _usage("load")
+    try:
+        from allegiance.loading import load_with_report  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        report = session.kb.load_path(*paths)
+        text = display.report_text(report)
+    else:
+        text = str(load_with_report(session.kb, paths))
+    session.changed()
+    return say(text)
+
+
+@special_command("reload", "", "re-read the files that changed on disk")
+def _reload(session: Session, arg: str) -> Output:
+    changed = session.kb.reload()
+    session.changed()
+    if not changed:
+        return say("no file changed")
+    return say("reloaded " + ", ".join(changed))
+
+
+@special_command("retract", "FACT", "remove a fact (however it was added)", completes="fact")
+def _retract(session: Session, arg: str) -> Output:
+    """`:retract ally(a, b)` removes the fact from the knowledge base, whichever file or entry stated
+    it. The period is optional. `:undo` takes the retraction back."""
+    if not arg:
+        raise _usage("retract")
+    text = arg if arg.rstrip().endswith(".") else arg.rstrip() + "."
+    name = session.entry_name("retract")
+    session.sources[name] = text
+    count = session.kb.retract(text, file=name)
+    if not count:
+        return say(f"no such fact: {arg} (nothing retracted)")
+    session.journal_add(f"% :retract {text}", name)
+    session.changed()
+    return say(f"retracted {display.plural(count, 'fact')}")
+
+
+@special_command("undo", "", "take back the last change (an addition, a load, a retraction)")
+def _undo(session: Session, arg: str) -> Output:
+    op = session.kb.undo()
+    if op is None:
+        return say("nothing to undo")
+    session.changed()
+    if isinstance(op, Retraction):
+        session.journal_drop(op)
+        return say(f"took back :retract {op.label}")
+    assert isinstance(op, SourceFile)
+    if op.path.startswith("<repl:"):
+        session.journal_drop(op)
+        return say(f"took back {op.text.strip()}")
+    return say(f"took back the load of {op.path}")
+
+
+@special_command("save", "FILE", "write what this session added to FILE (a .dl file)", completes="files")
+def _save(session: Session, arg: str) -> Output:
+    """Writes every fact, statement and rule typed in this session and not undone, in the order
+    typed, to FILE (overwriting it); retractions appear as comments. `:load FILE` reads it back.
+    Every entry is also journaled as you type it (see `:journal`)."""
+    paths = _split(arg)
+    if len(paths) != 1:
+        raise _usage("save")
+    path = Path(os.path.expanduser(paths[0]))
+    text = session.journal_text()
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LoadError(f"cannot write {path}: {exc.strerror or exc}", None) from None
+    count = len(session.journal)
+    note = ""
+    if path.suffix == ".facts":
+        note = "\n    note: in a .facts file every statement needs a .source block; .dl keeps them as plain facts"
+    return say(f"wrote {display.plural(count, 'entry', 'entries')} to {path}{note}")
+
+
+@special_command("journal", "", "show what this session added, and where it is journaled")
+def _journal(session: Session, arg: str) -> Output:
+    where = f"journal file: {session.journal_path}" if session.journal_path else "not journaled to a file"
+    body = session.journal_text().rstrip() if session.journal else "(nothing added yet)"
+    return say(f"{body}\n{where}")
+
+
+# --- looking around ------------------------------------------------------------------------------
+
+
+@special_command("facts", "PRED", "list a relation's rows (base and derived)", completes="predicate")
+def _facts(session: Session, arg: str) -> Output:
+    """`:facts member` or `:facts member/2`: every row, as `member(X, Y)` would answer."""
+    if not arg:
+        names = ", ".join(f"{p.name}/{p.arity}" for p in session.kb.predicates())
+        return say(f"usage: :facts PRED\npredicates: {names}")
+    sym = _predicate(session, arg)
+    infos = session.index.predicates.get(sym.name, [])
+    params = next((i.params for i in infos if i.arity == sym.arity), tuple(f"arg{i + 1}" for i in range(sym.arity)))
+    columns = tuple(p.capitalize() if p[:1].islower() else p for p in params)
+    query = f"{sym.name}({', '.join(columns)})"
+    return session.run_query(query, arg)
+
+
+@special_command("rules", "[PRED]", "list the rules (of one predicate)", completes="predicate")
+def _rules(session: Session, arg: str) -> Output:
+    name, _, arity = arg.partition("/")
+    rules = [r for r in session.kb.rules
+             if not name or (r.head.pred == name and (not arity or str(len(r.head.args)) == arity))]
+    if not rules:
+        if name and name not in {p.name for p in session.kb.predicates()}:
+            hint = did_you_mean(name, {p.name for p in session.kb.predicates()})
+            return oops(f"error: unknown predicate {arg}" + (f"\n    {hint}" if hint else ""))
+        return say(f"no rules for {arg}" if arg else "no rules")
+    lines = []
+    for rule in rules:
+        where = f"  % {rule.span.file}:{rule.span.line}" if rule.span.line else ""
+        lines.append(f"{rule}{where}")
+    return say("\n".join(lines))
+
+
+@special_command("schema", "[PRED]", "relations: arity, argument names, phrases, messages", completes="predicate")
+def _schema(session: Session, arg: str) -> Output:
+    kb = session.kb
+    lines: list[str] = []
+    declared: set[tuple[str, int]] = set()
+    relations = sorted(kb.catalog.relations.values(), key=lambda r: r.sym.name)
+    for rel in [*relations, *kb.inconsistency_relations()]:
+        if arg and rel.sym.name != arg.partition("/")[0]:
+            continue
+        declared.add((rel.sym.name, rel.sym.arity))
+        params = ", ".join(p.name + (f": {p.type}" if p.type not in ("symbol", "string") else "") for p in rel.params)
+        flags = " (symmetric)" if rel.symmetric else ""
+        kind = "inconsistency" if rel.inconsistency else "relation"
+        lines.append(f"{kind} {rel.sym.name}({params}){flags}  {rel.sym.name}/{rel.sym.arity}")
+        if rel.doc:
+            lines.append(f"    {rel.doc}")
+        for template in rel.phrases:
+            lines.append(f"    phrase:   {template.text}")
+        for template in rel.negatives:
+            lines.append(f"    negative: {template.text}")
+        if rel.message:
+            lines.append(f"    message:  {rel.message}")
+    others = [p for p in kb.predicates() if (p.name, p.arity) not in declared and not p.name.startswith("no_")
+              and (not arg or p.name == arg.partition("/")[0])]
+    if others:
+        defined = {r.head.pred for r in kb.rules}
+        if lines:
+            lines.append("")
+        lines.append("other predicates:")
+        for p in others:
+            how = "rules" if p.name in defined else "built in" if p.name in _METADATA_NAMES else "facts"
+            lines.append(f"    {p.name}/{p.arity}  ({how})")
+    if not lines:
+        hint = did_you_mean(arg, {p.name for p in kb.predicates()})
+        return oops(f"error: unknown predicate {arg}" + (f"\n    {hint}" if hint else ""))
+    return say("\n".join(lines))
+
+
+_METADATA_NAMES = {"source", "asserted_by", "status", "valid_from", "valid_until", "credibility", "reliability",
+                   "published", "publisher", "kind", "display_name", "contradicted"}
+
+
+@special_command("entities", "[TEXT]", "entities: id, name, kind, aliases (those matching TEXT)")
+def _entities(session: Session, arg: str) -> Output:
+    needle = arg.lower()
+    rows = []
+    for ent in sorted(session.kb.catalog.entities.values(), key=lambda e: e.id):
+        names = [ent.id, ent.name, *ent.aliases]
+        if needle and not any(needle in n.lower() for n in names):
+            continue
+        rows.append((ent.id, ent.name, ent.kind, "; ".join(ent.aliases)))
+    if not rows:
+        return say(f"no entity matches {arg!r}" if arg else "no entities")
+    text = display.listing(("id", "name", "kind", "aliases"), rows, session.limit)
+    session.remember_page(display.listing(("id", "name", "kind", "aliases"), rows))
+    return say(text)
+
+
+@special_command("sources", "", "sources: id, publisher, date, reliability, title")
+def _sources(session: Session, arg: str) -> Output:
+    rows = [(s.id, s.publisher, s.date.isoformat() if s.date else "", s.reliability, s.title)
+            for s in sorted(session.kb.catalog.sources.values(), key=lambda s: s.id)]
+    if not rows:
+        return say("no sources")
+    session.remember_page(display.listing(("id", "publisher", "date", "reliability", "title"), rows))
+    return say(display.listing(("id", "publisher", "date", "reliability", "title"), rows, session.limit))
+
+
+@special_command("inconsistencies", "", "what does not add up, with each message")
+def _inconsistencies(session: Session, arg: str) -> Output:
+    found = session.kb.inconsistencies()
+    if not found:
+        return say("no inconsistencies")
+    lines = [f"{i.kind}: {i.message}" for i in found]
+    lines.append(f"({display.plural(len(found), 'inconsistency', 'inconsistencies')})")
+    return say("\n".join(lines))
+
+
+@special_command("more", "", "show the last answer in full, through a pager")
+def _more(session: Session, arg: str) -> Output:
+    if not session.last_page:
+        return say("nothing to show: run a query first")
+    return Output(text=session.last_page, page=True)
+
+
+# --- explanation and checks (their modules arrive with their issues) ------------------------------
+
+
+@special_command("why", "FACT", "why a fact holds: its proof down to statements and sources", completes="fact")
+def _why(session: Session, arg: str) -> Output:
+    if not arg:
+        raise _usage("why")
+    explain = _explain()
+    return say(explain.render_tree(explain.why(session.kb, arg)))
+
+
+@special_command("whynot", "FACT", "why a fact does not hold: nearest statements, failing literals",
+                 completes="fact")
+def _whynot(session: Session, arg: str) -> Output:
+    if not arg:
+        raise _usage("whynot")
+    explain = _explain()
+    return say(explain.render_tree(explain.why_not(session.kb, arg)))
+
+
+def _explain():  # type: ignore[no-untyped-def]
+    try:
+        from allegiance import explain
+    except ImportError:
+        raise QueryError("explanations need allegiance.explain, which this installation lacks", None) from None
+    return explain
+
+
+@special_command("check", "[FILES]", "run check files (default: the knowledge base's checks/)", completes="files")
+def _check(session: Session, arg: str) -> Output:
+    try:
+        from allegiance import checks
+    except ImportError:
+        raise QueryError("checks need allegiance.checks, which this installation lacks", None) from None
+    if arg:
+        paths = checks.check_paths(os.path.expanduser(p) for p in _split(arg))
+    else:
+        root = Path(session.kb_root) if session.kb_root else checks.bundled_root()
+        folder = root / checks.CHECKS_DIR if root else None
+        paths = sorted(folder.glob(f"*{checks.SUFFIX}")) if folder and folder.is_dir() else []
+        if not paths:
+            raise LoadError("no check files found", None, "name them: :check FILE.check")
+    checker = checks.Checker(session.kb)
+    lines: list[str] = []
+    passed = failed = 0
+    for path in paths:
+        check_file = checks.read_checks(path)
+        session.sources[check_file.path] = check_file.text
+        for check in check_file.checks:
+            outcome = checker.run(check)
+            lines += checks.outcome_lines(outcome)
+            passed += outcome.passed
+            failed += not outcome.passed
+    lines.append(checks.summary(passed, failed))
+    return say("\n".join(lines))
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+@special_command("engine", "[duckdb|pydatalog]", "show the engine, or switch to another", completes="choice:duckdb|pydatalog")
+def _engine(session: Session, arg: str) -> Output:
+    """Switching builds a new knowledge base on the other engine and replays this session's
+    history into it (files are re-read from disk); the old one stays if anything fails."""
+    from allegiance.engines import ENGINES
+
+    if not arg:
+        limit = session.kb.engine.timeout
+        return say(f"{session.kb.engine_name} (time limit {f'{limit:g} s' if limit else 'none'})")
+    if arg not in ENGINES:
+        hint = did_you_mean(arg, ENGINES) or f"choose one of {', '.join(ENGINES)}"
+        return oops(f"error: no engine {arg!r}\n    {hint}")
+    if arg == session.kb.engine_name:
+        return say(f"already on {arg}")
+    started = time.perf_counter()
+    session.switch_engine(arg)
+    return say(f"now on {arg} {display.seconds(time.perf_counter() - started)}")
+
+
+@special_command("timeout", "[S|off]", "show or set the time limit per query, in seconds",
+                 completes="choice:off|5|30|60")
+def _timeout(session: Session, arg: str) -> Output:
+    engine = session.kb.engine
+    if arg:
+        if arg in ("off", "none", "0"):
+            engine.timeout = None
+        else:
+            try:
+                value = float(arg)
+            except ValueError:
+                raise _usage("timeout") from None
+            if value < 0:
+                raise _usage("timeout")
+            engine.timeout = value
+    return say(f"time limit: {f'{engine.timeout:g} s' if engine.timeout else 'none'}")
+
+
+@special_command("time", "on|off", "show how long each query takes", completes="choice:on|off")
+def _time(session: Session, arg: str) -> Output:
+    if arg not in ("on", "off", ""):
+        raise _usage("time")
+    if arg:
+        session.timing = arg == "on"
+    return say(f"timing {'on' if session.timing else 'off'}")
+
+
+@special_command("format", "table|csv|json", "how answers print", completes="choice:table|csv|json")
+def _format(session: Session, arg: str) -> Output:
+    from allegiance.render import FORMATS
+
+    if arg and arg not in FORMATS:
+        raise _usage("format")
+    if arg:
+        session.format = arg
+    return say(f"format {session.format}")
+
+
+@special_command("limit", "N|none", "rows shown before '... N more' (:more shows the rest)",
+                 completes="choice:none|20|100")
+def _limit(session: Session, arg: str) -> Output:
+    if arg in ("none", "off", "0"):
+        session.limit = None
+    elif arg:
+        if not arg.isdigit():
+            raise _usage("limit")
+        session.limit = int(arg)
+    return say(f"limit {session.limit if session.limit is not None else 'none'}")
+
+
+def _predicate(session: Session, arg: str) -> ast.PredicateSym:
+    """`member` or `member/2` -> member/2; an unknown name gets a did-you-mean."""
+    name, _, arity = arg.partition("/")
+    preds = session.kb.predicates()
+    matches = [p for p in preds if p.name == name and (not arity or str(p.arity) == arity)]
+    if not matches:
+        hint = did_you_mean(name, {p.name for p in preds})
+        arities = sorted(p.arity for p in preds if p.name == name)
+        if arities:
+            hint = f"{name} takes {', '.join(map(str, arities))} arguments"
+        raise UnknownPredicateError(f"unknown predicate {arg}", None, hint)
+    return matches[0]
+
+
+def _split(arg: str) -> list[str]:
+    """Arguments separated by blanks; "quoted names" may hold blanks."""
+    import shlex
+
+    try:
+        return shlex.split(arg)
+    except ValueError:
+        return arg.split()
+
+
+__all__ = ["COMMANDS", "Command", "completion_table", "lookup", "run", "special_command"]

@@ -1,0 +1,368 @@
+"""The REPL's logic, without a terminal: what an entry is, when it is complete, and what it does.
+
+Input: the text of one entry (possibly several lines) and a Session (the knowledge base and the
+settings). Output: an Output. The interactive loop (app.py) and the script loop (`run_script`)
+both read, dispatch and render through these functions, and tests call them directly.
+
+What an entry is, in order:
+  `:name ...`                             a meta-command (commands.py)
+  `?- body.`                              a query
+  `ally(X, nusra)`                        a query: no final period
+  `ally(X, nusra).`                       a query: an atom with variables and a period (Prolog habit)
+  `member(fsa, alliance41).`              added: a ground fact with a period
+  a rule, a statement with qualifiers, a `.source/.entity/.relation` block, an English sentence
+                                          added, through kb.load_text(text, file="<repl:N>")
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from allegiance import ast
+from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
+from allegiance.kb import KnowledgeBase, Operation, Retraction, SourceFile
+from allegiance.parse import parse_program, parse_query
+
+from . import commands, display
+from .output import Output, oops, say
+from .suggest import KBIndex
+
+DEFAULT_LIMIT = 20  # rows an interactive answer shows before "... N more"
+_SENTENCE_START = re.compile(r"[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])")
+_QUALIFIER = re.compile(r"\b(?:according\s+to|reported\s+by|claimed\s+by|confirmed\s+by|assessed\s+by|denied\s+by|"
+                        r"from\s+source|quoting|credibility\s+\d|on\s+\d{4}-|since\s+\d{4}-|until\s+\d{4}-|between\s+\d{4}-)")
+
+
+def data_dir() -> Path:
+    """Where history and journals live: $ALLEGIANCE_DATA_DIR, else the platform's user data
+    directory (on Linux $XDG_DATA_HOME/allegiance, by default ~/.local/share/allegiance)."""
+    override = os.environ.get("ALLEGIANCE_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("allegiance", appauthor=False))
+
+
+@dataclass
+class JournalEntry:
+    name: str  # <repl:N> or <retract:N>
+    text: str
+
+
+@dataclass
+class Session:
+    kb: KnowledgeBase
+    kb_root: str | None = None  # --kb, for :check's default folder
+    format: str = "table"
+    limit: int | None = DEFAULT_LIMIT
+    timing: bool = False
+    journal_path: Path | None = None
+    journal: list[JournalEntry] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
+    entries: int = 0
+    _page: Callable[[], str] | None = None
+    _generation: int = 0
+    _index: KBIndex | None = None
+    _index_generation: int = -1
+
+    @classmethod
+    def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool) -> Session:
+        session = cls(kb, kb_root=getattr(args, "kb", None), limit=DEFAULT_LIMIT if interactive else None)
+        if interactive:
+            stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
+            session.journal_path = data_dir() / "journal" / f"{stamp}-{os.getpid()}.dl"
+        return session
+
+    # --- what completion reads -------------------------------------------------------------
+
+    def changed(self) -> None:
+        self._generation += 1
+
+    @property
+    def index(self) -> KBIndex:
+        """Rebuilt only after a change, so completing a keystroke never reads the knowledge base."""
+        if self._index is None or self._index_generation != self._generation:
+            self._index = KBIndex.from_kb(self.kb, commands.completion_table())
+            self._index_generation = self._generation
+        return self._index
+
+    def all_sources(self) -> dict[str, str]:
+        return {**self.kb.sources_text, **self.sources}
+
+    def entry_name(self, kind: str = "repl") -> str:
+        self.entries += 1
+        return f"<{kind}:{self.entries}>"
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def run_query(self, text: str, label: str | None = None) -> Output:
+        started = time.perf_counter()
+        answers = self.kb.query(text)
+        elapsed = time.perf_counter() - started
+        fmt, kb = self.format, self.kb
+        out = display.answers_text(label or text, answers, kb, fmt, self.limit)
+        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None)
+        if self.timing:
+            out += f"\n{display.seconds(elapsed)}"
+        return say(out)
+
+    def remember_page(self, text: str) -> None:
+        self._page = lambda: text
+
+    @property
+    def last_page(self) -> str:
+        return self._page() if self._page else ""
+
+    # --- adding knowledge --------------------------------------------------------------------
+
+    def add(self, text: str) -> Output:
+        name = self.entry_name("repl")
+        self.sources[name] = text
+        warnings_before = set(self.kb.warnings)
+        report = self.kb.load_text(text, file=name)
+        last = self.kb.history[-1]
+        clauses = last.clauses if isinstance(last, SourceFile) and last.path == name else ()
+        self.journal_add(text, name)
+        self.changed()
+        lines = [display.report_text(report, clauses)]
+        lines += [f"warning: {w}" for w in self.kb.warnings if w not in warnings_before]
+        return say("\n".join(lines))
+
+    # --- the journal: nothing typed is lost --------------------------------------------------
+
+    def journal_add(self, text: str, name: str) -> None:
+        self.journal.append(JournalEntry(name, text.strip()))
+        self._journal_write(f"{text.strip()}\n")
+
+    def journal_drop(self, op: Operation) -> None:
+        """`:undo` took op back: forget its entry (the journal file keeps a note)."""
+        name = op.path if isinstance(op, SourceFile) else None
+        for i in range(len(self.journal) - 1, -1, -1):
+            entry = self.journal[i]
+            if entry.name == name or (isinstance(op, Retraction) and entry.name.startswith("<retract:")):
+                del self.journal[i]
+                self._journal_write(f"% :undo took back the entry above ({entry.name})\n")
+                return
+
+    def journal_text(self) -> str:
+        header = f"% written by allegiance on {datetime.date.today().isoformat()}: what a REPL session added\n"
+        return header + "".join(f"{e.text}\n" for e in self.journal)
+
+    def _journal_write(self, text: str) -> None:
+        if self.journal_path is None:
+            return
+        try:
+            new = not self.journal_path.exists()
+            self.journal_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.journal_path.open("a", encoding="utf-8") as f:
+                if new:
+                    f.write(f"% allegiance session journal, {datetime.datetime.now().isoformat(timespec='seconds')}"
+                            " (:load this file to get the entries back)\n")
+                f.write(text)
+        except OSError:
+            self.journal_path = None  # a read-only home must not stop the session; :save still works
+
+    # --- engines -------------------------------------------------------------------------------
+
+    def switch_engine(self, name: str) -> None:
+        """A new knowledge base on engine `name`, with this one's history replayed; all or nothing."""
+        old = self.kb
+        new = KnowledgeBase(engine=name, timeout=old.engine.timeout)
+        try:
+            replay(old.history, new)
+        except BaseException:
+            new.close()
+            raise
+        self.kb = new
+        old.close()
+        self.changed()
+
+
+def replay(history: Sequence[Operation], kb: KnowledgeBase) -> None:
+    """Apply another knowledge base's history through the public API: files (consecutive ones in
+    one load, as they were loaded), typed entries, retractions."""
+    files: list[str] = []
+    for op in [*history, None]:
+        if isinstance(op, SourceFile) and op.mtime is not None:
+            files.append(op.path)
+            continue
+        if files:
+            kb.load_files(files)
+            files = []
+        if isinstance(op, SourceFile):
+            kb.load_text(op.text, file=op.path)
+        elif isinstance(op, Retraction):
+            kb.retract(op.label)
+
+
+# --- what an entry is ----------------------------------------------------------------------------
+
+
+def strip_comments(text: str) -> str:
+    """The text without `%` and `//` comments (strings kept; `%` between operands is modulo)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c in '"\n':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif (c == "%" and not _is_modulo(text, i)) or text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _is_modulo(text: str, i: int) -> bool:
+    before = text[:i].rstrip(" \t")
+    after = text[i + 1:].lstrip(" \t")
+    return bool(before) and (before[-1].isalnum() or before[-1] in "_)") and bool(after) and \
+        (after[0].isalnum() or after[0] in "_(")
+
+
+def _balance(code: str) -> tuple[int, bool]:
+    """(open brackets and braces, inside an unterminated string)."""
+    depth = 0
+    in_string = False
+    i = 0
+    while i < len(code):
+        c = code[i]
+        if in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "({[":
+            depth += 1
+        elif c in ")}]":
+            depth -= 1
+        i += 1
+    return depth, in_string
+
+
+def is_complete(text: str) -> bool:
+    """Does Enter run this entry, or start another line of it? An unbalanced bracket or quote, a
+    trailing comma or `:-`, a rule, block or English sentence without its end all continue; an
+    empty last line runs whatever is there (the way out of an entry that can never end)."""
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1].strip():
+        return True
+    code = strip_comments(text).rstrip()
+    first = code.lstrip()
+    if not first or (first.startswith(":") and not first.startswith(":-")):
+        return True
+    depth, in_string = _balance(code)
+    if depth > 0 or in_string:
+        return False
+    if code.endswith("."):
+        return True
+    if code.endswith((",", ":-", "?-", "=", "+", "-", "*", "/", "<", ">", "!")):
+        return False
+    if code.endswith("}"):
+        return True
+    if first.startswith("."):
+        return first.startswith((".decl", ".dialect"))
+    if ":-" in code or _QUALIFIER.search(code):
+        return False
+    return not _SENTENCE_START.match(first)  # an English statement waits for its period
+
+
+def classify(text: str) -> str:
+    """empty | command | query | add (see the module docstring)."""
+    code = strip_comments(text).strip()
+    if not code:
+        return "empty"
+    if code.startswith(":") and not code.startswith(":-"):
+        return "command"
+    if code.startswith("?-"):
+        return "query"
+    if code.startswith(".") or _SENTENCE_START.match(code) or ":-" in code or \
+            code.startswith(("not ", "!")) or _QUALIFIER.search(code):
+        return "add"
+    if not code.endswith("."):
+        return "query" if not code.endswith("}") else "add"
+    try:
+        clauses = parse_program(code, "<classify>").clauses
+    except ParseError:
+        try:
+            parse_query(code)
+        except ParseError:
+            return "add"  # neither reads; the loader's error says why
+        return "query"
+    if len(clauses) == 1 and isinstance(clauses[0], ast.Fact) and \
+            not all(isinstance(a, ast.Constant) for a in clauses[0].atom.args):
+        return "query"
+    if all(isinstance(c, ast.Query) for c in clauses):
+        return "query"
+    return "add"
+
+
+def dispatch(text: str, session: Session) -> Output:
+    """One entry -> its Output. A user's mistake comes back as a rendered error, never raised."""
+    kind = classify(text)
+    try:
+        if kind == "empty":
+            return Output()
+        if kind == "command":
+            return commands.run(session, text)
+        if kind == "query":
+            return session.run_query(text.strip())
+        return session.add(text)
+    except QueryInterrupted:
+        return oops("interrupted (the knowledge base is as it was)")
+    except AllegianceError as exc:
+        return oops(display.error_text(exc, session.all_sources()))
+
+
+# --- scripts -------------------------------------------------------------------------------------
+
+
+def run_script(lines: Iterable[str], session: Session, out: IO[str], err: IO[str]) -> int:
+    """`allegiance < queries.txt`: entries as in the REPL, results on `out`, errors on `err`.
+    Returns 0 when every entry succeeded, 2 when any failed (the others still run)."""
+    status = 0
+    buffer: list[str] = []
+
+    def run(text: str) -> bool:
+        nonlocal status
+        output = dispatch(text, session)
+        if output.text:
+            print(output.text, file=out, flush=True)
+        if output.error:
+            status = 2
+            print(output.error, file=err, flush=True)
+        return output.quit
+
+    for line in lines:
+        buffer.append(line.rstrip("\r\n"))
+        text = "\n".join(buffer)
+        if is_complete(text):
+            buffer = []
+            if run(text):
+                return status
+    if "\n".join(buffer).strip():
+        run("\n".join(buffer))
+    return status
