@@ -986,3 +986,79 @@ class DuckDBEngine(Engine):
         for n in self._r_tables:
             self._con.execute(f"DROP TABLE IF EXISTS r{n}")
         self._r_tables = set()
+
+
+# --- CSV files for `allegiance import` ----------------------------------------------------------------
+# DuckDB's reader parses the file; what it reads is data, never SQL. The path is a bound parameter and
+# columns are chosen by position (`#N`, numbers this module writes), so no name from the file reaches SQL.
+
+# Per declared type: the strict test a cell `v` must pass (a failing cell is reported), and its cast.
+def _csv_cast(kind: str, v: str) -> tuple[str, str]:
+    if kind == "number":
+        return (f"regexp_full_match(trim({v}), '[-+]?[0-9]+') AND TRY_CAST(trim({v}) AS BIGINT) IS NOT NULL",
+                f"TRY_CAST(trim({v}) AS BIGINT)")
+    if kind == "float":
+        return f"isfinite(TRY_CAST(trim({v}) AS DOUBLE))", f"TRY_CAST(trim({v}) AS DOUBLE)"
+    if kind == "date":
+        return (f"regexp_full_match(trim({v}), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND TRY_CAST(trim({v}) AS DATE) IS NOT NULL",
+                f"TRY_CAST(trim({v}) AS DATE)")
+    return f"{v} IS NOT NULL", v  # symbol, string: any text but an empty cell
+
+
+@dataclass(frozen=True)
+class CsvRows:
+    """A CSV file read for an import: its header, the converted rows (row k is on line k + 2) when
+    every cell fits, else the first bad cells as (line, column name, cell text or None) and their count."""
+
+    header: tuple[str, ...]
+    rows: list[Row]
+    bad: list[tuple[int, str, str | None]]
+    bad_count: int
+
+
+def read_csv_header(path: str) -> tuple[str, ...]:
+    """The column names of a CSV file (its first line), as DuckDB's reader sees them."""
+    with _csv_connection() as con:
+        described = _csv_run(con, path, "DESCRIBE SELECT * FROM read_csv($1, all_varchar = true, header = true)")
+        return tuple(str(r[0]) for r in described)
+
+
+def read_csv_rows(path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvRows:
+    """Read the columns at `positions` (0-based) of a CSV file, each converted to its declared type."""
+    header = read_csv_header(path)
+    with _csv_connection() as con:
+        cols = [f"#{int(p) + 1}" for p in positions]
+        source = "SELECT row_number() OVER () + 1 AS line, " + ", ".join(
+            f"{c} AS v{j}" for j, c in enumerate(cols)) + " FROM read_csv($1, all_varchar = true, header = true)"
+        tests = [_csv_cast(t, f"v{j}")[0] for j, t in enumerate(types)]
+        checks = " UNION ALL ".join(
+            f"SELECT line, {j} AS col, v{j} AS cell FROM t WHERE NOT coalesce({test}, false)"
+            for j, test in enumerate(tests))
+        _csv_run(con, path, f"CREATE TEMP TABLE t AS {source}")
+        count = con.execute(f"SELECT count(*) FROM ({checks})").fetchone()
+        bad_count = int(count[0]) if count else 0
+        if bad_count:
+            found = con.execute(f"SELECT line, col, cell FROM ({checks}) ORDER BY line, col LIMIT $1", [max_bad]).fetchall()
+            names = [header[p] for p in positions]
+            return CsvRows(header, [], [(int(ln), names[c], cell) for ln, c, cell in found], bad_count)
+        casts = ", ".join(_csv_cast(t, f"v{j}")[1] for j, t in enumerate(types))
+        rows = con.execute(f"SELECT {casts} FROM t ORDER BY line").fetchall() if positions else []
+        return CsvRows(header, [tuple(r) for r in rows], [], 0)
+
+
+@contextmanager
+def _csv_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(":memory:")
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _csv_run(con: duckdb.DuckDBPyConnection, path: str, sql: str) -> list[tuple[object, ...]]:
+    try:
+        return list(con.execute(sql, [path]).fetchall())
+    except duckdb.Error as exc:
+        first = str(exc).split("\n\n")[0].replace("\n", "; ")
+        raise errors.LoadError(f"{path}: cannot read it as CSV: {first}", None,
+                               "a CSV file in UTF-8 with a header line") from None
