@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import ast
 from .analysis.checked import statement_relation
@@ -34,6 +35,7 @@ from .statements import Entity, Source, StatementRecord
 if TYPE_CHECKING:
     from .kb import Inconsistency, KnowledgeBase
 
+T = TypeVar("T")
 Env = dict[str, ast.Value]
 Key = tuple[ast.PredicateSym, ast.Row]
 CONTRADICTED = ast.PredicateSym("contradicted", 2)
@@ -83,6 +85,11 @@ class Proof:
     evidence: tuple[Evidence, ...] = ()
     span: ast.Span | None = None
     depth: int = 0
+
+    def nodes(self) -> Iterator[Proof]:
+        yield self
+        for child in self.children:
+            yield from child.nodes()
 
     def leaves(self) -> Iterator[Proof]:
         if not self.children:
@@ -328,7 +335,8 @@ class Explainer:
             for row in rows:
                 index.setdefault(tuple(row[i] for i in positions), []).append(row)
             self._index[(sym, positions)] = index
-        return index.get(tuple(pattern[i] for i in positions), [])
+        key: ast.Row = tuple(v for v in (pattern[i] for i in positions) if v is not None)
+        return index.get(key, [])
 
     # --- solving a body left to right ---
 
@@ -567,11 +575,16 @@ class Explainer:
             return [self.leaf(sym, row)], False
         found: list[Proof] = []
         more = False
-        for derivation in self._derivations(sym, row, rank):
+        # Premises derived after the fact are fine here, as long as their own (well-founded) proofs
+        # do not go through the fact: that finds the alternatives a rank bound alone would hide.
+        for derivation in self._derivations(sym, row, 1 << 62):
+            node = self.node(sym, row, derivation)
+            if any(n.sym == sym and n.row == row for c in node.children for n in c.nodes()):
+                continue
             if len(found) >= max(limit, 1) * 4:  # enough to sort; the rest is only counted as "more"
                 more = True
                 break
-            found.append(self.node(sym, row, derivation))
+            found.append(node)
         found.sort(key=lambda p: p.depth)
         return found[:limit], more or len(found) > limit
 
@@ -598,7 +611,7 @@ def explainer_for(kb: KnowledgeBase) -> Explainer:
 
 def parse_fact(kb: KnowledgeBase, text: str) -> tuple[ast.PredicateSym, ast.Row]:
     """`ally(fsa, nusra)` or `ally(fsa, nusra).` -> (ally/2, ("fsa", "nusra")); QueryError otherwise."""
-    query = parse_query(text.strip().removeprefix("why ").strip())
+    query = parse_query(text)  # unstripped, so error columns point into the text as typed
     if len(query.body) != 1 or not isinstance(query.body[0], ast.Atom) or query.body[0].statement is not None:
         raise QueryError(f"`{text.strip()}` is not one fact", query.span, "write one ground atom: ally(fsa, nusra)")
     atom = query.body[0]
@@ -767,10 +780,10 @@ def support(ex: Explainer, sym: ast.PredicateSym, row: ast.Row,
     memo[key] = None  # a cycle back to this fact is no support
     result: frozenset[str] | None = None
     if ex.is_leaf(sym, row):
-        ids = [e.statement for e in ex.leaf(sym, row).evidence if e.statement is not None]
-        result = frozenset({min(ids, key=lambda r: weakness(ex, r)).id}) if ids else frozenset()
+        records = [e.statement for e in ex.leaf(sym, row).evidence if e.statement is not None]
+        result = frozenset({min(records, key=lambda r: weakness(ex, r)).id}) if records else frozenset()
     elif (rank := ex.rank(sym, row)) is not None:
-        best_key: tuple[int, tuple[int, int, int, str]] | None = None
+        best_key: tuple[int, tuple[int, int, int]] | None = None
         for n, derivation in enumerate(ex._derivations(sym, row, rank)):
             if n >= MAX_ALTERNATIVES:
                 break
@@ -785,10 +798,11 @@ def support(ex: Explainer, sym: ast.PredicateSym, row: ast.Row,
                     break
                 ids |= part
             else:
-                weakest = max((weakness(ex, ex.statements[i]) for i in ids), default=(0, 0, 0, ""))
-                candidate = (len(ids), tuple(-x if isinstance(x, int) else "" for x in weakest))
-                if best_key is None or candidate < best_key:  # type: ignore[operator]
-                    best_key, result = candidate, frozenset(ids)  # type: ignore[assignment]
+                # fewest statements first; among those, the strongest weakest link
+                weakest = max((weakness(ex, ex.statements[i])[:3] for i in ids), default=(0, 0, 0))
+                candidate = (len(ids), weakest)
+                if best_key is None or candidate < best_key:
+                    best_key, result = candidate, frozenset(ids)
     memo[key] = result
     return result
 
@@ -837,6 +851,19 @@ def proof_json(answer: Why | WhyNot | Proof) -> dict[str, object]:
 # --- CLI -----------------------------------------------------------------------------------------
 
 
+def _with_text(ask: Callable[[], T], text: str) -> T | None:
+    """Run ask; an error in the fact as typed is drawn with that text (and its caret) on stderr."""
+    try:
+        return ask()
+    except AllegianceError as exc:
+        if exc.span is None or exc.span.file != "<query>":
+            raise
+        from .errors import render
+
+        print(render(exc, {"<query>": text}), file=sys.stderr)
+        return None
+
+
 def _register() -> None:
     from . import cli
 
@@ -849,7 +876,9 @@ def _register() -> None:
 
     @cli.command("why", "explain a fact down to its statements and sources (0: holds, 1: does not)", why_args)
     def _why(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-        answer = why(kb, args.fact, all=args.all, limit=args.limit)
+        answer = _with_text(lambda: why(kb, args.fact, all=args.all, limit=args.limit), args.fact)
+        if answer is None:
+            return 2
         print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
         return 0 if answer.holds else 1
 
@@ -860,7 +889,9 @@ def _register() -> None:
 
     @cli.command("whynot", "explain why a fact does not hold: nearest statements, failing rule literals", whynot_args)
     def _whynot(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-        answer = why_not(kb, args.fact)
+        answer = _with_text(lambda: why_not(kb, args.fact), args.fact)
+        if answer is None:
+            return 2
         print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
         return 0
 
