@@ -1,0 +1,507 @@
+"""Loading with a change report: "what does this new article change?".
+
+Input: a KnowledgeBase and fact/rule files (`load_with_report`) or a CSV file mapped onto a declared
+relation (`import_csv`). Output: a `ChangeReport`: new entities, relations and sources; new
+statements; statements that corroborate or contradict existing ones; derived facts gained and lost;
+inconsistencies that appear and those that are resolved. Raises the ErrorGroup of every error found,
+and then the knowledge base is exactly as before (loads are all or nothing, see kb.py).
+
+The report is a diff of two snapshots, taken before and after the knowledge base applies the
+change. A dry run applies it, takes the second snapshot and undoes it.
+
+Definitions (kept simple so an analyst can predict them):
+
+- A new statement **corroborates** an existing one when both state the same fact (same relation,
+  same arguments; either order for a symmetric relation) and come from different sources.
+- A new statement **contradicts** an existing one when
+  - one states the fact and the other its negative (`member(...)` vs `not member(...)` or a
+    denial: the `no_member` fact), whatever the sources ("negation"); or
+  - both state the same relation with the same arguments but the last, the last argument is a
+    number, a float or a date (a count, a measure, a date), the values differ and the statements'
+    validity periods overlap or are not given ("value": 3 strikes claimed, 2 confirmed).
+- **Derived facts** are the rows of every predicate a rule defines (the bundled rules, symmetry),
+  minus the rows stated outright; inconsistency relations are reported as inconsistencies instead.
+
+CLI: `allegiance load FILE... [--dry-run] [--format table|json]` and `allegiance import FILE.csv
+--relation R [--columns C1,C2...] --source ID [--require-entities] [--quick] [--dry-run]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast
+from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
+from .kb import Inconsistency, KnowledgeBase, SourceFile
+from .statements import StatementRecord, negative_name, render_datalog
+
+SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
+JSON_ITEMS = 1000  # items per list of the JSON report (counts are always complete)
+_QUANTITY_TYPES = ("number", "float", "date")
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    statement: StatementRecord
+    existing: tuple[StatementRecord, ...]
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    kind: str  # "negation" or "value"
+    statement: StatementRecord
+    existing: tuple[StatementRecord, ...]
+
+
+@dataclass
+class ChangeReport:
+    """What a load or an import changed (or, for a dry run, would change)."""
+
+    files: tuple[str, ...]
+    dry_run: bool = False
+    new_sources: list[str] = field(default_factory=list)
+    new_entities: list[str] = field(default_factory=list)
+    new_relations: list[str] = field(default_factory=list)
+    new_rules: int = 0
+    new_statements: list[StatementRecord] = field(default_factory=list)
+    corroborations: list[Corroboration] = field(default_factory=list)
+    contradictions: list[Contradiction] = field(default_factory=list)
+    derived_gained: dict[str, list[ast.Row]] = field(default_factory=dict)
+    derived_lost: dict[str, list[ast.Row]] = field(default_factory=dict)
+    inconsistencies_new: list[Inconsistency] = field(default_factory=list)
+    inconsistencies_resolved: list[Inconsistency] = field(default_factory=list)
+    derived_checked: bool = True  # False for `import --quick`: derived facts were not computed
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_sources or self.new_entities or self.new_relations or self.new_rules
+                    or self.new_statements or self.derived_gained or self.derived_lost
+                    or self.inconsistencies_new or self.inconsistencies_resolved)
+
+    def render_text(self) -> str:
+        verb = "would load" if self.dry_run else "loaded"
+        lines = [f"{verb} {', '.join(self.files) or 'nothing'}" + (" (dry run: nothing kept)" if self.dry_run else "")]
+        lines += [f"warning: {w}" for w in self.warnings]
+        if not self.changed:
+            lines.append("nothing changed" + (" (every statement was already there)" if self.files else ""))
+            return "\n".join(lines)
+        for label, ids in (("new sources", self.new_sources), ("new entities", self.new_entities),
+                           ("new relations", self.new_relations)):
+            if ids:
+                lines.append(f"{label}: {_cut(', '.join(ids), 300)}")
+        if self.new_rules:
+            lines.append(f"new rules: {self.new_rules}")
+        lines.append(f"new statements: {len(self.new_statements)} "
+                     f"({len(self.corroborations)} corroborating, {len(self.contradictions)} contradicting)")
+        lines += _section([f"{render_datalog(s)}  [{s.id}]" for s in self.new_statements], "  ")
+        if self.corroborations:
+            lines.append(f"corroborations: {len(self.corroborations)}")
+            lines += _section([f"{_fact(c.statement)} [{c.statement.id}] corroborates "
+                               f"{_refs(c.existing)}" for c in self.corroborations], "  ")
+        if self.contradictions:
+            lines.append(f"contradictions: {len(self.contradictions)}")
+            lines += _section([f"{_fact(c.statement)} [{c.statement.id}, {c.statement.status}] contradicts "
+                               f"({c.kind}) {_refs(c.existing, full=True)}" for c in self.contradictions], "  ")
+        if not self.derived_checked:
+            lines.append("derived facts and inconsistencies: not computed (--quick)")
+            return "\n".join(lines)
+        for label, table in (("derived facts gained", self.derived_gained), ("derived facts lost", self.derived_lost)):
+            total = sum(len(rows) for rows in table.values())
+            if total:
+                per = ", ".join(f"{pred.split('/')[0]} {len(rows)}" for pred, rows in sorted(table.items()))
+                lines.append(f"{label}: {total} ({_cut(per, 200)})")
+                lines += _section([f"{pred.split('/')[0]}({', '.join(ast.format_value(v) for v in row)})"
+                                   for pred, rows in sorted(table.items()) for row in rows], "  ")
+        for label, found in (("new inconsistencies", self.inconsistencies_new),
+                             ("resolved inconsistencies", self.inconsistencies_resolved)):
+            if found:
+                lines.append(f"{label}: {len(found)}")
+                lines += _section([f"{i.kind}: {i.message}" for i in found], "  ")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        def stmt(s: StatementRecord) -> dict[str, object]:
+            return {"id": s.id, "fact": s.fact_sym.name, "args": [_json(v) for v in s.row], "source": s.source,
+                    "status": s.status, "text": render_datalog(s)}
+
+        def incons(i: Inconsistency) -> dict[str, object]:
+            return {"kind": i.kind, "args": [_json(v) for v in i.args], "message": i.message}
+
+        def rows(table: dict[str, list[ast.Row]]) -> dict[str, list[list[object]]]:
+            return {p: [[_json(v) for v in r] for r in rs[:JSON_ITEMS]] for p, rs in sorted(table.items())}
+
+        data: dict[str, object] = {
+            "files": list(self.files), "dry_run": self.dry_run, "changed": self.changed, "warnings": self.warnings,
+            "new_sources": self.new_sources, "new_entities": self.new_entities,
+            "new_relations": self.new_relations, "new_rules": self.new_rules,
+            "counts": {"new_statements": len(self.new_statements), "corroborations": len(self.corroborations),
+                       "contradictions": len(self.contradictions),
+                       "derived_gained": sum(len(r) for r in self.derived_gained.values()),
+                       "derived_lost": sum(len(r) for r in self.derived_lost.values()),
+                       "inconsistencies_new": len(self.inconsistencies_new),
+                       "inconsistencies_resolved": len(self.inconsistencies_resolved)},
+            "new_statements": [stmt(s) for s in self.new_statements[:JSON_ITEMS]],
+            "corroborations": [{"statement": stmt(c.statement), "existing": [stmt(e) for e in c.existing]}
+                               for c in self.corroborations[:JSON_ITEMS]],
+            "contradictions": [{"kind": c.kind, "statement": stmt(c.statement),
+                                "existing": [stmt(e) for e in c.existing]} for c in self.contradictions[:JSON_ITEMS]],
+            "derived_checked": self.derived_checked,
+            "derived_gained": rows(self.derived_gained), "derived_lost": rows(self.derived_lost),
+            "inconsistencies_new": [incons(i) for i in self.inconsistencies_new],
+            "inconsistencies_resolved": [incons(i) for i in self.inconsistencies_resolved],
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _json(value: ast.Value) -> object:
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _section(items: list[str], indent: str) -> list[str]:
+    shown = [indent + _cut(item, 200) for item in items[:SHOWN]]
+    if len(items) > SHOWN:
+        shown.append(f"{indent}... and {len(items) - SHOWN} more")
+    return shown
+
+
+def _fact(s: StatementRecord) -> str:
+    return f"{s.fact_sym.name}({', '.join(ast.format_value(v) for v in s.row)})"
+
+
+def _refs(records: Sequence[StatementRecord], full: bool = False) -> str:
+    parts = [f"{_fact(r)} [{r.id}, {r.status}]" if full else f"{r.id} ({r.source})" for r in records[:3]]
+    more = f" and {len(records) - 3} more" if len(records) > 3 else ""
+    return ", ".join(parts) + more
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    sources: frozenset[str]
+    entities: frozenset[str]
+    relations: frozenset[str]
+    rules: int
+    statements: frozenset[tuple[object, ...]]
+    derived: dict[ast.PredicateSym, frozenset[ast.Row]] | None
+    inconsistencies: dict[tuple[str, ast.Row], Inconsistency] | None
+
+
+def _derived_predicates(kb: KnowledgeBase) -> list[ast.PredicateSym]:
+    hidden = {r.sym for r in kb.inconsistency_relations()}
+    derived = kb.program.derived
+    return [p for p in kb.predicates() if p in derived and p not in hidden]
+
+
+def _snapshot(kb: KnowledgeBase, derived: bool) -> _Snapshot:
+    cat = kb.catalog
+    return _Snapshot(
+        frozenset(cat.sources), frozenset(cat.entities), frozenset(cat.relations), len(kb.rules),
+        frozenset(s.identity() for s in kb.statements),
+        {p: frozenset(kb.engine.relation(p)) for p in _derived_predicates(kb)} if derived else None,
+        {(i.kind, i.args): i for i in kb.inconsistencies()} if derived else None,
+    )
+
+
+def _key(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> tuple[ast.PredicateSym, ast.Row]:
+    """A fact as corroboration sees it: a symmetric relation's arguments in a fixed order."""
+    rel = kb.catalog.relations.get(sym.name.removeprefix("no_"))
+    if rel is not None and rel.symmetric and len(row) == 2:
+        row = tuple(sorted(row, key=repr))
+    return sym, row
+
+
+def _opposite(sym: ast.PredicateSym) -> ast.PredicateSym:
+    if sym.name.startswith("no_"):
+        return ast.PredicateSym(sym.name[3:], sym.arity)
+    return ast.PredicateSym(negative_name(sym.name), sym.arity)
+
+
+def _overlap(a: StatementRecord, b: StatementRecord) -> bool:
+    low = max(d for d in (a.valid_from, b.valid_from, datetime.date.min) if d is not None)
+    high = min(d for d in (a.valid_until, b.valid_until, datetime.date.max) if d is not None)
+    return low <= high
+
+
+def _diff(kb: KnowledgeBase, before: _Snapshot, after: _Snapshot, files: tuple[str, ...],
+          dry_run: bool) -> ChangeReport:
+    report = ChangeReport(files, dry_run)
+    report.new_sources = sorted(after.sources - before.sources)
+    report.new_entities = sorted(after.entities - before.entities)
+    report.new_relations = sorted(after.relations - before.relations)
+    report.new_rules = max(0, after.rules - before.rules)
+    old: list[StatementRecord] = []
+    for s in kb.statements:
+        (old if s.identity() in before.statements else report.new_statements).append(s)
+    if report.new_statements:
+        _compare(kb, old, report)
+    if before.derived is not None and after.derived is not None:
+        stated = {(s.fact_sym, s.row) for s in kb.statements}
+        for sym in set(before.derived) | set(after.derived):
+            was, now = before.derived.get(sym, frozenset()), after.derived.get(sym, frozenset())
+            gained = sorted((r for r in now - was if (sym, r) not in stated), key=ast.row_sort_key)
+            lost = sorted(was - now, key=ast.row_sort_key)
+            if gained:
+                report.derived_gained[str(sym)] = gained
+            if lost:
+                report.derived_lost[str(sym)] = lost
+    else:
+        report.derived_checked = False
+    if before.inconsistencies is not None and after.inconsistencies is not None:
+        report.inconsistencies_new = [i for k, i in after.inconsistencies.items() if k not in before.inconsistencies]
+        report.inconsistencies_resolved = [i for k, i in before.inconsistencies.items()
+                                           if k not in after.inconsistencies]
+    return report
+
+
+def _compare(kb: KnowledgeBase, old: Sequence[StatementRecord], report: ChangeReport) -> None:
+    """Corroborations and contradictions of the new statements against the old ones."""
+    by_fact: dict[tuple[ast.PredicateSym, ast.Row], list[StatementRecord]] = {}
+    by_head: dict[tuple[ast.PredicateSym, ast.Row], list[StatementRecord]] = {}
+    quantities = {rel.sym for rel in kb.catalog.relations.values()
+                  if rel.params and rel.params[-1].type in _QUANTITY_TYPES and len(rel.params) >= 2}
+    for s in old:
+        by_fact.setdefault(_key(kb, s.fact_sym, s.row), []).append(s)
+        if s.fact_sym in quantities:
+            by_head.setdefault((s.fact_sym, s.row[:-1]), []).append(s)
+    for s in report.new_statements:
+        key = _key(kb, s.fact_sym, s.row)
+        same = [e for e in by_fact.get(key, ()) if e.source != s.source]
+        if same:
+            report.corroborations.append(Corroboration(s, tuple(same)))
+        opposed = by_fact.get(_key(kb, _opposite(s.fact_sym), s.row), [])
+        if opposed:
+            report.contradictions.append(Contradiction("negation", s, tuple(opposed)))
+        if s.fact_sym in quantities:
+            differing = [e for e in by_head.get((s.fact_sym, s.row[:-1]), ())
+                         if e.row[-1] != s.row[-1] and _overlap(e, s)]
+            if differing:
+                report.contradictions.append(Contradiction("value", s, tuple(differing)))
+
+
+def _empty_files(kb: KnowledgeBase, count: int) -> list[str]:
+    ops = kb.history[-count:] if count else ()
+    return [f"{op.path} is empty: it holds no statements, declarations or rules"
+            for op in ops if isinstance(op, SourceFile) and not op.clauses]
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]], dry_run: bool = False,
+                     derived: bool = True) -> ChangeReport:
+    """Load files (all or nothing) and report what changed; `dry_run` takes the change back."""
+    before = _snapshot(kb, derived)
+    depth, old_warnings = len(kb.history), set(kb.warnings)
+    loaded = kb.load_path(*paths)
+    try:
+        report = _diff(kb, before, _snapshot(kb, derived), loaded.files, dry_run)
+        report.warnings = _empty_files(kb, len(kb.history) - depth) + [
+            w for w in loaded.warnings if w not in old_warnings]
+    finally:
+        if dry_run and len(kb.history) > depth:
+            kb.undo()
+    return report
+
+
+def reload_with_report(kb: KnowledgeBase) -> ChangeReport:
+    """`:reload`: re-read the files that changed on disk, and report what that changed."""
+    before = _snapshot(kb, True)
+    changed = kb.reload()
+    return _diff(kb, before, _snapshot(kb, True), tuple(changed), False)
+
+
+# --- importing CSV -----------------------------------------------------------------------------------
+
+
+def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, source: str,
+               columns: Sequence[str] | None = None, require_entities: bool = False, dry_run: bool = False,
+               derived: bool = True) -> ChangeReport:
+    """Import a CSV file's rows as statements of `relation` from `source`, in one step.
+
+    `columns` names, in the relation's argument order, the CSV column holding each argument
+    (default: the columns named like the arguments). Values are converted to the declared types;
+    a symbol value that names a declared entity (by id, name or alias) becomes that entity, any
+    other text stays as written, unless `require_entities` makes it an error. Every error (up to
+    20 bad rows, then a count) is raised together and nothing is imported."""
+    from .engines.duckdb import read_csv_header, read_csv_rows
+
+    name = str(path)
+    _check_file(name)
+    rel = kb.catalog.relations.get(relation.partition("/")[0])
+    if rel is None or rel.inconsistency:
+        candidates = [n for n, r in kb.catalog.relations.items() if not r.inconsistency]
+        raise StatementError(f"unknown relation {relation}", None,
+                             did_you_mean(relation, candidates) or "declare it with .relation in a fact file")
+    errors: list[AllegianceError] = []
+    if source not in kb.catalog.sources:
+        errors.append(StatementError(f"unknown source {source}", None,
+                                     did_you_mean(source, kb.catalog.sources) or "declare it with .source in a fact file"))
+    wanted = list(columns) if columns else [p.name for p in rel.params]
+    if len(wanted) != len(rel.params):
+        raise StatementError(f"{rel.sym} takes {len(rel.params)} arguments "
+                             f"({', '.join(p.name for p in rel.params)}), but --columns names {len(wanted)}", None,
+                             "name one CSV column per argument, in order")
+    header = read_csv_header(name)
+    positions: list[int] = []
+    for col in wanted:
+        if col in header:
+            positions.append(header.index(col))
+        else:
+            errors.append(StatementError(f"the header has no column '{col}'", ast.Span(name, 1, 1, 1, 2),
+                                         did_you_mean(col, header) or f"columns: {', '.join(header)}"))
+    if errors:
+        raise _group(errors)
+    types = [p.type for p in rel.params]
+    read = read_csv_rows(name, positions, types, SHOWN)
+    if read.bad:
+        bad = [StatementError(("an empty cell" if cell is None else f"{cell!r} is not a {types[wanted.index(col)]}")
+                              + f" in column '{col}'", ast.Span(name, line, 1, line, 2))
+               for line, col, cell in read.bad]
+        if read.bad_count > len(bad):
+            bad.append(StatementError(f"and {read.bad_count - len(bad)} more bad cells in {name}", None))
+        raise _group(bad)
+    rows = _resolve_entities(kb, read.rows, rel.params, name, wanted, require_entities)
+    before = _snapshot(kb, derived)
+    depth = len(kb.history)
+    kb.import_rows(rel.sym, rows, source, name, range(2, len(rows) + 2))
+    try:
+        report = _diff(kb, before, _snapshot(kb, derived), (name,), dry_run)
+        if not rows:
+            report.warnings.append(f"{name} has no rows under its header")
+    finally:
+        if dry_run and len(kb.history) > depth:
+            kb.undo()
+    return report
+
+
+def _resolve_entities(kb: KnowledgeBase, rows: list[ast.Row], params: Sequence[ast.Param], file: str,
+                      columns: Sequence[str], require: bool) -> list[ast.Row]:
+    """Symbol values that name an entity become its id (resolved once per distinct value)."""
+    if not rows:
+        return rows
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    errors: list[AllegianceError] = []
+    more = 0
+    for j, param in enumerate(params):
+        if param.type != "symbol":
+            continue
+        mapping = {v: kb.catalog.resolve(str(v)) for v in set(cols[j])}
+        unknown = {v for v, found in mapping.items() if found is None}
+        if require and unknown:
+            for line, value in enumerate(cols[j], start=2):
+                if value not in unknown:
+                    continue
+                if len(errors) >= SHOWN:
+                    more += 1
+                    continue
+                errors.append(StatementError(f"unknown entity {value!r} in column '{columns[j]}'",
+                                             ast.Span(file, line, 1, line, 2),
+                                             did_you_mean(str(value), kb.catalog.entity_names()) or "declare it with .entity"))
+        changed = {v: found for v, found in mapping.items() if found is not None and found != v}
+        if changed:
+            cols[j] = [changed.get(v, v) for v in cols[j]]
+    if errors:
+        if more:
+            errors.append(StatementError(f"and {more} more unknown entities in {file}", None,
+                                         "declare them with .entity, or import without --require-entities"))
+        raise _group(errors)
+    return list(zip(*cols, strict=True))
+
+
+def _check_file(name: str) -> None:
+    p = Path(name)
+    if p.is_dir():
+        raise LoadError(f"{name} is a directory", None, "name a CSV file")
+    if not p.exists():
+        raise LoadError(f"{name}: no such file", None)
+    if not os.access(p, os.R_OK):
+        raise LoadError(f"{name}: permission denied", None)
+    if any(c in name for c in "*?[]{}"):
+        # DuckDB's reader reads a path as a glob pattern; a real file name with these would surprise
+        raise LoadError(f"{name}: a file name with * ? [ ] {{ }} cannot be imported", None, "rename the file")
+
+
+def _group(errors: Iterable[AllegianceError]) -> AllegianceError:
+    found = list(errors)
+    return found[0] if len(found) == 1 else ErrorGroup(found)
+
+
+# --- the REPL's :load and :reload (the shell wraps these) ---------------------------------------------
+
+
+def load_command(kb: KnowledgeBase, argument: str) -> str:
+    """`:load FILE... [--dry-run]`: the report as text. Errors are raised for the shell to render."""
+    words = argument.split()
+    dry_run = "--dry-run" in words
+    files = [w for w in words if w != "--dry-run"]
+    if not files:
+        return "usage: :load FILE... [--dry-run]"
+    return load_with_report(kb, files, dry_run=dry_run).render_text()
+
+
+def reload_command(kb: KnowledgeBase) -> str:
+    report = reload_with_report(kb)
+    if not report.files:
+        return "no file changed on disk"
+    return report.render_text().replace("loaded", "reloaded", 1)
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def _register() -> None:
+    from . import cli
+
+    def load_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("load_files", nargs="+", metavar="FILE", help="fact or rule files (or folders) to add")
+        p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
+        p.add_argument("--format", choices=("table", "json"), default="table")
+
+    @cli.command("load", "add files to the knowledge base and report what they change (2 on any error)", load_args)
+    def _load(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+        report = load_with_report(kb, args.load_files, dry_run=args.dry_run)
+        print(report.to_json() if args.format == "json" else report.render_text())
+        return 0
+
+    def import_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("csv_file", metavar="FILE.csv", help="a CSV file with a header line, in UTF-8")
+        p.add_argument("--relation", required=True, help="the declared relation each row states")
+        p.add_argument("--columns", help="CSV columns for the relation's arguments, in order, comma-separated "
+                                         "(default: the argument names)")
+        p.add_argument("--source", required=True, help="the id of the source every row comes from")
+        p.add_argument("--also", action="append", default=[], metavar="FILE",
+                       help="a fact file to load first (declaring the source, say); repeatable")
+        p.add_argument("--require-entities", action="store_true",
+                       help="every symbol value must name a declared entity")
+        p.add_argument("--quick", action="store_true", help="skip derived facts and inconsistencies in the report")
+        p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
+        p.add_argument("--format", choices=("table", "json"), default="table")
+
+    @cli.command("import", "add a CSV file's rows as statements of one relation from one source", import_args)
+    def _import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+        if args.also:
+            kb.load_path(*args.also)
+        columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+        report = import_csv(kb, args.csv_file, args.relation, args.source, columns,
+                            require_entities=args.require_entities, dry_run=args.dry_run, derived=not args.quick)
+        print(report.to_json() if args.format == "json" else report.render_text())
+        return 0
+
+
+_register()
+
+__all__ = ["ChangeReport", "Contradiction", "Corroboration", "import_csv", "load_command", "load_with_report",
+           "reload_command", "reload_with_report"]
