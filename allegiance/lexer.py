@@ -75,8 +75,9 @@ class AllegianceLexer(RegexLexer):
             (r"[(){},.;:]", Punctuation),
         ],
         "comments": [
-            # `%` right after an operand and before one is modulo (grammar.lark's MOD), else a comment
-            (r"(?<=[\w)])([ \t]*)(%)(?=[ \t]*[\w(])", bygroups(Whitespace, Operator)),
+            # `%` between an operand and a number, variable or `(` is modulo (grammar.lark's MOD);
+            # anywhere else it starts a comment
+            (r"(?<=\w)([ \t]*)(%)(?=[ \t]*[\dA-Z_(])", bygroups(Whitespace, Operator)),
             (r"%.*?$", Comment.Single),
             (r"//.*?$", Comment.Single),
         ],

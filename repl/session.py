@@ -33,7 +33,7 @@ from allegiance.parse import parse_program, parse_query
 
 from . import commands, display
 from .output import Output, oops, say
-from .suggest import KBIndex
+from .suggest import KBIndex, is_modulo
 
 DEFAULT_LIMIT = 20  # rows an interactive answer shows before "... N more"
 _SENTENCE_START = re.compile(r"[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])")
@@ -224,7 +224,7 @@ def strip_comments(text: str) -> str:
         elif c == '"':
             in_string = True
             out.append(c)
-        elif (c == "%" and not _is_modulo(text, i)) or text.startswith("//", i):
+        elif (c == "%" and not is_modulo(text, i)) or text.startswith("//", i):
             while i < n and text[i] != "\n":
                 i += 1
             continue
@@ -232,13 +232,6 @@ def strip_comments(text: str) -> str:
             out.append(c)
         i += 1
     return "".join(out)
-
-
-def _is_modulo(text: str, i: int) -> bool:
-    before = text[:i].rstrip(" \t")
-    after = text[i + 1:].lstrip(" \t")
-    return bool(before) and (before[-1].isalnum() or before[-1] in "_)") and bool(after) and \
-        (after[0].isalnum() or after[0] in "_(")
 
 
 def _balance(code: str) -> tuple[int, bool]:

@@ -185,7 +185,7 @@ def context(text: str) -> Context:
                 in_string = False
         elif c == '"':
             in_string = True
-        elif c == "%" and not _is_modulo(text, i):
+        elif c == "%" and not is_modulo(text, i):
             in_comment = True
         elif c == "/" and text.startswith("//", i):
             in_comment = True
@@ -214,11 +214,26 @@ def context(text: str) -> Context:
     return Context(in_comment, in_string, clause, atom, arg, variables)
 
 
-def _is_modulo(text: str, i: int) -> bool:
+def is_modulo(text: str, i: int) -> bool:
+    """Is the `%` at text[i] modulo (`Y % 2`, `(X + 1) % N`) rather than a comment? Only between
+    an operand and a number, variable or `(`; a `)` counts as an operand when it closes a bracket
+    that is not an atom's argument list (`ally(X, Y) % note` is a comment)."""
     before = text[:i].rstrip(" \t")
     after = text[i + 1:].lstrip(" \t")
-    return bool(before) and (before[-1].isalnum() or before[-1] in "_)") and bool(after) and \
-        (after[0].isalnum() or after[0] in "_(")
+    if not before or not after or not (after[0].isdigit() or after[0].isupper() or after[0] in "_("):
+        return False
+    last = before[-1]
+    if last.isalnum() or last == "_":
+        return True
+    if last != ")":
+        return False
+    depth = 0
+    for j in range(len(before) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(before[j], 0)
+        if depth == 0:
+            opener = before[:j].rstrip(" \t")
+            return not (opener and (opener[-1].isalnum() or opener[-1] == "_"))
+    return False
 
 
 def _ends_clause(text: str, i: int) -> bool:
@@ -260,7 +275,11 @@ def _datalog_suggestions(ctx: Context, index: KBIndex) -> list[Suggestion]:
         return []  # a directive's name or block fields: nothing to offer
     start = -len(word)
     if word[:1].isupper() or word[:1] == "_":
-        return [Suggestion(v, start, v, "variable") for v in ctx.variables if v.startswith(word) and v != word]
+        found = [Suggestion(v, start, v, "variable") for v in ctx.variables if v.startswith(word) and v != word]
+        if ctx.atom is not None and word[:1] != "_":  # `Jab` may be a variable or "Jabhat al-Nusra"
+            found += [Suggestion(ent.id, start, f"{ent.id}  ({matched})", f"{ent.name} · {ent.kind}")
+                      for ent, matched in index.entities_starting(word, names_only=True)]
+        return found
     if ctx.atom is not None:
         if not word and clause and clause[-1] not in "(, \t":
             return []
