@@ -141,31 +141,42 @@ def _quit(session: Session, arg: str) -> Output:
 # --- changing the knowledge base ------------------------------------------------------------------
 
 
-@special_command("load", "FILE...", "load fact and rule files or folders, all or nothing", completes="files")
+@special_command("load", "FILE... [--dry-run]", "load fact and rule files or folders, all or nothing",
+                 completes="files")
 def _load(session: Session, arg: str) -> Output:
     """Loads *.facts and *.dl files (folders: every such file in them) in one step: if any file has
-    an error, nothing is loaded. `:undo` takes the load back."""
-    paths = [os.path.expanduser(p) for p in _split(arg)]
+    an error, nothing is loaded. The report says what changed: new statements, corroborations,
+    contradictions, derived facts gained and lost, inconsistencies. `--dry-run` reports and takes
+    the load back. `:undo` takes a load back."""
+    words = _split(arg)
+    dry_run = "--dry-run" in words
+    paths = [os.path.expanduser(p) for p in words if p != "--dry-run"]
     if not paths:
         raise _usage("load")
     try:
-        from allegiance.loading import load_with_report  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        report = session.kb.load_path(*paths)
-        text = display.report_text(report)
+        from allegiance import loading
+    except ImportError:  # the change report arrives with its own issue
+        if dry_run:
+            raise AllegianceError("--dry-run needs allegiance.loading, which this installation lacks", None) from None
+        text = display.report_text(session.kb.load_path(*paths))
     else:
-        text = str(load_with_report(session.kb, paths))
+        text = loading.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
     session.changed()
     return say(text)
 
 
-@special_command("reload", "", "re-read the files that changed on disk")
+@special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
-    changed = session.kb.reload()
+    try:
+        from allegiance import loading
+    except ImportError:
+        changed = session.kb.reload()
+        text = "reloaded " + ", ".join(changed) if changed else "no file changed on disk"
+    else:
+        report = loading.reload_with_report(session.kb)
+        text = report.render_text().replace("loaded", "reloaded", 1) if report.files else "no file changed on disk"
     session.changed()
-    if not changed:
-        return say("no file changed")
-    return say("reloaded " + ", ".join(changed))
+    return say(text)
 
 
 @special_command("retract", "FACT", "remove a fact (however it was added)", completes="fact")
