@@ -150,7 +150,7 @@ class State:
     def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
         clauses = op.clauses
         curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters)
-        errors = list(curated.errors)
+        errors = list(curated.errors) + _statement_arity_errors(clauses, self.catalog)
         known = {s.identity(): s for s in self.statements}
         for record in curated.statements:
             if record.identity() not in known:  # the same statement loaded twice is one statement
@@ -690,6 +690,23 @@ def parse_source(text: str, file: str, mtime: float | None = None) -> SourceFile
     if errors:
         raise _bundle(errors)
     return SourceFile(file, text, program.clauses, mtime)
+
+
+def _statement_arity_errors(clauses: Sequence[ast.Clause], catalog: Catalog) -> list[AllegianceError]:
+    """A statement or fact of a declared relation with another number of arguments: curation skips
+    it and arity analysis never sees it, so it would vanish (or start a relation of its own)."""
+    from .errors import ArityError
+
+    errors: list[AllegianceError] = []
+    for clause in clauses:
+        if isinstance(clause, (ast.Statement, ast.Fact)):
+            atom = clause.atom
+            rel = catalog.relations.get(atom.pred)
+            if rel is not None and rel.sym != atom.sym:
+                errors.append(ArityError(
+                    f"{atom.pred} takes {rel.sym.arity} arguments, as declared at {rel.span}, not {atom.sym.arity}",
+                    atom.span, f"write {atom.pred}({', '.join(p.name for p in rel.params)})"))
+    return errors
 
 
 def _import_facts(records: Sequence[StatementRecord]) -> dict[ast.PredicateSym, list[ast.Row]]:
