@@ -302,7 +302,12 @@ def _empty_files(kb: KnowledgeBase, count: int) -> list[str]:
 
 def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]], dry_run: bool = False,
                      derived: bool = True) -> ChangeReport:
-    """Load files (all or nothing) and report what changed; `dry_run` takes the change back."""
+    """Load files and folders (all or nothing) and report what changed; `dry_run` takes the change back."""
+    for path in paths:
+        p = Path(path)
+        if p.is_dir() and not any(f.suffix in (".facts", ".dl") and f.is_file() for f in p.rglob("*")):
+            raise LoadError(f"{p} is a directory with no .facts or .dl files in it", None,
+                            "name the files to load, or a folder holding some")
     before = _snapshot(kb, derived)
     depth, old_warnings = len(kb.history), set(kb.warnings)
     loaded = kb.load_path(*paths)
