@@ -57,10 +57,13 @@ def select(all_rows: list[Row], only: str | None) -> list[Row]:
 
 
 def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, Path]:
-    files = {"facts": directory / "facts.dl", "csv": directory / "strikes.csv", "english": directory / "english.facts"}
+    files = {"facts": directory / "facts.dl", "facts_small": directory / "facts-small.dl",
+             "csv": directory / "strikes.csv", "english": directory / "english.facts"}
     if "facts" in needed:
         with open(files["facts"], "w", encoding="utf-8") as f:
             f.writelines(data.datalog_fact_lines(sizes.facts))
+        with open(files["facts_small"], "w", encoding="utf-8") as f:
+            f.writelines(data.datalog_fact_lines(sizes.facts_small))
     if "csv" in needed:
         files["csv"].write_text(data.csv_text(sizes.facts), encoding="utf-8")
     if "english" in needed:

@@ -23,13 +23,14 @@ class Sizes:
     edges: int = 6_000
     join_rows: int = 100_000
     facts: int = 1_000_000
+    facts_small: int = 100_000  # under the loader's 4 MB limit on fact files
     english: int = 10_000
     growth_nodes: int = 250  # 1x; 8x is the 2,000-node graph of the closure rows
     bundled_repeat: int = 20
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(chain=200, nodes=400, edges=1_200, join_rows=10_000, facts=50_000, english=1_000,
+        return cls(chain=200, nodes=400, edges=1_200, join_rows=10_000, facts=50_000, facts_small=10_000, english=1_000,
                    growth_nodes=50, bundled_repeat=3)
 
 
@@ -122,14 +123,23 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
     # 4. Loading a large Datalog fact file, and the same number of rows as CSV.
     facts_title = "Load a Datalog fact file"
     facts_size = f"{_n(sizes.facts)} facts"
+    small_size = f"{_n(sizes.facts_small)} facts"
     out += [
+        Row("facts.small.lark", "facts", facts_title, "Lark LALR floor (minimal fact grammar, tree only)", small_size,
+            "lark.floor", {"file": str(files["facts_small"])}, short="Lark floor", items=(sizes.facts_small, "facts")),
+        Row("facts.small.allegiance", "facts", facts_title, "allegiance load_file, DuckDB engine", small_size,
+            "kb.load_file", {"file": str(files["facts_small"]), "engine": "duckdb", "statements": sizes.facts_small},
+            baselines=("facts.small.lark",), items=(sizes.facts_small, "facts"),
+            targets=(AtMost("facts.small.lark", 1.3, "≤ 1.3x Lark floor"),)),
         Row("facts.lark", "facts", facts_title, "Lark LALR floor (minimal fact grammar, tree only)", facts_size,
             "lark.floor", {"file": str(files["facts"])}, short="Lark floor", items=(sizes.facts, "facts")),
         Row("facts.allegiance", "facts", facts_title, "allegiance load_file, DuckDB engine", facts_size,
             "kb.load_file", {"file": str(files["facts"]), "engine": "duckdb", "statements": sizes.facts},
             baselines=("facts.lark",), items=(sizes.facts, "facts"),
-            targets=(AtMost("facts.lark", 1.3, "≤ 1.3x Lark floor"),)),
-        Row("csv.allegiance", "csv", "Bulk CSV import", "allegiance import", f"{_n(sizes.facts)} rows",
+            targets=(AtMost("facts.lark", 1.3, "≤ 1.3x Lark floor"),),
+            note="the loader refuses fact files over its size limit (kb.MAX_FILE_BYTES); bulk data goes through "
+                 "`allegiance import`, the next row"),
+        Row("csv.allegiance", "csv", "Bulk CSV import", "allegiance import (loading.import_csv)", f"{_n(sizes.facts)} rows",
             "kb.csv_import", {"file": str(files["csv"]), "rows": sizes.facts}, items=(sizes.facts, "rows"),
             targets=(RateAtLeast(500_000, sizes.facts, "≥ 500,000 rows/s"),)),
     ]
