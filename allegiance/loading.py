@@ -276,7 +276,11 @@ def _compare(kb: KnowledgeBase, old: Sequence[StatementRecord], report: ChangeRe
         by_fact.setdefault(_key(kb, s.fact_sym, s.row), []).append(s)
         if s.fact_sym in quantities:
             by_head.setdefault((s.fact_sym, s.row[:-1]), []).append(s)
+    # only relations the old statements mention can corroborate or contradict (a bulk import is fast)
+    mentioned = {sym for sym, _ in by_fact} | {_opposite(sym) for sym, _ in by_fact}
     for s in report.new_statements:
+        if s.fact_sym not in mentioned:
+            continue
         key = _key(kb, s.fact_sym, s.row)
         same = [e for e in by_fact.get(key, ()) if e.source != s.source]
         if same:
@@ -434,6 +438,9 @@ def _check_file(name: str) -> None:
         raise LoadError(f"{name}: no such file", None)
     if not os.access(p, os.R_OK):
         raise LoadError(f"{name}: permission denied", None)
+    if p.stat().st_size == 0:
+        raise LoadError(f"{name} is empty: a CSV file to import needs a header line", None,
+                        "the first line names the columns, e.g. backer,backed")
     if any(c in name for c in "*?[]{}"):
         # DuckDB's reader reads a path as a glob pattern; a real file name with these would surprise
         raise LoadError(f"{name}: a file name with * ? [ ] {{ }} cannot be imported", None, "rename the file")
