@@ -482,6 +482,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
                    help=f"check files or folders (default: the knowledge base's {CHECKS_DIR}/*{SUFFIX})")
     p.add_argument("--strict", action="store_true",
                    help="also fail when the knowledge base has an inconsistency no check file accepts")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only failures, errors and the summary")
 
 
 def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -514,7 +515,7 @@ def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
                 errors += 1
                 continue
             accepted.setdefault(key, []).extend(checks.accepts)
-            for outcome_or_error in _run_all(checker, checks):
+            for outcome_or_error in _run_all(checker, checks, args.quiet):
                 if isinstance(outcome_or_error, AllegianceError):
                     errors += 1
                     continue
@@ -524,7 +525,8 @@ def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         if args.strict and not errors:
             for key, accepts_of_kb in accepted.items():
                 outcome = kbs[key].strict(accepts_of_kb)
-                print("\n".join(outcome_lines(outcome)))
+                if not (args.quiet and outcome.passed):
+                    print("\n".join(outcome_lines(outcome)))
                 passed += outcome.passed
                 failed += not outcome.passed
     finally:
@@ -536,7 +538,7 @@ def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 2 if errors else 1 if failed else 0
 
 
-def _run_all(checker: Checker, checks: CheckFile) -> Iterator[Outcome | AllegianceError]:
+def _run_all(checker: Checker, checks: CheckFile, quiet: bool) -> Iterator[Outcome | AllegianceError]:
     for check in checks.checks:
         try:
             outcome = checker.run(check)
@@ -546,7 +548,8 @@ def _run_all(checker: Checker, checks: CheckFile) -> Iterator[Outcome | Allegian
             print(render_error(exc, _sources(checker.kb, checks)), file=sys.stderr)
             yield exc
             continue
-        print("\n".join(outcome_lines(outcome)))
+        if not (quiet and outcome.passed):
+            print("\n".join(outcome_lines(outcome)))
         yield outcome
 
 

@@ -342,3 +342,19 @@ def _blocks(out: str) -> dict[str, list[str]]:
         else:
             current = blocks.setdefault(line, [])
     return blocks
+
+
+def test_quiet_prints_only_failures_and_the_summary(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(kb / "checks" / "good.check", GOOD)
+    bad = write(kb / "checks" / "bad.check", BAD)
+    rc, out, _ = run(capsys, "--kb", kb, "-q", good, bad)
+    assert rc == 1
+    heads = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert heads == [
+        "FAIL  bad.check:1  expect linked(c, a)",
+        "FAIL  bad.check:2  expect no linked(_, _)",
+        "FAIL  bad.check:3  expect linked(a, X) = {b, d}",
+        "FAIL  bad.check:4  expect count member(_, club) > 2",
+        "FAIL  bad.check:5  accept ally_and_enemy(b, c)",
+        "7 passed, 5 failed",
+    ]
