@@ -522,7 +522,9 @@ def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
                 passed += outcome_or_error.passed
                 failed += not outcome_or_error.passed
         # A file that did not parse may hold the very accepts the strict check needs.
-        if args.strict and not errors:
+        if args.strict and errors:
+            print("--strict: not checked, a check file has errors", file=sys.stderr)
+        elif args.strict:
             for key, accepts_of_kb in accepted.items():
                 outcome = kbs[key].strict(accepts_of_kb)
                 if not (args.quiet and outcome.passed):
