@@ -649,13 +649,19 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     expected = sorted({_describe(e) for e in exc.accepts or exc.expected})
-    found = "the end of the input" if token.type == "$END" else repr(str(token.value))
+    found = "end of input" if token.type == "$END" else repr(str(token.value))
     if token.type == "$END":
         lines = text.rstrip().splitlines() or [""]
         line, column = len(lines) + ctx.line_offset, len(lines[-1]) + 1
     width = max(1, len(str(token.value))) if token.type != "$END" else 1
-    if "'.'" in expected and (token.type == "$END" or (token.line or 0) > _prev_line(exc)):
-        hint = "did you forget the '.' at the end of the previous clause?"
+    previous = _previous_token(exc)
+    if "'.'" in expected and previous is not None and (token.type == "$END" or (token.line or 0) > (previous.end_line or 0)):
+        # The clause before ended without its period: point where the period belongs.
+        line = (previous.end_line or 1) + ctx.line_offset
+        column = (previous.end_column or 1) + (ctx.column_offset if (previous.end_line or 1) == 1 else 0)
+        span = ast.Span(ctx.file, line, column, line, column + 1)
+        return ParseError(f"expected '.' at the end of this clause, before {found}", span,
+                          "every fact, rule and statement ends with a period")
     elif token.type == "UNAME" and "a name" in expected:
         hint = "names of constants start with a lowercase letter (or quote them: \"...\")"
     elif token.type == "SENTENCE":
@@ -664,15 +670,17 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
     return ParseError(f"unexpected {found}; expected {_join(expected)}", span, hint)
 
 
-def _prev_line(exc: UnexpectedToken) -> int:
+def _previous_token(exc: UnexpectedToken) -> Token | None:
     history = getattr(exc, "token_history", None) or []
-    if history:
-        last = history[-1]
-        return int(getattr(last, "end_line", None) or getattr(last, "line", 0) or 0)
-    return 10**9
+    return history[-1] if history else None
+
+
+_OPERATORS = {"'+'", "'-'", "'*'", "'/'", "'%'"}
 
 
 def _join(items: list[str]) -> str:
+    if _OPERATORS & set(items):
+        items = [i for i in items if i not in _OPERATORS] + ["an operator"]
     if len(items) > 8:
         items = items[:8] + ["..."]
     return ", ".join(items) if items else "something else"

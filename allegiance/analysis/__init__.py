@@ -74,7 +74,10 @@ def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[a
             rules.append(clause)
             types.setdefault(clause.head.sym, ("any",) * clause.head.sym.arity)
 
-    errors.extend(check_arity(clauses, known_types))
+    arity_errors = check_arity(clauses, known_types)
+    if arity_errors:
+        # Safety and stratification would only repeat the confusion; unknown names are independent.
+        errors += arity_errors + _unknown_predicates(rules, types)
     if errors:
         raise _bundle(errors)
 
@@ -120,6 +123,8 @@ def _unknown_predicates(clauses: Iterable[ast.Rule | ast.Query], types: Mapping[
                 continue
             sym = ast.PredicateSym(statement_relation(atom.pred), atom.sym.arity + 1) if atom.statement else atom.sym
             if sym not in types:
+                if any(p.name == sym.name for p in types):
+                    continue  # a known name with another arity: the arity error says it better
                 if atom.statement is not None and atom.sym in types:
                     errors.append(UnknownPredicateError(
                         f"no statement can stand behind {atom.sym}: it is derived, not stated",
