@@ -33,6 +33,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--only", metavar="NAME", help="comma-separated workloads or row keys (e.g. closure,facts)")
     p.add_argument("--runs", type=int, help="runs per row, each in a fresh process (default 3; 1 with --quick)")
     p.add_argument("--timeout", type=float, metavar="S", help="limit per measurement, every row (see above)")
+    p.add_argument("--repeat-under", type=float, default=60.0, metavar="S",
+                   help="do not repeat a row whose first run took longer than S seconds (default 60)")
     p.add_argument("--output", type=Path, help="where to write the Markdown (default bench/RESULTS.md)")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     return p.parse_args(argv)
@@ -91,21 +93,24 @@ def main(argv: list[str]) -> int:
         chosen = select(rows(sizes, files), args.only)
         results: dict[str, Measurement] = {}
         started = time.monotonic()
+        options = {"runs": runs, "quick": args.quick, "only": args.only, "seed": data.SEED,
+                   "repeat_under": args.repeat_under,
+                   "limits": f"{args.timeout:g} s" if args.timeout else
+                   f"{pyd_limit:g} s for pyDatalog rows, {other_limit:g} s for the others"}
         print(f"{len(chosen)} rows, {runs} runs each; writing {output}", file=sys.stderr)
-        for row in chosen:
-            if row.task is None:
-                continue
+        measured = [r for r in chosen if r.task is not None]
+        for done, row in enumerate(measured, 1):
             limit = pyd_limit if row.pydatalog else other_limit
             if isinstance(row.task, list) and not (HERE.parent / "allegiance" / "cli.py").exists():
                 results[row.key] = Measurement(status="not built", reason="allegiance/cli.py missing")
             else:
-                results[row.key] = measure(row.task, row.params, limit, runs, stdin=row.stdin)
+                results[row.key] = measure(row.task, row.params, limit, runs, stdin=row.stdin,
+                                           repeat_under=args.repeat_under)
             print(report.progress_line(row, results[row.key]), file=sys.stderr, flush=True)
-        options = {"runs": runs, "quick": args.quick, "only": args.only, "seed": data.SEED,
-                   "limits": f"{args.timeout:g} s" if args.timeout else
-                   f"{pyd_limit:g} s for pyDatalog rows, {other_limit:g} s for the others"}
-        text = report.markdown(chosen, results, machine.describe(), options)
-    output.write_text(text + "\n", encoding="utf-8")
+            # Rewritten after every row, so an interrupted run still leaves what it measured.
+            progress = "" if done == len(measured) else f"{done} of {len(measured)} rows measured"
+            text = report.markdown(chosen, results, machine.describe(), {**options, "progress": progress})
+            output.write_text(text + "\n", encoding="utf-8")
     print(f"wrote {output} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -39,6 +39,7 @@ class Measurement:
     limit: float | None = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    runs: int = 0
 
     @property
     def median(self) -> float | None:
@@ -169,12 +170,18 @@ def run_command(argv: list[str], stdin: bytes, limit: float | None, workdir: Pat
 
 
 def measure(
-    task: str | list[str], params: dict[str, Any], limit: float | None, runs: int, stdin: bytes = b""
+    task: str | list[str], params: dict[str, Any], limit: float | None, runs: int, stdin: bytes = b"",
+    repeat_under: float | None = None,
 ) -> Measurement:
-    """`runs` fresh processes; stops early when one times out or fails, since the rest would too."""
+    """`runs` fresh processes; stops early when one times out or fails, since the rest would too,
+    and after a first run longer than `repeat_under` seconds (its spread matters less than the
+    minutes a repetition costs; the report says how many runs a row had)."""
     m = Measurement(status="ok", limit=limit)
     with tempfile.TemporaryDirectory(prefix="allegiance-bench-") as tmp:
-        for _ in range(runs):
+        first_started = time.monotonic()
+        for i in range(runs):
+            if i == 1 and repeat_under is not None and time.monotonic() - first_started > repeat_under:
+                break
             if isinstance(task, list):
                 result, peak = run_command(task, stdin, limit, Path(tmp))
             else:
@@ -190,4 +197,5 @@ def measure(
             m.extra = result
             # A latency task returns many samples per run; a throughput task one per run.
             m.samples.extend(samples if result.get("latency") else [sum(samples)])
+            m.runs = i + 1
     return m

@@ -50,6 +50,8 @@ def time_cell(row: Row, m: Measurement) -> str:
             text += f"; first call {fmt_time(m.extra['first'])}"
         return text + ")"
     text = fmt_time(m.median)
+    if m.runs == 1:
+        text += " (1 run)"
     if row.items:
         count, unit = row.items
         text += f" ({fmt_rate(count / m.median)} {unit}/s)"
@@ -173,6 +175,8 @@ HOW_TO_READ = """\
   because `KnowledgeBase.query` returns rows; the "count(*) only" row shows the same SQL without that.
 - "vs baseline" is this row's median over the baseline's, both measured in this run.
   A timed-out measurement is a bound ("> 120 s"); a target is still decided when the bound suffices.
+- A row whose first run took longer than the repeat threshold (see "Run" above) is not repeated:
+  its time says "(1 run)". Every other row is the median of the runs given.
 - Targets are reported, never enforced.
 """
 
@@ -185,9 +189,12 @@ def markdown(rows: Sequence[Row], results: Mapping[str, Measurement], machine: l
     parts += [f"- **{k}**: {v}" for k, v in machine]
     parts.append(
         f"- **Run**: {options['runs']} runs per row, {'quick sizes' if options['quick'] else 'full sizes'}, "
-        f"time limit {options['limits']}, data seed {options['seed']}"
+        f"time limit {options['limits']}, runs not repeated after a first run over {options['repeat_under']:g} s, "
+        f"data seed {options['seed']}"
         + (f", only {options['only']}" if options.get("only") else "")
     )
+    if options.get("progress"):
+        parts.append(f"- **In progress**: {options['progress']}")
     parts.append("")
     parts += table(rows, results)
     parts += ["", "## Targets", ""]
