@@ -113,10 +113,12 @@ def small_kb(tmp_path: Path) -> str:
 def test_ctrl_c_clears_the_line(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     child = spawn(small_kb(tmp_path))
     child.send("ally(X, ")
+    child.expect(r"ally\x1b\[")  # drawn highlighted: the REPL, not the terminal's own echo, has it
     child.sendcontrol("c")
     child.expect(PROMPT)
     child.send("member(fsa, alliance41)\r")
     child.expect(r"yes\r\n")
+    child.expect(PROMPT)  # keys typed before the prompt is drawn reach the terminal, not the REPL
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
 
