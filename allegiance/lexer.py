@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pygments.lexer import RegexLexer, bygroups, include
-from pygments.token import (
+# Pygments ships no type information (and types-Pygments is not a dependency).
+from pygments.lexer import RegexLexer, bygroups, include  # type: ignore[import-untyped]
+from pygments.token import (  # type: ignore[import-untyped]
     Comment,
     Error,
     Keyword,
@@ -44,7 +45,7 @@ _NUMBER = r"\d+\.\d+(?:[eE][+-]?\d+)?|\d+"
 _SENTENCE_START = r"^[ \t]*[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])"
 
 
-class AllegianceLexer(RegexLexer):
+class AllegianceLexer(RegexLexer):  # type: ignore[misc]
     """Datalog with allegiance's fact-file blocks, qualifiers and controlled English."""
 
     name = "Allegiance"

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from allegiance import ast
@@ -379,7 +380,7 @@ def _whynot(session: Session, arg: str) -> Output:
     return say(explain.render_tree(explain.why_not(session.kb, arg)))
 
 
-def _explain():  # type: ignore[no-untyped-def]
+def _explain() -> ModuleType:
     try:
         from allegiance import explain
     except ImportError:

@@ -113,7 +113,7 @@ class KBIndex:
         `names_only`, every display name and alias that matches (for controlled English)."""
         low = prefix.lower()
         if names_only:
-            found = []
+            found: list[tuple[EntityInfo, str]] = []
             i = bisect.bisect_left(self._entity_keys, (low, "", ""))
             while i < len(self._entity_keys) and len(found) < MAX_SUGGESTIONS:
                 key, ent, matched = self._entity_keys[i]
@@ -144,7 +144,7 @@ class KBIndex:
 
 def _prefixed(keys: Sequence[str], prefix: str) -> list[str]:
     i = bisect.bisect_left(keys, prefix)
-    found = []
+    found: list[str] = []
     while i < len(keys) and keys[i].startswith(prefix) and len(found) < MAX_SUGGESTIONS:
         found.append(keys[i])
         i += 1
@@ -185,9 +185,7 @@ def context(text: str) -> Context:
                 in_string = False
         elif c == '"':
             in_string = True
-        elif c == "%" and not is_modulo(text, i):
-            in_comment = True
-        elif c == "/" and text.startswith("//", i):
+        elif c == "%" and not is_modulo(text, i) or c == "/" and text.startswith("//", i):
             in_comment = True
         elif c == "(":
             m = _WORD.search(text, clause_start, i)

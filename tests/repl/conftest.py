@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from allegiance.repl.session import Session
 
 from allegiance.kb import KnowledgeBase
-from allegiance.repl.session import Session
 
 SCHEMA = """\
 .source s1 { title: "A test source" publisher: "Test Wire" date: 2015-10-05 reliability: B }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from allegiance.repl import commands
 from allegiance.repl.commands import COMMANDS, special_command
 from allegiance.repl.output import say

@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
+from allegiance.repl.session import Session, classify, dispatch, is_complete, run_script, strip_comments
 
 from allegiance.kb import KnowledgeBase
-from allegiance.repl.session import Session, classify, dispatch, is_complete, run_script, strip_comments
 
 
 @pytest.mark.parametrize(("text", "kind"), [

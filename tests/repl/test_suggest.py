@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from allegiance.repl import commands
+from allegiance.repl.suggest import MAX_SUGGESTIONS, EntityInfo, KBIndex, context, signature_hint, suggest
 
 from allegiance.kb import KnowledgeBase
-from allegiance.repl import commands
-from allegiance.repl.suggest import KBIndex, EntityInfo, MAX_SUGGESTIONS, context, signature_hint, suggest
 
 
 @pytest.fixture(scope="module")
