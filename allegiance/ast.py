@@ -84,6 +84,7 @@ class BinOp:
     left: Term
     right: Term
     span: Span = field(default=NOWHERE, compare=False)
+    depth: int = field(default=1, compare=False)  # nesting, bounded by the parser (MAX_DEPTH)
 
     def __str__(self) -> str:
         return f"({self.left} {self.op} {self.right})"

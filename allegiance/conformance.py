@@ -23,7 +23,9 @@ class Evaluator:
     """`datalog_conformance.DatalogEvaluator` on the default (DuckDB) engine."""
 
     engine = "duckdb"
-    timeout: float | None = None
+
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout
 
     def evaluate(self, program: Any) -> dict[str, set[ast.Row]]:
         text = ".dialect souffle\n" + "\n".join(_terminated(rule) for rule in program.rules)
@@ -52,7 +54,9 @@ class PyDatalogEvaluator(Evaluator):
     """The same adapter on the pyDatalog engine."""
 
     engine = "pydatalog"
-    timeout = 20.0
+
+    def __init__(self, timeout: float | None = 60.0) -> None:
+        super().__init__(timeout)
 
 
 def _terminated(rule: str) -> str:

@@ -178,13 +178,13 @@ class _Build(Transformer[Token, Any]):
             folded = _fold(op.value, left.value, right.value)
             if folded is not None:
                 return ast.Constant(folded, left.span)
-        return ast.BinOp(op.value, left, right, _span(op))
+        return _binop(op.value, left, right, _span(op))
 
     def negate(self, children: list[Any]) -> ast.Term:
         op, operand = children
         if isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float)):
             return ast.Constant(-operand.value, _span(op))
-        return ast.BinOp("-", ast.Constant(0, _span(op)), operand, _span(op))
+        return _binop("-", ast.Constant(0, _span(op)), operand, _span(op))
 
     def var(self, children: list[Token]) -> ast.Variable:
         (token,) = children
@@ -210,8 +210,6 @@ class _Build(Transformer[Token, Any]):
 
     def neg_literal(self, children: list[Any]) -> ast.NegLiteral:
         op, atom = children
-        if atom.statement is not None:
-            raise ParseError("`as S` cannot follow a negated atom", atom.statement.span)
         return ast.NegLiteral(atom, _span(op))
 
     def comparison(self, children: list[Any]) -> ast.Comparison:
@@ -428,6 +426,17 @@ class _Build(Transformer[Token, Any]):
 
     def program(self, children: list[ast.Clause]) -> list[ast.Clause]:
         return children
+
+
+MAX_DEPTH = 100  # nesting of arithmetic; every later stage walks expressions recursively
+
+
+def _binop(op: str, left: ast.Term, right: ast.Term, span: ast.Span) -> ast.BinOp:
+    depth = 1 + max(t.depth if isinstance(t, ast.BinOp) else 0 for t in (left, right))
+    if depth > MAX_DEPTH:
+        raise ParseError(f"expression nested too deeply (over {MAX_DEPTH} levels)", span,
+                         "split it with intermediate variables: T = A + B, X = T * C")
+    return ast.BinOp(op, left, right, span, depth)
 
 
 def _blank_commas(text: str) -> str:
@@ -655,12 +664,17 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
         line, column = len(lines) + ctx.line_offset, len(lines[-1]) + 1
     width = max(1, len(str(token.value))) if token.type != "$END" else 1
     previous = _previous_token(exc)
-    if "'.'" in expected and previous is not None and (token.type == "$END" or (token.line or 0) > (previous.end_line or 0)):
+    at_end = token.type == "$END"
+    if "'.'" in expected and (at_end or (previous is not None and (token.line or 0) > (previous.end_line or 0))):
         # The clause before ended without its period: point where the period belongs.
-        line = (previous.end_line or 1) + ctx.line_offset
-        column = (previous.end_column or 1) + (ctx.column_offset if (previous.end_line or 1) == 1 else 0)
+        if at_end or previous is None:
+            lines = text.rstrip().splitlines() or [""]
+            line, column = len(lines) + ctx.line_offset, len(lines[-1]) + 1
+        else:
+            line = (previous.end_line or 1) + ctx.line_offset
+            column = (previous.end_column or 1) + (ctx.column_offset if (previous.end_line or 1) == 1 else 0)
         span = ast.Span(ctx.file, line, column, line, column + 1)
-        return ParseError(f"expected '.' at the end of this clause, before {found}", span,
+        return ParseError(f"expected '.' at the end of this clause{'' if at_end else ', before ' + found}", span,
                           "every fact, rule and statement ends with a period")
     elif token.type == "UNAME" and "a name" in expected:
         hint = "names of constants start with a lowercase letter (or quote them: \"...\")"

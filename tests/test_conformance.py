@@ -28,7 +28,18 @@ DIVERGENCES = {
 }
 
 # Cases the pyDatalog engine cannot finish, each with the cause (strict: a fix shows up as XPASS).
-PYDATALOG_CANNOT: dict[str, str] = {}
+_RIGHT_RECURSION = ("pyDatalog 0.22.4 never returns on right-recursive closure over a cycle "
+                    "(reachable(X,Y) :- edge(X,Z), reachable(Z,Y).); the time limit stops it")
+PYDATALOG_CANNOT: dict[str, str] = {
+    "souffle_clique_edge": _RIGHT_RECURSION,
+    "souffle_cliquer_reachable": _RIGHT_RECURSION,
+    "souffle_cliquer_same_clique": _RIGHT_RECURSION,
+    "souffle_cliquer_edge": _RIGHT_RECURSION,
+    "souffle_hmmer_CPtrLoad": _RIGHT_RECURSION + " (IsPtr(dest,o) :- DirectFlow(src,dest), IsPtr(src,o). over 31,000 flow edges)",
+    "souffle_hmmer_CPtrStore": _RIGHT_RECURSION + " (IsPtr over 31,000 flow edges)",
+}
+# A non-terminating case needs only a short limit to show it; the others get room on a busy machine.
+NONTERMINATING_TIMEOUT = 3.0
 
 
 def _cases() -> list[tuple[str, str, Any]]:
@@ -61,8 +72,9 @@ def _params(engine: str) -> list[object]:
         if engine == "pydatalog":
             if case.name in PYDATALOG_CANNOT:
                 marks.append(pytest.mark.xfail(strict=True, reason=PYDATALOG_CANNOT[case.name]))
-            if "lubm" in case.name:
-                # 103,000 facts each: about a minute apiece on pyDatalog; `make test-all` runs them.
+            if "lubm" in case.name or "hmmer" in case.name:
+                # LUBM: 103,000 facts each, about a minute apiece on pyDatalog; hmmer: 31,000 facts.
+                # `make test-all` runs them.
                 marks.append(pytest.mark.slow)
         params.append(pytest.param(case, id=case_id, marks=marks))
     return params
@@ -80,4 +92,7 @@ def test_duckdb_engine(case: Any) -> None:
 
 @pytest.mark.parametrize("case", _params("pydatalog"))
 def test_pydatalog_engine(case: Any) -> None:
-    dc.YamlTestRunner(PyDatalogEvaluator()).run_test_case(case)
+    evaluator = PyDatalogEvaluator()
+    if case.name in PYDATALOG_CANNOT:
+        evaluator.timeout = NONTERMINATING_TIMEOUT
+    dc.YamlTestRunner(evaluator).run_test_case(case)
