@@ -227,14 +227,15 @@ class Dialect:
 
 @dataclass(frozen=True, slots=True)
 class SourceBlock:
-    """`.source id { title: ... }`: fields holds every field as written (values are Values)."""
+    """`.source id { title: ... }`: fields holds every field as written (values are Values).
+    `.source id.` without a block (fields None) makes a source declared elsewhere current."""
 
     id: str
-    fields: tuple[tuple[str, tuple[Value, ...]], ...]
+    fields: tuple[tuple[str, tuple[Value, ...]], ...] | None
     span: Span = field(default=NOWHERE, compare=False)
 
     def get(self, key: str) -> Value | None:
-        for name, values in self.fields:
+        for name, values in self.fields or ():
             if name == key and values:
                 return values[0]
         return None

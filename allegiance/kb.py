@@ -325,8 +325,28 @@ class State:
             return list(group.errors)
         except AllegianceError as exc:
             return [exc]
-        self.warnings = list(self.checked.warnings)
+        self.warnings = list(self.checked.warnings) + self.quote_warnings()
         return []
+
+    def quote_warnings(self) -> list[str]:
+        """A `quoting "..."` that its source's article does not contain is worth a warning."""
+        warnings: list[str] = []
+        articles: dict[str, str | None] = {}
+        for record in self.statements:
+            source = self.catalog.sources.get(record.source)
+            path = source.article_path() if source else None
+            if not record.quote or path is None:
+                continue
+            if path not in articles:
+                try:
+                    articles[path] = " ".join(Path(path).read_text(encoding="utf-8").split())
+                except OSError:
+                    articles[path] = None
+                    warnings.append(f"{source.span}: warning: source {source.id} names {path}, which cannot be read")
+            text = articles[path]
+            if text is not None and " ".join(record.quote.split()) not in text:
+                warnings.append(f"{record.span}: warning: the quote is not in {path}")
+        return warnings
 
 
 @dataclass(frozen=True)

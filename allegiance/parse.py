@@ -278,7 +278,8 @@ class _Build(Transformer[Token, Any]):
         return tuple(children)
 
     def source_block(self, children: list[Any]) -> ast.SourceBlock:
-        _, name, fields = children
+        _, name, *rest = children
+        fields = rest[0] if rest else None  # None: `.source id.` selects a source declared elsewhere
         return self._clause(ast.SourceBlock(name.value, fields, _span(name)))
 
     def entity_block(self, children: list[Any]) -> ast.EntityDecl:

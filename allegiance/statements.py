@@ -49,6 +49,14 @@ class Source:
     file: str = ""
     span: ast.Span = ast.NOWHERE
 
+    def article_path(self) -> str | None:
+        """The article's file: `file:` is relative to the folder of the fact file that names it."""
+        if not self.file:
+            return None
+        import os.path
+
+        return os.path.normpath(os.path.join(os.path.dirname(self.span.file), self.file))
+
 
 @dataclass(frozen=True, slots=True)
 class Entity:
@@ -249,8 +257,9 @@ def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Rela
 
 def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source:
     allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note")
-    _check_fields(block.fields, allowed, f"source {block.id}", block.span, errors)
-    reliability = _text(block.fields, "reliability").upper()
+    fields = block.fields or ()
+    _check_fields(fields, allowed, f"source {block.id}", block.span, errors)
+    reliability = _text(fields, "reliability").upper()
     if reliability and reliability not in "ABCDEF":
         errors.append(StatementError(f"reliability {reliability} is not on the Admiralty scale", block.span,
                                      "A (completely reliable) ... E (unreliable), F (cannot be judged)"))
@@ -258,9 +267,9 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
     if date is not None and not isinstance(date, datetime.date):
         errors.append(StatementError(f"date of source {block.id} is not a date", block.span, "write YYYY-MM-DD"))
         date = None
-    return Source(block.id, _text(block.fields, "title"), _text(block.fields, "publisher"),
-                  date if isinstance(date, datetime.date) else None, _text(block.fields, "url"),
-                  reliability, _text(block.fields, "file"), block.span)
+    return Source(block.id, _text(fields, "title"), _text(fields, "publisher"),
+                  date if isinstance(date, datetime.date) else None, _text(fields, "url"),
+                  reliability, _text(fields, "file"), block.span)
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
@@ -280,7 +289,10 @@ def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
 def declare(clauses: Iterable[ast.Clause], catalog: Catalog, errors: list[AllegianceError]) -> None:
     """Add the sources, entities and relations of clauses to catalog (first pass of a load)."""
     for clause in clauses:
+        if isinstance(clause, ast.SourceBlock) and clause.fields is None:
+            continue  # a reference; curate() checks that it exists
         if isinstance(clause, ast.SourceBlock):
+            assert clause.fields is not None
             if clause.id in catalog.sources and catalog.sources[clause.id].span != clause.span:
                 if source_from(clause, []) != replace(catalog.sources[clause.id], span=clause.span):
                     errors.append(StatementError(f"source {clause.id} is already defined at {catalog.sources[clause.id].span}",
@@ -321,6 +333,9 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
     for clause in clauses:
         if isinstance(clause, ast.SourceBlock):
             current = clause.id
+            if clause.fields is None and clause.id not in catalog.sources:
+                out.errors.append(StatementError(f"unknown source {clause.id}", clause.span,
+                                                 did_you_mean(clause.id, catalog.sources) or "declare it with a .source block"))
         elif isinstance(clause, ast.Fact) and curated_file:
             record = _datalog_statement(ast.Statement(clause.atom, False, (), clause.span, ""), catalog,
                                         current, out.errors, strict=True)

@@ -1,0 +1,146 @@
+"""Curated statements: English matched against phrases, qualifiers, negatives, corroboration,
+provenance relations, and the round trip English <-> Datalog."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from allegiance import KnowledgeBase, StatementError
+from allegiance.errors import flatten
+from allegiance.parse import parse_program
+from allegiance.statements import curate, render_datalog, render_sentence
+
+SCHEMA = """
+.entity fsa { name: "Free Syrian Army" aliases: "FSA" kind: group }
+.entity ahrar { name: "Ahrar al-Sham" kind: group }
+.entity alliance41 { name: "Alliance of 41" aliases: "the 41 groups" kind: coalition }
+.entity russia { name: "Russia" kind: state }
+.entity mod { name: "Russian Ministry of Defense" aliases: "the MoD" kind: agency }
+.entity isis { name: "ISIS" kind: group }
+.entity reuters { name: "Reuters" kind: media }
+.relation member(group, coalition) {
+  phrases: "{group} is a member of {coalition}", "{group} belongs to {coalition}"
+  negative: "{group} does not belong to {coalition}"
+}
+.relation ally(a, b) { symmetric: yes  phrases: "{a} is allied with {b}" }
+.relation strike_count(actor, target, count: number) { phrases: "{actor} struck {target} a total of {count} times" }
+.source r1 { title: "One" publisher: "Reuters" date: 2015-10-26 reliability: B }
+"""
+
+
+class KB(KnowledgeBase):
+    """Statements in these tests come from source r1 unless they say otherwise."""
+
+    def load_text(self, text: str, file: str = "<input>", source: bool = False):  # type: ignore[override]
+        return super().load_text((".source r1.\n" if source else "") + text, file=file)
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    kb = KB()
+    kb.load_text(SCHEMA, file="schema.facts")
+    yield kb
+    kb.close()
+
+
+def test_english_and_datalog_state_the_same_fact(kb: KnowledgeBase) -> None:
+    kb.load_text(".source r2 { title: \"Two\" publisher: \"Reuters\" reliability: C }\n"
+                 "The FSA is a member of the 41 groups.\nmember(fsa, alliance41) from source r1.\n", file="a.facts", source=True)
+    assert kb.query("member(X, alliance41)").rows == [("fsa",)]
+    behind = kb.statements_for("member", ("fsa", "alliance41"))
+    assert {s.source for s in behind} == {"r1", "r2"}, "two sources: one fact, two statements"
+    assert {s.english for s in behind} == {True, False}
+
+
+def test_qualifiers_become_metadata_relations(kb: KnowledgeBase) -> None:
+    kb.load_text("Russia struck ISIS a total of three times, claimed by the MoD, between 2015-10-01 and 2015-10-03, "
+                 "credibility 3.\n", file="a.facts", source=True)
+    (record,) = kb.statements
+    assert (record.status, record.asserter, record.credibility) == ("claimed", "mod", 3)
+    assert record.row == ("russia", "isis", 3)
+    assert kb.query("strike_count(russia, isis, N) as S, status(S, claimed), asserted_by(S, mod), "
+                    "valid_from(S, D), D < 2015-10-02").rows == [(3, record.id, datetime.date(2015, 10, 1))]
+    assert kb.query("source(S, r1), reliability(r1, G), published(r1, D)").rows == \
+        [(record.id, "B", datetime.date(2015, 10, 26))]
+
+
+def test_a_statement_without_asserter_is_reported_by_the_publisher(kb: KnowledgeBase) -> None:
+    kb.load_text("Ahrar al-Sham belongs to the Alliance of 41.\n", file="a.facts", source=True)
+    (record,) = kb.statements
+    assert (record.status, record.asserter) == ("reported", "reuters")
+
+
+def test_negatives_are_not_absence_and_contradict_positives(kb: KnowledgeBase) -> None:
+    kb.load_text("Ahrar al-Sham does not belong to the Alliance of 41.\n"
+                 "Ahrar al-Sham is not a member of the Alliance of 41.\n", file="a.facts", source=True)
+    assert kb.query("member(ahrar, alliance41)").rows == []
+    assert kb.query("no_member(ahrar, alliance41)").rows == [()]
+    assert kb.inconsistencies() == []
+    kb.load_text("member(ahrar, alliance41) from source r1.", file="b.facts")
+    assert {i.kind for i in kb.inconsistencies()} == {"contradicted"}
+
+
+def test_symmetric_relations_hold_both_ways_with_their_statements(kb: KnowledgeBase) -> None:
+    kb.load_text("The FSA is allied with Ahrar al-Sham.\n", file="a.facts", source=True)
+    assert kb.query("ally(ahrar, fsa)").rows == [()]
+    assert kb.query("ally(ahrar, fsa) as S").rows == [(kb.statements[0].id,)]
+
+
+@pytest.mark.parametrize("text, message, hint", [
+    ("The FSA is a member of the Alliance of 14.", 'unknown entity "the Alliance of 14"', "did you mean 'Alliance of 41'?"),
+    ("The FSA joined the Alliance of 41.", "no relation's phrase matches", "closest phrase"),
+    ("Russia struck ISIS a total of many times.", '"many" is not a number', None),
+    ("The FSA is a member of the 41 groups, claimed by the Kremlin.", 'unknown entity "the Kremlin"', None),
+    ("membr(fsa, alliance41).", "unknown relation membr/2", "did you mean 'member'?"),
+    ("member(fsx, alliance41).", "unknown entity fsx", "did you mean 'fsa'?"),
+    ("The FSA is a member of the 41 groups, from source r11.", "unknown source r11", "did you mean 'r1'?"),
+])
+def test_mistakes_in_fact_files_are_pointed_out(kb: KnowledgeBase, text: str, message: str, hint: str | None) -> None:
+    before = kb.statements
+    with pytest.raises(StatementError) as caught:
+        kb.load_text(".source r1.\n" + text + "\n", file="bad.facts")
+    assert message in caught.value.message
+    if hint:
+        assert hint in (caught.value.hint or "")
+    assert kb.statements == before
+
+
+def test_every_error_of_a_file_is_reported(kb: KnowledgeBase) -> None:
+    with pytest.raises(Exception) as caught:
+        kb.load_text("The FSA joined the Alliance of 41.\nmembr(fsa, alliance41).\n", file="bad.facts")
+    assert len(flatten(caught.value)) == 2  # type: ignore[arg-type]
+
+
+def test_clashing_declarations_are_errors(kb: KnowledgeBase) -> None:
+    with pytest.raises(StatementError, match="already defined"):
+        kb.load_text('.entity fsa { name: "Syrian Free Army" kind: group }', file="x.facts")
+    with pytest.raises(StatementError, match="already belongs"):
+        kb.load_text('.entity fsa2 { name: "Free Syrian Army" kind: group }', file="x.facts")
+    with pytest.raises(StatementError, match="already defined"):
+        kb.load_text('.source r1 { title: "Other" }', file="x.facts")
+
+
+def test_a_quote_missing_from_its_article_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "article.txt").write_text("The FSA joined the alliance on Monday.", encoding="utf-8")
+    facts = tmp_path / "a.facts"
+    facts.write_text(SCHEMA.replace('reliability: B }', 'reliability: B file: "article.txt" }') +
+                     'The FSA is a member of the 41 groups, quoting "The FSA joined the alliance on Monday.".\n'
+                     'Ahrar al-Sham is a member of the 41 groups, quoting "Ahrar joined too.".\n', encoding="utf-8")
+    with KnowledgeBase() as kb:
+        kb.load_file(facts)
+        assert len(kb.warnings) == 1 and "quote is not in" in kb.warnings[0]
+
+
+def test_every_bundled_statement_round_trips_through_english_and_datalog() -> None:
+    with KnowledgeBase.bundled() as kb:
+        assert len(kb.statements) > 50
+        for record in kb.statements:
+            for text in (render_sentence(record, kb.catalog), render_datalog(record)):
+                clauses = parse_program(text, "roundtrip.facts").clauses
+                curated = curate(clauses, kb.catalog.copy(), True, {})
+                assert not curated.errors, (text, curated.errors)
+                (again,) = curated.statements
+                assert again.identity() == record.identity(), text
