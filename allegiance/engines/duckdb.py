@@ -429,6 +429,28 @@ def _not_exists(
     return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
 
 
+def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
+    """Positions j of a linear stratum's predicate that every recursive rule copies unchanged from
+    its recursive atom to its head (the same variable at j in both): a row's value there is the one
+    of the row it was derived from."""
+    rules = tuple(rules)
+    if not rules:
+        return set()
+    sym = rules[0].head.sym
+    stable = set(range(sym.arity))
+    for rule in rules:
+        for atom in _positive(rule):
+            if atom.sym != sym:
+                continue
+            stable = {
+                j for j in stable
+                if isinstance(rule.head.args[j], ast.Variable)
+                and isinstance(atom.args[j], ast.Variable)
+                and rule.head.args[j].name == atom.args[j].name  # type: ignore[union-attr]
+            }
+    return stable
+
+
 def _positive(rule: ast.Rule) -> list[ast.Atom]:
     return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
 
@@ -447,6 +469,9 @@ def _scalar(cursor: duckdb.DuckDBPyConnection) -> int:
     """The count a DML statement (or a count query) returns."""
     row = cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+_NO_READER = object()  # _seed_for: nothing about to be evaluated reads the stratum
 
 
 class _DeadlinePassed(Exception):
@@ -531,6 +556,10 @@ class DuckDBEngine(Engine):
         self._stratum_preds: list[list[PredicateSym]] = []
         self._rules_by_head: list[dict[PredicateSym, list[ast.Rule]]] = []
         self._recursive: list[bool] = []
+        self._linear: list[bool] = []  # one predicate, each rule with at most one atom of it
+        self._lazy_rounds: dict[int, int] = {}  # stratum -> its first round, rounds not yet stored
+        self._seeded: set[int] = set()  # strata evaluated reading a seeded (demand) view
+        self._override: dict[PredicateSym, str] = {}  # sources replaced by seeded views
         self._depends_on: list[set[int]] = []
         self._readers: dict[PredicateSym, set[int]] = {}
         for i, stratum in enumerate(program.strata):
@@ -546,9 +575,18 @@ class DuckDBEngine(Engine):
             self._rules_by_head.append(by_head)
             own = set(heads)
             self._recursive.append(any(a.sym in own for r in stratum.rules for a in _positive(r)))
-        for stratum in program.strata:
+            self._linear.append(
+                len(heads) == 1
+                and self._recursive[-1]
+                and all(sum(a.sym in own for a in _positive(r)) <= 1 for r in stratum.rules)
+            )
+        self._reads: list[set[PredicateSym]] = []
+        self._stable: list[set[int]] = []
+        for i, stratum in enumerate(program.strata):
             reads = {s for r in stratum.rules for s in _body_preds(r)}
             own = {r.head.sym for r in stratum.rules}
+            self._reads.append(reads - own)
+            self._stable.append(_stable_positions(stratum.rules) if self._linear[i] else set())
             self._depends_on.append({self._stratum_of[s] for s in reads - own if s in self._stratum_of})
 
         start: dict[PredicateSym, Kinds] = {}
@@ -672,7 +710,19 @@ class DuckDBEngine(Engine):
                     self._mark_dirty({sym})
 
     def relation(self, pred: PredicateSym) -> frozenset[Row]:
-        return frozenset(self._rows_with_rounds(pred))
+        if pred not in self._ids:
+            return frozenset()
+        if pred not in self._stratum_of:
+            with self._guard():
+                return frozenset(self._base_rows(pred))
+        with self._guard(), self._demand():
+            self._refresh({pred})
+            n = self._ids[pred]
+            raw = self._run(f"SELECT {', '.join(_columns(pred.arity))} FROM r{n}").fetchall()
+        if not pred.arity:
+            return frozenset(() for _ in raw)
+        decode = _row_decoder(self._reps[pred])
+        return frozenset(decode(r) for r in raw)
 
     def derivation_rounds(self, pred: PredicateSym) -> dict[Row, int]:
         return self._rows_with_rounds(pred)
@@ -682,8 +732,10 @@ class DuckDBEngine(Engine):
         reads = {s for r in query.rules for s in _body_preds(r)} - own
         if query.goal not in own:
             reads.add(query.goal)
-        with self._guard():
-            self._refresh(reads)
+        with self._guard(), self._demand():
+            # the query's rules read like a stratum above the program: a recursive predicate they
+            # only read with a constant at a position recursion never changes is evaluated seeded
+            self._refresh({query.goal} - own, readers=query.rules)
             for sym in reads:
                 self._ensure_table(sym)
             sql, params, reps = self._query_sql(query)
@@ -744,7 +796,7 @@ class DuckDBEngine(Engine):
             with self._guard():
                 return dict.fromkeys(self._base_rows(pred), 0)
         with self._guard():
-            self._refresh({pred})
+            self._refresh({pred}, rounds=True)
             n = self._ids[pred]
             raw = self._run(f"SELECT {', '.join(_columns(pred.arity))}, rnd FROM r{n}").fetchall()
         decode = _row_decoder(self._reps[pred])
@@ -757,6 +809,9 @@ class DuckDBEngine(Engine):
         start = {self._stratum_of[s] for s in changed if s in self._stratum_of}
         for sym in changed:
             start |= self._readers.get(sym, set())
+        self._mark_strata_dirty(start)
+
+    def _mark_strata_dirty(self, start: set[int]) -> None:
         if not start:
             return
         dirty = set(start)
@@ -765,20 +820,104 @@ class DuckDBEngine(Engine):
                 dirty.add(i)
         self._dirty |= dirty
 
-    def _refresh(self, preds: Iterable[PredicateSym]) -> None:
-        """Evaluate the dirty strata that `preds` depend on, lowest first."""
+    def _refresh(
+        self, preds: Iterable[PredicateSym], readers: Sequence[ast.Rule] = (), rounds: bool = False
+    ) -> None:
+        """Evaluate the dirty strata that `preds` (read whole) and the rules `readers` depend on,
+        lowest first.
+
+        Demand: a dirty linear stratum whose predicate is not read whole, and which every reader
+        about to be evaluated reads only with one constant at a position its recursion passes on
+        unchanged, is not evaluated; its readers read a seeded view of it instead (see `_demand`).
+        With `rounds`, derivation rounds of `preds` are wanted: no demand, and strata that read a
+        seeded view are evaluated again after what they read was evaluated whole."""
+        preds = set(preds)
+        top = {s for r in readers for s in _body_preds(r)} | preds
         needed: set[int] = set()
-        todo = [self._stratum_of[p] for p in preds if p in self._stratum_of]
+        todo = [self._stratum_of[p] for p in top if p in self._stratum_of]
         while todo:
             i = todo.pop()
             if i not in needed:
                 needed.add(i)
                 todo.extend(self._depends_on[i])
-        for i in sorted(needed & self._dirty):
-            self._evaluate(i)
+        if rounds:
+            self._mark_strata_dirty(needed & self._seeded)
+        targets = {self._stratum_of[p] for p in preds if p in self._stratum_of}
+        pending = needed & self._dirty
+        for i in sorted(pending):
+            seed = None if rounds or i in targets else self._seed_for(i, pending, readers)
+            if seed is not None:
+                if seed is not _NO_READER:
+                    self._materialise_seeded(i, *seed)
+                continue
+            if rounds and i in targets and self._linear[i]:
+                self._evaluate_seminaive(i)  # its rounds are wanted: no need for the CTE first
+            else:
+                self._evaluate(i)
             self._dirty.discard(i)
+            if any(s in self._override for s in self._reads[i]):
+                self._seeded.add(i)
+            else:
+                self._seeded.discard(i)
+        if rounds:
+            for i in targets:
+                if i in self._lazy_rounds:
+                    self._store_rounds(i)
+
+    def _seed_for(
+        self, i: int, pending: set[int], readers: Sequence[ast.Rule]
+    ) -> tuple[int, Value] | object | None:
+        """(position, value) when linear stratum i can be read through a seeded view, _NO_READER when
+        nothing about to be evaluated reads it, else None."""
+        if not self._linear[i]:
+            return None
+        p = self._stratum_preds[i][0]
+        rules = [r for k in pending if k != i and p in self._reads[k] for r in self._program.strata[k].rules]
+        rules += list(readers)
+        found: set[tuple[int, type, Value]] = set()
+        for rule in rules:
+            for lit in rule.body:
+                atom = lit.atom if isinstance(lit, ast.NegLiteral) else lit
+                if not isinstance(atom, ast.Atom) or atom.sym != p:
+                    continue
+                consts = {
+                    (j, type(a.value), a.value)
+                    for j, a in enumerate(atom.args)
+                    if isinstance(a, ast.Constant) and j in self._stable[i]
+                }
+                if not consts:
+                    return None
+                found = consts if not found else found & consts
+                if not found:
+                    return None
+        if not found:
+            return _NO_READER
+        j, _, value = min(found, key=lambda f: f[0])
+        return j, value
+
+    def _materialise_seeded(self, i: int, j: int, value: Value) -> None:
+        """TEMP m<N>: the rows of linear stratum i's predicate with `value` at position j."""
+        p = self._stratum_preds[i][0]
+        name = f"m{self._ids[p]}"
+        params = _Params()
+        cte = self._linear_cte(i, params, (j, value))
+        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {cte} SELECT * FROM w", params.values)
+        self._override[p] = name
+
+    @contextmanager
+    def _demand(self) -> Iterator[None]:
+        """Seeded views made while reading live only until the read is answered."""
+        try:
+            yield
+        finally:
+            names = list(self._override.values())
+            self._override = {}
+            if names:
+                self._drop_quietly(names)
 
     def _full(self, sym: PredicateSym) -> str:
+        if sym in self._override:
+            return self._override[sym]
         n = self._ids[sym]
         return f"r{n}" if sym in self._stratum_of else f"b{n}"
 
@@ -786,10 +925,93 @@ class DuckDBEngine(Engine):
         return self._reps[sym]
 
     def _evaluate(self, i: int) -> None:
+        if self._linear[i]:
+            self._evaluate_linear(i)
+        else:
+            self._evaluate_seminaive(i)
+
+    def _linear_cte(self, i: int, params: _Params, seed: tuple[int, Value] | None = None) -> str:
+        """`WITH RECURSIVE w(...) AS (...)`: linear stratum i as one recursive CTE with set
+        semantics (UNION), the base facts and non-recursive rules as its anchor, each recursive rule
+        reading the CTE's last iteration. With a seed (j, value), every rule's rows are restricted
+        to those with value at position j: recursion passes position j on unchanged, so that is the
+        restriction of the whole fixpoint."""
+        p = self._stratum_preds[i][0]
+        n = self._ids[p]
+        cols = ", ".join(_columns(p.arity))
+        reps = self._reps[p]
+
+        def seeded(sql: str) -> str:
+            if seed is None:
+                return sql
+            j, value = seed
+            cond = _compare("=", _Expr(f"s.c{j}", reps[j]), params.const(value))
+            return f"SELECT * FROM ({sql}) AS s WHERE {cond}"
+
+        anchor = [seeded(f"SELECT {cols} FROM b{n}")]
+        steps = []
+        for rule in self._rules_by_head[i][p]:
+            positive = _positive(rule)
+            sources = ["w" if a.sym == p else self._full(a.sym) for a in positive]
+            sql = seeded(self._select(rule, sources, params))
+            (steps if p in {a.sym for a in positive} else anchor).append(sql)
+        return (
+            f"WITH RECURSIVE w({cols}) AS ({' UNION '.join(anchor)} UNION "
+            f"SELECT * FROM ({' UNION ALL '.join(steps)}))"
+        )
+
+    def _evaluate_linear(self, i: int) -> None:
+        """One statement; derivation rounds are left for `_store_rounds`, with a range of round
+        numbers reserved that no semi-naive evaluation of these rows can exceed."""
+        p = self._stratum_preds[i][0]
+        n = self._ids[p]
+        params = _Params()
+        cte = self._linear_cte(i, params)
+        self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd BIGINT)")
+        self._r_tables.add(n)
+        cols = ", ".join(_columns(p.arity))
+        count = _scalar(self._run(f"INSERT INTO r{n} {cte} SELECT {cols}, NULL FROM w", params.values))
+        # semi-naive evaluation gains a row each round but the last: count + 1 rounds at most
+        self._lazy_rounds[i] = self._counter
+        self._counter += count + 1
+
+    def _store_rounds(self, i: int) -> None:
+        """Derivation rounds of a stratum `_evaluate_linear` computed: semi-naive evaluation again,
+        numbered from the round the stratum started at (its rows are the same)."""
+        start = self._lazy_rounds.pop(i)
+        saved, self._counter = self._counter, start
+        try:
+            self._evaluate_seminaive(i)
+        except BaseException:
+            self._dirty.add(i)  # r<N> may be half written
+            raise
+        finally:
+            self._counter = max(saved, self._counter)  # never above saved: count + 1 was reserved
+
+    def _evaluate_seminaive(self, i: int) -> None:
+        self._lazy_rounds.pop(i, None)
         preds = self._stratum_preds[i]
+        rules = self._rules_by_head[i]
+        if not self._recursive[i]:
+            # one pass: base rows, then the rules' rows that are not base rows
+            self._counter += 1
+            for p in preds:
+                n = self._ids[p]
+                self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd BIGINT)")
+                self._r_tables.add(n)
+                params = _Params()
+                selects = [self._select(rule, [self._full(a.sym) for a in _positive(rule)], params) for rule in rules[p]]
+                same = " AND ".join(f"old.{c} = new.{c}" for c in _columns(p.arity))
+                self._run(
+                    f"INSERT INTO r{n} SELECT *, 0 FROM b{n} UNION ALL "
+                    f"SELECT DISTINCT *, {self._counter} FROM ({' UNION ALL '.join(selects)}) AS new "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM b{n} AS old WHERE {same})",
+                    params.values,
+                )
+            return
         for p in preds:
             n = self._ids[p]
-            self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd INTEGER)")
+            self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd BIGINT)")
             self._r_tables.add(n)
             self._run(f"INSERT INTO r{n} SELECT *, 0 FROM b{n}")
         own = set(preds)
