@@ -85,6 +85,7 @@ class SourceFile:
     text: str
     clauses: tuple[ast.Clause, ...]
     mtime: float | None = None
+    default_source: str | None = None  # the source of statements before any .source (REPL entries)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class State:
 
     def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
         clauses = op.clauses
-        curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters)
+        curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters, op.default_source)
         errors = list(curated.errors) + _statement_arity_errors(clauses, self.catalog)
         known = {s.identity(): s for s in self.statements}
         for record in curated.statements:
@@ -426,8 +427,13 @@ class KnowledgeBase:
             raise _bundle(errors)
         return self._apply(sources)
 
-    def load_text(self, text: str, file: str = "<input>") -> LoadReport:
-        return self._apply([parse_source(text, file)])
+    def load_text(self, text: str, file: str = "<input>", default_source: str | None = None) -> LoadReport:
+        """Load text as if it were a file; `default_source` is the source of statements that come
+        before any `.source` (the REPL passes the one the session made current)."""
+        op = parse_source(text, file)
+        if default_source is not None:
+            op = SourceFile(op.path, op.text, op.clauses, op.mtime, default_source)
+        return self._apply([op])
 
     def _apply(self, ops: Sequence[Operation]) -> LoadReport:
         old = self._state

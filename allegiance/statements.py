@@ -323,13 +323,13 @@ def declare(clauses: Iterable[ast.Clause], catalog: Catalog, errors: list[Allegi
 
 
 def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
-           counters: dict[str, int]) -> Curated:
+           counters: dict[str, int], default_source: str | None = None) -> Curated:
     """Second pass: turn statements and sentences into StatementRecords.
 
     `curated_file` (a `.facts` file) demands declared relations and entities for Datalog-form
     statements too; `counters` numbers statements per source across the knowledge base."""
     out = Curated(catalog)
-    current: str | None = None
+    current: str | None = default_source
     for clause in clauses:
         if isinstance(clause, ast.SourceBlock):
             current = clause.id

@@ -70,6 +70,9 @@ def report_text(report: LoadReport, clauses: Sequence[ast.Clause] = ()) -> str:
     if declared:
         parts.append(declared)
     what = ", ".join(parts) if parts else "nothing new"
+    current = [c.id for c in clauses if isinstance(c, ast.SourceBlock) and c.fields is None]
+    if current and not parts:
+        return f"statements typed from now on come from source {current[-1]}"
     if clauses and all(f.startswith("<repl:") for f in report.files):
         return f"added {what}" if parts else "nothing new (already known)"
     return f"loaded {plural(len(report.files), 'file')}: {what}"
@@ -79,7 +82,9 @@ def _declared(clauses: Sequence[ast.Clause]) -> str:
     kinds: dict[str, int] = {}
     names = {ast.SourceBlock: "source", ast.EntityDecl: "entity", ast.Declaration: "declaration"}
     for clause in clauses:
-        if isinstance(clause, ast.RelationDecl):
+        if isinstance(clause, ast.SourceBlock) and clause.fields is None:
+            key = ""  # `.source id.` only makes a source current
+        elif isinstance(clause, ast.RelationDecl):
             key = "inconsistency" if clause.inconsistency else "relation"
         else:
             key = next((v for k, v in names.items() if isinstance(clause, k)), "")

@@ -69,6 +69,8 @@ class Session:
     journal: list[JournalEntry] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
     entries: int = 0
+    current_source: str | None = None  # the last .source typed: statements typed later use it
+    _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
     _index: KBIndex | None = None
@@ -128,10 +130,19 @@ class Session:
         name = self.entry_name("repl")
         self.sources[name] = text
         warnings_before = set(self.kb.warnings)
-        report = self.kb.load_text(text, file=name)
+        report = self.kb.load_text(text, file=name, default_source=self.current_source)
         last = self.kb.history[-1]
         clauses = last.clauses if isinstance(last, SourceFile) and last.path == name else ()
+        if self.current_source and not any(isinstance(c, ast.SourceBlock) for c in clauses[:1]):
+            # the journal is a fact file: say which source the entry's statements came from
+            if self._journal_source != self.current_source:
+                self.journal_add(f".source {self.current_source}.", name)
+                self._journal_source = self.current_source
         self.journal_add(text, name)
+        # A `.source` typed at the prompt stays current for the statements typed after it.
+        for clause in clauses:
+            if isinstance(clause, ast.SourceBlock):
+                self.current_source = self._journal_source = clause.id
         self.changed()
         lines = [display.report_text(report, clauses)]
         lines += [f"warning: {w}" for w in self.kb.warnings if w not in warnings_before]
