@@ -429,6 +429,25 @@ def _not_exists(
     return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
 
 
+def _is_projection_of_a_set(rule: ast.Rule) -> bool:
+    """Whether rule's rows are distinct whenever its one body atom's relation is: the body is a
+    single atom of distinct variables and constants, the head exactly those variables."""
+    if len(rule.body) != 1 or not isinstance(rule.body[0], ast.Atom):
+        return False
+    names = []
+    for arg in rule.body[0].args:
+        if isinstance(arg, ast.Variable):
+            names.append(arg.name)
+        elif not isinstance(arg, ast.Constant):
+            return False
+    head = [a.name for a in rule.head.args if isinstance(a, ast.Variable)]
+    return (
+        len(head) == len(rule.head.args)
+        and len(set(names)) == len(names)
+        and sorted(head) == sorted(names)
+    )
+
+
 def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
     """Positions j of a linear stratum's predicate that every recursive rule copies unchanged from
     its recursive atom to its head (the same variable at j in both): a row's value there is the one
@@ -1114,7 +1133,10 @@ class DuckDBEngine(Engine):
             ]
             ctes.append(f"{names[sym]} AS ({' UNION ALL '.join(selects)})")
         cols = ", ".join(_columns(query.goal.arity))
-        sql = f"SELECT DISTINCT {cols} FROM {source(query.goal)}"
+        # every stored relation is a set: a goal that just renames the rows of one atom (distinct
+        # variables, constants, nothing else) has distinct rows already, and DISTINCT is a hash of them all
+        plain = len(own.get(query.goal, ())) == 1 and _is_projection_of_a_set(own[query.goal][0])
+        sql = f"SELECT {'' if plain else 'DISTINCT '}{cols} FROM {source(query.goal)}"
         if ctes:
             sql = f"WITH {', '.join(ctes)} {sql}"
         return sql, params.values, reps[query.goal]

@@ -1,0 +1,166 @@
+"""The DuckDB engine's fast paths give the answers of the plain evaluation (no timing here).
+
+- a linear recursive stratum runs as one WITH RECURSIVE statement; its derivation rounds are
+  computed on demand and must stay well-founded;
+- demand: a query or a rule reading a linear recursive predicate with a constant at a position its
+  recursion passes on reads a seeded view; answers equal those of the full evaluation.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from conftest import checked_query_text, checked_text
+
+from allegiance import errors
+from allegiance.ast import PredicateSym as P
+from allegiance.engines.duckdb import DuckDBEngine
+
+EDGE, NODE = P("edge", 2), P("node", 1)
+LEFT = "path(X, Y) :- edge(X, Y). path(X, Y) :- path(X, Z), edge(Z, Y).\n"
+RIGHT = "path(X, Y) :- edge(X, Y). path(X, Y) :- edge(X, Z), path(Z, Y).\n"
+
+
+def graph(seed: int, nodes: int = 12, edges: int = 18) -> list[tuple[int, int]]:
+    rng = random.Random(seed)
+    return sorted({(rng.randrange(nodes), rng.randrange(nodes)) for _ in range(edges)})
+
+
+def closure(edges: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    out = set(edges)
+    while True:
+        more = {(a, d) for (a, b) in out for (c, d) in edges if b == c} - out
+        if not more:
+            return out
+        out |= more
+
+
+def engine_with(rules: str, edges: list[tuple[int, int]], nodes: int = 12) -> tuple[DuckDBEngine, object]:
+    checked, _ = checked_text("edge(0, 0). node(0).\n" + rules)
+    engine = DuckDBEngine(timeout=None)
+    engine.load(checked, {EDGE: edges, NODE: [(i,) for i in range(nodes)]})
+    return engine, checked
+
+
+@pytest.mark.parametrize("rules", [LEFT, RIGHT], ids=["left", "right"])
+@pytest.mark.parametrize("seed", range(12))
+def test_point_queries_equal_the_full_evaluation(rules: str, seed: int) -> None:
+    edges = graph(seed)
+    full = closure(edges)
+    for start in (0, 3, 7, 99):
+        engine, checked = engine_with(rules, edges)  # fresh: nothing materialised yet
+        got = engine.query(checked_query_text(f"path({start}, Y)", checked))
+        assert sorted(got) == sorted((y,) for (x, y) in full if x == start)
+        got = engine.query(checked_query_text(f"path(X, {start})", checked))
+        assert sorted(got) == sorted((x,) for (x, y) in full if y == start)
+        # the full relation afterwards is still the whole closure, with well-founded rounds
+        rounds = engine.derivation_rounds(P("path", 2))
+        assert set(rounds) == full
+        for (x, y), n in rounds.items():
+            assert n > 0
+            assert (x, y) in edges or any(
+                rounds.get(p, n) < n for p in ((x, z) for (z, w) in edges if w == y)
+            ) or any(rounds.get(p, n) < n for p in ((z, y) for (w, z) in edges if w == x))
+        engine.close()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_negation_over_a_seeded_view_equals_the_full_evaluation(seed: int) -> None:
+    edges = graph(seed)
+    full = closure(edges)
+    rules = LEFT + "unreached(X) :- node(X), not path(0, X).\n"
+    engine, _ = engine_with(rules, edges)
+    expected = {(x,) for x in range(12) if (0, x) not in full}
+    assert engine.relation(P("unreached", 1)) == expected
+    # path was only read through the seeded view: the full relation is still right
+    assert engine.relation(P("path", 2)) == full
+    # rounds: unreached comes after every row of path it was decided against
+    unreached = engine.derivation_rounds(P("unreached", 1))
+    path = engine.derivation_rounds(P("path", 2))
+    assert set(unreached) == expected
+    assert all(n > max(path.values(), default=0) for n in unreached.values())
+    # a change re-evaluates: add an edge from 0 to everything
+    engine.add_facts({EDGE: [(0, x) for x in range(12)]})
+    assert engine.relation(P("unreached", 1)) == set()
+    engine.close()
+
+
+def test_mixed_kinds_and_a_constant_of_another_kind() -> None:
+    checked, _ = checked_text('e(1, "a"). e("a", 2). e(2, 1). e(2, 2.5).\n'
+                              "p(X, Y) :- e(X, Y). p(X, Y) :- p(X, Z), e(Z, Y).\n")
+    facts = {P("e", 2): [(1, "a"), ("a", 2), (2, 1), (2, 2.5)]}
+    full = DuckDBEngine(timeout=None)
+    full.load(checked, facts)
+    rel = full.relation(P("p", 2))
+    for const in (1, "a", 2, "1", 2.5, 1.0):
+        engine = DuckDBEngine(timeout=None)
+        engine.load(checked, facts)
+        got = engine.query(checked_query_text(f"p({const!r}, Y)".replace("'", '"'), checked))
+        want = {(y,) for (x, y) in rel if type(x) is type(const) and x == const}
+        assert sorted(map(repr, got)) == sorted(map(repr, want)), const
+        engine.close()
+    full.close()
+
+
+def test_a_query_reading_the_predicate_twice_is_answered_whole() -> None:
+    edges = graph(3)
+    full = closure(edges)
+    engine, checked = engine_with(LEFT, edges)
+    got = engine.query(checked_query_text("path(0, Y), path(Y, Z)", checked))
+    assert set(got) == {(y, z) for (a, y) in full if a == 0 for (b, z) in full if b == y}
+    engine.close()
+
+
+def test_no_seeded_table_outlives_a_read() -> None:
+    engine, checked = engine_with(LEFT + "unreached(X) :- node(X), not path(0, X).\n", graph(1))
+    before = engine._con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+    engine.query(checked_query_text("path(0, Y)", checked))
+    assert engine._con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == before
+    engine.relation(P("unreached", 1))
+    tables = {r[0] for r in engine._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not any(t.startswith("m") for t in tables)
+    engine.close()
+
+
+def test_ctrl_c_in_the_recursive_statement_recovers(monkeypatch: pytest.MonkeyPatch) -> None:
+    edges = [(i, i + 1) for i in range(30)]
+    engine, _ = engine_with(LEFT, edges)
+    real_run = engine._run
+
+    def interrupt(sql: str, params: object = ()) -> object:
+        if "WITH RECURSIVE" in sql:
+            raise KeyboardInterrupt
+        return real_run(sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_run", interrupt)
+    with pytest.raises(errors.QueryInterrupted):
+        engine.relation(P("path", 2))
+    monkeypatch.setattr(engine, "_run", real_run)
+    assert engine.relation(P("path", 2)) == closure(edges)
+    engine.close()
+
+
+def test_ctrl_c_while_computing_rounds_recovers(monkeypatch: pytest.MonkeyPatch) -> None:
+    edges = [(i, i + 1) for i in range(30)]
+    engine, _ = engine_with(LEFT, edges)
+    assert engine.relation(P("path", 2)) == closure(edges)
+    real_run = engine._run
+    calls = {"n": 0}
+
+    def interrupt(sql: str, params: object = ()) -> object:
+        calls["n"] += 1
+        if calls["n"] == 12:
+            raise KeyboardInterrupt
+        return real_run(sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_run", interrupt)
+    with pytest.raises(errors.QueryInterrupted):
+        engine.derivation_rounds(P("path", 2))
+    monkeypatch.setattr(engine, "_run", real_run)
+    rounds = engine.derivation_rounds(P("path", 2))
+    assert set(rounds) == closure(edges)
+    assert {(x, y): n for (x, y), n in rounds.items()} == {
+        (x, y): min(rounds.values()) + (y - x - 1) for (x, y) in closure(edges)
+    }
+    engine.close()
