@@ -121,11 +121,12 @@ def test_a_rule_over_two_lines_is_added_and_answers(session: Session) -> None:
 def test_an_english_statement_is_added(session: Session) -> None:
     out = dispatch('.source s2 { title: "Two" publisher: "Wire" }', session)
     assert out.text == "added 1 source"
-    # each entry is its own file, so a statement names its source (or comes in one entry with it)
-    assert "has no source" in dispatch("Nusra Front is a member of the Alliance of 41.", session).error
-    out = dispatch("Nusra Front is a member of the Alliance of 41, from source s2.", session)
+    # the source typed last stays current for the statements typed after it
+    out = dispatch("Nusra Front is a member of the Alliance of 41.", session)
     assert out.text == "added 1 statement", out.error
+    assert session.kb.statements[-1].source == "s2"
     assert dispatch("member(nusra, alliance41)", session).text == "yes"
+    assert "s2" in dispatch(".source s2.", session).text
     both = '.source s3 { title: "Three" publisher: "Wire" }\nAhrar al-Sham is allied with Nusra Front.'
     assert dispatch(both, session).text == "added 1 statement, 1 source"
 
