@@ -39,11 +39,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
                         help=f"time limit per query in seconds (default {DEFAULT_TIMEOUT:g} in the REPL, none in commands; 0 = none)")
     parser.add_argument("--db", metavar="FILE", help="keep the knowledge base in a DuckDB file (reopens instantly)")
+    parser.add_argument("--dialect", choices=("prolog", "souffle"), default="prolog",
+                        help="how bare names read in files without a .dialect line and in queries: "
+                             "prolog (default: capitalised names are variables) or souffle (every bare name is)")
 
 
 def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBase:
     timeout = args.timeout if args.timeout is not None else (DEFAULT_TIMEOUT if interactive else None)
-    kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db)
+    kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db, dialect=args.dialect)
     files = list(getattr(args, "files", None) or [])
     try:
         if files:

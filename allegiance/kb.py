@@ -363,7 +363,9 @@ class LoadReport:
 
 class KnowledgeBase:
     def __init__(self, engine: str | Engine = "duckdb", timeout: float | None = DEFAULT_TIMEOUT,
-                 db: str | None = None) -> None:
+                 db: str | None = None, dialect: str = "prolog") -> None:
+        """`dialect` is how files without a `.dialect` line, and queries, read bare names."""
+        self.dialect = dialect
         self._engine = make_engine(engine, timeout=timeout, db=db) if isinstance(engine, str) else engine
         self._history: list[Operation] = []
         self._state = State()
@@ -418,7 +420,7 @@ class KnowledgeBase:
         errors: list[AllegianceError] = []
         for path in paths:
             try:
-                sources.append(read_source(path))
+                sources.append(read_source(path, dialect=self.dialect))
             except ErrorGroup as group:
                 errors.extend(group.errors)
             except AllegianceError as exc:
@@ -430,7 +432,7 @@ class KnowledgeBase:
     def load_text(self, text: str, file: str = "<input>", default_source: str | None = None) -> LoadReport:
         """Load text as if it were a file; `default_source` is the source of statements that come
         before any `.source` (the REPL passes the one the session made current)."""
-        op = parse_source(text, file)
+        op = parse_source(text, file, dialect=self.dialect)
         if default_source is not None:
             op = SourceFile(op.path, op.text, op.clauses, op.mtime, default_source)
         return self._apply([op])
@@ -534,7 +536,7 @@ class KnowledgeBase:
                 except OSError:
                     raise LoadError(f"{op.path} is gone", None, "remove it from the session with :undo") from None
                 if mtime != op.mtime:
-                    op = read_source(op.path)
+                    op = read_source(op.path, dialect=self.dialect)
                     changed.append(op.path)
             history.append(op)
         if changed:
@@ -546,7 +548,7 @@ class KnowledgeBase:
 
     def retract(self, text: str, file: str = "<retract>") -> int:
         """Retract the facts written in text (`ally(a, b).`); returns how many were present."""
-        program = parse_source(text, file)
+        program = parse_source(text, file, dialect=self.dialect)
         targets: set[tuple[ast.PredicateSym, ast.Row]] = set()
         for clause in program.clauses:
             if isinstance(clause, ast.Fact):
@@ -596,7 +598,7 @@ class KnowledgeBase:
     def query(self, text: str | ast.Query) -> Answers:
         if isinstance(text, str):
             self._sources["<query>"] = text
-        query = parse_query(text) if isinstance(text, str) else text
+        query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
         rows = self._engine.query(checked)
         return Answers(checked.variables, sorted(set(rows), key=ast.row_sort_key), query)
@@ -668,7 +670,7 @@ def bundled_paths() -> list[Path]:
     return [p for p in (root / "facts", root / "rules") if p.is_dir()]
 
 
-def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
+def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES, dialect: str = "prolog") -> SourceFile:
     """Read and parse a file; every way a file can be unreadable is a LoadError naming the file."""
     name = str(path)
     p = Path(path)
@@ -690,7 +692,7 @@ def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -
     except OSError as exc:
         raise LoadError(f"{name}: {exc.strerror or exc}", None) from None
     text = decode(data, name)
-    return parse_source(text, name, stat.st_mtime)
+    return parse_source(text, name, stat.st_mtime, dialect)
 
 
 def decode(data: bytes, name: str) -> str:
@@ -713,9 +715,9 @@ def decode(data: bytes, name: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_source(text: str, file: str, mtime: float | None = None) -> SourceFile:
+def parse_source(text: str, file: str, mtime: float | None = None, dialect: str = "prolog") -> SourceFile:
     """Parse a file; every syntax error of it, not only the first, in one ErrorGroup."""
-    program, errors = parse_program_recovering(text, file)
+    program, errors = parse_program_recovering(text, file, dialect)
     if errors:
         raise _bundle(errors)
     return SourceFile(file, text, program.clauses, mtime)

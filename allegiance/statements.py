@@ -391,7 +391,7 @@ def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str
     source = info["source"]
     if source is None:
         errors.append(StatementError("this statement has no source", span,
-                                     "put a .source block above it, or add `from source ID`"))
+                                     "put a .source block above it, make one current with `.source ID.`, or add `from source ID`"))
         return None
     if source not in catalog.sources:
         errors.append(StatementError(f"unknown source {source}", span,

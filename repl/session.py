@@ -187,7 +187,7 @@ class Session:
     def switch_engine(self, name: str) -> None:
         """A new knowledge base on engine `name`, with this one's history replayed; all or nothing."""
         old = self.kb
-        new = KnowledgeBase(engine=name, timeout=old.engine.timeout)
+        new = KnowledgeBase(engine=name, timeout=old.engine.timeout, dialect=old.dialect)
         try:
             replay(old.history, new)
         except BaseException:
