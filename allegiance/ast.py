@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Union
 
-Value = Union[str, int, float, datetime.date]
+Value = str | int | float | datetime.date
 Row = tuple[Value, ...]
 
 
@@ -90,7 +89,7 @@ class BinOp:
         return f"({self.left} {self.op} {self.right})"
 
 
-Term = Union[Variable, Wildcard, Constant, BinOp]
+Term = Variable | Wildcard | Constant | BinOp
 
 
 # --- literals --------------------------------------------------------------------------------
@@ -148,7 +147,7 @@ class Assignment:
         return f"{self.variable} = {_bare(self.expr)}"
 
 
-Literal = Union[Atom, NegLiteral, Comparison, Assignment]
+Literal = Atom | NegLiteral | Comparison | Assignment
 
 
 # --- clauses ---------------------------------------------------------------------------------
@@ -327,20 +326,10 @@ class Accept:
     span: Span = field(default=NOWHERE, compare=False)
 
 
-Clause = Union[
-    Fact,
-    Rule,
-    Query,
-    Declaration,
-    Dialect,
-    SourceBlock,
-    EntityDecl,
-    RelationDecl,
-    Statement,
-    Sentence,
-    Expect,
-    Accept,
-]
+Clause = (
+    Fact | Rule | Query | Declaration | Dialect | SourceBlock | EntityDecl | RelationDecl | Statement
+    | Sentence | Expect | Accept
+)
 
 
 @dataclass(frozen=True, slots=True)

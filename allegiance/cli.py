@@ -8,6 +8,7 @@ line and a caret, and an exit code: 0 with answers (or success), 1 with none (or
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -147,8 +148,6 @@ def _repl_parser() -> argparse.ArgumentParser:
 
 def _load_command_modules() -> None:
     # Each area registers its own commands (why/whynot, check, load/import) when imported.
-    import importlib
-
     for module in ("explain", "checks", "loading"):
         try:
             importlib.import_module(f"allegiance.{module}")
@@ -167,9 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             kb = open_kb(args)
             return COMMANDS[argv[0]][2](args, kb)
         args = _repl_parser().parse_args(argv)
-        from .repl import main as repl_main
-
-        return repl_main(args)
+        # repl/ installs as allegiance.repl; the core reaches it only here, by name.
+        repl = importlib.import_module("allegiance.repl")
+        status: int = repl.main(args)
+        return status
     except AllegianceError as exc:
         return fail(exc, kb)
     except KeyboardInterrupt:

@@ -336,7 +336,7 @@ class State:
         for record in self.statements:
             source = self.catalog.sources.get(record.source)
             path = source.article_path() if source else None
-            if not record.quote or path is None:
+            if not record.quote or path is None or source is None:
                 continue
             if path not in articles:
                 try:

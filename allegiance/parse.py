@@ -15,7 +15,7 @@ import datetime
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -40,6 +40,7 @@ class _Context:
 
 
 _local = threading.local()
+_C = TypeVar("_C")
 
 
 def _ctx() -> _Context:
@@ -76,7 +77,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "0": "\0", "'
 
 def _unescape(token: Token) -> str:
     """Decode a double-quoted string's escapes: \\n \\t \\r \\" \\\\ \\uXXXX \\UXXXXXXXX."""
-    body = token.value[1:-1]
+    body: str = token.value[1:-1]
     if "\\" not in body:
         return body
     out: list[str] = []
@@ -415,7 +416,7 @@ class _Build(Transformer[Token, Any]):
 
     # --- helpers ---
 
-    def _clause(self, clause: Any) -> Any:
+    def _clause(self, clause: _C) -> _C:
         _ctx().clauses_seen += 1
         return clause
 
@@ -640,7 +641,8 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
         column += ctx.column_offset
     hint: str | None = None
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
         message = f"unexpected character {char!r}"
         if char == "'":
             hint = 'strings take double quotes: "..."'

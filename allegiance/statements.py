@@ -34,8 +34,7 @@ ASSERTER_STATUS = {
 }
 _AUXILIARIES = ("is", "are", "was", "were", "has", "have", "had", "does", "did", "can", "will")
 _NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 
 
 @dataclass(frozen=True, slots=True)

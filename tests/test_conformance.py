@@ -6,7 +6,6 @@ through allegiance.conformance's adapters (parse in the souffle dialect -> check
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import datalog_conformance as dc
@@ -65,7 +64,7 @@ CASES = _cases()
 
 def _params(engine: str) -> list[object]:
     params = []
-    for area, case_id, case in CASES:
+    for _area, case_id, case in CASES:
         marks: list[pytest.MarkDecorator] = []
         if case.name in DIVERGENCES:
             marks.append(pytest.mark.xfail(strict=True, reason=DIVERGENCES[case.name]))

@@ -81,7 +81,7 @@ def _solutions(args: tuple[str, ...], body: tuple[tuple[str, ...], ...],
     for values in itertools.product(NODES, repeat=len(names)):
         env = dict(zip(names, values, strict=True))
 
-        def holds(lit: tuple[str, ...]) -> bool:
+        def holds(lit: tuple[str, ...], env: dict[str, int] = env) -> bool:
             if lit[0] in ("pos", "neg"):
                 pattern = lit[2:]
                 found = any(all(p == "_" or env[p] == v for p, v in zip(pattern, row, strict=True))

@@ -82,7 +82,7 @@ def bundled_with_extra(tmp_path: Path, name: str, data: bytes) -> tuple[Knowledg
 
 
 def test_invalid_utf8_names_the_place_and_loads_nothing(tmp_path: Path) -> None:
-    kb, path = bundled_with_extra(tmp_path, "bad.dl", "ally(fsa, x).\nname(x, \"caf".encode() + b"\xe9\").\n")
+    kb, path = bundled_with_extra(tmp_path, "bad.dl", b"ally(fsa, x).\nname(x, \"caf" + b"\xe9\").\n")
     with kb:
         before = snapshot(kb)
         with pytest.raises(LoadError) as caught:
@@ -117,9 +117,8 @@ def test_a_huge_file_is_refused_with_its_size_not_a_hang(tmp_path: Path) -> None
     path = tmp_path / "huge.facts"
     with path.open("wb") as f:
         f.truncate(50 * 1024 * 1024)  # 50 MB, sparse: the size check must come before reading
-    with KnowledgeBase() as kb:
-        with pytest.raises(LoadError, match="MB"):
-            kb.load_file(path)
+    with KnowledgeBase() as kb, pytest.raises(LoadError, match="MB"):
+        kb.load_file(path)
 
 
 def test_directories_and_missing_files(tmp_path: Path) -> None:

@@ -13,7 +13,14 @@ import itertools
 from collections.abc import Iterable, Mapping
 
 from .. import ast
-from ..errors import AllegianceError, CheckError, ErrorGroup, UnknownPredicateError, UnsafeVariableError, did_you_mean
+from ..errors import (
+    AllegianceError,
+    CheckError,
+    ErrorGroup,
+    UnknownPredicateError,
+    UnsafeVariableError,
+    did_you_mean,
+)
 from .arity import check_arity
 from .checked import CheckedProgram, CheckedQuery, Stratum, statement_relation
 from .safety import normalize_query, normalize_rule

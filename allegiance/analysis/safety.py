@@ -24,6 +24,7 @@ from .. import ast
 from ..errors import AllegianceError, UnsafeVariableError, WildcardInHeadError
 from .checked import statement_relation
 
+
 @dataclass
 class Normalized:
     rule: ast.Rule
@@ -225,11 +226,11 @@ def _normalize_negation(
                 local.append(arg)
     if not local:
         return [*pre, ast.NegLiteral(ast.Atom(atom.pred, tuple(args), atom.span), neg.span)]
-    for var in local:
-        if isinstance(var, ast.Variable):
+    for term in local:
+        if isinstance(term, ast.Variable):
             out.warnings.append(
-                f"{var.span}: warning: variable {var.name} occurs only in `{neg}`; it reads "
-                f"\"for no value of {var.name}\" (write _ to say so without this warning)")
+                f"{term.span}: warning: variable {term.name} occurs only in `{neg}`; it reads "
+                f"\"for no value of {term.name}\" (write _ to say so without this warning)")
     # not banned(X, Y)  with Y local  ==  not __negN_banned(X)  where  __negN_banned(X) :- banned(X, Y).
     keep = [a for a in args if not (isinstance(a, ast.Wildcard) or (isinstance(a, ast.Variable) and a.name not in bound))]
     keep_vars = list(dict.fromkeys(a for a in keep if isinstance(a, ast.Variable)))
