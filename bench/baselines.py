@@ -33,7 +33,8 @@ def _duckdb_table(con: Any, name: str, rows: list[tuple[int, int]], cols: tuple[
 def graph_edges(params: dict[str, Any]) -> list[tuple[int, int]]:
     if params["graph"] == "chain":
         return data.chain_edges(params["length"])
-    return data.random_graph(params["nodes"], params["edges"], params.get("seed", data.SEED))
+    edges = data.random_graph(params["nodes"], params["edges"], params.get("seed", data.SEED))
+    return data.rooted(edges) if params.get("rooted") else edges
 
 
 # path(X, Y) :- edge(X, Y).

@@ -38,6 +38,22 @@ def random_graph(nodes: int, edges: int, seed: int = SEED) -> list[Edge]:
     return out
 
 
+def rooted(edges: list[Edge]) -> list[Edge]:
+    """The same graph with labels 0 and k swapped, k the node of most out-edges (the smallest such).
+
+    A point query from node 0 must start somewhere: in a random graph node 0 may have no out-edge at
+    all (it does at 2,000 nodes and the default seed), and `path(0, Y)` would measure nothing."""
+    degree: dict[int, int] = {}
+    for a, _ in edges:
+        degree[a] = degree.get(a, 0) + 1
+    k = min(degree, key=lambda n: (-degree[n], n))
+
+    def swap(n: int) -> int:
+        return k if n == 0 else 0 if n == k else n
+
+    return [(swap(a), swap(b)) for a, b in edges]
+
+
 def closure(edges: Iterable[Edge]) -> set[Edge]:
     """The transitive closure by breadth-first search from every node: the reference answer."""
     succ: dict[int, list[int]] = {}
