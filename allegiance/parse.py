@@ -568,6 +568,10 @@ def _recover(lines: list[str], start: int, end: int, ctx: _Context, clauses: lis
             # the clause above never ended (a missing '.'): it is the bad one; this line starts anew
             start = bad
             continue
+        if error.span is not None and error.span.column > len(lines[bad].rstrip()):
+            # the error sits past the end of this line (a missing '.' at its end): the next line starts anew
+            start = bad + 1
+            continue
         # skip the failing clause: resume after the first boundary at or below the error line
         resume = bad
         while resume < end - 1 and not _boundary(lines[resume]):
