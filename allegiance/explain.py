@@ -257,6 +257,7 @@ class Explainer:
         for s in kb.statements:
             self.by_fact.setdefault((s.fact_sym, s.row), []).append(s)
         self._rows: dict[ast.PredicateSym, dict[ast.Row, int]] = {}
+        self._all: dict[ast.PredicateSym, frozenset[ast.Row]] = {}  # every row the engine holds
         self._index: dict[tuple[ast.PredicateSym, tuple[int, ...]], dict[ast.Row, list[ast.Row]]] = {}
         self._best: dict[Key, _Derivation | None] = {}
         self._plain: dict[Key, ast.Span] | None = None
@@ -273,34 +274,49 @@ class Explainer:
             elif self._has_rounds:
                 rows = self.kb.engine.derivation_rounds(sym) or {}
             else:
-                rows = self._levels(sym)
+                self._levels(sym)
+                return self._rows[sym]
             self._rows[sym] = rows
+            self._all[sym] = frozenset(rows)
         return rows
 
     def rank(self, sym: ast.PredicateSym, row: ast.Row) -> int | None:
         return self.relation(sym).get(row)
 
     def holds(self, sym: ast.PredicateSym, row: ast.Row) -> bool:
-        return row in self.relation(sym)
+        self.relation(sym)
+        return row in self._all.get(sym, frozenset())
 
-    def _levels(self, sym: ast.PredicateSym) -> dict[ast.Row, int]:
-        """pyDatalog keeps no rounds: compute the least proof depth of every row bottom-up (level
-        k: a derivation whose premises all have levels below k), the same order the rounds give."""
-        rows = set(self.kb.engine.relation(sym))
-        if sym not in self.derived:
-            return dict.fromkeys(rows, 0)
-        levels = {r: 0 for r in rows if self._is_base(sym, r)}
-        self._rows[sym] = levels  # recursive rules see the levels found so far
-        pending = rows - set(levels)
-        level = 0
-        while pending:
-            level += 1
-            found = {r for r in pending if any(True for _ in self._derivations(sym, r, level))}
-            if not found:
-                break  # rows we cannot derive stay unranked: explained as "unexplained"
-            levels.update(dict.fromkeys(found, level))
-            pending -= found
-        return levels
+    def _levels(self, sym: ast.PredicateSym) -> None:
+        """pyDatalog keeps no rounds: compute the least proof depth of every row of sym's stratum
+        (all its predicates together, as they may read each other), Bellman-Ford style: a row's
+        level is 1 + the largest level of its premises, lowered until nothing changes."""
+        stratum = next((s.predicates for s in self.kb.program.strata if sym in s.predicates), frozenset({sym}))
+        preds = [p for p in stratum if p == sym or p not in self._rows]
+        rows = {p: frozenset(self.kb.engine.relation(p)) for p in preds}
+        for p in preds:
+            self._all[p] = rows[p]
+            self._rows[p] = {r: 0 for r in rows[p] if p not in self.derived or self._is_base(p, r)}
+        changed = True
+        while changed:
+            changed = False
+            self._forget_indexes(preds)  # the indexes saw the levels of the last pass
+            for p in preds:
+                levels = self._rows[p]
+                for r in rows[p]:
+                    if levels.get(r) == 0:
+                        continue
+                    for derivation in self._derivations(p, r, 1 << 62):
+                        level = 1 + max((self._rows[st.sym].get(st.row, 1 << 62) for st in derivation.steps
+                                         if st.kind == "atom" and st.sym is not None and st.row is not None), default=0)
+                        if level < levels.get(r, 1 << 62):
+                            levels[r] = level
+                            changed = True
+        self._forget_indexes(preds)
+
+    def _forget_indexes(self, preds: Sequence[ast.PredicateSym]) -> None:
+        for key in [k for k in self._index if k[0] in preds]:
+            del self._index[key]
 
     def _is_base(self, sym: ast.PredicateSym, row: ast.Row) -> bool:
         return (sym, row) in self.by_fact or (sym, row) in self.plain_facts()
