@@ -75,7 +75,7 @@ def _ratio(m: Measurement, base: Measurement, name: str) -> str:
     r = t / b
     sign = "" if t_exact and b_exact else ("> " if not t_exact else "< ")
     text = f"{sign}{r:.2f}x {name}" if r >= 0.1 else f"{sign}{r:.3f}x {name}"
-    if r < 1:
+    if r < 0.95:  # a hair under 1 is noise, not "1.0x faster"
         faster = "> " if sign == "< " else ("< " if sign == "> " else "")
         text += f" ({faster}{1 / r:.0f}x faster)" if 1 / r >= 10 else f" ({faster}{1 / r:.1f}x faster)"
     return text

@@ -23,7 +23,7 @@ class Sizes:
     edges: int = 6_000
     join_rows: int = 100_000
     facts: int = 1_000_000
-    facts_small: int = 100_000  # under the loader's 4 MB limit on fact files
+    facts_small: int = 100_000  # about 3 MB: under any size limit the loader has had
     english: int = 10_000
     growth_nodes: int = 250  # 1x; 8x is the 2,000-node graph of the closure rows
     bundled_repeat: int = 20
