@@ -60,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -520,6 +521,7 @@ class DuckDBEngine(Engine):
         self._program = _EMPTY
         self._deadline: float | None = None
         self._guarding = False
+        self._ctrl_c: _CtrlCWatcher | None = None  # made on the first guarded call
         self._counter = 0  # the last derivation round used; never decreases
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
@@ -763,6 +765,9 @@ class DuckDBEngine(Engine):
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
 
     def close(self) -> None:
+        if self._ctrl_c is not None:
+            self._ctrl_c.close()
+            self._ctrl_c = None
         self._con.close()
 
     # --- facts in and out ----------------------------------------------------------------------------
@@ -1174,8 +1179,11 @@ class DuckDBEngine(Engine):
 
             watchdog = threading.Thread(target=watch, name="duckdb-timeout", daemon=True)
             watchdog.start()
+        if self._ctrl_c is None:
+            self._ctrl_c = _CtrlCWatcher(self)
         try:
-            yield
+            with self._ctrl_c:
+                yield
         except BaseException as exc:
             stop.set()
             if watchdog is not None:
@@ -1306,3 +1314,67 @@ def _csv_run(con: duckdb.DuckDBPyConnection, path: str, sql: str) -> list[tuple[
         first = str(exc).split("\n\n")[0].replace("\n", "; ")
         raise errors.LoadError(f"{path}: cannot read it as CSV: {first}", None,
                                "a CSV file in UTF-8 with a header line") from None
+
+
+class _CtrlCWatcher:
+    """Ctrl-C during one long DuckDB statement: Python runs its SIGINT handler only between
+    bytecodes, so the KeyboardInterrupt would wait for the statement to end. The C-level handler
+    does write the signal to a wakeup file descriptor at once, though; a thread watching that
+    descriptor interrupts the connection, the statement stops, and the KeyboardInterrupt follows.
+    One thread and pipe per engine; each guarded call only installs the descriptor."""
+
+    def __init__(self, engine: DuckDBEngine) -> None:
+        import os
+        import weakref
+
+        # Weakly: the thread must not keep the engine (and its connection) alive.
+        self._engine = weakref.ref(engine)
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        self._fds = [self._write, self._read]  # emptied when closed, so no descriptor closes twice
+        self._old_fds: list[int] = []
+        self._thread = threading.Thread(target=self._watch, name="duckdb-ctrl-c", daemon=True)
+        self._thread.start()
+        weakref.finalize(engine, _close_fds, self._fds)
+
+    def _watch(self) -> None:
+        import os
+
+        while True:
+            try:
+                data = os.read(self._read, 64)
+            except OSError:
+                return
+            if not data:
+                return  # closed: the engine is gone
+            engine = self._engine()
+            if engine is None:
+                return
+            if signal.SIGINT in data:
+                engine._con.interrupt()
+            del engine
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self._old_fds.append(-2)  # signals go to the main thread only: nothing to watch
+            return
+        try:
+            self._old_fds.append(signal.set_wakeup_fd(self._write, warn_on_full_buffer=False))
+        except ValueError:
+            self._old_fds.append(-2)
+
+    def __exit__(self, *exc: object) -> None:
+        old = self._old_fds.pop()
+        if old != -2:
+            signal.set_wakeup_fd(old)
+
+    def close(self) -> None:
+        _close_fds(self._fds)
+
+
+def _close_fds(fds: list[int]) -> None:
+    import os
+
+    while fds:
+        with contextlib.suppress(OSError):
+            os.close(fds.pop())
