@@ -44,6 +44,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
@@ -362,10 +363,35 @@ def _recv(fd: int) -> Any:
     return pickle.loads(_read_exactly(fd, size))
 
 
+def _die_with_parent() -> None:
+    """A worker busy in pyDatalog's loop reads no more requests, so it would not notice its parent
+    dying (a killed test run, a closed terminal) and would compute on, alone. On Linux the kernel
+    kills it with its parent; elsewhere a thread watches the parent's pid."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _worker_main() -> None:
     """The worker's entry point: answer requests from stdin on stdout until stdin closes."""
     # Ctrl-C is the parent's business: it kills and replaces us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     requests, replies = 0, os.dup(1)
     os.dup2(2, 1)  # anything pyDatalog prints must not corrupt the reply stream
     kb = _WorkerKB()
