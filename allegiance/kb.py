@@ -127,6 +127,8 @@ class State:
     counters: dict[str, int] = field(default_factory=dict)
     checked: CheckedProgram | None = None
     warnings: list[str] = field(default_factory=list)
+    # base_facts() of a finished state; every caller only reads it. apply() drops it.
+    _base: dict[ast.PredicateSym, set[ast.Row]] | None = field(default=None, repr=False, compare=False)
 
     def copy(self) -> State:
         return State(self.catalog.copy(), list(self.statements), {k: dict(v) for k, v in self.plain.items()},
@@ -138,6 +140,7 @@ class State:
     def apply(self, ops: Sequence[Operation]) -> list[AllegianceError]:
         """Apply operations: declarations of every file first, then statements, so a file may use
         an entity or relation that a later file of the same load declares."""
+        self._base = None
         errors: list[AllegianceError] = []
         for op in ops:
             if isinstance(op, SourceFile):
@@ -149,6 +152,7 @@ class State:
                 errors.extend(self._add_import(op))
             else:
                 errors.extend(self._add_clauses(op))
+        self._base = None  # in case anything read it half-way
         return errors
 
     def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
@@ -280,6 +284,12 @@ class State:
         return rules
 
     def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        """Every base fact the engine holds: plain facts, stated facts and their metadata (read only)."""
+        if self._base is None:
+            self._base = self._compute_base_facts()
+        return self._base
+
+    def _compute_base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
         facts: dict[ast.PredicateSym, set[ast.Row]] = {}
 
         def add(sym: ast.PredicateSym, row: ast.Row) -> None:
