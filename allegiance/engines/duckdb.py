@@ -760,6 +760,10 @@ class DuckDBEngine(Engine):
             for sym in reads:
                 self._ensure_table(sym)
             sql, params, reps = self._query_sql(query)
+            if query.goal.arity:
+                # DuckDB sorts in parallel; answers are shown sorted, and an ordered list costs
+                # the caller's sort one linear pass.
+                sql = f"SELECT * FROM ({sql}) ORDER BY ALL"
             raw = self._run(sql, params).fetchall()
         decode = _row_decoder(reps)
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
@@ -1204,7 +1208,9 @@ class DuckDBEngine(Engine):
             return errors.QueryTimeout(
                 f"query took longer than {self.timeout:g} s; raise the limit with --timeout or :timeout"
             )
-        if isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)):
+        # DuckDB may notice the pending Ctrl-C itself and raise its own RuntimeError for it.
+        ctrl_c = isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+        if ctrl_c or isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)):
             return errors.QueryInterrupted("interrupted")
         if isinstance(exc, duckdb.Error):
             return errors.QueryError(f"evaluation failed: {exc}")

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import (
+from engine_helpers import (
     checked_query_text,
     checked_text,
     hand_query,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 
-from conftest import hand_strata
+from engine_helpers import hand_strata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import checked_query_text, checked_text
+from engine_helpers import checked_query_text, checked_text
 
 from allegiance import errors
 from allegiance.ast import PredicateSym as P

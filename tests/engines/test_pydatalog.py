@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import (
+from engine_helpers import (
     hand_checked,
     hand_query,
     hassign,

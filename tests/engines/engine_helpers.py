@@ -1,4 +1,4 @@
-"""Shared helpers for the engine tests."""
+"""Helpers shared by the engine tests (a plain module, not a conftest: the REPL tests have a conftest of their own, and `import conftest` would find whichever came first)."""
 
 from __future__ import annotations
 
