@@ -30,7 +30,9 @@ pyDatalog quirks handled here (the README lists them):
   nothing, so the literal simply fails.
 - negating (or reading) a predicate with no facts and no rules raises AttributeError: every
   predicate the program, its facts or a query mentions is declared (inserted, empty) first.
-- right-recursive closure over a cycle never terminates: the time limit catches it (QueryTimeout).
+- right-recursive closure over a cycle (`r(X, Y) :- e(X, Z), r(Z, Y).`) never terminates, or returns
+  too few answers: `_recursive_first` puts the atoms of a rule's own cycle first, where pyDatalog's
+  tabling completes them. The time limit still catches whatever runs away (QueryTimeout).
 """
 
 from __future__ import annotations
@@ -506,7 +508,8 @@ class PyDatalogEngine(Engine):
         names: dict[ast.PredicateSym, str] = {}
         for sym in program.types:
             _name(names, sym)
-        rules = [_rule_ir(rule, lambda sym: _name(names, sym)) for rule in program.rules]
+        cycle_of = {p: s.predicates for s in program.strata if s.recursive for p in s.predicates}
+        rules = [_rule_ir(_recursive_first(rule, cycle_of), lambda sym: _name(names, sym)) for rule in program.rules]
         checked = {sym: {_check_row(sym, row) for row in rows} for sym, rows in facts.items()}
         for sym in checked:
             _name(names, sym)
@@ -582,8 +585,8 @@ class PyDatalogEngine(Engine):
             raise QueryTimeout(
                 f"the query did not finish within the time limit of {limit:g} s",
                 hint=(
-                    "raise the limit with --timeout SECONDS (:timeout in the REPL); pyDatalog does not "
-                    "terminate on some recursive programs (right-recursive closure over a cycle): "
+                    "raise the limit with --timeout SECONDS (:timeout in the REPL); pyDatalog is slow "
+                    "on large joins and closures and may not terminate on some recursive programs: "
                     "try --engine duckdb"
                 ),
             ) from None
@@ -641,6 +644,23 @@ def _fact_ir(
     names: dict[ast.PredicateSym, str], facts: dict[ast.PredicateSym, Any]
 ) -> list[tuple[str, list[ast.Row]]]:
     return [(names[sym], list(rows)) for sym, rows in facts.items()]
+
+
+def _recursive_first(rule: ast.Rule, cycle_of: dict[ast.PredicateSym, frozenset[ast.PredicateSym]]) -> ast.Rule:
+    """Put the atoms of the head's own cycle first among the positive atoms.
+
+    pyDatalog resolves top-down with tabling: on `r(X, Y) :- e(X, Z), r(Z, Y).` over a cycle it
+    never returns, or returns too few answers (e(0,1), e(1,0): no r(0,0)); with the recursive atom
+    first, `r(X, Y) :- r(Z, Y), e(X, Z).`, tabling sees the recursion and completes. Positive
+    atoms commute, and analysis put every other literal after them, so the meaning is unchanged."""
+    cycle = cycle_of.get(rule.head.sym)
+    if not cycle:
+        return rule
+    count = next((i for i, lit in enumerate(rule.body) if not isinstance(lit, ast.Atom)), len(rule.body))
+    atoms = rule.body[:count]
+    inside = [a for a in atoms if isinstance(a, ast.Atom) and a.sym in cycle]
+    outside = [a for a in atoms if not (isinstance(a, ast.Atom) and a.sym in cycle)]
+    return ast.Rule(rule.head, (*inside, *outside, *rule.body[count:]), rule.span)
 
 
 def _rule_ir(rule: ast.Rule, resolve: Callable[[ast.PredicateSym], str]) -> RuleIR:
