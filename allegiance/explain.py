@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from . import arith as arithmetic
 from . import ast
 from .analysis.checked import statement_relation
 from .errors import AllegianceError, QueryError, UnknownPredicateError, did_you_mean
@@ -153,23 +154,8 @@ def compare(op: str, a: ast.Value, b: ast.Value) -> bool:
 
 
 def arith(op: str, a: ast.Value, b: ast.Value) -> ast.Value | None:
-    """Integer `/` truncates towards zero and `%` takes the dividend's sign; no value otherwise."""
-    if _kind(a) != "n" or _kind(b) != "n":
-        return None
-    x, y = a, b
-    assert isinstance(x, (int, float)) and isinstance(y, (int, float))
-    if op in ("/", "%") and y == 0:
-        return None
-    if op == "+":
-        return x + y
-    if op == "-":
-        return x - y
-    if op == "*":
-        return x * y
-    if isinstance(x, int) and isinstance(y, int):
-        q = abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1)
-        return q if op == "/" else x - q * y
-    return x / y if op == "/" else x % y
+    """The one definition of arithmetic (allegiance.arith), as the engines compute it."""
+    return arithmetic.apply(op, a, b)
 
 
 def evaluate(term: ast.Term, env: Mapping[str, ast.Value]) -> ast.Value | None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import ast
+from . import arith, ast
 from .errors import AllegianceError, ParseError
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -461,22 +461,9 @@ def _blank_commas(text: str) -> str:
 
 
 def _fold(op: str, left: ast.Value, right: ast.Value) -> ast.Value | None:
-    """Constant folding, so `result(1-2-3)` is the constant -4 (left-associative, as parsed)."""
-    if not (isinstance(left, (int, float)) and isinstance(right, (int, float))):
-        return None
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if right == 0:
-        return None
-    if op == "/":
-        return left // right if isinstance(left, int) and isinstance(right, int) else left / right
-    if op == "%":
-        return left % right
-    return None
+    """Constant folding, so `result(1-2-3)` is the constant -4 (left-associative, as parsed),
+    with the engines' arithmetic: -7 / 2 folds to -3, as an engine would compute it."""
+    return arith.apply(op, left, right)
 
 
 _parser_lock = threading.Lock()

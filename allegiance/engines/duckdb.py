@@ -875,7 +875,7 @@ class DuckDBEngine(Engine):
         for i in sorted(pending):
             seed = None if rounds or i in targets else self._seed_for(i, pending, readers)
             if seed is not None:
-                if seed is not _NO_READER:
+                if isinstance(seed, tuple):  # else _NO_READER: nobody reads it now
                     self._materialise_seeded(i, *seed)
                 continue
             if rounds and i in targets and self._linear[i]:
@@ -977,7 +977,7 @@ class DuckDBEngine(Engine):
             return f"SELECT * FROM ({sql}) AS s WHERE {cond}"
 
         anchor = [seeded(f"SELECT {cols} FROM b{n}")]
-        steps = []
+        steps: list[str] = []
         for rule in self._rules_by_head[i][p]:
             positive = _positive(rule)
             sources = ["w" if a.sym == p else self._full(a.sym) for a in positive]
