@@ -154,3 +154,15 @@ def test_deep_nesting_is_an_error_or_an_answer_never_a_crash() -> None:
     text = "p(X) :- q(Y), X = " + "(" * depth + "Y" + ")" * depth + "."
     with contextlib.suppress(ParseError):
         parse_program(text, "t.dl")
+
+
+def test_constant_folding_uses_the_engines_arithmetic() -> None:
+    from allegiance import KnowledgeBase
+
+    folded = one("r(-7 / 2, -7 % 2, 7 / 0) :- s(1).")
+    assert isinstance(folded, ast.Rule)
+    assert folded.head.args[:2] == (ast.Constant(-3), ast.Constant(-1))
+    assert isinstance(folded.head.args[2], ast.BinOp), "no value for 7 / 0: left to the engine"
+    with KnowledgeBase() as kb:
+        kb.load_text("s(1).\nf(-7 / 2, -7 % 2) :- s(1).\ne(Q, R) :- s(1), M = 0 - 7, Q = M / 2, R = M % 2.", file="t.dl")
+        assert kb.facts("f/2") == kb.facts("e/2") == [(-3, -1)]
