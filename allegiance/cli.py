@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__, render
 from .engines import ENGINES
 from .engines.base import DEFAULT_TIMEOUT
-from .errors import AllegianceError
+from .errors import AllegianceError, LoadError
 from .errors import render as render_error
 from .kb import KnowledgeBase, bundled_paths
 
@@ -54,6 +54,9 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
             kb.load_path(*files)
         elif args.kb:
             root = Path(args.kb)
+            if not root.is_dir():
+                raise LoadError(f"--kb {args.kb}: no such folder", None,
+                                "name a folder that holds facts/ and rules/ (or fact and rule files)")
             parts = [p for p in (root / "facts", root / "rules") if p.is_dir()]
             kb.load_path(*(parts or [root]))
         else:
@@ -156,15 +159,37 @@ def _load_command_modules() -> None:
                 raise
 
 
+_VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect")
+
+
+def _split_command(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The command and the other arguments, wherever the common options stand:
+    `allegiance --engine pydatalog query 'ally(X, Y)'` is `allegiance query ... --engine pydatalog`."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _VALUE_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        if arg in COMMANDS:
+            return arg, argv[:i] + argv[i + 1:]
+        return None, argv
+    return None, argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _load_command_modules()
     kb: KnowledgeBase | None = None
     try:
-        if argv and argv[0] in COMMANDS:
-            args = _parser_for(argv[0]).parse_args(argv[1:])
+        name, rest = _split_command(argv)
+        if name is not None:
+            args = _parser_for(name).parse_args(rest)
             kb = open_kb(args)
-            return COMMANDS[argv[0]][2](args, kb)
+            return COMMANDS[name][2](args, kb)
         args = _repl_parser().parse_args(argv)
         # repl/ installs as allegiance.repl; the core reaches it only here, by name.
         repl = importlib.import_module("allegiance.repl")
@@ -183,4 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m allegiance.cli`, this file is __main__, while the command modules register
+    # on allegiance.cli: go through that one.
+    from allegiance.cli import main as canonical_main
+
+    sys.exit(canonical_main())

@@ -1,0 +1,7 @@
+"""`python -m allegiance` is the `allegiance` command."""
+
+import sys
+
+from allegiance.cli import main
+
+sys.exit(main())

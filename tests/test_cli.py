@@ -1,0 +1,84 @@
+"""The command line as a user runs it: exit codes, formats, errors on stderr with a caret."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from allegiance.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "allegiance", *args], capture_output=True, text=True,
+                          timeout=180)
+
+
+def test_query_exit_codes_and_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "member(X, alliance41)"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].strip() == "X" and "ahrar_al_sham" in out and "(2 answers)" in out
+    assert main(["query", "member(nusra, alliance41)"]) == 1
+    assert capsys.readouterr().out.strip() == "no"
+    assert main(["query", "member(X, alliance41"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("<query>:1:") and "^" in err
+
+
+def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "member(X, alliance41)", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {"query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa"]]}
+    assert main(["query", "member(X, C), C = alliance41", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["X,C", "ahrar_al_sham,alliance41", "fsa,alliance41"]
+
+
+def test_named_files_make_the_whole_knowledge_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "mine.dl"
+    f.write_text("edge(1, 2). edge(2, 3).\npath(X, Y) :- edge(X, Y).\npath(X, Z) :- edge(X, Y), path(Y, Z).\n")
+    assert main(["query", "path(1, X)", str(f)]) == 0
+    assert "(2 answers)" in capsys.readouterr().out
+    assert main(["query", "member(X, Y)", str(f)]) == 2  # the bundled KB is not there
+    assert "unknown predicate member/2" in capsys.readouterr().err
+
+
+def test_kb_folder_and_options_before_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "facts").mkdir()
+    (tmp_path / "facts" / "a.dl").write_text("ally(a, b).\n")
+    assert main(["--kb", str(tmp_path), "--engine", "pydatalog", "query", "ally(a, X)"]) == 0
+    assert "b" in capsys.readouterr().out
+    assert main(["--kb", str(tmp_path / "nope"), "query", "ally(a, X)"]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_souffle_dialect_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "s.dl"
+    f.write_text('flight("QA", syd, lax).\n'.replace("syd", '"SYD"').replace("lax", '"LAX"') +
+                 "from(x) :- flight(\"QA\", x, _).\n")
+    assert main(["query", "--dialect", "souffle", "from(x)", str(f)]) == 0
+    assert "SYD" in capsys.readouterr().out
+
+
+def test_inconsistencies_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inconsistencies", "--format", "json"]) == 1  # the bundled KB has some
+    items = json.loads(capsys.readouterr().out)
+    assert items and all(set(i) >= {"kind", "args", "message"} for i in items)
+    assert any(i["kind"] == "count_mismatch" and i["args"][2:] == [3, 2] for i in items)
+
+
+def test_a_user_mistake_is_never_a_traceback() -> None:
+    for args in (["query", "ally(X, 'nusra')"], ["query", "nosuch(X)"], ["why", "ally(X, nusra)"],
+                 ["load", "/nonexistent.facts"], ["--kb", "/nonexistent", "query", "p(X)"]):
+        result = run(*args)
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr and result.stderr.strip(), args
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for name in ("query", "why", "whynot", "inconsistencies", "check", "load", "import"):
+        assert f"  {name} " in result.stdout
