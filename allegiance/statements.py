@@ -291,13 +291,13 @@ def declare(clauses: Iterable[ast.Clause], catalog: Catalog, errors: list[Allegi
         if isinstance(clause, ast.SourceBlock) and clause.fields is None:
             continue  # a reference; curate() checks that it exists
         if isinstance(clause, ast.SourceBlock):
-            assert clause.fields is not None
-            if clause.id in catalog.sources and catalog.sources[clause.id].span != clause.span:
-                if source_from(clause, []) != replace(catalog.sources[clause.id], span=clause.span):
-                    errors.append(StatementError(f"source {clause.id} is already defined at {catalog.sources[clause.id].span}",
-                                                 clause.span, "give this source another id"))
-                    continue
-            catalog.sources[clause.id] = source_from(clause, errors)
+            old_source = catalog.sources.get(clause.id)
+            source = source_from(clause, errors)
+            if old_source is not None and replace(old_source, span=source.span) != source:
+                errors.append(StatementError(f"source {clause.id} is already defined at {old_source.span}",
+                                             clause.span, "give this source another id"))
+                continue
+            catalog.sources[clause.id] = source
         elif isinstance(clause, ast.EntityDecl):
             old = catalog.entities.get(clause.id)
             new = entity_from(clause, errors)

@@ -121,3 +121,14 @@ def text_program(text: str) -> tuple[CheckedProgram, dict[ast.PredicateSym, set[
 
 def text_query(text: str, program: CheckedProgram) -> CheckedQuery:
     return check_query(parse_query(text), program)
+
+
+def closure(edges: set[tuple[object, object]] | list[tuple[object, object]]) -> set[tuple[object, object]]:
+    """Transitive closure of edges by naive iteration in Python: the answer the engines must give."""
+    edge_list = list(edges)
+    result = set(edge_list)
+    while True:
+        new = {(a, d) for (a, b) in result for (c, d) in edge_list if b == c} - result
+        if not new:
+            return result
+        result |= new

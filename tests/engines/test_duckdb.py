@@ -13,6 +13,7 @@ import pytest
 from engine_helpers import (
     checked_query_text,
     checked_text,
+    closure,
     hand_query,
     hand_strata,
     hatom,
@@ -40,14 +41,6 @@ def engine_for(text: str, **kwargs: object) -> DuckDBEngine:
     return engine
 
 
-def closure(edges: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Transitive closure by repeated squaring in Python: the expected answer."""
-    result = set(edges)
-    while True:
-        new = {(a, d) for (a, b) in result for (c, d) in result if b == c} - result
-        if not new:
-            return result
-        result |= new
 
 
 # --- evaluation -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from engine_helpers import checked_query_text, checked_text
+from engine_helpers import checked_query_text, checked_text, closure
 
 from allegiance import errors
 from allegiance.ast import PredicateSym as P
@@ -27,13 +27,6 @@ def graph(seed: int, nodes: int = 12, edges: int = 18) -> list[tuple[int, int]]:
     return sorted({(rng.randrange(nodes), rng.randrange(nodes)) for _ in range(edges)})
 
 
-def closure(edges: list[tuple[int, int]]) -> set[tuple[int, int]]:
-    out = set(edges)
-    while True:
-        more = {(a, d) for (a, b) in out for (c, d) in edges if b == c} - out
-        if not more:
-            return out
-        out |= more
 
 
 def engine_with(rules: str, edges: list[tuple[int, int]], nodes: int = 12) -> tuple[DuckDBEngine, object]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 from engine_helpers import (
+    closure,
     hand_checked,
     hand_query,
     hassign,
@@ -80,14 +81,6 @@ def shared_engine() -> Iterator[PyDatalogEngine]:
     eng.close()
 
 
-def closure(edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The naive fixpoint the engine must agree with."""
-    result = set(edges)
-    while True:
-        new = {(x, w) for (x, y) in result for (z, w) in edges if y == z} - result
-        if not new:
-            return result
-        result |= new
 
 
 # --- answers ----------------------------------------------------------------------------------
