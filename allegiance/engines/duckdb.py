@@ -18,6 +18,8 @@ Tables (every identifier is generated; no user text ever becomes SQL syntax)
                   first derived it (0 for base facts; one counter over the whole session, so a row's
                   premises always carry smaller numbers)
     d<N>_0/1      TEMP: the delta of the last round, double-buffered
+    csv<N>        TEMP: a CSV file staged for an import (`CsvTable`: line, k, v0, v1, ...); a `Bulk`
+                  over it goes into the b tables by INSERT ... SELECT, no row passing through Python
     columns       c0, c1, ...; a zero-arity relation has the single column z BOOLEAN
     constants     always bound parameters ($1, $2, ...); round numbers are Python ints we generate
 
@@ -63,16 +65,18 @@ import re
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 
 from .. import ast, errors
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value
-from .base import DEFAULT_TIMEOUT, Engine, Facts
+from .base import DEFAULT_TIMEOUT, Bulk, Column, Engine, Facts
 
 Kinds = tuple[frozenset[str], ...]
 
@@ -525,6 +529,7 @@ class DuckDBEngine(Engine):
         self._counter = 0  # the last derivation round used; never decreases
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
+        self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
         self._con.execute(
             f"CREATE TABLE IF NOT EXISTS {_META} "
             "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
@@ -676,7 +681,15 @@ class DuckDBEngine(Engine):
     # --- the Engine interface ----------------------------------------------------------------------
 
     def load(self, program: CheckedProgram, facts: Facts) -> None:
+        self.load_bulks(program, facts, ())
+
+    def load_bulks(self, program: CheckedProgram, facts: Facts, bulks: Sequence[Bulk]) -> None:
+        mine = [b for b in bulks if self._owns(b)]
         grouped = self._group(facts)
+        for bulk in bulks:
+            if bulk not in mine:
+                for sym, rows in bulk.facts().items():
+                    grouped.setdefault(sym, []).extend(rows)
         with self._failsafe():
             for n in self._ids.values():
                 self._run(f"DROP TABLE IF EXISTS b{n}")
@@ -684,9 +697,79 @@ class DuckDBEngine(Engine):
             self._ids, self._reps, self._fact_kinds = {}, {}, {}
             for sym, rows in grouped.items():
                 self._fact_kinds[sym] = self._row_kinds(sym, rows, ())
+            for bulk in mine:
+                self._bulk_kinds(bulk)
             self._install(program)
             for sym, rows in grouped.items():
                 self._insert(sym, rows)
+            for bulk in mine:
+                self._insert_bulk(bulk)
+
+    def stage_csv(self, path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvTable:
+        """`stage_csv` on this engine's connection, so that `add_bulk` reads the rows in SQL."""
+        table = stage_csv(path, positions, types, max_bad, self._con)
+        self._staged.add(table)
+        return table
+
+    def add_bulk(self, bulk: Bulk) -> None:
+        if not self._owns(bulk):
+            super().add_bulk(bulk)
+            return
+        with self._failsafe():
+            if self._bulk_kinds(bulk):  # as in add_facts: types may change
+                dirty, before = set(self._dirty), dict(self._reps)
+                self._install(self._program)
+                if all(self._reps[s] == before[s] for s in before):
+                    self._dirty = dirty
+            changed = self._insert_bulk(bulk)
+            if changed:
+                self._mark_dirty(changed)
+
+    def _owns(self, bulk: Bulk) -> bool:
+        table = bulk.table
+        return isinstance(table, CsvTable) and table.con is self._con and table.finished
+
+    def _bulk_column(self, bulk: Bulk, column: Column, params: _Params) -> _Expr:
+        assert isinstance(bulk.table, CsvTable)
+        if column[0] == "col":
+            j = int(column[1])  # type: ignore[misc, arg-type]
+            return _Expr(f"v{j}", bulk.table.kinds[j])
+        if column[0] == "id":
+            prefix, first = params.const(bulk.id_prefix), params.const(bulk.id_first)
+            return _Expr(f"({prefix.sql} || CAST(k + {first.sql} AS VARCHAR))", "s")
+        return params.const(column[1])  # type: ignore[misc]
+
+    def _bulk_kinds(self, bulk: Bulk) -> bool:
+        """Record the kinds of a bulk's facts; whether any predicate gained one."""
+        grown = False
+        for sym, columns in bulk.outputs:
+            made = tuple(self._bulk_column(bulk, c, _Params()).rep for c in columns)
+            known = self._fact_kinds.get(sym, ())
+            kinds = tuple((known[j] if j < len(known) else frozenset()) | {made[j]} for j in range(sym.arity))
+            if kinds != known:
+                self._fact_kinds[sym] = kinds
+                grown = True
+        return grown
+
+    def _insert_bulk(self, bulk: Bulk) -> set[PredicateSym]:
+        # p(X1, .., Xn) :- row k of the table, for each output: INSERT ... SELECT, never a Python row
+        assert isinstance(bulk.table, CsvTable)
+        changed: set[PredicateSym] = set()
+        for sym, columns in bulk.outputs:
+            params = _Params()
+            values = [_convert(self._bulk_column(bulk, c, params), rep).sql
+                      for c, rep in zip(columns, self._reps[sym], strict=True)]
+            n = self._ids[sym]
+            select = f"SELECT {', '.join(values)} FROM {bulk.table.name}"
+            if _scalar(self._run(f"SELECT count(*) FROM (SELECT 1 FROM b{n} LIMIT 1)")):
+                same = " AND ".join(f"b{n}.c{j} = {v}" for j, v in enumerate(values)) or "TRUE"
+                select += f" WHERE NOT EXISTS (SELECT 1 FROM b{n} WHERE {same})"
+            # else no DISTINCT needed: a finished table's rows are distinct, and so are their ids
+            new = _scalar(self._run(f"INSERT INTO b{n} {select}", params.values))
+            self._write_meta(sym)
+            if new:
+                changed.add(sym)
+        return changed
 
     def reopen(self, program: CheckedProgram) -> None:
         """Install `program` over the base facts already stored in this engine's file."""
@@ -769,6 +852,8 @@ class DuckDBEngine(Engine):
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
 
     def close(self) -> None:
+        for table in list(self._staged):
+            table.keep()  # a Bulk of it may outlive this engine (a knowledge base moving to another)
         if self._ctrl_c is not None:
             self._ctrl_c.close()
             self._ctrl_c = None
@@ -1263,45 +1348,134 @@ def _csv_cast(kind: str, v: str) -> tuple[str, str]:
     return f"{v} IS NOT NULL", v  # symbol, string: any text but an empty cell
 
 
-@dataclass(frozen=True)
-class CsvRows:
-    """A CSV file read for an import: its header, the converted rows (row k is on line k + 2) when
-    every cell fits, else the first bad cells as (line, column name, cell text or None) and their count."""
+class CsvTable:
+    """A CSV file's chosen columns in a TEMP table, each cell converted to its declared type by
+    DuckDB (`Table` for a `Bulk`): nothing crosses into Python unless asked.
 
-    header: tuple[str, ...]
-    rows: list[Row]
-    bad: list[tuple[int, str, str | None]]
-    bad_count: int
+    Made by `stage_csv`. When every cell fits, the table holds the rows (`line`, `v0`, `v1`, ...);
+    otherwise `bad` lists the first bad cells as (line, column name, cell text or None) and
+    `bad_count` counts them. Once `finish`ed (duplicates dropped, the first line of each kept),
+    `k` numbers the rows 1, 2, ... in file order and the table is fixed."""
+
+    _made = 0
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, header: tuple[str, ...], width: int) -> None:
+        CsvTable._made += 1
+        self.con: duckdb.DuckDBPyConnection | None = con
+        self.name = f"csv{CsvTable._made}"  # generated: no name from the file reaches SQL
+        self.path = path
+        self.header = header
+        self.width = width
+        self.kinds: tuple[str, ...] = ()  # each column's value kind (s, i, f, d)
+        self._count = 0
+        self.bad: list[tuple[int, str, str | None]] = []
+        self.bad_count = 0
+        self.finished = False
+        self._rows: list[Row] | None = None
+        self._lines: list[int] | None = None
+
+    def _sql(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        if self.con is None:
+            raise errors.LoadError(f"{self.path}: its staged rows are gone (the engine was closed)", None)
+        return list(self.con.execute(sql, list(params)).fetchall())
+
+    def _values(self) -> str:
+        return ", ".join(f"v{j}" for j in range(self.width))
+
+    def distinct(self, j: int) -> list[str]:
+        """The distinct texts of (symbol) column j."""
+        return [str(r[0]) for r in self._sql(f"SELECT DISTINCT v{int(j)} FROM {self.name}")]
+
+    def replace(self, j: int, mapping: Mapping[str, str]) -> None:
+        """Rewrite column j's values through mapping (an entity's name to its id)."""
+        if mapping:
+            self._sql(f"UPDATE {self.name} SET v{int(j)} = m.new FROM (SELECT unnest($1::VARCHAR[]) AS old, "
+                      f"unnest($2::VARCHAR[]) AS new) AS m WHERE v{int(j)} = m.old",
+                      [list(mapping), list(mapping.values())])
+
+    def lines_with(self, j: int, values: Sequence[str], limit: int) -> list[tuple[int, str]]:
+        """The first lines whose column j holds one of values, with that value."""
+        found = self._sql(f"SELECT line, v{int(j)} FROM {self.name} WHERE v{int(j)} IN (SELECT unnest($1::VARCHAR[])) "
+                          "ORDER BY line LIMIT $2", [list(values), limit])
+        return [(int(str(line)), str(v)) for line, v in found]
+
+    def finish(self) -> None:
+        """Drop repeated rows (the first line of each stays) and number the rows."""
+        values = self._values()
+        self._sql(f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT row_number() OVER (ORDER BY line) AS k, * "
+                  f"FROM (SELECT * FROM {self.name} QUALIFY row_number() OVER (PARTITION BY {values} ORDER BY line) = 1)")
+        self._count = _scalar(self.con.execute(f"SELECT count(*) FROM {self.name}")) if self.con else 0
+        self.finished = True
+
+    @property
+    def count(self) -> int:
+        if not self.finished:
+            self.finish()
+        return self._count
+
+    def rows(self) -> list[Row]:
+        if not self.finished:
+            self.finish()
+        if self._rows is None:
+            found = self._sql(f"SELECT {self._values()} FROM {self.name} ORDER BY k") if self.width else []
+            self._rows = cast("list[Row]", found)
+        return self._rows
+
+    def lines(self) -> list[int]:
+        if not self.finished:
+            self.finish()
+        if self._lines is None:
+            self._lines = [int(str(r[0])) for r in self._sql(f"SELECT line FROM {self.name} ORDER BY k")]
+        return self._lines
+
+    def keep(self) -> None:
+        """Read the rows into Python and let go of the connection (its engine is closing)."""
+        if self.con is not None:
+            self.rows()
+            self.lines()
+            self.con = None
 
 
 def read_csv_header(path: str) -> tuple[str, ...]:
     """The column names of a CSV file (its first line), as DuckDB's reader sees them."""
     with _csv_connection() as con:
-        described = _csv_run(con, path, "DESCRIBE SELECT * FROM read_csv($1, all_varchar = true, header = true)")
-        return tuple(str(r[0]) for r in described)
+        return _csv_header(con, path)
 
 
-def read_csv_rows(path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvRows:
-    """Read the columns at `positions` (0-based) of a CSV file, each converted to its declared type."""
-    header = read_csv_header(path)
-    with _csv_connection() as con:
-        cols = [f"#{int(p) + 1}" for p in positions]
-        source = "SELECT row_number() OVER () + 1 AS line, " + ", ".join(
-            f"{c} AS v{j}" for j, c in enumerate(cols)) + " FROM read_csv($1, all_varchar = true, header = true)"
+def _csv_header(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, ...]:
+    described = _csv_run(con, path, "DESCRIBE SELECT * FROM read_csv($1, all_varchar = true, header = true)")
+    return tuple(str(r[0]) for r in described)
+
+
+def stage_csv(path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20,
+              con: duckdb.DuckDBPyConnection | None = None) -> CsvTable:
+    """Read the columns at `positions` (0-based) of a CSV file into a CsvTable, each cell converted
+    to its declared type; on `con` (an engine's connection) or a private in-memory database."""
+    con = con if con is not None else duckdb.connect(":memory:")
+    table = CsvTable(con, path, _csv_header(con, path), len(positions))
+    table.kinds = tuple(_DECLARED_KIND.get(t, "s") for t in types)
+    cols = [f"#{int(p) + 1}" for p in positions]
+    raw = f"{table.name}_raw"
+    source = "SELECT row_number() OVER () + 1 AS line" + "".join(
+        f", {c} AS v{j}" for j, c in enumerate(cols)) + " FROM read_csv($1, all_varchar = true, header = true)"
+    _csv_run(con, path, f"CREATE OR REPLACE TEMP TABLE {raw} AS {source}")
+    try:
         tests = [_csv_cast(t, f"v{j}")[0] for j, t in enumerate(types)]
         checks = " UNION ALL ".join(
-            f"SELECT line, {j} AS col, v{j} AS cell FROM t WHERE NOT coalesce({test}, false)"
+            f"SELECT line, {j} AS col, v{j} AS cell FROM {raw} WHERE NOT coalesce({test}, false)"
             for j, test in enumerate(tests))
-        _csv_run(con, path, f"CREATE TEMP TABLE t AS {source}")
-        count = con.execute(f"SELECT count(*) FROM ({checks})").fetchone()
-        bad_count = int(count[0]) if count else 0
-        if bad_count:
+        table.bad_count = _scalar(con.execute(f"SELECT count(*) FROM ({checks})")) if checks else 0
+        if table.bad_count:
             found = con.execute(f"SELECT line, col, cell FROM ({checks}) ORDER BY line, col LIMIT $1", [max_bad]).fetchall()
-            names = [header[p] for p in positions]
-            return CsvRows(header, [], [(int(ln), names[c], cell) for ln, c, cell in found], bad_count)
-        casts = ", ".join(_csv_cast(t, f"v{j}")[1] for j, t in enumerate(types))
-        rows = con.execute(f"SELECT {casts} FROM t ORDER BY line").fetchall() if positions else []
-        return CsvRows(header, [tuple(r) for r in rows], [], 0)
+            names = [table.header[p] for p in positions]
+            table.bad = [(int(ln), names[c], cell) for ln, c, cell in found]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table.name} AS SELECT * FROM {raw} LIMIT 0")
+        else:
+            casts = "".join(f", {_csv_cast(t, f'v{j}')[1]} AS v{j}" for j, t in enumerate(types))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table.name} AS SELECT line{casts} FROM {raw}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {raw}")
+    return table
 
 
 @contextmanager
