@@ -192,13 +192,15 @@ def every_fact(kb: KnowledgeBase) -> dict[str, list[tuple[object, ...]]]:
 
 def test_an_import_reads_as_statements_for_why_and_the_statement_indexes(kb: KnowledgeBase, tmp_path: Path) -> None:
     from allegiance.explain import why
+    from allegiance.explain_render import render_tree
 
     path = csv(tmp_path, "backer,backed\nqatar,fsa\nturkey,fsa\n")
     (new,) = [s for s in import_csv(kb, path, "backs", "ucdp_test").new_statements if s.row == ("turkey", "fsa")]
     assert kb.statements_by_id()[new.id] == new and kb.statements_for("backs", ("turkey", "fsa")) == [new]
     assert kb.statement_count == len(kb.statements) == 3 and kb.is_base("source", (new.id, "ucdp_test"))
-    proof = why(kb, "backs(turkey, fsa)").proofs[0]
-    assert [(e.statement.id, e.statement.span.line) for e in proof.evidence if e.statement] == [(new.id, 3)]
+    answer = why(kb, "backs(turkey, fsa)")
+    assert [(e.statement.id, e.statement.span.line) for e in answer.proofs[0].evidence if e.statement] == [(new.id, 3)]
+    assert f"a row of an import ({path}:3)" in render_tree(answer)
 
 
 def test_a_second_file_from_the_same_source_adds_only_its_new_rows(kb: KnowledgeBase, tmp_path: Path) -> None:
