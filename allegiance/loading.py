@@ -44,7 +44,7 @@ from .kb import Import, Inconsistency, KnowledgeBase, SourceFile
 from .statements import StatementRecord, negative_name, render_datalog
 
 if TYPE_CHECKING:
-    from .engines.duckdb import CsvTable
+    from .engines.csv import CsvTable
 
 T = TypeVar("T")
 SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
@@ -400,7 +400,7 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
     a symbol value that names a declared entity (by id, name or alias) becomes that entity, any
     other text stays as written, unless `require_entities` makes it an error. Every error (up to
     20 bad rows, then a count) is raised together and nothing is imported."""
-    from .engines.duckdb import read_csv_header
+    from .engines.csv import read_csv_header
 
     name = str(path)
     _check_file(name)
@@ -500,20 +500,11 @@ def _group(errors: Iterable[AllegianceError]) -> AllegianceError:
     return found[0] if len(found) == 1 else ErrorGroup(found)
 
 
-# --- the REPL's :load and :reload (the shell wraps these) ---------------------------------------------
-
-
-def load_command(kb: KnowledgeBase, argument: str) -> str:
-    """`:load FILE... [--dry-run]`: the report as text. Errors are raised for the shell to render."""
-    words = argument.split()
-    dry_run = "--dry-run" in words
-    files = [w for w in words if w != "--dry-run"]
-    if not files:
-        return "usage: :load FILE... [--dry-run]"
-    return load_with_report(kb, files, dry_run=dry_run).render_text()
+# --- the REPL's :reload (the shell wraps it) ---------------------------------------------
 
 
 def reload_command(kb: KnowledgeBase) -> str:
+    """`:reload`: the report as text."""
     report = reload_with_report(kb)
     if not report.files:
         return "no file changed on disk"
@@ -564,5 +555,5 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["ChangeReport", "Contradiction", "Corroboration", "import_csv", "load_command", "load_with_report",
+__all__ = ["ChangeReport", "Contradiction", "Corroboration", "import_csv", "load_with_report",
            "reload_command", "reload_with_report"]

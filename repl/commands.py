@@ -155,14 +155,9 @@ def _load(session: Session, arg: str) -> Output:
     paths = [os.path.expanduser(p) for p in words if p != "--dry-run"]
     if not paths:
         raise _usage("load")
-    try:
-        from allegiance import loading
-    except ImportError:  # the change report arrives with its own issue
-        if dry_run:
-            raise AllegianceError("--dry-run needs allegiance.loading, which this installation lacks", None) from None
-        text = display.report_text(session.kb.load_path(*paths))
-    else:
-        text = loading.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
+    from allegiance import loading
+
+    text = loading.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
     session.changed()
     return say(text)
 
@@ -201,14 +196,9 @@ def _import(session: Session, arg: str) -> Output:
 
 @special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
-    try:
-        from allegiance import loading
-    except ImportError:
-        changed = session.kb.reload()
-        text = "reloaded " + ", ".join(changed) if changed else "no file changed on disk"
-    else:
-        report = loading.reload_with_report(session.kb)
-        text = report.render_text().replace("loaded", "reloaded", 1) if report.files else "no file changed on disk"
+    from allegiance import loading
+
+    text = loading.reload_command(session.kb)
     session.changed()
     return say(text)
 

@@ -68,6 +68,9 @@ def test_load_reports_and_is_all_or_nothing(session: Session, tmp_path) -> None:
     good.write_text("edge(1, 2).\nedge(2, 3).\npath(X, Y) :- edge(X, Y).\n")
     bad = tmp_path / "bad.dl"
     bad.write_text("edge(3, 4).\nbroken(X :- edge(X, _).\n")
+    dry = dispatch(f":load {good} --dry-run", session).text
+    assert dry.startswith(f"would load {good} (dry run: nothing kept)") and "new rules: 1" in dry
+    assert "path(1, 2)" in dry and "unknown predicate edge/2" in dispatch("edge(1, 2)", session).error
     assert dispatch(f":load {good}", session).text.startswith("loaded")
     assert dispatch("path(1, 2)", session).text == "yes"
     out = dispatch(f":load {bad}", session)
