@@ -144,3 +144,25 @@ def test_piped_stdin_errors_go_to_stderr_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "did you mean 'member'?" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout.splitlines()[-1] == "(2 answers)"
+
+
+def test_import_a_csv_then_why_and_undo(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "rows.csv").write_text("backer,backed\nUnited States,FSA\nqatar,ahrar_al_sham\n", encoding="utf-8")
+    child = spawn()
+    child.send(":import rows.csv --relation backs --source us_state_fto\r")
+    child.expect(r"new statements: 2")
+    child.expect(PROMPT)
+    child.send("backs(qatar, X)\r")
+    child.expect(r"ahrar_al_sham\s*\r\n\(1 answer\)")
+    child.expect(PROMPT)
+    child.send(":why backs(qatar, ahrar_al_sham)\r")
+    child.expect(re.escape("a row of an import (rows.csv:3)"))
+    child.expect(PROMPT)
+    child.send(":undo\r")
+    child.expect(re.escape("took back the import of rows.csv (2 rows)"))
+    child.expect(PROMPT)
+    child.send("backs(qatar, X)\r")
+    child.expect(re.escape("(0 answers)"))
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
