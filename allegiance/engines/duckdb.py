@@ -44,6 +44,14 @@ Laziness
     `add_facts`/`retract_facts` mark the strata that read (or define) the changed predicates dirty,
     and everything above that depends on them; the next read re-evaluates only dirty strata it needs.
 
+Demand
+    A linear recursive predicate that a query (or every rule about to read it) reads with a constant
+    is not evaluated whole: its readers get a seeded view m<N> with just the rows of that constant.
+    At a position the recursion passes on unchanged (`path(0, Y)` of left recursion) the recursive
+    CTE itself is restricted to it; at the one position it changes (`path(0, Y)` of right
+    recursion, `path(X, 5)` of left), the view is the base rows at the values reachable from the
+    constant by the rules' steps (sql._reach_steps): a reachability, not the closure.
+
 Time limit and Ctrl-C
     A watchdog thread interrupts the connection once `timeout` seconds have passed (and keeps doing so
     until the call ends, so a statement started in between cannot escape); the loop also checks the
@@ -93,6 +101,7 @@ from .sql import (
     _kind,
     _Params,
     _positive,
+    _reach_steps,
     _rep,
     _row_decoder,
     _rule_select,
@@ -223,11 +232,13 @@ class DuckDBEngine(Engine):
             )
         self._reads: list[set[PredicateSym]] = []
         self._stable: list[set[int]] = []
+        self._reach: list[tuple[int, list[ast.Rule]] | None] = []  # see sql._reach_steps
         for i, stratum in enumerate(program.strata):
             reads = {s for r in stratum.rules for s in _body_preds(r)}
             own = {r.head.sym for r in stratum.rules}
             self._reads.append(reads - own)
             self._stable.append(_stable_positions(stratum.rules) if self._linear[i] else set())
+            self._reach.append(_reach_steps(stratum.rules, self._stable[i]) if self._linear[i] else None)
             self._depends_on.append({self._stratum_of[s] for s in reads - own if s in self._stratum_of})
 
         start: dict[PredicateSym, Kinds] = {}
@@ -453,7 +464,7 @@ class DuckDBEngine(Engine):
             reads.add(query.goal)
         with self._guard(), self._demand():
             # the query's rules read like a stratum above the program: a recursive predicate they
-            # only read with a constant at a position recursion never changes is evaluated seeded
+            # only read with a constant is evaluated seeded (see "Demand" above)
             self._refresh({query.goal} - own, readers=query.rules)
             for sym in reads:
                 self._ensure_table(sym)
@@ -556,7 +567,8 @@ class DuckDBEngine(Engine):
 
         Demand: a dirty linear stratum whose predicate is not read whole, and which every reader
         about to be evaluated reads only with one constant at a position its recursion passes on
-        unchanged, is not evaluated; its readers read a seeded view of it instead (see `_demand`).
+        unchanged (or at the one it changes, when that is a reachability), is not evaluated; its
+        readers read a seeded view of it instead (see `_demand`).
         With `rounds`, derivation rounds of `preds` are wanted: no demand, and strata that read a
         seeded view are evaluated again after what they read was evaluated whole."""
         preds = set(preds)
@@ -608,10 +620,11 @@ class DuckDBEngine(Engine):
                 atom = lit.atom if isinstance(lit, ast.NegLiteral) else lit
                 if not isinstance(atom, ast.Atom) or atom.sym != p:
                     continue
+                reach = self._reach[i]
                 consts = {
                     (j, type(a.value), a.value)
                     for j, a in enumerate(atom.args)
-                    if isinstance(a, ast.Constant) and j in self._stable[i]
+                    if isinstance(a, ast.Constant) and (j in self._stable[i] or (reach is not None and j == reach[0]))
                 }
                 if not consts:
                     return None
@@ -628,9 +641,43 @@ class DuckDBEngine(Engine):
         p = self._stratum_preds[i][0]
         name = f"m{self._ids[p]}"
         params = _Params()
-        cte = self._linear_cte(i, params, (j, value))
-        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {cte} SELECT * FROM w", params.values)
+        if j in self._stable[i]:
+            cte = self._linear_cte(i, params, (j, value))
+            self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {cte} SELECT * FROM w", params.values)
+        else:
+            self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reach_select(i, value, params)}", params.values)
         self._override[p] = name
+
+    def _reach_select(self, i: int, value: Value, params: _Params) -> str:
+        """The rows of linear stratum i's predicate with `value` at its unstable position j:
+        base rows whose value at j is reachable from `value` by the steps, with `value` put at j.
+
+            reach(C).  reach(Y) :- reach(X), __step(X, Y).
+            p_c(C, Z) :- reach(U), base(U, Z).        (base: p's facts and non-recursive rules)"""
+        reach = self._reach[i]
+        assert reach is not None
+        j, steps = reach
+        p = self._stratum_preds[i][0]
+        rep = self._reps[p][j]
+        step_sym = PredicateSym("__step", 2)
+
+        def reps_of(sym: PredicateSym) -> tuple[str, ...]:
+            return (rep, rep) if sym == step_sym else self._reps[sym]
+
+        start = _convert(params.const(value), rep)
+        recursive = f"SELECT {start.sql} AS u"
+        if steps:
+            step_sql = " UNION ALL ".join(
+                _rule_select(r, [self._full(a.sym) for a in _positive(r)], self._full, reps_of, params) for r in steps)
+            same = _compare("=", _Expr("st.c0", rep), _Expr("reach.u", rep))
+            recursive += f" UNION SELECT st.c1 FROM reach, ({step_sql}) AS st WHERE {same}"
+        base = [f"SELECT {', '.join(_columns(p.arity))} FROM b{self._ids[p]}"]
+        for rule in self._rules_by_head[i][p]:
+            if p not in {a.sym for a in _positive(rule)}:
+                base.append(self._select(rule, [self._full(a.sym) for a in _positive(rule)], params))
+        items = ", ".join(f"{start.sql} AS c{k}" if k == j else f"s.c{k}" for k in range(p.arity))
+        return (f"WITH RECURSIVE reach(u) AS ({recursive}) SELECT DISTINCT {items} "
+                f"FROM ({' UNION '.join(base)}) AS s WHERE s.c{j} IN (SELECT u FROM reach)")
 
     @contextmanager
     def _demand(self) -> Iterator[None]:

@@ -411,6 +411,66 @@ def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
     return stable
 
 
+def _reach_steps(rules: Iterable[ast.Rule], stable: set[int]) -> tuple[int, list[ast.Rule]] | None:
+    """For a linear stratum whose one unstable position j is passed from head to recursive atom
+    through a step that the stable positions take no part in, (j, the step rules); else None.
+
+        p(X, Z) :- allied(X, Y), p(Y, Z).    gives j = 0 and   __step(X, Y) :- allied(X, Y).
+
+    Then the rows of p with value c at j are the base rows (facts and non-recursive rules) whose
+    value at j is reachable from c by steps, with c put at j: a point query of right recursion is a
+    reachability, not the whole closure. A step that is the identity adds nothing and is dropped."""
+    rules = tuple(rules)
+    if not rules:
+        return None
+    sym = rules[0].head.sym
+    unstable = set(range(sym.arity)) - stable
+    if len(unstable) != 1:
+        return None
+    (j,) = unstable
+    steps: list[ast.Rule] = []
+    for rule in rules:
+        recursive = [a for a in _positive(rule) if a.sym == sym]
+        if not recursive:
+            continue
+        (atom,) = recursive
+        head_u, atom_u = rule.head.args[j], atom.args[j]
+        if not isinstance(head_u, ast.Variable) or not isinstance(atom_u, ast.Variable):
+            return None
+        if head_u.name == atom_u.name:
+            continue
+        rest = [lit for lit in rule.body if lit is not atom]
+        outputs = {a.name for k, a in enumerate(atom.args) if k != j and isinstance(a, ast.Variable)}
+        mentioned: set[str] = set()
+        bound: set[str] = set()
+        for lit in rest:
+            mentioned |= _variables(lit)
+            if isinstance(lit, ast.Atom):
+                bound |= _variables(lit)
+            elif isinstance(lit, ast.Assignment):
+                bound.add(lit.variable.name)
+        if mentioned & outputs or not {head_u.name, atom_u.name} <= bound:
+            return None
+        steps.append(ast.Rule(ast.Atom("__step", (head_u, atom_u), rule.span), tuple(rest), rule.span))
+    return j, steps
+
+
+def _variables(node: ast.Literal | ast.Term) -> set[str]:
+    if isinstance(node, ast.Variable):
+        return {node.name}
+    if isinstance(node, ast.Atom):
+        return set().union(*(_variables(a) for a in node.args)) if node.args else set()
+    if isinstance(node, ast.NegLiteral):
+        return _variables(node.atom)
+    if isinstance(node, ast.Comparison):
+        return _variables(node.left) | _variables(node.right)
+    if isinstance(node, ast.Assignment):
+        return {node.variable.name} | _variables(node.expr)
+    if isinstance(node, ast.BinOp):
+        return _variables(node.left) | _variables(node.right)
+    return set()
+
+
 def _positive(rule: ast.Rule) -> list[ast.Atom]:
     return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
 
