@@ -94,9 +94,16 @@ def closure(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     return {"count": _timed(kb, clock, CLOSURE_RULES, "path(X, Y)")}
 
 
+RIGHT_CLOSURE_RULES = """\
+path(X, Y) :- edge(X, Y).
+path(X, Y) :- edge(X, Z), path(Z, Y).
+"""
+
+
 def point_query(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     kb = _graph_kb(params, clock)
-    return {"count": _timed(kb, clock, CLOSURE_RULES, f"path({params.get('start', 0)}, Y)")}
+    rules = RIGHT_CLOSURE_RULES if params.get("right") else CLOSURE_RULES
+    return {"count": _timed(kb, clock, rules, f"path({params.get('start', 0)}, Y)")}
 
 
 def negation(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
