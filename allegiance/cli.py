@@ -64,6 +64,8 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
     except BaseException:
         kb.close()
         raise
+    for notice in kb.store.notices if kb.store else ():
+        print(notice, file=sys.stderr)  # why --db FILE's stored knowledge base was not used
     return kb
 
 

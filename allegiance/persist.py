@@ -1,0 +1,530 @@
+"""Persistence: the knowledge base kept in a DuckDB file (`--db FILE`), restored without parsing.
+
+Stage: kb.KnowledgeBase's storage. Input: after each committed operation, the knowledge base's
+State, history and file texts; at a later start, the stored tables and the files its first load
+names. Output: rows for the engine's own tables (DuckDBEngine.write_stored, inside the operation's
+transaction, so facts and knowledge base commit together), and at a later start the same State,
+history and texts again with the engine reopened over its stored facts, or a one-line notice saying
+why the stored knowledge base cannot serve, after which the files are read as without --db.
+
+What the stored knowledge base is keyed on
+    FORMAT (this module's table layout), a fingerprint of allegiance's own code (the grammar and
+    every module: another version may read the same files differently), the dialect, and the files
+    of the first load, in order, as given and as absolute paths (folders expanded, so a file added
+    to a folder counts). A manifest lists every file the history read from disk (the first load and
+    later `:load`s): its path, size, mtime_ns and the SHA-256 of its text as parsed. The stored
+    knowledge base is restored only when the key is the same and every manifest file still has that
+    text; otherwise it is rebuilt from the files and stored again (what earlier sessions added on
+    top of the files is then not carried over; the notice says how many such changes there were).
+
+What is stored (tables kb_<name>, see TABLES)
+    the State (catalog, statements, plain facts with spans, rules, declarations, retracted facts,
+    counters), the history (files by path and text, parsed again only when a rebuild such as :undo
+    or :reload needs their clauses; retractions and imports whole) and the file texts (for carets
+    and quotes). The checked program and the warnings are not stored: State.finish computes them
+    again from the restored state, as a load does. Small tables have typed columns with JSON text
+    for nested values; statements and plain facts, which can number millions, are stored in packs
+    of PACK items, one JSON array each: DuckDB's Python binding costs about a microsecond per bound
+    value, so one value per column and row would make a large reopen slower than reading the file.
+
+Decoding is codec.py's whitelist: no pickle, no eval, no stored text becomes SQL. A damaged or
+foreign table is a LoadError naming the file, turned into a notice and a rebuild from the files;
+a file that is not a DuckDB database is refused by the engine, and nothing overwrites it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from . import ast, codec
+from .analysis.checked import CheckedProgram
+from .errors import AllegianceError, LoadError
+from .kb import Import, Operation, Retraction, SourceFile, State
+from .statements import Catalog, Entity, Relation, Source, StatementRecord
+
+FORMAT = "allegiance-kb-1"
+PACK = 20_000  # statements or plain facts per stored pack
+
+
+@runtime_checkable
+class TableStore(Protocol):
+    """What an engine offers for this (DuckDBEngine: see its "Persistence" docstring section)."""
+
+    path: str | None
+
+    def transaction(self) -> Any: ...
+    def read_stored(self, name: str, columns: Sequence[tuple[str, str]]) -> list[tuple[object, ...]] | None: ...
+    def write_stored(self, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]],
+                     start: int = 0) -> None: ...
+    def reopen(self, program: CheckedProgram) -> None: ...
+    def load(self, program: CheckedProgram, facts: Any) -> None: ...
+
+
+Sources = dict[str, str]  # file name -> text, as KnowledgeBase.sources_text
+Restored = tuple[State, list[Operation], Sources]
+
+
+class StoredSourceFile(SourceFile):
+    """A file of the history as stored: path, text, mtime. Its clauses are parsed from the text on
+    first use (a rebuild by :undo or :reload, or an explanation that reads a rule file's facts), so
+    a restore reads no file and parses nothing."""
+
+    def __init__(self, path: str, text: str, mtime: float | None, default_source: str | None, dialect: str) -> None:
+        # SourceFile is a frozen dataclass: fields are set the way its own __init__ sets them
+        for name, value in (("path", path), ("text", text), ("mtime", mtime), ("default_source", default_source),
+                            ("_dialect", dialect), ("_clauses", None)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def clauses(self) -> tuple[ast.Clause, ...]:
+        parsed: tuple[ast.Clause, ...] | None = self.__dict__["_clauses"]
+        if parsed is None:
+            from .kb import parse_source
+
+            parsed = parse_source(self.text, self.path, self.mtime, self.__dict__["_dialect"]).clauses
+            object.__setattr__(self, "_clauses", parsed)
+        return parsed
+
+
+# --- the tables ------------------------------------------------------------------------------------
+
+Columns = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One stored table: its columns, the items of a knowledge base it holds (in order), and how an
+    item becomes a row (or, packed, a JSON-ready list inside a pack)."""
+
+    name: str
+    columns: Columns
+    items: Callable[[State, Sequence[Operation], Sources], list[Any]]
+    encode: Callable[[Any], Any]
+    packed: bool = False
+
+
+def _text_of(op: SourceFile, sources: Sources) -> str | None:
+    # the same text as the texts table holds is stored once (NULL here)
+    return None if sources.get(op.path) is op.text else op.text
+
+
+def _history_row(op: Operation, sources: Sources) -> tuple[object, ...]:
+    if isinstance(op, SourceFile):
+        return ("file", op.path, _text_of(op, sources), op.mtime, op.default_source, None)
+    return ("op", None, None, None, None, codec.dumps(op))
+
+
+def _statement_item(r: StatementRecord) -> list[Any]:
+    s = r.span
+    return [r.id, r.sym.name, r.sym.arity, r.negated, r.source, r.status, r.asserter,
+            r.valid_from.isoformat() if r.valid_from else None, r.valid_until.isoformat() if r.valid_until else None,
+            r.credibility, r.quote, r.text, s.file, s.line, s.column, s.end_line, s.end_column, r.english, list(r.row)]
+
+
+def _plain_item(item: tuple[ast.PredicateSym, ast.Row, ast.Span]) -> list[Any]:
+    sym, row, s = item
+    return [sym.name, sym.arity, s.file, s.line, s.column, s.end_line, s.end_column, list(row)]
+
+
+def _catalog_items(state: State, _h: Sequence[Operation], _s: Sources) -> list[Any]:
+    c = state.catalog
+    return ([("source", k, v) for k, v in c.sources.items()] + [("entity", k, v) for k, v in c.entities.items()]
+            + [("relation", k, v) for k, v in c.relations.items()])
+
+
+def _plain_items(state: State, _h: Sequence[Operation], _s: Sources) -> list[Any]:
+    return [(sym, row, span) for sym, rows in state.plain.items() for row, span in rows.items()]
+
+
+TABLES: tuple[Table, ...] = (
+    Table("texts", (("path", "text"), ("body", "text")),
+          lambda st, h, s: [(k, v) for k, v in s.items() if k != "<query>"], lambda kv: kv),
+    Table("history", (("kind", "text"), ("path", "text"), ("body", "text"), ("mtime", "float"),
+                      ("default_source", "text"), ("data", "text")),
+          lambda st, h, s: list(h), lambda op: op),  # encoded with the texts: see Store._rows
+    Table("catalog", (("kind", "text"), ("id", "text"), ("data", "text")), _catalog_items,
+          lambda item: (item[0], item[1], codec.dumps(item[2]))),
+    Table("names", (("name", "text"), ("entity", "text")),
+          lambda st, h, s: list(st.catalog._names.items()), lambda kv: kv),
+    Table("rules", (("data", "text"),), lambda st, h, s: list(st.rules), lambda r: (codec.dumps(r),)),
+    Table("declarations", (("data", "text"),), lambda st, h, s: list(st.declarations), lambda d: (codec.dumps(d),)),
+    Table("retracted", (("pred", "text"), ("arity", "int"), ("row", "text")),
+          lambda st, h, s: sorted(st.retracted, key=lambda f: (str(f[0]), ast.row_sort_key(f[1]))),
+          lambda f: (f[0].name, f[0].arity, codec.dumps_values(list(f[1])))),
+    Table("counters", (("source", "text"), ("n", "int")), lambda st, h, s: list(st.counters.items()), lambda kv: kv),
+    Table("statements", (("pack", "text"),), lambda st, h, s: list(st.statements), _statement_item, packed=True),
+    Table("plain", (("pack", "text"),), _plain_items, _plain_item, packed=True),
+)
+_META = ("meta", (("key", "text"), ("value", "text")))
+_MANIFEST = ("manifest", (("path", "text"), ("absolute", "text"), ("size", "int"), ("mtime_ns", "int"),
+                          ("sha256", "text")))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Identity, part by part for the tuples items are made of: an operation keeps the objects of
+    the state before it, so what did not change is the very same object."""
+    if a is b:
+        return True
+    return type(a) is tuple and type(b) is tuple and len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _common_prefix(old: Sequence[Any], new: Sequence[Any]) -> int:
+    n = min(len(old), len(new))
+    i = 0
+    while i < n and _same(old[i], new[i]):
+        i += 1
+    return i
+
+
+# --- the key and the manifest -------------------------------------------------------------------------
+
+_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over allegiance's own modules and grammar: what turns files into a knowledge base."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        root = Path(__file__).resolve().parent
+        digest = hashlib.sha256()
+        for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".lark") and p.is_file()):
+            digest.update(str(f.relative_to(root)).encode())
+            digest.update(f.read_bytes())
+        _FINGERPRINT = digest.hexdigest()
+    return _FINGERPRINT
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _files_key(paths: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
+    return [[str(p), os.path.abspath(p)] for p in paths]
+
+
+def _changed(absolute: str, digest: str) -> str | None:
+    """Why a manifest file no longer holds the text that was stored, or None."""
+    from .kb import decode
+
+    try:
+        data = Path(absolute).read_bytes()
+    except OSError:
+        return "is gone"
+    try:
+        text = decode(data, absolute)
+    except AllegianceError:
+        return "changed"
+    return None if _digest(text) == digest else "changed"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# --- the store ----------------------------------------------------------------------------------------
+
+
+class Store:
+    """A knowledge base's --db file: restore it at the first load, store every operation after.
+
+    `pending`: the file's stored knowledge base (if any) has been neither restored nor replaced in
+    this session; the first operation that is not a restore replaces it (and the engine's facts).
+    `notices`: one line per decision worth telling the user (why the files were read again)."""
+
+    def __init__(self, engine: TableStore, dialect: str) -> None:
+        self.engine = engine
+        self.path = engine.path or "<memory>"
+        self.dialect = dialect
+        self.pending = True
+        self.notices: list[str] = []
+        self._busy = False
+        self._files: list[list[str]] = []  # the key's files: those of the first load
+        self._base_ops = 0  # how many operations of the history that first load made
+        self._saved: dict[str, list[Any]] = {}  # per table, the items the file holds
+        self._digests: dict[int, tuple[SourceFile, str]] = {}
+
+    @classmethod
+    def for_engine(cls, engine: object, dialect: str) -> Store:
+        if not isinstance(engine, TableStore) or engine.path is None:
+            raise LoadError("--db keeps the knowledge base in a DuckDB file, which this engine cannot hold", None,
+                            "use --engine duckdb (the default) with --db")
+        return cls(engine, dialect)
+
+    # --- writing ---
+
+    @property
+    def busy(self) -> bool:
+        """Inside operation(): an operation made of operations (reload -> rebuild) is stored once."""
+        return self._busy
+
+    @contextmanager
+    def operation(self, empty: CheckedProgram) -> Iterator[None]:
+        """One transaction for an operation and save(): on failure the file is as before it."""
+        self._busy = True
+        pending, saved, base_ops = self.pending, dict(self._saved), self._base_ops
+        try:
+            with self.engine.transaction():
+                if self.pending:
+                    # the stored knowledge base is being replaced: its facts go first
+                    self.engine.load(empty, {})
+                    self.pending, self._saved = False, {}
+                yield
+        except BaseException:
+            self.pending, self._saved, self._base_ops = pending, saved, base_ops
+            raise
+        finally:
+            self._busy = False
+
+    def save(self, state: State, history: Sequence[Operation], sources: Sources) -> None:
+        """Write what changed since the last save (inside operation())."""
+        if not self._saved:
+            self._base_ops = len(history)
+        for table in TABLES:
+            self._write(table, table.items(state, history, sources), sources)
+        manifest = self._manifest(history)
+        self.engine.write_stored(_MANIFEST[0], _MANIFEST[1], manifest)
+        meta = {"format": FORMAT, "code": code_fingerprint(), "dialect": self.dialect,
+                "files": codec.dumps_values(self._files), "base_ops": str(self._base_ops),
+                "counts": codec.dumps_values([[t.name, len(self._saved[t.name])] for t in TABLES])}
+        self.engine.write_stored(_META[0], _META[1], list(meta.items()))
+
+    def _write(self, table: Table, items: list[Any], sources: Sources) -> None:
+        old = self._saved.get(table.name)
+        n = _common_prefix(old, items) if old is not None else 0
+        if old is not None and n == len(old) == len(items):
+            return
+        if table.packed:
+            start = n // PACK
+            tail = items[start * PACK:]
+            rows: list[tuple[object, ...]] = [
+                (codec.dumps_values([table.encode(x) for x in tail[i:i + PACK]]),) for i in range(0, len(tail), PACK)]
+        elif table.name == "history":
+            start, rows = n, [_history_row(op, sources) for op in items[n:]]
+        else:
+            start, rows = n, [table.encode(x) for x in items[n:]]
+        self.engine.write_stored(table.name, table.columns, rows, start if old is not None else 0)
+        self._saved[table.name] = items
+
+    def _manifest(self, history: Sequence[Operation]) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        digests: dict[int, tuple[SourceFile, str]] = {}
+        for op in history:
+            if not isinstance(op, SourceFile) or op.mtime is None:
+                continue
+            known = self._digests.get(id(op))
+            digest = known[1] if known is not None and known[0] is op else _digest(op.text)
+            digests[id(op)] = (op, digest)  # holding op keeps its id from being reused
+            absolute = os.path.abspath(op.path)
+            try:
+                stat = os.stat(absolute)
+                size, mtime_ns = stat.st_size, stat.st_mtime_ns
+            except OSError:
+                size, mtime_ns = -1, -1
+            rows.append((op.path, absolute, size, mtime_ns, digest))
+        self._digests = digests
+        return rows
+
+    # --- reading ---
+
+    def restore(self, paths: Sequence[str | os.PathLike[str]]) -> Restored | None:
+        """The stored knowledge base, when it was stored for these files and they are unchanged;
+        the engine is then reopened over its stored facts. None otherwise, with a notice when the
+        file held a knowledge base that cannot serve. Called once, at the first load."""
+        self._files = _files_key(paths)
+        meta: dict[str, str] | None = None
+        try:
+            meta = self._read_meta()
+            if meta is None:
+                return None
+            why = self._why_stale(meta)
+            if why is None:
+                restored = self._decode(meta)
+                self.pending = False
+                return restored
+        except (LoadError, codec.CodecError) as exc:
+            why = f"cannot be read ({exc})"
+        dropped = int(meta["base_ops"]) if meta is not None and meta.get("base_ops", "").isdigit() else None
+        later = self._stored_ops() - dropped if dropped is not None else 0
+        note = f" ({_plural(later, 'change')} made in earlier sessions on top of the files are not kept)" if later > 0 else ""
+        self.notices.append(f"{self.path}: {why}: reading the files again{note}")
+        return None
+
+    def _read(self, name: str, columns: Columns) -> list[tuple[object, ...]]:
+        rows = self.engine.read_stored(name, columns)
+        if rows is None:
+            raise LoadError(f"{self.path}: no stored table {name}")
+        return rows
+
+    def _read_meta(self) -> dict[str, str] | None:
+        rows = self.engine.read_stored(*_META)
+        if rows is None:
+            return None
+        meta = {str(k): str(v) for k, v in rows}
+        if not {"format", "code", "dialect", "files", "base_ops", "counts"} <= set(meta):
+            raise LoadError(f"{self.path}: its stored knowledge base has no complete description")
+        return meta
+
+    def _stored_ops(self) -> int:
+        try:
+            return len(self.engine.read_stored(TABLES[1].name, TABLES[1].columns) or [])
+        except LoadError:
+            return 0
+
+    def _why_stale(self, meta: dict[str, str]) -> str | None:
+        if meta["format"] != FORMAT or meta["code"] != code_fingerprint():
+            return "it was stored by another version of allegiance"
+        if meta["dialect"] != self.dialect:
+            return f"it was stored with --dialect {meta['dialect']}"
+        stored = [[str(a) for a in f] for f in codec.loads_values(meta["files"]) if isinstance(f, list)]
+        if stored != self._files:
+            before, now = {f[1] for f in stored}, {f[1] for f in self._files}
+            added, removed = sorted(now - before), sorted(before - now)
+            if added or removed:
+                parts = ([f"{_plural(len(added), 'file')} added ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"]
+                         if added else []) + \
+                        ([f"{_plural(len(removed), 'file')} gone ({', '.join(removed[:3])}{', ...' if len(removed) > 3 else ''})"]
+                         if removed else [])
+                return f"it holds the knowledge base of other files: {', '.join(parts)}"
+            return "it holds the knowledge base of the same files named otherwise or in another order"
+        for path, absolute, _size, _mtime, digest in self._read(*_MANIFEST):
+            why = _changed(str(absolute), str(digest))
+            if why is not None:
+                return f"{path} {why} since the knowledge base was stored"
+        return None
+
+    def _decode(self, meta: dict[str, str]) -> Restored:
+        counts = {str(c[0]): c[1] for c in codec.loads_values(meta["counts"]) if isinstance(c, list) and len(c) == 2}
+        raw = {t.name: self._read(t.name, t.columns) for t in TABLES}
+        sources: Sources = {_str(p): _str(b) for p, b in raw["texts"]}
+        history = [self._operation(r, sources) for r in raw["history"]]
+        catalog = Catalog()
+        for kind, key, data in raw["catalog"]:
+            value = codec.loads(data)
+            expected = {"source": Source, "entity": Entity, "relation": Relation}.get(_str(kind))
+            if expected is None or not isinstance(value, expected):
+                raise codec.CodecError(f"a catalog entry that is not a {kind}")
+            getattr(catalog, f"{kind}s" if kind != "entity" else "entities")[_str(key)] = value
+        catalog._names = {_str(k): _str(v) for k, v in raw["names"]}
+        state = State(catalog=catalog)
+        state.statements = _statements(raw["statements"])
+        state.plain = _plain(raw["plain"])
+        state.rules = [_clause(d, (ast.Rule,)) for (d,) in raw["rules"]]
+        state.declarations = [_clause(d, (ast.Declaration, ast.RelationDecl)) for (d,) in raw["declarations"]]
+        state.retracted = {(ast.PredicateSym(_str(p), _int(a)), codec.row(codec.loads_values(r))) for p, a, r in raw["retracted"]}
+        state.counters = {_str(k): _int(v) for k, v in raw["counters"]}
+        items = {t.name: t.items(state, history, sources) for t in TABLES}
+        if any(counts.get(name) != len(found) for name, found in items.items()):
+            raise LoadError(f"{self.path}: its stored knowledge base is incomplete")
+        errors = state.finish()
+        if errors:
+            raise LoadError(f"{self.path}: its stored knowledge base no longer checks: {errors[0]}")
+        assert state.checked is not None
+        self.engine.reopen(state.checked)
+        self._saved = items
+        self._base_ops = int(meta["base_ops"]) if meta["base_ops"].isdigit() else len(history)
+        return state, history, sources
+
+    def _operation(self, r: tuple[object, ...], sources: Sources) -> Operation:
+        kind, path, body, mtime, default_source, data = r
+        if kind == "file":
+            name = _str(path)
+            text = sources.get(name) if body is None else _str(body)
+            if text is None:
+                raise codec.CodecError(f"no stored text of {name}")
+            if mtime is not None and not isinstance(mtime, float):
+                raise codec.CodecError("a stored mtime that is not a number")
+            return StoredSourceFile(name, text, mtime, None if default_source is None else _str(default_source), self.dialect)
+        op = codec.loads(data)
+        if kind != "op" or not isinstance(op, (Retraction, Import)):
+            raise codec.CodecError("a stored operation of an unknown kind")
+        return op
+
+
+# --- decoding helpers: every stored value is checked before it becomes part of a state ----------------
+
+
+def _str(v: object) -> str:
+    if not isinstance(v, str):
+        raise codec.CodecError(f"stored {v!r} where text belongs")
+    return v
+
+
+def _int(v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise codec.CodecError(f"stored {v!r} where a number belongs")
+    return v
+
+
+def _opt_str(v: object) -> str | None:
+    return None if v is None else _str(v)
+
+
+def _opt_date(v: object) -> datetime.date | None:
+    return None if v is None else codec.built({"date": v})
+
+
+def _clause(data: object, kinds: tuple[type, ...]) -> Any:
+    value = codec.loads(data)
+    if not isinstance(value, kinds):
+        raise codec.CodecError(f"a stored clause that is not a {' or '.join(k.__name__ for k in kinds)}")
+    return value
+
+
+def _packs(rows: list[tuple[object, ...]]) -> Iterator[list[Any]]:
+    for (pack,) in rows:
+        for item in codec.loads_values(pack):
+            if not isinstance(item, list):
+                raise codec.CodecError("a stored item that is not a list")
+            yield item
+
+
+def _statements(rows: list[tuple[object, ...]]) -> list[StatementRecord]:
+    out: list[StatementRecord] = []
+    names: dict[tuple[str, int], ast.PredicateSym] = {}
+    files: dict[str, str] = {}
+    for item in _packs(rows):
+        if len(item) != 19:
+            raise codec.CodecError("a stored statement of another shape")
+        (sid, pred, arity, negated, source, status, asserter, vfrom, vuntil, cred, quote, text,
+         file, line, col, end_line, end_col, english, row) = item
+        key = (_str(pred), _int(arity))
+        sym = names.get(key) or names.setdefault(key, ast.PredicateSym(*key))
+        fname = files.setdefault(_str(file), _str(file))
+        if not isinstance(negated, bool) or not isinstance(english, bool):
+            raise codec.CodecError("a stored statement flag that is not true or false")
+        values = codec.row(row)
+        if len(values) != sym.arity:
+            raise codec.CodecError(f"a stored statement of {sym} with {len(values)} values")
+        out.append(StatementRecord(
+            _str(sid), sym, values, negated, _str(source), _str(status), _opt_str(asserter), _opt_date(vfrom),
+            _opt_date(vuntil), None if cred is None else _int(cred), _str(quote), _str(text),
+            ast.Span(fname, _int(line), _int(col), _int(end_line), _int(end_col)), english))
+    return out
+
+
+def _plain(rows: list[tuple[object, ...]]) -> dict[ast.PredicateSym, dict[ast.Row, ast.Span]]:
+    out: dict[ast.PredicateSym, dict[ast.Row, ast.Span]] = {}
+    names: dict[tuple[str, int], ast.PredicateSym] = {}
+    files: dict[str, str] = {}
+    for item in _packs(rows):
+        if len(item) != 8:
+            raise codec.CodecError("a stored fact of another shape")
+        pred, arity, file, line, col, end_line, end_col, row = item
+        key = (_str(pred), _int(arity))
+        sym = names.get(key) or names.setdefault(key, ast.PredicateSym(*key))
+        values = codec.row(row)
+        if len(values) != sym.arity:
+            raise codec.CodecError(f"a stored fact of {sym} with {len(values)} values")
+        fname = files.setdefault(_str(file), _str(file))
+        out.setdefault(sym, {})[values] = ast.Span(fname, _int(line), _int(col), _int(end_line), _int(end_col))
+    return out
+
+
+__all__ = ["FORMAT", "TABLES", "Store", "StoredSourceFile", "TableStore", "code_fingerprint"]
