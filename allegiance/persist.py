@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
+import operator
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -140,7 +142,44 @@ def _catalog_items(state: State, _h: Sequence[Operation], _s: Sources) -> list[A
 
 
 def _plain_items(state: State, _h: Sequence[Operation], _s: Sources) -> list[Any]:
-    return [(sym, row, span) for sym, rows in state.plain.items() for row, span in rows.items()]
+    # per predicate, its rows and their spans as lists (made at C speed): see _Blocks
+    return _Blocks((sym, list(rows), list(rows.values())) for sym, rows in state.plain.items())
+
+
+class _Blocks(list[tuple[ast.PredicateSym, list[ast.Row], list[ast.Span]]]):
+    """The plain facts as items (sym, row, span), kept as one block per predicate so that finding
+    what changed compares whole lists at C speed instead of a million tuples one by one."""
+
+    def count(self) -> int:  # type: ignore[override]
+        return sum(len(rows) for _, rows, _ in self)
+
+    def prefix(self, old: _Blocks) -> int:
+        """How many leading items are the very same objects in old and self."""
+        done = 0
+        for (sym, rows, spans), (old_sym, old_rows, old_spans) in zip(self, old, strict=False):
+            if sym is not old_sym:
+                return done
+            same = min(_identical(rows, old_rows), _identical(spans, old_spans))
+            done += same
+            if same < len(rows) or len(rows) != len(old_rows):
+                return done
+        return done
+
+    def tail(self, start: int) -> list[tuple[ast.PredicateSym, ast.Row, ast.Span]]:
+        out: list[tuple[ast.PredicateSym, ast.Row, ast.Span]] = []
+        for sym, rows, spans in self:
+            if start >= len(rows):
+                start -= len(rows)
+                continue
+            out.extend((sym, r, sp) for r, sp in zip(rows[start:], spans[start:], strict=True))
+            start = 0
+        return out
+
+
+def _identical(old: Sequence[Any], new: Sequence[Any]) -> int:
+    """The length of the common prefix of two lists, by identity, at C speed."""
+    n = min(len(old), len(new))
+    return next(itertools.compress(itertools.count(), map(operator.is_not, old, new)), n)
 
 
 TABLES: tuple[Table, ...] = (
@@ -176,11 +215,16 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _common_prefix(old: Sequence[Any], new: Sequence[Any]) -> int:
-    n = min(len(old), len(new))
-    i = 0
-    while i < n and _same(old[i], new[i]):
-        i += 1
-    return i
+    if isinstance(new, _Blocks) and isinstance(old, _Blocks):
+        return new.prefix(old)
+    n = _identical(old, new)  # whole objects (statements, operations, clauses): the fast path
+    while n < min(len(old), len(new)) and _same(old[n], new[n]):  # tuples of the small tables
+        n += 1
+    return n
+
+
+def _count(items: list[Any]) -> int:
+    return items.count() if isinstance(items, _Blocks) else len(items)
 
 
 # --- the key and the manifest -------------------------------------------------------------------------
@@ -292,17 +336,17 @@ class Store:
         self.engine.write_stored(_MANIFEST[0], _MANIFEST[1], manifest)
         meta = {"format": FORMAT, "code": code_fingerprint(), "dialect": self.dialect,
                 "files": codec.dumps_values(self._files), "base_ops": str(self._base_ops),
-                "counts": codec.dumps_values([[t.name, len(self._saved[t.name])] for t in TABLES])}
+                "counts": codec.dumps_values([[t.name, _count(self._saved[t.name])] for t in TABLES])}
         self.engine.write_stored(_META[0], _META[1], list(meta.items()))
 
     def _write(self, table: Table, items: list[Any], sources: Sources) -> None:
         old = self._saved.get(table.name)
         n = _common_prefix(old, items) if old is not None else 0
-        if old is not None and n == len(old) == len(items):
+        if old is not None and n == _count(old) == _count(items):
             return
         if table.packed:
             start = n // PACK
-            tail = items[start * PACK:]
+            tail = items.tail(start * PACK) if isinstance(items, _Blocks) else items[start * PACK:]
             rows: list[tuple[object, ...]] = [
                 (codec.dumps_values([table.encode(x) for x in tail[i:i + PACK]]),) for i in range(0, len(tail), PACK)]
         elif table.name == "history":
@@ -420,7 +464,7 @@ class Store:
         state.retracted = {(ast.PredicateSym(_str(p), _int(a)), codec.row(codec.loads_values(r))) for p, a, r in raw["retracted"]}
         state.counters = {_str(k): _int(v) for k, v in raw["counters"]}
         items = {t.name: t.items(state, history, sources) for t in TABLES}
-        if any(counts.get(name) != len(found) for name, found in items.items()):
+        if any(counts.get(name) != _count(found) for name, found in items.items()):
             raise LoadError(f"{self.path}: its stored knowledge base is incomplete")
         errors = state.finish()
         if errors:
