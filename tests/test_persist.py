@@ -402,3 +402,17 @@ def test_cli_refuses_a_foreign_db_without_traceback(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "allegiance", "--db", str(tmp_path / "x.duckdb"), "--engine",
                              "pydatalog", "query", "ally(X, Y)"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "--db" in result.stderr
+
+
+def test_repl_script_stores_entries_and_keeps_its_engine(tmp_path: Path, files: list[Path]) -> None:
+    db = tmp_path / "kb.duckdb"
+    env = {**os.environ, "ALLEGIANCE_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "allegiance", "--db", str(db), *map(str, files)],
+                            input="edge(60, 61).\n:engine pydatalog\n:retract edge(1, 2).\n", capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "only the DuckDB engine can hold" in result.stderr
+    with open_kb(db, files) as kb:
+        assert kb.ask("edge(60, 61)") and not kb.ask("edge(1, 2)")
+    assert "--db FILE" in subprocess.run([sys.executable, "-m", "allegiance", "--help"], capture_output=True,
+                                         text=True, timeout=120).stdout
