@@ -475,6 +475,7 @@ class KnowledgeBase:
         return self.load_files([Path(path)])
 
     def load_files(self, paths: Sequence[str | os.PathLike[str]]) -> LoadReport:
+        earlier: list[Operation] = []  # with a stale --db file: what earlier sessions added to the files
         if self._store is not None and self._store.pending:
             restored = self._store.restore(paths)  # these files' knowledge base, stored and still fresh
             if restored is not None:
@@ -482,6 +483,7 @@ class KnowledgeBase:
                 s = self._state
                 return LoadReport(tuple(str(p) for p in paths), len(s.statements), sum(len(v) for v in s.plain.values()),
                                   len(s.rules), tuple(s.warnings))
+            earlier = self._store.earlier()
         sources: list[SourceFile] = []
         errors: list[AllegianceError] = []
         for path in paths:
@@ -493,6 +495,13 @@ class KnowledgeBase:
                 errors.append(exc)
         if errors:
             raise _bundle(errors)
+        if earlier and self._store is not None:
+            texts = dict(self._sources)
+            try:
+                return self._apply([*sources, *earlier])  # one step, as :undo and :reload rebuild
+            except AllegianceError as exc:
+                self._store.earlier_failed(exc)  # then the files alone, as if those had never been
+                self._sources = texts
         return self._apply(sources)
 
     def load_text(self, text: str, file: str = "<input>", default_source: str | None = None) -> LoadReport:

@@ -14,8 +14,10 @@ What the stored knowledge base is keyed on
     to a folder counts). A manifest lists every file the history read from disk (the first load and
     later `:load`s): its path, size, mtime_ns and the SHA-256 of its text as parsed. The stored
     knowledge base is restored only when the key is the same and every manifest file still has that
-    text; otherwise it is rebuilt from the files and stored again (what earlier sessions added on
-    top of the files is then not carried over; the notice says how many such changes there were).
+    text. Otherwise it is rebuilt from the files and stored again; what earlier sessions added on top
+    of the files (typed entries, `:load`s, retractions, imports) is applied again after them in the
+    same step, loaded files read again from disk, when the dialect is the same and the files of the
+    first load have some in common; if it no longer applies it is dropped. The notice says which.
 
 What is stored (tables kb_<name>, see TABLES)
     the State (catalog, statements, plain facts with spans, rules, declarations, retracted facts,
@@ -288,9 +290,12 @@ class Store:
         self.dialect = dialect
         self.pending = True
         self.notices: list[str] = []
+        self._notice = ""  # the notice of a stale store, before what became of its earlier changes
         self._busy = False
         self._files: list[list[str]] = []  # the key's files: those of the first load
-        self._base_ops = 0  # how many operations of the history that first load made
+        self._base_ops: int | None = None  # how many operations of the history that first load made
+        self._earlier: list[Operation] = []  # a stale store's changes made on top of its files
+        self._earlier_count = 0
         self._saved: dict[str, list[Any]] = {}  # per table, the items the file holds
         self._digests: dict[int, tuple[SourceFile, str]] = {}
 
@@ -328,8 +333,9 @@ class Store:
 
     def save(self, state: State, history: Sequence[Operation], sources: Sources) -> None:
         """Write what changed since the last save (inside operation())."""
-        if not self._saved:
+        if self._base_ops is None:  # the first operation was not a load of files
             self._base_ops = len(history)
+        self._base_ops = min(self._base_ops, len(history))  # :undo may take back part of the first load
         for table in TABLES:
             self._write(table, table.items(state, history, sources), sources)
         manifest = self._manifest(history)
@@ -382,23 +388,74 @@ class Store:
         the engine is then reopened over its stored facts. None otherwise, with a notice when the
         file held a knowledge base that cannot serve. Called once, at the first load."""
         self._files = _files_key(paths)
+        self._base_ops = len(paths)  # load_files makes one operation per file
         meta: dict[str, str] | None = None
+        stale: str | None = None
         try:
             meta = self._read_meta()
             if meta is None:
                 return None
-            why = self._why_stale(meta)
-            if why is None:
+            stale = self._why_stale(meta)
+            if stale is None:
                 restored = self._decode(meta)
                 self.pending = False
                 return restored
+            why = stale
         except (LoadError, codec.CodecError) as exc:
             why = f"cannot be read ({exc})"
-        dropped = int(meta["base_ops"]) if meta is not None and meta.get("base_ops", "").isdigit() else None
-        later = self._stored_ops() - dropped if dropped is not None else 0
-        note = f" ({_plural(later, 'change')} made in earlier sessions on top of the files are not kept)" if later > 0 else ""
-        self.notices.append(f"{self.path}: {why}: reading the files again{note}")
+        base = int(meta["base_ops"]) if meta is not None and meta.get("base_ops", "").isdigit() else None
+        later = self._stored_ops() - base if base is not None else 0
+        self._notice = f"{self.path}: {why}: reading the files again"
+        self._earlier_count = max(later, 0)
+        self.notices.append(self._notice)
+        if later > 0 and stale is not None and self._replayable(meta):
+            try:
+                assert base is not None
+                self._earlier = self._earlier_ops(base)
+            except (LoadError, codec.CodecError) as exc:
+                self.earlier_failed(exc)
+            else:
+                self.notices[-1] = f"{self._notice}, then the {_plural(later, 'change')} made in earlier sessions on top of them"
+        elif later > 0:
+            self.earlier_failed(None)
         return None
+
+    def earlier(self) -> list[Operation]:
+        """What earlier sessions added on top of the files of a stale store (typed entries, loads,
+        retractions, imports), to be applied again after the files, all or nothing. Files they
+        loaded are read again from disk (they may have changed too). Taken once; [] when there
+        is nothing to apply again or a file of it cannot be read (the notice says so)."""
+        from .kb import read_source
+
+        ops, self._earlier = self._earlier, []
+        try:
+            return [read_source(op.path, dialect=self.dialect) if isinstance(op, SourceFile) and op.mtime is not None
+                    else op for op in ops]
+        except AllegianceError as exc:
+            self.earlier_failed(exc)
+            return []
+
+    def earlier_failed(self, error: BaseException | None) -> None:
+        """The notice when those changes cannot be applied again (or were not for these files)."""
+        reason = f" (they no longer apply: {str(error).splitlines()[0]})" if error is not None else ""
+        self.notices[-1] = (f"{self._notice}; the {_plural(self._earlier_count, 'change')} made in earlier sessions "
+                            f"on top of them are not kept{reason}")
+
+    def _replayable(self, meta: dict[str, str] | None) -> bool:
+        """Earlier changes are applied again when the store was for these files, or some of them
+        (one changed, added or removed), read the same way (dialect)."""
+        if meta is None or meta["dialect"] != self.dialect:
+            return False
+        try:
+            stored = {str(f[1]) for f in codec.loads_values(meta["files"]) if isinstance(f, list) and len(f) == 2}
+        except codec.CodecError:
+            return False
+        return bool(stored & {f[1] for f in self._files})
+
+    def _earlier_ops(self, base: int) -> list[Operation]:
+        sources: Sources = {_str(p): _str(b) for p, b in self._read(TABLES[0].name, TABLES[0].columns)}
+        rows = self._read(TABLES[1].name, TABLES[1].columns)
+        return [self._operation(r, sources) for r in rows[base:]]
 
     def _read(self, name: str, columns: Columns) -> list[tuple[object, ...]]:
         rows = self.engine.read_stored(name, columns)

@@ -230,18 +230,39 @@ def test_a_failed_operation_changes_neither_kb_nor_file(tmp_path: Path, files: l
 
 def test_a_changed_file_makes_the_stored_kb_stale(tmp_path: Path, files: list[Path]) -> None:
     db = tmp_path / "kb.duckdb"
+    extra = tmp_path / "extra.dl"
+    extra.write_text("edge(20, 21).\n", encoding="utf-8")
     with open_kb(db, files) as kb:
         kb.load_text("edge(7, 8).", file="<repl:1>")
+        kb.load_files([extra])
+        kb.retract("edge(2, 3).")
     files[2].write_text(RULES.replace("edge(3, 1).", "edge(3, 9)."), encoding="utf-8")
+    extra.write_text("edge(20, 22).\n", encoding="utf-8")
     with open_kb(db, files) as kb:
         assert kb.store is not None
         (notice,) = kb.store.notices
-        assert f"{files[2]} changed" in notice and "1 change made in earlier sessions" in notice
-        assert kb.ask("edge(3, 9)") and not kb.ask("edge(3, 1)") and not kb.ask("edge(7, 8)")
-        assert fingerprint(kb) == fresh(files)
+        assert f"{files[2]} changed" in notice and "then the 3 changes made in earlier sessions" in notice
+        # the files as they are now, then what earlier sessions added, loaded files read again
+        assert kb.ask("edge(3, 9)") and not kb.ask("edge(3, 1)") and kb.ask("edge(7, 8)")
+        assert kb.ask("edge(20, 22)") and not kb.ask("edge(20, 21)") and not kb.ask("edge(2, 3)")
+        assert [getattr(op, "path", None) for op in kb.history][3:] == ["<repl:1>", str(extra), None]
+        rebuilt = fingerprint(kb)
     with open_kb(db, files) as kb:  # stored again: fresh now
         assert kb.store is not None and kb.store.notices == []
-        assert kb.ask("edge(3, 9)")
+        assert fingerprint(kb) == rebuilt
+
+
+def test_earlier_changes_that_no_longer_apply_are_dropped(tmp_path: Path, files: list[Path]) -> None:
+    db = tmp_path / "kb.duckdb"
+    with open_kb(db, files) as kb:
+        kb.load_text("The Free Syrian Army is allied with Nusra Front.", file="<repl:1>", default_source="wire_1")
+    files[0].write_text(SCHEMA.replace("{a} is allied with {b}", "{a} allies with {b}"), encoding="utf-8")
+    files[1].write_text(ARTICLE.replace("The Free Syrian Army is allied with Nusra Front.\n", ""), encoding="utf-8")
+    with open_kb(db, files) as kb:
+        assert kb.store is not None
+        (notice,) = kb.store.notices
+        assert "the 1 change made in earlier sessions on top of them are not kept (they no longer apply" in notice
+        assert fingerprint(kb) == fresh(files)
 
 
 def test_added_and_removed_files(tmp_path: Path, files: list[Path]) -> None:
