@@ -544,7 +544,9 @@ class DuckDBEngine(Engine):
             self._con = duckdb.connect(path if path is not None else ":memory:")
         except duckdb.Error as exc:
             # not a DuckDB file, a newer format, or in use by another process: never overwrite it
+            locked = "lock" in str(exc).lower()
             raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: {_first_line(exc)}", None,
+                                   "another process has it open: close that one first" if locked else
                                    "name a new file for --db, or one that allegiance wrote") from None
         self._in_transaction = False  # inside transaction(): changes join it instead of committing
         # Division by zero has no value (as a failed arithmetic test), not an error.
