@@ -54,7 +54,7 @@ from .kb import Import, Operation, Retraction, SourceFile, State
 from .statements import Catalog, Entity, Relation, Source, StatementRecord
 
 FORMAT = "allegiance-kb-1"
-PACK = 20_000  # statements or plain facts per stored pack
+PACK = 5_000  # statements or plain facts per stored pack: an append rewrites at most the last one
 
 
 @runtime_checkable
