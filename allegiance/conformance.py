@@ -11,6 +11,7 @@ declares each predicate that only appears in a rule body with the arity of its u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import ast
@@ -30,17 +31,26 @@ class Evaluator:
     def evaluate(self, program: Any) -> dict[str, set[ast.Row]]:
         text = ".dialect souffle\n" + "\n".join(_terminated(rule) for rule in program.rules)
         parsed = parse_program(text, file="<conformance>")
-        fact_clauses: list[ast.Clause] = [
-            ast.Fact(ast.Atom(name, tuple(ast.Constant(_value(v)) for v in row)))
-            for name, rows in program.facts.items()
-            for row in rows
-        ]
-        clauses = [*fact_clauses, *parsed.clauses]
-        clauses += _declarations(clauses)
-        checked = check(clauses)
+        facts = _fact_rows(program.facts, parsed.clauses)
+        if facts is not None:
+            # every predicate of the facts has one arity, the rules' included: the facts are data
+            # the analysis knows by their predicates, as a knowledge base's are
+            clauses: list[ast.Clause] = list(parsed.clauses)
+            clauses += _declarations(clauses, set(facts))
+            checked = check(clauses, {sym: ("any",) * sym.arity for sym in facts})
+        else:  # arities disagree: let the analysis see each fact, and say so as it would in a file
+            clauses = [
+                ast.Fact(ast.Atom(name, tuple(ast.Constant(_value(v)) for v in row)))
+                for name, rows in program.facts.items()
+                for row in rows
+            ]
+            clauses += parsed.clauses
+            clauses += _declarations(clauses)
+            checked = check(clauses)
+            facts = facts_of(clauses)
         engine = make_engine(self.engine, timeout=self.timeout)
         try:
-            engine.load(checked, facts_of(clauses))
+            engine.load(checked, facts)
             model: dict[str, set[ast.Row]] = {}
             for sym in checked.types:
                 if not sym.name.startswith("__"):
@@ -72,8 +82,27 @@ def _value(value: object) -> ast.Value:
     return str(value)
 
 
-def _declarations(clauses: list[ast.Clause]) -> list[ast.Clause]:
-    defined = {c.atom.sym for c in clauses if isinstance(c, ast.Fact)}
+def _fact_rows(facts: Any, clauses: Sequence[ast.Clause]) -> dict[ast.PredicateSym, set[ast.Row]] | None:
+    """The suite's facts by predicate, or None when a name is used with two arities."""
+    found: dict[ast.PredicateSym, set[ast.Row]] = {}
+    arity: dict[str, int] = {}
+    for name, rows in facts.items():
+        for row in rows:
+            values = tuple(_value(v) for v in row)
+            if arity.setdefault(name, len(values)) != len(values):
+                return None
+            found.setdefault(ast.PredicateSym(name, len(values)), set()).add(values)
+    for clause in clauses:
+        if isinstance(clause, ast.Rule):
+            for lit in (clause.head, *clause.body):
+                atom = lit.atom if isinstance(lit, ast.NegLiteral) else lit
+                if isinstance(atom, ast.Atom) and arity.get(atom.pred, atom.sym.arity) != atom.sym.arity:
+                    return None
+    return found
+
+
+def _declarations(clauses: list[ast.Clause], defined: set[ast.PredicateSym] | None = None) -> list[ast.Clause]:
+    defined = set(defined or ()) | {c.atom.sym for c in clauses if isinstance(c, ast.Fact)}
     defined |= {c.head.sym for c in clauses if isinstance(c, ast.Rule)}
     used: dict[ast.PredicateSym, None] = {}
     for clause in clauses:

@@ -238,10 +238,8 @@ class Explainer:
         self.rules: dict[ast.PredicateSym, list[ast.Rule]] = {}
         for rule in kb.rules:
             self.rules.setdefault(rule.head.sym, []).append(rule)
-        self.statements = {s.id: s for s in kb.statements}
-        self.by_fact: dict[Key, list[StatementRecord]] = {}
-        for s in kb.statements:
-            self.by_fact.setdefault((s.fact_sym, s.row), []).append(s)
+        self.statements: Mapping[str, StatementRecord] = kb.statements_by_id()
+        self.by_fact: Mapping[Key, list[StatementRecord]] = kb.statements_by_fact()
         self._rows: dict[ast.PredicateSym, dict[ast.Row, int]] = {}
         self._all: dict[ast.PredicateSym, frozenset[ast.Row]] = {}  # every row the engine holds
         self._index: dict[tuple[ast.PredicateSym, tuple[int, ...]], dict[ast.Row, list[ast.Row]]] = {}

@@ -101,7 +101,10 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
     if record is not None:
         who = f", {record.status} by {record.asserter}" if record.asserter else f", {record.status}"
         yield f"statement {record.id}{who}"
-        yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
+        if record.text:
+            yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
+        else:  # an imported row: no text of its own
+            yield f"  a row of an import ({where(record.span)})"
         if record.quote and _oneline(record.quote) not in _oneline(record.text):
             yield f"  quoting \"{_oneline(record.quote)}\""
         extra = [f"from {record.valid_from}" if record.valid_from else "",

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from . import ast
 from .analysis import CheckedProgram, check, check_query, fact_row, statement_relation
+from .bulk import STATUS, RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .engines import make_engine
-from .engines.base import DEFAULT_TIMEOUT, Engine
+from .engines.base import DEFAULT_TIMEOUT, Bulk, Engine, Table
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError
 from .parse import parse_program_recovering, parse_query
 from .statements import Catalog, Relation, StatementRecord, curate, declare, negative_name
@@ -99,16 +100,16 @@ class Retraction:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Import:
-    """Rows of one declared relation, each a statement from `source` (a CSV import). `lines` are the
-    rows' line numbers in `path`, for errors and `why`. Values are plain, already converted."""
+    """Rows of one declared relation, each a statement from `source` (a CSV import): a `Table`
+    (a CSV file staged by DuckDB, or a RowsTable of rows given in Python) whose values already have
+    the declared types; its `lines()` are the rows' lines in `path`, for errors and `why`."""
 
     path: str
     sym: ast.PredicateSym
-    rows: tuple[ast.Row, ...]
+    table: Table
     source: str
-    lines: tuple[int, ...] = ()
 
 
 Operation = SourceFile | Retraction | Import
@@ -132,13 +133,16 @@ class State:
     counters: dict[str, int] = field(default_factory=dict)
     checked: CheckedProgram | None = None
     warnings: list[str] = field(default_factory=list)
+    # imports: statements kept as tables, never retracted from (a retraction that touches one
+    # turns it into ordinary statements)
+    blocks: list[StatementBlock] = field(default_factory=list)
     # base_facts() of a finished state; every caller only reads it. apply() drops it.
     _base: dict[ast.PredicateSym, set[ast.Row]] | None = field(default=None, repr=False, compare=False)
 
     def copy(self) -> State:
         return State(self.catalog.copy(), list(self.statements), {k: dict(v) for k, v in self.plain.items()},
                      list(self.rules), list(self.declarations), set(self.retracted), dict(self.counters),
-                     self.checked, list(self.warnings))
+                     self.checked, list(self.warnings), list(self.blocks))
 
     # --- applying operations ---
 
@@ -153,6 +157,7 @@ class State:
         for op in ops:
             if isinstance(op, Retraction):
                 self.retracted |= op.facts
+                self._dissolve(op.facts)
             elif isinstance(op, Import):
                 errors.extend(self._add_import(op))
             else:
@@ -186,61 +191,54 @@ class State:
         return errors
 
     def _add_import(self, op: Import) -> list[AllegianceError]:
-        """Bulk statements: one record per new row, no parsing and no per-row curation. The rows
-        must fit the relation's declared types; a row already stated by this source adds nothing."""
+        """Bulk statements: one block of rows, no parsing and no per-row curation or object. The
+        rows must fit the relation's declared types; a row already stated by this source adds nothing."""
+        from .errors import did_you_mean
+
         rel = self.catalog.relations.get(op.sym.name)
         if rel is None or rel.sym != op.sym or rel.inconsistency:
-            from .errors import did_you_mean
-
             return [StatementError(f"{op.path}: no relation {op.sym} to import into", None,
                                    did_you_mean(op.sym.name, self.catalog.relations) or "declare it with .relation")]
         source = self.catalog.sources.get(op.source)
         if source is None:
-            from .errors import did_you_mean
-
             return [StatementError(f"{op.path}: unknown source {op.source}", None,
                                    did_you_mean(op.source, self.catalog.sources) or "declare it with .source in a fact file")]
-        if not op.rows:
+        if not op.table.count:
             return []
-        errors: list[AllegianceError] = []
-        types = [_PARAM_TYPES.get(p.type, (object,)) for p in rel.params]
-
-        def fits(row: ast.Row) -> bool:
-            return len(row) == len(types) and all(
-                isinstance(v, t) and not isinstance(v, bool) for v, t in zip(row, types, strict=True))
-
-        # column by column first (fast); row by row only to name the rows that do not fit
-        columns = list(zip(*op.rows, strict=True)) if all(len(r) == len(types) for r in op.rows) else None
-        clean = columns is not None and all(
-            all(issubclass(k, t) and k is not bool for k in set(map(type, col))) for col, t in zip(columns, types, strict=True))
-        for n, row in enumerate(() if clean else op.rows):
-            if not fits(row):
-                line = op.lines[n] if n < len(op.lines) else n + 1
-                errors.append(StatementError(f"row {row!r} does not fit {rel.sym}"
-                                             f"({', '.join(f'{p.name}: {p.type}' for p in rel.params)})",
-                                             ast.Span(op.path, line, 1, line, 2)))
-                if len(errors) >= 20:
-                    break
-        if errors:
-            return errors
+        table = op.table
+        if isinstance(table, RowsTable):  # rows from Python: check them (a staged CSV was checked in SQL)
+            errors = _misfits(op.path, table, rel)
+            if errors:
+                return errors
         asserter = self.catalog.resolve(source.publisher) if source.publisher else None
         known = {s.row for s in self.statements
                  if s.sym == op.sym and s.source == op.source and s.identity()[2:] ==
-                 (False, op.source, "reported", asserter, None, None, None)}
-        count = self.counters.get(op.source, 0)
-        for n, row in enumerate(op.rows):
-            if self.retracted:
-                self.retracted.discard((op.sym, row))  # stating a retracted fact again brings it back
-            if row in known:
-                continue
-            known.add(row)
-            count += 1
-            line = op.lines[n] if n < len(op.lines) else n + 1
-            self.statements.append(StatementRecord(
-                f"{op.source}_{count}", op.sym, row, False, op.source, "reported", asserter, None, None, None,
-                "", "", ast.Span(op.path, line, 1, line, 1), False))
-        self.counters[op.source] = count
+                 (False, op.source, STATUS, asserter, None, None, None)}
+        earlier = [b for b in self.blocks if (b.sym, b.source, b.asserter) == (op.sym, op.source, asserter)]
+        if known or earlier:
+            # the same rows again (an import repeated): keep only the new ones, in Python
+            known |= {tuple(r) for b in earlier for r in b.table.rows()}
+            kept = [(tuple(r), line) for r, line in zip(table.rows(), table.lines(), strict=True) if tuple(r) not in known]
+            table = RowsTable([r for r, _ in kept], [line for _, line in kept])
+            if not table.count:
+                return []
+        if any(sym == op.sym for sym, _ in self.retracted):
+            for row in table.rows():  # stating a retracted fact again brings it back
+                self.retracted.discard((op.sym, tuple(row)))
+        first = self.counters.get(op.source, 0)
+        self.blocks.append(StatementBlock(op.path, op.sym, table, op.source, asserter, first))
+        self.counters[op.source] = first + table.count
         return []
+
+    def _dissolve(self, facts: frozenset[tuple[ast.PredicateSym, ast.Row]]) -> None:
+        """Blocks that a retraction touches become ordinary statements, which retraction handles."""
+        for block in list(self.blocks):
+            if any(block.has_fact(sym, row) for sym, row in facts):
+                self.blocks.remove(block)
+                self.statements.extend(block.records())
+
+    def has_base(self, sym: ast.PredicateSym, row: ast.Row) -> bool:
+        return row in self.base_facts().get(sym, ()) or any(b.has_fact(sym, row) for b in self.blocks)
 
     # --- what the engine gets ---
 
@@ -289,7 +287,8 @@ class State:
         return rules
 
     def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
-        """Every base fact the engine holds: plain facts, stated facts and their metadata (read only)."""
+        """The base facts the engine holds but those of blocks (`bulks`): plain facts, stated
+        facts and their metadata (read only)."""
         if self._base is None:
             self._base = self._compute_base_facts()
         return self._base
@@ -331,6 +330,9 @@ class State:
             add(P("kind", 2), (ent.id, ent.kind))
             add(P("display_name", 2), (ent.id, ent.name))
         return facts
+
+    def bulks(self) -> list[Bulk]:
+        return [b.bulk() for b in self.blocks]
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""
@@ -397,7 +399,7 @@ def _stored(method: Callable[Concatenate[KnowledgeBase, _P], _R]) -> Callable[Co
                 result = method(self, *args, **kwargs)
                 store.save(self._state, self._history, self._sources)
         except BaseException:
-            self._state, self._history = state, history
+            self._state, self._history, self._index = state, history, None
             raise
         return result
     return run
@@ -415,6 +417,7 @@ class KnowledgeBase:
         self._state = State()
         self._state.finish()
         self._sources: dict[str, str] = {}
+        self._index: tuple[StatementsById, StatementsByFact] | None = None
         self._store: Store | None = None
         if db is None:
             self._sync(None)
@@ -480,6 +483,7 @@ class KnowledgeBase:
             restored = self._store.restore(paths)  # these files' knowledge base, stored and still fresh
             if restored is not None:
                 self._state, self._history, self._sources = restored
+                self._index = None
                 s = self._state
                 return LoadReport(tuple(str(p) for p in paths), len(s.statements), sum(len(v) for v in s.plain.values()),
                                   len(s.rules), tuple(s.warnings))
@@ -534,25 +538,28 @@ class KnowledgeBase:
                           sum(len(v) for v in new.plain.values()) - sum(len(v) for v in old.plain.values()),
                           len(new.rules) - len(old.rules), tuple(new.warnings))
 
-    @_stored
     def import_rows(self, relation: str | ast.PredicateSym, rows: Sequence[ast.Row], source: str,
                     file: str = "<import>", lines: Sequence[int] = ()) -> LoadReport:
         """Add rows of a declared relation, each a statement from `source`, in one step (all or
-        nothing). The fast path for bulk data: no parsing, no per-row curation, and the engine gets
-        only the new facts. Values must already have the declared types (see loading.import_csv)."""
+        nothing). Values must already have the declared types (see loading.import_csv)."""
         if isinstance(relation, ast.PredicateSym):
             sym = relation
         else:
             rel = self.catalog.relations.get(relation.partition("/")[0])
             sym = rel.sym if rel is not None else ast.PredicateSym(relation.partition("/")[0], len(rows[0]) if rows else 0)
-        op = Import(file, sym, tuple(rows), source, tuple(lines))
+        return self.import_table(Import(file, sym, RowsTable([tuple(r) for r in rows], list(lines)), source))
+
+    @_stored
+    def import_table(self, op: Import) -> LoadReport:
+        """The fast path for bulk data: no parsing, no per-row curation, and the engine makes the
+        facts of the block itself (from a staged CSV, in SQL)."""
         old = self._state
         new = old.copy()
-        before = len(new.statements)
+        before = len(new.blocks)
         errors = new.apply([op])
         if errors:
             raise _bundle(errors)
-        added = new.statements[before:]
+        added = new.blocks[before:]
         # Only base facts change (the program and its types do not): no check, no full resync.
         # Adding data is not a query: the time limit does not apply (a failure leaves the engine as it was).
         limit, self._engine.timeout = self._engine.timeout, None
@@ -561,29 +568,38 @@ class KnowledgeBase:
             if new.retracted != old.retracted:
                 self._sync(old)  # a retracted fact stated again comes back: the full diff
             else:
-                self._engine.add_facts(_import_facts(added))
+                for block in added:
+                    self._engine.add_bulk(block.bulk())
         except BaseException:
             self._state = old
             raise
         finally:
             self._engine.timeout = limit
         self._history.append(op)
-        return LoadReport((file,), len(added), 0, 0, tuple(new.warnings))
+        self._index = None
+        return LoadReport((op.path,), sum(b.count for b in added), 0, 0, tuple(new.warnings))
 
     def _sync(self, old: State | None) -> None:
-        """Bring the engine in line with the state: incrementally when only facts changed."""
+        """Bring the engine in line with the state: incrementally when only facts changed and
+        every block of the old state is still there (blocks added since go in whole). A rebuilt
+        state (undo, reload) has blocks of its own, so the engine reloads, reading blocks in SQL."""
         new = self._state
+        self._index = None
         assert new.checked is not None
         new_facts = new.base_facts()
+        old_bulks, new_bulks = (old.bulks() if old is not None else []), new.bulks()
         if old is not None and old.checked is not None and old.checked.rules == new.checked.rules and \
-                old.checked.types == new.checked.types:
+                old.checked.types == new.checked.types and new_bulks[:len(old_bulks)] == old_bulks:
             old_facts = old.base_facts()
             added = {s: rows - old_facts.get(s, set()) for s, rows in new_facts.items()}
+            # a fact removed here is in no block: a retraction that touches a block dissolves it
             removed = {s: rows - new_facts.get(s, set()) for s, rows in old_facts.items()}
             self._engine.retract_facts({s: r for s, r in removed.items() if r})
             self._engine.add_facts({s: r for s, r in added.items() if r})
+            for bulk in new_bulks[len(old_bulks):]:
+                self._engine.add_bulk(bulk)
         else:
-            self._engine.load(new.checked, new_facts)
+            self._engine.load_bulks(new.checked, new_facts, new_bulks)
 
     @_stored
     def _rebuild(self, history: list[Operation]) -> None:
@@ -635,8 +651,7 @@ class KnowledgeBase:
             else:
                 raise StatementError("only facts can be retracted", getattr(clause, "span", None),
                                      "write the fact as it was added: p(a, b).")
-        base = self._state.base_facts()
-        present = {t for t in targets if t[1] in base.get(t[0], set())}
+        present = {t for t in targets if self._state.has_base(*t)}
         if present:
             self._apply([Retraction(frozenset(present), text.strip())])
         return len(present)
@@ -658,6 +673,17 @@ class KnowledgeBase:
 
     @property
     def statements(self) -> tuple[StatementRecord, ...]:
+        """Every statement, imported ones made one by one (costly after a large import: see
+        `statement_count`, `statements_by_id`, `statements_by_fact` and `blocks`)."""
+        return (*self._state.statements, *(r for b in self._state.blocks for r in b.records()))
+
+    @property
+    def statement_count(self) -> int:
+        return len(self._state.statements) + sum(b.count for b in self._state.blocks)
+
+    @property
+    def file_statements(self) -> tuple[StatementRecord, ...]:
+        """The statements of fact files and REPL entries (imports' blocks aside)."""
         return tuple(self._state.statements)
 
     @property
@@ -665,6 +691,24 @@ class KnowledgeBase:
         """Datalog facts of rule files and entries (not statements), each with where it was first
         written (read only)."""
         return self._state.plain
+
+    @property
+    def blocks(self) -> tuple[StatementBlock, ...]:
+        """Imports, one block of statements each."""
+        return tuple(self._state.blocks)
+
+    def statements_by_id(self) -> StatementsById:
+        return self._indexes()[0]
+
+    def statements_by_fact(self) -> StatementsByFact:
+        """(fact_sym, row) -> the statements stating it (exactly; see statements_for for symmetry)."""
+        return self._indexes()[1]
+
+    def _indexes(self) -> tuple[StatementsById, StatementsByFact]:
+        if self._index is None:
+            st = self._state
+            self._index = (StatementsById(st.statements, st.blocks), StatementsByFact(st.statements, st.blocks))
+        return self._index
 
     @property
     def rules(self) -> tuple[ast.Rule, ...]:
@@ -701,15 +745,15 @@ class KnowledgeBase:
     def statements_for(self, pred: str | ast.PredicateSym, row: ast.Row) -> list[StatementRecord]:
         """The statements behind a fact (several when sources corroborate each other)."""
         sym = self._sym(pred)
-        found = [s for s in self._state.statements if s.fact_sym == sym and s.row == row]
+        by_fact = self.statements_by_fact()
+        found = list(by_fact.get((sym, row), []))
         rel = self.catalog.relations.get(sym.name.removeprefix("no_"))
-        if rel is not None and rel.symmetric and len(row) == 2:
-            found += [s for s in self._state.statements if s.fact_sym == sym and s.row == (row[1], row[0])]
+        if rel is not None and rel.symmetric and len(row) == 2 and row[0] != row[1]:
+            found += by_fact.get((sym, (row[1], row[0])), [])
         return found
 
     def is_base(self, pred: str | ast.PredicateSym, row: ast.Row) -> bool:
-        sym = self._sym(pred)
-        return row in self._state.base_facts().get(sym, set())
+        return self._state.has_base(self._sym(pred), row)
 
     def inconsistency_relations(self) -> list[Relation]:
         rels = [r for r in self._state.relations() if r.inconsistency]
@@ -832,22 +876,30 @@ def _statement_arity_errors(clauses: Sequence[ast.Clause], catalog: Catalog) -> 
     return errors
 
 
-def _import_facts(records: Sequence[StatementRecord]) -> dict[ast.PredicateSym, list[ast.Row]]:
-    """The base facts of imported statements (as State.base_facts makes them), column by column:
-    they share a relation, a source, a status and an asserter."""
-    if not records:
-        return {}
-    first = records[0]
-    P = ast.PredicateSym
-    facts: dict[ast.PredicateSym, list[ast.Row]] = {
-        first.sym: [r.row for r in records],
-        P(statement_relation(first.sym.name), first.sym.arity + 1): [(*r.row, r.id) for r in records],
-        P("source", 2): [(r.id, first.source) for r in records],
-        P("status", 2): [(r.id, first.status) for r in records],
-    }
-    if first.asserter:
-        facts[P("asserted_by", 2)] = [(r.id, first.asserter) for r in records]
-    return facts
+def _misfits(path: str, table: RowsTable, rel: Relation) -> list[AllegianceError]:
+    """Rows (up to 20) that do not fit the relation's declared types, each at its line."""
+    types = [_PARAM_TYPES.get(p.type, (object,)) for p in rel.params]
+    rows = table.rows()
+
+    def fits(row: ast.Row) -> bool:
+        return len(row) == len(types) and all(
+            isinstance(v, t) and not isinstance(v, bool) for v, t in zip(row, types, strict=True))
+
+    # column by column first (fast); row by row only to name the rows that do not fit
+    if all(len(r) == len(types) for r in rows):
+        columns = list(zip(*rows, strict=True))
+        if all(all(issubclass(k, t) and k is not bool for k in set(map(type, col)))
+               for col, t in zip(columns, types, strict=True)):
+            return []
+    errors: list[AllegianceError] = []
+    for row, line in zip(rows, table.lines(), strict=True):
+        if not fits(row):
+            errors.append(StatementError(f"row {row!r} does not fit {rel.sym}"
+                                         f"({', '.join(f'{p.name}: {p.type}' for p in rel.params)})",
+                                         ast.Span(path, line, 1, line, 2)))
+            if len(errors) >= 20:
+                break
+    return errors
 
 
 def _bundle(errors: Iterable[AllegianceError]) -> AllegianceError:

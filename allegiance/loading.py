@@ -32,15 +32,21 @@ import argparse
 import datetime
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from . import ast
+from .bulk import StatementBlock
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
-from .kb import Inconsistency, KnowledgeBase, SourceFile
+from .kb import Import, Inconsistency, KnowledgeBase, SourceFile
 from .statements import StatementRecord, negative_name, render_datalog
 
+if TYPE_CHECKING:
+    from .engines.csv import CsvTable
+
+T = TypeVar("T")
 SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
 JSON_ITEMS = 1000  # items per list of the JSON report (counts are always complete)
 _QUANTITY_TYPES = ("number", "float", "date")
@@ -59,6 +65,45 @@ class Contradiction:
     existing: tuple[StatementRecord, ...]
 
 
+class NewStatements(Sequence[StatementRecord]):
+    """A report's new statements: those of files, then each import's, made only when read (a
+    million imported rows are counted, and the first few shown, without a million objects)."""
+
+    def __init__(self, small: Sequence[StatementRecord] = (), blocks: Sequence[StatementBlock] = ()) -> None:
+        self._small = list(small)
+        self._blocks = list(blocks)
+
+    def __len__(self) -> int:
+        return len(self._small) + sum(b.count for b in self._blocks)
+
+    @overload
+    def __getitem__(self, index: int) -> StatementRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[StatementRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> StatementRecord | list[StatementRecord]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if 0 <= index < len(self._small):
+            return self._small[index]
+        index -= len(self._small)
+        for block in self._blocks:
+            if 0 <= index < block.count:
+                return block.record(index + 1)
+            index -= block.count
+        raise IndexError("statement index out of range")
+
+    def __iter__(self) -> Iterator[StatementRecord]:
+        yield from self._small
+        for block in self._blocks:
+            yield from block.records()
+
+    def append(self, record: StatementRecord) -> None:
+        self._small.append(record)
+
+
 @dataclass
 class ChangeReport:
     """What a load or an import changed (or, for a dry run, would change)."""
@@ -69,7 +114,7 @@ class ChangeReport:
     new_entities: list[str] = field(default_factory=list)
     new_relations: list[str] = field(default_factory=list)
     new_rules: int = 0
-    new_statements: list[StatementRecord] = field(default_factory=list)
+    new_statements: NewStatements = field(default_factory=NewStatements)
     corroborations: list[Corroboration] = field(default_factory=list)
     contradictions: list[Contradiction] = field(default_factory=list)
     derived_gained: dict[str, list[ast.Row]] = field(default_factory=dict)
@@ -100,7 +145,7 @@ class ChangeReport:
             lines.append(f"new rules: {self.new_rules}")
         lines.append(f"new statements: {len(self.new_statements)} "
                      f"({len(self.corroborations)} corroborating, {len(self.contradictions)} contradicting)")
-        lines += _section([f"{render_datalog(s)}  [{s.id}]" for s in self.new_statements], "  ")
+        lines += _section(self.new_statements, "  ", lambda s: f"{render_datalog(s)}  [{s.id}]")
         if self.corroborations:
             lines.append(f"corroborations: {len(self.corroborations)}")
             lines += _section([f"{_fact(c.statement)} [{c.statement.id}] corroborates "
@@ -168,8 +213,8 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _section(items: list[str], indent: str) -> list[str]:
-    shown = [indent + _cut(item, 200) for item in items[:SHOWN]]
+def _section(items: Sequence[T], indent: str, show: Callable[[T], str] = str) -> list[str]:
+    shown = [indent + _cut(show(item), 200) for item in items[:SHOWN]]
     if len(items) > SHOWN:
         shown.append(f"{indent}... and {len(items) - SHOWN} more")
     return shown
@@ -195,6 +240,7 @@ class _Snapshot:
     relations: frozenset[str]
     rules: int
     statements: frozenset[tuple[object, ...]]
+    blocks: frozenset[StatementBlock]
     derived: dict[ast.PredicateSym, frozenset[ast.Row]] | None
     inconsistencies: dict[tuple[str, ast.Row], Inconsistency] | None
 
@@ -209,7 +255,7 @@ def _snapshot(kb: KnowledgeBase, derived: bool) -> _Snapshot:
     cat = kb.catalog
     return _Snapshot(
         frozenset(cat.sources), frozenset(cat.entities), frozenset(cat.relations), len(kb.rules),
-        frozenset(s.identity() for s in kb.statements),
+        frozenset(s.identity() for s in kb.file_statements), frozenset(kb.blocks),
         {p: frozenset(kb.engine.relation(p)) for p in _derived_predicates(kb)} if derived else None,
         {(i.kind, i.args): i for i in kb.inconsistencies()} if derived else None,
     )
@@ -243,12 +289,16 @@ def _diff(kb: KnowledgeBase, before: _Snapshot, after: _Snapshot, files: tuple[s
     report.new_relations = sorted(after.relations - before.relations)
     report.new_rules = max(0, after.rules - before.rules)
     old: list[StatementRecord] = []
-    for s in kb.statements:
-        (old if s.identity() in before.statements else report.new_statements).append(s)
+    new: list[StatementRecord] = []
+    for s in kb.file_statements:
+        (old if s.identity() in before.statements else new).append(s)
+    old_blocks = [b for b in kb.blocks if b in before.blocks]
+    new_blocks = [b for b in kb.blocks if b not in before.blocks]
+    report.new_statements = NewStatements(new, new_blocks)
     if report.new_statements:
-        _compare(kb, old, report)
+        _compare(kb, old, old_blocks, new, new_blocks, report)
     if before.derived is not None and after.derived is not None:
-        stated = {(s.fact_sym, s.row) for s in kb.statements}
+        stated = kb.statements_by_fact()
         for sym in set(before.derived) | set(after.derived):
             was, now = before.derived.get(sym, frozenset()), after.derived.get(sym, frozenset())
             gained = sorted((r for r in now - was if (sym, r) not in stated), key=ast.row_sort_key)
@@ -266,19 +316,24 @@ def _diff(kb: KnowledgeBase, before: _Snapshot, after: _Snapshot, files: tuple[s
     return report
 
 
-def _compare(kb: KnowledgeBase, old: Sequence[StatementRecord], report: ChangeReport) -> None:
-    """Corroborations and contradictions of the new statements against the old ones."""
+def _compare(kb: KnowledgeBase, old_small: Sequence[StatementRecord], old_blocks: Sequence[StatementBlock],
+             new_small: Sequence[StatementRecord], new_blocks: Sequence[StatementBlock], report: ChangeReport) -> None:
+    """Corroborations and contradictions of the new statements against the old ones. A block's
+    statements are made only when the other side has statements of the same relation."""
     by_fact: dict[tuple[ast.PredicateSym, ast.Row], list[StatementRecord]] = {}
     by_head: dict[tuple[ast.PredicateSym, ast.Row], list[StatementRecord]] = {}
     quantities = {rel.sym for rel in kb.catalog.relations.values()
                   if rel.params and rel.params[-1].type in _QUANTITY_TYPES and len(rel.params) >= 2}
+    new_syms = {s.fact_sym for s in new_small} | {b.sym for b in new_blocks}
+    wanted = new_syms | {_opposite(sym) for sym in new_syms}
+    old = [*old_small, *(r for b in old_blocks if b.sym in wanted for r in b.records())]
     for s in old:
         by_fact.setdefault(_key(kb, s.fact_sym, s.row), []).append(s)
         if s.fact_sym in quantities:
             by_head.setdefault((s.fact_sym, s.row[:-1]), []).append(s)
     # only relations the old statements mention can corroborate or contradict (a bulk import is fast)
     mentioned = {sym for sym, _ in by_fact} | {_opposite(sym) for sym, _ in by_fact}
-    for s in report.new_statements:
+    for s in [*new_small, *(r for b in new_blocks if b.sym in mentioned for r in b.records())]:
         if s.fact_sym not in mentioned:
             continue
         key = _key(kb, s.fact_sym, s.row)
@@ -345,7 +400,7 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
     a symbol value that names a declared entity (by id, name or alias) becomes that entity, any
     other text stays as written, unless `require_entities` makes it an error. Every error (up to
     20 bad rows, then a count) is raised together and nothing is imported."""
-    from .engines.duckdb import read_csv_header, read_csv_rows
+    from .engines.csv import read_csv_header
 
     name = str(path)
     _check_file(name)
@@ -374,21 +429,22 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
     if errors:
         raise _group(errors)
     types = [p.type for p in rel.params]
-    read = read_csv_rows(name, positions, types, SHOWN)
-    if read.bad:
+    table = kb.engine.stage_csv(name, positions, types, SHOWN)
+    if table.bad:
         bad = [StatementError(("an empty cell" if cell is None else f"{cell!r} is not a {types[wanted.index(col)]}")
                               + f" in column '{col}'", ast.Span(name, line, 1, line, 2))
-               for line, col, cell in read.bad]
-        if read.bad_count > len(bad):
-            bad.append(StatementError(f"and {read.bad_count - len(bad)} more bad cells in {name}", None))
+               for line, col, cell in table.bad]
+        if table.bad_count > len(bad):
+            bad.append(StatementError(f"and {table.bad_count - len(bad)} more bad cells in {name}", None))
         raise _group(bad)
-    rows = _resolve_entities(kb, read.rows, rel.params, name, wanted, require_entities)
+    _resolve_entities(kb, table, rel.params, name, wanted, require_entities)
+    table.finish()
     before = _snapshot(kb, derived)
     depth = len(kb.history)
-    kb.import_rows(rel.sym, rows, source, name, range(2, len(rows) + 2))
+    kb.import_table(Import(name, rel.sym, table, source))
     try:
         report = _diff(kb, before, _snapshot(kb, derived), (name,), dry_run)
-        if not rows:
+        if not table.count:
             report.warnings.append(f"{name} has no rows under its header")
     finally:
         if dry_run and len(kb.history) > depth:
@@ -396,38 +452,31 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
     return report
 
 
-def _resolve_entities(kb: KnowledgeBase, rows: list[ast.Row], params: Sequence[ast.Param], file: str,
-                      columns: Sequence[str], require: bool) -> list[ast.Row]:
-    """Symbol values that name an entity become its id (resolved once per distinct value)."""
-    if not rows:
-        return rows
-    cols = [list(c) for c in zip(*rows, strict=True)]
+def _resolve_entities(kb: KnowledgeBase, table: CsvTable, params: Sequence[ast.Param], file: str,
+                      columns: Sequence[str], require: bool) -> None:
+    """Symbol values that name an entity become its id (resolved once per distinct value, the
+    rows rewritten where they are)."""
     errors: list[AllegianceError] = []
-    more = 0
+    unknown_count = 0
     for j, param in enumerate(params):
         if param.type != "symbol":
             continue
-        mapping = {v: kb.catalog.resolve(str(v)) for v in set(cols[j])}
-        unknown = {v for v, found in mapping.items() if found is None}
+        mapping = {v: kb.catalog.resolve(v) for v in table.distinct(j)}
+        unknown = sorted(v for v, found in mapping.items() if found is None)
         if require and unknown:
-            for line, value in enumerate(cols[j], start=2):
-                if value not in unknown:
-                    continue
-                if len(errors) >= SHOWN:
-                    more += 1
-                    continue
+            for line, value in table.lines_with(j, unknown, SHOWN):
                 errors.append(StatementError(f"unknown entity {value!r} in column '{columns[j]}'",
                                              ast.Span(file, line, 1, line, 2),
-                                             did_you_mean(str(value), kb.catalog.entity_names()) or "declare it with .entity"))
-        changed = {v: found for v, found in mapping.items() if found is not None and found != v}
-        if changed:
-            cols[j] = [changed.get(v, v) for v in cols[j]]
+                                             did_you_mean(value, kb.catalog.entity_names()) or "declare it with .entity"))
+            unknown_count += len(unknown)
+        table.replace(j, {v: found for v, found in mapping.items() if found is not None and found != v})
     if errors:
-        if more:
-            errors.append(StatementError(f"and {more} more unknown entities in {file}", None,
-                                         "declare them with .entity, or import without --require-entities"))
-        raise _group(errors)
-    return list(zip(*cols, strict=True))
+        errors.sort(key=lambda e: e.span.line if e.span else 0)
+        shown = errors[:SHOWN]
+        if unknown_count > len(shown):
+            shown.append(StatementError(f"and more unknown entities in {file} ({unknown_count} distinct names in all)",
+                                        None, "declare them with .entity, or import without --require-entities"))
+        raise _group(shown)
 
 
 def _check_file(name: str) -> None:
@@ -451,20 +500,11 @@ def _group(errors: Iterable[AllegianceError]) -> AllegianceError:
     return found[0] if len(found) == 1 else ErrorGroup(found)
 
 
-# --- the REPL's :load and :reload (the shell wraps these) ---------------------------------------------
-
-
-def load_command(kb: KnowledgeBase, argument: str) -> str:
-    """`:load FILE... [--dry-run]`: the report as text. Errors are raised for the shell to render."""
-    words = argument.split()
-    dry_run = "--dry-run" in words
-    files = [w for w in words if w != "--dry-run"]
-    if not files:
-        return "usage: :load FILE... [--dry-run]"
-    return load_with_report(kb, files, dry_run=dry_run).render_text()
+# --- the REPL's :reload (the shell wraps it) ---------------------------------------------
 
 
 def reload_command(kb: KnowledgeBase) -> str:
+    """`:reload`: the report as text."""
     report = reload_with_report(kb)
     if not report.files:
         return "no file changed on disk"
@@ -515,5 +555,5 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["ChangeReport", "Contradiction", "Corroboration", "import_csv", "load_command", "load_with_report",
+__all__ = ["ChangeReport", "Contradiction", "Corroboration", "import_csv", "load_with_report",
            "reload_command", "reload_with_report"]

@@ -7,17 +7,18 @@ Handlers raise AllegianceError for a user's mistake; session.dispatch renders it
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from allegiance import ast
 from allegiance.errors import AllegianceError, LoadError, QueryError, UnknownPredicateError, did_you_mean
-from allegiance.kb import Retraction, SourceFile
+from allegiance.kb import Import, Retraction, SourceFile
 
 from . import display
 from .output import Output, oops, say
@@ -154,28 +155,50 @@ def _load(session: Session, arg: str) -> Output:
     paths = [os.path.expanduser(p) for p in words if p != "--dry-run"]
     if not paths:
         raise _usage("load")
-    try:
-        from allegiance import loading
-    except ImportError:  # the change report arrives with its own issue
-        if dry_run:
-            raise AllegianceError("--dry-run needs allegiance.loading, which this installation lacks", None) from None
-        text = display.report_text(session.kb.load_path(*paths))
-    else:
-        text = loading.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
+    from allegiance import loading
+
+    text = loading.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
     session.changed()
     return say(text)
 
 
+class _Arguments(argparse.ArgumentParser):
+    """argparse for a command's flags: a mistake is an error to show, never an exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise AllegianceError(f"{self.prog}: {message}", None, f"usage: {self.usage}")
+
+
+@special_command("import", "FILE.csv --relation R --source ID [--columns a,b] [--require-entities] [--dry-run]",
+                 "add a CSV file's rows as statements of one relation from one source", completes="files")
+def _import(session: Session, arg: str) -> Output:
+    """As `allegiance import`: every row of the CSV file becomes a statement of relation R from
+    source ID (both declared in a fact file), its columns chosen by --columns (default: the
+    relation's argument names), in one step: a bad cell anywhere and nothing is imported. A value
+    naming an entity becomes that entity; --require-entities makes any other value an error. The
+    report says what changed; `--dry-run` takes it back, `:undo` too."""
+    from allegiance.loading import import_csv
+
+    parser = _Arguments(prog=":import", add_help=False, usage=COMMANDS["import"].usage.removeprefix(":import "))
+    parser.add_argument("file")
+    parser.add_argument("--relation", required=True)
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--columns")
+    parser.add_argument("--require-entities", action="store_true")
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args(_split(arg))
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    report = import_csv(session.kb, os.path.expanduser(args.file), args.relation, args.source, columns,
+                        require_entities=args.require_entities, dry_run=args.dry_run)
+    session.changed()
+    return say(report.render_text())
+
+
 @special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
-    try:
-        from allegiance import loading
-    except ImportError:
-        changed = session.kb.reload()
-        text = "reloaded " + ", ".join(changed) if changed else "no file changed on disk"
-    else:
-        report = loading.reload_with_report(session.kb)
-        text = report.render_text().replace("loaded", "reloaded", 1) if report.files else "no file changed on disk"
+    from allegiance import loading
+
+    text = loading.reload_command(session.kb)
     session.changed()
     return say(text)
 
@@ -206,6 +229,8 @@ def _undo(session: Session, arg: str) -> Output:
     if isinstance(op, Retraction):
         session.journal_drop(op)
         return say(f"took back :retract {op.label}")
+    if isinstance(op, Import):
+        return say(f"took back the import of {op.path} ({display.plural(op.table.count, 'row')})")
     assert isinstance(op, SourceFile)
     if op.path.startswith("<repl:"):
         session.journal_drop(op)

@@ -28,7 +28,7 @@ from typing import IO
 
 from allegiance import ast
 from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
-from allegiance.kb import KnowledgeBase, Operation, Retraction, SourceFile
+from allegiance.kb import Import, KnowledgeBase, Operation, Retraction, SourceFile
 from allegiance.parse import parse_program, parse_query
 
 from . import commands, display
@@ -213,6 +213,8 @@ def replay(history: Sequence[Operation], kb: KnowledgeBase) -> None:
             kb.load_text(op.text, file=op.path)
         elif isinstance(op, Retraction):
             kb.retract(op.label)
+        elif isinstance(op, Import):
+            kb.import_table(op)
 
 
 # --- what an entry is ----------------------------------------------------------------------------

@@ -147,3 +147,29 @@ def test_a_long_rule_body_and_many_clauses_load() -> None:
     with KnowledgeBase() as kb:
         kb.load_text("v(1).\n" + f"w(X0) :- {body}.", file="long.dl")
         assert kb.facts("w/1") == [(1,)]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pydatalog"])
+def test_payloads_in_a_csv_import_are_data(engine: str, tmp_path: Path) -> None:
+    """Cells, column names and entity names go through DuckDB's reader and SQL of ours as bound
+    values: a payload anywhere in the file arrives as the text it is."""
+    import csv
+
+    from allegiance.loading import import_csv
+
+    marker = tmp_path / "pwned"
+    cells = [p.format(marker=marker) for p in PAYLOADS]
+    evil_column = "x\"); DROP TABLE b1; --"
+    with (tmp_path / "rows.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([evil_column, "n"])
+        writer.writerows([cell, i] for i, cell in enumerate(cells))
+        writer.writerow(["O'Brien \"the\" ; --", len(cells)])
+    with KnowledgeBase(engine=engine, timeout=20) as kb:
+        kb.load_text('.source s { title: "t" }\n.entity obrien { name: "O\'Brien \\"the\\" ; --" }\n'
+                     '.relation said(who, n: number).\n', file="schema.facts")
+        report = import_csv(kb, tmp_path / "rows.csv", "said", "s", [evil_column, "n"])
+        assert len(report.new_statements) == len(cells) + 1
+        assert sorted(kb.facts("said")) == sorted([*((c, i) for i, c in enumerate(cells)), ("obrien", len(cells))])
+        assert kb.query("said(W, 3)").rows == [(cells[3],)]
+    assert not marker.exists()

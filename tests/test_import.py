@@ -179,3 +179,77 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert '"new_statements": 2' in capsys.readouterr().out
     assert main([*args, "--require-entities"]) == 2
     assert "data.csv:3:1: unknown entity 'rebels'" in capsys.readouterr().err
+
+
+# --- imports kept as blocks: the same answers as statements, whatever happens next ------------------
+
+RULES = "allied_backer(X) :- backs(X, Y), backs(usa, Y).\n"
+
+
+def every_fact(kb: KnowledgeBase) -> dict[str, list[tuple[object, ...]]]:
+    return {str(p): kb.facts(p) for p in kb.predicates()}
+
+
+def test_an_import_reads_as_statements_for_why_and_the_statement_indexes(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from allegiance.explain import why
+    from allegiance.explain_render import render_tree
+
+    path = csv(tmp_path, "backer,backed\nqatar,fsa\nturkey,fsa\n")
+    (new,) = [s for s in import_csv(kb, path, "backs", "ucdp_test").new_statements if s.row == ("turkey", "fsa")]
+    assert kb.statements_by_id()[new.id] == new and kb.statements_for("backs", ("turkey", "fsa")) == [new]
+    assert kb.statement_count == len(kb.statements) == 3 and kb.is_base("source", (new.id, "ucdp_test"))
+    answer = why(kb, "backs(turkey, fsa)")
+    assert [(e.statement.id, e.statement.span.line) for e in answer.proofs[0].evidence if e.statement] == [(new.id, 3)]
+    assert f"a row of an import ({path}:3)" in render_tree(answer)
+
+
+def test_a_second_file_from_the_same_source_adds_only_its_new_rows(kb: KnowledgeBase, tmp_path: Path) -> None:
+    import_csv(kb, csv(tmp_path, "backer,backed\nqatar,fsa\nturkey,fsa\n", "a.csv"), "backs", "ucdp_test")
+    report = import_csv(kb, csv(tmp_path, "backer,backed\nturkey,fsa\njordan,fsa\n", "b.csv"), "backs", "ucdp_test")
+    assert [(s.id, s.row, s.span.line) for s in report.new_statements] == [("ucdp_test_3", ("jordan", "fsa"), 3)]
+    assert len(kb.query("source(S, ucdp_test)")) == 3
+
+
+def test_retracting_an_imported_fact_and_taking_it_back(kb: KnowledgeBase, tmp_path: Path) -> None:
+    import_csv(kb, csv(tmp_path, "backer,backed\nqatar,fsa\nturkey,fsa\n"), "backs", "ucdp_test")
+    before = every_fact(kb)
+    assert kb.retract("backs(qatar, fsa).") == 1
+    assert ("qatar", "fsa") not in kb.facts("backs") and ("turkey", "fsa") in kb.facts("backs")
+    assert len(kb.query("source(S, ucdp_test)")) == 1  # the retracted statement's metadata went with it
+    kb.undo()
+    assert every_fact(kb) == before
+
+
+def test_a_fact_file_stating_an_imported_fact_can_be_undone(kb: KnowledgeBase, tmp_path: Path) -> None:
+    import_csv(kb, csv(tmp_path, "backer,backed\nfsa,usa\n"), "backs", "ucdp_test")
+    before = every_fact(kb)
+    kb.load_text("backs(fsa, usa) from source s2.\n", file="more.facts")
+    kb.undo()  # the fact file's statement goes; the import still states the fact
+    assert every_fact(kb) == before
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pydatalog"])
+def test_rules_loaded_after_an_import_see_its_rows(tmp_path: Path, engine: str) -> None:
+    (tmp_path / "schema.facts").write_text(SCHEMA, encoding="utf-8")
+    path = csv(tmp_path, "backer,backed\nqatar,fsa\nturkey,rebels\n")
+    with KnowledgeBase(engine=engine, timeout=None) as kb:
+        kb.load_path(tmp_path / "schema.facts")
+        import_csv(kb, path, "backs", "ucdp_test")
+        kb.load_text(RULES, file="rules.dl")  # a new program: the engine reloads, the block included
+        assert kb.facts("allied_backer") == [("qatar",), ("usa",)]
+        kb.undo()
+        kb.undo()
+        assert kb.facts("backs") == [("usa", "fsa")]
+
+
+def test_switching_engines_keeps_imported_rows(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from repl.session import replay
+
+    import_csv(kb, csv(tmp_path, "backer,backed\nqatar,fsa\n"), "backs", "ucdp_test")
+    with KnowledgeBase(engine="pydatalog", timeout=None) as other:
+        replay(kb.history, other)
+        assert every_fact(other) == every_fact(kb)
+    kb.close()  # the staged rows outlive their engine: a later knowledge base can still replay them
+    with KnowledgeBase(timeout=None) as again:
+        replay(kb.history, again)
+        assert ("qatar", "fsa") in again.facts("backs")

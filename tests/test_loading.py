@@ -15,7 +15,7 @@ from allegiance import ast
 from allegiance.cli import main
 from allegiance.errors import AllegianceError, ErrorGroup, flatten
 from allegiance.kb import KnowledgeBase
-from allegiance.loading import load_command, load_with_report, reload_command
+from allegiance.loading import load_with_report, reload_command
 
 RULES = """\
 test_fellow(X, Y) :- member(X, C), member(Y, C), X != Y.
@@ -173,15 +173,6 @@ def test_resolved_inconsistency_by_reload(small: KnowledgeBase, tmp_path: Path) 
     assert "reloaded" in text and "resolved inconsistencies: 1" in text
     assert small.inconsistencies() == []
     assert reload_command(small) == "no file changed on disk"
-
-
-def test_repl_load_command(small: KnowledgeBase, tmp_path: Path) -> None:
-    path = write(tmp_path, "more.facts", "member(b, c) from source s2.\n")
-    before = snapshot(small)
-    assert "dry run" in load_command(small, f"{path} --dry-run")
-    assert snapshot(small) == before
-    assert "new statements: 1" in load_command(small, str(path))
-    assert load_command(small, "").startswith("usage")
 
 
 def test_cli_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
 """The DuckDB engine: bottom-up semi-naive evaluation driven from Python, each rule one SQL SELECT.
+(Compiling a rule to that SELECT is sql.py's job; staging CSV files for imports, csv.py's.)
 
 Stage: engine (the default one). Input: an `analysis.CheckedProgram` and base facts as rows of str,
 int, float and datetime.date. Output: relations, query answers and derivation rounds as rows of the
@@ -18,6 +19,8 @@ Tables (every identifier is generated; no user text ever becomes SQL syntax)
                   first derived it (0 for base facts; one counter over the whole session, so a row's
                   premises always carry smaller numbers)
     d<N>_0/1      TEMP: the delta of the last round, double-buffered
+    csv<N>        TEMP: a CSV file staged for an import (`CsvTable`: line, k, v0, v1, ...); a `Bulk`
+                  over it goes into the b tables by INSERT ... SELECT, no row passing through Python
     columns       c0, c1, ...; a zero-arity relation has the single column z BOOLEAN
     constants     always bound parameters ($1, $2, ...); round numbers are Python ints we generate
 
@@ -63,431 +66,47 @@ Persistence
 from __future__ import annotations
 
 import contextlib
-import datetime
 import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import duckdb
 
 from .. import ast, errors
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value
-from .base import DEFAULT_TIMEOUT, Engine, Facts
+from .base import DEFAULT_TIMEOUT, Bulk, Column, Engine, Facts
+from .csv import CsvTable, stage_csv
+from .sql import (
+    _ALL_KINDS,
+    _DECLARED_KIND,
+    _SQL_TYPE,
+    Kinds,
+    _body_preds,
+    _column_defs,
+    _columns,
+    _compare,
+    _convert,
+    _encode,
+    _Expr,
+    _infer,
+    _is_projection_of_a_set,
+    _kind,
+    _Params,
+    _positive,
+    _rep,
+    _row_decoder,
+    _rule_select,
+    _stable_positions,
+)
 
-Kinds = tuple[frozenset[str], ...]
-
-_SQL_TYPE = {"s": "VARCHAR", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "VARCHAR"}
-_DECLARED_KIND = {"symbol": "s", "string": "s", "number": "i", "float": "f", "date": "d"}
-_ALL_KINDS = frozenset("sifd")
 _META = "allegiance_relations"
 _CHUNK = 50_000  # rows per bulk insert statement: bounds the size of one list parameter
-_INT64 = (-(2**63), 2**63 - 1)
 
-
-# --- values and their representations -----------------------------------------------------------
-
-
-def _kind(value: object) -> str:
-    """s, i, f or d; bool and datetime are refused: they would silently become 1 or a date."""
-    if isinstance(value, (bool, datetime.datetime)):
-        raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
-    if isinstance(value, str):
-        return "s"
-    if isinstance(value, int):
-        return "i"
-    if isinstance(value, float):
-        return "f"
-    if isinstance(value, datetime.date):
-        return "d"
-    raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
-
-
-def _rep(kinds: frozenset[str]) -> str:
-    """The column representation: the one kind, 't' (tagged VARCHAR) for several, VARCHAR for none."""
-    if len(kinds) == 1:
-        return next(iter(kinds))
-    return "t" if kinds else "s"
-
-
-def _encode(value: Value, rep: str) -> object:
-    """A Python value as stored in a column of `rep` (the caller checked that its kind fits)."""
-    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
-        raise errors.QueryError(f"integer {value} does not fit in 64 bits")
-    if rep != "t":
-        return value
-    kind = _kind(value)
-    if isinstance(value, str):
-        return "s:" + value
-    if isinstance(value, datetime.date):
-        return "d:" + value.isoformat()
-    # repr of a float is the shortest round-trip form, which is also DuckDB's CAST(DOUBLE AS VARCHAR)
-    return f"{kind}:{value!r}"
-
-
-def _decode_tagged(text: str) -> Value:
-    kind, payload = text[0], text[2:]
-    if kind == "s":
-        return payload
-    if kind == "i":
-        return int(payload)
-    if kind == "f":
-        return float(payload)
-    return datetime.date.fromisoformat(payload)
-
-
-def _row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
-    if not reps:
-        return lambda _raw: ()
-    tagged = [j for j, rep in enumerate(reps) if rep == "t"]
-    if not tagged:
-        return lambda raw: raw  # type: ignore[return-value]
-
-    def decode(raw: tuple[object, ...]) -> Row:
-        row = list(raw)
-        for j in tagged:
-            row[j] = _decode_tagged(str(row[j]))
-        return tuple(row)  # type: ignore[arg-type]
-
-    return decode
-
-
-def _columns(arity: int) -> list[str]:
-    return [f"c{j}" for j in range(arity)] if arity else ["z"]
-
-
-def _column_defs(reps: Sequence[str]) -> str:
-    if not reps:
-        return "z BOOLEAN"
-    return ", ".join(f"c{j} {_SQL_TYPE[rep]}" for j, rep in enumerate(reps))
-
-
-# --- type inference ---------------------------------------------------------------------------------
-
-
-def _term_kinds(term: ast.Term, env: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    if isinstance(term, ast.Variable):
-        return env.get(term.name, frozenset())
-    if isinstance(term, ast.Constant):
-        return frozenset(_kind(term.value))
-    if isinstance(term, ast.BinOp):
-        return _arith_kinds(_term_kinds(term.left, env), _term_kinds(term.right, env))
-    return _ALL_KINDS
-
-
-def _arith_kinds(left: frozenset[str], right: frozenset[str]) -> frozenset[str]:
-    """int op int is an int; a float with any number is a float; anything else has no value."""
-    out: set[str] = set()
-    if "i" in left and "i" in right:
-        out.add("i")
-    if left & {"i", "f"} and right & {"i", "f"} and ("f" in left or "f" in right):
-        out.add("f")
-    return frozenset(out)
-
-
-def _infer(
-    rules: Iterable[ast.Rule], start: Mapping[PredicateSym, Kinds]
-) -> dict[PredicateSym, Kinds]:
-    """Kinds of every column: the fixpoint of `start` flowing through the rules into their heads."""
-    kinds: dict[PredicateSym, list[set[str]]] = {s: [set(c) for c in cols] for s, cols in start.items()}
-    rules = tuple(rules)
-
-    def column(sym: PredicateSym) -> list[set[str]]:
-        return kinds.setdefault(sym, [set() for _ in range(sym.arity)])
-
-    changed = True
-    while changed:
-        changed = False
-        for rule in rules:
-            env: dict[str, frozenset[str]] = {}
-            for literal in rule.body:
-                if isinstance(literal, ast.Atom):
-                    cols = column(literal.sym)
-                    for j, arg in enumerate(literal.args):
-                        if isinstance(arg, ast.Variable):
-                            here = frozenset(cols[j])
-                            env[arg.name] = env[arg.name] & here if arg.name in env else here
-                elif isinstance(literal, ast.Assignment):
-                    env[literal.variable.name] = _term_kinds(literal.expr, env)
-            head = column(rule.head.sym)
-            for j, arg in enumerate(rule.head.args):
-                new = _term_kinds(arg, env) - head[j]
-                if new:
-                    head[j].update(new)
-                    changed = True
-    return {s: tuple(frozenset(c) for c in cols) for s, cols in kinds.items()}
-
-
-# --- SQL for terms, comparisons and rules -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Expr:
-    """A SQL expression and the representation of its value; nullable when it may have no value."""
-
-    sql: str
-    rep: str
-    nullable: bool = False
-
-
-class _Params:
-    """The bound parameters of one statement: constants never become SQL text."""
-
-    def __init__(self) -> None:
-        self.values: list[object] = []
-        self.aliases = 0
-
-    def const(self, value: Value) -> _Expr:
-        kind = _kind(value)
-        self.values.append(_encode(value, kind))
-        return _Expr(f"CAST(${len(self.values)} AS {_SQL_TYPE[kind]})", kind)
-
-    def alias(self, prefix: str) -> str:
-        self.aliases += 1
-        return f"{prefix}{self.aliases}"
-
-
-def _mention(*exprs: _Expr) -> str:
-    """A condition that reads every expr and decides nothing: a statement must still mention the
-    parameters inside an operand whose value turned out not to matter (DuckDB counts them)."""
-    return " AND ".join(f"({e.sql}) IS NULL" for e in exprs) or "TRUE"
-
-
-def _always(value: bool, *exprs: _Expr) -> str:
-    return f"(TRUE OR {_mention(*exprs)})" if value else f"(FALSE AND {_mention(*exprs)})"
-
-
-def _no_value(rep: str, *exprs: _Expr) -> _Expr:
-    return _Expr(f"CAST((CASE WHEN {_mention(*exprs)} THEN NULL END) AS {_SQL_TYPE[rep]})", rep, True)
-
-
-def _view(e: _Expr, group: str) -> tuple[str, str] | None:
-    """(condition, value) reading e as kind `group` (s, d, i; n: any number as DOUBLE), or None."""
-    if e.rep == "t":
-        if group == "n":
-            return f"left({e.sql}, 2) IN ('i:', 'f:')", f"TRY_CAST(substr({e.sql}, 3) AS DOUBLE)"
-        return f"left({e.sql}, 2) = '{group}:'", f"TRY_CAST(substr({e.sql}, 3) AS {_SQL_TYPE[group]})"
-    if group == e.rep:
-        return "TRUE", e.sql
-    if group == "n" and e.rep in ("i", "f"):
-        return "TRUE", f"CAST({e.sql} AS DOUBLE)"
-    return None
-
-
-def _to_tagged(e: _Expr) -> _Expr:
-    if e.rep == "t":
-        return e
-    if e.rep == "s":
-        return _Expr(f"('s:' || {e.sql})", "t", e.nullable)
-    return _Expr(f"('{e.rep}:' || CAST({e.sql} AS VARCHAR))", "t", e.nullable)
-
-
-def _convert(e: _Expr, rep: str) -> _Expr:
-    if e.rep == rep:
-        return e
-    if rep == "t":
-        return _to_tagged(e)
-    if e.rep == "t":
-        view = _view(e, rep)
-        assert view is not None
-        return _Expr(f"(CASE WHEN {view[0]} THEN {view[1]} END)", rep, True)
-    if e.rep == "i" and rep == "f":
-        return _Expr(f"CAST({e.sql} AS DOUBLE)", "f", e.nullable)
-    return _no_value(rep, e)
-
-
-def _compare(op: str, a: _Expr, b: _Expr) -> str:
-    """A SQL condition for `a op b` (op: = != < <= > >=) across representations."""
-    sql_op = "<>" if op == "!=" else op
-    numeric = {"i", "f"}
-    if (a.rep == b.rep and a.rep != "t") or (a.rep in numeric and b.rep in numeric):
-        return f"({a.sql} {sql_op} {b.sql})"
-    if op in ("=", "!="):
-        if a.rep == "t" or b.rep == "t":
-            return f"({_to_tagged(a).sql} {sql_op} {_to_tagged(b).sql})"
-        return _always(op != "=", a, b)  # values of different kinds are never equal
-    branches = []
-    for group in ("i", "n", "s", "d"):
-        va, vb = _view(a, group), _view(b, group)
-        if va and vb:
-            branches.append(f"WHEN {va[0]} AND {vb[0]} THEN {va[1]} {sql_op} {vb[1]}")
-    if not branches:
-        return _always(False, a, b)
-    return f"(CASE {' '.join(branches)} ELSE FALSE END)"
-
-
-def _arith(op: str, a: _Expr, b: _Expr) -> _Expr:
-    """`a op b` for + - * / %: int op int stays an int (`/` truncates), with a float it is a float."""
-    int_op = "//" if op == "/" else op
-    if a.rep in ("i", "f") and b.rep in ("i", "f"):
-        if a.rep == b.rep == "i":
-            return _Expr(f"({a.sql} {int_op} {b.sql})", "i", True)
-        return _Expr(f"(CAST({a.sql} AS DOUBLE) {op} CAST({b.sql} AS DOUBLE))", "f", True)
-    branches = []
-    ia, ib = _view(a, "i"), _view(b, "i")
-    if ia and ib:
-        branches.append(f"WHEN {ia[0]} AND {ib[0]} THEN 'i:' || CAST(({ia[1]} {int_op} {ib[1]}) AS VARCHAR)")
-    na, nb = _view(a, "n"), _view(b, "n")
-    if na and nb:
-        branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {nb[1]}) AS VARCHAR)")
-    if not branches:  # a string or a date in arithmetic: no value
-        return _no_value("t", a, b)
-    return _Expr(f"(CASE {' '.join(branches)} END)", "t", True)
-
-
-def _term(term: ast.Term, bindings: Mapping[str, _Expr], params: _Params) -> _Expr:
-    if isinstance(term, ast.Variable):
-        return bindings[term.name]
-    if isinstance(term, ast.Constant):
-        return params.const(term.value)
-    if isinstance(term, ast.BinOp):
-        return _arith(term.op, _term(term.left, bindings, params), _term(term.right, bindings, params))
-    raise AssertionError("a wildcard outside an atom breaks the CheckedProgram contract")
-
-
-Source = Callable[[PredicateSym], str]  # a predicate -> the table (or CTE) a body atom reads
-
-
-def _rule_select(
-    rule: ast.Rule,
-    sources: Sequence[str],
-    negated_source: Source,
-    reps_of: Callable[[PredicateSym], tuple[str, ...]],
-    params: _Params,
-) -> str:
-    """One SELECT producing the head rows of `rule`, in the head predicate's representations.
-
-    sources[i] is the table read by the i-th positive body atom (full relation or delta)."""
-    froms: list[str] = []
-    conds: list[str] = []
-    bindings: dict[str, _Expr] = {}
-    deferred: list[tuple[_Expr, ast.Term]] = []
-    positive = [lit for lit in rule.body if isinstance(lit, ast.Atom)]
-    for i, atom in enumerate(positive):
-        alias = params.alias("t")
-        froms.append(f"{sources[i]} AS {alias}")
-        reps = reps_of(atom.sym)
-        for j, arg in enumerate(atom.args):
-            col = _Expr(f"{alias}.c{j}", reps[j])
-            if isinstance(arg, ast.Variable):
-                if arg.name in bindings:
-                    conds.append(_compare("=", bindings[arg.name], col))
-                else:
-                    bindings[arg.name] = col
-            elif isinstance(arg, ast.Constant):
-                conds.append(_compare("=", col, params.const(arg.value)))
-            elif isinstance(arg, ast.BinOp):
-                deferred.append((col, arg))  # defensive: analysis moves expressions out of atoms
-    for literal in rule.body:
-        if isinstance(literal, ast.Assignment):
-            value = _term(literal.expr, bindings, params)
-            if literal.variable.name in bindings:
-                conds.append(_compare("=", bindings[literal.variable.name], value))
-            else:
-                bindings[literal.variable.name] = value
-            if value.nullable:
-                conds.append(f"({value.sql}) IS NOT NULL")
-        elif isinstance(literal, ast.Comparison):
-            left = _term(literal.left, bindings, params)
-            right = _term(literal.right, bindings, params)
-            conds.append(_compare(literal.op, left, right))
-        elif isinstance(literal, ast.NegLiteral):
-            conds.append(_not_exists(literal.atom, negated_source, reps_of, bindings, params))
-    for col, term in deferred:
-        conds.append(_compare("=", col, _term(term, bindings, params)))
-    items: list[str] = []
-    head_reps = reps_of(rule.head.sym)
-    for j, arg in enumerate(rule.head.args):
-        value = _convert(_term(arg, bindings, params), head_reps[j])
-        items.append(f"{value.sql} AS c{j}")
-        if value.nullable:
-            conds.append(f"({value.sql}) IS NOT NULL")
-    if not items:
-        items.append("TRUE AS z")
-    sql = f"SELECT {', '.join(items)}"
-    if froms:
-        sql += f" FROM {', '.join(froms)}"
-    if conds:
-        sql += f" WHERE {' AND '.join(conds)}"
-    return sql
-
-
-def _not_exists(
-    atom: ast.Atom,
-    source: Source,
-    reps_of: Callable[[PredicateSym], tuple[str, ...]],
-    bindings: Mapping[str, _Expr],
-    params: _Params,
-) -> str:
-    # not q(X, c)  ->  NOT EXISTS (SELECT 1 FROM q WHERE q.c0 = X AND q.c1 = c)
-    alias = params.alias("n")
-    reps = reps_of(atom.sym)
-    conds = []
-    for j, arg in enumerate(atom.args):
-        if isinstance(arg, ast.Wildcard):
-            continue
-        conds.append(_compare("=", _Expr(f"{alias}.c{j}", reps[j]), _term(arg, bindings, params)))
-    where = f" WHERE {' AND '.join(conds)}" if conds else ""
-    return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
-
-
-def _is_projection_of_a_set(rule: ast.Rule) -> bool:
-    """Whether rule's rows are distinct whenever its one body atom's relation is: the body is a
-    single atom of distinct variables and constants, the head exactly those variables."""
-    if len(rule.body) != 1 or not isinstance(rule.body[0], ast.Atom):
-        return False
-    names = []
-    for arg in rule.body[0].args:
-        if isinstance(arg, ast.Variable):
-            names.append(arg.name)
-        elif not isinstance(arg, ast.Constant):
-            return False
-    head = [a.name for a in rule.head.args if isinstance(a, ast.Variable)]
-    return (
-        len(head) == len(rule.head.args)
-        and len(set(names)) == len(names)
-        and sorted(head) == sorted(names)
-    )
-
-
-def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
-    """Positions j of a linear stratum's predicate that every recursive rule copies unchanged from
-    its recursive atom to its head (the same variable at j in both): a row's value there is the one
-    of the row it was derived from."""
-    rules = tuple(rules)
-    if not rules:
-        return set()
-    sym = rules[0].head.sym
-    stable = set(range(sym.arity))
-    for rule in rules:
-        for atom in _positive(rule):
-            if atom.sym != sym:
-                continue
-            stable = {
-                j for j in stable
-                if isinstance(rule.head.args[j], ast.Variable)
-                and isinstance(atom.args[j], ast.Variable)
-                and rule.head.args[j].name == atom.args[j].name  # type: ignore[union-attr]
-            }
-    return stable
-
-
-def _positive(rule: ast.Rule) -> list[ast.Atom]:
-    return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
-
-
-def _body_preds(rule: ast.Rule) -> set[PredicateSym]:
-    found = set()
-    for lit in rule.body:
-        if isinstance(lit, ast.Atom):
-            found.add(lit.sym)
-        elif isinstance(lit, ast.NegLiteral):
-            found.add(lit.atom.sym)
-    return found
 
 
 def _scalar(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -558,6 +177,7 @@ class DuckDBEngine(Engine):
         self._counter = 0  # the last derivation round used; never decreases
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
+        self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
         try:
             self._con.execute(
                 f"CREATE TABLE IF NOT EXISTS {_META} "
@@ -718,7 +338,15 @@ class DuckDBEngine(Engine):
     # --- the Engine interface ----------------------------------------------------------------------
 
     def load(self, program: CheckedProgram, facts: Facts) -> None:
+        self.load_bulks(program, facts, ())
+
+    def load_bulks(self, program: CheckedProgram, facts: Facts, bulks: Sequence[Bulk]) -> None:
+        mine = [b for b in bulks if self._owns(b)]
         grouped = self._group(facts)
+        for bulk in bulks:
+            if bulk not in mine:
+                for sym, rows in bulk.facts().items():
+                    grouped.setdefault(sym, []).extend(rows)
         with self._failsafe():
             for n in self._ids.values():
                 self._run(f"DROP TABLE IF EXISTS b{n}")
@@ -726,9 +354,79 @@ class DuckDBEngine(Engine):
             self._ids, self._reps, self._fact_kinds = {}, {}, {}
             for sym, rows in grouped.items():
                 self._fact_kinds[sym] = self._row_kinds(sym, rows, ())
+            for bulk in mine:
+                self._bulk_kinds(bulk)
             self._install(program)
             for sym, rows in grouped.items():
                 self._insert(sym, rows)
+            for bulk in mine:
+                self._insert_bulk(bulk)
+
+    def stage_csv(self, path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvTable:
+        """`stage_csv` on this engine's connection, so that `add_bulk` reads the rows in SQL."""
+        table = stage_csv(path, positions, types, max_bad, self._con)
+        self._staged.add(table)
+        return table
+
+    def add_bulk(self, bulk: Bulk) -> None:
+        if not self._owns(bulk):
+            super().add_bulk(bulk)
+            return
+        with self._failsafe():
+            if self._bulk_kinds(bulk):  # as in add_facts: types may change
+                dirty, before = set(self._dirty), dict(self._reps)
+                self._install(self._program)
+                if all(self._reps[s] == before[s] for s in before):
+                    self._dirty = dirty
+            changed = self._insert_bulk(bulk)
+            if changed:
+                self._mark_dirty(changed)
+
+    def _owns(self, bulk: Bulk) -> bool:
+        table = bulk.table
+        return isinstance(table, CsvTable) and table.con is self._con and table.finished
+
+    def _bulk_column(self, bulk: Bulk, column: Column, params: _Params) -> _Expr:
+        assert isinstance(bulk.table, CsvTable)
+        if column[0] == "col":
+            j = int(column[1])  # type: ignore[misc, arg-type]
+            return _Expr(f"v{j}", bulk.table.kinds[j])
+        if column[0] == "id":
+            prefix, first = params.const(bulk.id_prefix), params.const(bulk.id_first)
+            return _Expr(f"({prefix.sql} || CAST(k + {first.sql} AS VARCHAR))", "s")
+        return params.const(column[1])  # type: ignore[misc]
+
+    def _bulk_kinds(self, bulk: Bulk) -> bool:
+        """Record the kinds of a bulk's facts; whether any predicate gained one."""
+        grown = False
+        for sym, columns in bulk.outputs:
+            made = tuple(self._bulk_column(bulk, c, _Params()).rep for c in columns)
+            known = self._fact_kinds.get(sym, ())
+            kinds = tuple((known[j] if j < len(known) else frozenset()) | {made[j]} for j in range(sym.arity))
+            if kinds != known:
+                self._fact_kinds[sym] = kinds
+                grown = True
+        return grown
+
+    def _insert_bulk(self, bulk: Bulk) -> set[PredicateSym]:
+        # p(X1, .., Xn) :- row k of the table, for each output: INSERT ... SELECT, never a Python row
+        assert isinstance(bulk.table, CsvTable)
+        changed: set[PredicateSym] = set()
+        for sym, columns in bulk.outputs:
+            params = _Params()
+            values = [_convert(self._bulk_column(bulk, c, params), rep).sql
+                      for c, rep in zip(columns, self._reps[sym], strict=True)]
+            n = self._ids[sym]
+            select = f"SELECT {', '.join(values)} FROM {bulk.table.name}"
+            if _scalar(self._run(f"SELECT count(*) FROM (SELECT 1 FROM b{n} LIMIT 1)")):
+                same = " AND ".join(f"b{n}.c{j} = {v}" for j, v in enumerate(values)) or "TRUE"
+                select += f" WHERE NOT EXISTS (SELECT 1 FROM b{n} WHERE {same})"
+            # else no DISTINCT needed: a finished table's rows are distinct, and so are their ids
+            new = _scalar(self._run(f"INSERT INTO b{n} {select}", params.values))
+            self._write_meta(sym)
+            if new:
+                changed.add(sym)
+        return changed
 
     def reopen(self, program: CheckedProgram) -> None:
         """Install `program` over the base facts already stored in this engine's file."""
@@ -811,6 +509,8 @@ class DuckDBEngine(Engine):
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
 
     def close(self) -> None:
+        for table in list(self._staged):
+            table.keep()  # a Bulk of it may outlive this engine (a knowledge base moving to another)
         if self._ctrl_c is not None:
             self._ctrl_c.close()
             self._ctrl_c = None
@@ -1357,82 +1057,6 @@ class DuckDBEngine(Engine):
         for n in self._r_tables:
             self._con.execute(f"DROP TABLE IF EXISTS r{n}")
         self._r_tables = set()
-
-
-# --- CSV files for `allegiance import` ----------------------------------------------------------------
-# DuckDB's reader parses the file; what it reads is data, never SQL. The path is a bound parameter and
-# columns are chosen by position (`#N`, numbers this module writes), so no name from the file reaches SQL.
-
-# Per declared type: the strict test a cell `v` must pass (a failing cell is reported), and its cast.
-def _csv_cast(kind: str, v: str) -> tuple[str, str]:
-    if kind == "number":
-        return (f"regexp_full_match(trim({v}), '[-+]?[0-9]+') AND TRY_CAST(trim({v}) AS BIGINT) IS NOT NULL",
-                f"TRY_CAST(trim({v}) AS BIGINT)")
-    if kind == "float":
-        return f"isfinite(TRY_CAST(trim({v}) AS DOUBLE))", f"TRY_CAST(trim({v}) AS DOUBLE)"
-    if kind == "date":
-        return (f"regexp_full_match(trim({v}), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND TRY_CAST(trim({v}) AS DATE) IS NOT NULL",
-                f"TRY_CAST(trim({v}) AS DATE)")
-    return f"{v} IS NOT NULL", v  # symbol, string: any text but an empty cell
-
-
-@dataclass(frozen=True)
-class CsvRows:
-    """A CSV file read for an import: its header, the converted rows (row k is on line k + 2) when
-    every cell fits, else the first bad cells as (line, column name, cell text or None) and their count."""
-
-    header: tuple[str, ...]
-    rows: list[Row]
-    bad: list[tuple[int, str, str | None]]
-    bad_count: int
-
-
-def read_csv_header(path: str) -> tuple[str, ...]:
-    """The column names of a CSV file (its first line), as DuckDB's reader sees them."""
-    with _csv_connection() as con:
-        described = _csv_run(con, path, "DESCRIBE SELECT * FROM read_csv($1, all_varchar = true, header = true)")
-        return tuple(str(r[0]) for r in described)
-
-
-def read_csv_rows(path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvRows:
-    """Read the columns at `positions` (0-based) of a CSV file, each converted to its declared type."""
-    header = read_csv_header(path)
-    with _csv_connection() as con:
-        cols = [f"#{int(p) + 1}" for p in positions]
-        source = "SELECT row_number() OVER () + 1 AS line, " + ", ".join(
-            f"{c} AS v{j}" for j, c in enumerate(cols)) + " FROM read_csv($1, all_varchar = true, header = true)"
-        tests = [_csv_cast(t, f"v{j}")[0] for j, t in enumerate(types)]
-        checks = " UNION ALL ".join(
-            f"SELECT line, {j} AS col, v{j} AS cell FROM t WHERE NOT coalesce({test}, false)"
-            for j, test in enumerate(tests))
-        _csv_run(con, path, f"CREATE TEMP TABLE t AS {source}")
-        count = con.execute(f"SELECT count(*) FROM ({checks})").fetchone()
-        bad_count = int(count[0]) if count else 0
-        if bad_count:
-            found = con.execute(f"SELECT line, col, cell FROM ({checks}) ORDER BY line, col LIMIT $1", [max_bad]).fetchall()
-            names = [header[p] for p in positions]
-            return CsvRows(header, [], [(int(ln), names[c], cell) for ln, c, cell in found], bad_count)
-        casts = ", ".join(_csv_cast(t, f"v{j}")[1] for j, t in enumerate(types))
-        rows = con.execute(f"SELECT {casts} FROM t ORDER BY line").fetchall() if positions else []
-        return CsvRows(header, [tuple(r) for r in rows], [], 0)
-
-
-@contextmanager
-def _csv_connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(":memory:")
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _csv_run(con: duckdb.DuckDBPyConnection, path: str, sql: str) -> list[tuple[object, ...]]:
-    try:
-        return list(con.execute(sql, [path]).fetchall())
-    except duckdb.Error as exc:
-        first = str(exc).split("\n\n")[0].replace("\n", "; ")
-        raise errors.LoadError(f"{path}: cannot read it as CSV: {first}", None,
-                               "a CSV file in UTF-8 with a header line") from None
 
 
 class _CtrlCWatcher:

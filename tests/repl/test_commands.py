@@ -68,6 +68,9 @@ def test_load_reports_and_is_all_or_nothing(session: Session, tmp_path) -> None:
     good.write_text("edge(1, 2).\nedge(2, 3).\npath(X, Y) :- edge(X, Y).\n")
     bad = tmp_path / "bad.dl"
     bad.write_text("edge(3, 4).\nbroken(X :- edge(X, _).\n")
+    dry = dispatch(f":load {good} --dry-run", session).text
+    assert dry.startswith(f"would load {good} (dry run: nothing kept)") and "new rules: 1" in dry
+    assert "path(1, 2)" in dry and "unknown predicate edge/2" in dispatch("edge(1, 2)", session).error
     assert dispatch(f":load {good}", session).text.startswith("loaded")
     assert dispatch("path(1, 2)", session).text == "yes"
     out = dispatch(f":load {bad}", session)
@@ -119,3 +122,22 @@ def test_check_runs_check_files(session: Session, tmp_path) -> None:  # type: ig
     checks.write_text("expect member(ahrar, alliance41).\nexpect no ally(ahrar, alliance41).\nexpect ally(a, b).\n")
     text = dispatch(f":check {checks}", session).text
     assert text.splitlines()[0].startswith("PASS") and text.splitlines()[-1] == "2 passed, 1 failed"
+
+
+def test_import_a_csv_at_the_prompt(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    schema = tmp_path / "schema.facts"
+    schema.write_text('.source wire { title: "a wire export" }\n.relation backs(backer, backed).\n')
+    assert dispatch(f":load {schema}", session).text.startswith("loaded")
+    data = tmp_path / "rows.csv"
+    data.write_text("who,whom\nqatar,ahrar\nturkey,ahrar\n")
+    out = dispatch(f":import {data} --relation backs --source wire --columns who,whom --dry-run", session)
+    assert "new statements: 2" in out.text and "dry run" in out.text
+    assert dispatch("backs(qatar, ahrar)", session).text == "no"
+    assert "new statements: 2" in dispatch(f":import {data} --relation backs --source wire --columns who,whom",
+                                           session).text
+    assert dispatch("backs(qatar, ahrar)", session).text == "yes"
+    assert "did you mean 'backs'?" in dispatch(f":import {data} --relation bakcs --source wire", session).error
+    missing = dispatch(f":import {data} --source wire", session).error
+    assert "the following arguments are required: --relation" in missing and "usage:" in missing
+    assert dispatch(":undo", session).text == f"took back the import of {data} (2 rows)"
+    assert dispatch("backs(qatar, ahrar)", session).text == "no"

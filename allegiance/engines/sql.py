@@ -1,0 +1,426 @@
+"""Compiling rules to SQL for the DuckDB engine: value representations, column type inference,
+and terms, comparisons, arithmetic and rule bodies as SQL text.
+
+Stage: engine (duckdb.py's compiler). Input: ast rules and terms, and each column's representation
+(s, i, f, d native; t tagged VARCHAR, see duckdb.py's docstring). Output: SQL text whose every
+constant is a bound parameter (`_Params`) and whose every name is one we generate; no text from a
+user ever becomes SQL syntax. Nothing here talks to a database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .. import ast, errors
+from ..ast import PredicateSym, Row, Value
+
+Kinds = tuple[frozenset[str], ...]
+
+_SQL_TYPE = {"s": "VARCHAR", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "VARCHAR"}
+_DECLARED_KIND = {"symbol": "s", "string": "s", "number": "i", "float": "f", "date": "d"}
+_ALL_KINDS = frozenset("sifd")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+# --- values and their representations -----------------------------------------------------------
+
+
+def _kind(value: object) -> str:
+    """s, i, f or d; bool and datetime are refused: they would silently become 1 or a date."""
+    if isinstance(value, (bool, datetime.datetime)):
+        raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
+    if isinstance(value, str):
+        return "s"
+    if isinstance(value, int):
+        return "i"
+    if isinstance(value, float):
+        return "f"
+    if isinstance(value, datetime.date):
+        return "d"
+    raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
+
+
+def _rep(kinds: frozenset[str]) -> str:
+    """The column representation: the one kind, 't' (tagged VARCHAR) for several, VARCHAR for none."""
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return "t" if kinds else "s"
+
+
+def _encode(value: Value, rep: str) -> object:
+    """A Python value as stored in a column of `rep` (the caller checked that its kind fits)."""
+    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise errors.QueryError(f"integer {value} does not fit in 64 bits")
+    if rep != "t":
+        return value
+    kind = _kind(value)
+    if isinstance(value, str):
+        return "s:" + value
+    if isinstance(value, datetime.date):
+        return "d:" + value.isoformat()
+    # repr of a float is the shortest round-trip form, which is also DuckDB's CAST(DOUBLE AS VARCHAR)
+    return f"{kind}:{value!r}"
+
+
+def _decode_tagged(text: str) -> Value:
+    kind, payload = text[0], text[2:]
+    if kind == "s":
+        return payload
+    if kind == "i":
+        return int(payload)
+    if kind == "f":
+        return float(payload)
+    return datetime.date.fromisoformat(payload)
+
+
+def _row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
+    if not reps:
+        return lambda _raw: ()
+    tagged = [j for j, rep in enumerate(reps) if rep == "t"]
+    if not tagged:
+        return lambda raw: raw  # type: ignore[return-value]
+
+    def decode(raw: tuple[object, ...]) -> Row:
+        row = list(raw)
+        for j in tagged:
+            row[j] = _decode_tagged(str(row[j]))
+        return tuple(row)  # type: ignore[arg-type]
+
+    return decode
+
+
+def _columns(arity: int) -> list[str]:
+    return [f"c{j}" for j in range(arity)] if arity else ["z"]
+
+
+def _column_defs(reps: Sequence[str]) -> str:
+    if not reps:
+        return "z BOOLEAN"
+    return ", ".join(f"c{j} {_SQL_TYPE[rep]}" for j, rep in enumerate(reps))
+
+
+# --- type inference ---------------------------------------------------------------------------------
+
+
+def _term_kinds(term: ast.Term, env: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    if isinstance(term, ast.Variable):
+        return env.get(term.name, frozenset())
+    if isinstance(term, ast.Constant):
+        return frozenset(_kind(term.value))
+    if isinstance(term, ast.BinOp):
+        return _arith_kinds(_term_kinds(term.left, env), _term_kinds(term.right, env))
+    return _ALL_KINDS
+
+
+def _arith_kinds(left: frozenset[str], right: frozenset[str]) -> frozenset[str]:
+    """int op int is an int; a float with any number is a float; anything else has no value."""
+    out: set[str] = set()
+    if "i" in left and "i" in right:
+        out.add("i")
+    if left & {"i", "f"} and right & {"i", "f"} and ("f" in left or "f" in right):
+        out.add("f")
+    return frozenset(out)
+
+
+def _infer(
+    rules: Iterable[ast.Rule], start: Mapping[PredicateSym, Kinds]
+) -> dict[PredicateSym, Kinds]:
+    """Kinds of every column: the fixpoint of `start` flowing through the rules into their heads."""
+    kinds: dict[PredicateSym, list[set[str]]] = {s: [set(c) for c in cols] for s, cols in start.items()}
+    rules = tuple(rules)
+
+    def column(sym: PredicateSym) -> list[set[str]]:
+        return kinds.setdefault(sym, [set() for _ in range(sym.arity)])
+
+    changed = True
+    while changed:
+        changed = False
+        for rule in rules:
+            env: dict[str, frozenset[str]] = {}
+            for literal in rule.body:
+                if isinstance(literal, ast.Atom):
+                    cols = column(literal.sym)
+                    for j, arg in enumerate(literal.args):
+                        if isinstance(arg, ast.Variable):
+                            here = frozenset(cols[j])
+                            env[arg.name] = env[arg.name] & here if arg.name in env else here
+                elif isinstance(literal, ast.Assignment):
+                    env[literal.variable.name] = _term_kinds(literal.expr, env)
+            head = column(rule.head.sym)
+            for j, arg in enumerate(rule.head.args):
+                new = _term_kinds(arg, env) - head[j]
+                if new:
+                    head[j].update(new)
+                    changed = True
+    return {s: tuple(frozenset(c) for c in cols) for s, cols in kinds.items()}
+
+
+# --- SQL for terms, comparisons and rules -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Expr:
+    """A SQL expression and the representation of its value; nullable when it may have no value."""
+
+    sql: str
+    rep: str
+    nullable: bool = False
+
+
+class _Params:
+    """The bound parameters of one statement: constants never become SQL text."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+        self.aliases = 0
+
+    def const(self, value: Value) -> _Expr:
+        kind = _kind(value)
+        self.values.append(_encode(value, kind))
+        return _Expr(f"CAST(${len(self.values)} AS {_SQL_TYPE[kind]})", kind)
+
+    def alias(self, prefix: str) -> str:
+        self.aliases += 1
+        return f"{prefix}{self.aliases}"
+
+
+def _mention(*exprs: _Expr) -> str:
+    """A condition that reads every expr and decides nothing: a statement must still mention the
+    parameters inside an operand whose value turned out not to matter (DuckDB counts them)."""
+    return " AND ".join(f"({e.sql}) IS NULL" for e in exprs) or "TRUE"
+
+
+def _always(value: bool, *exprs: _Expr) -> str:
+    return f"(TRUE OR {_mention(*exprs)})" if value else f"(FALSE AND {_mention(*exprs)})"
+
+
+def _no_value(rep: str, *exprs: _Expr) -> _Expr:
+    return _Expr(f"CAST((CASE WHEN {_mention(*exprs)} THEN NULL END) AS {_SQL_TYPE[rep]})", rep, True)
+
+
+def _view(e: _Expr, group: str) -> tuple[str, str] | None:
+    """(condition, value) reading e as kind `group` (s, d, i; n: any number as DOUBLE), or None."""
+    if e.rep == "t":
+        if group == "n":
+            return f"left({e.sql}, 2) IN ('i:', 'f:')", f"TRY_CAST(substr({e.sql}, 3) AS DOUBLE)"
+        return f"left({e.sql}, 2) = '{group}:'", f"TRY_CAST(substr({e.sql}, 3) AS {_SQL_TYPE[group]})"
+    if group == e.rep:
+        return "TRUE", e.sql
+    if group == "n" and e.rep in ("i", "f"):
+        return "TRUE", f"CAST({e.sql} AS DOUBLE)"
+    return None
+
+
+def _to_tagged(e: _Expr) -> _Expr:
+    if e.rep == "t":
+        return e
+    if e.rep == "s":
+        return _Expr(f"('s:' || {e.sql})", "t", e.nullable)
+    return _Expr(f"('{e.rep}:' || CAST({e.sql} AS VARCHAR))", "t", e.nullable)
+
+
+def _convert(e: _Expr, rep: str) -> _Expr:
+    if e.rep == rep:
+        return e
+    if rep == "t":
+        return _to_tagged(e)
+    if e.rep == "t":
+        view = _view(e, rep)
+        assert view is not None
+        return _Expr(f"(CASE WHEN {view[0]} THEN {view[1]} END)", rep, True)
+    if e.rep == "i" and rep == "f":
+        return _Expr(f"CAST({e.sql} AS DOUBLE)", "f", e.nullable)
+    return _no_value(rep, e)
+
+
+def _compare(op: str, a: _Expr, b: _Expr) -> str:
+    """A SQL condition for `a op b` (op: = != < <= > >=) across representations."""
+    sql_op = "<>" if op == "!=" else op
+    numeric = {"i", "f"}
+    if (a.rep == b.rep and a.rep != "t") or (a.rep in numeric and b.rep in numeric):
+        return f"({a.sql} {sql_op} {b.sql})"
+    if op in ("=", "!="):
+        if a.rep == "t" or b.rep == "t":
+            return f"({_to_tagged(a).sql} {sql_op} {_to_tagged(b).sql})"
+        return _always(op != "=", a, b)  # values of different kinds are never equal
+    branches = []
+    for group in ("i", "n", "s", "d"):
+        va, vb = _view(a, group), _view(b, group)
+        if va and vb:
+            branches.append(f"WHEN {va[0]} AND {vb[0]} THEN {va[1]} {sql_op} {vb[1]}")
+    if not branches:
+        return _always(False, a, b)
+    return f"(CASE {' '.join(branches)} ELSE FALSE END)"
+
+
+def _arith(op: str, a: _Expr, b: _Expr) -> _Expr:
+    """`a op b` for + - * / %: int op int stays an int (`/` truncates), with a float it is a float."""
+    int_op = "//" if op == "/" else op
+    if a.rep in ("i", "f") and b.rep in ("i", "f"):
+        if a.rep == b.rep == "i":
+            return _Expr(f"({a.sql} {int_op} {b.sql})", "i", True)
+        return _Expr(f"(CAST({a.sql} AS DOUBLE) {op} CAST({b.sql} AS DOUBLE))", "f", True)
+    branches = []
+    ia, ib = _view(a, "i"), _view(b, "i")
+    if ia and ib:
+        branches.append(f"WHEN {ia[0]} AND {ib[0]} THEN 'i:' || CAST(({ia[1]} {int_op} {ib[1]}) AS VARCHAR)")
+    na, nb = _view(a, "n"), _view(b, "n")
+    if na and nb:
+        branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {nb[1]}) AS VARCHAR)")
+    if not branches:  # a string or a date in arithmetic: no value
+        return _no_value("t", a, b)
+    return _Expr(f"(CASE {' '.join(branches)} END)", "t", True)
+
+
+def _term(term: ast.Term, bindings: Mapping[str, _Expr], params: _Params) -> _Expr:
+    if isinstance(term, ast.Variable):
+        return bindings[term.name]
+    if isinstance(term, ast.Constant):
+        return params.const(term.value)
+    if isinstance(term, ast.BinOp):
+        return _arith(term.op, _term(term.left, bindings, params), _term(term.right, bindings, params))
+    raise AssertionError("a wildcard outside an atom breaks the CheckedProgram contract")
+
+
+Source = Callable[[PredicateSym], str]  # a predicate -> the table (or CTE) a body atom reads
+
+
+def _rule_select(
+    rule: ast.Rule,
+    sources: Sequence[str],
+    negated_source: Source,
+    reps_of: Callable[[PredicateSym], tuple[str, ...]],
+    params: _Params,
+) -> str:
+    """One SELECT producing the head rows of `rule`, in the head predicate's representations.
+
+    sources[i] is the table read by the i-th positive body atom (full relation or delta)."""
+    froms: list[str] = []
+    conds: list[str] = []
+    bindings: dict[str, _Expr] = {}
+    deferred: list[tuple[_Expr, ast.Term]] = []
+    positive = [lit for lit in rule.body if isinstance(lit, ast.Atom)]
+    for i, atom in enumerate(positive):
+        alias = params.alias("t")
+        froms.append(f"{sources[i]} AS {alias}")
+        reps = reps_of(atom.sym)
+        for j, arg in enumerate(atom.args):
+            col = _Expr(f"{alias}.c{j}", reps[j])
+            if isinstance(arg, ast.Variable):
+                if arg.name in bindings:
+                    conds.append(_compare("=", bindings[arg.name], col))
+                else:
+                    bindings[arg.name] = col
+            elif isinstance(arg, ast.Constant):
+                conds.append(_compare("=", col, params.const(arg.value)))
+            elif isinstance(arg, ast.BinOp):
+                deferred.append((col, arg))  # defensive: analysis moves expressions out of atoms
+    for literal in rule.body:
+        if isinstance(literal, ast.Assignment):
+            value = _term(literal.expr, bindings, params)
+            if literal.variable.name in bindings:
+                conds.append(_compare("=", bindings[literal.variable.name], value))
+            else:
+                bindings[literal.variable.name] = value
+            if value.nullable:
+                conds.append(f"({value.sql}) IS NOT NULL")
+        elif isinstance(literal, ast.Comparison):
+            left = _term(literal.left, bindings, params)
+            right = _term(literal.right, bindings, params)
+            conds.append(_compare(literal.op, left, right))
+        elif isinstance(literal, ast.NegLiteral):
+            conds.append(_not_exists(literal.atom, negated_source, reps_of, bindings, params))
+    for col, term in deferred:
+        conds.append(_compare("=", col, _term(term, bindings, params)))
+    items: list[str] = []
+    head_reps = reps_of(rule.head.sym)
+    for j, arg in enumerate(rule.head.args):
+        value = _convert(_term(arg, bindings, params), head_reps[j])
+        items.append(f"{value.sql} AS c{j}")
+        if value.nullable:
+            conds.append(f"({value.sql}) IS NOT NULL")
+    if not items:
+        items.append("TRUE AS z")
+    sql = f"SELECT {', '.join(items)}"
+    if froms:
+        sql += f" FROM {', '.join(froms)}"
+    if conds:
+        sql += f" WHERE {' AND '.join(conds)}"
+    return sql
+
+
+def _not_exists(
+    atom: ast.Atom,
+    source: Source,
+    reps_of: Callable[[PredicateSym], tuple[str, ...]],
+    bindings: Mapping[str, _Expr],
+    params: _Params,
+) -> str:
+    # not q(X, c)  ->  NOT EXISTS (SELECT 1 FROM q WHERE q.c0 = X AND q.c1 = c)
+    alias = params.alias("n")
+    reps = reps_of(atom.sym)
+    conds = []
+    for j, arg in enumerate(atom.args):
+        if isinstance(arg, ast.Wildcard):
+            continue
+        conds.append(_compare("=", _Expr(f"{alias}.c{j}", reps[j]), _term(arg, bindings, params)))
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+    return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
+
+
+def _is_projection_of_a_set(rule: ast.Rule) -> bool:
+    """Whether rule's rows are distinct whenever its one body atom's relation is: the body is a
+    single atom of distinct variables and constants, the head exactly those variables."""
+    if len(rule.body) != 1 or not isinstance(rule.body[0], ast.Atom):
+        return False
+    names = []
+    for arg in rule.body[0].args:
+        if isinstance(arg, ast.Variable):
+            names.append(arg.name)
+        elif not isinstance(arg, ast.Constant):
+            return False
+    head = [a.name for a in rule.head.args if isinstance(a, ast.Variable)]
+    return (
+        len(head) == len(rule.head.args)
+        and len(set(names)) == len(names)
+        and sorted(head) == sorted(names)
+    )
+
+
+def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
+    """Positions j of a linear stratum's predicate that every recursive rule copies unchanged from
+    its recursive atom to its head (the same variable at j in both): a row's value there is the one
+    of the row it was derived from."""
+    rules = tuple(rules)
+    if not rules:
+        return set()
+    sym = rules[0].head.sym
+    stable = set(range(sym.arity))
+    for rule in rules:
+        for atom in _positive(rule):
+            if atom.sym != sym:
+                continue
+            stable = {
+                j for j in stable
+                if isinstance(rule.head.args[j], ast.Variable)
+                and isinstance(atom.args[j], ast.Variable)
+                and rule.head.args[j].name == atom.args[j].name  # type: ignore[union-attr]
+            }
+    return stable
+
+
+def _positive(rule: ast.Rule) -> list[ast.Atom]:
+    return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
+
+
+def _body_preds(rule: ast.Rule) -> set[PredicateSym]:
+    found = set()
+    for lit in rule.body:
+        if isinstance(lit, ast.Atom):
+            found.add(lit.sym)
+        elif isinstance(lit, ast.NegLiteral):
+            found.add(lit.atom.sym)
+    return found
+
