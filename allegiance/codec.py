@@ -2,8 +2,7 @@
 
 Stage: used by persist.py to keep a knowledge base in a DuckDB file. Input (encoding): plain values
 (str, int, float, datetime.date, None, bool), tuples, frozensets and instances of the classes that
-`classes()` lists (ast.py and statements.py nodes, kb.Retraction and kb.Import). Output: JSON text,
-and back.
+`classes()` lists (ast.py and statements.py nodes, kb.Retraction). Output: JSON text, and back.
 
 Decoding is a whitelist, never pickle or eval: a JSON object becomes an instance only when its
 `"class"` names one of those classes and its keys are exactly that class's fields; anything else is
@@ -33,7 +32,7 @@ def classes() -> dict[str, type]:
     """The classes the decoder may build, by name. Made on first use: kb.py imports this module
     lazily, and this module needs kb's operation classes."""
     if not _CLASSES:
-        from .kb import Import, Retraction
+        from .kb import Retraction
 
         for cls in (
             ast.Span, ast.PredicateSym, ast.Variable, ast.Wildcard, ast.Constant, ast.BinOp, ast.Atom,
@@ -42,7 +41,7 @@ def classes() -> dict[str, type]:
             ast.Statement, ast.Sentence,
             statements.Source, statements.Entity, statements.Template, statements.Relation,
             statements.StatementRecord,
-            Retraction, Import,
+            Retraction,
         ):
             _CLASSES[cls.__name__] = cls
             _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)

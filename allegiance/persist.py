@@ -21,9 +21,10 @@ What the stored knowledge base is keyed on
 
 What is stored (tables kb_<name>, see TABLES)
     the State (catalog, statements, plain facts with spans, rules, declarations, retracted facts,
-    counters), the history (files by path and text, parsed again only when a rebuild such as :undo
-    or :reload needs their clauses; retractions and imports whole) and the file texts (for carets
-    and quotes). The checked program and the warnings are not stored: State.finish computes them
+    counters, imports' blocks), the history (files by path and text, parsed again only when a
+    rebuild such as :undo or :reload needs their clauses; retractions whole; imports by their rows,
+    each import's rows once, a CSV staged in DuckDB coming back as rows in Python) and the file
+    texts (for carets and quotes). The checked program and the warnings are not stored: State.finish computes them
     again from the restored state, as a load does. Small tables have typed columns with JSON text
     for nested values; statements and plain facts, which can number millions, are stored in packs
     of PACK items, one JSON array each: DuckDB's Python binding costs about a microsecond per bound
@@ -49,6 +50,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from . import ast, codec
 from .analysis.checked import CheckedProgram
+from .bulk import RowsTable, StatementBlock
+from .engines.base import Table as RowSource
 from .errors import AllegianceError, LoadError
 from .kb import Import, Operation, Retraction, SourceFile, State
 from .statements import Catalog, Entity, Relation, Source, StatementRecord
@@ -110,8 +113,9 @@ class Table:
     name: str
     columns: Columns
     items: Callable[[State, Sequence[Operation], Sources], list[Any]]
-    encode: Callable[[Any], Any]
+    encode: Callable[[Any], Any] | None
     packed: bool = False
+    contextual: Callable[[Any, _Context], tuple[object, ...]] | None = None  # encode, with the context
 
 
 def _text_of(op: SourceFile, sources: Sources) -> str | None:
@@ -119,10 +123,37 @@ def _text_of(op: SourceFile, sources: Sources) -> str | None:
     return None if sources.get(op.path) is op.text else op.text
 
 
-def _history_row(op: Operation, sources: Sources) -> tuple[object, ...]:
+@dataclass
+class _Context:
+    """What encoding a row may refer to: the texts table, and the imports' tables by position."""
+
+    sources: Sources
+    tables: dict[int, int]  # id(Table) -> its position in the imports table
+
+
+def _history_row(op: Operation, ctx: _Context) -> tuple[object, ...]:
     if isinstance(op, SourceFile):
-        return ("file", op.path, _text_of(op, sources), op.mtime, op.default_source, None)
+        return ("file", op.path, _text_of(op, ctx.sources), op.mtime, op.default_source, None)
+    if isinstance(op, Import):
+        return ("import", op.path, None, None, op.source,
+                codec.dumps_values([op.sym.name, op.sym.arity, ctx.tables[id(op.table)]]))
     return ("op", None, None, None, None, codec.dumps(op))
+
+
+def _block_row(b: StatementBlock, ctx: _Context) -> tuple[object, ...]:
+    return (b.path, b.sym.name, b.sym.arity, b.source, b.asserter, b.first, ctx.tables[id(b.table)])
+
+
+def _import_tables(state: State, history: Sequence[Operation], _s: Sources) -> list[Any]:
+    """The Tables of imports (a staged CSV or rows from Python), each once, in order of use."""
+    seen: dict[int, RowSource] = {}
+    for table in [*(op.table for op in history if isinstance(op, Import)), *(b.table for b in state.blocks)]:
+        seen.setdefault(id(table), table)
+    return list(seen.values())
+
+
+def _table_row(table: RowSource, _ctx: _Context) -> tuple[object, ...]:
+    return (codec.dumps_values([list(r) for r in table.rows()]), codec.dumps_values(list(table.lines())))
 
 
 def _statement_item(r: StatementRecord) -> list[Any]:
@@ -187,9 +218,13 @@ def _identical(old: Sequence[Any], new: Sequence[Any]) -> int:
 TABLES: tuple[Table, ...] = (
     Table("texts", (("path", "text"), ("body", "text")),
           lambda st, h, s: [(k, v) for k, v in s.items() if k != "<query>"], lambda kv: kv),
+    Table("imports", (("rows", "text"), ("lines", "text")), _import_tables, None, contextual=_table_row),
     Table("history", (("kind", "text"), ("path", "text"), ("body", "text"), ("mtime", "float"),
                       ("default_source", "text"), ("data", "text")),
-          lambda st, h, s: list(h), lambda op: op),  # encoded with the texts: see Store._rows
+          lambda st, h, s: list(h), None, contextual=_history_row),
+    Table("blocks", (("path", "text"), ("pred", "text"), ("arity", "int"), ("source", "text"), ("asserter", "text"),
+                     ("first", "int"), ("rows", "int")),
+          lambda st, h, s: list(st.blocks), None, contextual=_block_row),
     Table("catalog", (("kind", "text"), ("id", "text"), ("data", "text")), _catalog_items,
           lambda item: (item[0], item[1], codec.dumps(item[2]))),
     Table("names", (("name", "text"), ("entity", "text")),
@@ -336,8 +371,10 @@ class Store:
         if self._base_ops is None:  # the first operation was not a load of files
             self._base_ops = len(history)
         self._base_ops = min(self._base_ops, len(history))  # :undo may take back part of the first load
+        tables = _import_tables(state, history, sources)
+        ctx = _Context(sources, {id(t): n for n, t in enumerate(tables)})
         for table in TABLES:
-            self._write(table, table.items(state, history, sources), sources)
+            self._write(table, tables if table.name == "imports" else table.items(state, history, sources), ctx)
         manifest = self._manifest(history)
         self.engine.write_stored(_MANIFEST[0], _MANIFEST[1], manifest)
         meta = {"format": FORMAT, "code": code_fingerprint(), "dialect": self.dialect,
@@ -345,19 +382,22 @@ class Store:
                 "counts": codec.dumps_values([[t.name, _count(self._saved[t.name])] for t in TABLES])}
         self.engine.write_stored(_META[0], _META[1], list(meta.items()))
 
-    def _write(self, table: Table, items: list[Any], sources: Sources) -> None:
+    def _write(self, table: Table, items: list[Any], ctx: _Context) -> None:
         old = self._saved.get(table.name)
         n = _common_prefix(old, items) if old is not None else 0
         if old is not None and n == _count(old) == _count(items):
             return
         if table.packed:
+            assert table.encode is not None
+            encode = table.encode
             start = n // PACK
             tail = items.tail(start * PACK) if isinstance(items, _Blocks) else items[start * PACK:]
             rows: list[tuple[object, ...]] = [
-                (codec.dumps_values([table.encode(x) for x in tail[i:i + PACK]]),) for i in range(0, len(tail), PACK)]
-        elif table.name == "history":
-            start, rows = n, [_history_row(op, sources) for op in items[n:]]
+                (codec.dumps_values([encode(x) for x in tail[i:i + PACK]]),) for i in range(0, len(tail), PACK)]
+        elif table.contextual is not None:
+            start, rows = n, [table.contextual(x, ctx) for x in items[n:]]
         else:
+            assert table.encode is not None
             start, rows = n, [table.encode(x) for x in items[n:]]
         self.engine.write_stored(table.name, table.columns, rows, start if old is not None else 0)
         self._saved[table.name] = items
@@ -453,9 +493,10 @@ class Store:
         return bool(stored & {f[1] for f in self._files})
 
     def _earlier_ops(self, base: int) -> list[Operation]:
-        sources: Sources = {_str(p): _str(b) for p, b in self._read(TABLES[0].name, TABLES[0].columns)}
-        rows = self._read(TABLES[1].name, TABLES[1].columns)
-        return [self._operation(r, sources) for r in rows[base:]]
+        sources: Sources = {_str(p): _str(b) for p, b in self._read(*_columns_of("texts"))}
+        tables = [_rows_table(rows, lines) for rows, lines in self._read(*_columns_of("imports"))]
+        rows = self._read(*_columns_of("history"))
+        return [self._operation(r, sources, tables) for r in rows[base:]]
 
     def _read(self, name: str, columns: Columns) -> list[tuple[object, ...]]:
         rows = self.engine.read_stored(name, columns)
@@ -474,7 +515,7 @@ class Store:
 
     def _stored_ops(self) -> int:
         try:
-            return len(self.engine.read_stored(TABLES[1].name, TABLES[1].columns) or [])
+            return len(self.engine.read_stored(*_columns_of("history")) or [])
         except LoadError:
             return 0
 
@@ -504,7 +545,8 @@ class Store:
         counts = {str(c[0]): c[1] for c in codec.loads_values(meta["counts"]) if isinstance(c, list) and len(c) == 2}
         raw = {t.name: self._read(t.name, t.columns) for t in TABLES}
         sources: Sources = {_str(p): _str(b) for p, b in raw["texts"]}
-        history = [self._operation(r, sources) for r in raw["history"]]
+        tables = [_rows_table(rows, lines) for rows, lines in raw["imports"]]
+        history = [self._operation(r, sources, tables) for r in raw["history"]]
         catalog = Catalog()
         for kind, key, data in raw["catalog"]:
             value = codec.loads(data)
@@ -520,7 +562,10 @@ class Store:
         state.declarations = [_clause(d, (ast.Declaration, ast.RelationDecl)) for (d,) in raw["declarations"]]
         state.retracted = {(ast.PredicateSym(_str(p), _int(a)), codec.row(codec.loads_values(r))) for p, a, r in raw["retracted"]}
         state.counters = {_str(k): _int(v) for k, v in raw["counters"]}
-        items = {t.name: t.items(state, history, sources) for t in TABLES}
+        state.blocks = [StatementBlock(_str(path), ast.PredicateSym(_str(pred), _int(arity)), _table(tables, n), _str(source),
+                                       _opt_str(asserter), _int(first))
+                        for path, pred, arity, source, asserter, first, n in raw["blocks"]]
+        items = {t.name: tables if t.name == "imports" else t.items(state, history, sources) for t in TABLES}
         if any(counts.get(name) != _count(found) for name, found in items.items()):
             raise LoadError(f"{self.path}: its stored knowledge base is incomplete")
         errors = state.finish()
@@ -532,8 +577,14 @@ class Store:
         self._base_ops = int(meta["base_ops"]) if meta["base_ops"].isdigit() else len(history)
         return state, history, sources
 
-    def _operation(self, r: tuple[object, ...], sources: Sources) -> Operation:
+    def _operation(self, r: tuple[object, ...], sources: Sources, tables: Sequence[RowSource]) -> Operation:
         kind, path, body, mtime, default_source, data = r
+        if kind == "import":
+            fields = codec.loads_values(data)
+            if len(fields) != 3:
+                raise codec.CodecError("a stored import of another shape")
+            pred, arity, n = fields
+            return Import(_str(path), ast.PredicateSym(_str(pred), _int(arity)), _table(tables, n), _str(default_source))
         if kind == "file":
             name = _str(path)
             text = sources.get(name) if body is None else _str(body)
@@ -543,7 +594,7 @@ class Store:
                 raise codec.CodecError("a stored mtime that is not a number")
             return StoredSourceFile(name, text, mtime, None if default_source is None else _str(default_source), self.dialect)
         op = codec.loads(data)
-        if kind != "op" or not isinstance(op, (Retraction, Import)):
+        if kind != "op" or not isinstance(op, Retraction):
             raise codec.CodecError("a stored operation of an unknown kind")
         return op
 
@@ -569,6 +620,26 @@ def _opt_str(v: object) -> str | None:
 
 def _opt_date(v: object) -> datetime.date | None:
     return None if v is None else codec.built({"date": v})
+
+
+def _columns_of(name: str) -> tuple[str, Columns]:
+    return name, next(t.columns for t in TABLES if t.name == name)
+
+
+def _rows_table(rows: object, lines: object) -> RowsTable:
+    """An import's rows as stored (a CSV staged in DuckDB comes back as rows in Python)."""
+    values = [codec.row(r) for r in codec.loads_values(rows)]
+    numbers = [_int(n) for n in codec.loads_values(lines)]
+    if len(numbers) != len(values):
+        raise codec.CodecError("a stored import with more lines than rows, or fewer")
+    return RowsTable(values, numbers)
+
+
+def _table(tables: Sequence[RowSource], n: object) -> RowSource:
+    k = _int(n)
+    if not 0 <= k < len(tables):
+        raise codec.CodecError("a stored import that names no stored rows")
+    return tables[k]
 
 
 def _clause(data: object, kinds: tuple[type, ...]) -> Any:

@@ -195,6 +195,32 @@ def test_session_operations_are_stored(tmp_path: Path, files: list[Path]) -> Non
         assert third.query("strikes(nusra, fsa, N)").rows == []
 
 
+def test_a_csv_import_is_stored(tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from allegiance.loading import import_csv
+
+    db = tmp_path / "kb.duckdb"
+    data = tmp_path / "strikes.csv"
+    data.write_text("who,target,n\nFSA,Nusra Front,4\nnusra,wire,9\nFSA,Nusra Front,4\n", encoding="utf-8")
+    with open_kb(db, files) as kb:
+        import_csv(kb, data, "strikes", "wire_1")  # staged in DuckDB: a block of statements
+        assert kb.blocks
+        stored = fingerprint(kb)
+    with monkeypatch.context() as m:
+        no_parsing(m)
+        with open_kb(db, files) as again:
+            assert fingerprint(again) == stored
+            assert again.query("strikes(nusra, wire, N)").rows == [(9,)]
+            assert [s.span.line for s in again.statements_for("strikes", ("nusra", "wire", 9))] == [3]
+    with open_kb(db, files) as again:
+        assert again.retract("strikes(nusra, wire, 9).") == 1  # dissolves the block
+        retracted = fingerprint(again)
+        assert isinstance(again.undo(), allegiance.kb.Retraction)
+        assert fingerprint(again) == stored
+        again.retract("strikes(nusra, wire, 9).")
+    with open_kb(db, files) as again:
+        assert fingerprint(again) == retracted
+
+
 def test_reload_after_restore(tmp_path: Path, files: list[Path]) -> None:
     db = tmp_path / "kb.duckdb"
     extra = tmp_path / "extra.dl"
