@@ -65,6 +65,7 @@ class TableStore(Protocol):
     """What an engine offers for this (DuckDBEngine: see its "Persistence" docstring section)."""
 
     path: str | None
+    damaged: str | None  # set when opening found the file's fact tables damaged and dropped them
 
     def transaction(self) -> Any: ...
     def read_stored(self, name: str, columns: Sequence[tuple[str, str]]) -> list[tuple[object, ...]] | None: ...
@@ -429,6 +430,9 @@ class Store:
         file held a knowledge base that cannot serve. Called once, at the first load."""
         self._files = _files_key(paths)
         self._base_ops = len(paths)  # load_files makes one operation per file
+        if self.engine.damaged:  # the engine found its fact tables damaged and dropped them with ours
+            self.notices.append(f"{self.path}: {self.engine.damaged}: reading the files again")
+            return None
         meta: dict[str, str] | None = None
         stale: str | None = None
         try:

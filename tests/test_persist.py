@@ -368,6 +368,24 @@ def test_a_file_that_is_not_duckdb_is_refused_and_kept(tmp_path: Path, files: li
     assert db.read_text(encoding="utf-8") == "my notes, not a database\n"
 
 
+def test_damaged_fact_tables_fall_back_to_the_files(tmp_path: Path, files: list[Path]) -> None:
+    import duckdb
+
+    db = tmp_path / "kb.duckdb"
+    with open_kb(db, files) as kb:
+        built = fingerprint(kb)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE allegiance_relations SET reps = 'x;DROP' WHERE name = 'edge'")
+    con.close()
+    with open_kb(db, files) as kb:
+        assert kb.store is not None
+        (notice,) = kb.store.notices
+        assert notice.startswith(f"{db}: its fact tables are damaged (") and "edge/2" in notice
+        assert fingerprint(kb) == built
+    with open_kb(db, files) as kb:
+        assert kb.store is not None and kb.store.notices == []
+
+
 def test_pydatalog_refuses_db(tmp_path: Path) -> None:
     with pytest.raises(AllegianceError, match="--db"):
         KnowledgeBase(engine="pydatalog", db=str(tmp_path / "x.duckdb"))

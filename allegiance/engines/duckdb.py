@@ -60,7 +60,10 @@ Persistence
     Beside the facts, the file holds the knowledge base's own tables (`kb_<name>`: a `seq` column
     and typed columns; what they mean is persist.py's business, this module only stores rows).
     `transaction()` makes several changes, facts and those tables, one commit: a crash leaves the
-    file as it was before the transaction or after it, never in between.
+    file as it was before the transaction or after it, never in between. A file whose metadata
+    table does not validate is not trusted: opening drops our tables (b<N>, kb_<name>, the
+    metadata; no other table) and says why in `damaged`, so the caller rebuilds from the fact files.
+    A file that is not a DuckDB database is a LoadError, and is left as it is.
 """
 
 from __future__ import annotations
@@ -178,20 +181,25 @@ class DuckDBEngine(Engine):
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
         self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
+        self.damaged: str | None = None  # why the file's facts were dropped on opening, if they were
         try:
-            self._con.execute(
-                f"CREATE TABLE IF NOT EXISTS {_META} "
-                "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
-            )
-            self._read_store()
+            try:
+                self._con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_META} "
+                    "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
+                )
+                self._read_store()
+            except (duckdb.Error, errors.LoadError) as exc:
+                # The file is allegiance's own (it has our metadata table) and holds a copy of what
+                # the fact files say: start it afresh rather than trust any of it.
+                self.damaged = f"its fact tables are damaged ({_first_line(exc)})"
+                self._reset_store()
+                self._read_store()
             self._install(_EMPTY)
-        except duckdb.Error as exc:
+        except (duckdb.Error, errors.LoadError) as exc:
             self._con.close()
-            raise errors.LoadError(f"{path}: its fact tables are damaged: {_first_line(exc)}", None,
+            raise errors.LoadError(f"{path}: its fact tables are damaged beyond repair: {_first_line(exc)}", None,
                                    "remove the file: the next start builds it again from the fact files") from None
-        except errors.LoadError:
-            self._con.close()
-            raise
 
     # --- the stored base facts ---------------------------------------------------------------------
 
@@ -220,6 +228,20 @@ class DuckDBEngine(Engine):
             self._reps[sym] = tuple(str(reps))
             self._fact_kinds[sym] = tuple(frozenset(c) for c in cols)
         self._next_id = max(self._ids.values(), default=-1) + 1
+
+    def _reset_store(self) -> None:
+        """Drop every table of ours (base facts b<N>, the knowledge base's kb_<name>, the metadata)."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.rollback()
+        names = [str(r[0]) for r in self._con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()]
+        self._con.begin()
+        for name in names:
+            if re.fullmatch(r"b[0-9]{1,9}|kb_[a-z0-9_]{1,41}|" + _META, name):  # our names only, checked
+                self._con.execute(f"DROP TABLE {name}")
+        self._con.execute(f"CREATE TABLE {_META} (name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)")
+        self._con.commit()
 
     def _write_meta(self, sym: PredicateSym) -> None:
         self._con.execute(f"DELETE FROM {_META} WHERE name = $1 AND arity = $2", [sym.name, sym.arity])
