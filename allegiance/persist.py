@@ -685,21 +685,32 @@ def _statements(rows: list[tuple[object, ...]]) -> list[StatementRecord]:
     return out
 
 
+_VALUE_TYPES = frozenset({str, int, float, datetime.date})  # exactly: bool and datetime are refused
+
+
 def _plain(rows: list[tuple[object, ...]]) -> dict[ast.PredicateSym, dict[ast.Row, ast.Span]]:
+    # the hot loop of a restore (a million facts): the same checks as _statements, inlined
     out: dict[ast.PredicateSym, dict[ast.Row, ast.Span]] = {}
-    names: dict[tuple[str, int], ast.PredicateSym] = {}
-    files: dict[str, str] = {}
+    names: dict[tuple[object, object], tuple[ast.PredicateSym, dict[ast.Row, ast.Span]]] = {}
+    files: dict[object, str] = {}
+    Span = ast.Span
     for item in _packs(rows):
         if len(item) != 8:
             raise codec.CodecError("a stored fact of another shape")
         pred, arity, file, line, col, end_line, end_col, row = item
-        key = (_str(pred), _int(arity))
-        sym = names.get(key) or names.setdefault(key, ast.PredicateSym(*key))
-        values = codec.row(row)
-        if len(values) != sym.arity:
-            raise codec.CodecError(f"a stored fact of {sym} with {len(values)} values")
-        fname = files.setdefault(_str(file), _str(file))
-        out.setdefault(sym, {})[values] = ast.Span(fname, _int(line), _int(col), _int(end_line), _int(end_col))
+        found = names.get((pred, arity))
+        if found is None:
+            sym = ast.PredicateSym(_str(pred), _int(arity))
+            found = names[(pred, arity)] = (sym, out.setdefault(sym, {}))
+        sym, facts = found
+        fname = files.get(file)
+        if fname is None:
+            fname = files[file] = _str(file)
+        if not (type(line) is int and type(col) is int and type(end_line) is int and type(end_col) is int):
+            raise codec.CodecError("a stored span that is not numbers")
+        if type(row) is not list or len(row) != sym.arity or not all(type(v) in _VALUE_TYPES for v in row):
+            raise codec.CodecError(f"a stored fact of {sym} that is not {sym.arity} values")
+        facts[tuple(row)] = Span(fname, line, col, end_line, end_col)
     return out
 
 
