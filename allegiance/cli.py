@@ -39,7 +39,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="duckdb (default: fast, terminates on every program) or pydatalog")
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
                         help=f"time limit per query in seconds (default {DEFAULT_TIMEOUT:g} in the REPL, none in commands; 0 = none)")
-    parser.add_argument("--db", metavar="FILE", help="keep the engine's tables in a DuckDB file instead of memory")
+    parser.add_argument("--db", metavar="FILE",
+                        help="keep the knowledge base in a DuckDB file (DuckDB engine only): the first start reads "
+                             "the files and stores it, a later start whose files are unchanged reopens it without "
+                             "reading them, and every change is stored as it is made")
     parser.add_argument("--dialect", choices=("prolog", "souffle"), default="prolog",
                         help="how bare names read in files without a .dialect line and in queries: "
                              "prolog (default: capitalised names are variables) or souffle (every bare name is)")
@@ -64,6 +67,8 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
     except BaseException:
         kb.close()
         raise
+    for notice in kb.store.notices if kb.store else ():
+        print(notice, file=sys.stderr)  # why --db FILE's stored knowledge base was not used
     return kb
 
 

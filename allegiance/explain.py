@@ -256,7 +256,12 @@ class Explainer:
             if sym not in self.types:
                 rows = {}
             elif self._has_rounds:
-                rows = self.kb.engine.derivation_rounds(sym) or {}
+                from .kb import sort_rows
+
+                ranked = self.kb.engine.derivation_rounds(sym) or {}
+                # in sorted order, so that of equally shallow proofs the same one comes first
+                # whatever order the engine's tables return rows in (hash seed, a reopened --db file)
+                rows = {r: ranked[r] for r in sort_rows(ranked)}
             else:
                 self._levels(sym)
                 return self._rows[sym]
@@ -308,19 +313,9 @@ class Explainer:
     def plain_facts(self) -> dict[Key, ast.Span]:
         """Datalog facts of rule files (not statements): where each was written."""
         if self._plain is None:
-            from .analysis import fact_row
-
-            self._plain = {}
-            for op in self.kb.history:
-                path = getattr(op, "path", "")
-                if path.endswith(".facts"):
-                    continue
-                for clause in getattr(op, "clauses", ()):
-                    if isinstance(clause, ast.Fact):
-                        try:
-                            self._plain.setdefault((clause.atom.sym, fact_row(clause.atom)), clause.span)
-                        except AllegianceError:
-                            continue
+            # the knowledge base keeps them with their spans: no file of the history is parsed again
+            # (one restored from --db has not parsed its files at all)
+            self._plain = {(sym, row): span for sym, rows in self.kb.plain_facts.items() for row, span in rows.items()}
         return self._plain
 
     def matching(self, sym: ast.PredicateSym, pattern: Sequence[ast.Value | None]) -> list[ast.Row]:

@@ -12,10 +12,12 @@ every file, both by building the state again.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from . import ast
 from .analysis import CheckedProgram, check, check_query, fact_row, statement_relation
@@ -25,6 +27,9 @@ from .engines.base import DEFAULT_TIMEOUT, Bulk, Engine, Table
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError
 from .parse import parse_program_recovering, parse_query
 from .statements import Catalog, Relation, StatementRecord, curate, declare, negative_name
+
+if TYPE_CHECKING:
+    from .persist import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Plain Datalog facts load at about Lark's own speed (a million, ~15 MB, in under a minute), so the
@@ -373,10 +378,39 @@ class LoadReport:
     warnings: tuple[str, ...] = ()
 
 
+# --- with --db: every operation stored as it commits (persist.py) ---------------------------------
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _stored(method: Callable[Concatenate[KnowledgeBase, _P], _R]) -> Callable[Concatenate[KnowledgeBase, _P], _R]:
+    """With a --db file, the operation and the stored knowledge base after it are one transaction:
+    a crash leaves the file as before the operation or after it. If storing fails, the knowledge
+    base is as before the operation, like the file."""
+    @functools.wraps(method)
+    def run(self: KnowledgeBase, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store = self._store
+        if store is None or store.busy:  # an operation made of operations: the outer one stores
+            return method(self, *args, **kwargs)
+        state, history = self._state, list(self._history)
+        try:
+            with store.operation(self.program):  # the program to start from if the file is replaced
+                result = method(self, *args, **kwargs)
+                store.save(self._state, self._history, self._sources)
+        except BaseException:
+            self._state, self._history, self._index = state, history, None
+            raise
+        return result
+    return run
+
+
 class KnowledgeBase:
     def __init__(self, engine: str | Engine = "duckdb", timeout: float | None = DEFAULT_TIMEOUT,
                  db: str | None = None, dialect: str = "prolog") -> None:
-        """`dialect` is how files without a `.dialect` line, and queries, read bare names."""
+        """`dialect` is how files without a `.dialect` line, and queries, read bare names.
+        `db`: a DuckDB file keeping the knowledge base (persist.py); the first load restores what
+        it holds when that was stored for the same files and they are unchanged."""
         self.dialect = dialect
         self._engine = make_engine(engine, timeout=timeout, db=db) if isinstance(engine, str) else engine
         self._history: list[Operation] = []
@@ -384,7 +418,17 @@ class KnowledgeBase:
         self._state.finish()
         self._sources: dict[str, str] = {}
         self._index: tuple[StatementsById, StatementsByFact] | None = None
-        self._sync(None)
+        self._store: Store | None = None
+        if db is None:
+            self._sync(None)
+        else:  # the engine keeps the stored facts until the first operation restores or replaces them
+            from .persist import Store
+
+            try:
+                self._store = Store.for_engine(self._engine, dialect)
+            except BaseException:
+                self._engine.close()
+                raise
 
     # --- construction ---
 
@@ -398,6 +442,11 @@ class KnowledgeBase:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def store(self) -> Store | None:
+        """The --db file's store (its `notices` say why a stored knowledge base was not used)."""
+        return self._store
 
     @property
     def engine_name(self) -> str:
@@ -429,6 +478,16 @@ class KnowledgeBase:
         return self.load_files([Path(path)])
 
     def load_files(self, paths: Sequence[str | os.PathLike[str]]) -> LoadReport:
+        earlier: list[Operation] = []  # with a stale --db file: what earlier sessions added to the files
+        if self._store is not None and self._store.pending:
+            restored = self._store.restore(paths)  # these files' knowledge base, stored and still fresh
+            if restored is not None:
+                self._state, self._history, self._sources = restored
+                self._index = None
+                s = self._state
+                return LoadReport(tuple(str(p) for p in paths), len(s.statements), sum(len(v) for v in s.plain.values()),
+                                  len(s.rules), tuple(s.warnings))
+            earlier = self._store.earlier()
         sources: list[SourceFile] = []
         errors: list[AllegianceError] = []
         for path in paths:
@@ -440,6 +499,13 @@ class KnowledgeBase:
                 errors.append(exc)
         if errors:
             raise _bundle(errors)
+        if earlier and self._store is not None:
+            texts = dict(self._sources)
+            try:
+                return self._apply([*sources, *earlier])  # one step, as :undo and :reload rebuild
+            except AllegianceError as exc:
+                self._store.earlier_failed(exc)  # then the files alone, as if those had never been
+                self._sources = texts
         return self._apply(sources)
 
     def load_text(self, text: str, file: str = "<input>", default_source: str | None = None) -> LoadReport:
@@ -450,6 +516,7 @@ class KnowledgeBase:
             op = SourceFile(op.path, op.text, op.clauses, op.mtime, default_source)
         return self._apply([op])
 
+    @_stored
     def _apply(self, ops: Sequence[Operation]) -> LoadReport:
         old = self._state
         new = old.copy()
@@ -482,6 +549,7 @@ class KnowledgeBase:
             sym = rel.sym if rel is not None else ast.PredicateSym(relation.partition("/")[0], len(rows[0]) if rows else 0)
         return self.import_table(Import(file, sym, RowsTable([tuple(r) for r in rows], list(lines)), source))
 
+    @_stored
     def import_table(self, op: Import) -> LoadReport:
         """The fast path for bulk data: no parsing, no per-row curation, and the engine makes the
         facts of the block itself (from a staged CSV, in SQL)."""
@@ -533,6 +601,7 @@ class KnowledgeBase:
         else:
             self._engine.load_bulks(new.checked, new_facts, new_bulks)
 
+    @_stored
     def _rebuild(self, history: list[Operation]) -> None:
         state = State()
         errors = state.apply(history)
@@ -550,6 +619,7 @@ class KnowledgeBase:
         self._rebuild(self._history[:-1])
         return last
 
+    @_stored
     def reload(self) -> list[str]:
         """Re-read every file that changed on disk since it was loaded; all or nothing."""
         history: list[Operation] = []
@@ -615,6 +685,12 @@ class KnowledgeBase:
     def file_statements(self) -> tuple[StatementRecord, ...]:
         """The statements of fact files and REPL entries (imports' blocks aside)."""
         return tuple(self._state.statements)
+
+    @property
+    def plain_facts(self) -> dict[ast.PredicateSym, dict[ast.Row, ast.Span]]:
+        """Datalog facts of rule files and entries (not statements), each with where it was first
+        written (read only)."""
+        return self._state.plain
 
     @property
     def blocks(self) -> tuple[StatementBlock, ...]:

@@ -24,6 +24,7 @@ TASKS: dict[str, Task] = {
     "kb.negation": subjects.negation,
     "kb.join": subjects.join,
     "kb.load_file": subjects.load_file,
+    "kb.reopen_db": subjects.reopen_db,
     "kb.csv_import": subjects.csv_import,
     "bundled.query": bundled.query_latency,
     "bundled.why": bundled.why_latency,

@@ -459,6 +459,10 @@ def _engine(session: Session, arg: str) -> Output:
         return oops(f"error: no engine {arg!r}\n    {hint}")
     if arg == session.kb.engine_name:
         return say(f"already on {arg}")
+    if session.kb.store is not None:
+        # the other engine would hold the session in memory: what is typed would no longer be kept
+        return oops(f"error: this session keeps its knowledge base in --db {session.kb.store.path}, which only "
+                    "the DuckDB engine can hold\n    start allegiance without --db to switch engines")
     started = time.perf_counter()
     session.switch_engine(arg)
     return say(f"now on {arg} {display.seconds(time.perf_counter() - started)}")

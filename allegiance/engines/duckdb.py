@@ -64,6 +64,14 @@ Persistence
     any program is loaded); `reopen(program)` installs a program over the stored facts, whereas
     `load(program, facts)` replaces them, as the Engine interface says. Derived relations are never
     stored: they are recomputed on the first read.
+
+    Beside the facts, the file holds the knowledge base's own tables (`kb_<name>`: a `seq` column
+    and typed columns; what they mean is persist.py's business, this module only stores rows).
+    `transaction()` makes several changes, facts and those tables, one commit: a crash leaves the
+    file as it was before the transaction or after it, never in between. A file whose metadata
+    table does not validate is not trusted: opening drops our tables (b<N>, kb_<name>, the
+    metadata; no other table) and says why in `damaged`, so the caller rebuilds from the fact files.
+    A file that is not a DuckDB database is a LoadError, and is left as it is.
 """
 
 from __future__ import annotations
@@ -131,19 +139,47 @@ _TABLE_ID = re.compile(r"^[0-9]{1,9}$")
 _REPS = re.compile(r"^[sifdt]*$")
 
 
+# The knowledge base's own tables: kb_<name>(seq BIGINT, <columns>), rows that persist.py encodes and
+# decodes; this module only stores them. Table and column names are constants of persist.py, checked
+# here against a pattern before they become identifiers; every value is a bound parameter.
+
+_STORED_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_STORED_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
+Columns = Sequence[tuple[str, str]]  # (name, one of _STORED_TYPES)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().split("\n")[0]
+
+
+def _stored_columns(name: str, columns: Columns) -> None:
+    if not _STORED_NAME.match(name) or not columns or any(
+            not _STORED_NAME.match(c) or c == "seq" or t not in _STORED_TYPES for c, t in columns):
+        raise ValueError(f"not a stored table: {name} {columns!r}")  # a bug in the caller, not user input
+
+
 class DuckDBEngine(Engine):
     """Semi-naive bottom-up evaluation in DuckDB (see the module docstring).
 
     `path`: a DuckDB file holding the base facts; None keeps everything in memory.
-    Extra methods: `reopen(program)` (install a program over the stored facts) and
-    `derivation_rounds(pred)`."""
+    Extra methods: `reopen(program)` (install a program over the stored facts),
+    `derivation_rounds(pred)`, and `transaction()`, `stored_tables()`, `read_stored(...)`,
+    `write_stored(...)` for the knowledge base's own tables."""
 
     name = "duckdb"
 
     def __init__(self, timeout: float | None = DEFAULT_TIMEOUT, path: str | None = None) -> None:
         super().__init__(timeout)
         self.path = path
-        self._con = duckdb.connect(path if path is not None else ":memory:")
+        try:
+            self._con = duckdb.connect(path if path is not None else ":memory:")
+        except duckdb.Error as exc:
+            # not a DuckDB file, a newer format, or in use by another process: never overwrite it
+            locked = "lock" in str(exc).lower()
+            raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: {_first_line(exc)}", None,
+                                   "another process has it open: close that one first" if locked else
+                                   "name a new file for --db, or one that allegiance wrote") from None
+        self._in_transaction = False  # inside transaction(): changes join it instead of committing
         # Division by zero has no value (as a failed arithmetic test), not an error.
         self._con.execute("SET error_on_division_by_zero = false")
         self._program = _EMPTY
@@ -154,12 +190,25 @@ class DuckDBEngine(Engine):
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
         self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
-        self._con.execute(
-            f"CREATE TABLE IF NOT EXISTS {_META} "
-            "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
-        )
-        self._read_store()
-        self._install(_EMPTY)
+        self.damaged: str | None = None  # why the file's facts were dropped on opening, if they were
+        try:
+            try:
+                self._con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_META} "
+                    "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
+                )
+                self._read_store()
+            except (duckdb.Error, errors.LoadError) as exc:
+                # The file is allegiance's own (it has our metadata table) and holds a copy of what
+                # the fact files say: start it afresh rather than trust any of it.
+                self.damaged = f"its fact tables are damaged ({_first_line(exc)})"
+                self._reset_store()
+                self._read_store()
+            self._install(_EMPTY)
+        except (duckdb.Error, errors.LoadError) as exc:
+            self._con.close()
+            raise errors.LoadError(f"{path}: its fact tables are damaged beyond repair: {_first_line(exc)}", None,
+                                   "remove the file: the next start builds it again from the fact files") from None
 
     # --- the stored base facts ---------------------------------------------------------------------
 
@@ -181,12 +230,27 @@ class DuckDBEngine(Engine):
                 or len(cols) != arity
                 or not all(set(c) <= _ALL_KINDS for c in cols)
             ):
-                raise errors.LoadError(f"{self.path}: damaged relation table entry for {name}/{arity}")
+                raise errors.LoadError(f"{self.path}: damaged relation table entry for {name}/{arity}", None,
+                                       "remove the file: the next start builds it again from the fact files")
             sym = PredicateSym(str(name), int(arity))
             self._ids[sym] = int(ident)
             self._reps[sym] = tuple(str(reps))
             self._fact_kinds[sym] = tuple(frozenset(c) for c in cols)
         self._next_id = max(self._ids.values(), default=-1) + 1
+
+    def _reset_store(self) -> None:
+        """Drop every table of ours (base facts b<N>, the knowledge base's kb_<name>, the metadata)."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.rollback()
+        names = [str(r[0]) for r in self._con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()]
+        self._con.begin()
+        for name in names:
+            if re.fullmatch(r"b[0-9]{1,9}|kb_[a-z0-9_]{1,41}|" + _META, name):  # our names only, checked
+                self._con.execute(f"DROP TABLE {name}")
+        self._con.execute(f"CREATE TABLE {_META} (name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)")
+        self._con.commit()
 
     def _write_meta(self, sym: PredicateSym) -> None:
         self._con.execute(f"DELETE FROM {_META} WHERE name = $1 AND arity = $2", [sym.name, sym.arity])
@@ -484,6 +548,73 @@ class DuckDBEngine(Engine):
             self._ctrl_c.close()
             self._ctrl_c = None
         self._con.close()
+
+    # --- the knowledge base's own tables (see the module docstring; persist.py decides what) ---------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything done inside (fact changes, program changes, stored tables) is one commit; on
+        any failure all of it is rolled back and the program of the start is installed again."""
+        if self._in_transaction:
+            yield
+            return
+        program = self._program
+        self._con.begin()
+        self._in_transaction = True
+        try:
+            yield
+            self._con.commit()
+        except BaseException:
+            self._in_transaction = False
+            self._program = program
+            self._recover()
+            raise
+        finally:
+            self._in_transaction = False
+
+    def stored_tables(self) -> set[str]:
+        """The names of the kb_ tables the file holds."""
+        rows = self._con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                                 "AND schema_name = 'main'").fetchall()
+        return {str(r[0])[3:] for r in rows if str(r[0]).startswith("kb_")}
+
+    def read_stored(self, name: str, columns: Columns) -> list[tuple[object, ...]] | None:
+        """The rows of kb_<name> in order, or None when the file has no such table. A table whose
+        columns are not `columns` (a foreign or damaged file) is a LoadError naming the file."""
+        _stored_columns(name, columns)
+        if name not in self.stored_tables():
+            return None
+        declared = self._con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = $1 ORDER BY column_index", [f"kb_{name}"]).fetchall()
+        expected = [("seq", "BIGINT"), *((c, _STORED_TYPES[t]) for c, t in columns)]
+        if [(str(c), str(t)) for c, t in declared] != expected:
+            raise errors.LoadError(f"{self.path}: the stored table {name} has other columns than allegiance writes")
+        cols = ", ".join(c for c, _ in columns)
+        try:
+            rows = self._con.execute(f"SELECT seq, {cols} FROM kb_{name} ORDER BY seq").fetchall()
+        except duckdb.Error as exc:
+            raise errors.LoadError(f"{self.path}: the stored table {name} cannot be read: {_first_line(exc)}") from None
+        if any(r[0] != i for i, r in enumerate(rows)):
+            raise errors.LoadError(f"{self.path}: the stored table {name} has rows missing")
+        return [tuple(r[1:]) for r in rows]
+
+    def write_stored(self, name: str, columns: Columns, rows: Sequence[Sequence[object]], start: int = 0) -> None:
+        """Replace the rows of kb_<name> from position `start` on with `rows`; start 0 makes the
+        table anew with these columns. Joins the caller's transaction(), or commits by itself."""
+        _stored_columns(name, columns)
+        with self.transaction():
+            if start == 0:
+                defs = ", ".join(f"{c} {_STORED_TYPES[t]}" for c, t in columns)
+                self._con.execute(f"CREATE OR REPLACE TABLE kb_{name} (seq BIGINT, {defs})")
+            else:
+                self._con.execute(f"DELETE FROM kb_{name} WHERE seq >= $1", [start])
+            items = ", ".join(f"unnest(CAST(${j + 2} AS {_STORED_TYPES[t]}[]))" for j, (_, t) in enumerate(columns))
+            for first in range(0, len(rows), _CHUNK):
+                chunk = rows[first : first + _CHUNK]
+                values = [[row[j] for row in chunk] for j in range(len(columns))]
+                seqs = list(range(start + first, start + first + len(chunk)))
+                self._con.execute(f"INSERT INTO kb_{name} SELECT unnest(CAST($1 AS BIGINT[])), {items}", [seqs, *values])
 
     # --- facts in and out ----------------------------------------------------------------------------
 
@@ -966,8 +1097,12 @@ class DuckDBEngine(Engine):
     @contextmanager
     def _failsafe(self) -> Iterator[None]:
         """A guarded transaction over base facts: on any failure, roll back and re-read the store,
-        so facts and program are as before the call."""
+        so facts and program are as before the call. Inside transaction() the change joins that
+        one, which commits or rolls back for it."""
         with self._guard():
+            if self._in_transaction:
+                yield
+                return
             self._con.begin()
             try:
                 yield
