@@ -542,7 +542,8 @@ def _register() -> None:
         p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
         p.add_argument("--format", choices=("table", "json"), default="table")
 
-    @cli.command("import", "add a CSV file's rows as statements of one relation from one source", import_args)
+    @cli.command("import", "add a CSV file's rows as statements of one relation from one source "
+                           "(kept with --db FILE; otherwise a check and its report)", import_args)
     def _import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         if args.also:
             kb.load_path(*args.also)
