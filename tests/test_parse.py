@@ -149,6 +149,14 @@ def test_parse_errors_name_the_problem(text: str, message: str) -> None:
     assert caught.value.span is not None and caught.value.span.file == "t.dl"
 
 
+@pytest.mark.parametrize("text", ["p(a.", "p(a", "p(a b).", "q(X) :- p(a."])
+def test_an_unclosed_argument_list_says_what_may_follow_an_argument(text: str) -> None:
+    # whatever comes next, the same three things could have followed the argument
+    with pytest.raises(ParseError) as caught:
+        parse_program(text, "t.dl")
+    assert "expected ')', ',', an operator" in str(caught.value)
+
+
 def test_deep_nesting_is_an_error_or_an_answer_never_a_crash() -> None:
     depth = 5000
     text = "p(X) :- q(Y), X = " + "(" * depth + "Y" + ")" * depth + "."
