@@ -12,7 +12,9 @@ are decoded by hand (`_unescape`), never by `eval` or `literal_eval`.
 from __future__ import annotations
 
 import datetime
+import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -369,13 +371,18 @@ class _Build(Transformer[Token, Any]):
     def english(self, children: list[Token]) -> ast.Sentence:
         (token,) = children
         span = _span(token)
-        ctx = _ctx()
-        saved = (ctx.line_offset, ctx.column_offset)
-        ctx.line_offset, ctx.column_offset = span.line - 1, span.column - 1
-        try:
-            words, qualifiers = _parse_with(_blank_commas(token.value), "sentence")
-        finally:
-            ctx.line_offset, ctx.column_offset = saved
+        inside = _blank_commas(token.value)
+        plain = _plain_sentence(inside)
+        if plain is not None:
+            words, qualifiers = plain, ()
+        else:
+            ctx = _ctx()
+            saved = (ctx.line_offset, ctx.column_offset)
+            ctx.line_offset, ctx.column_offset = span.line - 1, span.column - 1
+            try:
+                words, qualifiers = _parse_with(inside, "sentence")
+            finally:
+                ctx.line_offset, ctx.column_offset = saved
         text = " ".join(token.value.split())
         return self._clause(ast.Sentence(words, qualifiers, span, text))
 
@@ -443,6 +450,8 @@ def _binop(op: str, left: ast.Term, right: ast.Term, span: ast.Span) -> ast.BinO
 
 def _blank_commas(text: str) -> str:
     """Commas outside strings become spaces, keeping every other character where it was."""
+    if '"' not in text:
+        return text.replace(",", " ")
     out = list(text)
     in_string = escaped = False
     for i, c in enumerate(out):
@@ -458,6 +467,62 @@ def _blank_commas(text: str) -> str:
         elif c == ",":
             out[i] = " "
     return "".join(out)
+
+
+# --- the fast path of a sentence: words alone ---------------------------------------------------
+#
+# Most English statements are words and numbers and a period, with no qualifier: parsed with the
+# `sentence` start, such a text gives (its words, ()). `_plain_sentence` reads exactly those texts
+# with the lexer's own terminals, as the contextual lexer cuts them (the `word` terminals and what
+# the grammar ignores), and leaves every other text (one where a qualifier terminal matches, a
+# quoted word, anything Lark would reject) to the `sentence` parse.
+
+
+@dataclass(frozen=True)
+class _SentenceSyntax:
+    skip: re.Pattern[str]  # what the lexer ignores (WS, COMMENT), any amount
+    word: re.Pattern[str]  # a word terminal but STRING (whose words need unescaping), and what it ignores after
+    qualifier: re.Pattern[str]  # the first terminal of any sentence qualifier
+
+
+_sentence_syntax: _SentenceSyntax | None = None
+
+
+def _plain_sentence(text: str) -> tuple[str, ...] | None:
+    """The words of a sentence that has nothing but words and numbers (and its period); None for
+    any other text."""
+    global _sentence_syntax
+    if _sentence_syntax is None:
+        lark = _lark()
+
+        def first(rule: str) -> list[str]:
+            return [r.expansion[0].name for r in lark.rules if r.origin.name == rule]
+
+        def union(names: Iterable[str]) -> str:
+            terminals = sorted((lark.get_terminal(n) for n in names), key=lambda t: (
+                -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))  # the lexer's order
+            return "|".join(f"(?:{t.pattern.to_regexp()})" for t in terminals)
+
+        skip = f"(?:{union(lark.ignore_tokens)})*"
+        _sentence_syntax = _SentenceSyntax(
+            skip=re.compile(skip),
+            word=re.compile(f"({union(n for n in first('word') if n != 'STRING')}){skip}"),
+            qualifier=re.compile(union(first("sentence_qualifier_body"))),
+        )
+    syntax = _sentence_syntax
+    if syntax.qualifier.search(text):
+        return None  # a qualifier, or what might lex as one: the parse decides
+    words: list[str] = []
+    ignored = syntax.skip.match(text)
+    pos = ignored.end() if ignored else 0
+    while pos < len(text):
+        m = syntax.word.match(text, pos)
+        if m is None:  # only the final period may follow, after a word (grammar: words ... "."?)
+            ignored = syntax.skip.match(text, pos + 1)
+            return tuple(words) if words and text[pos] == "." and ignored and ignored.end() == len(text) else None
+        words.append(m.group(1))
+        pos = m.end()
+    return tuple(words) if words else None
 
 
 def _fold(op: str, left: ast.Value, right: ast.Value) -> ast.Value | None:
