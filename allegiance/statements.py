@@ -14,8 +14,9 @@ slot taking one or more words that must name an entity (through its name, aliase
 from __future__ import annotations
 
 import datetime
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from . import ast
@@ -155,6 +156,7 @@ class Catalog:
         return value.isoformat() if isinstance(value, datetime.date) else str(value)
 
 
+@functools.lru_cache(maxsize=65536)  # English matching asks for the same few names over and over
 def normalize_name(text: str) -> str:
     text = text.replace("’", "'").replace("“", '"').replace("”", '"').strip().strip('"').lower()
     return " ".join(text.split())
@@ -329,6 +331,11 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
     statements too; `counters` numbers statements per source across the knowledge base."""
     out = Curated(catalog)
     current: str | None = default_source
+
+    def number(source: str) -> str:
+        counters[source] = counters.get(source, 0) + 1
+        return f"{source}_{counters[source]}"
+
     for clause in clauses:
         if isinstance(clause, ast.SourceBlock):
             current = clause.id
@@ -337,22 +344,17 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
                                                  did_you_mean(clause.id, catalog.sources) or "declare it with a .source block"))
         elif isinstance(clause, ast.Fact) and curated_file:
             record = _datalog_statement(ast.Statement(clause.atom, False, (), clause.span, ""), catalog,
-                                        current, out.errors, strict=True)
+                                        current, out.errors, number, strict=True)
             if record:
                 out.statements.append(record)
         elif isinstance(clause, ast.Statement):
-            record = _datalog_statement(clause, catalog, current, out.errors, strict=curated_file)
+            record = _datalog_statement(clause, catalog, current, out.errors, number, strict=curated_file)
             if record:
                 out.statements.append(record)
         elif isinstance(clause, ast.Sentence):
-            record = _english_statement(clause, catalog, current, out.errors)
+            record = _english_statement(clause, catalog, current, out.errors, number)
             if record:
                 out.statements.append(record)
-    numbered: list[StatementRecord] = []
-    for record in out.statements:
-        counters[record.source] = counters.get(record.source, 0) + 1
-        numbered.append(replace(record, id=f"{record.source}_{counters[record.source]}"))
-    out.statements = numbered
     return out
 
 
@@ -403,7 +405,8 @@ def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str
 
 
 def _datalog_statement(clause: ast.Statement, catalog: Catalog, current: str | None,
-                       errors: list[AllegianceError], strict: bool) -> StatementRecord | None:
+                       errors: list[AllegianceError], number: Callable[[str], str],
+                       strict: bool) -> StatementRecord | None:
     atom = clause.atom
     rel = catalog.relations.get(atom.pred)
     if strict and rel is None:
@@ -431,13 +434,15 @@ def _datalog_statement(clause: ast.Statement, catalog: Catalog, current: str | N
     info = _qualify(clause.qualifiers, catalog, current, clause.span, False, errors)
     if info is None:
         return None
-    return _record(atom.sym, tuple(values), clause.negated, info, clause.text or str(atom), clause.span, False)
+    return _record(atom.sym, tuple(values), clause.negated, info, clause.text or str(atom), clause.span, False,
+                   number)
 
 
 def _record(sym: ast.PredicateSym, row: ast.Row, negated: bool, info: Mapping[str, object], text: str,
-            span: ast.Span, english: bool) -> StatementRecord:
+            span: ast.Span, english: bool, number: Callable[[str], str]) -> StatementRecord:
+    """The record of a statement curation keeps, numbered: `number(source)` is its id."""
     return StatementRecord(
-        "", sym, row, negated, str(info["source"]), str(info["status"]),
+        number(str(info["source"])), sym, row, negated, str(info["source"]), str(info["status"]),
         info["asserter"] if isinstance(info["asserter"], str) else None,
         info["valid_from"] if isinstance(info["valid_from"], datetime.date) else None,
         info["valid_until"] if isinstance(info["valid_until"], datetime.date) else None,
@@ -455,20 +460,23 @@ class _Miss:
 
 
 def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | None,
-                       errors: list[AllegianceError]) -> StatementRecord | None:
+                       errors: list[AllegianceError], number: Callable[[str], str]) -> StatementRecord | None:
     words = [w.lower() for w in sentence.words]
+    present = set(words)
     miss = _Miss()
     for negated in (False, True):
         for rel in catalog.relations.values():
             if rel.inconsistency:
                 continue
             for template in (rel.negatives if negated else rel.phrases):
+                if not _literals(template.parts) <= present:
+                    continue  # _match would neither match nor come near: it needs every literal word
                 row = _match(template.parts, words, sentence.words, rel, catalog, miss)
                 if row is not None:
                     info = _qualify(sentence.qualifiers, catalog, current, sentence.span, True, errors)
                     if info is None:
                         return None
-                    return _record(rel.sym, row, negated, info, sentence.text, sentence.span, True)
+                    return _record(rel.sym, row, negated, info, sentence.text, sentence.span, True, number)
     if miss.message:
         errors.append(StatementError(miss.message, sentence.span, miss.hint))
     else:
@@ -477,6 +485,11 @@ def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | 
             "no relation's phrase matches this sentence", sentence.span,
             (f"closest phrase: \"{_closest(' '.join(words), phrases)}\"" if phrases else "declare a .relation with phrases")))
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _literals(parts: tuple[str | int, ...]) -> frozenset[str]:
+    return frozenset(p for p in parts if isinstance(p, str))
 
 
 def _closest(text: str, phrases: list[str]) -> str:
@@ -491,23 +504,30 @@ def _match(parts: tuple[str | int, ...], words: list[str], original: tuple[str, 
            catalog: Catalog, miss: _Miss) -> ast.Row | None:
     """Match template parts against words; slots take 1+ words. Returns the row, or None."""
     values: dict[int, ast.Value] = {}
-    literal_total = sum(1 for p in parts if isinstance(p, str)) or 1
+    # literals_after[i]: how many literal words parts[i:] holds
+    literals_after = [0] * (len(parts) + 1)
+    for i in range(len(parts) - 1, -1, -1):
+        literals_after[i] = literals_after[i + 1] + isinstance(parts[i], str)
+    literal_total = literals_after[0] or 1
+    n = len(words)
 
     def go(pi: int, wi: int, literals_matched: int) -> bool:
+        while pi < len(parts) and isinstance(parts[pi], str):  # literal words match one to one
+            if wi < n and words[wi] == parts[pi]:
+                pi, wi, literals_matched = pi + 1, wi + 1, literals_matched + 1
+            else:
+                return False
         if pi == len(parts):
-            return wi == len(words)
+            return wi == n
         part = parts[pi]
-        if isinstance(part, str):
-            if wi < len(words) and words[wi] == part:
-                return go(pi + 1, wi + 1, literals_matched + 1)
-            return False
+        assert isinstance(part, int)
         # a slot: try every span, shortest first, that leaves room for what follows
-        rest_literals = sum(1 for p in parts[pi + 1:] if isinstance(p, str))
-        for end in range(wi + 1, len(words) - rest_literals + 1):
-            next_part = parts[pi + 1] if pi + 1 < len(parts) else None
-            if isinstance(next_part, str) and (end >= len(words) or words[end] != next_part):
+        rest_literals = literals_after[pi + 1]
+        next_part = parts[pi + 1] if pi + 1 < len(parts) else None
+        for end in range(wi + 1, n - rest_literals + 1):
+            if isinstance(next_part, str) and (end >= n or words[end] != next_part):
                 continue
-            if next_part is None and end != len(words):
+            if next_part is None and end != n:
                 continue
             text = " ".join(original[wi:end])
             value = _slot_value(text, rel.params[part])
