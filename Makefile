@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all bench lint clean
+.PHONY: run test test-all bench lint tables clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# After any change to allegiance/grammar.lark: the parser's stored LALR tables (see grammar_tables.py).
+tables: $(STAMP)
+	$(BIN)/python -c "from allegiance import grammar_tables; grammar_tables.write()"
 
 lint: $(STAMP)
 	$(BIN)/ruff check allegiance repl tests bench

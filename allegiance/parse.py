@@ -16,16 +16,15 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import arith, ast
+from . import arith, ast, grammar_tables
 from .errors import AllegianceError, ParseError
 
-GRAMMAR = Path(__file__).with_name("grammar.lark")
+GRAMMAR = grammar_tables.GRAMMAR
 
 
 @dataclass
@@ -503,7 +502,7 @@ def _plain_sentence(text: str) -> tuple[str, ...] | None:
                 -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))  # the lexer's order
             return "|".join(f"(?:{t.pattern.to_regexp()})" for t in terminals)
 
-        skip = f"(?:{union(lark.ignore_tokens)})*"
+        skip = f"(?:{union(lark.lexer_conf.ignore)})*"
         _sentence_syntax = _SentenceSyntax(
             skip=re.compile(skip),
             word=re.compile(f"({union(n for n in first('word') if n != 'STRING')}){skip}"),
@@ -539,15 +538,7 @@ def _lark() -> Lark:
     global _parser
     with _parser_lock:
         if _parser is None:
-            _parser = Lark(
-                GRAMMAR.read_text(encoding="utf-8"),
-                parser="lalr",
-                lexer="contextual",
-                start=["program", "query", "sentence"],
-                transformer=_Build(),
-                maybe_placeholders=True,
-                cache=False,
-            )
+            _parser = grammar_tables.load(GRAMMAR.read_text(encoding="utf-8"), _Build())
         return _parser
 
 
