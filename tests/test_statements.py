@@ -7,6 +7,8 @@ import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allegiance import KnowledgeBase, StatementError
 from allegiance.errors import flatten
@@ -144,3 +146,32 @@ def test_every_bundled_statement_round_trips_through_english_and_datalog() -> No
                 assert not curated.errors, (text, curated.errors)
                 (again,) = curated.statements
                 assert again.identity() == record.identity(), text
+
+
+# English matching skips a phrase unless each of its literal words is in the sentence
+# (statements._literals): it must find the same statements and the same nearest miss as trying
+# every phrase.
+_WORDS = ["is", "a", "member", "of", "belongs", "to", "does", "not", "belong", "allied", "with", "struck",
+          "total", "times", "the", "Free", "Syrian", "Army", "FSA", "Ahrar", "al-Sham", "Alliance", "41",
+          "Russia", "ISIS", "Zorgon", "3", "three", "an", "ally"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=9), min_size=1, max_size=6))
+def test_skipping_phrases_that_cannot_match_changes_no_statement_and_no_message(sentences: list[list[str]]) -> None:
+    from allegiance import statements
+
+    lines = ["The " + " ".join(words) + ".\n" for words in sentences]  # "The ...": always a sentence
+    text = SCHEMA + ".source r1.\n" + "".join(lines)
+    clauses = parse_program(text, "t.facts").clauses
+    catalog = statements.Catalog()
+    statements.declare(clauses, catalog, [])
+
+    def outcome() -> list[str]:
+        curated = curate(clauses, catalog, True, {})
+        return [repr(r) for r in curated.statements] + [f"{e} {e.span!r} {e.hint!r}" for e in curated.errors]
+
+    filtered = outcome()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(statements, "_literals", lambda parts: frozenset())  # every phrase is tried
+        assert outcome() == filtered
