@@ -60,13 +60,12 @@ def load(grammar: str, transformer: Transformer[Any, Any] | None) -> Lark:
 
 def _read(grammar: str) -> dict[str, Any] | None:
     try:
-        stored = json.loads(TABLES.read_text(encoding="utf-8"))
+        stored = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_decode)
     except (OSError, ValueError):
         return None  # no file, or a damaged one: build the parser instead
     if not isinstance(stored, dict) or stored.get("key") != key(grammar):
         return None
-    decoded: dict[str, Any] = _decode({"data": stored["data"], "memo": stored["memo"]})
-    return decoded
+    return {"data": stored["data"], "memo": stored["memo"]}
 
 
 def tables(parser: Lark) -> dict[str, Any]:
@@ -98,14 +97,10 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in the tables")
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "__dict__" in value:
-            return {_decode(k): _decode(v) for k, v in value["__dict__"]}
-        if "__tuple__" in value:
-            return tuple(_decode(v) for v in value["__tuple__"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
+def _decode(obj: dict[str, Any]) -> Any:
+    """json.loads' object_hook: every JSON object, innermost first, back to what _encode was given."""
+    if "__dict__" in obj:
+        return {k: v for k, v in obj["__dict__"]}
+    if "__tuple__" in obj:
+        return tuple(obj["__tuple__"])
+    return obj
