@@ -4,9 +4,12 @@ Input: text and the file name it came from. Output: `ast.Program`, `ast.Query` o
 (inside fact files). Raises errors.ParseError with the position, what was found, what would fit,
 and a hint where one is likely.
 
-The grammar is `grammar.lark`; Lark's LALR parser calls the transformer below as it reduces, so no
-parse tree is built (a million facts parse at Lark's own speed). Nothing here evaluates text: values
-are decoded by hand (`_unescape`), never by `eval` or `literal_eval`.
+The grammar is `grammar.lark`; Lark's LALR parser (its tables stored by grammar_tables.py) calls
+the transformer below as it reduces, so no parse tree is built. Lark reads every clause; the one
+shortcut: a SENTENCE token of words alone (no qualifier, no quoted word) is split into its words
+with the grammar's own terminals instead of a second, `sentence` parse (`_plain_sentence`, held to
+that parse by tests/test_parse_fast.py). Nothing here evaluates text: values are decoded by hand
+(`_unescape`), never by `eval` or `literal_eval`.
 """
 
 from __future__ import annotations
