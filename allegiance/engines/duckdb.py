@@ -189,6 +189,7 @@ class DuckDBEngine(Engine):
         self._counter = 0  # the last derivation round used; never decreases
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
+        self._meta_due: set[PredicateSym] = set()  # metadata entries to write before the next commit
         self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
         self.damaged: str | None = None  # why the file's facts were dropped on opening, if they were
         try:
@@ -205,6 +206,7 @@ class DuckDBEngine(Engine):
                 self._reset_store()
                 self._read_store()
             self._install(_EMPTY)
+            self._flush_meta()
         except (duckdb.Error, errors.LoadError) as exc:
             self._con.close()
             raise errors.LoadError(f"{path}: its fact tables are damaged beyond repair: {_first_line(exc)}", None,
@@ -253,13 +255,28 @@ class DuckDBEngine(Engine):
         self._con.commit()
 
     def _write_meta(self, sym: PredicateSym) -> None:
-        self._con.execute(f"DELETE FROM {_META} WHERE name = $1 AND arity = $2", [sym.name, sym.arity])
-        stored = self._fact_kinds.get(sym) or tuple(frozenset() for _ in range(sym.arity))
-        kinds = ",".join("".join(sorted(c)) for c in stored)
+        """sym's entry of the metadata table is due: written by _flush_meta, before the commit."""
+        self._meta_due.add(sym)
+
+    def _flush_meta(self) -> None:
+        """Write every due metadata entry in two statements (one pair per relation cost a
+        start-up a quarter of a second)."""
+        if not self._meta_due:
+            return
+        due = sorted(self._meta_due, key=str)
+        self._meta_due = set()
+
+        def kinds(sym: PredicateSym) -> str:
+            stored = self._fact_kinds.get(sym) or tuple(frozenset() for _ in range(sym.arity))
+            return ",".join("".join(sorted(c)) for c in stored)
+
+        names, arities = [s.name for s in due], [s.arity for s in due]
+        self._con.execute(f"DELETE FROM {_META} USING (SELECT unnest($1::VARCHAR[]) AS n, unnest($2::INTEGER[]) AS a) "
+                          f"AS m WHERE {_META}.name = m.n AND {_META}.arity = m.a", [names, arities])
         self._con.execute(
-            f"INSERT INTO {_META} VALUES ($1, $2, $3, $4, $5)",
-            [sym.name, sym.arity, self._ids[sym], "".join(self._reps[sym]), kinds],
-        )
+            f"INSERT INTO {_META} SELECT unnest($1::VARCHAR[]), unnest($2::INTEGER[]), unnest($3::INTEGER[]), "
+            "unnest($4::VARCHAR[]), unnest($5::VARCHAR[])",
+            [names, arities, [self._ids[s] for s in due], ["".join(self._reps[s]) for s in due], [kinds(s) for s in due]])
 
     def _install(self, program: CheckedProgram) -> None:
         """Take `program`, infer column types, create or re-encode base tables; all strata dirty.
@@ -563,6 +580,7 @@ class DuckDBEngine(Engine):
         self._in_transaction = True
         try:
             yield
+            self._flush_meta()
             self._con.commit()
         except BaseException:
             self._in_transaction = False
@@ -658,6 +676,7 @@ class DuckDBEngine(Engine):
             self._kinds[sym] = tuple(frozenset() for _ in range(sym.arity))
             self._run(f"CREATE TABLE b{self._ids[sym]} ({_column_defs(self._reps[sym])})")
             self._write_meta(sym)
+            self._flush_meta()
 
     def _rows_with_rounds(self, pred: PredicateSym) -> dict[Row, int]:
         if pred not in self._ids:
@@ -1106,6 +1125,7 @@ class DuckDBEngine(Engine):
             self._con.begin()
             try:
                 yield
+                self._flush_meta()
                 self._con.commit()
             except BaseException:
                 self._recover()
@@ -1113,12 +1133,14 @@ class DuckDBEngine(Engine):
 
     def _recover(self) -> None:
         deadline, self._deadline = self._deadline, None
+        self._meta_due = set()  # of the rolled-back change
         try:
             with contextlib.suppress(duckdb.Error):  # nothing to roll back
                 self._con.rollback()
             self._read_store()
             self._r_tables_drop()
             self._install(self._program)
+            self._flush_meta()
         finally:
             self._deadline = deadline
 
