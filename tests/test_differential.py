@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from allegiance import KnowledgeBase, QueryTimeout
@@ -135,10 +136,29 @@ def test_duckdb_agrees_with_the_naive_fixpoint(case: tuple[list[Rule], set[tuple
         assert rows == expected[pred], pred
 
 
+def negates_nonlinear_recursion(rules: list[Rule]) -> bool:
+    """A rule negates reach/2 while reach/2 has its non-linear rule (reach(X, Z), reach(Z, Y))."""
+    nonlinear = any(head == "reach" and sum(lit[:2] == ("pos", "reach") for lit in body) > 1 for head, _, body in rules)
+    return nonlinear and any(lit[:2] == ("neg", "reach") for _, _, body in rules for lit in body)
+
+
+NONLINEAR_NEGATED = ("pyDatalog 0.22.4 answers a negated subgoal over non-linear recursion from an incomplete "
+                     "table: with edges 0<->1, `not reach(X, X)` holds for 0 and 1 although reach(0, 0) and "
+                     "reach(1, 1) are in the relation it returns (README, the pyDatalog limits)")
+
+
+@pytest.mark.xfail(strict=True, reason=NONLINEAR_NEGATED)
+def test_pydatalog_negation_over_nonlinear_recursion() -> None:
+    rules = [TEMPLATES["reach"][0], TEMPLATES["reach"][3], TEMPLATES["lonely"][0]]
+    edges = {(0, 1), (1, 0)}
+    assert evaluate("pydatalog", rules, edges)["lonely"] == naive(rules, edges)["lonely"]
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_pydatalog_agrees_whenever_it_finishes(case: tuple[list[Rule], set[tuple[int, int]]]) -> None:
     rules, edges = case
+    assume(not negates_nonlinear_recursion(rules))  # a known divergence, pinned just above
     try:
         actual = evaluate("pydatalog", rules, edges)
     except QueryTimeout:
