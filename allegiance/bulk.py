@@ -115,16 +115,13 @@ class StatementBlock:
         """Whether one of this block's facts (a row, its statement row, its metadata) is (sym, row)."""
         if sym == self.sym:
             return bool(self.numbers_of(row))
-        if not row:
-            return False
-        k = self.number(str(row[0])) if isinstance(row[0], str) else None
-        if sym == self.stmt_sym:
-            k = self.number(str(row[-1])) if isinstance(row[-1], str) else None
+        if sym == self.stmt_sym:  # (row..., id)
+            k = self.number(row[-1]) if isinstance(row[-1], str) else None
             return k is not None and tuple(self.table.rows()[k - 1]) == row[:-1]
-        if k is None or len(row) != 2:
-            return False
+        # metadata: (id, value)
         value = {"source": self.source, "status": STATUS, "asserted_by": self.asserter}.get(sym.name)
-        return sym.arity == 2 and value is not None and row[1] == value
+        return (sym.arity == 2 and value is not None and isinstance(row[0], str)
+                and self.number(row[0]) is not None and row[1] == value)
 
 
 class StatementsById(Mapping[str, StatementRecord]):

@@ -218,6 +218,10 @@ def test_retracting_an_imported_fact_and_taking_it_back(kb: KnowledgeBase, tmp_p
     assert len(kb.query("source(S, ucdp_test)")) == 1  # the retracted statement's metadata went with it
     kb.undo()
     assert every_fact(kb) == before
+    # a block's statement rows and metadata are its facts too
+    (sid,) = [s.id for s in kb.statements_for("backs", ("turkey", "fsa"))]
+    assert kb.is_base("__stmt_backs", ("turkey", "fsa", sid)) and not kb.is_base("source", (sid, "s2"))
+    assert kb.retract(f"status({sid}, reported).") == 1 and ("turkey", "fsa") in kb.facts("backs")
 
 
 def test_a_fact_file_stating_an_imported_fact_can_be_undone(kb: KnowledgeBase, tmp_path: Path) -> None:

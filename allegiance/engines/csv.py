@@ -183,5 +183,6 @@ def _csv_run(con: duckdb.DuckDBPyConnection, path: str, sql: str) -> list[tuple[
 
 
 def _scalar(cursor: duckdb.DuckDBPyConnection) -> int:
+    """The count a DML statement (or a count query) returns."""
     row = cursor.fetchone()
     return int(row[0]) if row else 0

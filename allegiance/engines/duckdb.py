@@ -91,7 +91,7 @@ from .. import ast, errors
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value
 from .base import DEFAULT_TIMEOUT, Bulk, Column, Engine, Facts
-from .csv import CsvTable, stage_csv
+from .csv import CsvTable, _scalar, stage_csv
 from .sql import (
     _ALL_KINDS,
     _DECLARED_KIND,
@@ -120,11 +120,6 @@ _META = "allegiance_relations"
 _CHUNK = 50_000  # rows per bulk insert statement: bounds the size of one list parameter
 
 
-
-def _scalar(cursor: duckdb.DuckDBPyConnection) -> int:
-    """The count a DML statement (or a count query) returns."""
-    row = cursor.fetchone()
-    return int(row[0]) if row else 0
 
 
 _NO_READER = object()  # _seed_for: nothing about to be evaluated reads the stratum
