@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from . import arith as arithmetic
 from . import ast
+from . import values as arithmetic
 from .analysis.checked import statement_relation
 from .errors import AllegianceError, QueryError, UnknownPredicateError, did_you_mean
 from .parse import parse_query

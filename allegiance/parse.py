@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import arith, ast, grammar_tables
+from . import ast, grammar_tables, values
 from .errors import AllegianceError, ParseError
 
 GRAMMAR = grammar_tables.GRAMMAR
@@ -530,7 +530,7 @@ def _plain_sentence(text: str) -> tuple[str, ...] | None:
 def _fold(op: str, left: ast.Value, right: ast.Value) -> ast.Value | None:
     """Constant folding, so `result(1-2-3)` is the constant -4 (left-associative, as parsed),
     with the engines' arithmetic: -7 / 2 folds to -3, as an engine would compute it."""
-    return arith.apply(op, left, right)
+    return values.apply(op, left, right)
 
 
 _parser_lock = threading.Lock()

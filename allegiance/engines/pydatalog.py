@@ -38,7 +38,6 @@ pyDatalog quirks handled here (the README lists them):
 from __future__ import annotations
 
 import datetime
-import math
 import os
 import pickle
 import select
@@ -52,7 +51,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import ast
+from .. import ast, values
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..errors import QueryError, QueryInterrupted, QueryTimeout
 from .base import DEFAULT_TIMEOUT, Engine, Facts
@@ -128,9 +127,9 @@ class _Enc:
     def _arith(self, other: object, op: str) -> _Enc:
         if not (isinstance(other, _Enc) and self.kind == _NUMBER and other.kind == _NUMBER):
             return _INVALID
-        try:
-            result = _ARITHMETIC[op](self.value, other.value)
-        except (ArithmeticError, ValueError):
+        # values.apply is the one definition (Soufflé's `/` and `%`); no value there, none here
+        result = values.apply(op, self.value, other.value)
+        if result is None:
             return _INVALID
         if isinstance(result, int) and result not in _INT64:
             _Overflow.seen = True
@@ -154,37 +153,7 @@ class _Enc:
         return self._arith(other, "%")
 
 
-def _divide(a: int | float, b: int | float) -> int | float:
-    """`/`: between ints it truncates towards zero (7 / 2 = 3, -7 / 2 = -3), as in Soufflé, C and
-    the DuckDB engine; with a float it is true division."""
-    if isinstance(a, int) and isinstance(b, int):
-        if b == 0:
-            raise ZeroDivisionError
-        q = abs(a) // abs(b)
-        return q if (a >= 0) == (b > 0) else -q
-    return a / b
-
-
-def _remainder(a: int | float, b: int | float) -> int | float:
-    """`%` with the sign of the dividend, as in C and SQL: -7 % 2 = -1."""
-    if isinstance(a, int) and isinstance(b, int):
-        if b == 0:
-            raise ZeroDivisionError
-        r = abs(a) % abs(b)
-        return r if a >= 0 else -r
-    return math.fmod(a, b)
-
-
-# Division by zero fails the literal (the DuckDB engine: "yields no value").
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": _divide,
-    "%": _remainder,
-}
-
-_INT64 = range(-(2**63), 2**63)
+_INT64 = range(values.INT64_MIN, values.INT64_MAX + 1)
 
 
 class _Overflow:
