@@ -44,7 +44,7 @@ from .kb import Import, Inconsistency, KnowledgeBase, SourceFile
 from .statements import StatementRecord, negative_name, render_datalog
 
 if TYPE_CHECKING:
-    from .engines.csv import CsvTable
+    from .engines.duckdb.csv import CsvTable
 
 T = TypeVar("T")
 SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
@@ -400,7 +400,7 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
     a symbol value that names a declared entity (by id, name or alias) becomes that entity, any
     other text stays as written, unless `require_entities` makes it an error. Every error (up to
     20 bad rows, then a count) is raised together and nothing is imported."""
-    from .engines.csv import read_csv_header
+    from .engines.duckdb.csv import read_csv_header
 
     name = str(path)
     _check_file(name)

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE_MODULES = {"allegiance/engines/duckdb.py", "allegiance/engines/csv.py", "allegiance/engines/pydatalog.py"}
+ENGINE_MODULES = {"allegiance/engines/duckdb/engine.py", "allegiance/engines/duckdb/csv.py", "allegiance/engines/pydatalog.py"}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:

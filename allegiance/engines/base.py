@@ -17,7 +17,7 @@ from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value
 
 if TYPE_CHECKING:
-    from .csv import CsvTable
+    from .duckdb.csv import CsvTable
 
 Facts = Mapping[PredicateSym, Iterable[Row]]
 
@@ -100,7 +100,7 @@ class Engine(ABC):
     def stage_csv(self, path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvTable:
         """A CSV file's columns at `positions`, converted to `types`, read by DuckDB (for any engine:
         DuckDB's reader is the one CSV reader); the DuckDB engine keeps them where it can read them."""
-        from .csv import stage_csv
+        from .duckdb.csv import stage_csv
 
         return stage_csv(path, positions, types, max_bad)
 

@@ -160,7 +160,7 @@ def test_ctrl_c_while_computing_rounds_recovers(monkeypatch: pytest.MonkeyPatch)
 
 
 # Right recursion read with a constant where recursion changes the value: a reachability from the
-# constant over the rules' steps, then the base rows there (engines/sql.py `_reach_steps`).
+# constant over the rules' steps, then the base rows there (engines/duckdb/compile.py `reach_steps`).
 SHAPES = {
     "right": RIGHT,
     "left, constant at the end": LEFT,

@@ -1,5 +1,5 @@
 """The DuckDB engine: bottom-up semi-naive evaluation driven from Python, each rule one SQL SELECT.
-(Compiling a rule to that SELECT is sql.py's job; staging CSV files for imports, csv.py's.)
+(Compiling a rule to that SELECT is compile.py's job; staging CSV files for imports, csv.py's.)
 
 Stage: engine (the default one). Input: an `analysis.CheckedProgram` and base facts as rows of str,
 int, float and datetime.date. Output: relations, query answers and derivation rounds as rows of the
@@ -50,7 +50,7 @@ Demand
     At a position the recursion passes on unchanged (`path(0, Y)` of left recursion) the recursive
     CTE itself is restricted to it; at the one position it changes (`path(0, Y)` of right
     recursion, `path(X, 5)` of left), the view is the base rows at the values reachable from the
-    constant by the rules' steps (sql._reach_steps): a reachability, not the closure.
+    constant by the rules' steps (compile.reach_steps): a reachability, not the closure.
 
 Time limit and Ctrl-C
     A watchdog thread interrupts the connection once `timeout` seconds have passed (and keeps doing so
@@ -87,34 +87,34 @@ from contextlib import contextmanager
 
 import duckdb
 
-from .. import ast, errors
-from ..analysis.checked import CheckedProgram, CheckedQuery
-from ..ast import PredicateSym, Row, Value
-from .base import DEFAULT_TIMEOUT, Bulk, Column, Engine, Facts
-from .csv import CsvTable, _scalar, stage_csv
-from .sql import (
-    _ALL_KINDS,
-    _DECLARED_KIND,
-    _SQL_TYPE,
+from ... import ast, errors
+from ...analysis.checked import CheckedProgram, CheckedQuery
+from ...ast import PredicateSym, Row, Value
+from ..base import DEFAULT_TIMEOUT, Bulk, Column, Engine, Facts
+from .compile import (
+    ALL_KINDS,
+    DECLARED_KIND,
+    SQL_TYPE,
+    Expr,
     Kinds,
-    _body_preds,
-    _column_defs,
-    _columns,
-    _compare,
-    _convert,
-    _encode,
-    _Expr,
-    _infer,
-    _is_projection_of_a_set,
-    _kind,
-    _Params,
-    _positive,
-    _reach_steps,
-    _rep,
-    _row_decoder,
-    _rule_select,
-    _stable_positions,
+    Params,
+    body_preds,
+    column_defs,
+    column_names,
+    compare_sql,
+    convert,
+    encode,
+    infer_kinds,
+    is_projection_of_a_set,
+    kind_of,
+    positive_atoms,
+    reach_steps,
+    rep_for,
+    row_decoder,
+    rule_select,
+    stable_positions,
 )
+from .csv import CsvTable, scalar, stage_csv
 
 _META = "allegiance_relations"
 _CHUNK = 50_000  # rows per bulk insert statement: bounds the size of one list parameter
@@ -225,7 +225,7 @@ class DuckDBEngine(Engine):
                 or not _REPS.match(str(reps))
                 or len(str(reps)) != arity
                 or len(cols) != arity
-                or not all(set(c) <= _ALL_KINDS for c in cols)
+                or not all(set(c) <= ALL_KINDS for c in cols)
             ):
                 raise errors.LoadError(f"{self.path}: damaged relation table entry for {name}/{arity}", None,
                                        "remove the file: the next start builds it again from the fact files")
@@ -293,50 +293,50 @@ class DuckDBEngine(Engine):
             by_head: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
             for rule in stratum.rules:
                 by_head[rule.head.sym].append(rule)
-                for sym in _body_preds(rule):
+                for sym in body_preds(rule):
                     self._readers.setdefault(sym, set()).add(i)
             for h in heads:
                 self._stratum_of[h] = i
             self._stratum_preds.append(heads)
             self._rules_by_head.append(by_head)
             own = set(heads)
-            self._recursive.append(any(a.sym in own for r in stratum.rules for a in _positive(r)))
+            self._recursive.append(any(a.sym in own for r in stratum.rules for a in positive_atoms(r)))
             self._linear.append(
                 len(heads) == 1
                 and self._recursive[-1]
-                and all(sum(a.sym in own for a in _positive(r)) <= 1 for r in stratum.rules)
+                and all(sum(a.sym in own for a in positive_atoms(r)) <= 1 for r in stratum.rules)
             )
         self._reads: list[set[PredicateSym]] = []
         self._stable: list[set[int]] = []
-        self._reach: list[tuple[int, list[ast.Rule]] | None] = []  # see sql._reach_steps
+        self._reach: list[tuple[int, list[ast.Rule]] | None] = []  # see compile.reach_steps
         for i, stratum in enumerate(program.strata):
-            reads = {s for r in stratum.rules for s in _body_preds(r)}
+            reads = {s for r in stratum.rules for s in body_preds(r)}
             own = {r.head.sym for r in stratum.rules}
             self._reads.append(reads - own)
-            self._stable.append(_stable_positions(stratum.rules) if self._linear[i] else set())
-            self._reach.append(_reach_steps(stratum.rules, self._stable[i]) if self._linear[i] else None)
+            self._stable.append(stable_positions(stratum.rules) if self._linear[i] else set())
+            self._reach.append(reach_steps(stratum.rules, self._stable[i]) if self._linear[i] else None)
             self._depends_on.append({self._stratum_of[s] for s in reads - own if s in self._stratum_of})
 
         start: dict[PredicateSym, Kinds] = {}
         mentioned = set(program.types) | set(self._fact_kinds)
         for rule in program.rules:
-            mentioned |= _body_preds(rule) | {rule.head.sym}
+            mentioned |= body_preds(rule) | {rule.head.sym}
         for sym in mentioned:
             declared = program.types.get(sym, ())
             facts = self._fact_kinds.get(sym, ())
             start[sym] = tuple(
                 (facts[j] if j < len(facts) else frozenset())
-                | (frozenset(_DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in _DECLARED_KIND else frozenset())
+                | (frozenset(DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in DECLARED_KIND else frozenset())
                 for j in range(sym.arity)
             )
-        self._kinds = _infer(program.rules, start)
+        self._kinds = infer_kinds(program.rules, start)
         for sym, kinds in sorted(self._kinds.items(), key=lambda kv: str(kv[0])):
-            reps = tuple(_rep(k) for k in kinds)
+            reps = tuple(rep_for(k) for k in kinds)
             if sym not in self._ids:
                 self._ids[sym] = self._next_id
                 self._next_id += 1
                 self._reps[sym] = reps
-                self._con.execute(f"CREATE TABLE b{self._ids[sym]} ({_column_defs(reps)})")
+                self._con.execute(f"CREATE TABLE b{self._ids[sym]} ({column_defs(reps)})")
                 self._write_meta(sym)
             elif self._reps[sym] != reps:
                 self._reencode(sym, reps)
@@ -351,7 +351,7 @@ class DuckDBEngine(Engine):
         rows = self._base_rows(sym)
         self._con.execute(f"DROP TABLE b{n}")
         self._reps[sym] = reps
-        self._con.execute(f"CREATE TABLE b{n} ({_column_defs(reps)})")
+        self._con.execute(f"CREATE TABLE b{n} ({column_defs(reps)})")
         self._stage(sym, rows)
         self._con.execute(f"INSERT INTO b{n} SELECT * FROM stage")
         self._write_meta(sym)
@@ -359,24 +359,24 @@ class DuckDBEngine(Engine):
     def _base_rows(self, sym: PredicateSym) -> list[Row]:
         n = self._ids[sym]
         if sym.arity == 0:
-            return [()] if _scalar(self._con.execute(f"SELECT count(*) FROM b{n}")) else []
-        decode = _row_decoder(self._reps[sym])
-        cols = ", ".join(_columns(sym.arity))
+            return [()] if scalar(self._con.execute(f"SELECT count(*) FROM b{n}")) else []
+        decode = row_decoder(self._reps[sym])
+        cols = ", ".join(column_names(sym.arity))
         return [decode(r) for r in self._con.execute(f"SELECT {cols} FROM b{n}").fetchall()]
 
     def _stage(self, sym: PredicateSym, rows: Sequence[Row]) -> None:
         """TEMP table `stage` := rows, encoded for sym's columns, inserted as list parameters."""
         reps = self._reps[sym]
-        self._run(f"CREATE OR REPLACE TEMP TABLE stage ({_column_defs(reps)})")
+        self._run(f"CREATE OR REPLACE TEMP TABLE stage ({column_defs(reps)})")
         if sym.arity == 0:
             if rows:
                 self._run("INSERT INTO stage VALUES (TRUE)")
             return
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
-            columns = [[_encode(row[j], rep) for row in chunk] for j, rep in enumerate(reps)]
+            columns = [[encode(row[j], rep) for row in chunk] for j, rep in enumerate(reps)]
             items = ", ".join(
-                f"unnest(CAST(${j + 1} AS {_SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps)
+                f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps)
             )
             self._run(f"INSERT INTO stage SELECT {items}", columns)
 
@@ -431,21 +431,21 @@ class DuckDBEngine(Engine):
         table = bulk.table
         return isinstance(table, CsvTable) and table.con is self._con and table.finished
 
-    def _bulk_column(self, bulk: Bulk, column: Column, params: _Params) -> _Expr:
+    def _bulk_column(self, bulk: Bulk, column: Column, params: Params) -> Expr:
         assert isinstance(bulk.table, CsvTable)
         if column[0] == "col":
             j = int(column[1])  # type: ignore[misc, arg-type]
-            return _Expr(f"v{j}", bulk.table.kinds[j])
+            return Expr(f"v{j}", bulk.table.kinds[j])
         if column[0] == "id":
             prefix, first = params.const(bulk.id_prefix), params.const(bulk.id_first)
-            return _Expr(f"({prefix.sql} || CAST(k + {first.sql} AS VARCHAR))", "s")
+            return Expr(f"({prefix.sql} || CAST(k + {first.sql} AS VARCHAR))", "s")
         return params.const(column[1])  # type: ignore[misc]
 
     def _bulk_kinds(self, bulk: Bulk) -> bool:
         """Record the kinds of a bulk's facts; whether any predicate gained one."""
         grown = False
         for sym, columns in bulk.outputs:
-            made = tuple(self._bulk_column(bulk, c, _Params()).rep for c in columns)
+            made = tuple(self._bulk_column(bulk, c, Params()).rep for c in columns)
             known = self._fact_kinds.get(sym, ())
             kinds = tuple((known[j] if j < len(known) else frozenset()) | {made[j]} for j in range(sym.arity))
             if kinds != known:
@@ -458,16 +458,16 @@ class DuckDBEngine(Engine):
         assert isinstance(bulk.table, CsvTable)
         changed: set[PredicateSym] = set()
         for sym, columns in bulk.outputs:
-            params = _Params()
-            values = [_convert(self._bulk_column(bulk, c, params), rep).sql
+            params = Params()
+            values = [convert(self._bulk_column(bulk, c, params), rep).sql
                       for c, rep in zip(columns, self._reps[sym], strict=True)]
             n = self._ids[sym]
             select = f"SELECT {', '.join(values)} FROM {bulk.table.name}"
-            if _scalar(self._run(f"SELECT count(*) FROM (SELECT 1 FROM b{n} LIMIT 1)")):
+            if scalar(self._run(f"SELECT count(*) FROM (SELECT 1 FROM b{n} LIMIT 1)")):
                 same = " AND ".join(f"b{n}.c{j} = {v}" for j, v in enumerate(values)) or "TRUE"
                 select += f" WHERE NOT EXISTS (SELECT 1 FROM b{n} WHERE {same})"
             # else no DISTINCT needed: a finished table's rows are distinct, and so are their ids
-            new = _scalar(self._run(f"INSERT INTO b{n} {select}", params.values))
+            new = scalar(self._run(f"INSERT INTO b{n} {select}", params.values))
             self._write_meta(sym)
             if new:
                 changed.add(sym)
@@ -504,14 +504,14 @@ class DuckDBEngine(Engine):
                     continue
                 n = self._ids[sym]
                 if sym.arity == 0:
-                    count = _scalar(self._run(f"DELETE FROM b{n}")) if rows else 0
+                    count = scalar(self._run(f"DELETE FROM b{n}")) if rows else 0
                 else:
                     fitting = [r for r in rows if self._fits(sym, r)]
                     if not fitting:
                         continue
                     self._stage(sym, fitting)
                     on = " AND ".join(f"b{n}.c{j} = stage.c{j}" for j in range(sym.arity))
-                    count = _scalar(self._run(f"DELETE FROM b{n} USING stage WHERE {on}"))
+                    count = scalar(self._run(f"DELETE FROM b{n} USING stage WHERE {on}"))
                 if count:
                     self._mark_dirty({sym})
 
@@ -524,10 +524,10 @@ class DuckDBEngine(Engine):
         with self._guard(), self._demand():
             self._refresh({pred})
             n = self._ids[pred]
-            raw = self._run(f"SELECT {', '.join(_columns(pred.arity))} FROM r{n}").fetchall()
+            raw = self._run(f"SELECT {', '.join(column_names(pred.arity))} FROM r{n}").fetchall()
         if not pred.arity:
             return frozenset(() for _ in raw)
-        decode = _row_decoder(self._reps[pred])
+        decode = row_decoder(self._reps[pred])
         return frozenset(decode(r) for r in raw)
 
     def derivation_rounds(self, pred: PredicateSym) -> dict[Row, int]:
@@ -535,7 +535,7 @@ class DuckDBEngine(Engine):
 
     def query(self, query: CheckedQuery) -> list[Row]:
         own = {r.head.sym for r in query.rules}
-        reads = {s for r in query.rules for s in _body_preds(r)} - own
+        reads = {s for r in query.rules for s in body_preds(r)} - own
         if query.goal not in own:
             reads.add(query.goal)
         with self._guard(), self._demand():
@@ -550,7 +550,7 @@ class DuckDBEngine(Engine):
                 # the caller's sort one linear pass.
                 sql = f"SELECT * FROM ({sql}) ORDER BY ALL"
             raw = self._run(sql, params).fetchall()
-        decode = _row_decoder(reps)
+        decode = row_decoder(reps)
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
 
     def close(self) -> None:
@@ -645,12 +645,12 @@ class DuckDBEngine(Engine):
         found = [set(known[j]) if j < len(known) else set() for j in range(sym.arity)]
         for row in rows:
             for j, value in enumerate(row):
-                found[j].add(_kind(value))
+                found[j].add(kind_of(value))
         return tuple(frozenset(c) for c in found)
 
     def _fits(self, sym: PredicateSym, row: Row) -> bool:
         """Whether row's values can be stored in sym's columns (else it cannot be there)."""
-        return all(rep == "t" or _kind(v) == rep for v, rep in zip(row, self._reps[sym], strict=True))
+        return all(rep == "t" or kind_of(v) == rep for v, rep in zip(row, self._reps[sym], strict=True))
 
     def _insert(self, sym: PredicateSym, rows: Sequence[Row]) -> int:
         """Add rows to b<N> (duplicates dropped); returns how many were new."""
@@ -658,7 +658,7 @@ class DuckDBEngine(Engine):
             return 0
         self._stage(sym, rows)
         n = self._ids[sym]
-        new = _scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
+        new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
         self._write_meta(sym)
         return new
 
@@ -669,7 +669,7 @@ class DuckDBEngine(Engine):
             self._next_id += 1
             self._reps[sym] = tuple("s" for _ in range(sym.arity))
             self._kinds[sym] = tuple(frozenset() for _ in range(sym.arity))
-            self._run(f"CREATE TABLE b{self._ids[sym]} ({_column_defs(self._reps[sym])})")
+            self._run(f"CREATE TABLE b{self._ids[sym]} ({column_defs(self._reps[sym])})")
             self._write_meta(sym)
             self._flush_meta()
 
@@ -682,8 +682,8 @@ class DuckDBEngine(Engine):
         with self._guard():
             self._refresh({pred}, rounds=True)
             n = self._ids[pred]
-            raw = self._run(f"SELECT {', '.join(_columns(pred.arity))}, rnd FROM r{n}").fetchall()
-        decode = _row_decoder(self._reps[pred])
+            raw = self._run(f"SELECT {', '.join(column_names(pred.arity))}, rnd FROM r{n}").fetchall()
+        decode = row_decoder(self._reps[pred])
         return {decode(r[:-1]) if pred.arity else (): r[-1] for r in raw}
 
     # --- evaluation ----------------------------------------------------------------------------------
@@ -717,7 +717,7 @@ class DuckDBEngine(Engine):
         With `rounds`, derivation rounds of `preds` are wanted: no demand, and strata that read a
         seeded view are evaluated again after what they read was evaluated whole."""
         preds = set(preds)
-        top = {s for r in readers for s in _body_preds(r)} | preds
+        top = {s for r in readers for s in body_preds(r)} | preds
         needed: set[int] = set()
         todo = [self._stratum_of[p] for p in top if p in self._stratum_of]
         while todo:
@@ -785,7 +785,7 @@ class DuckDBEngine(Engine):
         """TEMP m<N>: the rows of linear stratum i's predicate with `value` at position j."""
         p = self._stratum_preds[i][0]
         name = f"m{self._ids[p]}"
-        params = _Params()
+        params = Params()
         if j in self._stable[i]:
             cte = self._linear_cte(i, params, (j, value))
             self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {cte} SELECT * FROM w", params.values)
@@ -793,7 +793,7 @@ class DuckDBEngine(Engine):
             self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reach_select(i, value, params)}", params.values)
         self._override[p] = name
 
-    def _reach_select(self, i: int, value: Value, params: _Params) -> str:
+    def _reach_select(self, i: int, value: Value, params: Params) -> str:
         """The rows of linear stratum i's predicate with `value` at its unstable position j:
         base rows whose value at j is reachable from `value` by the steps, with `value` put at j.
 
@@ -809,17 +809,17 @@ class DuckDBEngine(Engine):
         def reps_of(sym: PredicateSym) -> tuple[str, ...]:
             return (rep, rep) if sym == step_sym else self._reps[sym]
 
-        start = _convert(params.const(value), rep)
+        start = convert(params.const(value), rep)
         recursive = f"SELECT {start.sql} AS u"
         if steps:
             step_sql = " UNION ALL ".join(
-                _rule_select(r, [self._full(a.sym) for a in _positive(r)], self._full, reps_of, params) for r in steps)
-            same = _compare("=", _Expr("st.c0", rep), _Expr("reach.u", rep))
+                rule_select(r, [self._full(a.sym) for a in positive_atoms(r)], self._full, reps_of, params) for r in steps)
+            same = compare_sql("=", Expr("st.c0", rep), Expr("reach.u", rep))
             recursive += f" UNION SELECT st.c1 FROM reach, ({step_sql}) AS st WHERE {same}"
-        base = [f"SELECT {', '.join(_columns(p.arity))} FROM b{self._ids[p]}"]
+        base = [f"SELECT {', '.join(column_names(p.arity))} FROM b{self._ids[p]}"]
         for rule in self._rules_by_head[i][p]:
-            if p not in {a.sym for a in _positive(rule)}:
-                base.append(self._select(rule, [self._full(a.sym) for a in _positive(rule)], params))
+            if p not in {a.sym for a in positive_atoms(rule)}:
+                base.append(self._select(rule, [self._full(a.sym) for a in positive_atoms(rule)], params))
         items = ", ".join(f"{start.sql} AS c{k}" if k == j else f"s.c{k}" for k in range(p.arity))
         return (f"WITH RECURSIVE reach(u) AS ({recursive}) SELECT DISTINCT {items} "
                 f"FROM ({' UNION '.join(base)}) AS s WHERE s.c{j} IN (SELECT u FROM reach)")
@@ -850,7 +850,7 @@ class DuckDBEngine(Engine):
         else:
             self._evaluate_seminaive(i)
 
-    def _linear_cte(self, i: int, params: _Params, seed: tuple[int, Value] | None = None) -> str:
+    def _linear_cte(self, i: int, params: Params, seed: tuple[int, Value] | None = None) -> str:
         """`WITH RECURSIVE w(...) AS (...)`: linear stratum i as one recursive CTE with set
         semantics (UNION), the base facts and non-recursive rules as its anchor, each recursive rule
         reading the CTE's last iteration. With a seed (j, value), every rule's rows are restricted
@@ -858,20 +858,20 @@ class DuckDBEngine(Engine):
         restriction of the whole fixpoint."""
         p = self._stratum_preds[i][0]
         n = self._ids[p]
-        cols = ", ".join(_columns(p.arity))
+        cols = ", ".join(column_names(p.arity))
         reps = self._reps[p]
 
         def seeded(sql: str) -> str:
             if seed is None:
                 return sql
             j, value = seed
-            cond = _compare("=", _Expr(f"s.c{j}", reps[j]), params.const(value))
+            cond = compare_sql("=", Expr(f"s.c{j}", reps[j]), params.const(value))
             return f"SELECT * FROM ({sql}) AS s WHERE {cond}"
 
         anchor = [seeded(f"SELECT {cols} FROM b{n}")]
         steps: list[str] = []
         for rule in self._rules_by_head[i][p]:
-            positive = _positive(rule)
+            positive = positive_atoms(rule)
             sources = ["w" if a.sym == p else self._full(a.sym) for a in positive]
             sql = seeded(self._select(rule, sources, params))
             (steps if p in {a.sym for a in positive} else anchor).append(sql)
@@ -885,12 +885,12 @@ class DuckDBEngine(Engine):
         numbers reserved that no semi-naive evaluation of these rows can exceed."""
         p = self._stratum_preds[i][0]
         n = self._ids[p]
-        params = _Params()
+        params = Params()
         cte = self._linear_cte(i, params)
-        self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd BIGINT)")
+        self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({column_defs(self._reps[p])}, rnd BIGINT)")
         self._r_tables.add(n)
-        cols = ", ".join(_columns(p.arity))
-        count = _scalar(self._run(f"INSERT INTO r{n} {cte} SELECT {cols}, NULL FROM w", params.values))
+        cols = ", ".join(column_names(p.arity))
+        count = scalar(self._run(f"INSERT INTO r{n} {cte} SELECT {cols}, NULL FROM w", params.values))
         # semi-naive evaluation gains a row each round but the last: count + 1 rounds at most
         self._lazy_rounds[i] = self._counter
         self._counter += count + 1
@@ -917,11 +917,11 @@ class DuckDBEngine(Engine):
             self._counter += 1
             for p in preds:
                 n = self._ids[p]
-                self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd BIGINT)")
+                self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({column_defs(self._reps[p])}, rnd BIGINT)")
                 self._r_tables.add(n)
-                params = _Params()
-                selects = [self._select(rule, [self._full(a.sym) for a in _positive(rule)], params) for rule in rules[p]]
-                same = " AND ".join(f"old.{c} = new.{c}" for c in _columns(p.arity))
+                params = Params()
+                selects = [self._select(rule, [self._full(a.sym) for a in positive_atoms(rule)], params) for rule in rules[p]]
+                same = " AND ".join(f"old.{c} = new.{c}" for c in column_names(p.arity))
                 self._run(
                     f"INSERT INTO r{n} SELECT *, 0 FROM b{n} UNION ALL "
                     f"SELECT DISTINCT *, {self._counter} FROM ({' UNION ALL '.join(selects)}) AS new "
@@ -931,7 +931,7 @@ class DuckDBEngine(Engine):
             return
         for p in preds:
             n = self._ids[p]
-            self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({_column_defs(self._reps[p])}, rnd BIGINT)")
+            self._run(f"CREATE OR REPLACE TEMP TABLE r{n} ({column_defs(self._reps[p])}, rnd BIGINT)")
             self._r_tables.add(n)
             self._run(f"INSERT INTO r{n} SELECT *, 0 FROM b{n}")
         own = set(preds)
@@ -943,10 +943,10 @@ class DuckDBEngine(Engine):
                 self._counter += 1
                 fresh: dict[PredicateSym, str] = {}
                 for p in preds:
-                    params = _Params()
+                    params = Params()
                     selects = []
                     for rule in rules[p]:
-                        positive = _positive(rule)
+                        positive = positive_atoms(rule)
                         if first:
                             sources = [self._full(a.sym) for a in positive]
                             selects.append(self._select(rule, sources, params))
@@ -964,7 +964,7 @@ class DuckDBEngine(Engine):
                     union = " UNION ALL ".join(selects)
                     # new rows: the candidates no row of r<N> equals (an anti join, so DuckDB may
                     # build its hash table on the candidates, usually far fewer than r<N>)
-                    same = " AND ".join(f"old.{c} = new.{c}" for c in _columns(p.arity))
+                    same = " AND ".join(f"old.{c} = new.{c}" for c in column_names(p.arity))
                     self._run(
                         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({union}) AS new "
                         f"WHERE NOT EXISTS (SELECT 1 FROM r{n} AS old WHERE {same})",
@@ -977,7 +977,7 @@ class DuckDBEngine(Engine):
                 # rows are added only after every predicate's round ran: a round reads the last one
                 for p, name in fresh.items():
                     n = self._ids[p]
-                    added = _scalar(self._run(f"INSERT INTO r{n} SELECT *, {self._counter} FROM {name}"))
+                    added = scalar(self._run(f"INSERT INTO r{n} SELECT *, {self._counter} FROM {name}"))
                     if added and self._recursive[i] and own:
                         delta[p] = name
                     else:
@@ -996,25 +996,25 @@ class DuckDBEngine(Engine):
         finally:
             self._deadline = deadline
 
-    def _select(self, rule: ast.Rule, sources: Sequence[str], params: _Params) -> str:
-        return _rule_select(rule, sources, self._full, self._reps_of, params)
+    def _select(self, rule: ast.Rule, sources: Sequence[str], params: Params) -> str:
+        return rule_select(rule, sources, self._full, self._reps_of, params)
 
     def _query_sql(self, query: CheckedQuery) -> tuple[str, list[object], tuple[str, ...]]:
         """The query's rules as CTEs over the program's tables, in dependency order: one SELECT."""
         own: dict[PredicateSym, list[ast.Rule]] = {}
         for rule in query.rules:
             own.setdefault(rule.head.sym, []).append(rule)
-        kinds = _infer(query.rules, self._kinds)
+        kinds = infer_kinds(query.rules, self._kinds)
         reps = dict(self._reps)
         for sym in own:
-            reps[sym] = tuple(_rep(k) for k in kinds[sym])
+            reps[sym] = tuple(rep_for(k) for k in kinds[sym])
         names = {sym: f"q{m}" for m, sym in enumerate(own)}
         order: list[PredicateSym] = []
 
         def visit(sym: PredicateSym) -> None:
             if sym in own and sym not in order:
                 for rule in own[sym]:
-                    for dep in _body_preds(rule):
+                    for dep in body_preds(rule):
                         if dep != sym:
                             visit(dep)
                 order.append(sym)
@@ -1025,18 +1025,18 @@ class DuckDBEngine(Engine):
         def source(sym: PredicateSym) -> str:
             return names[sym] if sym in names else self._full(sym)
 
-        params = _Params()
+        params = Params()
         ctes = []
         for sym in order:
             selects = [
-                _rule_select(rule, [source(a.sym) for a in _positive(rule)], source, reps.__getitem__, params)
+                rule_select(rule, [source(a.sym) for a in positive_atoms(rule)], source, reps.__getitem__, params)
                 for rule in own[sym]
             ]
             ctes.append(f"{names[sym]} AS ({' UNION ALL '.join(selects)})")
-        cols = ", ".join(_columns(query.goal.arity))
+        cols = ", ".join(column_names(query.goal.arity))
         # every stored relation is a set: a goal that just renames the rows of one atom (distinct
         # variables, constants, nothing else) has distinct rows already, and DISTINCT is a hash of them all
-        plain = len(own.get(query.goal, ())) == 1 and _is_projection_of_a_set(own[query.goal][0])
+        plain = len(own.get(query.goal, ())) == 1 and is_projection_of_a_set(own[query.goal][0])
         sql = f"SELECT {'' if plain else 'DISTINCT '}{cols} FROM {source(query.goal)}"
         if ctes:
             sql = f"WITH {', '.join(ctes)} {sql}"

@@ -13,9 +13,9 @@ from typing import cast
 
 import duckdb
 
-from .. import errors
-from ..ast import Row
-from .sql import _DECLARED_KIND
+from ... import errors
+from ...ast import Row
+from .compile import DECLARED_KIND
 
 # --- CSV files for `allegiance import` ----------------------------------------------------------------
 # DuckDB's reader parses the file; what it reads is data, never SQL. The path is a bound parameter and
@@ -90,7 +90,7 @@ class CsvTable:
         values = self._values()
         self._sql(f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT row_number() OVER (ORDER BY line) AS k, * "
                   f"FROM (SELECT * FROM {self.name} QUALIFY row_number() OVER (PARTITION BY {values} ORDER BY line) = 1)")
-        self._count = _scalar(self.con.execute(f"SELECT count(*) FROM {self.name}")) if self.con else 0
+        self._count = scalar(self.con.execute(f"SELECT count(*) FROM {self.name}")) if self.con else 0
         self.finished = True
 
     @property
@@ -139,7 +139,7 @@ def stage_csv(path: str, positions: Sequence[int], types: Sequence[str], max_bad
     to its declared type; on `con` (an engine's connection) or a private in-memory database."""
     con = con if con is not None else duckdb.connect(":memory:")
     table = CsvTable(con, path, _csv_header(con, path), len(positions))
-    table.kinds = tuple(_DECLARED_KIND.get(t, "s") for t in types)
+    table.kinds = tuple(DECLARED_KIND.get(t, "s") for t in types)
     cols = [f"#{int(p) + 1}" for p in positions]
     raw = f"{table.name}_raw"
     source = "SELECT row_number() OVER () + 1 AS line" + "".join(
@@ -150,7 +150,7 @@ def stage_csv(path: str, positions: Sequence[int], types: Sequence[str], max_bad
         checks = " UNION ALL ".join(
             f"SELECT line, {j} AS col, v{j} AS cell FROM {raw} WHERE NOT coalesce({test}, false)"
             for j, test in enumerate(tests))
-        table.bad_count = _scalar(con.execute(f"SELECT count(*) FROM ({checks})")) if checks else 0
+        table.bad_count = scalar(con.execute(f"SELECT count(*) FROM ({checks})")) if checks else 0
         if table.bad_count:
             found = con.execute(f"SELECT line, col, cell FROM ({checks}) ORDER BY line, col LIMIT $1", [max_bad]).fetchall()
             names = [table.header[p] for p in positions]
@@ -182,7 +182,7 @@ def _csv_run(con: duckdb.DuckDBPyConnection, path: str, sql: str) -> list[tuple[
                                "a CSV file in UTF-8 with a header line") from None
 
 
-def _scalar(cursor: duckdb.DuckDBPyConnection) -> int:
+def scalar(cursor: duckdb.DuckDBPyConnection) -> int:
     """The count a DML statement (or a count query) returns."""
     row = cursor.fetchone()
     return int(row[0]) if row else 0

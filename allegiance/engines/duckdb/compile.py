@@ -1,9 +1,9 @@
 """Compiling rules to SQL for the DuckDB engine: value representations, column type inference,
 and terms, comparisons, arithmetic and rule bodies as SQL text.
 
-Stage: engine (duckdb.py's compiler). Input: ast rules and terms, and each column's representation
-(s, i, f, d native; t tagged VARCHAR, see duckdb.py's docstring). Output: SQL text whose every
-constant is a bound parameter (`_Params`) and whose every name is one we generate; no text from a
+Stage: engine (the DuckDB engine's compiler). Input: ast rules and terms, and each column's representation
+(s, i, f, d native; t tagged VARCHAR, see engine.py's docstring). Output: SQL text whose every
+constant is a bound parameter (`Params`) and whose every name is one we generate; no text from a
 user ever becomes SQL syntax. Nothing here talks to a database.
 """
 
@@ -13,21 +13,21 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import ast, errors
-from ..ast import PredicateSym, Row, Value
+from ... import ast, errors, values
+from ...ast import PredicateSym, Row, Value
 
 Kinds = tuple[frozenset[str], ...]
 
-_SQL_TYPE = {"s": "VARCHAR", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "VARCHAR"}
-_DECLARED_KIND = {"symbol": "s", "string": "s", "number": "i", "float": "f", "date": "d"}
-_ALL_KINDS = frozenset("sifd")
-_INT64 = (-(2**63), 2**63 - 1)
+SQL_TYPE = {"s": "VARCHAR", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "VARCHAR"}
+DECLARED_KIND = {"symbol": "s", "string": "s", "number": "i", "float": "f", "date": "d"}
+ALL_KINDS = frozenset("sifd")
+_INT64 = (values.INT64_MIN, values.INT64_MAX)
 
 
 # --- values and their representations -----------------------------------------------------------
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
     """s, i, f or d; bool and datetime are refused: they would silently become 1 or a date."""
     if isinstance(value, (bool, datetime.datetime)):
         raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
@@ -42,20 +42,20 @@ def _kind(value: object) -> str:
     raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
 
 
-def _rep(kinds: frozenset[str]) -> str:
+def rep_for(kinds: frozenset[str]) -> str:
     """The column representation: the one kind, 't' (tagged VARCHAR) for several, VARCHAR for none."""
     if len(kinds) == 1:
         return next(iter(kinds))
     return "t" if kinds else "s"
 
 
-def _encode(value: Value, rep: str) -> object:
+def encode(value: Value, rep: str) -> object:
     """A Python value as stored in a column of `rep` (the caller checked that its kind fits)."""
     if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
         raise errors.QueryError(f"integer {value} does not fit in 64 bits")
     if rep != "t":
         return value
-    kind = _kind(value)
+    kind = kind_of(value)
     if isinstance(value, str):
         return "s:" + value
     if isinstance(value, datetime.date):
@@ -75,7 +75,7 @@ def _decode_tagged(text: str) -> Value:
     return datetime.date.fromisoformat(payload)
 
 
-def _row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
+def row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
     if not reps:
         return lambda _raw: ()
     tagged = [j for j, rep in enumerate(reps) if rep == "t"]
@@ -91,14 +91,14 @@ def _row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
     return decode
 
 
-def _columns(arity: int) -> list[str]:
+def column_names(arity: int) -> list[str]:
     return [f"c{j}" for j in range(arity)] if arity else ["z"]
 
 
-def _column_defs(reps: Sequence[str]) -> str:
+def column_defs(reps: Sequence[str]) -> str:
     if not reps:
         return "z BOOLEAN"
-    return ", ".join(f"c{j} {_SQL_TYPE[rep]}" for j, rep in enumerate(reps))
+    return ", ".join(f"c{j} {SQL_TYPE[rep]}" for j, rep in enumerate(reps))
 
 
 # --- type inference ---------------------------------------------------------------------------------
@@ -108,10 +108,10 @@ def _term_kinds(term: ast.Term, env: Mapping[str, frozenset[str]]) -> frozenset[
     if isinstance(term, ast.Variable):
         return env.get(term.name, frozenset())
     if isinstance(term, ast.Constant):
-        return frozenset(_kind(term.value))
+        return frozenset(kind_of(term.value))
     if isinstance(term, ast.BinOp):
         return _arith_kinds(_term_kinds(term.left, env), _term_kinds(term.right, env))
-    return _ALL_KINDS
+    return ALL_KINDS
 
 
 def _arith_kinds(left: frozenset[str], right: frozenset[str]) -> frozenset[str]:
@@ -124,7 +124,7 @@ def _arith_kinds(left: frozenset[str], right: frozenset[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _infer(
+def infer_kinds(
     rules: Iterable[ast.Rule], start: Mapping[PredicateSym, Kinds]
 ) -> dict[PredicateSym, Kinds]:
     """Kinds of every column: the fixpoint of `start` flowing through the rules into their heads."""
@@ -161,7 +161,7 @@ def _infer(
 
 
 @dataclass(frozen=True, slots=True)
-class _Expr:
+class Expr:
     """A SQL expression and the representation of its value; nullable when it may have no value."""
 
     sql: str
@@ -169,43 +169,43 @@ class _Expr:
     nullable: bool = False
 
 
-class _Params:
+class Params:
     """The bound parameters of one statement: constants never become SQL text."""
 
     def __init__(self) -> None:
         self.values: list[object] = []
         self.aliases = 0
 
-    def const(self, value: Value) -> _Expr:
-        kind = _kind(value)
-        self.values.append(_encode(value, kind))
-        return _Expr(f"CAST(${len(self.values)} AS {_SQL_TYPE[kind]})", kind)
+    def const(self, value: Value) -> Expr:
+        kind = kind_of(value)
+        self.values.append(encode(value, kind))
+        return Expr(f"CAST(${len(self.values)} AS {SQL_TYPE[kind]})", kind)
 
     def alias(self, prefix: str) -> str:
         self.aliases += 1
         return f"{prefix}{self.aliases}"
 
 
-def _mention(*exprs: _Expr) -> str:
+def _mention(*exprs: Expr) -> str:
     """A condition that reads every expr and decides nothing: a statement must still mention the
     parameters inside an operand whose value turned out not to matter (DuckDB counts them)."""
     return " AND ".join(f"({e.sql}) IS NULL" for e in exprs) or "TRUE"
 
 
-def _always(value: bool, *exprs: _Expr) -> str:
+def _always(value: bool, *exprs: Expr) -> str:
     return f"(TRUE OR {_mention(*exprs)})" if value else f"(FALSE AND {_mention(*exprs)})"
 
 
-def _no_value(rep: str, *exprs: _Expr) -> _Expr:
-    return _Expr(f"CAST((CASE WHEN {_mention(*exprs)} THEN NULL END) AS {_SQL_TYPE[rep]})", rep, True)
+def _no_value(rep: str, *exprs: Expr) -> Expr:
+    return Expr(f"CAST((CASE WHEN {_mention(*exprs)} THEN NULL END) AS {SQL_TYPE[rep]})", rep, True)
 
 
-def _view(e: _Expr, group: str) -> tuple[str, str] | None:
+def _view(e: Expr, group: str) -> tuple[str, str] | None:
     """(condition, value) reading e as kind `group` (s, d, i; n: any number as DOUBLE), or None."""
     if e.rep == "t":
         if group == "n":
             return f"left({e.sql}, 2) IN ('i:', 'f:')", f"TRY_CAST(substr({e.sql}, 3) AS DOUBLE)"
-        return f"left({e.sql}, 2) = '{group}:'", f"TRY_CAST(substr({e.sql}, 3) AS {_SQL_TYPE[group]})"
+        return f"left({e.sql}, 2) = '{group}:'", f"TRY_CAST(substr({e.sql}, 3) AS {SQL_TYPE[group]})"
     if group == e.rep:
         return "TRUE", e.sql
     if group == "n" and e.rep in ("i", "f"):
@@ -213,15 +213,15 @@ def _view(e: _Expr, group: str) -> tuple[str, str] | None:
     return None
 
 
-def _to_tagged(e: _Expr) -> _Expr:
+def _to_tagged(e: Expr) -> Expr:
     if e.rep == "t":
         return e
     if e.rep == "s":
-        return _Expr(f"('s:' || {e.sql})", "t", e.nullable)
-    return _Expr(f"('{e.rep}:' || CAST({e.sql} AS VARCHAR))", "t", e.nullable)
+        return Expr(f"('s:' || {e.sql})", "t", e.nullable)
+    return Expr(f"('{e.rep}:' || CAST({e.sql} AS VARCHAR))", "t", e.nullable)
 
 
-def _convert(e: _Expr, rep: str) -> _Expr:
+def convert(e: Expr, rep: str) -> Expr:
     if e.rep == rep:
         return e
     if rep == "t":
@@ -229,13 +229,13 @@ def _convert(e: _Expr, rep: str) -> _Expr:
     if e.rep == "t":
         view = _view(e, rep)
         assert view is not None
-        return _Expr(f"(CASE WHEN {view[0]} THEN {view[1]} END)", rep, True)
+        return Expr(f"(CASE WHEN {view[0]} THEN {view[1]} END)", rep, True)
     if e.rep == "i" and rep == "f":
-        return _Expr(f"CAST({e.sql} AS DOUBLE)", "f", e.nullable)
+        return Expr(f"CAST({e.sql} AS DOUBLE)", "f", e.nullable)
     return _no_value(rep, e)
 
 
-def _compare(op: str, a: _Expr, b: _Expr) -> str:
+def compare_sql(op: str, a: Expr, b: Expr) -> str:
     """A SQL condition for `a op b` (op: = != < <= > >=) across representations."""
     sql_op = "<>" if op == "!=" else op
     numeric = {"i", "f"}
@@ -255,13 +255,13 @@ def _compare(op: str, a: _Expr, b: _Expr) -> str:
     return f"(CASE {' '.join(branches)} ELSE FALSE END)"
 
 
-def _arith(op: str, a: _Expr, b: _Expr) -> _Expr:
+def _arith(op: str, a: Expr, b: Expr) -> Expr:
     """`a op b` for + - * / %: int op int stays an int (`/` truncates), with a float it is a float."""
     int_op = "//" if op == "/" else op
     if a.rep in ("i", "f") and b.rep in ("i", "f"):
         if a.rep == b.rep == "i":
-            return _Expr(f"({a.sql} {int_op} {b.sql})", "i", True)
-        return _Expr(f"(CAST({a.sql} AS DOUBLE) {op} CAST({b.sql} AS DOUBLE))", "f", True)
+            return Expr(f"({a.sql} {int_op} {b.sql})", "i", True)
+        return Expr(f"(CAST({a.sql} AS DOUBLE) {op} CAST({b.sql} AS DOUBLE))", "f", True)
     branches = []
     ia, ib = _view(a, "i"), _view(b, "i")
     if ia and ib:
@@ -271,10 +271,10 @@ def _arith(op: str, a: _Expr, b: _Expr) -> _Expr:
         branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {nb[1]}) AS VARCHAR)")
     if not branches:  # a string or a date in arithmetic: no value
         return _no_value("t", a, b)
-    return _Expr(f"(CASE {' '.join(branches)} END)", "t", True)
+    return Expr(f"(CASE {' '.join(branches)} END)", "t", True)
 
 
-def _term(term: ast.Term, bindings: Mapping[str, _Expr], params: _Params) -> _Expr:
+def _term(term: ast.Term, bindings: Mapping[str, Expr], params: Params) -> Expr:
     if isinstance(term, ast.Variable):
         return bindings[term.name]
     if isinstance(term, ast.Constant):
@@ -287,41 +287,41 @@ def _term(term: ast.Term, bindings: Mapping[str, _Expr], params: _Params) -> _Ex
 Source = Callable[[PredicateSym], str]  # a predicate -> the table (or CTE) a body atom reads
 
 
-def _rule_select(
+def rule_select(
     rule: ast.Rule,
     sources: Sequence[str],
     negated_source: Source,
     reps_of: Callable[[PredicateSym], tuple[str, ...]],
-    params: _Params,
+    params: Params,
 ) -> str:
     """One SELECT producing the head rows of `rule`, in the head predicate's representations.
 
     sources[i] is the table read by the i-th positive body atom (full relation or delta)."""
     froms: list[str] = []
     conds: list[str] = []
-    bindings: dict[str, _Expr] = {}
-    deferred: list[tuple[_Expr, ast.Term]] = []
+    bindings: dict[str, Expr] = {}
+    deferred: list[tuple[Expr, ast.Term]] = []
     positive = [lit for lit in rule.body if isinstance(lit, ast.Atom)]
     for i, atom in enumerate(positive):
         alias = params.alias("t")
         froms.append(f"{sources[i]} AS {alias}")
         reps = reps_of(atom.sym)
         for j, arg in enumerate(atom.args):
-            col = _Expr(f"{alias}.c{j}", reps[j])
+            col = Expr(f"{alias}.c{j}", reps[j])
             if isinstance(arg, ast.Variable):
                 if arg.name in bindings:
-                    conds.append(_compare("=", bindings[arg.name], col))
+                    conds.append(compare_sql("=", bindings[arg.name], col))
                 else:
                     bindings[arg.name] = col
             elif isinstance(arg, ast.Constant):
-                conds.append(_compare("=", col, params.const(arg.value)))
+                conds.append(compare_sql("=", col, params.const(arg.value)))
             elif isinstance(arg, ast.BinOp):
                 deferred.append((col, arg))  # defensive: analysis moves expressions out of atoms
     for literal in rule.body:
         if isinstance(literal, ast.Assignment):
             value = _term(literal.expr, bindings, params)
             if literal.variable.name in bindings:
-                conds.append(_compare("=", bindings[literal.variable.name], value))
+                conds.append(compare_sql("=", bindings[literal.variable.name], value))
             else:
                 bindings[literal.variable.name] = value
             if value.nullable:
@@ -329,15 +329,15 @@ def _rule_select(
         elif isinstance(literal, ast.Comparison):
             left = _term(literal.left, bindings, params)
             right = _term(literal.right, bindings, params)
-            conds.append(_compare(literal.op, left, right))
+            conds.append(compare_sql(literal.op, left, right))
         elif isinstance(literal, ast.NegLiteral):
             conds.append(_not_exists(literal.atom, negated_source, reps_of, bindings, params))
     for col, term in deferred:
-        conds.append(_compare("=", col, _term(term, bindings, params)))
+        conds.append(compare_sql("=", col, _term(term, bindings, params)))
     items: list[str] = []
     head_reps = reps_of(rule.head.sym)
     for j, arg in enumerate(rule.head.args):
-        value = _convert(_term(arg, bindings, params), head_reps[j])
+        value = convert(_term(arg, bindings, params), head_reps[j])
         items.append(f"{value.sql} AS c{j}")
         if value.nullable:
             conds.append(f"({value.sql}) IS NOT NULL")
@@ -355,8 +355,8 @@ def _not_exists(
     atom: ast.Atom,
     source: Source,
     reps_of: Callable[[PredicateSym], tuple[str, ...]],
-    bindings: Mapping[str, _Expr],
-    params: _Params,
+    bindings: Mapping[str, Expr],
+    params: Params,
 ) -> str:
     # not q(X, c)  ->  NOT EXISTS (SELECT 1 FROM q WHERE q.c0 = X AND q.c1 = c)
     alias = params.alias("n")
@@ -365,12 +365,12 @@ def _not_exists(
     for j, arg in enumerate(atom.args):
         if isinstance(arg, ast.Wildcard):
             continue
-        conds.append(_compare("=", _Expr(f"{alias}.c{j}", reps[j]), _term(arg, bindings, params)))
+        conds.append(compare_sql("=", Expr(f"{alias}.c{j}", reps[j]), _term(arg, bindings, params)))
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
 
 
-def _is_projection_of_a_set(rule: ast.Rule) -> bool:
+def is_projection_of_a_set(rule: ast.Rule) -> bool:
     """Whether rule's rows are distinct whenever its one body atom's relation is: the body is a
     single atom of distinct variables and constants, the head exactly those variables."""
     if len(rule.body) != 1 or not isinstance(rule.body[0], ast.Atom):
@@ -389,7 +389,7 @@ def _is_projection_of_a_set(rule: ast.Rule) -> bool:
     )
 
 
-def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
+def stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
     """Positions j of a linear stratum's predicate that every recursive rule copies unchanged from
     its recursive atom to its head (the same variable at j in both): a row's value there is the one
     of the row it was derived from."""
@@ -399,7 +399,7 @@ def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
     sym = rules[0].head.sym
     stable = set(range(sym.arity))
     for rule in rules:
-        for atom in _positive(rule):
+        for atom in positive_atoms(rule):
             if atom.sym != sym:
                 continue
             stable = {
@@ -411,7 +411,7 @@ def _stable_positions(rules: Iterable[ast.Rule]) -> set[int]:
     return stable
 
 
-def _reach_steps(rules: Iterable[ast.Rule], stable: set[int]) -> tuple[int, list[ast.Rule]] | None:
+def reach_steps(rules: Iterable[ast.Rule], stable: set[int]) -> tuple[int, list[ast.Rule]] | None:
     """For a linear stratum whose one unstable position j is passed from head to recursive atom
     through a step that the stable positions take no part in, (j, the step rules); else None.
 
@@ -430,7 +430,7 @@ def _reach_steps(rules: Iterable[ast.Rule], stable: set[int]) -> tuple[int, list
     (j,) = unstable
     steps: list[ast.Rule] = []
     for rule in rules:
-        recursive = [a for a in _positive(rule) if a.sym == sym]
+        recursive = [a for a in positive_atoms(rule) if a.sym == sym]
         if not recursive:
             continue
         (atom,) = recursive
@@ -471,11 +471,11 @@ def _variables(node: ast.Literal | ast.Term) -> set[str]:
     return set()
 
 
-def _positive(rule: ast.Rule) -> list[ast.Atom]:
+def positive_atoms(rule: ast.Rule) -> list[ast.Atom]:
     return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
 
 
-def _body_preds(rule: ast.Rule) -> set[PredicateSym]:
+def body_preds(rule: ast.Rule) -> set[PredicateSym]:
     found = set()
     for lit in rule.body:
         if isinstance(lit, ast.Atom):
