@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .analysis import statement_relation
+from .curate import StatementRecord
 from .engines.base import Bulk, Column, Table
-from .statements import StatementRecord
 
 Key = tuple[ast.PredicateSym, ast.Row]
 STATUS = "reported"  # an imported row is reported by its source's publisher

@@ -17,7 +17,8 @@ import datetime
 import json
 from typing import Any
 
-from . import ast, statements
+from . import ast
+from . import curate as statements
 
 
 class CodecError(ValueError):

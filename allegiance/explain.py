@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, TypeVar
 from . import arith as arithmetic
 from . import ast
 from .analysis.checked import statement_relation
+from .curate import Entity, Source, StatementRecord
 from .errors import AllegianceError, QueryError, UnknownPredicateError, did_you_mean
 from .parse import parse_query
-from .statements import Entity, Source, StatementRecord
 
 if TYPE_CHECKING:
     from .kb import Inconsistency, KnowledgeBase

@@ -11,8 +11,8 @@ import os
 from collections.abc import Iterator
 
 from . import ast
+from .curate import Source, StatementRecord
 from .explain import Evidence, Failure, Proof, RuleRef, Why, WhyNot
-from .statements import Source, StatementRecord
 
 Json = dict[str, object]
 

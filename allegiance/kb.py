@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from . import ast
 from .analysis import CheckedProgram, check, check_query, fact_row, statement_relation
 from .bulk import STATUS, RowsTable, StatementBlock, StatementsByFact, StatementsById
+from .curate import Catalog, Relation, StatementRecord, curate, declare, negative_name
 from .engines import make_engine
 from .engines.base import DEFAULT_TIMEOUT, Bulk, Engine, Table
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError
 from .parse import parse_program_recovering, parse_query
-from .statements import Catalog, Relation, StatementRecord, curate, declare, negative_name
 
 if TYPE_CHECKING:
     from .persist import Store

@@ -51,10 +51,10 @@ from typing import Any, Protocol, runtime_checkable
 from . import ast, codec
 from .analysis.checked import CheckedProgram
 from .bulk import RowsTable, StatementBlock
+from .curate import Catalog, Entity, Relation, Source, StatementRecord
 from .engines.base import Table as RowSource
 from .errors import AllegianceError, LoadError
 from .kb import Import, Operation, Retraction, SourceFile, State
-from .statements import Catalog, Entity, Relation, Source, StatementRecord
 
 FORMAT = "allegiance-kb-1"
 PACK = 5_000  # statements or plain facts per stored pack: an append rewrites at most the last one

@@ -11,9 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from allegiance import KnowledgeBase, StatementError
+from allegiance.curate import curate, render_datalog, render_sentence
 from allegiance.errors import flatten
 from allegiance.parse import parse_program
-from allegiance.statements import curate, render_datalog, render_sentence
 
 SCHEMA = """
 .entity fsa { name: "Free Syrian Army" aliases: "FSA" kind: group }
@@ -176,7 +176,7 @@ def _sentence(draw: st.DrawFn) -> str:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_sentence(), min_size=1, max_size=6))
 def test_skipping_phrases_that_cannot_match_changes_no_statement_and_no_message(sentences: list[str]) -> None:
-    from allegiance import statements
+    from allegiance import curate as statements
 
     text = SCHEMA + ".source r1.\n" + "".join(f"{s}\n" for s in sentences)
     clauses = parse_program(text, "t.facts").clauses
