@@ -1,26 +1,25 @@
 """Curation: the clauses of fact files -> a catalog (sources, entities, relations) and statements.
 
-Input: parsed clauses of one or more files, and the catalog already in the knowledge base.
-Output: `Curated`: the new catalog entries and `StatementRecord`s, each a fact with its
-provenance, plus every error found (StatementError with span and did-you-mean), so a loader can
-report them all and change nothing.
-
-Controlled English is matched here against the relations' phrase templates: a template such as
-"{group} is a member of {coalition}" matches a sentence word by word (case-insensitively), each
-slot taking one or more words that must name an entity (through its name, aliases or id, a leading
-"the" optional), a number or a date, depending on the slot's declared type. Nothing is evaluated.
+Stage: after parsing, before provenance and analysis. Input: parsed clauses of one or more files,
+and the catalog already in the knowledge base. Output: the catalog's new entries (`declare`, the
+first pass of a load) and `Curated` (`curate`, the second): `StatementRecord`s, each a fact with its
+qualifiers (source, asserter and status, validity, credibility, quote), plus every error found
+(StatementError with span and did-you-mean), so a loader can report them all and change nothing.
+Sentences are matched against the relations' phrases by english.py.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from . import ast
-from .errors import AllegianceError, StatementError, did_you_mean
+from .catalog import Catalog, Entity, Relation, Source
+from .english import auto_negative, match_sentence, parse_template
+from .errors import AllegianceError, ArityError, StatementError, did_you_mean
+from .provenance import StatementRecord
 
 STATUSES = ("reported", "claimed", "confirmed", "assessed", "denied")
 KINDS = ("group", "coalition", "state", "agency", "person", "place", "media", "event", "organisation",
@@ -33,133 +32,6 @@ ASSERTER_STATUS = {
     "assessed_by": "assessed",
     "denied_by": "denied",
 }
-_AUXILIARIES = ("is", "are", "was", "were", "has", "have", "had", "does", "did", "can", "will")
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    id: str
-    title: str = ""
-    publisher: str = ""
-    date: datetime.date | None = None
-    url: str = ""
-    reliability: str = ""
-    file: str = ""
-    span: ast.Span = ast.NOWHERE
-
-    def article_path(self) -> str | None:
-        """The article's file: `file:` is relative to the folder of the fact file that names it."""
-        if not self.file:
-            return None
-        import os.path
-
-        return os.path.normpath(os.path.join(os.path.dirname(self.span.file), self.file))
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    id: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    kind: str = "other"
-    span: ast.Span = ast.NOWHERE
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """A phrase: literal words and slots (parameter indexes), e.g. [0, "is", "a", "member", "of", 1]."""
-
-    parts: tuple[str | int, ...]
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    sym: ast.PredicateSym
-    params: tuple[ast.Param, ...]
-    phrases: tuple[Template, ...] = ()
-    negatives: tuple[Template, ...] = ()
-    symmetric: bool = False
-    doc: str = ""
-    inconsistency: bool = False
-    message: str = ""
-    span: ast.Span = ast.NOWHERE
-
-
-@dataclass(frozen=True, slots=True)
-class StatementRecord:
-    """One statement: the fact it states (or denies), who says it and how, from which source."""
-
-    id: str
-    sym: ast.PredicateSym
-    row: ast.Row
-    negated: bool
-    source: str
-    status: str
-    asserter: str | None
-    valid_from: datetime.date | None
-    valid_until: datetime.date | None
-    credibility: int | None
-    quote: str
-    text: str
-    span: ast.Span
-    english: bool
-
-    @property
-    def fact_sym(self) -> ast.PredicateSym:
-        """The relation whose fact this statement adds: p, or no_p for a negative or a denial."""
-        if self.negated or self.status == "denied":
-            return ast.PredicateSym(negative_name(self.sym.name), self.sym.arity)
-        return self.sym
-
-    def identity(self) -> tuple[object, ...]:
-        """What makes two statements the same (loading a file twice adds nothing)."""
-        return (self.sym, self.row, self.negated, self.source, self.status, self.asserter,
-                self.valid_from, self.valid_until, self.credibility)
-
-
-def negative_name(pred: str) -> str:
-    return f"no_{pred}"
-
-
-@dataclass
-class Catalog:
-    sources: dict[str, Source] = field(default_factory=dict)
-    entities: dict[str, Entity] = field(default_factory=dict)
-    relations: dict[str, Relation] = field(default_factory=dict)
-    _names: dict[str, str] = field(default_factory=dict)  # normalized name -> entity id
-
-    def copy(self) -> Catalog:
-        return Catalog(dict(self.sources), dict(self.entities), dict(self.relations), dict(self._names))
-
-    def add_entity(self, entity: Entity) -> None:
-        self.entities[entity.id] = entity
-        for name in (entity.id, entity.id.replace("_", " "), entity.name, *entity.aliases):
-            self._names.setdefault(normalize_name(name), entity.id)
-
-    def resolve(self, text: str) -> str | None:
-        """The entity a name refers to: id, display name or alias, case-insensitive, 'the' optional."""
-        key = normalize_name(text)
-        found = self._names.get(key)
-        if found is None and key.startswith("the "):
-            found = self._names.get(key[4:])
-        return found
-
-    def entity_names(self) -> list[str]:
-        return [e.name for e in self.entities.values()] + [a for e in self.entities.values() for a in e.aliases]
-
-    def display(self, value: ast.Value) -> str:
-        if isinstance(value, str) and value in self.entities:
-            return self.entities[value].name
-        return value.isoformat() if isinstance(value, datetime.date) else str(value)
-
-
-@functools.lru_cache(maxsize=65536)  # English matching asks for the same few names over and over
-def normalize_name(text: str) -> str:
-    text = text.replace("’", "'").replace("“", '"').replace("”", '"').strip().strip('"').lower()
-    return " ".join(text.split())
 
 
 @dataclass
@@ -192,42 +64,6 @@ def _check_fields(fields: Sequence[tuple[str, tuple[ast.Value, ...]]], allowed: 
                                          did_you_mean(name, allowed) or f"fields: {', '.join(allowed)}"))
 
 
-def parse_template(text: str, params: Sequence[ast.Param], span: ast.Span,
-                   errors: list[AllegianceError]) -> Template | None:
-    names = [p.name for p in params]
-    parts: list[str | int] = []
-    for piece in re.split(r"(\{[^}]*\})", text):
-        if piece.startswith("{") and piece.endswith("}"):
-            name = piece[1:-1].strip()
-            if name not in names:
-                errors.append(StatementError(f"phrase \"{text}\" names no argument '{name}'", span,
-                                             did_you_mean(name, names) or f"arguments: {', '.join(names)}"))
-                return None
-            parts.append(names.index(name))
-        else:
-            parts.extend(w.lower() for w in piece.replace(",", " ").split())
-    missing = [n for i, n in enumerate(names) if i not in parts]
-    if missing:
-        errors.append(StatementError(f"phrase \"{text}\" leaves out {', '.join(missing)}", span,
-                                     "every argument needs a {slot} in each phrase"))
-        return None
-    for a, b in zip(parts, parts[1:], strict=False):
-        if isinstance(a, int) and isinstance(b, int):
-            errors.append(StatementError(f"phrase \"{text}\" puts two slots side by side", span,
-                                         "put a word between them, or the sentence cannot be split"))
-            return None
-    return Template(tuple(parts), text)
-
-
-def _auto_negative(template: Template) -> Template | None:
-    """'{g} is a member of {c}' -> '{g} is not a member of {c}': 'not' after the first auxiliary."""
-    for i, part in enumerate(template.parts):
-        if isinstance(part, str) and part in _AUXILIARIES:
-            parts = (*template.parts[:i + 1], "not", *template.parts[i + 1:])
-            return Template(parts, template.text.replace(f" {part} ", f" {part} not ", 1))
-    return None
-
-
 def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Relation:
     allowed = ("message", "doc") if decl.inconsistency else ("phrases", "negative", "symmetric", "doc")
     _check_fields(decl.fields, allowed, f"relation {decl.sym}", decl.span, errors)
@@ -236,7 +72,7 @@ def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Rela
     negatives = [t for p in _field(decl.fields, "negative")
                  if (t := parse_template(str(p), decl.params, decl.span, errors))]
     for template in phrases:
-        auto = _auto_negative(template)
+        auto = auto_negative(template)
         if auto is not None and auto.parts not in {n.parts for n in negatives}:
             negatives.append(auto)
     symmetric_value = _text(decl.fields, "symmetric").lower()
@@ -450,175 +286,32 @@ def _record(sym: ast.PredicateSym, row: ast.Row, negated: bool, info: Mapping[st
         str(info["quote"]), text, span, english)
 
 
-@dataclass
-class _Miss:
-    """The nearest a sentence came to a phrase: for the error message."""
-
-    score: float = 0.0
-    message: str = ""
-    hint: str | None = None
-
-
 def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | None,
                        errors: list[AllegianceError], number: Callable[[str], str]) -> StatementRecord | None:
-    words = [w.lower() for w in sentence.words]
-    present = set(words)
-    miss = _Miss()
-    for negated in (False, True):
-        for rel in catalog.relations.values():
-            if rel.inconsistency:
-                continue
-            for template in (rel.negatives if negated else rel.phrases):
-                if not _literals(template.parts) <= present:
-                    continue  # _match would neither match nor come near: it needs every literal word
-                row = _match(template.parts, words, sentence.words, rel, catalog, miss)
-                if row is not None:
-                    info = _qualify(sentence.qualifiers, catalog, current, sentence.span, True, errors)
-                    if info is None:
-                        return None
-                    return _record(rel.sym, row, negated, info, sentence.text, sentence.span, True, number)
-    if miss.message:
-        errors.append(StatementError(miss.message, sentence.span, miss.hint))
-    else:
-        phrases = [t.text for r in catalog.relations.values() for t in r.phrases]
-        errors.append(StatementError(
-            "no relation's phrase matches this sentence", sentence.span,
-            (f"closest phrase: \"{_closest(' '.join(words), phrases)}\"" if phrases else "declare a .relation with phrases")))
-    return None
+    found = match_sentence(sentence, catalog)
+    if isinstance(found, StatementError):
+        errors.append(found)
+        return None
+    rel, row, negated = found
+    info = _qualify(sentence.qualifiers, catalog, current, sentence.span, True, errors)
+    if info is None:
+        return None
+    return _record(rel.sym, row, negated, info, sentence.text, sentence.span, True, number)
 
 
-@functools.lru_cache(maxsize=4096)
-def _literals(parts: tuple[str | int, ...]) -> frozenset[str]:
-    return frozenset(p for p in parts if isinstance(p, str))
+def arity_errors(clauses: Sequence[ast.Clause], catalog: Catalog) -> list[AllegianceError]:
+    """A statement or fact of a declared relation with another number of arguments: curation skips
+    it and arity analysis never sees it, so it would vanish (or start a relation of its own)."""
+    errors: list[AllegianceError] = []
+    for clause in clauses:
+        if isinstance(clause, (ast.Statement, ast.Fact)):
+            atom = clause.atom
+            rel = catalog.relations.get(atom.pred)
+            if rel is not None and rel.sym != atom.sym:
+                errors.append(ArityError(
+                    f"{atom.pred} takes {rel.sym.arity} arguments, as declared at {rel.span}, not {atom.sym.arity}",
+                    atom.span, f"write {atom.pred}({', '.join(p.name for p in rel.params)})"))
+    return errors
 
 
-def _closest(text: str, phrases: list[str]) -> str:
-    import difflib
-
-    def skeleton(p: str) -> str:
-        return re.sub(r"\{[^}]*\}", "", p).lower()
-    return max(phrases, key=lambda p: difflib.SequenceMatcher(None, text, skeleton(p)).ratio())
-
-
-def _match(parts: tuple[str | int, ...], words: list[str], original: tuple[str, ...], rel: Relation,
-           catalog: Catalog, miss: _Miss) -> ast.Row | None:
-    """Match template parts against words; slots take 1+ words. Returns the row, or None."""
-    values: dict[int, ast.Value] = {}
-    # literals_after[i]: how many literal words parts[i:] holds
-    literals_after = [0] * (len(parts) + 1)
-    for i in range(len(parts) - 1, -1, -1):
-        literals_after[i] = literals_after[i + 1] + isinstance(parts[i], str)
-    literal_total = literals_after[0] or 1
-    n = len(words)
-
-    def go(pi: int, wi: int, literals_matched: int) -> bool:
-        while pi < len(parts) and isinstance(parts[pi], str):  # literal words match one to one
-            if wi < n and words[wi] == parts[pi]:
-                pi, wi, literals_matched = pi + 1, wi + 1, literals_matched + 1
-            else:
-                return False
-        if pi == len(parts):
-            return wi == n
-        part = parts[pi]
-        assert isinstance(part, int)
-        # a slot: try every span, shortest first, that leaves room for what follows
-        rest_literals = literals_after[pi + 1]
-        next_part = parts[pi + 1] if pi + 1 < len(parts) else None
-        for end in range(wi + 1, n - rest_literals + 1):
-            if isinstance(next_part, str) and (end >= n or words[end] != next_part):
-                continue
-            if next_part is None and end != n:
-                continue
-            text = " ".join(original[wi:end])
-            value = _slot_value(text, rel.params[part])
-            if value is None:
-                score = (literals_matched + rest_literals) / literal_total
-                if score >= miss.score and rest_literals_match(pi + 1, end):
-                    miss.score = score
-                    kind = rel.params[part].type
-                    if kind == "symbol":
-                        miss.message = f"unknown entity \"{text}\" in a sentence about {rel.sym}"
-                        miss.hint = did_you_mean(text, catalog.entity_names()) or "declare it with .entity, or add an alias"
-                    else:
-                        miss.message = f"\"{text}\" is not a {kind} ({rel.params[part].name} of {rel.sym})"
-                        miss.hint = None
-                continue
-            values[part] = value
-            if go(pi + 1, end, literals_matched):
-                return True
-            del values[part]
-        return False
-
-    def rest_literals_match(pi: int, wi: int) -> bool:
-        # does the literal skeleton of the rest fit, ignoring slots? (for a useful error only)
-        literal = [p for p in parts[pi:] if isinstance(p, str)]
-        it = iter(words[wi:])
-        return all(any(w == p for w in it) for p in literal)
-
-    def _slot_value(text: str, param: ast.Param) -> ast.Value | None:
-        if param.type == "symbol":
-            return catalog.resolve(text)
-        if param.type == "string":
-            return text
-        if param.type == "number":
-            key = text.lower()
-            if key in _NUMBER_WORDS:
-                return _NUMBER_WORDS[key]
-            return int(text) if re.fullmatch(r"-?\d+", text) else None
-        if param.type == "float":
-            try:
-                return float(text)
-            except ValueError:
-                return None
-        if param.type == "date":
-            try:
-                return datetime.date.fromisoformat(text)
-            except ValueError:
-                return None
-        return text
-
-    if go(0, 0, 0):
-        return tuple(values[i] for i in range(len(rel.params)))
-    return None
-
-
-# --- rendering: every statement reads back as a sentence and as Datalog ---------------------------
-
-
-def render_sentence(record: StatementRecord, catalog: Catalog) -> str:
-    rel = catalog.relations.get(record.sym.name)
-    if rel is None or not rel.phrases:
-        return render_datalog(record)
-    template = (rel.negatives[0] if record.negated and rel.negatives else rel.phrases[0])
-    words: list[str] = []
-    for part in template.parts:
-        words.append(catalog.display(record.row[part]) if isinstance(part, int) else part)
-    text = " ".join(words)
-    return text[:1].upper() + text[1:] + _render_qualifiers(record, catalog, english=True) + "."
-
-
-def render_datalog(record: StatementRecord, catalog: Catalog | None = None) -> str:
-    atom = f"{record.sym.name}({', '.join(ast.format_value(v) for v in record.row)})"
-    prefix = "not " if record.negated else ""
-    return prefix + atom + _render_qualifiers(record, catalog, english=False) + "."
-
-
-def _render_qualifiers(record: StatementRecord, catalog: Catalog | None, english: bool) -> str:
-    parts: list[str] = []
-    if record.asserter is not None:
-        verb = {"reported": "according to", "claimed": "claimed by", "confirmed": "confirmed by",
-                "assessed": "assessed by", "denied": "denied by"}[record.status]
-        who = catalog.display(record.asserter) if (english and catalog) else ast.format_value(record.asserter)
-        parts.append(f"{verb} {who}")
-    if record.valid_from and record.valid_from == record.valid_until:
-        parts.append(f"on {record.valid_from.isoformat()}")
-    elif record.valid_from and record.valid_until:
-        parts.append(f"between {record.valid_from.isoformat()} and {record.valid_until.isoformat()}")
-    elif record.valid_from:
-        parts.append(f"since {record.valid_from.isoformat()}")
-    elif record.valid_until:
-        parts.append(f"until {record.valid_until.isoformat()}")
-    if record.credibility is not None:
-        parts.append(f"credibility {record.credibility}")
-    parts.append(f"from source {record.source}")
-    return "".join(f", {p}" for p in parts) if english else "".join(f" {p}" for p in parts)
+__all__ = ["ASSERTER_STATUS", "KINDS", "STATUSES", "Curated", "arity_errors", "curate", "declare"]

@@ -39,9 +39,12 @@ from typing import TYPE_CHECKING, TypeVar, overload
 
 from . import ast
 from .bulk import StatementBlock
-from .curate import StatementRecord, negative_name, render_datalog
+from .catalog import negative_name
+from .english import render_datalog
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
-from .kb import Import, Inconsistency, KnowledgeBase, SourceFile
+from .history import Import, SourceFile
+from .kb import Inconsistency, KnowledgeBase
+from .provenance import StatementRecord
 
 if TYPE_CHECKING:
     from .engines.csv import CsvTable
