@@ -1,6 +1,6 @@
 """Bulk statements: the rows of an import as statements, without a Python object per row.
 
-Stage: knowledge base (kb.State holds them beside the statements of fact files). Input: a
+Stage: knowledge base (state.State holds them beside the statements of fact files). Input: a
 `Table` of rows of one declared relation (a CSV file staged by DuckDB, or rows given in Python),
 the source, and the statement number to start from. Output: a `Bulk` for the engine (which makes
 the facts and their metadata itself, in SQL when it can) and, only when someone asks, the
@@ -16,12 +16,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import ast
-from .analysis import statement_relation
 from .engines.base import Bulk, Column, Table
-from .statements import StatementRecord
+from .provenance import IMPORTED_STATUS, StatementRecord, stated_facts, statement_metadata, statement_sym
 
 Key = tuple[ast.PredicateSym, ast.Row]
-STATUS = "reported"  # an imported row is reported by its source's publisher
 
 
 @dataclass(eq=False)
@@ -62,21 +60,19 @@ class StatementBlock:
 
     @property
     def stmt_sym(self) -> ast.PredicateSym:
-        return ast.PredicateSym(statement_relation(self.sym.name), self.sym.arity + 1)
+        return statement_sym(self.sym)
+
+    def metadata(self) -> list[tuple[str, ast.Value]]:
+        """The metadata every statement of the block has (about its own id)."""
+        return statement_metadata(self.source, IMPORTED_STATUS, self.asserter)
 
     def bulk(self) -> Bulk:
-        """The facts of these statements, as State.base_facts makes them for one statement."""
+        """The facts of these statements: provenance's mapping of one statement, over the columns
+        of the block's table (a row's values, its statement id) rather than values."""
         if self._bulk is None:
-            P = ast.PredicateSym
             cols: tuple[Column, ...] = tuple(("col", j) for j in range(self.sym.arity))
-            outputs: list[tuple[ast.PredicateSym, tuple[Column, ...]]] = [
-                (self.sym, cols),
-                (self.stmt_sym, (*cols, ("id",))),
-                (P("source", 2), (("id",), ("const", self.source))),
-                (P("status", 2), (("id",), ("const", STATUS))),
-            ]
-            if self.asserter:
-                outputs.append((P("asserted_by", 2), (("id",), ("const", self.asserter))))
+            metadata: list[tuple[str, Column]] = [(name, ("const", value)) for name, value in self.metadata()]
+            outputs = stated_facts(self.sym, cols, ("id",), metadata)
             self._bulk = Bulk(self.table, f"{self.source}_", self.first, tuple(outputs))
         return self._bulk
 
@@ -96,7 +92,7 @@ class StatementBlock:
     def record(self, k: int) -> StatementRecord:
         row = self.table.rows()[k - 1]
         line = self.table.lines()[k - 1]
-        return StatementRecord(f"{self.source}_{self.first + k}", self.sym, tuple(row), False, self.source, STATUS,
+        return StatementRecord(f"{self.source}_{self.first + k}", self.sym, tuple(row), False, self.source, IMPORTED_STATUS,
                                self.asserter, None, None, None, "", "", ast.Span(self.path, line, 1, line, 1), False)
 
     def records(self) -> Iterator[StatementRecord]:
@@ -119,7 +115,7 @@ class StatementBlock:
             k = self.number(row[-1]) if isinstance(row[-1], str) else None
             return k is not None and tuple(self.table.rows()[k - 1]) == row[:-1]
         # metadata: (id, value)
-        value = {"source": self.source, "status": STATUS, "asserted_by": self.asserter}.get(sym.name)
+        value = dict(self.metadata()).get(sym.name)
         return (sym.arity == 2 and value is not None and isinstance(row[0], str)
                 and self.number(row[0]) is not None and row[1] == value)
 

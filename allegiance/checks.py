@@ -33,7 +33,8 @@ from pathlib import Path
 from . import ast
 from .errors import AllegianceError, CheckError, ErrorGroup, LoadError, did_you_mean
 from .errors import render as render_error
-from .kb import Inconsistency, KnowledgeBase, bundled_paths, decode
+from .files import bundled_paths, decode
+from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
 
 CHECKS_DIR = "checks"

@@ -19,7 +19,8 @@ from .engines import ENGINES
 from .engines.base import DEFAULT_TIMEOUT
 from .errors import AllegianceError, LoadError
 from .errors import render as render_error
-from .kb import KnowledgeBase, bundled_paths
+from .files import bundled_paths
+from .kb import KnowledgeBase
 
 Handler = Callable[[argparse.Namespace, KnowledgeBase], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}

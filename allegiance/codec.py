@@ -2,7 +2,8 @@
 
 Stage: used by persist.py to keep a knowledge base in a DuckDB file. Input (encoding): plain values
 (str, int, float, datetime.date, None, bool), tuples, frozensets and instances of the classes that
-`classes()` lists (ast.py and statements.py nodes, kb.Retraction). Output: JSON text, and back.
+`classes()` lists (ast.py nodes, catalog.py's declarations, provenance.StatementRecord,
+history.Retraction). Output: JSON text, and back.
 
 Decoding is a whitelist, never pickle or eval: a JSON object becomes an instance only when its
 `"class"` names one of those classes and its keys are exactly that class's fields; anything else is
@@ -17,7 +18,10 @@ import datetime
 import json
 from typing import Any
 
-from . import ast, statements
+from . import ast
+from .catalog import Entity, Relation, Source, Template
+from .history import Retraction
+from .provenance import StatementRecord
 
 
 class CodecError(ValueError):
@@ -29,18 +33,14 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def classes() -> dict[str, type]:
-    """The classes the decoder may build, by name. Made on first use: kb.py imports this module
-    lazily, and this module needs kb's operation classes."""
+    """The classes the decoder may build, by name."""
     if not _CLASSES:
-        from .kb import Retraction
-
         for cls in (
             ast.Span, ast.PredicateSym, ast.Variable, ast.Wildcard, ast.Constant, ast.BinOp, ast.Atom,
             ast.NegLiteral, ast.Comparison, ast.Assignment, ast.Fact, ast.Rule, ast.Query, ast.Param,
             ast.Declaration, ast.RelationDecl, ast.Dialect, ast.SourceBlock, ast.EntityDecl, ast.Qualifier,
             ast.Statement, ast.Sentence,
-            statements.Source, statements.Entity, statements.Template, statements.Relation,
-            statements.StatementRecord,
+            Source, Entity, Template, Relation, StatementRecord,
             Retraction,
         ):
             _CLASSES[cls.__name__] = cls

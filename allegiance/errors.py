@@ -17,7 +17,8 @@
           +-- QueryTimeout          the time limit ran out                  code: timeout
           +-- QueryInterrupted      Ctrl-C                                  code: interrupted
 
-`ErrorGroup` bundles several errors of one file so a loader can report all of them at once.
+`ErrorGroup` bundles several errors of one file so a loader can report all of them at once
+(`bundle(errors)` makes the one error to raise from a list).
 `render(error, source_text)` draws `file:line:col: message`, the source line and a caret.
 """
 
@@ -109,6 +110,16 @@ class ErrorGroup(AllegianceError):
 
 def flatten(error: AllegianceError) -> list[AllegianceError]:
     return list(error.errors) if isinstance(error, ErrorGroup) else [error]
+
+
+def bundle(errors: Iterable[AllegianceError]) -> AllegianceError:
+    """Errors as one to raise: groups flattened, sorted by place, the same message once."""
+    flat: list[AllegianceError] = []
+    for err in errors:
+        flat.extend(flatten(err))
+    flat.sort(key=lambda e: (e.span.file, e.span.line, e.span.column) if e.span else ("", 0, 0))
+    unique = list({str(e): e for e in flat}.values())
+    return unique[0] if len(unique) == 1 else ErrorGroup(unique)
 
 
 def render(error: AllegianceError, sources: dict[str, str] | None = None) -> str:

@@ -28,10 +28,17 @@ from typing import TYPE_CHECKING, TypeVar
 
 from . import ast
 from . import values as arithmetic
-from .analysis.checked import statement_relation
+from .catalog import Entity, Source
 from .errors import AllegianceError, QueryError, UnknownPredicateError, did_you_mean
 from .parse import parse_query
-from .statements import Entity, Source, StatementRecord
+from .provenance import (
+    CONTRADICTED,
+    METADATA_OF_ENTITY,
+    METADATA_OF_SOURCE,
+    METADATA_OF_STATEMENT,
+    StatementRecord,
+    statement_relation,
+)
 
 if TYPE_CHECKING:
     from .kb import Inconsistency, KnowledgeBase
@@ -39,10 +46,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Env = dict[str, ast.Value]
 Key = tuple[ast.PredicateSym, ast.Row]
-CONTRADICTED = ast.PredicateSym("contradicted", 2)
-METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility"})
-METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher"})
-METADATA_OF_ENTITY = frozenset({"kind", "display_name"})
 DEFAULT_LIMIT = 10
 
 

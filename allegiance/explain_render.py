@@ -11,8 +11,9 @@ import os
 from collections.abc import Iterator
 
 from . import ast
+from .catalog import Source
 from .explain import Evidence, Failure, Proof, RuleRef, Why, WhyNot
-from .statements import Source, StatementRecord
+from .provenance import StatementRecord
 
 Json = dict[str, object]
 

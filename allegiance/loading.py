@@ -39,9 +39,12 @@ from typing import TYPE_CHECKING, TypeVar, overload
 
 from . import ast
 from .bulk import StatementBlock
+from .catalog import negative_name
+from .english import render_datalog
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
-from .kb import Import, Inconsistency, KnowledgeBase, SourceFile
-from .statements import StatementRecord, negative_name, render_datalog
+from .history import Import, SourceFile
+from .kb import Inconsistency, KnowledgeBase
+from .provenance import StatementRecord
 
 if TYPE_CHECKING:
     from .engines.duckdb.csv import CsvTable

@@ -1,7 +1,7 @@
 """Persistence: the knowledge base kept in a DuckDB file (`--db FILE`), restored without parsing.
 
 Stage: kb.KnowledgeBase's storage. Input: after each committed operation, the knowledge base's
-State, history and file texts; at a later start, the stored tables and the files its first load
+state.State, history.py's operations and file texts; at a later start, the stored tables and the files its first load
 names. Output: rows for the engine's own tables (DuckDBEngine.write_stored, inside the operation's
 transaction, so facts and knowledge base commit together), and at a later start the same State,
 history and texts again with the engine reopened over its stored facts, or a one-line notice saying
@@ -33,6 +33,10 @@ What is stored (tables kb_<name>, see TABLES)
 Decoding is codec.py's whitelist: no pickle, no eval, no stored text becomes SQL. A damaged or
 foreign table is a LoadError naming the file, turned into a notice and a rebuild from the files;
 a file that is not a DuckDB database is refused by the engine, and nothing overwrites it.
+
+Why one module of this size: the table layout (TABLES), the writer (`Store.save`) and the reader
+(`Store._decode`) are one file format, versioned together by FORMAT; apart, a change to one would
+not show in the other.
 """
 
 from __future__ import annotations
@@ -51,10 +55,13 @@ from typing import Any, Protocol, runtime_checkable
 from . import ast, codec
 from .analysis.checked import CheckedProgram
 from .bulk import RowsTable, StatementBlock
+from .catalog import Catalog, Entity, Relation, Source
 from .engines.base import Table as RowSource
 from .errors import AllegianceError, LoadError
-from .kb import Import, Operation, Retraction, SourceFile, State
-from .statements import Catalog, Entity, Relation, Source, StatementRecord
+from .files import decode, parse_source, read_source
+from .history import Import, Operation, Retraction, SourceFile
+from .provenance import StatementRecord
+from .state import State
 
 FORMAT = "allegiance-kb-1"
 PACK = 5_000  # statements or plain facts per stored pack: an append rewrites at most the last one
@@ -94,8 +101,6 @@ class StoredSourceFile(SourceFile):
     def clauses(self) -> tuple[ast.Clause, ...]:
         parsed: tuple[ast.Clause, ...] | None = self.__dict__["_clauses"]
         if parsed is None:
-            from .kb import parse_source
-
             parsed = parse_source(self.text, self.path, self.mtime, self.__dict__["_dialect"]).clauses
             object.__setattr__(self, "_clauses", parsed)
         return parsed
@@ -293,8 +298,6 @@ def _files_key(paths: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
 
 def _changed(absolute: str, digest: str) -> str | None:
     """Why a manifest file no longer holds the text that was stored, or None."""
-    from .kb import decode
-
     try:
         data = Path(absolute).read_bytes()
     except OSError:
@@ -469,8 +472,6 @@ class Store:
         retractions, imports), to be applied again after the files, all or nothing. Files they
         loaded are read again from disk (they may have changed too). Taken once; [] when there
         is nothing to apply again or a file of it cannot be read (the notice says so)."""
-        from .kb import read_source
-
         ops, self._earlier = self._earlier, []
         try:
             return [read_source(op.path, dialect=self.dialect) if isinstance(op, SourceFile) and op.mtime is not None

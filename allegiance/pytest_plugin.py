@@ -176,7 +176,8 @@ def _kb_key(config: pytest.Config, path: Path) -> Path | None:
 
 def _checker(config: pytest.Config, key: Path | None) -> Checker:
     from .checks import Checker, kb_paths
-    from .kb import KnowledgeBase, bundled_paths
+    from .files import bundled_paths
+    from .kb import KnowledgeBase
 
     engine = config.getoption("allegiance_engine")
     cache = config.stash[_kbs]

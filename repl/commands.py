@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from allegiance import ast
 from allegiance.errors import AllegianceError, LoadError, QueryError, UnknownPredicateError, did_you_mean
-from allegiance.kb import Import, Retraction, SourceFile
+from allegiance.history import Import, Retraction, SourceFile
 
 from . import display
 from .output import Output, oops, say

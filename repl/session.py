@@ -28,7 +28,8 @@ from typing import IO
 
 from allegiance import ast
 from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
-from allegiance.kb import Import, KnowledgeBase, Operation, Retraction, SourceFile
+from allegiance.history import Import, Operation, Retraction, SourceFile
+from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 
 from . import commands, display

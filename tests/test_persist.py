@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
-import allegiance.kb
+import allegiance.files
+import allegiance.history
 from allegiance import codec
 from allegiance.cli import main
 from allegiance.engines.duckdb import DuckDBEngine
 from allegiance.errors import AllegianceError, LoadError
 from allegiance.explain import render_tree, why
-from allegiance.kb import KnowledgeBase, bundled_paths
+from allegiance.files import bundled_paths
+from allegiance.kb import KnowledgeBase
 from allegiance.persist import PACK, TABLES, StoredSourceFile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -74,7 +76,7 @@ def fingerprint(kb: KnowledgeBase) -> dict[str, object]:
         "texts": {k: v for k, v in kb.sources_text.items() if k != "<query>"},
         "inconsistencies": [(i.kind, codec.dumps_values(list(i.args)), i.message) for i in kb.inconsistencies()],
         "warnings": kb.warnings, "whys": whys,
-        "history": [("SourceFile" if isinstance(op, allegiance.kb.SourceFile) else type(op).__name__,
+        "history": [("SourceFile" if isinstance(op, allegiance.history.SourceFile) else type(op).__name__,
                      getattr(op, "path", None), getattr(op, "text", None), getattr(op, "mtime", None))
                     for op in kb.history],
         "program": (kb.program.rules, kb.program.types),
@@ -116,7 +118,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a file was parsed")
 
-    monkeypatch.setattr(allegiance.kb, "parse_program_recovering", refuse)
+    monkeypatch.setattr(allegiance.files, "parse_program_recovering", refuse)
 
 
 # --- round trips -------------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def test_session_operations_are_stored(tmp_path: Path, files: list[Path]) -> Non
         assert again.ask("path(3, 5)") and not again.ask("edge(1, 2)") and not again.ask("edge(9, 9)")
         # undo after a restore parses what it needs and keeps working; it is stored too
         op = again.undo()
-        assert isinstance(op, allegiance.kb.Import)
+        assert isinstance(op, allegiance.history.Import)
         after_undo = fingerprint(again)
     with open_kb(db, files) as third:
         assert fingerprint(third) == after_undo
@@ -214,7 +216,7 @@ def test_a_csv_import_is_stored(tmp_path: Path, files: list[Path], monkeypatch: 
     with open_kb(db, files) as again:
         assert again.retract("strikes(nusra, wire, 9).") == 1  # dissolves the block
         retracted = fingerprint(again)
-        assert isinstance(again.undo(), allegiance.kb.Retraction)
+        assert isinstance(again.undo(), allegiance.history.Retraction)
         assert fingerprint(again) == stored
         again.retract("strikes(nusra, wire, 9).")
     with open_kb(db, files) as again:

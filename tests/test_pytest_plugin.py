@@ -19,7 +19,7 @@ import allegiance.checks  # noqa: F401
 import allegiance.engines.duckdb  # noqa: F401
 import allegiance.engines.pydatalog  # noqa: F401
 import allegiance.explain_render  # noqa: F401
-from allegiance.kb import PROJECT_ROOT
+from allegiance.files import PROJECT_ROOT
 from allegiance.parse import parse_program
 
 parse_program("expect p(a).")  # builds the parser once

@@ -11,9 +11,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from allegiance import KnowledgeBase, StatementError
+from allegiance.curate import curate
+from allegiance.english import render_datalog, render_sentence
 from allegiance.errors import flatten
 from allegiance.parse import parse_program
-from allegiance.statements import curate, render_datalog, render_sentence
 
 SCHEMA = """
 .entity fsa { name: "Free Syrian Army" aliases: "FSA" kind: group }
@@ -149,7 +150,7 @@ def test_every_bundled_statement_round_trips_through_english_and_datalog() -> No
 
 
 # English matching skips a phrase unless each of its literal words is in the sentence
-# (statements._literals): it must find the same statements and the same nearest miss as trying
+# (english._literals): it must find the same statements and the same nearest miss as trying
 # every phrase.
 _PHRASES = ["{} is a member of {}", "{} belongs to {}", "{} does not belong to {}", "{} is not a member of {}",
             "{} is allied with {}", "{} struck {} a total of {} times", "{} is an ally of {}"]
@@ -176,12 +177,14 @@ def _sentence(draw: st.DrawFn) -> str:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_sentence(), min_size=1, max_size=6))
 def test_skipping_phrases_that_cannot_match_changes_no_statement_and_no_message(sentences: list[str]) -> None:
-    from allegiance import statements
+    from allegiance import english
+    from allegiance.catalog import Catalog
+    from allegiance.curate import declare
 
     text = SCHEMA + ".source r1.\n" + "".join(f"{s}\n" for s in sentences)
     clauses = parse_program(text, "t.facts").clauses
-    catalog = statements.Catalog()
-    statements.declare(clauses, catalog, [])
+    catalog = Catalog()
+    declare(clauses, catalog, [])
 
     def outcome() -> list[str]:
         curated = curate(clauses, catalog, True, {})
@@ -189,5 +192,5 @@ def test_skipping_phrases_that_cannot_match_changes_no_statement_and_no_message(
 
     filtered = outcome()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(statements, "_literals", lambda parts: frozenset())  # every phrase is tried
+        patch.setattr(english, "_literals", lambda parts: frozenset())  # every phrase is tried
         assert outcome() == filtered

@@ -21,12 +21,13 @@ from ..errors import (
     UnsafeVariableError,
     did_you_mean,
 )
+from ..provenance import statement_relation
 from .arity import check_arity
-from .checked import CheckedProgram, CheckedQuery, Stratum, statement_relation
+from .checked import CheckedProgram, CheckedQuery, Stratum
 from .safety import normalize_query, normalize_rule
 from .stratify import stratify
 
-__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_query", "fact_row", "facts_of", "statement_relation"]
+__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_query", "fact_row", "facts_of"]
 
 Known = Mapping[ast.PredicateSym, tuple[str, ...]]
 

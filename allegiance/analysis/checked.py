@@ -10,7 +10,7 @@ so an engine never re-checks anything:
   bound variables or constants (a negated literal with a wildcard or a local variable was rewritten into
   an auxiliary predicate named `__neg<N>_<pred>`).
 - Head arguments are variables, constants or arithmetic over bound variables; never a wildcard.
-- `p(...) as S` was rewritten into the statement relation `statement_relation(p)` with S last.
+- `p(...) as S` was rewritten into the statement relation `provenance.statement_relation(p)` with S last.
 - Strata are in evaluation order; a stratum's rules only read its own predicates positively and lower
   strata's predicates (positively or negated).
 """
@@ -21,11 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import ast
-
-
-def statement_relation(pred: str) -> str:
-    """The relation holding `p(args..., statement_id)` for each statement behind a fact of p."""
-    return f"__stmt_{pred}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .. import ast
 from ..errors import AllegianceError, UnsafeVariableError, WildcardInHeadError
-from .checked import statement_relation
+from ..provenance import statement_relation
 
 
 @dataclass

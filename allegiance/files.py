@@ -1,0 +1,84 @@
+"""Source files: read, decode and parse a fact, rule or check file; where the bundled ones are.
+
+Stage: before curation. Input: a path (or text and a file name). Output: a `history.SourceFile`
+(its text and clauses), or a LoadError naming the file for every way it can be unreadable (missing,
+a folder, too large, not UTF-8, binary), or every syntax error of it at once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import ast
+from .errors import LoadError, bundle
+from .history import SourceFile
+from .parse import parse_program_recovering
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Plain Datalog facts load at about Lark's own speed (a million, ~15 MB, in under a minute), so the
+# limit lets such a file through and refuses a 50 MB one at once rather than seem to hang. Statements
+# with qualifiers cost more per byte; bulk data belongs in `allegiance import` (CSV).
+MAX_FILE_BYTES = 32 * 1024 * 1024
+FILE_SUFFIXES = (".facts", ".dl", ".check")
+
+
+def bundled_paths() -> list[Path]:
+    root = Path(os.environ.get("ALLEGIANCE_KB", PROJECT_ROOT))
+    return [p for p in (root / "facts", root / "rules") if p.is_dir()]
+
+
+def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES, dialect: str = "prolog") -> SourceFile:
+    """Read and parse a file; every way a file can be unreadable is a LoadError naming the file."""
+    name = str(path)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise LoadError(f"{name} is a directory", None, "name the files, or use load_path for a folder")
+        stat = p.stat()
+        if stat.st_size > max_bytes:
+            raise LoadError(
+                f"{name} is {stat.st_size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit for fact files",
+                None, "bulk data loads faster as CSV: allegiance import FILE.csv --relation ...")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{name}: no such file", None) from None
+    except PermissionError:
+        raise LoadError(f"{name}: permission denied", None) from None
+    except IsADirectoryError:
+        raise LoadError(f"{name} is a directory", None) from None
+    except OSError as exc:
+        raise LoadError(f"{name}: {exc.strerror or exc}", None) from None
+    text = decode(data, name)
+    return parse_source(text, name, stat.st_mtime, dialect)
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8, strictly; a byte-order mark and CRLF line ends are accepted."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise LoadError(f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
+                        ast.Span(name, line, column, line, column + 1),
+                        "save the file as UTF-8") from None
+    if "\x00" in text:
+        pos = text.index("\x00")
+        line = text.count("\n", 0, pos) + 1
+        raise LoadError("a NUL character: is this a binary file?", ast.Span(name, line, 1, line, 2))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_source(text: str, file: str, mtime: float | None = None, dialect: str = "prolog") -> SourceFile:
+    """Parse a file; every syntax error of it, not only the first, in one ErrorGroup."""
+    program, errors = parse_program_recovering(text, file, dialect)
+    if errors:
+        raise bundle(errors)
+    return SourceFile(file, text, program.clauses, mtime)
+
+
+__all__ = ["FILE_SUFFIXES", "MAX_FILE_BYTES", "PROJECT_ROOT", "bundled_paths", "decode", "parse_source", "read_source"]

@@ -1,0 +1,260 @@
+"""State: what a knowledge base holds, and how an operation changes it.
+
+Stage: the knowledge base's contents, between curation and the engine. Input: operations
+(history.py: files read, retractions, imports), applied in order to a copy (`State.apply`), then
+the whole program checked (`State.finish`). Output: the catalog, statements (one by one, and
+imports' blocks), plain facts, rules and declarations; for the engine, the checked program, the
+base facts (`base_facts`, with provenance's metadata) and the blocks' bulks; warnings.
+
+A state is built anew from a history, never patched in place: the knowledge base swaps in the new
+one only when nothing went wrong (kb.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast
+from .analysis import CheckedProgram, check, fact_row
+from .bulk import RowsTable, StatementBlock
+from .catalog import Catalog, Relation
+from .curate import arity_errors, curate, declare
+from .engines.base import Bulk
+from .errors import AllegianceError, ErrorGroup, StatementError, did_you_mean
+from .history import Import, Operation, Retraction, SourceFile
+from .provenance import (
+    IMPORTED_STATUS,
+    StatementRecord,
+    catalog_facts,
+    generated_rules,
+    record_facts,
+    relation_types,
+)
+
+# Which Python values a declared parameter type takes (an Import's rows are checked against it).
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "symbol": (str,), "string": (str,), "number": (int,), "float": (float, int), "date": (datetime.date,),
+}
+
+
+@dataclass
+class State:
+    """Everything derived from the history of operations; built anew, never patched in place."""
+
+    catalog: Catalog = field(default_factory=Catalog)
+    statements: list[StatementRecord] = field(default_factory=list)
+    plain: dict[ast.PredicateSym, dict[ast.Row, ast.Span]] = field(default_factory=dict)
+    rules: list[ast.Rule] = field(default_factory=list)
+    declarations: list[ast.Declaration | ast.RelationDecl] = field(default_factory=list)
+    retracted: set[tuple[ast.PredicateSym, ast.Row]] = field(default_factory=set)
+    counters: dict[str, int] = field(default_factory=dict)
+    checked: CheckedProgram | None = None
+    warnings: list[str] = field(default_factory=list)
+    # imports: statements kept as tables, never retracted from (a retraction that touches one
+    # turns it into ordinary statements)
+    blocks: list[StatementBlock] = field(default_factory=list)
+    # base_facts() of a finished state; every caller only reads it. apply() drops it.
+    _base: dict[ast.PredicateSym, set[ast.Row]] | None = field(default=None, repr=False, compare=False)
+
+    def copy(self) -> State:
+        return State(self.catalog.copy(), list(self.statements), {k: dict(v) for k, v in self.plain.items()},
+                     list(self.rules), list(self.declarations), set(self.retracted), dict(self.counters),
+                     self.checked, list(self.warnings), list(self.blocks))
+
+    # --- applying operations ---
+
+    def apply(self, ops: Sequence[Operation]) -> list[AllegianceError]:
+        """Apply operations: declarations of every file first, then statements, so a file may use
+        an entity or relation that a later file of the same load declares."""
+        self._base = None
+        errors: list[AllegianceError] = []
+        for op in ops:
+            if isinstance(op, SourceFile):
+                declare(op.clauses, self.catalog, errors)
+        for op in ops:
+            if isinstance(op, Retraction):
+                self.retracted |= op.facts
+                self._dissolve(op.facts)
+            elif isinstance(op, Import):
+                errors.extend(self._add_import(op))
+            else:
+                errors.extend(self._add_clauses(op))
+        self._base = None  # in case anything read it half-way
+        return errors
+
+    def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
+        clauses = op.clauses
+        curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters, op.default_source)
+        errors = list(curated.errors) + arity_errors(clauses, self.catalog)
+        known = {s.identity(): s for s in self.statements}
+        for record in curated.statements:
+            if record.identity() not in known:  # the same statement loaded twice is one statement
+                self.statements.append(record)
+                known[record.identity()] = record
+            self.retracted.discard((record.fact_sym, record.row))
+        for clause in clauses:
+            if isinstance(clause, ast.Rule):
+                self.rules.append(clause)
+            elif isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+                self.declarations.append(clause)
+            elif isinstance(clause, ast.Fact) and not op.path.endswith(".facts"):
+                try:
+                    row = fact_row(clause.atom)
+                except AllegianceError as exc:
+                    errors.append(exc)
+                    continue
+                self.plain.setdefault(clause.atom.sym, {}).setdefault(row, clause.span)
+                self.retracted.discard((clause.atom.sym, row))
+        return errors
+
+    def _add_import(self, op: Import) -> list[AllegianceError]:
+        """Bulk statements: one block of rows, no parsing and no per-row curation or object. The
+        rows must fit the relation's declared types; a row already stated by this source adds nothing."""
+        rel = self.catalog.relations.get(op.sym.name)
+        if rel is None or rel.sym != op.sym or rel.inconsistency:
+            return [StatementError(f"{op.path}: no relation {op.sym} to import into", None,
+                                   did_you_mean(op.sym.name, self.catalog.relations) or "declare it with .relation")]
+        source = self.catalog.sources.get(op.source)
+        if source is None:
+            return [StatementError(f"{op.path}: unknown source {op.source}", None,
+                                   did_you_mean(op.source, self.catalog.sources) or "declare it with .source in a fact file")]
+        if not op.table.count:
+            return []
+        table = op.table
+        if isinstance(table, RowsTable):  # rows from Python: check them (a staged CSV was checked in SQL)
+            errors = _misfits(op.path, table, rel)
+            if errors:
+                return errors
+        asserter = self.catalog.resolve(source.publisher) if source.publisher else None
+        known = {s.row for s in self.statements
+                 if s.sym == op.sym and s.source == op.source and s.identity()[2:] ==
+                 (False, op.source, IMPORTED_STATUS, asserter, None, None, None)}
+        earlier = [b for b in self.blocks if (b.sym, b.source, b.asserter) == (op.sym, op.source, asserter)]
+        if known or earlier:
+            # the same rows again (an import repeated): keep only the new ones, in Python
+            known |= {tuple(r) for b in earlier for r in b.table.rows()}
+            kept = [(tuple(r), line) for r, line in zip(table.rows(), table.lines(), strict=True) if tuple(r) not in known]
+            table = RowsTable([r for r, _ in kept], [line for _, line in kept])
+            if not table.count:
+                return []
+        if any(sym == op.sym for sym, _ in self.retracted):
+            for row in table.rows():  # stating a retracted fact again brings it back
+                self.retracted.discard((op.sym, tuple(row)))
+        first = self.counters.get(op.source, 0)
+        self.blocks.append(StatementBlock(op.path, op.sym, table, op.source, asserter, first))
+        self.counters[op.source] = first + table.count
+        return []
+
+    def _dissolve(self, facts: frozenset[tuple[ast.PredicateSym, ast.Row]]) -> None:
+        """Blocks that a retraction touches become ordinary statements, which retraction handles."""
+        for block in list(self.blocks):
+            if any(block.has_fact(sym, row) for sym, row in facts):
+                self.blocks.remove(block)
+                self.statements.extend(block.records())
+
+    def has_base(self, sym: ast.PredicateSym, row: ast.Row) -> bool:
+        return row in self.base_facts().get(sym, ()) or any(b.has_fact(sym, row) for b in self.blocks)
+
+    # --- what the engine gets ---
+
+    def relations(self) -> list[Relation]:
+        return list(self.catalog.relations.values())
+
+    def known(self) -> dict[ast.PredicateSym, tuple[str, ...]]:
+        return relation_types(self.relations(), (r.fact_sym for r in self.statements), self.plain)
+
+    def generated_rules(self) -> list[ast.Rule]:
+        return generated_rules(self.relations())
+
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        """The base facts the engine holds but those of blocks (`bulks`): plain facts, stated
+        facts and their metadata (read only)."""
+        if self._base is None:
+            self._base = self._compute_base_facts()
+        return self._base
+
+    def _compute_base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        facts: dict[ast.PredicateSym, set[ast.Row]] = {}
+
+        def add(sym: ast.PredicateSym, row: ast.Row) -> None:
+            if (sym, row) not in self.retracted:
+                facts.setdefault(sym, set()).add(row)
+
+        for sym, rows in self.plain.items():
+            for row in rows:
+                add(sym, row)
+        for r in self.statements:
+            if (r.fact_sym, r.row) in self.retracted:
+                continue
+            for sym, row in record_facts(r):
+                add(sym, row)
+        for sym, row in catalog_facts(self.catalog):
+            add(sym, row)
+        return facts
+
+    def bulks(self) -> list[Bulk]:
+        return [b.bulk() for b in self.blocks]
+
+    def finish(self) -> list[AllegianceError]:
+        """Check the whole program; sets `checked`. Returns the errors instead of raising them."""
+        clauses: list[ast.Clause] = [*self.declarations, *self.rules, *self.generated_rules()]
+        try:
+            self.checked = check(clauses, self.known())
+        except ErrorGroup as group:
+            return list(group.errors)
+        except AllegianceError as exc:
+            return [exc]
+        self.warnings = list(self.checked.warnings) + self.quote_warnings()
+        return []
+
+    def quote_warnings(self) -> list[str]:
+        """A `quoting "..."` that its source's article does not contain is worth a warning."""
+        warnings: list[str] = []
+        articles: dict[str, str | None] = {}
+        for record in self.statements:
+            source = self.catalog.sources.get(record.source)
+            path = source.article_path() if source else None
+            if not record.quote or path is None or source is None:
+                continue
+            if path not in articles:
+                try:
+                    articles[path] = " ".join(Path(path).read_text(encoding="utf-8").split())
+                except OSError:
+                    articles[path] = None
+                    warnings.append(f"{source.span}: warning: source {source.id} names {path}, which cannot be read")
+            text = articles[path]
+            if text is not None and " ".join(record.quote.split()) not in text:
+                warnings.append(f"{record.span}: warning: the quote is not in {path}")
+        return warnings
+
+
+def _misfits(path: str, table: RowsTable, rel: Relation) -> list[AllegianceError]:
+    """Rows (up to 20) that do not fit the relation's declared types, each at its line."""
+    types = [_PARAM_TYPES.get(p.type, (object,)) for p in rel.params]
+    rows = table.rows()
+
+    def fits(row: ast.Row) -> bool:
+        return len(row) == len(types) and all(
+            isinstance(v, t) and not isinstance(v, bool) for v, t in zip(row, types, strict=True))
+
+    # column by column first (fast); row by row only to name the rows that do not fit
+    if all(len(r) == len(types) for r in rows):
+        columns = list(zip(*rows, strict=True))
+        if all(all(issubclass(k, t) and k is not bool for k in set(map(type, col)))
+               for col, t in zip(columns, types, strict=True)):
+            return []
+    errors: list[AllegianceError] = []
+    for row, line in zip(rows, table.lines(), strict=True):
+        if not fits(row):
+            errors.append(StatementError(f"row {row!r} does not fit {rel.sym}"
+                                         f"({', '.join(f'{p.name}: {p.type}' for p in rel.params)})",
+                                         ast.Span(path, line, 1, line, 2)))
+            if len(errors) >= 20:
+                break
+    return errors
+
+
+__all__ = ["State"]
