@@ -101,8 +101,8 @@ def main(argv: list[str]) -> int:
         measured = [r for r in chosen if r.task is not None]
         for done, row in enumerate(measured, 1):
             limit = pyd_limit if row.pydatalog else other_limit
-            if isinstance(row.task, list) and not (HERE.parent / "allegiance" / "cli.py").exists():
-                results[row.key] = Measurement(status="not built", reason="allegiance/cli.py missing")
+            if isinstance(row.task, list) and not (HERE.parent / "allegiance" / "cli").is_dir():
+                results[row.key] = Measurement(status="not built", reason="allegiance/cli/ missing")
             else:
                 results[row.key] = measure(row.task, row.params, limit, runs, stdin=row.stdin,
                                            repeat_under=args.repeat_under)

@@ -172,9 +172,9 @@ CSV_DECLARATIONS = """\
 def csv_import(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """`allegiance import FILE.csv --relation strike_count --source bench_csv`, through its function."""
     kb = _open({"engine": "duckdb"}, clock)
-    importer = getattr(_import("allegiance.loading"), "import_csv", None)
+    importer = getattr(_import("allegiance.importing"), "import_csv", None)
     if importer is None:
-        raise NotBuilt("allegiance.loading.import_csv missing")
+        raise NotBuilt("allegiance.importing.import_csv missing")
     _need(kb, "load_text")(CSV_DECLARATIONS, file="bench_csv.facts")
     with clock:
         importer(kb, params["file"], "strike_count", "bench_csv")

@@ -149,7 +149,7 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
             targets=(AtMost("facts.lark", 1.3, "≤ 1.3x Lark floor"),),
             note="the loader refuses fact files over its size limit (files.MAX_FILE_BYTES); bulk data goes through "
                  "`allegiance import`, the next row"),
-        Row("csv.allegiance", "csv", "Bulk CSV import", "allegiance import (loading.import_csv)", f"{_n(sizes.facts)} rows",
+        Row("csv.allegiance", "csv", "Bulk CSV import", "allegiance import (importing.import_csv)", f"{_n(sizes.facts)} rows",
             "kb.csv_import", {"file": str(files["csv"]), "rows": sizes.facts}, items=(sizes.facts, "rows"),
             targets=(RateAtLeast(500_000, sizes.facts, "≥ 500,000 rows/s"),)),
     ]

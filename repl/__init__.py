@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from allegiance.cli import open_kb
+from allegiance.cli.common import open_kb
 
 from .session import Session, run_script
 

@@ -155,9 +155,9 @@ def _load(session: Session, arg: str) -> Output:
     paths = [os.path.expanduser(p) for p in words if p != "--dry-run"]
     if not paths:
         raise _usage("load")
-    from allegiance import loading
+    from allegiance import changes
 
-    text = loading.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
+    text = changes.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
     session.changed()
     return say(text)
 
@@ -177,7 +177,7 @@ def _import(session: Session, arg: str) -> Output:
     relation's argument names), in one step: a bad cell anywhere and nothing is imported. A value
     naming an entity becomes that entity; --require-entities makes any other value an error. The
     report says what changed; `--dry-run` takes it back, `:undo` too."""
-    from allegiance.loading import import_csv
+    from allegiance.importing import import_csv
 
     parser = _Arguments(prog=":import", add_help=False, usage=COMMANDS["import"].usage.removeprefix(":import "))
     parser.add_argument("file")
@@ -196,9 +196,9 @@ def _import(session: Session, arg: str) -> Output:
 
 @special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
-    from allegiance import loading
+    from allegiance import changes
 
-    text = loading.reload_command(session.kb)
+    text = changes.reload_command(session.kb)
     session.changed()
     return say(text)
 

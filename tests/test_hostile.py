@@ -155,7 +155,7 @@ def test_payloads_in_a_csv_import_are_data(engine: str, tmp_path: Path) -> None:
     values: a payload anywhere in the file arrives as the text it is."""
     import csv
 
-    from allegiance.loading import import_csv
+    from allegiance.importing import import_csv
 
     marker = tmp_path / "pwned"
     cells = [p.format(marker=marker) for p in PAYLOADS]

@@ -9,8 +9,8 @@ import pytest
 
 from allegiance.cli import main
 from allegiance.errors import AllegianceError, ErrorGroup, LoadError, StatementError, flatten
+from allegiance.importing import import_csv
 from allegiance.kb import KnowledgeBase
-from allegiance.loading import import_csv
 
 SCHEMA = """\
 .source ucdp_test { title: "a UCDP-like export" publisher: "UCDP" }
@@ -191,8 +191,7 @@ def every_fact(kb: KnowledgeBase) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_an_import_reads_as_statements_for_why_and_the_statement_indexes(kb: KnowledgeBase, tmp_path: Path) -> None:
-    from allegiance.explain import why
-    from allegiance.explain_render import render_tree
+    from allegiance.explain import render_tree, why
 
     path = csv(tmp_path, "backer,backed\nqatar,fsa\nturkey,fsa\n")
     (new,) = [s for s in import_csv(kb, path, "backs", "ucdp_test").new_statements if s.row == ("turkey", "fsa")]

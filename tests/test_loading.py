@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from allegiance import ast
+from allegiance.changes import load_with_report, reload_command
 from allegiance.cli import main
 from allegiance.errors import AllegianceError, ErrorGroup, flatten
 from allegiance.kb import KnowledgeBase
-from allegiance.loading import load_with_report, reload_command
 
 RULES = """\
 test_fellow(X, Y) :- member(X, C), member(Y, C), X != Y.

@@ -198,7 +198,7 @@ def test_session_operations_are_stored(tmp_path: Path, files: list[Path]) -> Non
 
 
 def test_a_csv_import_is_stored(tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from allegiance.loading import import_csv
+    from allegiance.importing import import_csv
 
     db = tmp_path / "kb.duckdb"
     data = tmp_path / "strikes.csv"

@@ -18,7 +18,7 @@ import pytest
 import allegiance.checks  # noqa: F401
 import allegiance.engines.duckdb  # noqa: F401
 import allegiance.engines.pydatalog  # noqa: F401
-import allegiance.explain_render  # noqa: F401
+import allegiance.explain  # noqa: F401
 from allegiance.files import PROJECT_ROOT
 from allegiance.parse import parse_program
 

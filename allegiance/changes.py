@@ -1,7 +1,9 @@
-"""Loading with a change report: "what does this new article change?".
+"""The change report: "what does this new article change?".
 
-Input: a KnowledgeBase and fact/rule files (`load_with_report`) or a CSV file mapped onto a declared
-relation (`import_csv`). Output: a `ChangeReport`: new entities, relations and sources; new
+Stage: loading (the loading itself is kb.py's). Input: a KnowledgeBase and fact/rule files
+(`load_with_report`), the files changed on disk (`reload_with_report`), or any change made between
+two snapshots (`snapshot`, `diff`: importing.py's CSV import). Output: a `ChangeReport`: new
+entities, relations and sources; new
 statements; statements that corroborate or contradict existing ones; derived facts gained and lost;
 inconsistencies that appear and those that are resolved. Raises the ErrorGroup of every error found,
 and then the knowledge base is exactly as before (loads are all or nothing, see kb.py).
@@ -22,32 +24,27 @@ Definitions (kept simple so an analyst can predict them):
 - **Derived facts** are the rows of every predicate a rule defines (the bundled rules, symmetry),
   minus the rows stated outright; inconsistency relations are reported as inconsistencies instead.
 
-CLI: `allegiance load FILE... [--dry-run] [--format table|json]` and `allegiance import FILE.csv
---relation R [--columns C1,C2...] --source ID [--require-entities] [--quick] [--dry-run]`.
+The REPL's `:load` and `:reload` and the `allegiance load` command (cli/load.py) wrap it.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TypeVar, overload
 
 from . import ast
 from .bulk import StatementBlock
 from .catalog import negative_name
 from .english import render_datalog
-from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
-from .history import Import, SourceFile
+from .errors import LoadError
+from .history import SourceFile
 from .kb import Inconsistency, KnowledgeBase
 from .provenance import StatementRecord
-
-if TYPE_CHECKING:
-    from .engines.duckdb.csv import CsvTable
 
 T = TypeVar("T")
 SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
@@ -237,7 +234,9 @@ def _refs(records: Sequence[StatementRecord], full: bool = False) -> str:
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class Snapshot:
+    """The knowledge base as a report sees it, at one moment."""
+
     sources: frozenset[str]
     entities: frozenset[str]
     relations: frozenset[str]
@@ -254,9 +253,11 @@ def _derived_predicates(kb: KnowledgeBase) -> list[ast.PredicateSym]:
     return [p for p in kb.predicates() if p in derived and p not in hidden]
 
 
-def _snapshot(kb: KnowledgeBase, derived: bool) -> _Snapshot:
+def snapshot(kb: KnowledgeBase, derived: bool) -> Snapshot:
+    """What a report compares: the catalog, the statements and, when `derived`, every derived
+    relation and the inconsistencies (which cost a full evaluation)."""
     cat = kb.catalog
-    return _Snapshot(
+    return Snapshot(
         frozenset(cat.sources), frozenset(cat.entities), frozenset(cat.relations), len(kb.rules),
         frozenset(s.identity() for s in kb.file_statements), frozenset(kb.blocks),
         {p: frozenset(kb.engine.relation(p)) for p in _derived_predicates(kb)} if derived else None,
@@ -284,8 +285,9 @@ def _overlap(a: StatementRecord, b: StatementRecord) -> bool:
     return low <= high
 
 
-def _diff(kb: KnowledgeBase, before: _Snapshot, after: _Snapshot, files: tuple[str, ...],
-          dry_run: bool) -> ChangeReport:
+def diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str, ...],
+         dry_run: bool) -> ChangeReport:
+    """The report of what changed in kb between two snapshots of it."""
     report = ChangeReport(files, dry_run)
     report.new_sources = sorted(after.sources - before.sources)
     report.new_entities = sorted(after.entities - before.entities)
@@ -370,11 +372,11 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
         if p.is_dir() and not any(f.suffix in (".facts", ".dl") and f.is_file() for f in p.rglob("*")):
             raise LoadError(f"{p} is a directory with no .facts or .dl files in it", None,
                             "name the files to load, or a folder holding some")
-    before = _snapshot(kb, derived)
+    before = snapshot(kb, derived)
     depth, old_warnings = len(kb.history), set(kb.warnings)
     loaded = kb.load_path(*paths)
     try:
-        report = _diff(kb, before, _snapshot(kb, derived), loaded.files, dry_run)
+        report = diff(kb, before, snapshot(kb, derived), loaded.files, dry_run)
         report.warnings = _empty_files(kb, len(kb.history) - depth) + [
             w for w in loaded.warnings if w not in old_warnings]
     finally:
@@ -385,122 +387,9 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
 
 def reload_with_report(kb: KnowledgeBase) -> ChangeReport:
     """`:reload`: re-read the files that changed on disk, and report what that changed."""
-    before = _snapshot(kb, True)
+    before = snapshot(kb, True)
     changed = kb.reload()
-    return _diff(kb, before, _snapshot(kb, True), tuple(changed), False)
-
-
-# --- importing CSV -----------------------------------------------------------------------------------
-
-
-def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, source: str,
-               columns: Sequence[str] | None = None, require_entities: bool = False, dry_run: bool = False,
-               derived: bool = True) -> ChangeReport:
-    """Import a CSV file's rows as statements of `relation` from `source`, in one step.
-
-    `columns` names, in the relation's argument order, the CSV column holding each argument
-    (default: the columns named like the arguments). Values are converted to the declared types;
-    a symbol value that names a declared entity (by id, name or alias) becomes that entity, any
-    other text stays as written, unless `require_entities` makes it an error. Every error (up to
-    20 bad rows, then a count) is raised together and nothing is imported."""
-    from .engines.duckdb.csv import read_csv_header
-
-    name = str(path)
-    _check_file(name)
-    rel = kb.catalog.relations.get(relation.partition("/")[0])
-    if rel is None or rel.inconsistency:
-        candidates = [n for n, r in kb.catalog.relations.items() if not r.inconsistency]
-        raise StatementError(f"unknown relation {relation}", None,
-                             did_you_mean(relation, candidates) or "declare it with .relation in a fact file")
-    errors: list[AllegianceError] = []
-    if source not in kb.catalog.sources:
-        errors.append(StatementError(f"unknown source {source}", None,
-                                     did_you_mean(source, kb.catalog.sources) or "declare it with .source in a fact file"))
-    wanted = list(columns) if columns else [p.name for p in rel.params]
-    if len(wanted) != len(rel.params):
-        raise StatementError(f"{rel.sym} takes {len(rel.params)} arguments "
-                             f"({', '.join(p.name for p in rel.params)}), but --columns names {len(wanted)}", None,
-                             "name one CSV column per argument, in order")
-    header = read_csv_header(name)
-    positions: list[int] = []
-    for col in wanted:
-        if col in header:
-            positions.append(header.index(col))
-        else:
-            errors.append(StatementError(f"the header has no column '{col}'", ast.Span(name, 1, 1, 1, 2),
-                                         did_you_mean(col, header) or f"columns: {', '.join(header)}"))
-    if errors:
-        raise _group(errors)
-    types = [p.type for p in rel.params]
-    table = kb.engine.stage_csv(name, positions, types, SHOWN)
-    if table.bad:
-        bad = [StatementError(("an empty cell" if cell is None else f"{cell!r} is not a {types[wanted.index(col)]}")
-                              + f" in column '{col}'", ast.Span(name, line, 1, line, 2))
-               for line, col, cell in table.bad]
-        if table.bad_count > len(bad):
-            bad.append(StatementError(f"and {table.bad_count - len(bad)} more bad cells in {name}", None))
-        raise _group(bad)
-    _resolve_entities(kb, table, rel.params, name, wanted, require_entities)
-    table.finish()
-    before = _snapshot(kb, derived)
-    depth = len(kb.history)
-    kb.import_table(Import(name, rel.sym, table, source))
-    try:
-        report = _diff(kb, before, _snapshot(kb, derived), (name,), dry_run)
-        if not table.count:
-            report.warnings.append(f"{name} has no rows under its header")
-    finally:
-        if dry_run and len(kb.history) > depth:
-            kb.undo()
-    return report
-
-
-def _resolve_entities(kb: KnowledgeBase, table: CsvTable, params: Sequence[ast.Param], file: str,
-                      columns: Sequence[str], require: bool) -> None:
-    """Symbol values that name an entity become its id (resolved once per distinct value, the
-    rows rewritten where they are)."""
-    errors: list[AllegianceError] = []
-    unknown_count = 0
-    for j, param in enumerate(params):
-        if param.type != "symbol":
-            continue
-        mapping = {v: kb.catalog.resolve(v) for v in table.distinct(j)}
-        unknown = sorted(v for v, found in mapping.items() if found is None)
-        if require and unknown:
-            for line, value in table.lines_with(j, unknown, SHOWN):
-                errors.append(StatementError(f"unknown entity {value!r} in column '{columns[j]}'",
-                                             ast.Span(file, line, 1, line, 2),
-                                             did_you_mean(value, kb.catalog.entity_names()) or "declare it with .entity"))
-            unknown_count += len(unknown)
-        table.replace(j, {v: found for v, found in mapping.items() if found is not None and found != v})
-    if errors:
-        errors.sort(key=lambda e: e.span.line if e.span else 0)
-        shown = errors[:SHOWN]
-        if unknown_count > len(shown):
-            shown.append(StatementError(f"and more unknown entities in {file} ({unknown_count} distinct names in all)",
-                                        None, "declare them with .entity, or import without --require-entities"))
-        raise _group(shown)
-
-
-def _check_file(name: str) -> None:
-    p = Path(name)
-    if p.is_dir():
-        raise LoadError(f"{name} is a directory", None, "name a CSV file")
-    if not p.exists():
-        raise LoadError(f"{name}: no such file", None)
-    if not os.access(p, os.R_OK):
-        raise LoadError(f"{name}: permission denied", None)
-    if p.stat().st_size == 0:
-        raise LoadError(f"{name} is empty: a CSV file to import needs a header line", None,
-                        "the first line names the columns, e.g. backer,backed")
-    if any(c in name for c in "*?[]{}"):
-        # DuckDB's reader reads a path as a glob pattern; a real file name with these would surprise
-        raise LoadError(f"{name}: a file name with * ? [ ] {{ }} cannot be imported", None, "rename the file")
-
-
-def _group(errors: Iterable[AllegianceError]) -> AllegianceError:
-    found = list(errors)
-    return found[0] if len(found) == 1 else ErrorGroup(found)
+    return diff(kb, before, snapshot(kb, True), tuple(changed), False)
 
 
 # --- the REPL's :reload (the shell wraps it) ---------------------------------------------
@@ -514,50 +403,5 @@ def reload_command(kb: KnowledgeBase) -> str:
     return report.render_text().replace("loaded", "reloaded", 1)
 
 
-# --- commands ----------------------------------------------------------------------------------------
-
-
-def _register() -> None:
-    from . import cli
-
-    def load_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("load_files", nargs="+", metavar="FILE", help="fact or rule files (or folders) to add")
-        p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
-        p.add_argument("--format", choices=("table", "json"), default="table")
-
-    @cli.command("load", "add files to the knowledge base and report what they change (2 on any error)", load_args)
-    def _load(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-        report = load_with_report(kb, args.load_files, dry_run=args.dry_run)
-        print(report.to_json() if args.format == "json" else report.render_text())
-        return 0
-
-    def import_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("csv_file", metavar="FILE.csv", help="a CSV file with a header line, in UTF-8")
-        p.add_argument("--relation", required=True, help="the declared relation each row states")
-        p.add_argument("--columns", help="CSV columns for the relation's arguments, in order, comma-separated "
-                                         "(default: the argument names)")
-        p.add_argument("--source", required=True, help="the id of the source every row comes from")
-        p.add_argument("--also", action="append", default=[], metavar="FILE",
-                       help="a fact file to load first (declaring the source, say); repeatable")
-        p.add_argument("--require-entities", action="store_true",
-                       help="every symbol value must name a declared entity")
-        p.add_argument("--quick", action="store_true", help="skip derived facts and inconsistencies in the report")
-        p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
-        p.add_argument("--format", choices=("table", "json"), default="table")
-
-    @cli.command("import", "add a CSV file's rows as statements of one relation from one source "
-                           "(kept with --db FILE; otherwise a check and its report)", import_args)
-    def _import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-        if args.also:
-            kb.load_path(*args.also)
-        columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-        report = import_csv(kb, args.csv_file, args.relation, args.source, columns,
-                            require_entities=args.require_entities, dry_run=args.dry_run, derived=not args.quick)
-        print(report.to_json() if args.format == "json" else report.render_text())
-        return 0
-
-
-_register()
-
-__all__ = ["ChangeReport", "Contradiction", "Corroboration", "import_csv", "load_with_report",
-           "reload_command", "reload_with_report"]
+__all__ = ["SHOWN", "ChangeReport", "Contradiction", "Corroboration", "NewStatements", "Snapshot", "diff",
+           "load_with_report", "reload_command", "reload_with_report", "snapshot"]

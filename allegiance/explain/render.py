@@ -1,6 +1,6 @@
 """Rendering explanations: an indented tree for the terminal, JSON for other tools.
 
-Stage: after explain. Input: explain.Why, explain.WhyNot or explain.Proof. Output: text, or a
+Stage: after the proof search. Input: a Why, WhyNot or Proof (proof.py). Output: text, or a
 JSON-ready dict (nodes with `fact`, `rule` and `children`; leaves with a `statement` object and a
 `source` object). Shared by the CLI and the REPL, so an explanation reads the same in both.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from . import ast
-from .catalog import Source
-from .explain import Evidence, Failure, Proof, RuleRef, Why, WhyNot
-from .provenance import StatementRecord
+from .. import ast
+from ..catalog import Source
+from ..provenance import StatementRecord
+from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 
 Json = dict[str, object]
 

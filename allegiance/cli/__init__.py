@@ -1,0 +1,102 @@
+"""The command line: `allegiance [COMMAND] ...`. Without a command it opens the REPL.
+
+Input: argv. Output: text on stdout, errors on stderr as `file:line:col: message` with the source
+line and a caret, and an exit code: 0 with answers (or success), 1 with none (or failed checks),
+2 on an error. A user mistake never shows a Python traceback.
+
+This package owns every subcommand; the core modules it wraps know nothing of argparse or of it.
+
+    common.py    the Command record, the common options, open_kb, fail
+    query.py     query, inconsistencies
+    why.py       why, whynot (allegiance.explain)
+    check.py     check (allegiance.checks)
+    load.py      load, import (allegiance.changes, allegiance.importing)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import AllegianceError
+from ..kb import KnowledgeBase
+from .check import CHECK
+from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
+from .load import IMPORT, LOAD
+from .query import INCONSISTENCIES, QUERY
+from .why import WHY, WHYNOT
+
+# In the order `allegiance --help` lists them.
+COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
+
+
+def _parser_for(name: str) -> argparse.ArgumentParser:
+    command = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=f"allegiance {name}", description=command.help)
+    command.arguments(parser)
+    common_options(parser)
+    return parser
+
+
+def _repl_parser() -> argparse.ArgumentParser:
+    lines = "\n".join(f"  {name:<16} {COMMANDS[name].help}" for name in COMMANDS)
+    parser = argparse.ArgumentParser(
+        prog="allegiance",
+        description="A Datalog fact base of who allies with, backs, fights and belongs to whom.\n"
+                    "Without a command: the interactive REPL (or, with input piped in, a script).",
+        epilog=f"commands (allegiance COMMAND --help for each):\n{lines}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
+    parser.add_argument("--version", action="version", version=f"allegiance {__version__}")
+    common_options(parser)
+    return parser
+
+
+def _split_command(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The command and the other arguments, wherever the common options stand:
+    `allegiance --engine pydatalog query 'ally(X, Y)'` is `allegiance query ... --engine pydatalog`."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in VALUE_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        if arg in COMMANDS:
+            return arg, argv[:i] + argv[i + 1:]
+        return None, argv
+    return None, argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    kb: KnowledgeBase | None = None
+    try:
+        name, rest = _split_command(argv)
+        if name is not None:
+            args = _parser_for(name).parse_args(rest)
+            kb = open_kb(args)
+            return COMMANDS[name].run(args, kb)
+        args = _repl_parser().parse_args(argv)
+        # repl/ installs as allegiance.repl; the core reaches it only here, by name.
+        repl = importlib.import_module("allegiance.repl")
+        status: int = repl.main(args)
+        return status
+    except AllegianceError as exc:
+        return fail(exc, kb)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if kb is not None:
+            kb.close()
+
+
+__all__ = ["COMMANDS", "main"]

@@ -1,0 +1,103 @@
+"""Proof values: what an explanation is made of, and nothing that computes one.
+
+Stage: the output of the proof search, the input of rendering. Input: none (plain frozen
+dataclasses). Output: `Why` (a fact's proof trees, `Proof` nodes with the `RuleRef` they were
+derived by and the `Evidence` their leaves rest on) and `WhyNot` (nearest statements as `Evidence`,
+one `Failure` per rule that could derive the fact).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .. import ast
+from ..catalog import Entity, Source
+from ..provenance import StatementRecord
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """The rule a node was derived by: as written, with the bindings filled in, and where."""
+
+    label: str  # "rule", "symmetric relation", "built-in inconsistency"
+    written: str
+    bound: str
+    span: ast.Span
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a leaf rests on: a statement (with its source), or a source or entity declaration."""
+
+    statement: StatementRecord | None = None
+    source: Source | None = None
+    entity: Entity | None = None
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One node. kind: derived | stated | plain | metadata | absent | test | unexplained.
+
+    `derived` nodes have a rule and children; `stated` leaves carry every statement behind the
+    fact (several when sources corroborate each other); `plain` leaves a Datalog fact's span;
+    `metadata` leaves the statement, source or entity the fact describes; `absent` is a negated body
+    literal ("no statement says ..."), `test` a comparison that held."""
+
+    fact: str
+    kind: str
+    sym: ast.PredicateSym | None = None
+    row: ast.Row | None = None
+    rule: RuleRef | None = None
+    children: tuple[Proof, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    span: ast.Span | None = None
+    depth: int = 0
+
+    def nodes(self) -> Iterator[Proof]:
+        yield self
+        for child in self.children:
+            yield from child.nodes()
+
+    def leaves(self) -> Iterator[Proof]:
+        if not self.children:
+            yield self
+        for child in self.children:
+            yield from child.leaves()
+
+
+@dataclass(frozen=True)
+class Why:
+    """The answer to `why FACT`: its proofs, shallowest first, or a message saying it does not hold."""
+
+    fact: str
+    holds: bool
+    proofs: tuple[Proof, ...] = ()
+    message: str = ""
+    more: bool = False  # more derivations exist than were listed
+
+
+@dataclass(frozen=True)
+class Failure:
+    """For one rule that could derive the fact: the first body literal no solution gets past."""
+
+    rule: RuleRef
+    literal: str  # the literal with the bindings reached so far
+    reason: str
+    remedy: str
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    """The answer to `whynot FACT`: the nearest statements and, per rule, where it fails."""
+
+    fact: str
+    holds: bool
+    message: str
+    nearest: tuple[tuple[str, Evidence], ...] = ()  # (how it is near, the statement)
+    failures: tuple[Failure, ...] = ()
+    proof: Why | None = None  # when the fact holds after all
+
+
+
+__all__ = ["Evidence", "Failure", "Proof", "RuleRef", "Why", "WhyNot"]
