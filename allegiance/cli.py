@@ -157,11 +157,7 @@ def _repl_parser() -> argparse.ArgumentParser:
 def _load_command_modules() -> None:
     # Each area registers its own commands (why/whynot, check, load/import) when imported.
     for module in ("explain", "checks", "loading"):
-        try:
-            importlib.import_module(f"allegiance.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"allegiance.{module}":
-                raise
+        importlib.import_module(f"allegiance.{module}")
 
 
 _VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect")
