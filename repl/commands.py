@@ -13,11 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
 from allegiance import ast
-from allegiance.errors import AllegianceError, LoadError, QueryError, UnknownPredicateError, did_you_mean
+from allegiance.errors import AllegianceError, LoadError, UnknownPredicateError, did_you_mean
 from allegiance.history import Import, Retraction, SourceFile
 
 from . import display
@@ -385,14 +384,15 @@ def _more(session: Session, arg: str) -> Output:
     return Output(text=session.last_page, page=True)
 
 
-# --- explanation and checks (their modules arrive with their issues) ------------------------------
+# --- explanation and checks -------------------------------------------------------------------
 
 
 @special_command("why", "FACT", "why a fact holds: its proof down to statements and sources", completes="fact")
 def _why(session: Session, arg: str) -> Output:
     if not arg:
         raise _usage("why")
-    explain = _explain()
+    from allegiance import explain
+
     return say(explain.render_tree(explain.why(session.kb, arg)))
 
 
@@ -401,24 +401,15 @@ def _why(session: Session, arg: str) -> Output:
 def _whynot(session: Session, arg: str) -> Output:
     if not arg:
         raise _usage("whynot")
-    explain = _explain()
+    from allegiance import explain
+
     return say(explain.render_tree(explain.why_not(session.kb, arg)))
-
-
-def _explain() -> ModuleType:
-    try:
-        from allegiance import explain
-    except ImportError:
-        raise QueryError("explanations need allegiance.explain, which this installation lacks", None) from None
-    return explain
 
 
 @special_command("check", "[FILES]", "run check files (default: the knowledge base's checks/)", completes="files")
 def _check(session: Session, arg: str) -> Output:
-    try:
-        from allegiance import checks
-    except ImportError:
-        raise QueryError("checks need allegiance.checks, which this installation lacks", None) from None
+    from allegiance import checks
+
     if arg:
         paths = checks.check_paths(os.path.expanduser(p) for p in _split(arg))
     else:

@@ -109,7 +109,6 @@ def test_settings_report_their_value(session: Session) -> None:
 
 
 def test_why_and_whynot_use_explain(session: Session) -> None:
-    pytest.importorskip("allegiance.explain")
     why = dispatch(":why ally(nusra, ahrar)", session)
     assert why.ok and "ally(ahrar, nusra)" in why.text
     assert "does not hold" in dispatch(":whynot member(nusra, alliance41)", session).text
@@ -117,7 +116,6 @@ def test_why_and_whynot_use_explain(session: Session) -> None:
 
 
 def test_check_runs_check_files(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("allegiance.checks")
     checks = tmp_path / "t.check"
     checks.write_text("expect member(ahrar, alliance41).\nexpect no ally(ahrar, alliance41).\nexpect ally(a, b).\n")
     text = dispatch(f":check {checks}", session).text
