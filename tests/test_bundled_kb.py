@@ -39,14 +39,19 @@ def found(kb: KnowledgeBase, kind: str) -> set[tuple[object, ...]]:
 
 def test_the_alliance_is_the_fsa_and_ahrar_al_sham(kb: KnowledgeBase) -> None:
     # "The 41 member group includes those under the umbrella of the Free Syrian Army, and Ahrar al-Sham."
-    assert values(kb, "member(X, alliance41)") == {"fsa", "ahrar_al_sham"}
+    assert values(kb, "member(X, alliance41)") == {"fsa_groups_in_alliance41", "ahrar_al_sham"}
+    # "those under the umbrella": some FSA groups, so neither the FSA nor the Southern Front is in it
+    assert not kb.query("in_coalition(fsa, alliance41)")
+    assert not kb.query("in_coalition(southern_front, alliance41)")
 
 
 def test_fsa_and_ahrar_al_sham_are_indirect_allies_through_the_alliance(kb: KnowledgeBase) -> None:
-    assert kb.query("indirect_ally(fsa, ahrar_al_sham)")
-    assert kb.query("indirect_ally(ahrar_al_sham, fsa)")
-    assert kb.query("co_member(fsa, ahrar_al_sham, alliance41)")
-    assert not kb.query("ally(fsa, ahrar_al_sham)")
+    assert kb.query("indirect_ally(fsa_groups_in_alliance41, ahrar_al_sham)")
+    assert kb.query("indirect_ally(ahrar_al_sham, fsa_groups_in_alliance41)")
+    assert kb.query("co_member(fsa_groups_in_alliance41, ahrar_al_sham, alliance41)")
+    assert not kb.query("ally(fsa_groups_in_alliance41, ahrar_al_sham)")
+    # Nusra has eclipsed FSA groups (Reuters): rivalry blocks the chain through Ahrar al-Sham
+    assert not kb.query("indirect_ally(_, nusra)")
 
 
 def test_nusra_is_not_a_member_of_the_alliance(kb: KnowledgeBase) -> None:
@@ -95,20 +100,21 @@ def test_the_usa_russia_and_turkey_designate_isis_and_nusra(kb: KnowledgeBase) -
 # --- the United States, the CIA and the FSA ------------------------------------------------------------
 
 
-def test_the_usa_backs_the_fsa_through_the_cia(kb: KnowledgeBase) -> None:
-    assert kb.query("trains(cia, fsa)")
+def test_the_usa_backs_some_fsa_groups_through_the_cia(kb: KnowledgeBase) -> None:
+    # "Some have received foreign military support, including training from the Central Intelligence Agency"
+    assert values(kb, "trains(cia, X)") == {"fsa_supported_groups"}
     assert kb.query("within(cia, usa)")
-    assert kb.query("backed(usa, fsa)")
-    assert kb.query("backs_indirectly(usa, fsa)")
-    # backing the umbrella backs its units
-    assert {"southern_front", "division_101"} <= values(kb, "backed(usa, X)")
+    assert kb.query("backs_indirectly(usa, fsa_supported_groups)")
+    assert kb.query("backs_part_of(usa, fsa)")
+    # backing part of an umbrella is not backing the umbrella, nor each of its units
+    assert not {"fsa", "southern_front", "division_101", "patriotic_opposition"} & values(kb, "backed(usa, X)")
+    assert not kb.query("backed(cia, division_101)")
 
 
 def test_the_usa_backs_groups_within_two_hops_of_an_al_qaeda_affiliate(kb: KnowledgeBase) -> None:
-    assert kb.query("tied(fsa, nusra)")
+    # only on the blog's own assessment: "The rebels in Syria - backed by the U.S.- are a mash ..."
     flagged = found(kb, "backs_terror_linked")
-    assert ("usa", "fsa", "nusra") in flagged
-    assert ("usa", "syrian_opposition", "al_qaeda") in flagged
+    assert flagged == {("usa", "syrian_opposition", "al_qaeda"), ("usa", "syrian_opposition", "nusra")}
     # Russia designates Nusra as well, but backs none of the rebels
     assert not {f for f in flagged if f[0] == "russia"}
 
@@ -132,22 +138,22 @@ def test_three_claimed_against_two_confirmed_is_flagged(kb: KnowledgeBase) -> No
     assert "3" in message and "2" in message
 
 
-def test_the_claim_of_three_is_russias_own_and_unconfirmed(kb: KnowledgeBase) -> None:
-    claims = kb.query("unconfirmed_self_claim(X, S), strike_count(russia, isis_terrain, N) as S")
-    assert {(x, n) for x, _, n in claims.rows} == {("russia_mod", 3)}
-    # that Russia struck ISIS-held terrain at all, local reporting does confirm
-    assert not kb.query("unconfirmed_self_claim(_, S), strikes(russia, isis_terrain) as S")
+def test_the_claim_of_three_is_partly_confirmed_not_unconfirmed(kb: KnowledgeBase) -> None:
+    # "local reporting only confirmed two of these strikes": the gap is count_mismatch's finding
+    assert not found(kb, "unconfirmed_self_claim")
 
 
 def test_russias_stated_target_is_not_whom_it_strikes(kb: KnowledgeBase) -> None:
     assert values(kb, "stated_target(russia, X)") == {"isis"}
     struck = {
-        actual
-        for actor, stated, actual in found(kb, "target_mismatch")
+        (actual, by)
+        for actor, stated, actual, by in found(kb, "target_mismatch")
         if (actor, stated) == ("russia", "isis")
     }
-    assert {"fsa_western_groups", "syrian_opposition"} <= struck
-    assert "isis_terrain" not in struck
+    assert {("fsa_western_groups", "reuters"), ("syrian_opposition", "isw")} <= struck
+    # the strikes on civilians are the joint statement's claim, and the finding names it
+    assert {by for actual, by in struck if actual == "civilians"} == {"alliance41"}
+    assert "isis_terrain" not in {actual for actual, _ in struck}
 
 
 def test_russia_has_bombed_insurgents_since_september_30(kb: KnowledgeBase) -> None:
@@ -171,6 +177,8 @@ def test_lavrovs_offer_is_a_claim_of_october_24(kb: KnowledgeBase) -> None:
     )
     assert [row[1:] for row in answers.rows] == [("claimed", "lavrov", datetime.date(2015, 10, 24))]
     assert kb.query("official_of(lavrov, russia)")
+    # "saying they hadn't turned down an offer of support": the Southern Front's account
+    assert values(kb, "offers_help(russia, southern_front) as S, status(S, St)") == {"claimed"}
 
 
 def test_russias_offer_sits_beside_strikes_on_fsa_groups(kb: KnowledgeBase) -> None:
@@ -187,7 +195,9 @@ def test_the_southern_front_did_not_turn_the_offer_down_but_wants_the_bombing_st
 ) -> None:
     assert kb.query("no_turned_down(southern_front, russia)")
     assert not kb.query("turned_down(southern_front, russia)")
-    assert kb.query("demands_halt(southern_front, russia, fsa)")
+    # the headline's "FSA" is Reuters' paraphrase; the spokesman said "our bases"
+    assert values(kb, "demands_halt(southern_front, russia, fsa) as S, asserted_by(S, W)") == {"reuters"}
+    assert kb.query("demands_halt(southern_front, russia, southern_front_bases)")
     assert values(kb, "spokesman(X, southern_front)") == {"issam_al_rayyes"}
     assert values(kb, "within(southern_front, X)") == {"fsa", "syrian_opposition"}
 
@@ -196,7 +206,7 @@ def test_the_southern_front_did_not_turn_the_offer_down_but_wants_the_bombing_st
 
 
 def test_weapons_reach_the_fsa_from_assads_opponents_via_turkey_and_jordan(kb: KnowledgeBase) -> None:
-    assert kb.query("supplies_weapons(assad_opponents, fsa)")
+    assert values(kb, "supplies_weapons(assad_opponents, X)") == {"fsa_supported_groups"}
     assert values(kb, "supplied_via(assad_opponents, X)") == {"turkey", "jordan"}
     assert values(kb, "member(X, assad_opponents)") == {"gulf_arab_states", "turkey"}
     assert kb.query("seeks_weapons(alliance41, arab_backers)")
@@ -208,6 +218,8 @@ def test_weapons_reach_the_fsa_from_assads_opponents_via_turkey_and_jordan(kb: K
 def test_the_usa_and_russia_share_enemies_without_being_allies(kb: KnowledgeBase) -> None:
     assert {"isis", "nusra", "al_qaeda"} <= values(kb, "common_enemy(usa, russia, E)")
     assert kb.query("enemy_of_enemy(usa, russia)")
+    # the Security Council, where both sit, is not a party
+    assert not kb.query("enemy_of_enemy(_, un_security_council)")
     # Russia backs the regime: sharing an enemy with it is no news
     assert not kb.query("enemy_of_enemy(russia, syrian_regime)")
 

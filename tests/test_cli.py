@@ -31,9 +31,9 @@ def test_query_exit_codes_and_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "member(X, alliance41)", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == {"query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa"]]}
+    assert data == {"query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa_groups_in_alliance41"]]}
     assert main(["query", "member(X, C), C = alliance41", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["X,C", "ahrar_al_sham,alliance41", "fsa,alliance41"]
+    assert capsys.readouterr().out.splitlines() == ["X,C", "ahrar_al_sham,alliance41", "fsa_groups_in_alliance41,alliance41"]
 
 
 def test_named_files_make_the_whole_knowledge_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,7 @@ ARTICLE = """\
 }
 member(ahrar_al_sham, alliance41).
 The brigade of tests is a member of the Alliance of 41.
-not member(fsa, alliance41).
+not member(fsa_groups_in_alliance41, alliance41).
 """
 
 SMALL = """\
@@ -88,7 +88,7 @@ def test_article_report_on_bundled_kb(bundled: KnowledgeBase, tmp_path: Path) ->
     rules = write(tmp_path, "test_rules.dl", RULES)
     article = write(tmp_path, "article.facts", ARTICLE)
     existing = bundled.statements_for("member", ("ahrar_al_sham", "alliance41"))
-    fsa_member = bundled.statements_for("member", ("fsa", "alliance41"))
+    fsa_member = bundled.statements_for("member", ("fsa_groups_in_alliance41", "alliance41"))
     assert existing and fsa_member, "the bundled KB states both memberships (see allegiance/__init__.py)"
     depth = len(bundled.history)
     load_with_report(bundled, [rules])
@@ -98,7 +98,7 @@ def test_article_report_on_bundled_kb(bundled: KnowledgeBase, tmp_path: Path) ->
         assert report.new_sources == ["test_wire_2015_11_01"]
         assert report.new_entities == ["test_brigade"]
         assert [s.row for s in report.new_statements] == [
-            ("ahrar_al_sham", "alliance41"), ("test_brigade", "alliance41"), ("fsa", "alliance41")]
+            ("ahrar_al_sham", "alliance41"), ("test_brigade", "alliance41"), ("fsa_groups_in_alliance41", "alliance41")]
         # corroboration: the same membership from another source
         (corroboration,) = report.corroborations
         assert corroboration.statement.row == ("ahrar_al_sham", "alliance41")
@@ -111,14 +111,14 @@ def test_article_report_on_bundled_kb(bundled: KnowledgeBase, tmp_path: Path) ->
         # derived links: gained through the new member, lost through the negative
         gained = report.derived_gained["test_fellow/2"]
         assert ("test_brigade", "ahrar_al_sham") in gained and ("ahrar_al_sham", "test_brigade") in gained
-        assert report.derived_lost == {"test_unchallenged/2": [("fsa", "alliance41")]}
+        assert report.derived_lost == {"test_unchallenged/2": [("fsa_groups_in_alliance41", "alliance41")]}
         # the new inconsistency: the negative contradicts the stated membership
         new = [(i.kind, i.args) for i in report.inconsistencies_new]
         negative_id = contradiction.statement.id
         assert ("contradicted", (fsa_member[0].id, negative_id)) in new
         assert report.inconsistencies_resolved == []
         text = report.render_text()
-        assert "corroborates" in text and "contradicts (negation)" in text and "test_unchallenged(fsa, alliance41)" in text
+        assert "corroborates" in text and "contradicts (negation)" in text and "test_unchallenged(fsa_groups_in_alliance41, alliance41)" in text
         assert '"corroborations": 1' in report.to_json()
         # loading the same file again is harmless
         again = load_with_report(bundled, [article])

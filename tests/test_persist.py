@@ -452,7 +452,7 @@ def test_cli_bundled_with_db(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     db = str(tmp_path / "kb.duckdb")
     assert main(["--db", db, "query", "member(X, alliance41)"]) == 0
     first = capsys.readouterr().out
-    assert main(["--db", db, "why", "indirect_ally(fsa, ahrar_al_sham)"]) == 0
+    assert main(["--db", db, "why", "indirect_ally(fsa_groups_in_alliance41, ahrar_al_sham)"]) == 0
     assert "rules/links.dl" in capsys.readouterr().out
     assert main(["--db", db, "query", "member(X, alliance41)"]) == 0
     assert capsys.readouterr().out == first

@@ -129,7 +129,7 @@ def run_piped(text: str, tmp_path: Path, *args: str) -> subprocess.CompletedProc
 
 
 def test_piped_stdin_prints_plain_results(tmp_path: Path) -> None:
-    done = run_piped("ally(X, Y)\nmember(fsa, alliance41)\nlinked_twice(X, Y) :-\n  ally(X, Z), ally(Z, Y).\nlinked_twice(nusra, Y)\n",
+    done = run_piped("ally(X, Y)\nmember(fsa_groups_in_alliance41, alliance41)\nlinked_twice(X, Y) :-\n  ally(X, Z), ally(Z, Y).\nlinked_twice(nusra, Y)\n",
                      tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("X             | Y\n--------------+--------------\nahrar_al_sham | nusra\n"
