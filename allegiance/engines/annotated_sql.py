@@ -266,9 +266,13 @@ class _Evaluation:
                         if atom.sym in delta:
                             selects.append(self.select(rule, [*full[:k], delta[atom.sym], *full[k + 1:]], params))
                 if selects:
+                    # a candidate adds coverage iff no island of its key contains it (the relation
+                    # is coalesced): the interval analogue of the plain engine's anti-join
                     name = self.scratch_name()
-                    self.run(f"CREATE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS c",
-                             params.values)
+                    key = " AND ".join(f"x.{c} = y.{c}" for c in _columns(p.arity))
+                    self.run(f"CREATE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS x "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM {self.table[p]} AS y WHERE {key} "
+                             f"AND y.lo <= x.lo AND x.hi <= y.hi)", params.values)
                     self.tables.append(name)
                     candidates[p] = name
             for name in delta.values():
@@ -284,32 +288,28 @@ class _Evaluation:
                     self.run(f"DROP TABLE {changed}", [])
             first = False
 
-    def merge(self, p: PredicateSym, candidates: str) -> str | None:
-        """Coalesce `candidates` into p's relation; the table of islands that changed (the delta),
-        or None when the candidates added no coverage."""
+    def merge(self, p: PredicateSym, fresh: str) -> str | None:
+        """Coalesce `fresh` (candidates that each add coverage) into p's relation; the table of
+        islands that changed (the delta), or None when there were no candidates."""
+        if not self.run(f"SELECT count(*) FROM {fresh}", []).fetchall()[0][0]:
+            return None
         cols = _columns(p.arity)
         key = " AND ".join(f"x.{c} = y.{c}" for c in cols)
         rel = self.table[p]
         touched, changed = self.scratch_name(), self.scratch_name()
-        # the touched keys' islands, recomputed with the candidates
+        # the islands of the keys that gain coverage, recomputed with the candidates
         self.run(
             f"CREATE TEMP TABLE {touched} AS " + _coalesced(
-                f"SELECT * FROM {candidates} UNION ALL SELECT x.* FROM {rel} AS x "
-                f"WHERE EXISTS (SELECT 1 FROM {candidates} AS y WHERE {key})", cols), [])
+                f"SELECT * FROM {fresh} UNION ALL SELECT x.* FROM {rel} AS x "
+                f"WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", cols), [])
         self.tables.append(touched)
-        # islands that are not islands of the relation already: new coverage lies in them
-        self.run(f"CREATE TEMP TABLE {changed} AS SELECT * FROM {touched} EXCEPT SELECT * FROM {rel}", [])
+        # the delta: islands that are not islands of the relation already (new coverage is in them)
+        self.run(f"CREATE TEMP TABLE {changed} AS SELECT * FROM {touched} AS x WHERE NOT EXISTS "
+                 f"(SELECT 1 FROM {rel} AS y WHERE {key} AND y.lo = x.lo AND y.hi = x.hi)", [])
         self.tables.append(changed)
-        found = self.run(f"SELECT count(*) FROM {changed}", []).fetchall()[0][0]
-        if found:
-            # the changed keys take their recomputed islands
-            self.run(f"DELETE FROM {rel} AS x WHERE EXISTS (SELECT 1 FROM {changed} AS y WHERE {key})", [])
-            self.run(f"INSERT INTO {rel} SELECT x.* FROM {touched} AS x "
-                     f"WHERE EXISTS (SELECT 1 FROM {changed} AS y WHERE {key})", [])
+        self.run(f"DELETE FROM {rel} AS x WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", [])
+        self.run(f"INSERT INTO {rel} SELECT * FROM {touched}", [])
         self.run(f"DROP TABLE {touched}", [])
-        if not found:
-            self.run(f"DROP TABLE {changed}", [])
-            return None
         return changed
 
 
