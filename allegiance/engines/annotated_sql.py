@@ -144,11 +144,20 @@ class _Evaluation:
         goal = self.query.goal
         cols = ", ".join(_columns(goal.arity))
         decode = _row_decoder(self.reps[goal])
-        found: dict[Row, list[Interval]] = {}
+        # islands are maximal already: only a row with several needs them sorted
+        found: dict[Row, tuple[Interval, ...]] = {}
+        several: set[Row] = set()
         for raw in self.run(f"SELECT {cols}, lo, hi FROM {self.table[goal]}", []).fetchall():
             row = decode(tuple(raw[:-2])) if goal.arity else ()
-            found.setdefault(row, []).append((int(raw[-2]), int(raw[-1])))
-        return {row: coalesce(spans) for row, spans in found.items()}
+            span = (raw[-2], raw[-1])
+            if row in found:
+                found[row] += (span,)
+                several.add(row)
+            else:
+                found[row] = (span,)
+        for row in several:
+            found[row] = coalesce(found[row])
+        return found
 
     def query_order(self) -> list[tuple[PredicateSym, list[ast.Rule]]]:
         own: dict[PredicateSym, list[ast.Rule]] = {}
@@ -315,12 +324,17 @@ class _Evaluation:
 
 def _coalesced(source: str, cols: list[str]) -> str:
     """The rows of `source` (cols, lo, hi) as maximal islands per key: an interval starts a new
-    island unless it overlaps or touches one of the earlier intervals of its key (gaps and islands)."""
+    island unless it overlaps or touches one of the earlier intervals of its key (gaps and islands).
+    A key with one row is its own island: only keys with several go through the windows."""
     key = ", ".join(cols)
     return (
+        f"WITH s AS ({source}), single AS (SELECT {key} FROM s GROUP BY {key} HAVING count(*) = 1), "
+        f"one AS (SELECT s.* FROM s SEMI JOIN single USING ({key})), "
+        f"many AS (SELECT s.* FROM s ANTI JOIN single USING ({key})) "
+        f"SELECT * FROM one UNION ALL "
         f"SELECT {key}, MIN(lo) AS lo, MAX(hi) AS hi FROM ("
         f"SELECT *, SUM(CASE WHEN lo <= reach + 1 THEN 0 ELSE 1 END) "
         f"OVER (PARTITION BY {key} ORDER BY lo, hi ROWS UNBOUNDED PRECEDING) AS island FROM ("
         f"SELECT *, MAX(hi) OVER (PARTITION BY {key} ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
-        f"FROM ({source}) AS i) AS j) AS k GROUP BY {key}, island"
+        f"FROM many AS i) AS j) AS k GROUP BY {key}, island"
     )
