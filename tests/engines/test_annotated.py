@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from allegiance import QueryTimeout
 from allegiance.analysis import check, check_query
 from allegiance.analysis.checked import CheckedProgram, CheckedQuery
 from allegiance.ast import PredicateSym, Row
@@ -376,5 +377,25 @@ def test_the_engine_keeps_its_own_facts(make: Callable[[], Engine]) -> None:
         query = check_query(parse_query("?- r(X)."), program)
         assert engine.annotated_query(program, {}, Annotated(3, {A: [(("x",), 1, 2)]}), query) == {("x",): ((1, 2),)}
         assert engine.query(query) == [("kept",)]
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("make", ENGINES)
+def test_the_time_limit_holds_and_no_table_is_left(make: Callable[[], Engine]) -> None:
+    # a limit of zero has passed before the first statement: deterministic, no timing involved
+    program = check(parse_program("r(X) :- a(X), not b(X)."), {A: ("any",), B: ("any",)})
+    query = check_query(parse_query("?- r(X)."), program)
+    engine = make()
+    try:
+        engine.load(program, {A: {("kept",)}})
+        engine.timeout = 0.0
+        with pytest.raises(QueryTimeout):
+            engine.annotated_query(program, {}, Annotated(3, {A: [(("x",), 1, 2)]}), query)
+        engine.timeout = None
+        assert engine.query(query) == [("kept",)]
+        if isinstance(engine, DuckDBEngine):
+            ours = "SELECT table_name FROM duckdb_tables() WHERE regexp_matches(table_name, '^a[0-9]+_')"
+            assert engine._con.execute(ours).fetchall() == []
     finally:
         engine.close()
