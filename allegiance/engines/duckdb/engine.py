@@ -90,7 +90,8 @@ import duckdb
 from ... import ast, errors
 from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row, Value
-from ..base import DEFAULT_TIMEOUT, Bulk, Column, Engine, Facts
+from ..base import DEFAULT_TIMEOUT, Annotated, Bulk, Column, Engine, Facts, Interval, clipped, coalesce, sweep
+from . import annotated as interval_sql
 from .compile import (
     ALL_KINDS,
     DECLARED_KIND,
@@ -986,6 +987,16 @@ class DuckDBEngine(Engine):
         finally:
             if delta:
                 self._drop_quietly(list(delta.values()))
+
+    def annotated_query(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                        query: CheckedQuery) -> dict[Row, tuple[Interval, ...]]:
+        """Interval-annotated semi-naive evaluation in SQL (annotated.py), on temp tables of its
+        own; when every annotated fact holds everywhere, one plain evaluation on a fresh engine."""
+        everywhere = ((0, annotated.size - 1),)
+        if all(coalesce(spans) == everywhere for rows in clipped(annotated).values() for spans in rows.values()):
+            return sweep(type(self), self.timeout, program, plain, annotated, query)  # a single segment
+        with self._guard():
+            return interval_sql.evaluate(self._run, self._drop_quietly, program, plain, annotated, query)
 
     def _drop_quietly(self, names: list[str]) -> None:
         deadline, self._deadline = self._deadline, None

@@ -1,0 +1,340 @@
+"""Interval-annotated semi-naive evaluation in SQL: Engine.annotated_query for the DuckDB engine.
+
+Stage: engine (the DuckDB engine's annotated evaluation). Input: a CheckedProgram, plain facts
+(holding on the whole domain), `base.Annotated` facts (holding on intervals of 0..size-1), a
+CheckedQuery, and a function that runs one SQL statement with bound parameters (the engine's, which
+honours its time limit and Ctrl-C). Output: for each answer of the query, the maximal disjoint
+intervals of the points where it holds, sorted; each point's answers are those of the ordinary
+evaluation over the facts holding there.
+
+How it runs
+    Every relation is a TEMP table of its columns (c0, c1, ...; z for zero arity, represented as
+    compile.py compiles them) plus `lo`, `hi`: the row holds at every point of [lo, hi]. A table is kept
+    coalesced: per key (the columns) its intervals are disjoint and not adjacent (gaps-and-islands
+    with window functions), so a relation is a set of (key, island).
+    - A positive body is a join whose interval is the intersection: GREATEST of the lo's, LEAST of
+      the hi's, empty ones dropped. Rules compile with compile.py's compiler, unchanged.
+    - `not q(args)` (q complete: a lower stratum) is the difference: the rule is split in two, one
+      variant joining q's gaps (its complement per key present in q, a table made once), the other
+      keeping `NOT EXISTS` for keys absent from q altogether (those hold everywhere).
+    - Several derivations are the union: candidates are coalesced into the relation.
+    - Recursion is semi-naive over islands: a round's delta is the islands that changed when the
+      candidates were coalesced in, so a derivation is new only where it adds coverage, and the
+      loop ends when coverage stops growing (finite keys times finite points).
+    The query's rules run last, as non-recursive strata in dependency order.
+
+Tables: `a<N>_r<K>` (relations), `a<N>_g<K>` (gaps), `a<N>_x<M>` (per-round scratch), N unique per
+call; every identifier is generated, every constant a bound parameter; all are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from ... import ast
+from ...analysis.checked import CheckedProgram, CheckedQuery
+from ...ast import PredicateSym, Row
+from ..base import Annotated, Facts, Interval, clipped, coalesce
+from .compile import (
+    DECLARED_KIND,
+    SQL_TYPE,
+    Kinds,
+    Params,
+    body_preds,
+    column_defs,
+    column_names,
+    encode,
+    infer_kinds,
+    kind_of,
+    positive_atoms,
+    rep_for,
+    row_decoder,
+    rule_select,
+)
+
+
+class Cursor(Protocol):
+    def fetchall(self) -> list[Any]: ...
+
+
+Run = Callable[[str, Sequence[object]], Cursor]
+
+_calls = itertools.count(1)  # one table prefix per evaluation
+
+
+def evaluate(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
+             annotated: Annotated, query: CheckedQuery) -> dict[Row, tuple[Interval, ...]]:
+    """Engine.annotated_query (see the module docstring); `drop` removes tables even after an
+    interrupt."""
+    if annotated.size <= 0:
+        return {}
+    evaluation = _Evaluation(run, program, plain, annotated, query)
+    try:
+        return evaluation.answers()
+    finally:
+        drop(evaluation.tables)
+
+
+class _Evaluation:
+    def __init__(self, run: Run, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                 query: CheckedQuery) -> None:
+        self.run = run
+        self.program = program
+        self.query = query
+        self.last = int(annotated.size) - 1  # a Python int: safe to write into SQL
+        self.prefix = f"a{next(_calls)}_"
+        self.tables: list[str] = []
+        self.scratch = itertools.count(1)
+        self.plain = {sym: {tuple(r) for r in rows} for sym, rows in plain.items()}
+        self.annotated = clipped(annotated)
+
+        # column kinds: the facts', the declarations', flowing through program and query rules
+        fact_kinds: dict[PredicateSym, list[set[str]]] = {}
+        for sym, rows in [*self.plain.items(), *((s, set(by_row)) for s, by_row in self.annotated.items())]:
+            cols = fact_kinds.setdefault(sym, [set() for _ in range(sym.arity)])
+            for row in rows:
+                for j, value in enumerate(row):
+                    cols[j].add(kind_of(value))
+        start: dict[PredicateSym, Kinds] = {}
+        mentioned = set(program.types) | set(fact_kinds)
+        for rule in (*program.rules, *query.rules):
+            mentioned |= body_preds(rule) | {rule.head.sym}
+        for sym in mentioned:
+            declared = program.types.get(sym, ())
+            found = fact_kinds.get(sym, [set() for _ in range(sym.arity)])
+            start[sym] = tuple(
+                frozenset(found[j])
+                | (frozenset(DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in DECLARED_KIND else frozenset())
+                for j in range(sym.arity))
+        kinds = infer_kinds((*program.rules, *query.rules), start)
+        self.reps: dict[PredicateSym, tuple[str, ...]] = {s: tuple(rep_for(k) for k in ks) for s, ks in kinds.items()}
+        self.ids = {sym: k for k, sym in enumerate(sorted(self.reps, key=str))}
+        self.table: dict[PredicateSym, str] = {}
+        self.gaps: dict[PredicateSym, PredicateSym] = {}  # q -> the pseudo-predicate reading q's gaps
+        self.source: dict[PredicateSym, str] = {}  # pseudo-predicate -> its table
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def new_table(self, name: str, sym: PredicateSym) -> str:
+        self.run(f"CREATE TEMP TABLE {name} ({column_defs(self.reps[sym])}, lo BIGINT, hi BIGINT)", [])
+        self.tables.append(name)
+        return name
+
+    def scratch_name(self) -> str:
+        return f"{self.prefix}x{next(self.scratch)}"
+
+    def reps_of(self, sym: PredicateSym) -> tuple[str, ...]:
+        return self.reps[sym]
+
+    def full(self, sym: PredicateSym) -> str:
+        return self.source.get(sym) or self.table[sym]
+
+    # --- the stages --------------------------------------------------------------------------------
+
+    def answers(self) -> dict[Row, tuple[Interval, ...]]:
+        for sym in self.reps:
+            self.load_base(sym)
+        for stratum in self.program.strata:
+            heads = sorted({r.head.sym for r in stratum.rules}, key=str)
+            self.stratum(heads, stratum.rules, stratum.recursive)
+        for sym, rules in self.query_order():
+            self.stratum([sym], rules, recursive=False)
+        goal = self.query.goal
+        cols = ", ".join(column_names(goal.arity))
+        decode = row_decoder(self.reps[goal])
+        # islands are maximal already: only a row with several needs them sorted
+        found: dict[Row, tuple[Interval, ...]] = {}
+        several: set[Row] = set()
+        for raw in self.run(f"SELECT {cols}, lo, hi FROM {self.table[goal]}", []).fetchall():
+            row = decode(tuple(raw[:-2])) if goal.arity else ()
+            span = (raw[-2], raw[-1])
+            if row in found:
+                found[row] += (span,)
+                several.add(row)
+            else:
+                found[row] = (span,)
+        for row in several:
+            found[row] = coalesce(found[row])
+        return found
+
+    def query_order(self) -> list[tuple[PredicateSym, list[ast.Rule]]]:
+        own: dict[PredicateSym, list[ast.Rule]] = {}
+        for rule in self.query.rules:
+            own.setdefault(rule.head.sym, []).append(rule)
+        order: list[PredicateSym] = []
+
+        def visit(sym: PredicateSym) -> None:
+            if sym in own and sym not in order:
+                for rule in own[sym]:
+                    for dep in body_preds(rule) - {sym}:
+                        visit(dep)
+                order.append(sym)
+
+        for sym in own:
+            visit(sym)
+        return [(sym, own[sym]) for sym in order]
+
+    def load_base(self, sym: PredicateSym) -> None:
+        """r<K>: sym's plain facts on [0, size-1] and annotated ones on their intervals, coalesced."""
+        reps = self.reps[sym]
+        rows: list[tuple[Row, int, int]] = [(row, 0, self.last) for row in self.plain.get(sym, ())]
+        for row, spans in self.annotated.get(sym, {}).items():
+            rows += [(row, lo, hi) for lo, hi in spans]
+        name = self.new_table(f"{self.prefix}r{self.ids[sym]}", sym)
+        self.table[sym] = name
+        if not rows:
+            return
+        columns: list[list[object]] = [[encode(row[j], reps[j]) for row, _, _ in rows] for j in range(sym.arity)]
+        types = [SQL_TYPE[rep] for rep in reps]
+        if not reps:  # the column z: TRUE, once per interval
+            columns, types = [[True] * len(rows)], ["BOOLEAN"]
+        n = len(columns)
+        items = [f"unnest(CAST(${j + 1} AS {t}[]))" for j, t in enumerate(types)]
+        items += [f"unnest(CAST(${n + 1} AS BIGINT[]))", f"unnest(CAST(${n + 2} AS BIGINT[]))"]
+        items = [f"{item} AS {col}" for item, col in zip(items, [*column_names(sym.arity), "lo", "hi"], strict=True)]
+        params = [*columns, [lo for _, lo, _ in rows], [hi for _, _, hi in rows]]
+        staged = self.scratch_name()
+        self.run(f"CREATE TEMP TABLE {staged} AS SELECT {', '.join(items)}", params)
+        self.tables.append(staged)
+        cols = column_names(sym.arity)
+        self.run(f"INSERT INTO {name} {_coalesced(f'SELECT * FROM {staged}', cols)}", [])
+        self.run(f"DROP TABLE {staged}", [])
+
+    def gaps_of(self, sym: PredicateSym) -> PredicateSym:
+        """g<K>: per key present in sym (complete by now), the points of 0..size-1 where it does
+        not hold, as a pseudo-predicate with sym's columns."""
+        if sym in self.gaps:
+            return self.gaps[sym]
+        pseudo = PredicateSym(f"__gap{self.ids[sym]}", sym.arity)
+        self.reps[pseudo] = self.reps[sym]
+        name = self.new_table(f"{self.prefix}g{self.ids[sym]}", pseudo)
+        cols = ", ".join(column_names(sym.arity))
+        # gaps before each island (after the previous one), and after the last island
+        self.run(
+            f"INSERT INTO {name} SELECT {cols}, lo, hi FROM ("
+            f"SELECT {cols}, COALESCE(LAG(hi) OVER (PARTITION BY {cols} ORDER BY lo), -1) + 1 AS lo, lo - 1 AS hi "
+            f"FROM {self.table[sym]} UNION ALL "
+            f"SELECT {cols}, MAX(hi) + 1 AS lo, {self.last} AS hi FROM {self.table[sym]} GROUP BY {cols}"
+            f") AS g WHERE lo <= hi", [])
+        self.gaps[sym] = pseudo
+        self.source[pseudo] = name
+        return pseudo
+
+    def variants(self, rule: ast.Rule) -> list[ast.Rule]:
+        """The rule with each negated literal either kept (keys absent from the negated relation) or
+        turned into a positive atom over its gaps (keys present): 2^m variants for m negations."""
+        negated = [lit for lit in rule.body if isinstance(lit, ast.NegLiteral)]
+        rest = [lit for lit in rule.body if not isinstance(lit, ast.NegLiteral)]
+        out = []
+        for choice in itertools.product((False, True), repeat=len(negated)):
+            kept: list[ast.Literal] = [lit for lit, present in zip(negated, choice, strict=True) if not present]
+            joined: list[ast.Literal] = [
+                ast.Atom(self.gaps_of(lit.atom.sym).name, lit.atom.args, lit.atom.span)
+                for lit, present in zip(negated, choice, strict=True) if present]
+            # positive atoms stay first (compile.py binds variables in their order): the gap atoms
+            # only repeat variables already bound, or constants
+            out.append(ast.Rule(rule.head, (*rest, *joined, *kept), rule.span))
+        return out
+
+    def select(self, rule: ast.Rule, sources: Sequence[str], params: Params) -> str:
+        """rule's rows with the intersection of its positive atoms' intervals, empty ones dropped.
+
+        p(X) :- a(X), b(X).   lo = GREATEST(a.lo, b.lo), hi = LEAST(a.hi, b.hi), lo <= hi"""
+        first = params.aliases  # compile.py names the positive atoms t<first+1>, t<first+2>, ... in order
+        inner = rule_select(rule, sources, self.full, self.reps_of, params)
+        aliases = [f"t{first + i + 1}" for i in range(len(sources))]
+        lo = f"GREATEST({', '.join(a + '.lo' for a in aliases)})" if aliases else "0"
+        hi = f"LEAST({', '.join(a + '.hi' for a in aliases)})" if aliases else str(self.last)
+        assert inner.startswith("SELECT ")
+        inner = f"SELECT {lo} AS lo, {hi} AS hi, " + inner[len("SELECT "):]
+        cols = ", ".join(column_names(rule.head.sym.arity))
+        return f"SELECT {cols}, lo, hi FROM ({inner}) AS {params.alias('s')} WHERE lo <= hi"
+
+    def stratum(self, heads: list[PredicateSym], rules: Iterable[ast.Rule], recursive: bool) -> None:
+        by_head: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
+        for rule in rules:
+            by_head[rule.head.sym].extend(self.variants(rule))
+        own = set(heads)
+        delta: dict[PredicateSym, str] = {}
+        first = True
+        while first or delta:
+            candidates: dict[PredicateSym, str] = {}
+            for p in heads:
+                params = Params()
+                selects = []
+                for rule in by_head[p]:
+                    positive = positive_atoms(rule)
+                    full = [self.full(a.sym) for a in positive]
+                    if first:
+                        selects.append(self.select(rule, full, params))
+                        continue
+                    # semi-naive: one variant per atom of this stratum, that atom reading the delta
+                    for k, atom in enumerate(positive):
+                        if atom.sym in delta:
+                            selects.append(self.select(rule, [*full[:k], delta[atom.sym], *full[k + 1:]], params))
+                if selects:
+                    # a candidate adds coverage iff no island of its key contains it (the relation
+                    # is coalesced): the interval analogue of the plain engine's anti-join
+                    name = self.scratch_name()
+                    key = " AND ".join(f"x.{c} = y.{c}" for c in column_names(p.arity))
+                    self.run(f"CREATE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS x "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM {self.table[p]} AS y WHERE {key} "
+                             f"AND y.lo <= x.lo AND x.hi <= y.hi)", params.values)
+                    self.tables.append(name)
+                    candidates[p] = name
+            for name in delta.values():
+                self.run(f"DROP TABLE {name}", [])
+            delta = {}
+            # a round reads the last one: relations change only after every candidate is made
+            for p, name in candidates.items():
+                changed = self.merge(p, name)
+                self.run(f"DROP TABLE {name}", [])
+                if changed is not None and recursive and own:
+                    delta[p] = changed
+                elif changed is not None:
+                    self.run(f"DROP TABLE {changed}", [])
+            first = False
+
+    def merge(self, p: PredicateSym, fresh: str) -> str | None:
+        """Coalesce `fresh` (candidates that each add coverage) into p's relation; the table of
+        islands that changed (the delta), or None when there were no candidates."""
+        if not self.run(f"SELECT count(*) FROM {fresh}", []).fetchall()[0][0]:
+            return None
+        cols = column_names(p.arity)
+        key = " AND ".join(f"x.{c} = y.{c}" for c in cols)
+        rel = self.table[p]
+        touched, changed = self.scratch_name(), self.scratch_name()
+        # the islands of the keys that gain coverage, recomputed with the candidates
+        self.run(
+            f"CREATE TEMP TABLE {touched} AS " + _coalesced(
+                f"SELECT * FROM {fresh} UNION ALL SELECT x.* FROM {rel} AS x "
+                f"WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", cols), [])
+        self.tables.append(touched)
+        # the delta: islands that are not islands of the relation already (new coverage is in them)
+        self.run(f"CREATE TEMP TABLE {changed} AS SELECT * FROM {touched} AS x WHERE NOT EXISTS "
+                 f"(SELECT 1 FROM {rel} AS y WHERE {key} AND y.lo = x.lo AND y.hi = x.hi)", [])
+        self.tables.append(changed)
+        self.run(f"DELETE FROM {rel} AS x WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", [])
+        self.run(f"INSERT INTO {rel} SELECT * FROM {touched}", [])
+        self.run(f"DROP TABLE {touched}", [])
+        return changed
+
+
+def _coalesced(source: str, cols: list[str]) -> str:
+    """The rows of `source` (cols, lo, hi) as maximal islands per key: an interval starts a new
+    island unless it overlaps or touches one of the earlier intervals of its key (gaps and islands).
+    A key with one row is its own island: only keys with several go through the windows."""
+    key = ", ".join(cols)
+    return (
+        f"WITH s AS ({source}), single AS (SELECT {key} FROM s GROUP BY {key} HAVING count(*) = 1), "
+        f"one AS (SELECT s.* FROM s SEMI JOIN single USING ({key})), "
+        f"many AS (SELECT s.* FROM s ANTI JOIN single USING ({key})) "
+        f"SELECT * FROM one UNION ALL "
+        f"SELECT {key}, MIN(lo) AS lo, MAX(hi) AS hi FROM ("
+        f"SELECT *, SUM(CASE WHEN lo <= reach + 1 THEN 0 ELSE 1 END) "
+        f"OVER (PARTITION BY {key} ORDER BY lo, hi ROWS UNBOUNDED PRECEDING) AS island FROM ("
+        f"SELECT *, MAX(hi) OVER (PARTITION BY {key} ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
+        f"FROM many AS i) AS j) AS k GROUP BY {key}, island"
+    )
