@@ -35,6 +35,7 @@ from .explain import render_tree, why_not
 from .files import bundled_paths, decode
 from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
+from .selection import Selection
 
 CHECKS_DIR = "checks"
 SUFFIX = ".check"
@@ -263,8 +264,8 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
 class Checker:
     """Runs checks against one knowledge base; the inconsistencies are computed once."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
+    def __init__(self, kb: KnowledgeBase, selection: Selection | None = None) -> None:
+        self.kb = kb.under(selection)  # under a selection: the statements that count only
         self._found: list[Inconsistency] | None = None
 
     def inconsistencies(self) -> list[Inconsistency]:

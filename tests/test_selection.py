@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from allegiance import KnowledgeBase
 from allegiance.errors import AllegianceError, CheckError, ParseError, StatementError
 from allegiance.errors import render as render_error
+from allegiance.explain.critical import rests_on
 from allegiance.selection import Selection, covers, parse_date
 
 D0 = datetime.date(2015, 10, 1)
@@ -260,3 +261,36 @@ def test_a_policy_of_the_knowledge_base_is_datalog_and_checked(small: KnowledgeB
         with pytest.raises(AllegianceError, match=message.replace("(", r"\(").replace(")", r"\)")):
             small.load_text(text, file="bad.dl")
         assert small.facts("e") == before, "a bad policy changes nothing"
+
+
+# --- what rests on one source: leave-one-out as the oracle -------------------------------------------
+
+
+def test_critical_sources_agree_with_leaving_each_source_out_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
+    compared: list[int] = []
+    examples = 20
+
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(cases(), selections())
+    def check_one(case: Case, sel: Selection) -> None:
+        with load(case, str(tmp_path_factory.mktemp("crit"))) as kb:
+            for query in ("path(X, Y)", "lonely(X)"):
+                held = oracle(case, sel)[query]
+                expected = {row: tuple(s for s in SOURCES if s not in sel.without
+                                       and row not in oracle(case, sel.replace(without=sel.without | {s}))[query])
+                            for row in held}
+                found = rests_on(kb, query, sel)
+                assert {r.row: r.critical for r in found} == expected, (sel, query)
+                assert [r.row for r in found] == kb.query(query, sel).rows
+        compared.append(1)
+
+    check_one()
+    assert len(compared) >= examples * 4 // 5, f"only {len(compared)} of {examples} examples compared"
+
+
+def test_a_fact_stated_by_two_sources_rests_on_neither_alone(small: KnowledgeBase) -> None:
+    assert [(r.row, r.critical, r.single_source) for r in rests_on(small, "path(n0, n2)")] == [((), ("s0", "s1"), False)]
+    small.load_text(".source s2.\ne(n1, n2) reported by n0.", file="more.facts")
+    assert [(r.row, r.critical) for r in rests_on(small, "path(n0, n2)")] == [((), ("s0",))]
+    assert [r.single_source for r in rests_on(small, "path(n0, n2)")] == [True]
+    assert rests_on(small, "path(n3, X)") == [], "no answer, nothing to rest on"
