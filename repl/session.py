@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from allegiance import ast
+from allegiance import ast, printable
 from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
@@ -383,10 +383,10 @@ def run_script(lines: Iterable[str], session: Session, out: IO[str], err: IO[str
         nonlocal status
         output = dispatch(text, session)
         if output.text:
-            print(output.text, file=out, flush=True)
+            print(printable.screen(output.text), file=out, flush=True)
         if output.error:
             status = 2
-            print(output.error, file=err, flush=True)
+            print(printable.screen(output.error), file=err, flush=True)
         return output.quit
 
     for line in lines:

@@ -120,3 +120,23 @@ def test_a_failed_engine_switch_says_it_stayed(session: Session, monkeypatch: py
     assert "cannot replay" in out.error
     assert out.error.splitlines()[-1].startswith("still on duckdb")
     assert session.kb.engine_name == "duckdb"
+
+
+def test_listings_escape_control_characters_and_stay_aligned(session: Session) -> None:
+    dispatch('.entity red { name: "Red\\u001b[31m Brigade" aliases: "x\\ty" kind: group }', session)
+    text = dispatch(":entities red", session).text
+    assert "\x1b" not in text and "\t" not in text
+    header, rule, row = text.splitlines()[:3]
+    assert row.index("|") == header.index("|") == rule.index("+")
+    assert "Red\\u001b[31m Brigade" in row
+
+
+def test_a_script_prints_no_raw_control_character(small_kb: KnowledgeBase) -> None:
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(small_kb)
+    script = ['p("a\\u001b[31mRED\\u001b[0m").\n', "p(X)\n", ':why p("a\\u001b]0;title\\u0007")\n']
+    session_module.run_script(script, session, out, err)
+    assert "\x1b" not in out.getvalue() + err.getvalue() and "\x07" not in err.getvalue()
+    assert '"a\\u001b[31mRED\\u001b[0m"' in out.getvalue()
