@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from . import printable
+
 Value = str | int | float | datetime.date
 Row = tuple[Value, ...]
 
@@ -376,9 +378,8 @@ def format_value(value: Value) -> str:
     if isinstance(value, str):
         if _is_plain_symbol(value):
             return value
-        escaped = (
-            value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-        )
+        # every control character as an escape: the text reads back the same and prints safely
+        escaped = printable.escape(value.replace("\\", "\\\\").replace('"', '\\"'))
         return f'"{escaped}"'
     if isinstance(value, datetime.date):
         return value.isoformat()
