@@ -9,8 +9,10 @@ counts the examples it really compared.
 from __future__ import annotations
 
 import datetime
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -147,9 +149,7 @@ def oracle(case: Case, sel: Selection) -> dict[str, set[tuple[str, ...]]]:
 
 
 def load(case: Case, tmp_dir: str) -> KnowledgeBase:
-    import pathlib
-
-    root = pathlib.Path(tmp_dir)
+    root = Path(tmp_dir)
     for name, text in case.files().items():
         (root / name).write_text(text, encoding="utf-8")
     kb = KnowledgeBase()
@@ -196,8 +196,6 @@ def small() -> Iterator[KnowledgeBase]:
                  Stmt("e", "n1", "n2", "s1", "claimed", ("none", None, None)),
                  Stmt("e", "n2", "n3", "s3", "reported", ("until", datetime.date(2015, 10, 4), None))),
                 (("f", "n2", "n2"),))
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp, load(case, tmp) as kb:
         yield kb
 
@@ -294,3 +292,43 @@ def test_a_fact_stated_by_two_sources_rests_on_neither_alone(small: KnowledgeBas
     assert [(r.row, r.critical) for r in rests_on(small, "path(n0, n2)")] == [((), ("s0",))]
     assert [r.single_source for r in rests_on(small, "path(n0, n2)")] == [True]
     assert rests_on(small, "path(n3, X)") == [], "no answer, nothing to rest on"
+
+
+def test_an_imported_block_counts_as_a_whole_with_its_source(small: KnowledgeBase) -> None:
+    small.import_rows("e", [("n3", "n0"), ("n3", "n1")], source="s3", file="rows.csv")
+    assert ("n0",) in small.query("path(n3, X)").rows
+    assert small.query("path(n3, X)", Selection(without=frozenset({"s3"}))).rows == []
+    assert small.query("path(n3, X)", Selection("dated")).rows == [], "imported rows are undated"
+    assert small.query("path(n3, X)", Selection(at=datetime.date(1990, 1, 1))).rows == \
+        small.query("path(n3, X)").rows, "undated rows count on every date"
+    assert small.query("path(n3, X)", Selection(known_on=datetime.date(2015, 10, 8))).rows == [], "s3 is of 2015-10-09"
+    assert {r.row: r.critical for r in rests_on(small, "path(n3, X)")}[("n0",)] == ("s3",)
+
+
+def test_the_pydatalog_engine_honours_every_selection(small: KnowledgeBase) -> None:
+    files = {s.span.file for s in small.statements} | {"r.dl"}
+    root = next(iter(files - {"r.dl"})).rsplit("/", 1)[0]
+    with KnowledgeBase(engine="pydatalog") as other:
+        other.load_files([f"{root}/schema.facts", f"{root}/s.facts", f"{root}/r.dl"])
+        for sel in (Selection("reliable"), Selection("confirmed"), Selection(at=datetime.date(2015, 10, 5)),
+                    Selection(known_on=datetime.date(2015, 10, 4)), Selection("dated", frozenset({"s0"}))):
+            for query in ("path(X, Y)", "lonely(X)"):
+                assert other.query(query, sel).rows == small.query(query, sel).rows, (sel, query)
+        assert rests_on(other, "path(X, Y)", Selection(at=datetime.date(2015, 10, 3))) == \
+            rests_on(small, "path(X, Y)", Selection(at=datetime.date(2015, 10, 3)))
+
+
+def test_a_policy_is_kept_in_a_db_file(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "k.facts").write_text(SCHEMA + '.source s0 { title: "t" reliability: A }\n'
+                                  '.source s1 { title: "u" reliability: E }\n'
+                                  "e(n0, n1) from source s0.\ne(n1, n2) from source s1.\n", encoding="utf-8")
+    (root / "p.dl").write_text(RULES + '.trust graded_a { trusted(S) :- source(S, Src), reliability(Src, "A"). }\n',
+                               encoding="utf-8")
+    db = str(root / "kb.duckdb")
+    files = [root / "k.facts", root / "p.dl"]
+    for _ in range(2):  # the second time restores the stored knowledge base
+        with KnowledgeBase(db=db) as kb:
+            kb.load_files(files)
+            assert kb.query("path(n0, X)", Selection("graded_a")).rows == [("n1",)]
+            assert kb.query("path(n0, X)").rows == [("n1",), ("n2",)]
