@@ -332,3 +332,36 @@ def test_a_policy_is_kept_in_a_db_file(tmp_path: Path) -> None:
             kb.load_files(files)
             assert kb.query("path(n0, X)", Selection("graded_a")).rows == [("n1",)]
             assert kb.query("path(n0, X)").rows == [("n1",), ("n2",)]
+
+
+# --- check files: expect under POLICY / without SOURCE / at DATE / known on DATE ----------------------
+
+
+def test_a_check_can_pin_an_expectation_under_a_selection(small: KnowledgeBase) -> None:
+    from allegiance.checks import Checker, parse_checks
+
+    text = ("expect under confirmed path(n0, X) = {n1}.\n"
+            "expect under reliable without s0 no path(n0, _).\n"
+            "expect at 2015-10-05 no path(n2, n3).\n"
+            "expect at 2015-10-04 known on 2015-10-09 path(n2, n3).\n"
+            "expect known on 2015-10-08 no path(n2, n3).\n"
+            "expect count under dated path(_, _) = 2.\n"
+            "expect under confirmed path(n0, n2).\n")
+    with pytest.raises(ParseError):
+        parse_checks(text, "t.check")  # selectors come right after `expect`
+    text = text.replace("expect count under dated", "expect under dated count")
+    checks = parse_checks(text, "t.check")
+    outcomes = [Checker(small).run(c) for c in checks.checks]
+    assert [o.passed for o in outcomes] == [True, True, True, True, True, True, False]
+    assert [c.text for c in checks.checks][:2] == ["expect under confirmed path(n0, X) = {n1}",
+                                                    "expect under reliable without s0 no path(n0, _)"]
+    for c in checks.checks:  # the label reads back as the same check
+        again = parse_checks(c.text + ".", "again.check").checks[0]
+        assert again.text == c.text and again.clause is not None and c.clause is not None
+        assert (again.clause.mode, again.clause.selectors) == (c.clause.mode, c.clause.selectors)  # type: ignore[union-attr]
+    # the run's own selection underneath: the check's policy replaces it, its `without` adds to it
+    assert Checker(small, Selection("dated")).run(checks.checks[0]).passed
+    assert not Checker(small, Selection(without=frozenset({"s0"}))).run(checks.checks[0]).passed
+    with pytest.raises(CheckError, match="unknown trust policy reliabel") as exc:
+        Checker(small).run(parse_checks("expect under reliabel path(_, _).", "u.check").checks[0])
+    assert exc.value.span is not None and (exc.value.span.file, exc.value.span.line) == ("u.check", 1)
