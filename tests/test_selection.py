@@ -160,14 +160,13 @@ def load(case: Case, tmp_dir: str) -> KnowledgeBase:
 # --- the property test ----------------------------------------------------------------------------------
 
 
-def test_every_selection_agrees_with_filtering_the_statements_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
+def selections_against_oracle(examples: int, tmp: pytest.TempPathFactory) -> None:
     compared: list[int] = []
-    examples = 25
 
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(cases(), st.lists(selections(), min_size=3, max_size=3))
+    @given(cases(), st.lists(selections(), min_size=2, max_size=2))
     def check_one(case: Case, sels: list[Selection]) -> None:
-        with load(case, str(tmp_path_factory.mktemp("sel"))) as kb:
+        with load(case, str(tmp.mktemp("sel"))) as kb:
             for sel in [Selection(), *sels]:
                 expected = oracle(case, sel)
                 for query, rows in expected.items():
@@ -176,6 +175,15 @@ def test_every_selection_agrees_with_filtering_the_statements_by_hand(tmp_path_f
 
     check_one()
     assert len(compared) >= examples * 4 // 5, f"only {len(compared)} of {examples} examples compared"
+
+
+def test_every_selection_agrees_with_filtering_the_statements_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
+    selections_against_oracle(15, tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_every_selection_agrees_with_filtering_the_statements_by_hand_long(tmp_path_factory: pytest.TempPathFactory) -> None:
+    selections_against_oracle(150, tmp_path_factory)
 
 
 # --- examples ------------------------------------------------------------------------------------------
@@ -264,14 +272,13 @@ def test_a_policy_of_the_knowledge_base_is_datalog_and_checked(small: KnowledgeB
 # --- what rests on one source: leave-one-out as the oracle -------------------------------------------
 
 
-def test_critical_sources_agree_with_leaving_each_source_out_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
+def critical_against_oracle(examples: int, tmp: pytest.TempPathFactory) -> None:
     compared: list[int] = []
-    examples = 20
 
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(cases(), selections())
     def check_one(case: Case, sel: Selection) -> None:
-        with load(case, str(tmp_path_factory.mktemp("crit"))) as kb:
+        with load(case, str(tmp.mktemp("crit"))) as kb:
             for query in ("path(X, Y)", "lonely(X)"):
                 held = oracle(case, sel)[query]
                 expected = {row: tuple(s for s in SOURCES if s not in sel.without
@@ -284,6 +291,15 @@ def test_critical_sources_agree_with_leaving_each_source_out_by_hand(tmp_path_fa
 
     check_one()
     assert len(compared) >= examples * 4 // 5, f"only {len(compared)} of {examples} examples compared"
+
+
+def test_critical_sources_agree_with_leaving_each_source_out_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
+    critical_against_oracle(12, tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_critical_sources_agree_with_leaving_each_source_out_by_hand_long(tmp_path_factory: pytest.TempPathFactory) -> None:
+    critical_against_oracle(120, tmp_path_factory)
 
 
 def test_a_fact_stated_by_two_sources_rests_on_neither_alone(small: KnowledgeBase) -> None:
