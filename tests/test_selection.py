@@ -255,7 +255,7 @@ def test_a_policy_of_the_knowledge_base_is_datalog_and_checked(small: KnowledgeB
                     file="p.dl")
     assert small.facts("e", Selection("cautious")) == [("n0", "n1")]
     bad = {
-        ".trust t { trusted(S) :- e(S, _). }": "unknown predicate e/2 (a trust policy reads only statement metadata)",
+        ".trust t { trusted(S) :- e(S, _). }": "unknown predicate e/2 in trust policy t",
         ".trust t { trusted(S) :- not status(S, claimed). }": "variable S",
         ".trust t { good(S) :- source(S, _). }": "never derives trusted(S)",
         ".trust t { status(S, confirmed) :- source(S, _). trusted(S) :- source(S, _). }": "metadata relation status/2",
