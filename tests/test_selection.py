@@ -305,7 +305,7 @@ def test_critical_sources_agree_with_leaving_each_source_out_by_hand_long(tmp_pa
 def test_a_fact_stated_by_two_sources_rests_on_neither_alone(small: KnowledgeBase) -> None:
     assert [(r.row, r.critical, r.single_source) for r in rests_on(small, "path(n0, n2)")] == [((), ("s0", "s1"), False)]
     small.load_text(".source s2.\ne(n1, n2) reported by n0.", file="more.facts")
-    assert [(r.row, r.critical) for r in rests_on(small, "path(n0, n2)")] == [((), ("s0",))]
+    assert [(r.row, r.critical, r.supporting) for r in rests_on(small, "path(n0, n2)")] == [((), ("s0",), ("s1", "s2"))]
     assert [r.single_source for r in rests_on(small, "path(n0, n2)")] == [True]
     assert rests_on(small, "path(n3, X)") == [], "no answer, nothing to rest on"
 

@@ -31,7 +31,8 @@ from ..parse import parse_query
 from ..provenance import METADATA, record_facts
 from ..render import json_value
 from ..selection import Selection, select
-from .text import bound_text
+from .search import Explainer, explainer_for
+from .text import bound_text, substitute
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
@@ -46,6 +47,9 @@ class Reliance:
 
     row: ast.Row
     critical: tuple[str, ...]
+    # the other sources of the statements in the answer's shallowest proof (its positive atoms
+    # that are ground once the answer fills them in): it holds without any one of them
+    supporting: tuple[str, ...] = ()
 
     @property
     def single_source(self) -> bool:
@@ -83,7 +87,25 @@ def rests_on(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | No
                         critical[row].append(source)
         finally:
             engine.close()
-    return [Reliance(row, tuple(critical[row])) for row in answers.rows]
+    ex = explainer_for(view)
+    return [Reliance(row, tuple(critical[row]), _supporting(ex, query, row, critical[row])) for row in answers.rows]
+
+
+def _supporting(ex: Explainer, query: ast.Query, row: ast.Row, critical: list[str]) -> tuple[str, ...]:
+    env = dict(zip((v.name for v in query.variables), row, strict=True))
+    found: set[str] = set()
+    for literal in query.body:
+        if not isinstance(literal, ast.Atom) or literal.statement is not None:
+            continue
+        args = [substitute(a, env) for a in literal.args]
+        if not all(isinstance(a, ast.Constant) for a in args):
+            continue
+        values = tuple(a.value for a in args if isinstance(a, ast.Constant))
+        if not ex.holds(literal.sym, values):
+            continue
+        for leaf in ex.proof(literal.sym, values).leaves():
+            found |= {e.statement.source for e in leaf.evidence if e.statement is not None}
+    return tuple(sorted(found - set(critical)))
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -97,6 +119,7 @@ def reliance_json(query: ast.Query, reliances: Iterable[Reliance], kb: Knowledge
     return {"query": str(query), "variables": variables,
             "answers": [[json_value(v) for v in r.row] for r in found],
             "critical": [[_source_json(kb, s) for s in r.critical] for r in found],
+            "supporting": [[_source_json(kb, s) for s in r.supporting] for r in found],
             "single_source": [r.single_source for r in found]}
 
 
@@ -114,6 +137,8 @@ def reliance_text(query: ast.Query, reliances: Iterable[Reliance], kb: Knowledge
             lines += [f"      {_source_line(kb, s)}" for s in r.critical]
         else:
             lines.append("    no source is critical: it holds without any one of them")
+        if r.supporting:
+            lines.append(f"    also drawn on (not critical): {', '.join(r.supporting)}")
     single = sum(r.single_source for r in found)
     lines.append(f"({len(found)} answer{'s' if len(found) != 1 else ''}, {single} single-source)" if found else "no answers")
     return "\n".join(lines)
