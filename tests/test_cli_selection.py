@@ -87,3 +87,21 @@ def test_mistakes_in_the_options_are_pointed_at(options: list[str], message: str
         assert main([*command, *options]) == 2
         err = capsys.readouterr().err
         assert message in err and mark in err and "Traceback" not in err
+
+
+def test_sources_of_every_inconsistency(bundled: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sources", "--inconsistencies", "--format", "json", "--trust", "reliable"]) == 1
+    items = json.loads(capsys.readouterr().out)
+    found = bundled.inconsistencies(Selection("reliable"))
+    assert [(i["kind"], i["args"], i["message"]) for i in items] == [(f.kind, list(f.args), f.message) for f in found]
+    for item in items:
+        rel = item["kind"]
+        critical = {r.row: r.critical for r in rests_on(bundled, f"{rel}({', '.join(f'X{i}' for i in range(len(item['args'])))})",
+                                                         Selection("reliable"))}
+        assert [c["source"] for c in item["critical"]] == list(critical[tuple(item["args"])])
+        assert item["single_source"] == (len(critical[tuple(item["args"])]) == 1)
+    assert main(["sources", "--inconsistencies"]) == 1
+    out = capsys.readouterr().out
+    assert f"({len(bundled.inconsistencies())} inconsistencies, " in out and "single-source)" in out
+    assert main(["sources"]) == 2
+    assert "name a query, or --inconsistencies" in capsys.readouterr().err
