@@ -5,6 +5,9 @@ Input: a Session and the text after the command's name. Output: an Output (text,
 Handlers raise AllegianceError for a user's mistake; dispatch.dispatch renders it with its caret.
 The commands build on the Session (session.py), which never imports them: it gets their names for
 completion from `completion_table`, through dispatch.open_session.
+
+Why one module: it is the registry of meta-commands, each a short handler; `:help` lists them in the
+order they are defined here.
 """
 
 from __future__ import annotations
