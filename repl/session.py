@@ -80,6 +80,11 @@ class Session:
     _generation: int = 0
     _index: KBIndex | None = None
     _index_generation: int = -1
+    floor: int = -1  # operations in the knowledge base as the session started: `:undo` stops there
+
+    def __post_init__(self) -> None:
+        if self.floor < 0:
+            self.floor = len(self.kb.history)
 
     @classmethod
     def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool,
@@ -114,6 +119,7 @@ class Session:
     # --- queries -------------------------------------------------------------------------------
 
     def run_query(self, text: str, label: str | None = None) -> Output:
+        self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
         answers = self.kb.query(text)
         elapsed = time.perf_counter() - started
@@ -217,7 +223,7 @@ def replay(history: Sequence[Operation], kb: KnowledgeBase) -> None:
             kb.load_files(files)
             files = []
         if isinstance(op, SourceFile):
-            kb.load_text(op.text, file=op.path)
+            kb.load_text(op.text, file=op.path, default_source=op.default_source)
         elif isinstance(op, Retraction):
             kb.retract(op.label)
         elif isinstance(op, Import):

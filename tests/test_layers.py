@@ -22,16 +22,17 @@ PACKAGES = {"allegiance": "allegiance", "repl": "allegiance.repl", "bench": "ben
 # higher one. A module belongs to the first group naming it or a package above it (names relative to
 # allegiance; "" is the package itself). allegiance/__init__.py's docstring draws the same picture.
 LAYERS: list[set[str]] = [
-    {"ast", "errors", "values", "terminals", "grammar_tables", "lexer"},  # the words every stage speaks
+    {"ast", "errors", "values", "terminals", "grammar_tables", "lexer", "printable"},  # the words every stage speaks
     {"parse", "catalog", "provenance", "english", "curate"},  # text -> AST -> statements with provenance
     {"analysis"},  # program -> checked program
     {"engines", "bulk"},  # checked program + facts -> answers
-    {"history", "codec", "files", "state", "persist"},  # the knowledge base's state, its file, its store
+    {"trust", "validity"},  # support and time: trust policies, validity intervals
+    {"history", "codec", "files", "state", "selection", "persist"},  # the knowledge base's state, file, store
     {"kb", "conformance"},  # the facade tying the stages together
-    {"render", "changes", "importing", "explain", "checks", "pytest_plugin"},  # what is built on it
+    {"render", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render"},  # built on it
     {"", "cli", "__main__"},  # the public API and the command line
     {"repl.output"},  # the REPL, from its plain values up to the terminal
-    {"repl.display", "repl.suggest"},
+    {"repl.display", "repl.suggest", "repl.habits"},
     {"repl.session"},
     {"repl.commands"},
     {"repl.dispatch"},
