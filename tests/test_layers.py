@@ -192,3 +192,15 @@ def test_an_upward_import_is_seen() -> None:
     assert (_layer("allegiance.parse") or 0) < (_layer("allegiance.kb") or 0)
     assert (_layer("allegiance.repl.session") or 0) < (_layer("allegiance.repl.commands") or 0)
     assert (_layer("allegiance.engines.duckdb.loop") or 0) == (_layer("allegiance.engines") or 0)
+
+
+def test_the_drawing_names_every_layers_modules() -> None:
+    # allegiance/__init__.py draws the layers for a newcomer: a module placed here but not there is
+    # a drawing out of date
+    import re
+
+    import allegiance
+
+    words = set(re.findall(r"[a-z_]+", allegiance.__doc__ or ""))
+    names = {g.rpartition(".")[2] for group in LAYERS for g in group if g and g != "__main__"} - {"repl"}
+    assert sorted(names - words) == []
