@@ -8,9 +8,11 @@
 The house, top down: each line may import the lines below it, never those above (tests/test_layers.py
 holds the same layers and fails on an import that runs up them, or on any import cycle).
 
+    __init__, cli/           the public API; every subcommand (no core module imports argparse or
+                             cli); with no command, the REPL
     repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > commands > session > display,
                              suggest, habits > output
-    __init__, cli/           the public API; every subcommand (no core module imports argparse or cli)
+    cli/common               opening a knowledge base from command-line options (both front ends)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),
                              render, changes, importing, checks, timeline, timeline_render,
                              pytest_plugin
