@@ -269,9 +269,13 @@ class Checker:
 
     def __init__(self, kb: KnowledgeBase, selection: Selection | None = None) -> None:
         self.root, self.selection = kb, selection or Selection()
-        self.kb = kb.under(selection)  # under a selection: the statements that count only
-        self._under: dict[Selection, Checker] = {}
+        self.root.under(self.selection)  # an unknown policy or source fails here
         self._found: list[Inconsistency] | None = None
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base under the selection: the statements that count only."""
+        return self.root.under(self.selection)
 
     def inconsistencies(self) -> list[Inconsistency]:
         if self._found is None:
@@ -289,7 +293,7 @@ class Checker:
         if clause.selectors:  # `expect under P at D ...`: its own selection, over the run's
             selection = with_selectors(self.selection, clause.selectors)
             try:
-                under = self._under.setdefault(selection, self._under.get(selection) or Checker(self.root, selection))
+                under = Checker(self.root, selection)
             except AllegianceError as exc:  # an unknown policy or source: point at the check
                 raise exc if exc.span else type(exc)(exc.message, clause.span, exc.hint) from None
             unselected = dataclasses.replace(check, clause=dataclasses.replace(clause, selectors=()))

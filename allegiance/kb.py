@@ -113,6 +113,9 @@ def _stored(method: Callable[Concatenate[KnowledgeBase, _P], _R]) -> Callable[Co
     return run
 
 
+MAX_VIEWS = 8  # selections whose views (and engines) a knowledge base keeps at once
+
+
 class KnowledgeBase:
     def __init__(self, engine: str | Engine = "duckdb", timeout: float | None = DEFAULT_TIMEOUT,
                  db: str | None = None, dialect: str = "prolog") -> None:
@@ -444,11 +447,15 @@ class KnowledgeBase:
     def under(self, selection: Selection | None) -> KnowledgeBase:
         """The knowledge base as `selection` sees it: only the statements that count, on an engine
         of its own (read only: change the knowledge base itself, never the view). The default
-        selection is the knowledge base itself. Views last until the next change."""
+        selection is the knowledge base itself. A view lasts until the next change, or until
+        MAX_VIEWS other selections were asked for since it was last (each holds an engine): ask
+        again rather than keep one."""
         if selection is None or selection.everything:
             return self
-        view = self._views.get(selection)
+        view = self._views.pop(selection, None)  # put back last: the most recently used
         if view is None:
+            while len(self._views) >= MAX_VIEWS:
+                self._views.pop(next(iter(self._views))).close()
             name, timeout = self._engine.name, self._engine.timeout
             state = select(self._state, selection, lambda: make_engine(name, timeout=timeout))
             view = KnowledgeBase(make_engine(name, timeout=timeout), dialect=self.dialect)
@@ -458,7 +465,7 @@ class KnowledgeBase:
             except BaseException:
                 view.close()
                 raise
-            self._views[selection] = view
+        self._views[selection] = view
         view._engine.timeout = self._engine.timeout
         return view
 
