@@ -52,6 +52,7 @@ from .errors import (
 )
 from .kb import Answers, Inconsistency, KnowledgeBase, LoadReport
 from .parse import parse_program, parse_query
+from .selection import Selection
 
 __version__ = "0.1.0"
 
@@ -69,6 +70,7 @@ __all__ = [
     "QueryError",
     "QueryInterrupted",
     "QueryTimeout",
+    "Selection",
     "StatementError",
     "StratificationError",
     "UnknownPredicateError",

@@ -373,6 +373,11 @@ class KnowledgeBase:
         return tuple(self._history)
 
     @property
+    def state(self) -> State:
+        """The current state (read only): what selections and what-ifs start from."""
+        return self._state
+
+    @property
     def catalog(self) -> Catalog:
         return self._state.catalog
 

@@ -105,7 +105,7 @@ def prompt_session(session: Session) -> PromptSession[str]:
         return " " + (hint or "Tab: complete   Ctrl-R: search history   :help   Ctrl-D: quit")
 
     prompt: PromptSession[str] = PromptSession(
-        message=PROMPT,
+        message=lambda: session.prompt,  # shows a selection (:trust, :at ...) while one is set
         multiline=True,
         prompt_continuation=lambda width, line, wrap: [("class:continuation", CONTINUATION.ljust(width))],
         lexer=PygmentsLexer(AllegianceLexer),
