@@ -18,6 +18,10 @@ file of the run. `expect no p(...)` stays literal: it never looks at accepts.
 
 A check's name is its clause as text, or the name a `% name: my_check` comment on the line right
 before it gives (the grammar has no name syntax).
+
+Why one module: reading check files, running each check (under its selection: `expect under POLICY`,
+`without SOURCE`, `at DATE`, `known on DATE`) and the strict pass are one concept, a check file's
+meaning; they share the Outcome and the failure details, and split apart each would import the other.
 """
 
 from __future__ import annotations
