@@ -289,3 +289,21 @@ def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     assert "(open) | (open) | undated" in text and "undated: holds there only because" in text
     assert "usage: :timeline QUERY" in dispatch(":timeline", session).error
     kb.close()
+
+
+# --- time in explanations ----------------------------------------------------------------------------
+
+
+def test_why_says_when_each_statement_held(small: KnowledgeBase) -> None:
+    from allegiance.explain import proof_json, render_tree, why
+
+    answer = why(small, "reach(a, c)")
+    text = render_tree(answer)
+    assert "held between 2015-10-01 and 2015-10-03" in text  # edge(a, b), the first statement
+    assert "held until 2015-10-02" in text                    # edge(b, c): until is inclusive
+    undated = render_tree(why(small, "node(a)"))
+    assert "undated: counts at every date" in undated
+    leaf = proof_json(why(small, "node(a)"))["proofs"][0]  # type: ignore[index]
+    assert leaf["statement"]["undated"] is True and leaf["statement"]["valid_from"] is None
+    dated = proof_json(why(small, "node(c)"))["proofs"][0]  # type: ignore[index]
+    assert dated["statement"]["undated"] is False and dated["statement"]["valid_from"] == "2015-10-05"
