@@ -30,9 +30,11 @@ from . import ast
 from .analysis import check_query
 from .analysis.checked import CheckedProgram, CheckedQuery, Stratum
 from .engines.base import Annotated, Interval, coalesce
+from .errors import QueryError
 from .kb import KnowledgeBase, sort_rows
 from .parse import parse_query
 from .provenance import StatementRecord, catalog_facts, record_facts
+from .selection import Selection
 from .validity import Period, is_undated
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -143,9 +145,15 @@ def whole_relation(kb: KnowledgeBase, text: str) -> str | None:
     return f"{name}({', '.join(names)})"
 
 
-def timeline(kb: KnowledgeBase, text: str | ast.Query) -> Timeline:
+def timeline(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | None = None) -> Timeline:
     """Each answer of the query with the maximal periods over which it holds; a relation's name
-    alone (`help_while_striking`) stands for all of it."""
+    alone (`help_while_striking`) stands for all of it. Under a selection (a trust policy, sources
+    left out, what was known on a date), only the statements that count under it; a date of
+    validity (`at`) has no place in a timeline, which covers every date."""
+    if selection is not None and selection.at is not None:
+        raise QueryError(f"a timeline covers every date: it takes no date of validity (at {selection.at})", None,
+                         "leave out --at (or :at off); the timeline shows on which dates each answer holds")
+    kb = kb.under(selection)
     if isinstance(text, str):
         text = whole_relation(kb, text) or text
     query = parse_query(text, dialect=kb.dialect) if isinstance(text, str) else text

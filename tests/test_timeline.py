@@ -307,3 +307,14 @@ def test_why_says_when_each_statement_held(small: KnowledgeBase) -> None:
     assert leaf["statement"]["undated"] is True and leaf["statement"]["valid_from"] is None
     dated = proof_json(why(small, "node(c)"))["proofs"][0]  # type: ignore[index]
     assert dated["statement"]["undated"] is False and dated["statement"]["valid_from"] == "2015-10-05"
+
+
+def test_a_timeline_under_a_selection_counts_only_what_it_selects(small: KnowledgeBase) -> None:
+    from allegiance.errors import QueryError
+    from allegiance.selection import Selection
+
+    # without s1 (edge(a, b) since 2015-10-04), a leads to b only from 2015-10-01 to 2015-10-03
+    assert {h.row: [p.text() for p in h.periods] for h in timeline(small, "edge(a, b)", Selection(without=frozenset({"s1"}))).answers} \
+        == {(): ["between 2015-10-01 and 2015-10-03"]}
+    with pytest.raises(QueryError, match="covers every date"):
+        timeline(small, "edge(a, b)", Selection(at=D0))
