@@ -318,3 +318,22 @@ def test_a_timeline_under_a_selection_counts_only_what_it_selects(small: Knowled
         == {(): ["between 2015-10-01 and 2015-10-03"]}
     with pytest.raises(QueryError, match="covers every date"):
         timeline(small, "edge(a, b)", Selection(at=D0))
+
+
+def test_pydatalog_gives_the_same_timelines(small: KnowledgeBase) -> None:
+    # pyDatalog has no annotated evaluation of its own: the default sweep, one evaluation per segment
+    other = KnowledgeBase(engine="pydatalog", timeout=None)
+    try:
+        other.load_text(facts_text([
+            (0, ("edge", ("a", "b"), False, False, ("between", 0, 2))),
+            (1, ("edge", ("a", "b"), False, False, ("since", 3, 0))),
+            (2, ("edge", ("b", "c"), False, False, ("until", 1, 0))),
+            (3, ("node", ("c",), False, False, ("on", 4, 0))),
+            (4, ("node", ("a",), False, False, ("none", 0, 0))),
+            (5, ("backs", ("b", "a"), False, False, ("on", 2, 0))),
+        ]), file="t.facts")
+        other.load_text(RULES, file="t.dl")
+        for query in ("reach(X, Y)", "unbacked(X)", "lonely(X)", "cut(X, Y)"):
+            assert timeline(other, query) == timeline(small, query), query
+    finally:
+        other.close()
