@@ -337,3 +337,17 @@ def test_pydatalog_gives_the_same_timelines(small: KnowledgeBase) -> None:
             assert timeline(other, query) == timeline(small, query), query
     finally:
         other.close()
+
+
+def test_imported_rows_are_undated_statements() -> None:
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_text(facts_text([(0, ("edge", ("a", "b"), False, False, ("on", 0, 0)))]), file="t.facts")
+        kb.load_text(RULES, file="t.dl")
+        kb.import_rows("edge", [("b", "c")], source="s0")
+        held = {h.row: h for h in timeline(kb, "reach(a, X)").answers}
+        assert [p.text() for p in held[("c",)].periods] == ["on 2015-10-01"]
+        assert held[("c",)].undated == held[("c",)].periods  # it needs the imported row, which has no date
+        assert held[("b",)].undated == ()
+    finally:
+        kb.close()
