@@ -424,7 +424,9 @@ def _timeline(session: Session, arg: str) -> Output:
         raise _usage("timeline")
     from allegiance import timeline, timeline_render
 
-    found = timeline.timeline(session.kb.under(session.selection), arg.rstrip().removesuffix("."))
+    text = arg.rstrip().removesuffix(".")
+    session.sources["<query>"] = text  # an error in it is drawn with its caret
+    found = timeline.timeline(session.kb.under(session.selection), text)
     fmt = session.format
     session.remember_page(timeline_render.render(found, fmt))
     return say(timeline_render.render(found, fmt, session.limit))
