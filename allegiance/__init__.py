@@ -10,7 +10,7 @@ holds the same layers and fails on an import that runs up them, or on any import
 
     __init__, cli/           the public API; every subcommand (no core module imports argparse or
                              cli); with no command, the REPL
-    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > commands > session > display,
+    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > selecting > commands > session > display,
                              suggest, habits > output
     cli/common               opening a knowledge base from command-line options (both front ends)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),
