@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
+import prompt_toolkit
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -141,6 +142,15 @@ def show(output: Output) -> None:
         print_formatted_text(FormattedText([("class:error", printable.screen(output.error))]), style=STYLE)
 
 
+def ask(question: str, default: bool) -> bool:
+    """A yes-or-no question; Enter gives `default`, Ctrl-C and Ctrl-D say no."""
+    try:
+        reply = prompt_toolkit.prompt(question).strip().lower()
+    except (KeyboardInterrupt, EOFError):
+        return False
+    return default if not reply else reply in ("y", "yes")
+
+
 def run(session: Session) -> int:
     """Read, dispatch, render, until :quit or Ctrl-D. Returns 0."""
     prompt = prompt_session(session)
@@ -162,6 +172,8 @@ def run(session: Session) -> int:
             detail = traceback.format_exc() if os.environ.get("ALLEGIANCE_DEBUG") else ""
             output = Output(error=f"internal error: {type(exc).__name__}: {exc} (please report it)\n{detail}".rstrip())
         show(output)
+        if output.confirm and output.then is not None:
+            show(output.then() if ask(output.confirm, output.default) else Output(text="not added"))
         if output.quit:
             break
     sys.stdout.flush()

@@ -52,6 +52,8 @@ def small(tmp_path: Path) -> str:
 def test_an_escape_sequence_in_a_value_reaches_the_screen_escaped(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     child = spawn(small(tmp_path))
     child.send('p("a\\u001b[31mRED\\u001b[0m", x).\r')
+    child.expect(re.escape("add new predicate p/2? [Y/n]"))
+    child.send("\r")  # Enter: yes, there is no known predicate it could be a typo of
     child.expect("added 1 fact")
     child.expect(PROMPT)
     child.send("p(X, Y)\r")
@@ -59,6 +61,26 @@ def test_an_escape_sequence_in_a_value_reaches_the_screen_escaped(spawn, tmp_pat
     screen = child.before
     assert '"a\\u001b[31mRED\\u001b[0m" | x' in screen
     assert "\x1b[31mRED" not in screen  # the value never recolours the terminal
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_a_misspelled_predicate_asks_before_it_is_created(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path))
+    child.send("membr(isis, alliance41).\r")
+    child.expect(re.escape("warning: new predicate membr/2 (membr/2: did you mean 'member'?)"))
+    child.expect(re.escape("add new predicate membr/2? [y/N]"))
+    child.send("\r")  # Enter: no
+    child.expect("not added")
+    child.expect(PROMPT)
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.send("membr(isis, alliance41).\r")
+    child.expect(re.escape("[y/N]"))
+    child.send("y\r")
+    child.expect("added 1 fact")
     child.expect(PROMPT)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
