@@ -328,9 +328,18 @@ class Accept:
     span: Span = field(default=NOWHERE, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class TrustBlock:
+    """`.trust NAME { trusted(S) :- ... }`: a trust policy, rules and facts over statement metadata."""
+
+    name: str
+    clauses: tuple[Rule | Fact, ...]
+    span: Span = field(default=NOWHERE, compare=False)
+
+
 Clause = (
     Fact | Rule | Query | Declaration | Dialect | SourceBlock | EntityDecl | RelationDecl | Statement
-    | Sentence | Expect | Accept
+    | Sentence | Expect | Accept | TrustBlock
 )
 
 

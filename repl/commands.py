@@ -392,6 +392,21 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     return say("\n".join(lines))
 
 
+@special_command("timeline", "QUERY", "when each answer holds: its maximal periods of validity", completes="datalog")
+def _timeline(session: Session, arg: str) -> Output:
+    """Each answer's maximal periods (open ends shown as such), in the :format in use; a note marks
+    where an answer holds only because undated statements count. A relation's name alone stands
+    for all of it: `:timeline help_while_striking`."""
+    if not arg:
+        raise _usage("timeline")
+    from allegiance import timeline, timeline_render
+
+    found = timeline.timeline(session.kb, arg.rstrip().removesuffix("."))
+    fmt = session.format
+    session.remember_page(timeline_render.render(found, fmt))
+    return say(timeline_render.render(found, fmt, session.limit))
+
+
 @special_command("more", "", "show the last answer in full, through a pager")
 def _more(session: Session, arg: str) -> Output:
     if not session.last_page:

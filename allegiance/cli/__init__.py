@@ -8,6 +8,7 @@ This package owns every subcommand; the core modules it wraps know nothing of ar
 
     common.py    the Command record, the common options, open_kb, fail
     query.py     query, inconsistencies
+    timeline.py  timeline (allegiance.timeline)
     why.py       why, whynot (allegiance.explain)
     check.py     check (allegiance.checks)
     load.py      load, import (allegiance.changes, allegiance.importing)
@@ -28,10 +29,11 @@ from .check import CHECK
 from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
 from .load import IMPORT, LOAD
 from .query import INCONSISTENCIES, QUERY
+from .timeline import TIMELINE
 from .why import WHY, WHYNOT
 
 # In the order `allegiance --help` lists them.
-COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
+COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, TIMELINE, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
 
 
 def _parser_for(name: str) -> argparse.ArgumentParser:
