@@ -7,15 +7,17 @@ and the loop reads, dispatches (session.dispatch) and renders (show), as ptpytho
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pydoc
 import sys
+import termios
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import prompt_toolkit
-from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit import PromptSession, print_formatted_text, search
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
@@ -80,7 +82,10 @@ def key_bindings() -> KeyBindings:
 
     @bindings.add("enter")
     def _enter(event: KeyPressEvent) -> None:
-        buffer = event.current_buffer
+        if event.app.layout.is_searching:
+            # Enter in Ctrl-R's search takes the match and runs it, as in bash (not the search text)
+            search.accept_search()
+        buffer = event.app.current_buffer
         if buffer.complete_state is not None and buffer.complete_state.current_completion is not None:
             buffer.complete_state = None  # Enter on a highlighted completion takes it, nothing more
             return
@@ -91,7 +96,9 @@ def key_bindings() -> KeyBindings:
 
     @bindings.add("escape", "enter")
     def _run_as_is(event: KeyPressEvent) -> None:
-        event.current_buffer.validate_and_handle()
+        if event.app.layout.is_searching:
+            search.accept_search()
+        event.app.current_buffer.validate_and_handle()
 
     return bindings
 
@@ -142,6 +149,26 @@ def show(output: Output) -> None:
         print_formatted_text(FormattedText([("class:error", printable.screen(output.error))]), style=STYLE)
 
 
+@contextlib.contextmanager
+def keys_held() -> Iterator[None]:
+    """While an entry runs, keys typed ahead are neither echoed over its output nor lost: the next
+    prompt reads and shows them; a terminal's late reply to prompt-toolkit (a cursor position
+    report, `^[[1;1R`) is read there too instead of landing on the screen. Ctrl-C still interrupts."""
+    try:
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):
+        yield  # not a terminal
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)  # lflags; ISIG stays, so Ctrl-C is SIGINT
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: keep what is already typed
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
 def ask(question: str, default: bool) -> bool:
     """A yes-or-no question; Enter gives `default`, Ctrl-C and Ctrl-D say no."""
     try:
@@ -165,7 +192,8 @@ def run(session: Session) -> int:
         except EOFError:
             break
         try:
-            output = dispatch(text, session)
+            with keys_held():
+                output = dispatch(text, session)
         except KeyboardInterrupt:  # Ctrl-C outside the engine (parsing, rendering)
             output = Output(error="interrupted (the knowledge base is as it was)")
         except Exception as exc:  # a bug must not end the session; its entry is lost, nothing else

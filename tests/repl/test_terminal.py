@@ -84,3 +84,40 @@ def test_a_misspelled_predicate_asks_before_it_is_created(spawn, tmp_path: Path)
     child.expect(PROMPT)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
+
+
+def test_ctrl_r_then_enter_runs_the_match(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path))
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.send(":time on\r")
+    child.expect("timing on")
+    child.expect(PROMPT)
+    child.sendcontrol("r")
+    child.expect("search")
+    child.send("member(X")
+    child.expect("alliance41")
+    child.send("\r")  # runs the match, as bash does
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_keys_typed_during_a_long_entry_wait_for_the_next_prompt(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chain = tmp_path / "chain.dl"
+    chain.write_text("".join(f"edge({i}, {i + 1}).\n" for i in range(1, 1500)) +
+                     "path(X, Y) :- edge(X, Y).\npath(X, Y) :- edge(X, Z), path(Z, Y).\n")
+    child = spawn("--timeout", "3", str(chain))
+    child.send("path(X, Y), path(Y, Z)\r")  # runs until the 3 s limit
+    child.expect(re.escape("\x1b[?2004l"))  # prompt-toolkit has left the terminal: the entry runs
+    child.send("edge(7, X)\r")  # typed ahead while it runs
+    child.expect("took longer than 3 s")
+    assert "edge(7" not in child.before  # not echoed over the running entry's output
+    child.expect(PROMPT)
+    child.expect(r"X\s*\r\n-+\r\n8\s*\r\n\(1 answer\)")  # the next prompt ran what was typed ahead
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
