@@ -18,13 +18,14 @@ from pathlib import Path
 
 import prompt_toolkit
 from prompt_toolkit import PromptSession, print_formatted_text, search
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoSuggest
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer
 from prompt_toolkit.styles import Style
 
 from allegiance import __version__, printable
@@ -48,11 +49,23 @@ STYLE = Style.from_dict({
 })
 
 
+# Past this many characters in the entry (a pasted 100 KB line) highlighting, completion, the
+# signature bar and suggestions from history are off: each is at least linear in the entry and runs
+# on every key, so a long paste would take minutes to draw. Enter still runs it.
+MAX_ASSISTED = 5_000
+
+
+def assisted(text: str) -> bool:
+    return len(text) <= MAX_ASSISTED
+
+
 class ReplCompleter(Completer):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
+        if not assisted(document.text):
+            return
         try:
             found = suggest(document.text_before_cursor, self.session.index)
         except Exception:  # a bug in the completer must not crash the REPL
@@ -105,20 +118,25 @@ def key_bindings() -> KeyBindings:
 
 def prompt_session(session: Session) -> PromptSession[str]:
     def toolbar() -> str:
+        text = prompt.default_buffer.text
+        if not assisted(text):
+            return f" a long entry ({len(text):,} characters): no highlighting or completion   Enter: run it"
         try:
             hint = signature_hint(prompt.default_buffer.document.text_before_cursor, session.index)
         except Exception:  # the toolbar is a nicety; it must never take the REPL down
             hint = ""
         return " " + (hint or "Tab: complete   Ctrl-R: search history   :help   Ctrl-D: quit")
 
+    highlighter = PygmentsLexer(AllegianceLexer)
     prompt: PromptSession[str] = PromptSession(
         message=PROMPT,
         multiline=True,
         prompt_continuation=lambda width, line, wrap: [("class:continuation", CONTINUATION.ljust(width))],
-        lexer=PygmentsLexer(AllegianceLexer),
+        lexer=DynamicLexer(lambda: highlighter if assisted(prompt.default_buffer.text) else None),
         completer=ReplCompleter(session),
         complete_while_typing=True,
-        auto_suggest=AutoSuggestFromHistory(),
+        auto_suggest=ConditionalAutoSuggest(AutoSuggestFromHistory(),
+                                            Condition(lambda: assisted(prompt.default_buffer.text))),
         history=_history(),
         enable_history_search=False,
         key_bindings=key_bindings(),

@@ -121,3 +121,18 @@ def test_keys_typed_during_a_long_entry_wait_for_the_next_prompt(spawn, tmp_path
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
 
+
+
+def test_a_pasted_100_kb_line_answers_promptly(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path))
+    long_name = "x" * 100_000
+    # as a terminal pastes: between bracketed-paste marks, in one go
+    child.send(f'\x1b[200~member(X, "{long_name}")\x1b[201~')
+    child.send("\r")
+    child.expect(re.escape("(0 answers)"))  # within TIMEOUT: it used to take minutes to draw
+    child.expect(PROMPT)
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
