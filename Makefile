@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all bench lint tables clean
+.PHONY: run test test-fast test-all bench lint tables clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The inner loop: `make test` without the property, differential, conformance and real-terminal
+# suites (marked `thorough` in tests/conftest.py); under two minutes on 2 cores. `make test` stays the gate.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" --fast
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
