@@ -63,3 +63,34 @@ def test_a_file_exactly_at_the_limit_is_read(tmp_path: Path) -> None:
     assert read_source(f, max_bytes=len(line) * 10).clauses
     with pytest.raises(LoadError, match="over"):
         read_source(f, max_bytes=len(line) * 10 - 1)
+
+
+COUNTING = "n(0).\nn(X + 1) :- n(X).\n"
+
+
+def test_a_one_shot_query_has_the_repls_time_limit(tmp_path: Path) -> None:
+    # it ran until killed, memory growing: now the REPL's default limit (5 s) stops it
+    f = tmp_path / "count.dl"
+    f.write_text(COUNTING)
+    result = run("query", "n(5)", str(f), timeout=120)
+    assert result.returncode == 2, result.stdout
+    assert "took longer than 5 s" in result.stderr and "--timeout" in result.stderr
+    # and the analysis warned first, with the rule's place
+    assert f"{f}:2:5: warning: n/1 is recursive and computes `X + 1`" in result.stderr
+
+
+def test_the_limit_can_be_set_or_lifted(tmp_path: Path) -> None:
+    f = tmp_path / "bounded.dl"
+    f.write_text("n(0).\nn(X + 1) :- n(X), X < 3.\n")
+    assert run("query", "n(X)", str(f), "--timeout", "0").returncode == 0
+    result = run("query", "n(X)", str(f), "--timeout", "0.5")
+    assert result.returncode == 0 and "(4 answers)" in result.stdout
+    assert "warning" not in result.stderr  # a comparison bounds it
+
+
+@pytest.mark.parametrize("value", ["-1", "-0.5", "nan", "inf", "soon"])
+def test_a_time_limit_that_is_no_time_limit_is_refused(value: str) -> None:
+    result = run("query", "ally(X, Y)", "--timeout", value)
+    assert result.returncode == 2
+    assert "--timeout" in result.stderr and "Traceback" not in result.stderr
+    assert "give seconds above 0, or 0 for none" in result.stderr or "is not a number of seconds" in result.stderr
