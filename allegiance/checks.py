@@ -36,7 +36,7 @@ from pathlib import Path
 from . import ast
 from .errors import AllegianceError, CheckError, ErrorGroup, LoadError, did_you_mean
 from .explain import render_tree, why_not
-from .files import bundled_paths, decode
+from .files import bundled_paths, decode, read_limited
 from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
 from .selection import Selection
@@ -110,7 +110,7 @@ def read_checks(path: str | os.PathLike[str]) -> CheckFile:
     """Read and parse a check file; an unreadable file is a LoadError naming it."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_limited(path, name, kind="check files")
     except FileNotFoundError:
         raise LoadError(f"{name}: no such check file", None) from None
     except IsADirectoryError:
