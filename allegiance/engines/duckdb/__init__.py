@@ -4,6 +4,8 @@
                  (see its docstring for how a program runs)
     compile.py   rules -> SQL text: value representations, type inference, terms, rule bodies
     csv.py       CSV files -> a staged TEMP table that a Bulk reads (`allegiance import`)
+    memory.py    the memory ceiling and spill folder of every connection; the too-large error
+    compare.py   SQL for what a relation gained and lost since it was kept (the change report)
 
 Input and output: the Engine interface (engines/base.py).
 """
