@@ -11,6 +11,7 @@ This package owns every subcommand; the core modules it wraps know nothing of ar
     why.py       why, whynot (allegiance.explain)
     check.py     check (allegiance.checks)
     load.py      load, import (allegiance.changes, allegiance.importing)
+    graph.py     graph (allegiance.graph)
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from ..errors import AllegianceError
 from ..kb import KnowledgeBase
 from .check import CHECK
 from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
+from .graph import GRAPH
 from .load import IMPORT, LOAD
 from .query import INCONSISTENCIES, QUERY
 from .why import WHY, WHYNOT
 
 # In the order `allegiance --help` lists them.
-COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
+COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, WHY, WHYNOT, CHECK, LOAD, IMPORT,
+                                                     GRAPH)}
 
 
 def _parser_for(name: str) -> argparse.ArgumentParser:
