@@ -40,6 +40,7 @@ official_of(lavrov, russia) since 2004-03-09.
 strikes(russia, idlib) claimed by russia quoting "We struck Idlib </script> & \\"more\\"".
 not member(nusra, alliance41).
 operates_in(nusra, idlib).
+backs(cia, nusra) between 2013-01-01 and 2014-12-31.
 .source blog.
 backs(usa, hostile).
 ally(nusra, ahrar) reported by blog.
