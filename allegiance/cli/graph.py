@@ -37,6 +37,11 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="[QUERY] FILE", action=_QueryThenFiles,
                    help="a query whose answers to draw, e.g. 'backed(usa, G), tied(G, T)' (anything with a "
                         "parenthesis), then fact and rule files making up the whole knowledge base")
+    graph_options(p)
+
+
+def graph_options(p: argparse.ArgumentParser) -> None:
+    """The options `allegiance graph` and the REPL's :graph share."""
     what = p.add_argument_group("what to draw (default: the whole knowledge base)")
     what.add_argument("--focus", metavar="ENTITY", help="an entity's neighbourhood (id, name or alias)")
     what.add_argument("--depth", type=int, default=1, metavar="N", help="with --focus: links away (default 1)")
@@ -79,17 +84,12 @@ def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     if not graph.number_of_nodes():
         print(graph.graph.get("message") or "nothing to draw: no link of the chosen relations", file=sys.stderr)
         return 1
-    data = write(graph, args.format)
-    target = args.output or default_output(args.format)
-    if target is None or target == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        try:
-            Path(target).write_bytes(data)
-        except OSError as exc:
-            print(f"cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+    try:
+        target = write_graph(graph, args.format, args.output)
+    except OSError as exc:
+        print(f"cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if target is not None:
         print(f"wrote {target} ({summary(graph)})")
     return 0
 
@@ -97,4 +97,17 @@ def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 GRAPH = Command("graph", "draw the network as a link chart: an offline HTML page, SVG, PNG, GraphML, GEXF or DOT",
                 _graph_args, _graph)
 
-__all__ = ["GRAPH", "default_output", "selection", "summary"]
+def write_graph(graph: Graph, fmt: str, output: str | None) -> str | None:
+    """Write the file (None or "-": standard output, for the text formats); the path written, if any.
+    Raises OSError when the file cannot be written."""
+    target = output or default_output(fmt)
+    data = write(graph, fmt)
+    if target is None or target == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return None
+    Path(target).write_bytes(data)
+    return target
+
+
+__all__ = ["GRAPH", "default_output", "graph_options", "selection", "summary", "write_graph"]
