@@ -18,9 +18,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from . import ast
+from . import ast, frames
 from .analysis import CheckedProgram, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
@@ -42,6 +42,10 @@ from .persist import Store
 from .provenance import CONTRADICTED_RELATION, StatementRecord
 from .state import State
 
+if TYPE_CHECKING:
+    import pandas
+    import pyarrow
+
 
 @dataclass(frozen=True)
 class Answers:
@@ -62,6 +66,19 @@ class Answers:
 
     def as_dicts(self) -> list[dict[str, ast.Value]]:
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+    def to_arrow(self) -> pyarrow.Table:
+        """A pyarrow.Table, one column per variable (frames.py)."""
+        return frames.arrow_table(self.variables, self.rows)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A pandas.DataFrame, one column per variable (frames.py)."""
+        return frames.data_frame(self.variables, self.rows)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows answers as a table."""
+        table: str = self.to_pandas().to_html(index=False)
+        return f"<p>{len(self.rows)} answer{'s' if len(self.rows) != 1 else ''}</p>{table}"
 
 
 @dataclass(frozen=True)

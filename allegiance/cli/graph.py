@@ -13,12 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import AllegianceError
 from ..errors import render as render_error
-from ..graph import DEFAULT_RELATIONS, FORMATS, RELATION_GROUPS, TEXT_FORMATS, Graph, Selection, build, write
+from ..graph.choices import DEFAULT_RELATIONS, FORMATS, RELATION_GROUPS, TEXT_FORMATS
 from ..kb import KnowledgeBase
 from .common import Command
+
+if TYPE_CHECKING:
+    from ..graph.model import Graph, Selection
 
 
 class _QueryThenFiles(argparse.Action):
@@ -58,6 +62,8 @@ def graph_options(p: argparse.ArgumentParser) -> None:
 
 def selection(args: argparse.Namespace) -> Selection:
     """The Selection the arguments ask for."""
+    from ..graph.model import Selection  # networkx loads only when a graph is drawn
+
     return Selection(relations=tuple(args.relations.split(",")), focus=args.focus, depth=args.depth,
                      query=args.query, why=args.why)
 
@@ -73,6 +79,8 @@ def summary(graph: Graph) -> str:
 
 
 def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from ..graph.model import build
+
     try:
         graph = build(kb, selection(args))
     except AllegianceError as exc:
@@ -100,6 +108,8 @@ GRAPH = Command("graph", "draw the network as a link chart: an offline HTML page
 def write_graph(graph: Graph, fmt: str, output: str | None) -> str | None:
     """Write the file (None or "-": standard output, for the text formats); the path written, if any.
     Raises OSError when the file cannot be written."""
+    from ..graph.export import write
+
     target = output or default_output(fmt)
     data = write(graph, fmt)
     if target is None or target == "-":

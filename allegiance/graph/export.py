@@ -21,13 +21,11 @@ from typing import Any
 
 import networkx as nx
 
+from .choices import FORMATS, TEXT_FORMATS
 from .html import page
 from .layout import layout
 from .model import Graph
 from .style import GROUP_COLOR, KIND_STYLE, NEGATIVE_COLOR, WEAK_OPACITY
-
-FORMATS = ("html", "svg", "png", "graphml", "gexf", "dot")
-TEXT_FORMATS = ("svg", "graphml", "gexf", "dot")  # written to standard output unless -o says otherwise
 
 
 def flat_graph(graph: Graph) -> Graph:

@@ -33,22 +33,11 @@ from ..catalog import negative_name
 from ..errors import QueryError, UnknownPredicateError, did_you_mean
 from ..explain import why
 from ..provenance import StatementRecord
+from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
 
 if TYPE_CHECKING:
     from ..explain.proof import Proof
     from ..kb import KnowledgeBase
-
-# The relations drawn by default, by what they say about two parties. A name of --relations is a
-# group's name or a relation's; the groups list more relations than a knowledge base may declare.
-RELATION_GROUPS: dict[str, tuple[str, ...]] = {
-    "belonging": ("member", "part_of", "affiliate_of", "official_of", "spokesman"),
-    "alliance": ("ally", "associated_with"),
-    "backing": ("backs", "trains", "supplies_weapons", "offers_help"),
-    "hostility": ("opposes", "strikes", "designated_terrorist"),
-}
-DEFAULT_RELATIONS = ("belonging", "alliance", "backing", "hostility")
-GROUP_OF = {rel: group for group, rels in RELATION_GROUPS.items() for rel in rels}
-KINDS = ("group", "coalition", "state", "agency", "person", "place")
 
 _STATUS_ORDER = ("confirmed", "assessed", "reported", "claimed", "denied")
 _STRONG_GRADES = frozenset("ABC")
