@@ -22,7 +22,7 @@ from ..kb import KnowledgeBase
 from .common import Command
 
 if TYPE_CHECKING:
-    from ..graph.model import Graph, Selection
+    from ..graph.model import Graph, Scope
 
 
 class _QueryThenFiles(argparse.Action):
@@ -60,11 +60,11 @@ def graph_options(p: argparse.ArgumentParser) -> None:
                    help="where to write (default: standard output for svg, graphml, gexf and dot; graph.html; graph.png)")
 
 
-def selection(args: argparse.Namespace) -> Selection:
-    """The Selection the arguments ask for."""
-    from ..graph.model import Selection  # networkx loads only when a graph is drawn
+def scope(args: argparse.Namespace) -> Scope:
+    """What the arguments ask to draw."""
+    from ..graph.model import Scope  # networkx loads only when a graph is drawn
 
-    return Selection(relations=tuple(args.relations.split(",")), focus=args.focus, depth=args.depth,
+    return Scope(relations=tuple(args.relations.split(",")), focus=args.focus, depth=args.depth,
                      query=args.query, why=args.why)
 
 
@@ -82,7 +82,7 @@ def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from ..graph.model import build
 
     try:
-        graph = build(kb, selection(args))
+        graph = build(kb, scope(args))
     except AllegianceError as exc:
         typed = args.why if args.why is not None else args.query
         if exc.span is None or exc.span.file != "<query>" or typed is None:
@@ -120,4 +120,4 @@ def write_graph(graph: Graph, fmt: str, output: str | None) -> str | None:
     return target
 
 
-__all__ = ["GRAPH", "default_output", "graph_options", "selection", "summary", "write_graph"]
+__all__ = ["GRAPH", "default_output", "graph_options", "scope", "summary", "write_graph"]

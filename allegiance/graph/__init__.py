@@ -1,7 +1,7 @@
 """Link charts: the knowledge base, an entity's neighbourhood, a query's answers or a proof, as a graph
 to look at (an interactive page) or to take elsewhere (Gephi, Cytoscape, i2, Graphviz, a report).
 
-Stage: after the engine and explain. Input: a KnowledgeBase and a `Selection`. Output: a networkx
+Stage: after the engine and explain. Input: a KnowledgeBase and a `Scope`. Output: a networkx
 graph (model.py), then a file in one of FORMATS.
 
     choices.py   the relation groups and the formats (constants; no networkx, so commands start fast)
@@ -25,9 +25,9 @@ from .choices import DEFAULT_RELATIONS, FORMATS, RELATION_GROUPS, TEXT_FORMATS
 if TYPE_CHECKING:
     from .export import flat_graph, write
     from .layout import layout
-    from .model import Graph, Selection, build, relation_names
+    from .model import Graph, Scope, build, relation_names
 
-_LAZY = {"flat_graph": "export", "write": "export", "layout": "layout", "Graph": "model", "Selection": "model",
+_LAZY = {"flat_graph": "export", "write": "export", "layout": "layout", "Graph": "model", "Scope": "model",
          "build": "model", "relation_names": "model"}
 
 
@@ -38,5 +38,5 @@ def __getattr__(name: str) -> Any:
 
 
 
-__all__ = ["DEFAULT_RELATIONS", "FORMATS", "RELATION_GROUPS", "TEXT_FORMATS", "Graph", "Selection", "build",
+__all__ = ["DEFAULT_RELATIONS", "FORMATS", "RELATION_GROUPS", "TEXT_FORMATS", "Graph", "Scope", "build",
            "flat_graph", "layout", "relation_names", "write"]

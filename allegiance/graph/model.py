@@ -47,8 +47,9 @@ Graph: TypeAlias = nx.MultiDiGraph
 
 
 @dataclass(frozen=True)
-class Selection:
-    """What to draw (at most one of focus, query, why; none: the whole knowledge base)."""
+class Scope:
+    """What part of the knowledge base to draw (at most one of focus, query, why; none: all of it).
+    Which statements count (a trust policy, a date) is the knowledge base's: draw `kb.under(selection)`."""
 
     relations: tuple[str, ...] = DEFAULT_RELATIONS
     focus: str | None = None
@@ -57,19 +58,19 @@ class Selection:
     why: str | None = None
 
 
-def build(kb: KnowledgeBase, selection: Selection = Selection()) -> Graph:
-    """The graph the selection asks for (raises QueryError or UnknownPredicateError on a mistake)."""
-    chosen = sum(x is not None for x in (selection.focus, selection.query, selection.why))
+def build(kb: KnowledgeBase, scope: Scope = Scope()) -> Graph:
+    """The graph the scope asks for (raises QueryError or UnknownPredicateError on a mistake)."""
+    chosen = sum(x is not None for x in (scope.focus, scope.query, scope.why))
     if chosen > 1:
         raise QueryError("draw one thing at a time: a focus, a query or a proof", None,
                          "give only one of --focus, QUERY and --why")
-    if selection.query is not None:
-        return query_graph(kb, selection.query)
-    if selection.why is not None:
-        return proof_graph(kb, selection.why)
-    graph = whole_graph(kb, relation_names(kb, selection.relations))
-    if selection.focus is not None:
-        return focus_graph(kb, graph, selection.focus, selection.depth)
+    if scope.query is not None:
+        return query_graph(kb, scope.query)
+    if scope.why is not None:
+        return proof_graph(kb, scope.why)
+    graph = whole_graph(kb, relation_names(kb, scope.relations))
+    if scope.focus is not None:
+        return focus_graph(kb, graph, scope.focus, scope.depth)
     return graph
 
 
@@ -303,6 +304,6 @@ def _status_rank(status: str) -> int:
     return _STATUS_ORDER.index(status) if status in _STATUS_ORDER else len(_STATUS_ORDER)
 
 
-__all__ = ["DEFAULT_RELATIONS", "GROUP_OF", "KINDS", "RELATION_GROUPS", "Graph", "Selection", "add_fact",
+__all__ = ["DEFAULT_RELATIONS", "GROUP_OF", "KINDS", "RELATION_GROUPS", "Graph", "Scope", "add_fact",
            "add_node", "build", "edge_attributes", "edge_support", "focus_graph", "proof_graph", "query_graph",
            "relation_names", "resolve_entity", "statement_dict", "whole_graph"]

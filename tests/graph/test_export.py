@@ -14,7 +14,7 @@ import networkx as nx
 import pydot
 import pytest
 
-from allegiance.graph import Selection, build, flat_graph, write
+from allegiance.graph import Scope, build, flat_graph, write
 from allegiance.graph.html import library_version, page_data
 from allegiance.kb import KnowledgeBase
 
@@ -88,7 +88,7 @@ def test_pictures(small: KnowledgeBase, fmt: str) -> None:
 
 
 def test_page_is_self_contained_and_keeps_hostile_text_as_data(small: KnowledgeBase) -> None:
-    graph = build(small, Selection(relations=("all",)))
+    graph = build(small, Scope(relations=("all",)))
     html = write(graph, "html").decode()
     assert library_version() == "cytoscape 3.35.0"
     assert "Copyright (c) 2016-2026, The Cytoscape Consortium." in html

@@ -11,8 +11,9 @@ import pytest
 from allegiance import ast
 from allegiance.errors import QueryError, UnknownPredicateError
 from allegiance.explain import why
-from allegiance.graph import RELATION_GROUPS, Selection, build, relation_names
+from allegiance.graph import RELATION_GROUPS, Scope, build, relation_names
 from allegiance.kb import KnowledgeBase
+from allegiance.selection import Selection
 
 
 def fact_key(kb: KnowledgeBase, rel: str, row: ast.Row) -> tuple[object, ...]:
@@ -72,7 +73,7 @@ def test_edge_attributes_status_claims_denials_dates_and_weakness(small: Knowled
 
 
 def test_derived_relations_are_edges_without_statements(small: KnowledgeBase) -> None:
-    graph = build(small, Selection(relations=("backed",)))
+    graph = build(small, Scope(relations=("backed",)))
     expected = {("backed", *row) for row in small.facts("backed")}
     assert {("backed", a, b) for a, b in graph.edges()} == expected and expected
     assert all(d["derived"] and d["status"] == "derived" and not d["statements"] for *_, d in graph.edges(data=True))
@@ -103,19 +104,19 @@ def test_focus_is_the_neighbourhood_within_depth_links_either_way(small: Knowled
                 if nxt not in seen:
                     seen[nxt] = seen[node] + 1
                     todo.append(nxt)
-    graph = build(small, Selection(focus="Ahrar al-Sham", depth=depth))  # by name
+    graph = build(small, Scope(focus="Ahrar al-Sham", depth=depth))  # by name
     assert set(graph.nodes) == set(seen)
     assert set(graph.edges(keys=True)) == {(a, b, k) for a, b, k in whole.edges(keys=True) if a in seen and b in seen}
     assert graph.nodes["ahrar"]["role"] == "focus"
-    assert set(build(small, Selection(focus="al-Nusra", depth=depth)).nodes) >= {"nusra"}  # by alias
+    assert set(build(small, Scope(focus="al-Nusra", depth=depth)).nodes) >= {"nusra"}  # by alias
 
 
 def test_focus_on_an_unknown_name_suggests_one(small: KnowledgeBase) -> None:
     with pytest.raises(QueryError, match="no entity named 'ahrr'") as caught:
-        build(small, Selection(focus="ahrr"))
+        build(small, Scope(focus="ahrr"))
     assert caught.value.hint == "did you mean 'ahrar'?"
     with pytest.raises(QueryError, match="one thing at a time"):
-        build(small, Selection(focus="ahrar", query="member(X, Y)"))
+        build(small, Scope(focus="ahrar", query="member(X, Y)"))
 
 
 def test_query_graph_joins_each_answer_by_the_facts_of_the_query(small: KnowledgeBase) -> None:
@@ -124,10 +125,10 @@ def test_query_graph_joins_each_answer_by_the_facts_of_the_query(small: Knowledg
     expected = set()
     for x, y, c in answers.rows:
         expected |= {fact_key(small, "ally", (x, y)), fact_key(small, "member", (y, c))}
-    graph = build(small, Selection(query=text))
+    graph = build(small, Scope(query=text))
     assert set(edge_keys(small, graph)) == expected and expected
     assert {v for row in answers.rows for v in row} == {n for n, r in graph.nodes(data="role") if r == "answer"}
-    empty = build(small, Selection(query="member(X, nobody)"))
+    empty = build(small, Scope(query="member(X, nobody)"))
     assert empty.number_of_nodes() == 0 and "no answers" in empty.graph["message"]
 
 
@@ -135,17 +136,17 @@ def test_proof_graph_draws_the_two_place_facts_of_the_proof(small: KnowledgeBase
     answer = why(small, "indirect(nusra, alliance41)")
     facts = {fact_key(small, n.sym.name, n.row) for n in answer.proofs[0].nodes()
              if n.sym is not None and n.row is not None and n.sym.arity == 2}
-    graph = build(small, Selection(why="indirect(nusra, alliance41)"))
+    graph = build(small, Scope(why="indirect(nusra, alliance41)"))
     assert set(edge_keys(small, graph)) == facts
     top = graph.edges["nusra", "alliance41", "indirect"]
     assert top["derived"] and top["rule"].startswith("indirect(nusra, alliance41) :- ") and top["proof_depth"] == 0
     assert graph.nodes["nusra"]["role"] == graph.nodes["alliance41"]["role"] == "proven"
-    missing = build(small, Selection(why="indirect(ahrar, nusra)"))
+    missing = build(small, Scope(why="indirect(ahrar, nusra)"))
     assert missing.number_of_nodes() == 0 and "does not hold" in missing.graph["message"]
 
 
 def test_bundled_focus_on_nusra(bundled: KnowledgeBase) -> None:
-    graph = build(bundled, Selection(focus="nusra", depth=1))
+    graph = build(bundled, Scope(focus="nusra", depth=1))
     assert graph.nodes["nusra"]["kind"] == "group" and "Jabhat al-Nusra" in graph.nodes["nusra"]["aliases"]
     # What the bundled statements say of Nusra (member of Jaish al-Fatah, affiliate of al Qaeda...) is there.
     stated = {(r.fact_sym.name, r.row) for r in bundled.statements
@@ -155,3 +156,13 @@ def test_bundled_focus_on_nusra(bundled: KnowledgeBase) -> None:
     for rel, row in stated:
         assert (rel, row) in drawn or (rel, row[::-1]) in drawn
     assert ("no_member", ("nusra", "alliance41")) in drawn
+
+
+def test_a_selection_draws_only_the_statements_that_count(small: KnowledgeBase) -> None:
+    # Which statements count is the knowledge base's business (selection.py): the chart draws a view.
+    view = small.under(Selection(without=frozenset({"blog"})))
+    graph = build(view)
+    ids = {s["id"] for *_, st in graph.edges(data="statements") for s in st}
+    assert ids == {r.id for r in small.statements if r.source != "blog" and r.sym.name in
+                   relation_names(small, ["belonging", "alliance", "backing", "hostility"])}
+    assert not graph.has_edge("usa", "hostile")  # only the blog said it
