@@ -1,7 +1,12 @@
-"""Where each node of a link chart stands: networkx's force-directed layout, seeded, done once.
+"""Where each node of a link chart stands: networkx's layouts, seeded, done once per file.
 
-Stage: after the model. Input: a model graph. Output: positions in [-1, 1]², node -> (x, y); the page
-and the pictures both start from them, so the page never lays itself out in the browser.
+Stage: after the model. Input: a model graph. Output: positions in about [-1, 1]², node -> (x, y);
+the page and the pictures both start from them, so the page never lays itself out in the browser.
+
+Up to SPRING_LIMIT nodes: the force-directed spring layout (networkx's Fruchterman-Reingold), seeded.
+Beyond, its cost grows with the square of the nodes (minutes at 10,000), so the nodes stand on
+concentric shells (networkx's shell layout) by their distance from the centre: the focus entity, the
+proven fact's ends, else the most connected node; what that centre does not reach goes on an outer shell.
 """
 
 from __future__ import annotations
@@ -14,20 +19,41 @@ import networkx as nx
 from .model import Graph
 
 SEED = 7  # one layout for one graph, run after run
+SPRING_LIMIT = 1000
 
 Positions = dict[Any, tuple[float, float]]
 
 
 def layout(graph: Graph) -> Positions:
-    """Positions in [-1, 1]²: networkx's force-directed layout, seeded, computed once per file."""
-    if graph.number_of_nodes() == 0:
+    """Positions for every node (see the module's docstring)."""
+    n = graph.number_of_nodes()
+    if n == 0:
         return {}
     simple = nx.Graph(graph.to_undirected(as_view=True))
-    n = simple.number_of_nodes()
-    # Fewer rounds on large graphs: the layout is done once, but a 10,000-node focus must not take minutes.
-    iterations = 50 if n <= 1000 else 15
-    pos = nx.spring_layout(simple, seed=SEED, iterations=iterations, k=2.0 / math.sqrt(n))
+    if n <= SPRING_LIMIT:
+        iterations = 50 if n <= 500 else 20
+        pos = nx.spring_layout(simple, seed=SEED, iterations=iterations, k=2.0 / math.sqrt(n))
+    else:
+        pos = nx.shell_layout(simple, nlist=shells(simple, center(graph)))
     return {node: (float(x), float(y)) for node, (x, y) in pos.items()}
 
 
-__all__ = ["SEED", "Positions", "layout"]
+def center(graph: Graph) -> Any:
+    """The node the chart is about: the focus or a proven fact's end, else the most connected one."""
+    for node, role in graph.nodes(data="role"):
+        if role in ("focus", "proven"):
+            return node
+    return max(graph.nodes, key=lambda v: (graph.degree(v), str(v)))
+
+
+def shells(simple: Any, start: Any) -> list[list[Any]]:
+    """The nodes by their distance from start (networkx's breadth-first search), then the rest."""
+    distance = nx.single_source_shortest_path_length(simple, start)
+    rings: list[list[Any]] = [[] for _ in range(max(distance.values()) + 1)]
+    for node, d in distance.items():
+        rings[d].append(node)
+    rest = [v for v in simple.nodes if v not in distance]
+    return rings + ([rest] if rest else [])
+
+
+__all__ = ["SEED", "SPRING_LIMIT", "Positions", "center", "layout", "shells"]

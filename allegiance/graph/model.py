@@ -115,8 +115,11 @@ def focus_graph(kb: KnowledgeBase, graph: Graph, name: str, depth: int) -> Graph
     entity = resolve_entity(kb, graph, name)
     if depth < 0:
         raise QueryError(f"--depth {depth}: a depth counts edges, from 0 up", None, "try --depth 1 or 2")
-    near = nx.ego_graph(graph, entity, radius=depth, undirected=True)
-    sub: Graph = near.copy()
+    # Breadth-first over an undirected view (networkx's ego_graph would deep-copy the whole graph first).
+    near = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), entity, cutoff=depth)
+    sub: Graph = nx.MultiDiGraph()
+    sub.add_nodes_from((n, dict(graph.nodes[n])) for n in near)
+    sub.add_edges_from((a, b, k, d) for a, b, k, d in graph.edges(keys=True, data=True) if a in near and b in near)
     sub.graph.update(graph.graph, title=f"{sub.nodes[entity]['name']} within {depth} link{'s' * (depth != 1)}")
     sub.nodes[entity]["role"] = "focus"
     return sub
