@@ -24,3 +24,8 @@ def test_the_example_notebook_runs(tmp_path: Path) -> None:
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "Nusra Front" in printed and "affiliate_of" in printed  # the focus chart's edges, listed
     assert "indirect_ally(fsa_groups_in_alliance41, ahrar_al_sham)" in printed
+    # The extension: a cell of statements added, why as a collapsible tree, a mistake with its caret.
+    assert "added 1 statements, 0 plain facts, 0 rules" in printed
+    assert any(h.startswith("<details open><summary>indirect_ally(fsa_groups_in_alliance41, ahrar_al_sham)")
+               for h in html)
+    assert "member(X, alliance41\n" in printed and "^" in printed and "Traceback" not in printed

@@ -31,7 +31,7 @@ import networkx as nx
 from .. import ast
 from ..catalog import negative_name
 from ..errors import QueryError, UnknownPredicateError, did_you_mean
-from ..explain import why
+from ..explain.why import why as explain_why
 from ..provenance import StatementRecord
 from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
 
@@ -162,7 +162,7 @@ def proof_graph(kb: KnowledgeBase, text: str) -> Graph:
     """One fact's shallowest proof (explain.why) as a graph: each two-place fact of the proof tree
     is an edge, the stated ones with their statements, the derived ones with the rule that gives
     them (bound), each with its level in the tree (proof_depth, 0 for the fact asked about); the proven fact's ends have role proven."""
-    answer = why(kb, text)
+    answer = explain_why(kb, text)
     graph = new_graph(kb, f"why {answer.fact}")
     graph.graph["holds"] = answer.holds
     graph.graph["message"] = answer.message
