@@ -9,7 +9,8 @@ GraphML and GEXF carry scalar attributes only, so `flat_graph` flattens the mode
 kind, aliases ("; "-joined) and role; edges keep relation, negative, symmetric, derived, status,
 claimed_only, weak, reliability, support, valid_from, valid_until (ISO dates), source_ids and
 statement_ids ("; "-joined), statements (their count), rule and proof_depth; missing values are left out.
-Node ids are the values as text.
+Node ids are the values as text. Control characters in any text are escaped (`\\u001b`), as in
+every other output: XML 1.0 cannot hold them, and a terminal must not run them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..printable import escape
 from .choices import FORMATS, TEXT_FORMATS
 from .html import page
 from .layout import layout
@@ -28,21 +30,28 @@ from .model import Graph
 from .style import GROUP_COLOR, KIND_STYLE, NEGATIVE_COLOR, WEAK_OPACITY
 
 
+def _text(value: object) -> str:
+    """Text as a file may hold it: control characters (which XML 1.0 forbids) escaped as \\u001b,
+    as everywhere else (printable.py); tabs and line breaks kept."""
+    return escape(str(value), keep="\t\n")
+
+
 def flat_graph(graph: Graph) -> Graph:
     """The model with scalar attributes only and text node ids (see the module's docstring)."""
     flat: Graph = nx.MultiDiGraph()
-    flat.graph.update({k: v for k, v in graph.graph.items() if isinstance(v, str | int | float | bool)})
+    flat.graph.update({k: _text(v) if isinstance(v, str) else v for k, v in graph.graph.items()
+                       if isinstance(v, str | int | float | bool)})
     for node, data in graph.nodes(data=True):
-        flat.add_node(str(node), label=data["name"], name=data["name"], kind=data["kind"],
-                      aliases="; ".join(data["aliases"]), role=data["role"])
+        flat.add_node(_text(node), label=_text(data["name"]), name=_text(data["name"]), kind=data["kind"],
+                      aliases=_text("; ".join(data["aliases"])), role=data["role"])
     for a, b, key, data in graph.edges(keys=True, data=True):
         attrs: dict[str, Any] = {
             "relation": data["relation"], "negative": data["negative"], "symmetric": data["symmetric"],
             "derived": data["derived"], "status": data["status"], "claimed_only": data["claimed_only"],
             "weak": data["weak"], "reliability": data["reliability"],
-            "source_ids": "; ".join(data["source_ids"]),
-            "statement_ids": "; ".join(s["id"] for s in data["statements"]),
-            "statements": len(data["statements"]), "rule": data["rule"],
+            "source_ids": _text("; ".join(data["source_ids"])),
+            "statement_ids": _text("; ".join(s["id"] for s in data["statements"])),
+            "statements": len(data["statements"]), "rule": _text(data["rule"]),
         }
         for name in ("valid_from", "valid_until"):
             if data[name] is not None:
@@ -51,7 +60,7 @@ def flat_graph(graph: Graph) -> Graph:
             attrs["support"] = float(data["support"])
         if "proof_depth" in data:
             attrs["proof_depth"] = data["proof_depth"]
-        flat.add_edge(str(a), str(b), key=key, **attrs)
+        flat.add_edge(_text(a), _text(b), key=key, **attrs)
     return flat
 
 
@@ -74,7 +83,7 @@ def _dot(graph: Graph) -> bytes:
         data["shape"] = {"ellipse": "ellipse", "hexagon": "hexagon", "round-rectangle": "box",
                          "diamond": "diamond", "triangle": "triangle", "vee": "invtriangle"}[KIND_STYLE[data["kind"]].shape]
     for a, b, key, data in graph.edges(keys=True, data=True):
-        style = flat.edges[str(a), str(b), key]
+        style = flat.edges[_text(a), _text(b), key]
         style["label"] = ("not " if data["negative"] else "") + data["relation"]
         style["color"] = NEGATIVE_COLOR if data["negative"] else GROUP_COLOR.get(data["group"], GROUP_COLOR["other"])
         style["style"] = "dashed" if data["claimed_only"] or data["derived"] else "solid"
@@ -110,7 +119,7 @@ def _picture(graph: Graph, fmt: str) -> bytes:
                                alpha=WEAK_OPACITY if data["weak"] else 0.9, arrows=True,
                                arrowstyle="-[" if data["negative"] else "-" if data["symmetric"] else "-|>",
                                connectionstyle="arc3,rad=0.08", width=1.4)
-    nx.draw_networkx_labels(graph, pos, labels={v: d for v, d in graph.nodes(data="name")}, font_size=8, ax=ax)
+    nx.draw_networkx_labels(graph, pos, labels={v: _text(d) for v, d in graph.nodes(data="name")}, font_size=8, ax=ax)
     nx.draw_networkx_edge_labels(graph, pos, ax=ax, font_size=6, edge_labels={
         (a, b, k): ("not " if d["negative"] else "") + d["relation"] for a, b, k, d in graph.edges(keys=True, data=True)})
     legend = [Line2D([], [], marker=s.marker, color="w", markerfacecolor=s.color, markersize=10, label=k)
@@ -119,7 +128,7 @@ def _picture(graph: Graph, fmt: str) -> bytes:
                if any(d == g for *_, d in graph.edges(data="group"))]
     if legend:
         ax.legend(handles=legend, loc="lower left", fontsize=8, frameon=False)
-    ax.set_title(str(graph.graph.get("title", "")))
+    ax.set_title(_text(graph.graph.get("title", "")))
     out = io.BytesIO()
     # No creation date and no random ids in the file: the same graph gives the same bytes.
     metadata = {"Date": None} if fmt == "svg" else {}

@@ -104,3 +104,18 @@ def test_page_is_self_contained_and_keeps_hostile_text_as_data(small: KnowledgeB
     assert data["dates"] == ["2004-03-09", "2015-12-31"]
     quotes = [s["quote"] for e in data["elements"] if e["group"] == "edges" for s in e["data"]["statements"]]
     assert 'We struck Idlib </script> & "more"' in quotes
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "dot", "svg"])
+def test_control_characters_are_escaped_in_files(fmt: str) -> None:
+    # XML 1.0 cannot hold \x01 or ESC, and a terminal must not run an ESC sequence written to stdout.
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text('ally("a\\u0001b", "c\\u001b[31m").\n', "hostile.dl")
+    graph = build(kb, Scope(relations=("ally",)))
+    data = write(graph, fmt)
+    assert b"\x01" not in data and b"\x1b" not in data
+    if fmt == "graphml":
+        assert set(nx.read_graphml(io.BytesIO(data)).nodes) == {"a\\u0001b", "c\\u001b[31m"}
+    elif fmt == "gexf":
+        assert set(nx.read_gexf(io.BytesIO(data)).nodes) == {"a\\u0001b", "c\\u001b[31m"}
+    kb.close()
