@@ -31,6 +31,7 @@ import networkx as nx
 from .. import ast
 from ..catalog import negative_name
 from ..errors import QueryError, UnknownPredicateError, did_you_mean
+from ..explain.render import where
 from ..explain.why import why as explain_why
 from ..provenance import StatementRecord
 from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
@@ -296,6 +297,7 @@ def statement_dict(kb: KnowledgeBase, record: StatementRecord) -> dict[str, Any]
         "source": record.source, "title": src.title if src else "", "publisher": src.publisher if src else "",
         "published": _iso(src.date) if src else None, "reliability": src.reliability if src else "",
         "url": src.url if src else "", "file": record.span.file, "line": record.span.line,
+        "where": where(record.span),  # file:line, relative to the working directory below it (as `why`)
     }
 
 
