@@ -50,6 +50,16 @@ def arrow_table(variables: Sequence[str], rows: Sequence[ast.Row],
     return pa.table(arrays, names=names)
 
 
+def answer_columns(answers: Any) -> dict[str, list[Any]]:
+    """The columns an answers value carries beside its variables: `support` (the label, e.g. "B2
+    confirmed") and `support_level` when it has supports (the trust issue's `Answers.supports`, one
+    per row, each with `label` and `level`); none otherwise."""
+    supports = getattr(answers, "supports", None)
+    if supports is None:
+        return {}
+    return {"support": [s.label for s in supports], "support_level": [s.level for s in supports]}
+
+
 def data_frame(variables: Sequence[str], rows: Sequence[ast.Row],
                extra: Mapping[str, Sequence[Any]] | None = None) -> pandas.DataFrame:
     """The rows as a pandas.DataFrame (through Arrow, so both agree on every column's type)."""
@@ -57,4 +67,4 @@ def data_frame(variables: Sequence[str], rows: Sequence[ast.Row],
     return frame
 
 
-__all__ = ["arrow_table", "column", "data_frame"]
+__all__ = ["answer_columns", "arrow_table", "column", "data_frame"]

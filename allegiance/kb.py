@@ -69,12 +69,12 @@ class Answers:
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
 
     def to_arrow(self) -> pyarrow.Table:
-        """A pyarrow.Table, one column per variable (frames.py)."""
-        return frames.arrow_table(self.variables, self.rows)
+        """A pyarrow.Table, one column per variable, then support columns when answers have them (frames.py)."""
+        return frames.arrow_table(self.variables, self.rows, frames.answer_columns(self))
 
     def to_pandas(self) -> pandas.DataFrame:
-        """A pandas.DataFrame, one column per variable (frames.py)."""
-        return frames.data_frame(self.variables, self.rows)
+        """A pandas.DataFrame, one column per variable, then support columns when answers have them (frames.py)."""
+        return frames.data_frame(self.variables, self.rows, frames.answer_columns(self))
 
     def _repr_html_(self) -> str:
         """Jupyter shows answers as a table."""

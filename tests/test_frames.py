@@ -65,3 +65,27 @@ def test_extra_columns_join_one_value_per_answer(kb: KnowledgeBase) -> None:
 def test_answers_show_as_an_html_table_in_jupyter(kb: KnowledgeBase) -> None:
     html = kb.query("when(X, D)")._repr_html_()
     assert html.startswith("<p>2 answers</p><table") and "<th>D</th>" in html and "2015-10-05" in html
+
+
+def test_answers_with_supports_get_support_columns(kb: KnowledgeBase) -> None:
+    # The trust issue gives answers `supports` (one per row, with label and level); the frame carries them.
+    from dataclasses import dataclass
+
+    from allegiance.frames import answer_columns
+
+    @dataclass
+    class Grade:
+        label: str
+        level: int
+
+    answers = kb.query("count(X, N)")
+    assert answer_columns(answers) == {}
+
+    class WithSupports:
+        variables, rows = answers.variables, answers.rows
+        supports = [Grade("B2 confirmed", 9), Grade("axiom", 20), Grade("F6 claimed", 1)]
+
+    columns = answer_columns(WithSupports())
+    table = arrow_table(answers.variables, answers.rows, columns)
+    assert table.column_names == ["X", "N", "support", "support_level"]
+    assert table.column("support").to_pylist() == ["B2 confirmed", "axiom", "F6 claimed"]
