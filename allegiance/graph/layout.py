@@ -4,7 +4,8 @@ Stage: after the model. Input: a model graph. Output: positions in about [-1, 1]
 the page and the pictures both start from them, so the page never lays itself out in the browser.
 
 Up to SPRING_LIMIT nodes: the force-directed spring layout (networkx's Fruchterman-Reingold), seeded.
-Beyond, its cost grows with the square of the nodes (minutes at 10,000), so the nodes stand on
+Beyond, networkx runs it as a Python loop per node whose cost grows with the square of the nodes
+(seconds at 1,000, minutes at 10,000), so the nodes stand on
 concentric shells (networkx's shell layout) by their distance from the centre: the focus entity, the
 proven fact's ends, else the most connected node; what that centre does not reach goes on an outer shell.
 """
@@ -19,7 +20,7 @@ import networkx as nx
 from .model import Graph
 
 SEED = 7  # one layout for one graph, run after run
-SPRING_LIMIT = 1000
+SPRING_LIMIT = 500  # up to here networkx runs it on dense arrays; beyond, a Python loop per node
 
 Positions = dict[Any, tuple[float, float]]
 
@@ -29,10 +30,11 @@ def layout(graph: Graph) -> Positions:
     n = graph.number_of_nodes()
     if n == 0:
         return {}
-    simple = nx.Graph(graph.to_undirected(as_view=True))
+    simple = nx.Graph()  # one undirected link per pair, without the model's attributes (cheaper than a view's copy)
+    simple.add_nodes_from(graph)
+    simple.add_edges_from(graph.edges())
     if n <= SPRING_LIMIT:
-        iterations = 50 if n <= 500 else 20
-        pos = nx.spring_layout(simple, seed=SEED, iterations=iterations, k=2.0 / math.sqrt(n))
+        pos = nx.spring_layout(simple, seed=SEED, iterations=50, k=2.0 / math.sqrt(n))
     else:
         pos = nx.shell_layout(simple, nlist=shells(simple, center(graph)))
     return {node: (float(x), float(y)) for node, (x, y) in pos.items()}
