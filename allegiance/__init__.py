@@ -56,6 +56,15 @@ from .selection import Selection
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext allegiance` in IPython or Jupyter: the %allegiance magics (allegiance/notebook.py,
+    a front end like cli/ and the REPL; only it imports IPython)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "AllegianceError",
     "Answers",
@@ -76,6 +85,7 @@ __all__ = [
     "UnknownPredicateError",
     "UnsafeVariableError",
     "__version__",
+    "load_ipython_extension",
     "parse_program",
     "parse_query",
 ]

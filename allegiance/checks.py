@@ -18,6 +18,10 @@ file of the run. `expect no p(...)` stays literal: it never looks at accepts.
 
 A check's name is its clause as text, or the name a `% name: my_check` comment on the line right
 before it gives (the grammar has no name syntax).
+
+Why one module: reading check files, running each check (under its selection: `expect under POLICY`,
+`without SOURCE`, `at DATE`, `known on DATE`) and the strict pass are one concept, a check file's
+meaning; they share the Outcome and the failure details, and split apart each would import the other.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 from . import ast
 from .errors import AllegianceError, CheckError, ErrorGroup, LoadError, did_you_mean
 from .explain import render_tree, why_not
-from .files import bundled_paths, decode
+from .files import bundled_paths, decode, read_limited
 from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
 from .selection import Selection, selectors_text, with_selectors
@@ -106,7 +110,7 @@ def read_checks(path: str | os.PathLike[str]) -> CheckFile:
     """Read and parse a check file; an unreadable file is a LoadError naming it."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_limited(path, name, kind="check files")
     except FileNotFoundError:
         raise LoadError(f"{name}: no such check file", None) from None
     except IsADirectoryError:

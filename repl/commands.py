@@ -424,7 +424,9 @@ def _timeline(session: Session, arg: str) -> Output:
         raise _usage("timeline")
     from allegiance import timeline, timeline_render
 
-    found = timeline.timeline(session.kb.under(session.selection), arg.rstrip().removesuffix("."))
+    text = arg.rstrip().removesuffix(".")
+    session.sources["<query>"] = text  # an error in it is drawn with its caret
+    found = timeline.timeline(session.kb.under(session.selection), text)
     fmt = session.format
     session.remember_page(timeline_render.render(found, fmt))
     return say(timeline_render.render(found, fmt, session.limit))
@@ -465,6 +467,39 @@ def _whynot(session: Session, arg: str) -> Output:
     session.sources["<query>"] = arg
     answer = explain.why_not(session.kb, arg, selection=session.selection)
     return say(explain.render_tree(answer).replace("(whynot ", "(:whynot "))
+
+
+@special_command("graph", "[QUERY] [--focus E [--depth N] | --why FACT] [--relations L] [--format F] [-o FILE] [--no-open]",
+                 "draw the network as a link chart (an offline HTML page by default) and open it", completes="fact")
+def _graph(session: Session, arg: str) -> Output:
+    """As `allegiance graph`: the whole knowledge base, an entity's neighbourhood (--focus nusra
+    --depth 2), a query's answers (:graph backed(usa, G), tied(G, T)) or a proof (--why FACT), with
+    --relations (default: belonging, alliance, backing, hostility). Writes graph.html (or -o FILE;
+    --format svg, png, graphml, gexf, dot: graph.svg and so on) and opens a page or picture in the browser when this
+    machine has a display (not with --no-open)."""
+    from allegiance.cli.graph import graph_options, scope, summary, write_graph
+    from allegiance.graph import build
+
+    from . import browser
+
+    parser = _Arguments(prog=":graph", add_help=False, usage=COMMANDS["graph"].usage.removeprefix(":graph "))
+    parser.add_argument("query", nargs="*")
+    parser.add_argument("--no-open", action="store_true")
+    graph_options(parser)
+    args = parser.parse_args(_split(arg))
+    args.query = " ".join(args.query) or None
+    graph = build(session.kb, scope(args))
+    if not graph.number_of_nodes():
+        return oops(graph.graph.get("message") or "nothing to draw: no link of the chosen relations")
+    target = args.output or f"graph.{args.format}"  # a file in every format: the REPL's screen is for text
+    try:
+        write_graph(graph, args.format, os.path.expanduser(target))
+    except OSError as exc:
+        return oops(f"error: cannot write {target}: {exc.strerror or exc}")
+    text = f"wrote {target} ({summary(graph)})"
+    if not args.no_open and args.format in ("html", "svg", "png") and browser.open_file(target):
+        text += ", opened in the browser"
+    return say(text)
 
 
 @special_command("check", "[FILES]", "run check files (default: the knowledge base's checks/)", completes="files")

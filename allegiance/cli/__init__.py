@@ -13,6 +13,7 @@ This package owns every subcommand; the core modules it wraps know nothing of ar
     check.py     check (allegiance.checks)
     sources.py   sources (allegiance.explain.critical)
     load.py      load, import (allegiance.changes, allegiance.importing)
+    graph.py     graph (allegiance.graph)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..kb import KnowledgeBase
 from ..printable import PrintableStream
 from .check import CHECK
 from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
+from .graph import GRAPH
 from .load import IMPORT, LOAD
 from .query import INCONSISTENCIES, QUERY
 from .sources import SOURCES
@@ -36,7 +38,7 @@ from .why import WHY, WHYNOT
 
 # In the order `allegiance --help` lists them.
 COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, TIMELINE, WHY, WHYNOT, SOURCES, CHECK, LOAD,
-                                                    IMPORT)}
+                                                    IMPORT, GRAPH)}
 
 
 def _parser_for(name: str) -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ stderr as `file:line:col: message` with the source line and a caret (exit status
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kb", metavar="DIR", help="knowledge base folder (its facts/ and rules/); default: the bundled one")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb",
                         help="duckdb (default: fast, terminates on every program) or pydatalog")
-    parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help=f"time limit per query in seconds (default {DEFAULT_TIMEOUT:g} in the REPL, none in commands; 0 = none)")
+    parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
+                        help=f"time limit per evaluation (a query, or what a load derives) in seconds "
+                             f"(default {DEFAULT_TIMEOUT:g}; 0 = none)")
     parser.add_argument("--db", metavar="FILE",
                         help="keep the knowledge base in a DuckDB file (DuckDB engine only): the first start reads "
                              "the files and stores it, a later start whose files are unchanged reopens it without "
@@ -50,6 +52,17 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dialect", choices=("prolog", "souffle"), default="prolog",
                         help="how bare names read in files without a .dialect line and in queries: "
                              "prolog (default: capitalised names are variables) or souffle (every bare name is)")
+
+
+def seconds(text: str) -> float:
+    """--timeout's value: 0 (no limit) or a positive, finite number of seconds; -1, nan and inf are refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a time limit: give seconds above 0, or 0 for none")
+    return value
 
 
 def selection_options(parser: argparse.ArgumentParser) -> None:
@@ -85,8 +98,9 @@ VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect", "--trust"
 
 def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBase:
     """The knowledge base the options name: FILES, else --kb DIR's facts/ and rules/, else the
-    bundled one (the REPL's default timeout when interactive). The caller closes it."""
-    timeout = args.timeout if args.timeout is not None else (DEFAULT_TIMEOUT if interactive else None)
+    bundled one, with the REPL's default time limit unless --timeout says otherwise (a one-shot
+    command too: `n(X+1) :- n(X).` must not run until killed). The caller closes it."""
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
     kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db, dialect=args.dialect)
     files = list(getattr(args, "files", None) or [])
     try:
@@ -106,6 +120,9 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
         raise
     for notice in kb.store.notices if kb.store else ():
         print(notice, file=sys.stderr)  # why --db FILE's stored knowledge base was not used
+    if not interactive:
+        for warning in kb.warnings:  # the REPL shows them in its banner
+            print(warning, file=sys.stderr)
     return kb
 
 
@@ -115,4 +132,5 @@ def fail(error: AllegianceError, kb: KnowledgeBase | None = None) -> int:
     return 2
 
 
-__all__ = ["VALUE_OPTIONS", "Command", "Handler", "common_options", "fail", "open_kb", "selection_of", "selection_options"]
+__all__ = ["VALUE_OPTIONS", "Command", "Handler", "common_options", "fail", "open_kb", "seconds", "selection_of",
+           "selection_options"]

@@ -9,8 +9,11 @@ undated statements); exit 0 with answers, 1 with none.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .. import render, timeline_render
+from ..errors import AllegianceError
+from ..errors import render as render_error
 from ..kb import KnowledgeBase
 from ..timeline import timeline
 from .common import Command, selection_of, selection_options
@@ -27,7 +30,13 @@ def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     selection = selection_of(args)
     if selection is None:
         return 2
-    found = timeline(kb.under(selection), args.query)
+    try:
+        found = timeline(kb.under(selection), args.query)
+    except AllegianceError as exc:
+        if exc.span is None or exc.span.file != "<query>":
+            raise
+        print(render_error(exc, {"<query>": args.query}), file=sys.stderr)  # the query as typed, with a caret
+        return 2
     print(timeline_render.render(found, args.format))
     return 0 if found else 1
 
