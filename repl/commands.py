@@ -488,7 +488,7 @@ def _graph(session: Session, arg: str) -> Output:
     graph_options(parser)
     args = parser.parse_args(_split(arg))
     args.query = " ".join(args.query) or None
-    graph = build(session.kb, scope(args))
+    graph = build(session.kb.under(session.selection), scope(args))
     if not graph.number_of_nodes():
         return oops(graph.graph.get("message") or "nothing to draw: no link of the chosen relations")
     target = args.output or f"graph.{args.format}"  # a file in every format: the REPL's screen is for text

@@ -19,7 +19,7 @@ from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..graph.choices import DEFAULT_RELATIONS, FORMATS, RELATION_GROUPS, TEXT_FORMATS
 from ..kb import KnowledgeBase
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 if TYPE_CHECKING:
     from ..graph.model import Graph, Scope
@@ -42,6 +42,7 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
                    help="a query whose answers to draw, e.g. 'backed(usa, G), tied(G, T)' (anything with a "
                         "parenthesis), then fact and rule files making up the whole knowledge base")
     graph_options(p)
+    selection_options(p)
 
 
 def graph_options(p: argparse.ArgumentParser) -> None:
@@ -81,8 +82,11 @@ def summary(graph: Graph) -> str:
 def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from ..graph.model import build
 
+    selection = selection_of(args)
+    if selection is None:
+        return 2
     try:
-        graph = build(kb, scope(args))
+        graph = build(kb.under(selection), scope(args))
     except AllegianceError as exc:
         typed = args.why if args.why is not None else args.query
         if exc.span is None or exc.span.file != "<query>" or typed is None:
