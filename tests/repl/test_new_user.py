@@ -177,3 +177,28 @@ def test_a_new_predicate_asks_first_at_a_terminal(small_kb: KnowledgeBase) -> No
     assert out.then is not None and out.then().text == "added 1 fact"
     # a fact of a predicate the same entry defines asks nothing
     assert dispatch("hop(1, 2).\nhop(X, Y) :- edge(X, Y).", session).text == "added 1 fact, 1 rule"
+
+
+def test_help_fits_80_columns_with_its_descriptions_aligned(session: Session) -> None:
+    session.columns = 80
+    lines = dispatch(":help", session).text.splitlines()
+    assert max(map(len, lines)) <= 80
+    import re
+
+    listed = [m for m in (re.match(r"  :\S.*?\s{2,}(\S)", line) for line in lines) if m]
+    starts = {m.start(1) for m in listed}
+    assert len(listed) > 20 and len(starts) == 1 and starts.pop() <= 34  # one column, not column 92
+
+
+def test_schema_lists_each_inconsistency_once(session: Session) -> None:
+    text = dispatch(":schema", session).text
+    assert text.count("inconsistency ally_of_member(") == 1
+
+
+def test_listings_fit_the_terminal_and_keep_the_ids(bundled: KnowledgeBase) -> None:
+    session = Session(bundled, limit=None, columns=80)
+    lines = dispatch(":sources", session).text.splitlines()
+    assert max(map(len, lines)) <= 80
+    ids = sorted(bundled.catalog.sources)
+    assert [line.split(" | ")[0].strip() for line in lines[2:-1]] == ids  # never cut
+    assert max(map(len, dispatch(":entities", Session(bundled, limit=None, columns=80)).text.splitlines())) <= 80
