@@ -133,7 +133,7 @@ def prompt_session(session: Session) -> PromptSession[str]:
 
     highlighter = PygmentsLexer(AllegianceLexer)
     prompt: PromptSession[str] = PromptSession(
-        message=PROMPT,
+        message=lambda: session.prompt,  # shows a selection (:trust, :at ...) while one is set
         multiline=True,
         prompt_continuation=lambda width, line, wrap: [("class:continuation", CONTINUATION.ljust(width))],
         lexer=DynamicLexer(lambda: highlighter if assisted(prompt.default_buffer.text) else None),

@@ -33,6 +33,7 @@ from allegiance.errors import AllegianceError, ParseError, did_you_mean
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
+from allegiance.selection import Selection
 
 from . import display
 from .output import Output, oops, say
@@ -75,6 +76,7 @@ class Session:
     sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
     entries: int = 0
     current_source: str | None = None  # the last .source typed: statements typed later use it
+    selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
     interactive: bool = False  # a person at a terminal, who can answer a question
     columns: int | None = None  # the terminal's width, which listings fit (app.py sets it); None: no limit
     pager: str = ""  # "" the default ($ALLEGIANCE_PAGER, $PAGER, else `less -SRXF`), "off", or a command
@@ -112,6 +114,12 @@ class Session:
             self._index_generation = self._generation
         return self._index
 
+    @property
+    def prompt(self) -> str:
+        """`?- `, or with a selection set `[trust reliable, at 2015-10-01] ?- `."""
+        described = self.selection.describe()
+        return f"[{described}] ?- " if described else "?- "
+
     def all_sources(self) -> dict[str, str]:
         return {**self.kb.sources_text, **self.sources}
 
@@ -124,7 +132,7 @@ class Session:
     def run_query(self, text: str, label: str | None = None) -> Output:
         self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
-        answers = self.kb.query(text)
+        answers = self.kb.query(text, self.selection)
         elapsed = time.perf_counter() - started
         fmt, kb = self.format, self.kb
         out = display.answers_text(label or text, answers, kb, fmt, self.limit)
