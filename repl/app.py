@@ -161,7 +161,7 @@ def banner(session: Session) -> str:
 
 def show(output: Output, session: Session | None = None) -> None:
     """Print an entry's Output; no control character from the knowledge base reaches the terminal.
-    Text taller or wider than the terminal (or :more's) goes through the pager (`:pager`)."""
+    Text taller than the terminal (or :more's) goes through the pager (`:pager`)."""
     if output.text:
         text = printable.screen(output.text)
         pager = pager_for(session, text, output.page) if session else None
@@ -175,9 +175,9 @@ def pager_for(session: Session, text: str, asked: bool) -> list[str] | None:
     """The pager command for this text, or None to print it as it is."""
     if session.pager == "off" or not sys.stdout.isatty():
         return None
-    size = shutil.get_terminal_size()
-    lines = text.split("\n")
-    if not asked and len(lines) < size.lines - 1 and max(map(len, lines)) <= size.columns:
+    # Only what is taller than the screen: less -F does not quit on a short text with a chopped
+    # line (less 590), so paging a short wide text would leave the user in the pager.
+    if not asked and text.count("\n") + 1 < shutil.get_terminal_size().lines - 1:
         return None
     return shlex.split(session.pager) if session.pager else default_pager()
 
@@ -246,7 +246,15 @@ def run(session: Session) -> int:
             output = Output(error=f"internal error: {type(exc).__name__}: {exc} (please report it)\n{detail}".rstrip())
         show(output, session)
         if output.confirm and output.then is not None:
-            show(output.then() if ask(output.confirm, output.default) else Output(text="not added"))
+            if ask(output.confirm, output.default):
+                try:
+                    with keys_held():
+                        output = output.then()
+                except KeyboardInterrupt:
+                    output = Output(error="interrupted (the knowledge base is as it was)")
+            else:
+                output = Output(text="not added")
+            show(output, session)
         if output.quit:
             break
     sys.stdout.flush()

@@ -608,7 +608,7 @@ def _time(session: Session, arg: str) -> Output:
 @special_command("pager", "[on|off|COMMAND]", "page long output (default: less -SRXF), or not",
                  completes="choice:on|off")
 def _pager(session: Session, arg: str) -> Output:
-    """Output taller or wider than the terminal goes through a pager, as in pgcli: by default
+    """Output taller than the terminal goes through a pager, as in pgcli: by default
     $ALLEGIANCE_PAGER, else $PAGER, else `less -SRXF` (long lines scroll sideways; one screen or
     less prints as is). `:pager off` prints everything; `:pager COMMAND` pages through COMMAND.
     Never used when the output is not a terminal."""
