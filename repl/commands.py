@@ -218,20 +218,26 @@ def _import(session: Session, arg: str) -> Output:
 @special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
     from allegiance import changes
-    from allegiance.errors import flatten
 
     try:
         text = changes.reload_command(session.kb)
     except AllegianceError as exc:
-        # the error points into the file as it is on disk now, not as the session loaded it
-        on_disk: dict[str, str] = {}
-        for err in flatten(exc):
-            if err.span is not None and os.path.isfile(err.span.file):
-                with contextlib.suppress(OSError):
-                    on_disk[err.span.file] = Path(err.span.file).read_text(encoding="utf-8", errors="replace")
-        return oops(display.error_text(exc, {**session.all_sources(), **on_disk}))
+        return oops(_as_on_disk(exc, session))
     session.changed()
     return say(text)
+
+
+def _as_on_disk(exc: AllegianceError, session: Session) -> str:
+    """The error drawn with the lines of its files as they are on disk now (a :reload or an
+    engine switch read them again), not as the session first loaded them."""
+    from allegiance.errors import flatten
+
+    on_disk: dict[str, str] = {}
+    for err in flatten(exc):
+        if err.span is not None and os.path.isfile(err.span.file):
+            with contextlib.suppress(OSError):
+                on_disk[err.span.file] = Path(err.span.file).read_text(encoding="utf-8", errors="replace")
+    return display.error_text(exc, {**session.all_sources(), **on_disk})
 
 
 @special_command("retract", "FACT", "remove a fact (however it was added)", completes="fact")
@@ -573,7 +579,7 @@ def _engine(session: Session, arg: str) -> Output:
     try:
         session.switch_engine(arg)
     except AllegianceError as exc:
-        return oops(f"{display.error_text(exc, session.all_sources())}\n"
+        return oops(f"{_as_on_disk(exc, session)}\n"
                     f"still on {session.kb.engine_name}: the session's history could not be replayed on {arg}")
     return say(f"now on {arg} {display.seconds(time.perf_counter() - started)}")
 

@@ -202,3 +202,18 @@ def test_listings_fit_the_terminal_and_keep_the_ids(bundled: KnowledgeBase) -> N
     ids = sorted(bundled.catalog.sources)
     assert [line.split(" | ")[0].strip() for line in lines[2:-1]] == ids  # never cut
     assert max(map(len, dispatch(":entities", Session(bundled, limit=None, columns=80)).text.splitlines())) <= 80
+
+
+def test_an_engine_switch_after_a_bad_edit_quotes_the_line_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "edited.dl"
+    path.write_text("q(a).\n")
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_file(path)
+        session = Session(kb)
+        path.write_text("q(a).\nq(b).\n\nr(X) :- q(X\n")
+        out = dispatch(":engine pydatalog", session)
+        assert "    r(X) :- q(X" in out.error.splitlines()
+        assert out.error.splitlines()[-1].startswith("still on duckdb")
+    finally:
+        session.kb.close()
