@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from . import printable
+
 Value = str | int | float | datetime.date
 Row = tuple[Value, ...]
 
@@ -326,9 +328,18 @@ class Accept:
     span: Span = field(default=NOWHERE, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class TrustBlock:
+    """`.trust NAME { trusted(S) :- ... }`: a trust policy, rules and facts over statement metadata."""
+
+    name: str
+    clauses: tuple[Rule | Fact, ...]
+    span: Span = field(default=NOWHERE, compare=False)
+
+
 Clause = (
     Fact | Rule | Query | Declaration | Dialect | SourceBlock | EntityDecl | RelationDecl | Statement
-    | Sentence | Expect | Accept
+    | Sentence | Expect | Accept | TrustBlock
 )
 
 
@@ -367,9 +378,8 @@ def format_value(value: Value) -> str:
     if isinstance(value, str):
         if _is_plain_symbol(value):
             return value
-        escaped = (
-            value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-        )
+        # every control character as an escape: the text reads back the same and prints safely
+        escaped = printable.escape(value.replace("\\", "\\\\").replace('"', '\\"'))
         return f'"{escaped}"'
     if isinstance(value, datetime.date):
         return value.isoformat()

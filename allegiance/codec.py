@@ -39,7 +39,7 @@ def classes() -> dict[str, type]:
             ast.Span, ast.PredicateSym, ast.Variable, ast.Wildcard, ast.Constant, ast.BinOp, ast.Atom,
             ast.NegLiteral, ast.Comparison, ast.Assignment, ast.Fact, ast.Rule, ast.Query, ast.Param,
             ast.Declaration, ast.RelationDecl, ast.Dialect, ast.SourceBlock, ast.EntityDecl, ast.Qualifier,
-            ast.Statement, ast.Sentence,
+            ast.Statement, ast.Sentence, ast.TrustBlock,
             Source, Entity, Template, Relation, StatementRecord,
             Retraction,
         ):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from . import printable
 from .ast import Span
 
 
@@ -144,12 +145,14 @@ def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
     if text is not None:
         source_lines = text.splitlines()
         if 1 <= span.line <= len(source_lines):
-            line = source_lines[span.line - 1].expandtabs(1)
-            lines.append(f"    {line}")
+            raw = source_lines[span.line - 1].replace("\t", " ")
+            # the line as printed: control characters escaped, the caret moved to match
+            lines.append(f"    {printable.escape(raw)}")
+            start = printable.width_before(raw, span.column)
             width = 1
             if span.end_line == span.line and span.end_column > span.column:
-                width = span.end_column - span.column
-            lines.append("    " + " " * (span.column - 1) + "^" * max(1, min(width, 60)))
+                width = printable.width_before(raw, span.end_column) - start
+            lines.append("    " + " " * start + "^" * max(1, min(width, 60)))
     if err.hint:
         lines.append(f"    {err.hint}")
     return "\n".join(lines)

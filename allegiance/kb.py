@@ -40,6 +40,7 @@ from .history import Import, Operation, Retraction, SourceFile
 from .parse import parse_query
 from .persist import Store
 from .provenance import CONTRADICTED_RELATION, StatementRecord
+from .selection import Selection, select
 from .state import State
 from .support import Support, answer_supports
 
@@ -126,6 +127,7 @@ class KnowledgeBase:
         self._sources: dict[str, str] = {}
         self._index: tuple[StatementsById, StatementsByFact] | None = None
         self._store: Store | None = None
+        self._views: dict[Selection, KnowledgeBase] = {}  # under(): one per selection, until the next change
         if db is None:
             self._sync(None)
         else:  # the engine keeps the stored facts until the first operation restores or replaces them
@@ -158,6 +160,7 @@ class KnowledgeBase:
         return self._engine.name
 
     def close(self) -> None:
+        self._drop_views()
         self._engine.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -282,6 +285,7 @@ class KnowledgeBase:
             self._engine.timeout = limit
         self._history.append(op)
         self._index = None
+        self._drop_views()
         return LoadReport((op.path,), sum(b.count for b in added), 0, 0, tuple(new.warnings))
 
     def _sync(self, old: State | None) -> None:
@@ -290,6 +294,7 @@ class KnowledgeBase:
         state (undo, reload) has blocks of its own, so the engine reloads, reading blocks in SQL."""
         new = self._state
         self._index = None
+        self._drop_views()
         assert new.checked is not None
         new_facts = new.base_facts()
         old_bulks, new_bulks = (old.bulks() if old is not None else []), new.bulks()
@@ -433,10 +438,40 @@ class KnowledgeBase:
         """File name -> text, for rendering errors with their source line."""
         return dict(self._sources)
 
-    def query(self, text: str | ast.Query, support: bool = False) -> Answers:
+    # --- selections: what counts (selection.py) ---
+
+    def under(self, selection: Selection | None) -> KnowledgeBase:
+        """The knowledge base as `selection` sees it: only the statements that count, on an engine
+        of its own (read only: change the knowledge base itself, never the view). The default
+        selection is the knowledge base itself. Views last until the next change."""
+        if selection is None or selection.everything:
+            return self
+        view = self._views.get(selection)
+        if view is None:
+            name, timeout = self._engine.name, self._engine.timeout
+            state = select(self._state, selection, lambda: make_engine(name, timeout=timeout))
+            view = KnowledgeBase(make_engine(name, timeout=timeout), dialect=self.dialect)
+            view._state, view._history, view._sources = state, list(self._history), self._sources
+            try:
+                view._sync(None)
+            except BaseException:
+                view.close()
+                raise
+            self._views[selection] = view
+        view._engine.timeout = self._engine.timeout
+        return view
+
+    def _drop_views(self) -> None:
+        views, self._views = self._views, {}
+        for view in views.values():
+            view.close()
+
+    def query(self, text: str | ast.Query, selection: Selection | None = None, support: bool = False) -> Answers:
         """The answers, sorted; with `support`, each one's support too (support.py)."""
         if isinstance(text, str):
             self._sources["<query>"] = text
+        if selection is not None and not selection.everything:
+            return self.under(selection).query(text, support=support)
         query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
         rows = sort_rows(self._engine.query(checked))
@@ -445,8 +480,10 @@ class KnowledgeBase:
     def ask(self, text: str) -> bool:
         return bool(self.query(text))
 
-    def facts(self, pred: str | ast.PredicateSym) -> list[ast.Row]:
+    def facts(self, pred: str | ast.PredicateSym, selection: Selection | None = None) -> list[ast.Row]:
         """Every row of a relation, base and derived, sorted."""
+        if selection is not None and not selection.everything:
+            return self.under(selection).facts(pred)
         return sort_rows(self._engine.relation(self._sym(pred)))
 
     def predicates(self) -> list[ast.PredicateSym]:
@@ -470,7 +507,9 @@ class KnowledgeBase:
         rels = [r for r in self._state.relations() if r.inconsistency]
         return [CONTRADICTED_RELATION, *sorted(rels, key=lambda r: r.sym.name)]
 
-    def inconsistencies(self) -> list[Inconsistency]:
+    def inconsistencies(self, selection: Selection | None = None) -> list[Inconsistency]:
+        if selection is not None and not selection.everything:
+            return self.under(selection).inconsistencies()
         found: list[Inconsistency] = []
         for rel in self.inconsistency_relations():
             if rel.sym not in self.program.types:

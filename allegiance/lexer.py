@@ -61,7 +61,7 @@ class AllegianceLexer(RegexLexer):  # type: ignore[misc]
             # a REPL meta-command: `:load facts/x.facts`
             (r"^(:[a-z]+)(.*)$", bygroups(Keyword.Pseudo, Text)),
             (r"\?-|:-", Punctuation),
-            (r"\.(?:decl|dialect|source|entity|relation|inconsistency)(?![\w])", Keyword.Declaration),
+            (r"\.(?:decl|dialect|source|entity|relation|inconsistency|trust)(?![\w])", Keyword.Declaration),
             (_SENTENCE_START, Text, "sentence"),
             (r"(?:expect|accept|because|count|no)(?=\s)", Keyword),
             (r"(?:not|as)(?![\w-])", Keyword),

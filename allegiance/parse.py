@@ -300,6 +300,14 @@ class _Build(Transformer[Token, Any]):
         _, name, params, fields = children
         return self._clause(ast.RelationDecl(name.value, params or (), fields, True, _span(name)))
 
+    def trust_block(self, children: list[Any]) -> ast.TrustBlock:
+        _, name, *clauses = children
+        for clause in clauses:
+            if not isinstance(clause, (ast.Rule, ast.Fact)):
+                raise ParseError("a trust policy holds only rules and plain facts", clause.span,
+                                 "write rules deriving trusted(S) from the statement metadata")
+        return self._clause(ast.TrustBlock(name.value, tuple(clauses), _span(name)))
+
     # --- qualifiers ---
 
     def qualifier(self, children: list[Any]) -> ast.Qualifier:

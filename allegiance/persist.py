@@ -564,7 +564,7 @@ class Store:
         state.statements = _statements(raw["statements"])
         state.plain = _plain(raw["plain"])
         state.rules = [_clause(d, (ast.Rule,)) for (d,) in raw["rules"]]
-        state.declarations = [_clause(d, (ast.Declaration, ast.RelationDecl)) for (d,) in raw["declarations"]]
+        state.declarations = [_clause(d, (ast.Declaration, ast.RelationDecl, ast.TrustBlock)) for (d,) in raw["declarations"]]
         state.retracted = {(ast.PredicateSym(_str(p), _int(a)), codec.row(codec.loads_values(r))) for p, a, r in raw["retracted"]}
         state.counters = {_str(k): _int(v) for k, v in raw["counters"]}
         state.blocks = [StatementBlock(_str(path), ast.PredicateSym(_str(pred), _int(arity)), _table(tables, n), _str(source),

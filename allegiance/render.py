@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Sequence
 
-from . import ast
+from . import ast, printable
 
 FORMATS = ("table", "csv", "json")
 
@@ -56,8 +56,11 @@ def csv_text(columns: Sequence[str], rows: Sequence[ast.Row]) -> str:
 
 
 def json_text(query: str, columns: Sequence[str], rows: Sequence[ast.Row]) -> str:
-    return json.dumps({"query": query, "variables": list(columns),
+    text = json.dumps({"query": query, "variables": list(columns),
                        "answers": [[json_value(v) for v in row] for row in rows]}, ensure_ascii=False)
+    # json escapes C0 controls itself; DEL, C1 and the rest only appear inside strings, where
+    # printable's \uXXXX escapes are JSON's own
+    return printable.escape(text)
 
 
 def answers(query: str, columns: Sequence[str], rows: Sequence[ast.Row], fmt: str = "table",

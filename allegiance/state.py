@@ -33,6 +33,7 @@ from .provenance import (
     record_facts,
     relation_types,
 )
+from .trust import check_policies
 
 # Which Python values a declared parameter type takes (an Import's rows are checked against it).
 _PARAM_TYPES: dict[str, tuple[type, ...]] = {
@@ -48,7 +49,7 @@ class State:
     statements: list[StatementRecord] = field(default_factory=list)
     plain: dict[ast.PredicateSym, dict[ast.Row, ast.Span]] = field(default_factory=dict)
     rules: list[ast.Rule] = field(default_factory=list)
-    declarations: list[ast.Declaration | ast.RelationDecl] = field(default_factory=list)
+    declarations: list[ast.Declaration | ast.RelationDecl | ast.TrustBlock] = field(default_factory=list)
     retracted: set[tuple[ast.PredicateSym, ast.Row]] = field(default_factory=set)
     counters: dict[str, int] = field(default_factory=dict)
     checked: CheckedProgram | None = None
@@ -98,7 +99,7 @@ class State:
         for clause in clauses:
             if isinstance(clause, ast.Rule):
                 self.rules.append(clause)
-            elif isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+            elif isinstance(clause, (ast.Declaration, ast.RelationDecl, ast.TrustBlock)):
                 self.declarations.append(clause)
             elif isinstance(clause, ast.Fact) and not op.path.endswith(".facts"):
                 try:
@@ -207,6 +208,9 @@ class State:
             return list(group.errors)
         except AllegianceError as exc:
             return [exc]
+        policy_errors = check_policies(self.declarations)
+        if policy_errors:
+            return policy_errors
         self.warnings = list(self.checked.warnings) + self.quote_warnings()
         return []
 

@@ -24,7 +24,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import Style
 
-from allegiance import __version__
+from allegiance import __version__, printable
 from allegiance.lexer import AllegianceLexer
 
 from .output import Output
@@ -130,13 +130,15 @@ def banner(session: Session) -> str:
 
 
 def show(output: Output) -> None:
+    """Print an entry's Output; no control character from the knowledge base reaches the terminal."""
     if output.text:
+        text = printable.screen(output.text)
         if output.page:
-            pydoc.pager(output.text)
+            pydoc.pager(text)
         else:
-            print(output.text, flush=True)
+            print(text, flush=True)
     if output.error:
-        print_formatted_text(FormattedText([("class:error", output.error)]), style=STYLE)
+        print_formatted_text(FormattedText([("class:error", printable.screen(output.error))]), style=STYLE)
 
 
 def run(session: Session) -> int:
@@ -144,7 +146,7 @@ def run(session: Session) -> int:
     prompt = prompt_session(session)
     print(banner(session), flush=True)
     for warning in session.kb.warnings:
-        print(f"warning: {warning}")
+        print(printable.screen(f"warning: {warning}"))
     while True:
         try:
             text = prompt.prompt()

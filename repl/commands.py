@@ -8,6 +8,7 @@ Handlers raise AllegianceError for a user's mistake; session.dispatch renders it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -196,8 +197,18 @@ def _import(session: Session, arg: str) -> Output:
 @special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
     from allegiance import changes
+    from allegiance.errors import flatten
 
-    text = changes.reload_command(session.kb)
+    try:
+        text = changes.reload_command(session.kb)
+    except AllegianceError as exc:
+        # the error points into the file as it is on disk now, not as the session loaded it
+        on_disk: dict[str, str] = {}
+        for err in flatten(exc):
+            if err.span is not None and os.path.isfile(err.span.file):
+                with contextlib.suppress(OSError):
+                    on_disk[err.span.file] = Path(err.span.file).read_text(encoding="utf-8", errors="replace")
+        return oops(display.error_text(exc, {**session.all_sources(), **on_disk}))
     session.changed()
     return say(text)
 
@@ -221,6 +232,10 @@ def _retract(session: Session, arg: str) -> Output:
 
 @special_command("undo", "", "take back the last change (an addition, a load, a retraction)")
 def _undo(session: Session, arg: str) -> Output:
+    """Takes back, last first, what this session changed; the knowledge base as the session
+    started (the files named on the command line, or the bundled one) stays."""
+    if len(session.kb.history) <= session.floor:
+        return say("nothing to undo (the knowledge base is as the session started)")
     op = session.kb.undo()
     if op is None:
         return say("nothing to undo")
@@ -377,6 +392,21 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     return say("\n".join(lines))
 
 
+@special_command("timeline", "QUERY", "when each answer holds: its maximal periods of validity", completes="datalog")
+def _timeline(session: Session, arg: str) -> Output:
+    """Each answer's maximal periods (open ends shown as such), in the :format in use; a note marks
+    where an answer holds only because undated statements count. A relation's name alone stands
+    for all of it: `:timeline help_while_striking`."""
+    if not arg:
+        raise _usage("timeline")
+    from allegiance import timeline, timeline_render
+
+    found = timeline.timeline(session.kb, arg.rstrip().removesuffix("."))
+    fmt = session.format
+    session.remember_page(timeline_render.render(found, fmt))
+    return say(timeline_render.render(found, fmt, session.limit))
+
+
 @special_command("more", "", "show the last answer in full, through a pager")
 def _more(session: Session, arg: str) -> Output:
     if not session.last_page:
@@ -391,9 +421,15 @@ def _more(session: Session, arg: str) -> Output:
 def _why(session: Session, arg: str) -> Output:
     if not arg:
         raise _usage("why")
+    from dataclasses import replace
+
     from allegiance import explain
 
-    return say(explain.render_tree(explain.why(session.kb, arg)))
+    session.sources["<query>"] = arg  # an error in the fact points into what was typed here
+    answer = explain.why(session.kb, arg)
+    if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
+        answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
+    return say(explain.render_tree(answer))
 
 
 @special_command("whynot", "FACT", "why a fact does not hold: nearest statements, failing literals",
@@ -403,7 +439,8 @@ def _whynot(session: Session, arg: str) -> Output:
         raise _usage("whynot")
     from allegiance import explain
 
-    return say(explain.render_tree(explain.why_not(session.kb, arg)))
+    session.sources["<query>"] = arg
+    return say(explain.render_tree(explain.why_not(session.kb, arg)).replace("(whynot ", "(:whynot "))
 
 
 @special_command("check", "[FILES]", "run check files (default: the knowledge base's checks/)", completes="files")
@@ -455,7 +492,11 @@ def _engine(session: Session, arg: str) -> Output:
         return oops(f"error: this session keeps its knowledge base in --db {session.kb.store.path}, which only "
                     "the DuckDB engine can hold\n    start allegiance without --db to switch engines")
     started = time.perf_counter()
-    session.switch_engine(arg)
+    try:
+        session.switch_engine(arg)
+    except AllegianceError as exc:
+        return oops(f"{display.error_text(exc, session.all_sources())}\n"
+                    f"still on {session.kb.engine_name}: the session's history could not be replayed on {arg}")
     return say(f"now on {arg} {display.seconds(time.perf_counter() - started)}")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from allegiance import ast, render
+from allegiance import ast, printable, render
 from allegiance.errors import AllegianceError
 from allegiance.errors import render as render_error
 from allegiance.kb import Answers, KnowledgeBase, LoadReport
@@ -98,10 +98,10 @@ MAX_CELL = 70
 
 
 def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], limit: int | None = None) -> str:
-    """An aligned table of plain text (names, titles), without Datalog quoting; a cell longer
-    than MAX_CELL is cut with '...' so one long alias list does not push every row off screen."""
-    shown = [[c if len(c) <= MAX_CELL else c[:MAX_CELL - 3] + "..." for c in r]
-             for r in (rows if limit is None else rows[:limit])]
+    """An aligned table of plain text (names, titles), without Datalog quoting but with control
+    characters escaped (printable.escape), so every row lines up; a cell longer than MAX_CELL is cut with '...' so one long alias list does not push every row off screen."""
+    escaped = ([printable.escape(c) for c in r] for r in (rows if limit is None else rows[:limit]))
+    shown = [[c if len(c) <= MAX_CELL else c[:MAX_CELL - 3] + "..." for c in r] for r in escaped]
     widths = [max([len(c)] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
              "-+-".join("-" * w for w in widths)]

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from allegiance import ast
+from allegiance import ast, printable
 from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 
 from . import commands, display
+from .habits import prolog_habit
 from .output import Output, oops, say
 from .suggest import KBIndex, is_modulo
 
@@ -76,6 +77,11 @@ class Session:
     _generation: int = 0
     _index: KBIndex | None = None
     _index_generation: int = -1
+    floor: int = -1  # operations in the knowledge base as the session started: `:undo` stops there
+
+    def __post_init__(self) -> None:
+        if self.floor < 0:
+            self.floor = len(self.kb.history)
 
     @classmethod
     def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool) -> Session:
@@ -108,6 +114,7 @@ class Session:
     # --- queries -------------------------------------------------------------------------------
 
     def run_query(self, text: str, label: str | None = None) -> Output:
+        self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
         answers = self.kb.query(text)
         elapsed = time.perf_counter() - started
@@ -211,7 +218,7 @@ def replay(history: Sequence[Operation], kb: KnowledgeBase) -> None:
             kb.load_files(files)
             files = []
         if isinstance(op, SourceFile):
-            kb.load_text(op.text, file=op.path)
+            kb.load_text(op.text, file=op.path, default_source=op.default_source)
         elif isinstance(op, Retraction):
             kb.retract(op.label)
         elif isinstance(op, Import):
@@ -329,7 +336,14 @@ def classify(text: str) -> str:
 
 def dispatch(text: str, session: Session) -> Output:
     """One entry -> its Output. A user's mistake comes back as a rendered error, never raised."""
+    bad = _undecodable(text)
+    if bad is not None:
+        return oops(display.error_text(bad, {"<input>": re.sub("[\udc80-\udcff]", "\ufffd", text)}))
     kind = classify(text)
+    if kind in ("query", "add"):
+        hint = prolog_habit(strip_comments(text), {p.name for p in session.kb.predicates()})
+        if hint:
+            return oops(f"error: {hint}")
     try:
         if kind == "empty":
             return Output()
@@ -342,6 +356,18 @@ def dispatch(text: str, session: Session) -> Output:
         return oops("interrupted (the knowledge base is as it was)")
     except AllegianceError as exc:
         return oops(display.error_text(exc, session.all_sources()))
+
+
+def _undecodable(text: str) -> AllegianceError | None:
+    """Bytes that were not UTF-8 reach us as lone surrogates (Python's surrogateescape): the same
+    error a file gets, `invalid UTF-8 (byte 0xe9)`, at the place they stand."""
+    for i, c in enumerate(text):
+        if "\udc80" <= c <= "\udcff":
+            line = text.count("\n", 0, i) + 1
+            column = i - (text.rfind("\n", 0, i) + 1) + 1
+            return ParseError(f"invalid UTF-8 (byte 0x{ord(c) - 0xdc00:02x})", ast.Span("<input>", line, column, line, column + 1),
+                              "type the text in UTF-8 (or check the terminal's encoding)")
+    return None
 
 
 # --- scripts -------------------------------------------------------------------------------------
@@ -357,10 +383,10 @@ def run_script(lines: Iterable[str], session: Session, out: IO[str], err: IO[str
         nonlocal status
         output = dispatch(text, session)
         if output.text:
-            print(output.text, file=out, flush=True)
+            print(printable.screen(output.text), file=out, flush=True)
         if output.error:
             status = 2
-            print(output.error, file=err, flush=True)
+            print(printable.screen(output.error), file=err, flush=True)
         return output.quit
 
     for line in lines:

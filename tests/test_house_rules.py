@@ -7,7 +7,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE_MODULES = {"allegiance/engines/duckdb/engine.py", "allegiance/engines/duckdb/csv.py", "allegiance/engines/pydatalog.py"}
+ENGINE_MODULES = {
+    "allegiance/engines/duckdb/engine.py",
+    "allegiance/engines/duckdb/guard.py",
+    "allegiance/engines/duckdb/tables.py",
+    "allegiance/engines/duckdb/csv.py",
+    "allegiance/engines/pydatalog.py",
+}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:

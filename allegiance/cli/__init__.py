@@ -8,6 +8,7 @@ This package owns every subcommand; the core modules it wraps know nothing of ar
 
     common.py    the Command record, the common options, open_kb, fail
     query.py     query, inconsistencies
+    timeline.py  timeline (allegiance.timeline)
     why.py       why, whynot (allegiance.explain)
     check.py     check (allegiance.checks)
     load.py      load, import (allegiance.changes, allegiance.importing)
@@ -23,14 +24,16 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import AllegianceError
 from ..kb import KnowledgeBase
+from ..printable import PrintableStream
 from .check import CHECK
 from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
 from .load import IMPORT, LOAD
 from .query import INCONSISTENCIES, QUERY
+from .timeline import TIMELINE
 from .why import WHY, WHYNOT
 
 # In the order `allegiance --help` lists them.
-COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
+COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, TIMELINE, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
 
 
 def _parser_for(name: str) -> argparse.ArgumentParser:
@@ -76,9 +79,15 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     kb: KnowledgeBase | None = None
+    streams = sys.stdout, sys.stderr
+    # Output for people never carries a control character from the data (printable.py); CSV stays
+    # data, and the REPL escapes its own output (prompt-toolkit draws on stdout with escapes).
+    sys.stderr = PrintableStream(sys.stderr)
     try:
         name, rest = _split_command(argv)
         if name is not None:
+            if not _csv(rest):
+                sys.stdout = PrintableStream(sys.stdout)
             args = _parser_for(name).parse_args(rest)
             kb = open_kb(args)
             return COMMANDS[name].run(args, kb)
@@ -95,8 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     finally:
+        sys.stdout, sys.stderr = streams
         if kb is not None:
             kb.close()
+
+
+def _csv(argv: Sequence[str]) -> bool:
+    return any(a == "--format=csv" or (a == "--format" and argv[i + 1:i + 2] == ["csv"]) for i, a in enumerate(argv))
 
 
 __all__ = ["COMMANDS", "main"]

@@ -30,9 +30,12 @@ pyDatalog quirks handled here (the README lists them):
   nothing, so the literal simply fails.
 - negating (or reading) a predicate with no facts and no rules raises AttributeError: every
   predicate the program, its facts or a query mentions is declared (inserted, empty) first.
-- right-recursive closure over a cycle (`r(X, Y) :- e(X, Z), r(Z, Y).`) never terminates, or returns
-  too few answers: `_recursive_first` puts the atoms of a rule's own cycle first, where pyDatalog's
-  tabling completes them. The time limit still catches whatever runs away (QueryTimeout).
+- its tabled resolution answers a negation over a table still being completed (symmetric or
+  non-linear recursion) from what it holds so far, and never returns on some cycles (three
+  predicates in a ring; a non-linear closure asked on its diagonal): pyDatalog is never given a
+  recursive rule. The worker evaluates the strata bottom-up itself, semi-naively, and asks pyDatalog
+  only non-recursive rules over complete relations (`_WorkerKB`). The time limit still catches a
+  program whose fixpoint is infinite (`n(X + 1) :- n(X).`): QueryTimeout.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ TermIR = tuple[Any, ...]
 LiteralIR = tuple[Any, ...]
 RuleIR = tuple[str, tuple[TermIR, ...], tuple[LiteralIR, ...]]
 PredIR = tuple[str, int]
+StratumIR = tuple[bool, list[str], list[RuleIR]]  # recursive?, its predicates, its rules
 
 _COMPARISON = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -192,7 +196,24 @@ def _check_row(pred: ast.PredicateSym, row: Iterable[ast.Value]) -> ast.Row:
 
 
 class _WorkerKB:
-    """The knowledge base inside the worker: builds pyDatalog objects from the wire format."""
+    """The knowledge base inside the worker: builds pyDatalog objects from the wire format.
+
+    pyDatalog never sees a recursive rule, and never sees a rule above a predicate it could still
+    be completing. Its tabled top-down resolution gives wrong answers when a negation reads a table
+    that is not complete (negation over symmetric or non-linear recursion) and does not terminate on
+    some cycles (three predicates in a ring, a non-linear closure queried on its diagonal). So we
+    drive it stratum by stratum, bottom-up, and use it for what it does well, joining:
+
+        non-recursive stratum   each rule, asserted under a temporary head, asked once
+        recursive stratum       semi-naive rounds: the first round asks every rule over the facts so
+                                far; each later round asks, per rule and per recursive body atom,
+                                the variant reading only last round's new rows (a delta relation)
+                                at that atom:    p(X, Y) :- d_p(X, Z), e(Z, Y).
+                                until a round adds nothing
+
+    The rows each stratum derives are asserted as facts of its predicates, so everything above it,
+    a negation included, reads a complete relation. Derived rows are dropped whenever base facts
+    change, and strata are computed again on demand (only those the goal depends on)."""
 
     def __init__(self) -> None:
         from pyDatalog import pyEngine
@@ -201,10 +222,20 @@ class _WorkerKB:
         self.engine: Any = pyEngine
         self.logic_class: Any = Logic
         pyEngine.Float_Precision = None
+        self.strata: list[StratumIR] = []
+        self.stratum_of: dict[str, int] = {}
+        self.reads: list[set[str]] = []  # per stratum: the predicates its rules read
+        self.done: set[int] = set()  # strata whose rows are asserted
+        self.derived: dict[str, set[tuple[Any, ...]]] = {}  # rows asserted by evaluation, per predicate
+        self.base: dict[str, set[tuple[Any, ...]]] = {}
+        self.temporaries = 0
         self._reset()
 
     def _reset(self) -> None:
         self.logic_class()  # a fresh, empty knowledge base for this (the only) thread
+        self.done.clear()
+        self.derived.clear()
+        self.base.clear()
 
     @property
     def _db(self) -> dict[str, Any]:
@@ -214,21 +245,23 @@ class _WorkerKB:
     def handle(self, request: tuple[Any, ...]) -> Any:
         kind = request[0]
         if kind == "load":
-            _, preds, rules, facts = request
+            _, preds, strata, facts = request
             self._reset()
             self._declare(preds)
-            for rule in rules:
-                self.engine.assert_(self._clause(rule))
-            self._facts(facts, self.engine.assert_)
+            self.strata = [(recursive, list(names), list(rules)) for recursive, names, rules in strata]
+            self.stratum_of = {name: i for i, (_, names, _) in enumerate(self.strata) for name in names}
+            self.reads = [{lit[1] for _, _, body in rules for lit in body if lit[0] in ("atom", "neg")}
+                          for _, _, rules in self.strata]
+            self._base_facts(facts, add=True)
             return None
         if kind == "add":
             _, preds, facts = request
             self._declare(preds)
-            self._facts(facts, self.engine.assert_)
+            self._base_facts(facts, add=True)
             return None
         if kind == "retract":
             _, facts = request
-            self._facts(facts, self.engine.retract)
+            self._base_facts(facts, add=False)
             return None
         if kind == "ask":
             _, preds, rules, goal = request
@@ -244,40 +277,151 @@ class _WorkerKB:
             if f"{name}/{arity}" not in self._db:
                 self.engine.insert(self.engine.Pred(name, arity))
 
-    def _facts(self, facts: Iterable[tuple[str, list[ast.Row]]], action: Callable[[Any], Any]) -> None:
-        e = self.engine
-        for name, rows in facts:
-            for row in rows:
-                action(e.Clause(e.Literal(name, [e.Const(_encode(v)) for v in row]), []))
+    # --- facts
 
-    def _ask(self, preds: list[PredIR], rules: list[RuleIR], goal: PredIR) -> list[ast.Row]:
+    def _assert(self, name: str, rows: Iterable[tuple[Any, ...]], add: bool) -> None:
         e = self.engine
-        temporary = {name for name, _, _ in rules}
-        clauses = [self._clause(rule) for rule in rules]
+        action = e.assert_ if add else e.retract
+        for row in rows:
+            action(e.Clause(e.Literal(name, [e.Const(v) for v in row]), []))
+
+    def _base_facts(self, facts: Iterable[tuple[str, list[ast.Row]]], add: bool) -> None:
+        """Base facts change: the derived rows go (they are computed again when asked for)."""
+        self._forget_derived()
+        for name, rows in facts:
+            encoded = [tuple(_encode(v) for v in row) for row in rows]
+            kept = self.base.setdefault(name, set())
+            if add:
+                fresh = [row for row in dict.fromkeys(encoded) if row not in kept]
+                kept.update(fresh)
+                self._assert(name, fresh, True)
+            else:
+                gone = [row for row in dict.fromkeys(encoded) if row in kept]
+                kept.difference_update(gone)
+                self._assert(name, gone, False)
+
+    def _forget_derived(self) -> None:
+        for name, rows in self.derived.items():
+            self._assert(name, rows, False)
+        self.derived.clear()
+        self.done.clear()
+
+    # --- evaluation, stratum by stratum
+
+    def _needed(self, names: Iterable[str]) -> list[int]:
+        """The strata the given predicates depend on, lowest first."""
+        wanted: set[int] = set()
+        stack = [self.stratum_of[n] for n in names if n in self.stratum_of]
+        while stack:
+            i = stack.pop()
+            if i in wanted:
+                continue
+            wanted.add(i)
+            stack.extend(self.stratum_of[n] for n in self.reads[i] if n in self.stratum_of)
+        return sorted(wanted)
+
+    def _materialise(self, names: Iterable[str]) -> None:
+        for i in self._needed(names):
+            if i not in self.done:
+                self._evaluate(*self.strata[i])
+                self.done.add(i)
+
+    def _evaluate(self, recursive: bool, names: list[str], rules: list[RuleIR]) -> None:
+        known = {name: set(self.base.get(name, ())) | self.derived.get(name, set()) for name in names}
+        fresh = self._round(rules, known)
+        if not recursive:
+            return
+        inside = set(names)
+        while any(fresh.values()):
+            deltas = {name: self._temporary_facts(rows) for name, rows in fresh.items() if rows}
+            try:
+                variants = []
+                for head, terms, body in rules:
+                    for i, literal in enumerate(body):
+                        if literal[0] == "atom" and literal[1] in inside and literal[1] in deltas:
+                            changed = (literal[0], deltas[literal[1]], literal[2])
+                            variants.append((head, terms, (*body[:i], changed, *body[i + 1 :])))
+                fresh = self._round(variants, known)
+            finally:
+                for name in deltas.values():
+                    self._drop(name)
+
+    def _round(self, rules: list[RuleIR], known: dict[str, set[tuple[Any, ...]]]) -> dict[str, set[tuple[Any, ...]]]:
+        """Ask every rule once; assert and return the rows not known before."""
+        found: dict[str, set[tuple[Any, ...]]] = {name: set() for name in known}
+        for rule in rules:
+            for row in self._ask_rule(rule):
+                if row not in known[rule[0]]:
+                    found[rule[0]].add(row)
+        for name, rows in found.items():
+            known[name].update(rows)
+            self.derived.setdefault(name, set()).update(rows)
+            self._assert(name, rows, True)
+        return found
+
+    def _ask_rule(self, rule: RuleIR) -> list[tuple[Any, ...]]:
+        name, head, body = rule
+        temporary = self._new_name()
+        clause = self._clause((temporary, head, body))
+        e = self.engine
         try:
-            self._declare(preds)
-            for clause in clauses:
-                e.assert_(clause)
-            name, arity = goal
+            e.assert_(clause)
             _Overflow.seen = False
-            answers = e.Literal(name, [e.Var(f"V{i}") for i in range(arity)]).ask()
+            answers = e.Literal(temporary, [e.Var(f"V{i}") for i in range(len(head))]).ask()
             if _Overflow.seen:
                 raise OverflowError("integer arithmetic left the 64-bit range")
         finally:
-            # The query's rules must not outlive it.
-            for clause in clauses:
-                e.retract(clause)
-            registry = self.logic_class.tl.logic.Pred_registry
-            for pred_id in [p for p in self._db if p.split("/")[0].lstrip("~") in temporary]:
-                del self._db[pred_id]
-                registry.pop(pred_id, None)
-        if answers is True:  # pyDatalog's "true, no bindings"
+            e.retract(clause)
+            self._drop(temporary)
+        if answers is True:
             return [()]
-        rows: list[ast.Row] = []
-        for answer in answers or ():
-            if all(isinstance(v, _Enc) and v.kind != _BAD for v in answer):
-                rows.append(tuple(v.value for v in answer))
-        return rows
+        return [tuple(answer) for answer in answers or ()
+                if all(isinstance(v, _Enc) and v.kind != _BAD for v in answer)]
+
+    def _temporary_facts(self, rows: set[tuple[Any, ...]]) -> str:
+        name = self._new_name()
+        self._assert(name, rows, True)
+        return name
+
+    def _new_name(self) -> str:
+        self.temporaries += 1
+        return f"t{self.temporaries}"
+
+    def _drop(self, name: str) -> None:
+        """Forget a temporary predicate entirely (its facts, its rules, its table)."""
+        registry = self.logic_class.tl.logic.Pred_registry
+        for pred_id in [p for p in self._db if p.split("/")[0].lstrip("~") == name]:
+            del self._db[pred_id]
+            registry.pop(pred_id, None)
+
+    # --- queries
+
+    def _ask(self, preds: list[PredIR], rules: list[RuleIR], goal: PredIR) -> list[ast.Row]:
+        self._declare(preds)
+        self._materialise([goal[0], *(lit[1] for _, _, body in rules for lit in body if lit[0] in ("atom", "neg"))])
+        # The query's own rules: none is recursive, each reads the program's (now complete)
+        # relations and earlier rules of the query. Asked in order, each one's rows asserted.
+        own: dict[str, set[tuple[Any, ...]]] = {}
+        try:
+            for rule in rules:
+                self._declare([(rule[0], len(rule[1]))])
+                rows = self._ask_rule(rule)
+                kept = own.setdefault(rule[0], set())
+                fresh = [row for row in rows if row not in kept]
+                kept.update(fresh)
+                self._assert(rule[0], fresh, True)
+            name, arity = goal
+            if name in own:
+                answers: list[tuple[Any, ...]] = list(own[name])
+            else:
+                e = self.engine
+                asked = e.Literal(name, [e.Var(f"V{i}") for i in range(arity)]).ask()
+                answers = [()] if asked is True else [tuple(a) for a in asked or ()]
+        finally:
+            for name in own:
+                self._drop(name)
+        return [tuple(v.value for v in answer) for answer in answers
+                if all(isinstance(v, _Enc) and v.kind != _BAD for v in answer)]
 
     def _clause(self, rule: RuleIR) -> Any:
         e = self.engine
@@ -467,7 +611,7 @@ class PyDatalogEngine(Engine):
         self._worker: _Worker | None = None
         self._names: dict[ast.PredicateSym, str] = {}
         # What a fresh worker is given: the parent keeps the knowledge base, the worker a copy.
-        self._rules: list[RuleIR] = []
+        self._strata: list[StratumIR] = []
         self._facts: dict[ast.PredicateSym, set[ast.Row]] = {}
         self._queries = 0
 
@@ -477,13 +621,16 @@ class PyDatalogEngine(Engine):
         names: dict[ast.PredicateSym, str] = {}
         for sym in program.types:
             _name(names, sym)
-        cycle_of = {p: s.predicates for s in program.strata if s.recursive for p in s.predicates}
-        rules = [_rule_ir(_recursive_first(rule, cycle_of), lambda sym: _name(names, sym)) for rule in program.rules]
+        strata: list[StratumIR] = [
+            (stratum.recursive, sorted(_name(names, p) for p in stratum.predicates),
+             [_rule_ir(rule, lambda sym: _name(names, sym)) for rule in stratum.rules])
+            for stratum in program.strata
+        ]
         checked = {sym: {_check_row(sym, row) for row in rows} for sym, rows in facts.items()}
         for sym in checked:
             _name(names, sym)
-        self._call(("load", _preds(names), rules, _fact_ir(names, checked)), evaluates=False)
-        self._names, self._rules, self._facts = names, rules, checked
+        self._call(("load", _preds(names), strata, _fact_ir(names, checked)), evaluates=False)
+        self._names, self._strata, self._facts = names, strata, checked
 
     def add_facts(self, facts: Facts) -> None:
         checked = {sym: [_check_row(sym, row) for row in rows] for sym, rows in facts.items()}
@@ -574,8 +721,8 @@ class PyDatalogEngine(Engine):
         if self._worker is None:
             worker = _Worker()
             try:
-                if self._rules or self._facts:
-                    replay = ("load", _preds(self._names), self._rules, _fact_ir(self._names, self._facts))
+                if self._strata or self._facts:
+                    replay = ("load", _preds(self._names), self._strata, _fact_ir(self._names, self._facts))
                     worker.call(replay, None)
                 elif self._names:
                     worker.call(("add", _preds(self._names), []), None)
@@ -613,23 +760,6 @@ def _fact_ir(
     names: dict[ast.PredicateSym, str], facts: dict[ast.PredicateSym, Any]
 ) -> list[tuple[str, list[ast.Row]]]:
     return [(names[sym], list(rows)) for sym, rows in facts.items()]
-
-
-def _recursive_first(rule: ast.Rule, cycle_of: dict[ast.PredicateSym, frozenset[ast.PredicateSym]]) -> ast.Rule:
-    """Put the atoms of the head's own cycle first among the positive atoms.
-
-    pyDatalog resolves top-down with tabling: on `r(X, Y) :- e(X, Z), r(Z, Y).` over a cycle it
-    never returns, or returns too few answers (e(0,1), e(1,0): no r(0,0)); with the recursive atom
-    first, `r(X, Y) :- r(Z, Y), e(X, Z).`, tabling sees the recursion and completes. Positive
-    atoms commute, and analysis put every other literal after them, so the meaning is unchanged."""
-    cycle = cycle_of.get(rule.head.sym)
-    if not cycle:
-        return rule
-    count = next((i for i, lit in enumerate(rule.body) if not isinstance(lit, ast.Atom)), len(rule.body))
-    atoms = rule.body[:count]
-    inside = [a for a in atoms if isinstance(a, ast.Atom) and a.sym in cycle]
-    outside = [a for a in atoms if not (isinstance(a, ast.Atom) and a.sym in cycle)]
-    return ast.Rule(rule.head, (*inside, *outside, *rule.body[count:]), rule.span)
 
 
 def _rule_ir(rule: ast.Rule, resolve: Callable[[ast.PredicateSym], str]) -> RuleIR:

@@ -100,7 +100,9 @@ def _rule_lines(rule: RuleRef) -> Iterator[str]:
 def _evidence_lines(evidence: Evidence) -> Iterator[str]:
     record, source = evidence.statement, evidence.source
     if record is not None:
-        who = f", {record.status} by {record.asserter}" if record.asserter else f", {record.status}"
+        # `reported` with no asserter: the source itself reports it (its publisher is no entity)
+        who = f", {record.status} by {record.asserter}" if record.asserter else \
+            ", reported by the source" if record.status == "reported" else f", {record.status} (no asserter named)"
         yield f"statement {record.id}{who}"
         if record.text:
             yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"

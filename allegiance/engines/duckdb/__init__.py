@@ -1,10 +1,16 @@
 """The DuckDB engine, as a package: the only place besides pydatalog.py that imports a database library.
 
-    engine.py    DuckDBEngine: tables, the semi-naive loop, demand-driven seeding, the guard
-                 (see its docstring for how a program runs)
+    engine.py    DuckDBEngine: the facade, the Engine interface over the layers below
+    seeding.py   which strata a read evaluates; demand-driven seeded views
+    loop.py      evaluating a stratum: the semi-naive loop, or one recursive CTE
+    tables.py    installing a program; base tables, their encoding, facts in and out, kb_ tables
+    guard.py     the time limit and Ctrl-C around every evaluating call
     compile.py   rules -> SQL text: value representations, type inference, terms, rule bodies
     csv.py       CSV files -> a staged TEMP table that a Bulk reads (`allegiance import`)
+    annotated.py interval-annotated semi-naive evaluation in SQL (Engine.annotated_query)
 
+Each of engine, seeding, loop, tables and guard holds one class extending the one below it (see
+engine.py's docstring); only engine.py, tables.py, guard.py and csv.py import duckdb.
 Input and output: the Engine interface (engines/base.py).
 """
 

@@ -1,0 +1,34 @@
+"""`allegiance timeline`: when each answer of a query holds, over the statements' valid time.
+
+Stage: a command over a loaded knowledge base, wrapping allegiance.timeline. Input: the parsed
+arguments (a query, or a relation's name alone) and the KnowledgeBase. Output: each answer's
+maximal periods as a table, CSV or JSON (open ends shown as such, a note where the answer rests on
+undated statements); exit 0 with answers, 1 with none.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import render, timeline_render
+from ..kb import KnowledgeBase
+from ..timeline import timeline
+from .common import Command
+
+
+def _timeline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", help="a query, e.g. 'strikes(russia, X)', or a relation's name alone, e.g. help_while_striking")
+    p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
+    p.add_argument("--format", choices=render.FORMATS, default="table")
+
+
+def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    found = timeline(kb, args.query)
+    print(timeline_render.render(found, args.format))
+    return 0 if found else 1
+
+
+TIMELINE = Command("timeline", "when each answer holds: its maximal periods of validity (0: answers, 1: none)",
+                   _timeline_args, _timeline)
+
+__all__ = ["TIMELINE"]

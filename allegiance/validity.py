@@ -1,0 +1,76 @@
+"""Validity: when a statement held, as a period of days with inclusive bounds and open ends.
+
+Stage: a value below curation's output and above nothing. Input: a statement's `valid_from` and
+`valid_until` (provenance.StatementRecord). Output: `Period`s, which the timeline and the
+explanations show in the statements' own words.
+
+The point semantics (docs/language.md, "Time"): a statement counts at day D when its period covers
+D. `on D` is [D, D], `between D1 and D2` is [D1, D2], `since D` is [D, open), `until D` is
+(open, D]: both bounds are included. A statement without a qualifier is undated: it counts at every
+day, and what rests on it is dated only by assumption.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Dated(Protocol):
+    @property
+    def valid_from(self) -> datetime.date | None: ...
+
+    @property
+    def valid_until(self) -> datetime.date | None: ...
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """Every day from `start` to `end`, both included; None is an open end (no bound that way)."""
+
+    start: datetime.date | None
+    end: datetime.date | None
+
+    @property
+    def always(self) -> bool:
+        return self.start is None and self.end is None
+
+    def covers(self, day: datetime.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def text(self) -> str:
+        """In the qualifiers' words: `on D`, `between D1 and D2`, `since D`, `until D`, `always`."""
+        if self.start is None and self.end is None:
+            return "always"
+        if self.start is None:
+            return f"until {self.end}"
+        if self.end is None:
+            return f"since {self.start}"
+        if self.start == self.end:
+            return f"on {self.start}"
+        return f"between {self.start} and {self.end}"
+
+    def json(self) -> dict[str, str | None]:
+        """{"from": ISO date or None (open), "until": ISO date or None (open)}."""
+        return {"from": self.start.isoformat() if self.start else None,
+                "until": self.end.isoformat() if self.end else None}
+
+
+def validity(statement: Dated) -> Period:
+    """The period a statement counts in (always, for an undated one)."""
+    return Period(statement.valid_from, statement.valid_until)
+
+
+def is_undated(statement: Dated) -> bool:
+    return statement.valid_from is None and statement.valid_until is None
+
+
+def validity_text(statement: Dated) -> str:
+    """How `why` says when a statement held."""
+    if is_undated(statement):
+        return "undated: counts at every date"
+    return f"held {validity(statement).text()}"
+
+
+__all__ = ["Dated", "Period", "is_undated", "validity", "validity_text"]

@@ -1,0 +1,142 @@
+"""What a new user hit in the REPL (issue 16), each through session.dispatch as typed: the REPL
+never misleads (undo, engine switch, the line an error quotes), points Prolog habits at the
+command that does it here, and says what is wrong with undecodable input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from allegiance.repl import session as session_module
+from allegiance.repl.habits import prolog_habit
+from allegiance.repl.session import Session, dispatch
+
+from allegiance.errors import AllegianceError
+from allegiance.kb import KnowledgeBase
+
+
+@pytest.mark.parametrize(("typed", "hint"), [
+    ("halt.", ":quit"),
+    ("halt", ":quit"),
+    ("quit.", ":quit"),
+    ("help", ":help"),
+    ("help.", ":help"),
+    ("help(load).", ":help load"),
+    ("listing(ally).", ":rules ally"),
+    ("listing(member/2)", ":rules member/2"),
+    ("listing.", ":rules"),
+    ("consult('more.dl').", ":load more.dl"),
+    ("['more.dl'].", ":load more.dl"),
+])
+def test_prolog_habits_point_to_the_command(session: Session, typed: str, hint: str) -> None:
+    before = len(session.kb.history)
+    out = dispatch(typed, session)
+    assert f"type {hint}" in out.error and out.error.startswith(f"error: {typed}")
+    assert len(session.kb.history) == before  # nothing added (listing(ally). used to add a fact)
+
+
+def test_a_habit_name_that_is_a_predicate_keeps_its_meaning(session: Session) -> None:
+    assert dispatch("listing(X) :- member(X, alliance41).", session).text == "added 1 rule"
+    assert prolog_habit("listing(ahrar).", {"listing"}) is None
+    assert dispatch("listing(ahrar)", session).text == "yes"
+
+
+def test_undo_with_nothing_typed_keeps_the_knowledge_base(session: Session) -> None:
+    assert dispatch(":undo", session).text == "nothing to undo (the knowledge base is as the session started)"
+    assert dispatch("member(ahrar, alliance41)", session).text == "yes"
+    assert dispatch("member(nusra, alliance41).", session).ok
+    assert dispatch(":undo", session).text.startswith("took back member(nusra, alliance41)")
+    assert dispatch(":undo", session).text.startswith("nothing to undo")
+    assert dispatch("ally(ahrar, nusra)", session).text == "yes"
+
+
+def test_the_caret_goes_under_the_current_input(session: Session) -> None:
+    assert dispatch("ally(X, nusra)", session).ok
+    lines = dispatch(":why membr(ahrar, alliance41)", session).error.splitlines()
+    assert lines[:3] == ["<query>:1:1: unknown predicate membr/2", "    membr(ahrar, alliance41)", "    ^^^^^"]
+    lines = dispatch(":whynot membr(ahrar, alliance41)", session).error.splitlines()
+    assert lines[1] == "    membr(ahrar, alliance41)"
+
+
+def test_the_caret_is_drawn_with_no_earlier_query(small_kb: KnowledgeBase) -> None:
+    lines = dispatch(":why membr(ahrar, alliance41)", Session(small_kb)).error.splitlines()
+    assert lines[1:3] == ["    membr(ahrar, alliance41)", "    ^^^^^"]
+
+
+def test_reload_after_a_bad_edit_quotes_the_line_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "edited.dl"
+    path.write_text("p(a).\n")
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_file(path)
+        session = Session(kb)
+        path.write_text("p(a).\np(b).\n\nq(X) :- p(X\n")
+        import os
+        os.utime(path, (1, 1))
+        out = dispatch(":reload", session)
+        assert f"{path}:4:" in out.error
+        assert "    q(X) :- p(X" in out.error.splitlines()
+        assert dispatch("p(X)", session).text.endswith("(1 answer)")  # the old file stays
+    finally:
+        kb.close()
+
+
+def test_why_on_a_fact_that_does_not_hold_points_to_the_meta_command(session: Session) -> None:
+    text = dispatch(":why ally(ahrar, alliance41)", session).text
+    assert "Ask `:whynot ally(ahrar, alliance41)`" in text
+
+
+def test_a_statement_without_a_named_asserter_says_who_reports_it(session: Session) -> None:
+    dispatch('.source s2 { title: "Two" }', session)  # no publisher: no asserter
+    assert dispatch("member(nusra, alliance41) from source s2.", session).ok
+    text = dispatch(":why member(nusra, alliance41)", session).text
+    line = next(x for x in text.splitlines() if "statement s2_" in x)
+    assert line.strip().endswith("reported by the source")
+
+
+def test_undecodable_input_is_reported_as_files_are(session: Session) -> None:
+    out = dispatch("ally(X, \udce9)", session)  # what Python makes of the byte 0xe9 read from stdin
+    lines = out.error.splitlines()
+    assert lines[0] == "<input>:1:9: invalid UTF-8 (byte 0xe9)"
+    assert lines[2] == "    " + " " * 8 + "^"
+    assert "\udce9" not in out.error
+
+
+def test_engine_switch_replays_typed_english_under_its_source(session: Session) -> None:
+    dispatch('.source s2 { title: "Two" publisher: "Wire" }', session)
+    dispatch(".source s2.", session)
+    assert dispatch("Nusra Front is a member of the Alliance of 41.", session).ok
+    out = dispatch(":engine pydatalog", session)
+    assert out.text.startswith("now on pydatalog"), out.error
+    assert dispatch("member(nusra, alliance41)", session).text == "yes"
+
+
+def test_a_failed_engine_switch_says_it_stayed(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(history: object, kb: KnowledgeBase) -> None:
+        raise AllegianceError("cannot replay")
+
+    monkeypatch.setattr(session_module, "replay", failing)
+    out = dispatch(":engine pydatalog", session)
+    assert "cannot replay" in out.error
+    assert out.error.splitlines()[-1].startswith("still on duckdb")
+    assert session.kb.engine_name == "duckdb"
+
+
+def test_listings_escape_control_characters_and_stay_aligned(session: Session) -> None:
+    dispatch('.entity red { name: "Red\\u001b[31m Brigade" aliases: "x\\ty" kind: group }', session)
+    text = dispatch(":entities red", session).text
+    assert "\x1b" not in text and "\t" not in text
+    header, rule, row = text.splitlines()[:3]
+    assert row.index("|") == header.index("|") == rule.index("+")
+    assert "Red\\u001b[31m Brigade" in row
+
+
+def test_a_script_prints_no_raw_control_character(small_kb: KnowledgeBase) -> None:
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(small_kb)
+    script = ['p("a\\u001b[31mRED\\u001b[0m").\n', "p(X)\n", ':why p("a\\u001b]0;title\\u0007")\n']
+    session_module.run_script(script, session, out, err)
+    assert "\x1b" not in out.getvalue() + err.getvalue() and "\x07" not in err.getvalue()
+    assert '"a\\u001b[31mRED\\u001b[0m"' in out.getvalue()
