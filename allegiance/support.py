@@ -22,6 +22,7 @@ strongest statement has level g holds on [0, g], a statement-relation row `__stm
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from .provenance import IMPORTED_STATUS, StatementRecord, statement_sym
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .kb import KnowledgeBase
+    from .kb import Answers, KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,13 @@ def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.R
     return out
 
 
+def with_supports(kb: KnowledgeBase, answers: Answers) -> Answers:
+    """The same answers with each one's support (kb.query(..., support=True) in two steps, so a
+    front end can show the answers even when their support runs out of time)."""
+    checked = check_query(answers.query, kb.program)
+    return dataclasses.replace(answers, supports=answer_supports(kb, checked, answers.rows))
+
+
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
     """The support of every row of a relation."""
     variables = tuple(ast.Variable(f"X{i}") for i in range(sym.arity))
@@ -214,4 +222,4 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
 
 
 __all__ = ["Grading", "Support", "answer_supports", "block_grade", "fact_support", "grade_of", "grading",
-           "intervals", "relation_supports"]
+           "intervals", "relation_supports", "with_supports"]

@@ -538,6 +538,16 @@ def _format(session: Session, arg: str) -> Output:
     return say(f"format {session.format}")
 
 
+@special_command("support", "on|off", "show each answer's support (the grade of its best evidence)",
+                 completes="choice:on|off")
+def _support(session: Session, arg: str) -> Output:
+    if arg in ("on", "off"):
+        session.support = arg == "on"
+    elif arg:
+        raise _usage("support")
+    return say(f"support {'on' if session.support else 'off'}")
+
+
 @special_command("limit", "N|none", "rows shown before '... N more' (:more shows the rest)",
                  completes="choice:none|20|100")
 def _limit(session: Session, arg: str) -> Output:

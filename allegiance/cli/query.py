@@ -11,7 +11,7 @@ import argparse
 import json
 
 from .. import render
-from ..explain import explain_inconsistencies
+from ..explain import explain_inconsistencies, support_json
 from ..kb import KnowledgeBase
 from .common import Command
 
@@ -20,11 +20,15 @@ def _query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="a query, e.g. 'ally(X, nusra)'")
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=render.FORMATS, default="table")
+    p.add_argument("--no-support", action="store_true",
+                   help="leave out each answer's support (the grade of the best evidence for it), which costs an "
+                        "evaluation per grade level")
 
 
 def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    answers = kb.query(args.query)
-    print(render.answers(args.query, answers.variables, answers.rows, args.format))
+    answers = kb.query(args.query, support=not args.no_support)
+    supports = support_json(kb, answers, statements=args.format == "json")
+    print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports))
     return 0 if answers else 1
 
 
