@@ -68,6 +68,7 @@ class Grading:
     annotated: Annotated
     levels: dict[str, int]  # statement id -> level (fact files' statements)
     block_levels: tuple[tuple[StatementBlock, int], ...]
+    relations: dict[ast.PredicateSym, dict[ast.Row, Support]] = dataclasses.field(default_factory=dict)  # computed
 
     def statement_level(self, record: StatementRecord) -> int:
         level = self.levels.get(record.id)
@@ -209,11 +210,15 @@ def with_supports(kb: KnowledgeBase, answers: Answers) -> Answers:
 
 
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
-    """The support of every row of a relation."""
+    """The support of every row of a relation (kept until the knowledge base changes)."""
+    g = grading(kb)
+    if sym in g.relations:
+        return g.relations[sym]
     variables = tuple(ast.Variable(f"X{i}") for i in range(sym.arity))
     query = check_query(ast.Query((ast.Atom(sym.name, variables),)), kb.program)
-    g = grading(kb)
-    return {row: g.support(spans[0][1]) for row, spans in intervals(kb, query).items() if spans[0][0] == 0}
+    found = {row: g.support(spans[0][1]) for row, spans in intervals(kb, query).items() if spans[0][0] == 0}
+    g.relations[sym] = found
+    return found
 
 
 def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Support | None:

@@ -387,7 +387,10 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     found = session.kb.inconsistencies()
     if not found:
         return say("no inconsistencies")
-    lines = [f"{i.kind}: {i.message}" for i in found]
+    from allegiance import explain
+
+    supports = explain.inconsistency_supports(session.kb, found) if session.support else [None] * len(found)
+    lines = [f"{i.kind}: {i.message}" + (f"   [support {s['grade']}]" if s else "") for i, s in zip(found, supports, strict=True)]
     lines.append(f"({display.plural(len(found), 'inconsistency', 'inconsistencies')})")
     return say("\n".join(lines))
 
@@ -429,6 +432,8 @@ def _why(session: Session, arg: str) -> Output:
     answer = explain.why(session.kb, arg)
     if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
         answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
+    elif session.support:
+        answer = explain.graded_why(session.kb, answer)
     return say(explain.render_tree(answer))
 
 

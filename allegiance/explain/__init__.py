@@ -20,11 +20,19 @@ Each imports only the ones above it in this list (render.py only proof.py).
 from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 from .render import proof_json, render_tree
 from .search import Explainer, explainer_for
-from .support import answer_statements, explain_inconsistencies, support_json
+from .support import (
+    answer_statements,
+    explain_inconsistencies,
+    fact_support_json,
+    graded_why,
+    inconsistency_supports,
+    support_json,
+)
 from .text import fact_text
 from .why import DEFAULT_LIMIT, parse_fact, why
 from .why_not import why_not
 
-__all__ = ["DEFAULT_LIMIT", "answer_statements", "support_json", "Evidence", "Explainer", "Failure", "Proof", "RuleRef", "Why", "WhyNot",
+__all__ = ["DEFAULT_LIMIT", "answer_statements", "fact_support_json", "graded_why", "inconsistency_supports",
+           "support_json", "Evidence", "Explainer", "Failure", "Proof", "RuleRef", "Why", "WhyNot",
            "explain_inconsistencies", "explainer_for", "fact_text", "parse_fact", "proof_json", "render_tree",
            "why", "why_not"]

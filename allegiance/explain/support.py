@@ -9,12 +9,15 @@ allegiance/grades.py); per answer, the weakest statement of a derivation as stro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import ast
+from ..grades import AXIOM
 from ..provenance import StatementRecord
-from ..support import grading
+from ..support import grading, relation_supports
+from .proof import Proof, Why
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
 
@@ -157,6 +160,55 @@ def support_json(kb: KnowledgeBase, answers: Answers, statements: bool = True) -
              "status": r.status if r else None} for sup, r in zip(answers.supports, records, strict=True)]
 
 
+def fact_support_json(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row,
+                      ex: Explainer | None = None) -> dict[str, object] | None:
+    """{"grade", "statement", "source", "status"} for one fact that holds (None: it does not):
+    its support and the weakest statement of a derivation as strong."""
+    sup = relation_supports(kb, sym).get(tuple(row))
+    if sup is None:
+        return None
+    record = None
+    if not sup.axiom:
+        found = weakest(ex or explainer_for(kb), sym, tuple(row), sup.level, {})
+        record = found[1] if found is not None else None
+    return {"grade": sup.label, "statement": record.id if record else None,
+            "source": record.source if record else None, "status": record.status if record else None}
+
+
+def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency]) -> list[dict[str, object] | None]:
+    """Per inconsistency, fact_support_json (None when the knowledge base has no statement to grade)."""
+    if grading(kb).scale.size == 1:
+        return [None] * len(found)
+    ex = explainer_for(kb)
+    return [fact_support_json(kb, ast.PredicateSym(inc.kind, len(inc.args)), inc.args, ex) for inc in found]
+
+
+def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
+    """The explanation with each node's support and each statement's grade filled in: a stated
+    fact's support is its strongest statement's grade, a derived one's is computed (support.py);
+    a negated literal or a comparison adds nothing and gets none."""
+    g = grading(kb)
+    derived = kb.program.derived
+
+    def node(proof: Proof) -> Proof:
+        evidence = tuple(dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label)
+                         if e.statement is not None else e for e in proof.evidence)
+        support = ""
+        if proof.kind in ("plain", "metadata"):
+            support = AXIOM
+        elif proof.sym is not None and proof.row is not None and proof.kind in ("stated", "derived", "unexplained"):
+            if proof.kind == "stated" and proof.sym not in derived:
+                levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
+                support = g.support(max(levels)).label if levels else ""
+            else:
+                found = relation_supports(kb, proof.sym).get(tuple(proof.row))
+                support = found.label if found is not None else ""
+        return dataclasses.replace(proof, evidence=evidence, support=support,
+                                   children=tuple(node(c) for c in proof.children))
+
+    return dataclasses.replace(answer, proofs=tuple(node(p) for p in answer.proofs))
+
+
 def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:
     src = ex.kb.catalog.sources.get(record.source)
     return {
@@ -185,5 +237,5 @@ def explain_inconsistencies(kb: KnowledgeBase, found: Sequence[Inconsistency]) -
 
 
 
-__all__ = ["answer_statements", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
+__all__ = ["answer_statements", "fact_support_json", "graded_why", "inconsistency_supports", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
            "weakness"]
