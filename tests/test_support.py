@@ -11,6 +11,9 @@ Each property test counts the rows it really compared and requires a minimum.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allegiance import grades
+from allegiance.errors import CheckError
+from allegiance.explain import answer_statements, graded_why, inconsistency_supports, why
 from allegiance.kb import KnowledgeBase
+from allegiance.support import grading
 
 SCHEMA = """.relation edge(a: number, b: number).
 .relation node(a: number).
@@ -142,6 +148,14 @@ def supported(case: Case, engine: str) -> dict[tuple[object, ...], tuple[int, st
         kb.load_text(case.rules_text(), file="case.dl")
         answers = kb.query(case.query, support=True)
         assert answers.supports is not None and len(answers.supports) == len(answers.rows)
+        # the weakest statement behind each support (JSON's "statement") is graded exactly at it
+        # (every query here has one positive atom, so the search is exact)
+        graded = grading(kb)
+        for sup, record in zip(answers.supports, answer_statements(kb, answers), strict=True):
+            if sup.axiom:
+                assert record is None
+            else:
+                assert record is not None and graded.statement_level(record) == sup.level, (sup, record)
         return {row: (s.level, s.label) for row, s in zip(answers.rows, answers.supports, strict=True)}
 
 
@@ -179,3 +193,95 @@ def test_support_is_the_strongest_threshold_under_which_the_answer_holds_duckdb_
 
 def test_support_on_pydatalog_agrees_with_the_oracle() -> None:
     differential("pydatalog", examples=6, minimum=12)
+
+
+# --- the order, its override, and where support shows ------------------------------------------------
+
+KB_TEXT = """.relation member(group, coalition).
+.entity a { name: "A" kind: group }
+.entity b { name: "B" kind: group }
+.entity c { name: "C" kind: coalition }
+.entity d { name: "D" kind: group }
+.source wire { reliability: B }
+.source blog { reliability: D }
+member(a, c), confirmed by blog, from source blog, credibility 1.
+member(b, c), claimed by wire, from source wire, credibility 2.
+"""
+
+
+def small(rules: str = "") -> KnowledgeBase:
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text(KB_TEXT, file="kb.facts")
+    kb.load_text("both(X, Y) :- member(X, C), member(Y, C), X != Y.\n" + rules, file="kb.dl")
+    return kb
+
+
+def labels(kb: KnowledgeBase, query: str) -> dict[tuple[object, ...], str]:
+    answers = kb.query(query, support=True)
+    assert answers.supports is not None
+    return {row: s.label for row, s in zip(answers.rows, answers.supports, strict=True)}
+
+
+def test_the_default_order_puts_the_source_first_and_a_chain_is_its_weakest_link() -> None:
+    with small() as kb:
+        assert labels(kb, "member(X, c)") == {("a",): "D1 confirmed", ("b",): "B2 claimed"}
+        # D1 confirmed < B2 claimed: reliability first; the chain is as strong as its weakest link
+        assert labels(kb, "both(X, Y)") == {("a", "b"): "D1 confirmed", ("b", "a"): "D1 confirmed"}
+        assert kb.query("member(X, c)").supports is None  # only when asked
+
+
+def test_a_knowledge_base_overrides_the_order_with_facts() -> None:
+    with small("grade_order(status, reliability).\n") as kb:
+        # status first: confirmed beats claimed; credibility no longer counts (nor shows)
+        assert labels(kb, "member(X, c)") == {("a",): "D confirmed", ("b",): "B claimed"}
+        assert labels(kb, "both(X, Y)")[("a", "b")] == "B claimed"
+    with small("status_rank(claimed, 1).\nstatus_rank(confirmed, 2).\ngrade_order(status, credibility).\n") as kb:
+        assert labels(kb, "both(X, Y)")[("a", "b")] == "1 confirmed"
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ("grade_order(status, trust).\n", "grade_order takes distinct components"),
+    ("grade_order(status).\ngrade_order(credibility).\n", "grade_order is declared more than once"),
+    ("status_rank(claimed, high).\n", "needs a status and a whole number"),
+])
+def test_a_bad_order_is_an_error_at_its_fact(rules: str, message: str) -> None:
+    with small(rules) as kb, pytest.raises(CheckError) as caught:
+        kb.query("member(X, c)", support=True)
+    assert message in caught.value.message and caught.value.span is not None and caught.value.span.file == "kb.dl"
+
+
+def test_an_imported_row_is_reported_by_its_source_and_a_typed_fact_is_an_axiom() -> None:
+    with small() as kb:
+        kb.import_rows("member", [("d", "c")], "wire")
+        kb.load_text("member(e, c).", file="<repl>")
+        found = labels(kb, "member(X, c)")
+        assert found[("d",)] == "B6 reported" and found[("e",)] == "axiom"
+        assert found[("a",)] == "D1 confirmed"
+
+
+def test_why_inconsistencies_and_json_agree_with_the_query() -> None:
+    with small('''.inconsistency crowded(x, y) { message: "{x} and {y}" }
+crowded(X, Y) :- both(X, Y).
+''') as kb:
+        answer = graded_why(kb, why(kb, "both(a, b)"))
+        top = answer.proofs[0]
+        assert top.support == "D1 confirmed"
+        assert {c.fact: c.support for c in top.children if c.sym is not None} == {
+            "member(a, c)": "D1 confirmed", "member(b, c)": "B2 claimed"}
+        grades_shown = [e.grade for node in top.nodes() for e in node.evidence]
+        assert sorted(grades_shown) == ["B2 claimed", "D1 confirmed"]
+        found = kb.inconsistencies()
+        supports = inconsistency_supports(kb, found)
+        assert [s["grade"] if s else None for s in supports] == ["D1 confirmed", "D1 confirmed"]
+        assert all(s is not None and s["source"] == "blog" and s["status"] == "confirmed" for s in supports)
+
+
+def test_a_plain_datalog_program_has_no_support_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from allegiance.cli import main
+
+    f = tmp_path / "p.dl"
+    f.write_text("edge(1, 2).\npath(X, Y) :- edge(X, Y).\n")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["query", "path(X, Y)", str(f), "--format", "json"]) == 0
+    assert "supports" not in json.loads(out.getvalue())
