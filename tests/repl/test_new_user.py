@@ -93,7 +93,7 @@ def test_a_statement_without_a_named_asserter_says_who_reports_it(session: Sessi
     assert dispatch("member(nusra, alliance41) from source s2.", session).ok
     text = dispatch(":why member(nusra, alliance41)", session).text
     line = next(x for x in text.splitlines() if "statement s2_" in x)
-    assert line.strip().endswith("reported by the source")
+    assert "statement s2_1, reported by the source" in line
 
 
 def test_undecodable_input_is_reported_as_files_are(session: Session) -> None:
@@ -171,7 +171,7 @@ def test_a_new_predicate_asks_first_at_a_terminal(small_kb: KnowledgeBase) -> No
     assert out.confirm == "add new predicate membr/2? [y/N] " and out.default is False
     assert len(session.kb.history) == 2  # nothing added until the user says yes
     assert out.then is not None and out.then().text == "added 1 fact"
-    assert dispatch("membr(nusra, alliance41)", session).text == "yes"
+    assert dispatch("membr(nusra, alliance41)", session).text.startswith("yes")
     out = dispatch("edge(1, 2).", session)
     assert out.confirm == "add new predicate edge/2? [Y/n] " and out.default is True and not out.text
     assert out.then is not None and out.then().text == "added 1 fact"
