@@ -27,6 +27,8 @@ def graph_options(p: argparse.ArgumentParser) -> None:
     what.add_argument("--relations", metavar="LIST", default=",".join(DEFAULT_RELATIONS),
                       help=f"comma-separated relations or groups drawn as links (groups: {', '.join(RELATION_GROUPS)}; "
                            f"all: every stated relation of two arguments; default: {','.join(DEFAULT_RELATIONS)})")
+    p.add_argument("--no-support", action="store_true",
+                   help="leave out each link's support (faster on charts of many thousands of links)")
     p.add_argument("--format", choices=FORMATS, default="html",
                    help="html (default: an interactive page that works offline), svg or png (a picture), "
                         "graphml or gexf (Gephi, Cytoscape, i2), dot (Graphviz)")
@@ -39,7 +41,7 @@ def scope(args: argparse.Namespace) -> Scope:
     from ..graph.model import Scope  # networkx loads only when a graph is drawn
 
     return Scope(relations=tuple(args.relations.split(",")), focus=args.focus, depth=args.depth,
-                     query=args.query, why=args.why)
+                     query=args.query, why=args.why, support=not args.no_support)
 
 
 def default_output(fmt: str) -> str | None:
