@@ -80,6 +80,8 @@ class Session:
     current_source: str | None = None  # the last .source typed: statements typed later use it
     selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
     interactive: bool = False  # a person at a terminal, who can answer a question
+    columns: int | None = None  # the terminal's width, which listings fit (app.py sets it); None: no limit
+    pager: str = ""  # "" the default ($ALLEGIANCE_PAGER, $PAGER, else `less -SRXF`), "off", or a command
     _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
