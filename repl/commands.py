@@ -507,7 +507,7 @@ def _graph(session: Session, arg: str) -> Output:
     --relations (default: belonging, alliance, backing, hostility). Writes graph.html (or -o FILE;
     --format svg, png, graphml, gexf, dot: graph.svg and so on) and opens a page or picture in the browser when this
     machine has a display (not with --no-open)."""
-    from allegiance.cli.graph import graph_options, scope, summary, write_graph
+    from allegiance.cli.graph_options import graph_options, scope, summary, write_graph
     from allegiance.graph import build
 
     from . import browser
@@ -518,7 +518,7 @@ def _graph(session: Session, arg: str) -> Output:
     graph_options(parser)
     args = parser.parse_args(_split(arg))
     args.query = " ".join(args.query) or None
-    graph = build(session.kb.under(session.selection), scope(args))
+    graph = build(session.kb.under(session.selection), scope(args))  # what counts: :trust, :at, ...
     if not graph.number_of_nodes():
         return oops(graph.graph.get("message") or "nothing to draw: no link of the chosen relations")
     target = args.output or f"graph.{args.format}"  # a file in every format: the REPL's screen is for text

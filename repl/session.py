@@ -34,7 +34,6 @@ from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 from allegiance.selection import Selection
-from allegiance.support import with_supports
 
 from . import display
 from .output import Output, oops, say
@@ -138,7 +137,7 @@ class Session:
         note = ""
         if self.support:
             try:
-                answers = with_supports(self.kb.under(self.selection), answers)
+                answers = self.kb.under(self.selection).with_supports(answers)
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
