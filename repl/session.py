@@ -35,7 +35,6 @@ from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 from allegiance.selection import Selection
-from allegiance.support import with_supports
 
 from . import display
 from .output import Output, oops, say
@@ -81,6 +80,8 @@ class Session:
     current_source: str | None = None  # the last .source typed: statements typed later use it
     selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
     interactive: bool = False  # a person at a terminal, who can answer a question
+    columns: int | None = None  # the terminal's width, which listings fit (app.py sets it); None: no limit
+    pager: str = ""  # "" the default ($ALLEGIANCE_PAGER, $PAGER, else `less -SRXF`), "off", or a command
     _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
@@ -139,7 +140,7 @@ class Session:
         if self.support:
             view = self.kb.under(self.selection)  # graded on what counts (its own scale of grades)
             try:
-                answers = with_supports(view, answers)
+                answers = view.with_supports(answers)
                 supports = support_json(view, answers, statements=fmt == "json")
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
