@@ -483,7 +483,7 @@ def _why(session: Session, arg: str) -> Output:
     if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
         answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
     elif session.support:
-        answer = explain.graded_why(session.kb, answer)
+        answer = explain.graded_why(session.kb.under(session.selection), answer)
     return say(explain.render_tree(answer))
 
 
