@@ -352,3 +352,35 @@ def test_imported_rows_are_undated_statements() -> None:
         assert held[("b",)].undated == ()
     finally:
         kb.close()
+
+
+def test_why_says_when_a_derivations_statements_all_count() -> None:
+    from allegiance.explain import proof_json, render_tree, why
+
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_text(facts_text([
+            (0, ("edge", ("a", "b"), False, False, ("between", 0, 3))),   # 10-01..10-04
+            (1, ("edge", ("b", "c"), False, False, ("since", 2, 0))),     # 10-03..
+            (2, ("edge", ("c", "a"), False, False, ("on", 0, 0))),        # 10-01 only
+        ]), file="t.facts")
+        kb.load_text(RULES, file="t.dl")
+        text = render_tree(why(kb, "reach(a, c)"))
+        assert text.endswith("(the statements of this derivation all count between 2015-10-03 and 2015-10-04)")
+        assert proof_json(why(kb, "reach(a, c)"))["counts_together"] == [[{"from": "2015-10-03", "until": "2015-10-04"}]]
+        # b -> c from 10-03 and c -> a only on 10-01: derived by the timeless evaluation, on no day
+        assert render_tree(why(kb, "reach(b, a)")).endswith("(the statements of this derivation never all count on the same day)")
+        assert timeline(kb, "reach(b, a)").answers == ()
+    finally:
+        kb.close()
+
+
+def test_union_and_intersection_of_periods() -> None:
+    from allegiance.validity import intersection, union
+
+    a, b = Period(None, d("2015-10-02")), Period(d("2015-10-03"), d("2015-10-05"))
+    assert union([b, a]) == (Period(None, d("2015-10-05")),)  # adjacent days merge
+    assert union([Period(d("2015-10-07"), None), a]) == (a, Period(d("2015-10-07"), None))
+    assert intersection([a], [b]) == ()
+    assert intersection([Period(None, None)], [b, a]) == (Period(None, d("2015-10-05")),)
+    assert intersection([Period(d("2015-10-04"), None)], [b]) == (Period(d("2015-10-04"), d("2015-10-05")),)
