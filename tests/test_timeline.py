@@ -384,3 +384,25 @@ def test_union_and_intersection_of_periods() -> None:
     assert intersection([a], [b]) == ()
     assert intersection([Period(None, None)], [b, a]) == (Period(None, d("2015-10-05")),)
     assert intersection([Period(d("2015-10-04"), None)], [b]) == (Period(d("2015-10-04"), d("2015-10-05")),)
+
+
+def test_cli_and_repl_timelines_under_a_selection(tmp_path: pytest.TempPathFactory,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from allegiance.repl.dispatch import dispatch
+    from allegiance.repl.session import Session
+
+    files = write_kb(tmp_path, SMALL)
+    assert main(["timeline", "reach(a, X)", *files, "--without", "s1"]) == 0  # s1: edge(b, c)
+    out = capsys.readouterr().out
+    assert "(1 answer, 1 period)" in out and "2015-10-01 | 2015-10-03" in out
+    assert main(["timeline", "reach(a, X)", *files, "--at", "2015-10-02"]) == 2
+    assert "a timeline covers every date" in capsys.readouterr().err
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files)
+    try:
+        session = Session(kb)
+        dispatch(":at 2015-10-02", session)
+        text = dispatch(":timeline reach(a, X)", session).text
+        assert "(2 answers, 2 periods)" in text and "(:at 2015-10-02 set aside: a timeline covers every date)" in text
+    finally:
+        kb.close()
