@@ -406,3 +406,16 @@ def test_cli_and_repl_timelines_under_a_selection(tmp_path: pytest.TempPathFacto
         assert "(2 answers, 2 periods)" in text and "(:at 2015-10-02 set aside: a timeline covers every date)" in text
     finally:
         kb.close()
+
+
+def test_whynot_at_a_date_says_when_the_fact_holds_otherwise(small: KnowledgeBase) -> None:
+    from allegiance.explain import why_not
+    from allegiance.selection import Selection
+
+    answer = why_not(small, "reach(a, c)", selection=Selection(at=d("2015-10-05")))
+    assert not answer.holds
+    assert answer.message.endswith("; on other dates it holds between 2015-10-01 and 2015-10-02 (before 2015-10-05)")
+    before = why_not(small, "node(c)", selection=Selection(at=d("2015-10-01")))
+    assert before.message.endswith("; on other dates it holds on 2015-10-05 (after 2015-10-01)")
+    never = why_not(small, "reach(c, a)", selection=Selection(at=d("2015-10-01")))
+    assert "other dates" not in never.message
