@@ -128,7 +128,8 @@ def facts_of(kb: KnowledgeBase, records: list[StatementRecord]) -> dict[Predicat
     return facts
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: the same programs every run, so the minimums below are stable (112 answers, 35 undated)
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(STATEMENT, min_size=3, max_size=8), st.lists(st.sampled_from(QUERIES), min_size=2, max_size=3, unique=True))
 def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[Statement], queries: list[str]) -> None:
     kb, oracle = make_kb(list(enumerate(statements))), DuckDBEngine(timeout=None)
