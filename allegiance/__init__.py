@@ -23,7 +23,7 @@ holds the same layers and fails on an import that runs up them, or on any import
                              Arrow tables and pandas data frames)
     the kb's state           history (operations), files (read a source file), state (the fold of
                              the history), selection, codec + persist (the --db file)
-    support and time         trust (policies), validity
+    support and time         trust (policies), validity, grades (the Admiralty order), support (max-min)
     engines/                 base (the Engine interface), duckdb/ (engine > seeding > loop > tables
                              > guard; compile, csv, annotated), pydatalog: the only importers of
                              DuckDB and pyDatalog; bulk (statement blocks for the engines)

@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"parse", "catalog", "provenance", "english", "curate"},  # text -> AST -> statements with provenance
     {"analysis"},  # program -> checked program
     {"engines", "bulk"},  # checked program + facts -> answers
-    {"trust", "validity"},  # support and time: trust policies, validity intervals
+    {"trust", "validity", "grades", "support"},  # support and time: trust policies, validity, grades, support
     {"history", "codec", "files", "state", "selection", "persist"},  # the knowledge base's state, file, store
     {"kb", "conformance", "frames"},  # the facade tying the stages together; answers as data frames
     {"render", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render",
