@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all test-spark bench lint tables clean
+.PHONY: run test test-fast test-all test-spark bench lint tables clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not spark"
+
+# The inner loop: `make test` without the property, differential, conformance and real-terminal
+# suites (marked `thorough` in tests/conftest.py); under two minutes on 2 cores. `make test` stays the gate.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not spark" --fast
 
 # The conformance core and the differential test on Spark in local mode (installs the extra).
 test-spark: $(SPARK_STAMP)

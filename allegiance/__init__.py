@@ -4,6 +4,35 @@
     >>> kb = KnowledgeBase.bundled()
     >>> kb.query("member(X, alliance41)").rows
     [('ahrar_al_sham',), ('fsa',)]
+
+The house, top down: each line may import the lines below it, never those above (tests/test_layers.py
+holds the same layers and fails on an import that runs up them, or on any import cycle).
+
+    __init__, cli/           the public API; every subcommand (no core module imports argparse or
+                             cli); with no command, the REPL
+    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > commands > session > display,
+                             suggest, habits > output
+    cli/common               opening a knowledge base from command-line options (both front ends)
+    built on the kb          explain/ (proof values, search, why, why-not, support, render),
+                             render, changes, importing, checks, timeline, timeline_render,
+                             pytest_plugin
+    kb                       KnowledgeBase: the facade tying the stages together, all or nothing;
+                             conformance (the datalog-conformance adapters)
+    the kb's state           history (operations), files (read a source file), state (the fold of
+                             the history), selection, codec + persist (the --db file)
+    support and time         trust (policies), validity
+    engines/                 base (the Engine interface), duckdb/ (engine > seeding > loop > tables
+                             > guard; compile, csv, annotated), pydatalog: the only importers of
+                             DuckDB and pyDatalog; bulk (statement blocks for the engines)
+    analysis/                arity, safety, stratification: program -> CheckedProgram
+    text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,
+                             generated rules, statement -> facts), english, curate
+    the words                ast, errors, values (constants, comparison, arithmetic), terminals
+                             (grammar.lark's terminals as regexes), grammar_tables, lexer, printable
+
+Data flows one way: text -> parse -> ast.Program -> curate (statements -> facts with provenance) ->
+analysis.check -> engine -> answers -> explain -> render. Each module opens with its stage, its input
+and its output.
 """
 
 from .errors import (

@@ -9,6 +9,9 @@ Its state (state.py) is a fold over that history; a new operation builds a new s
 replaces the old one when nothing went wrong, so a bad file changes nothing. `undo` drops the last
 operation and `reload` re-reads every file, both by building the state again. With `db`, every
 operation and the stored knowledge base after it commit together (persist.py).
+
+Why one module: it is the facade, one method per thing a user can do with a knowledge base, each
+a few lines handing over to the stage that does it.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ shortcut: a SENTENCE token of words alone (no qualifier, no quoted word) is spli
 with the grammar's own terminals instead of a second, `sentence` parse (`_plain_sentence`, held to
 that parse by tests/test_parse_fast.py). Nothing here evaluates text: values are decoded by hand
 (`_unescape`), never by `eval` or `literal_eval`.
+
+Why one module: the transformer's methods are grammar.lark's rules one to one, and the sentence fast
+path, the error recovery and the error messages all work on the same Lark parser, tokens and spans
+(candidates for modules of their own once a parse package exists).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast
-from .analysis import CheckedProgram, check, fact_row
+from .analysis import CheckedProgram, check, check_names, fact_row
 from .bulk import RowsTable, StatementBlock
 from .catalog import Catalog, Relation
 from .curate import arity_errors, curate, declare
@@ -26,7 +26,9 @@ from .engines.base import Bulk
 from .errors import AllegianceError, ErrorGroup, StatementError, did_you_mean
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import (
+    CONTRADICTED,
     IMPORTED_STATUS,
+    METADATA,
     StatementRecord,
     catalog_facts,
     generated_rules,
@@ -201,6 +203,9 @@ class State:
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""
+        name_errors = check_names(self._uses())
+        if name_errors:  # one name at two arities among the facts: rules would only repeat it
+            return name_errors
         clauses: list[ast.Clause] = [*self.declarations, *self.rules, *self.generated_rules()]
         try:
             self.checked = check(clauses, self.known())
@@ -213,6 +218,17 @@ class State:
             return policy_errors
         self.warnings = list(self.checked.warnings) + self.quote_warnings()
         return []
+
+    def _uses(self) -> list[tuple[ast.PredicateSym, ast.Span | None]]:
+        """The predicates the knowledge base holds facts of, each with its first place: metadata
+        relations, declared relations, plain facts, statements (rules and queries are analysis's)."""
+        uses: list[tuple[ast.PredicateSym, ast.Span | None]] = [(sym, None) for sym in [*METADATA, CONTRADICTED]]
+        uses += [(rel.sym, rel.span) for rel in self.relations()]
+        uses += [(sym, next(iter(rows.values()), None)) for sym, rows in self.plain.items()]
+        stated: dict[ast.PredicateSym, ast.Span] = {}
+        for record in self.statements:
+            stated.setdefault(record.fact_sym, record.span)
+        return uses + list(stated.items())
 
     def quote_warnings(self) -> list[str]:
         """A `quoting "..."` that its source's article does not contain is worth a warning."""

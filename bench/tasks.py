@@ -1,4 +1,7 @@
-"""Every measurement a child process can run, by name (the child never imports a name it is sent)."""
+"""Every measurement a child process can run, by name (the child never imports a name it is sent).
+
+Stage: the table child.py looks a task up in. Input: none. Output: TASKS, name -> function of
+(parameters, Clock) -> counts."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Input: a Session, a terminal. Output: what the user sees. Every piece here is a thin wrapper:
 the completer calls suggest.suggest, the lexer is allegiance.lexer, Enter asks session.is_complete,
-and the loop reads, dispatches (session.dispatch) and renders (show), as ptpython's does.
+and the loop reads, dispatches (dispatch.dispatch) and renders (show), as ptpython's does.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from prompt_toolkit.styles import Style
 from allegiance import __version__, printable
 from allegiance.lexer import AllegianceLexer
 
+from .dispatch import dispatch
 from .output import Output
-from .session import Session, data_dir, dispatch, is_complete
+from .session import Session, data_dir, is_complete
 from .suggest import signature_hint, suggest
 
 PROMPT = "?- "

@@ -2,7 +2,12 @@
 feeds `:help` and tells completion what its arguments are (files, predicates, commands, choices).
 
 Input: a Session and the text after the command's name. Output: an Output (text, error, quit).
-Handlers raise AllegianceError for a user's mistake; session.dispatch renders it with its caret.
+Handlers raise AllegianceError for a user's mistake; dispatch.dispatch renders it with its caret.
+The commands build on the Session (session.py), which never imports them: it gets their names for
+completion from `completion_table`, through dispatch.open_session.
+
+Why one module: it is the registry of meta-commands, each a short handler; `:help` lists them in the
+order they are defined here.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from allegiance import ast
 from allegiance.errors import AllegianceError, LoadError, UnknownPredicateError, did_you_mean
@@ -22,11 +27,9 @@ from allegiance.history import Import, Retraction, SourceFile
 
 from . import display
 from .output import Output, oops, say
+from .session import Session
 
-if TYPE_CHECKING:
-    from .session import Session
-
-Handler = Callable[["Session", str], Output]
+Handler = Callable[[Session, str], Output]
 
 
 @dataclass(frozen=True)

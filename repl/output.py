@@ -1,5 +1,6 @@
 """What one REPL entry produces: text for stdout, an error for stderr, and what the loop does next.
 
+Stage: the REPL's lowest layer. Input: what a step has to say. Output: an Output value.
 Every dispatch step returns an Output instead of printing, so the interactive loop, the script loop
 and the tests all read the same value.
 """

@@ -1,8 +1,11 @@
-"""The REPL's logic, without a terminal: what an entry is, when it is complete, and what it does.
+"""The REPL's state and entry lexing, without a terminal: the Session (knowledge base, settings,
+journal), what an entry is and when it is complete.
 
-Input: the text of one entry (possibly several lines) and a Session (the knowledge base and the
-settings). Output: an Output. The interactive loop (app.py) and the script loop (`run_script`)
-both read, dispatch and render through these functions, and tests call them directly.
+Input: the text of one entry (possibly several lines) and a Session. Output: the entry's kind
+(`classify`), whether Enter runs it (`is_complete`), and the Session's own operations (a query, an
+addition, the journal). dispatch.py puts an entry through these and through the meta-commands
+(commands.py, which build on the Session); the interactive loop (app.py) and the script loop
+(dispatch.run_script) both go through dispatch.py, and tests call these functions directly.
 
 What an entry is, in order:
   `:name ...`                             a meta-command (commands.py)
@@ -21,26 +24,23 @@ import datetime
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-from allegiance import ast, printable
-from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
+from allegiance import ast, terminals
+from allegiance.errors import ParseError
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 
-from . import commands, display
-from .habits import prolog_habit
-from .output import Output, oops, say
+from . import display
+from .output import Output, say
 from .suggest import KBIndex, is_modulo
 
 DEFAULT_LIMIT = 20  # rows an interactive answer shows before "... N more"
-_SENTENCE_START = re.compile(r"[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])")
-_QUALIFIER = re.compile(r"\b(?:according\s+to|reported\s+by|claimed\s+by|confirmed\s+by|assessed\s+by|denied\s+by|"
-                        r"from\s+source|quoting|credibility\s+\d|on\s+\d{4}-|since\s+\d{4}-|until\s+\d{4}-|between\s+\d{4}-)")
+_SENTENCE_START = re.compile(terminals.SENTENCE_START)
+_QUALIFIER = re.compile(terminals.QUALIFIER_STARTED)  # matches `on 2015-` while the date is being typed
 
 
 def data_dir() -> Path:
@@ -64,6 +64,9 @@ class JournalEntry:
 class Session:
     kb: KnowledgeBase
     kb_root: str | None = None  # --kb, for :check's default folder
+    # the meta-commands completion offers, name -> (help, completes): commands.completion_table(),
+    # passed in (dispatch.open_session does) since the commands build on the Session, not it on them
+    commands: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     format: str = "table"
     limit: int | None = DEFAULT_LIMIT
     timing: bool = False
@@ -84,8 +87,10 @@ class Session:
             self.floor = len(self.kb.history)
 
     @classmethod
-    def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool) -> Session:
-        session = cls(kb, kb_root=getattr(args, "kb", None), limit=DEFAULT_LIMIT if interactive else None)
+    def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool,
+                  commands: Mapping[str, tuple[str, str]]) -> Session:
+        session = cls(kb, kb_root=getattr(args, "kb", None), commands=commands,
+                      limit=DEFAULT_LIMIT if interactive else None)
         if interactive:
             stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
             session.journal_path = data_dir() / "journal" / f"{stamp}-{os.getpid()}.dl"
@@ -100,7 +105,7 @@ class Session:
     def index(self) -> KBIndex:
         """Rebuilt only after a change, so completing a keystroke never reads the knowledge base."""
         if self._index is None or self._index_generation != self._generation:
-            self._index = KBIndex.from_kb(self.kb, commands.completion_table())
+            self._index = KBIndex.from_kb(self.kb, self.commands)
             self._index_generation = self._generation
         return self._index
 
@@ -332,70 +337,3 @@ def classify(text: str) -> str:
     if all(isinstance(c, ast.Query) for c in clauses):
         return "query"
     return "add"
-
-
-def dispatch(text: str, session: Session) -> Output:
-    """One entry -> its Output. A user's mistake comes back as a rendered error, never raised."""
-    bad = _undecodable(text)
-    if bad is not None:
-        return oops(display.error_text(bad, {"<input>": re.sub("[\udc80-\udcff]", "\ufffd", text)}))
-    kind = classify(text)
-    if kind in ("query", "add"):
-        hint = prolog_habit(strip_comments(text), {p.name for p in session.kb.predicates()})
-        if hint:
-            return oops(f"error: {hint}")
-    try:
-        if kind == "empty":
-            return Output()
-        if kind == "command":
-            return commands.run(session, text)
-        if kind == "query":
-            return session.run_query(text.strip())
-        return session.add(text)
-    except QueryInterrupted:
-        return oops("interrupted (the knowledge base is as it was)")
-    except AllegianceError as exc:
-        return oops(display.error_text(exc, session.all_sources()))
-
-
-def _undecodable(text: str) -> AllegianceError | None:
-    """Bytes that were not UTF-8 reach us as lone surrogates (Python's surrogateescape): the same
-    error a file gets, `invalid UTF-8 (byte 0xe9)`, at the place they stand."""
-    for i, c in enumerate(text):
-        if "\udc80" <= c <= "\udcff":
-            line = text.count("\n", 0, i) + 1
-            column = i - (text.rfind("\n", 0, i) + 1) + 1
-            return ParseError(f"invalid UTF-8 (byte 0x{ord(c) - 0xdc00:02x})", ast.Span("<input>", line, column, line, column + 1),
-                              "type the text in UTF-8 (or check the terminal's encoding)")
-    return None
-
-
-# --- scripts -------------------------------------------------------------------------------------
-
-
-def run_script(lines: Iterable[str], session: Session, out: IO[str], err: IO[str]) -> int:
-    """`allegiance < queries.txt`: entries as in the REPL, results on `out`, errors on `err`.
-    Returns 0 when every entry succeeded, 2 when any failed (the others still run)."""
-    status = 0
-    buffer: list[str] = []
-
-    def run(text: str) -> bool:
-        nonlocal status
-        output = dispatch(text, session)
-        if output.text:
-            print(printable.screen(output.text), file=out, flush=True)
-        if output.error:
-            status = 2
-            print(printable.screen(output.error), file=err, flush=True)
-        return output.quit
-
-    for line in lines:
-        buffer.append(line.rstrip("\r\n"))
-        text = "\n".join(buffer)
-        if is_complete(text):
-            buffer = []
-            if run(text):
-                return status
-    if "\n".join(buffer).strip():
-        run("\n".join(buffer))
-    return status

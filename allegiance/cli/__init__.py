@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             kb = open_kb(args)
             return COMMANDS[name].run(args, kb)
         args = _repl_parser().parse_args(argv)
-        # repl/ installs as allegiance.repl; the core reaches it only here, by name.
+        # repl/ installs as allegiance.repl, a layer below the command line (tests/test_layers.py);
+        # by name, since the type checker knows that folder as `repl`.
         repl = importlib.import_module("allegiance.repl")
         status: int = repl.main(args)
         return status

@@ -1,4 +1,4 @@
-"""What a new user hit in the REPL (issue 16), each through session.dispatch as typed: the REPL
+"""What a new user hit in the REPL (issue 16), each through dispatch.dispatch as typed: the REPL
 never misleads (undo, engine switch, the line an error quotes), points Prolog habits at the
 command that does it here, and says what is wrong with undecodable input."""
 
@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from allegiance.repl import dispatch as dispatch_module
 from allegiance.repl import session as session_module
+from allegiance.repl.dispatch import dispatch
 from allegiance.repl.habits import prolog_habit
-from allegiance.repl.session import Session, dispatch
+from allegiance.repl.session import Session
 
 from allegiance.errors import AllegianceError
 from allegiance.kb import KnowledgeBase
@@ -137,6 +139,6 @@ def test_a_script_prints_no_raw_control_character(small_kb: KnowledgeBase) -> No
     out, err = io.StringIO(), io.StringIO()
     session = Session(small_kb)
     script = ['p("a\\u001b[31mRED\\u001b[0m").\n', "p(X)\n", ':why p("a\\u001b]0;title\\u0007")\n']
-    session_module.run_script(script, session, out, err)
+    dispatch_module.run_script(script, session, out, err)
     assert "\x1b" not in out.getvalue() + err.getvalue() and "\x07" not in err.getvalue()
     assert '"a\\u001b[31mRED\\u001b[0m"' in out.getvalue()
