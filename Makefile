@@ -36,7 +36,7 @@ test-spark: $(SPARK_STAMP)
 test-all: $(SPARK_STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(SPARK_STAMP)
 	$(BIN)/python -m bench
 
 # After any change to allegiance/grammar.lark: the parser's stored LALR tables (see grammar_tables.py).

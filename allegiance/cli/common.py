@@ -38,7 +38,13 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     """The options every command and the REPL take, wherever they stand on the line."""
     parser.add_argument("--kb", metavar="DIR", help="knowledge base folder (its facts/ and rules/); default: the bundled one")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb",
-                        help="duckdb (default: fast, terminates on every program) or pydatalog")
+                        help="duckdb (default: fast, terminates on every program), pydatalog, or spark "
+                             "(the spark extra: pip install 'allegiance[spark]')")
+    parser.add_argument("--spark-master", metavar="URL",
+                        help="where the Spark engine runs: local[*] (default), spark://HOST:7077, yarn, ...")
+    parser.add_argument("--spark-conf", metavar="KEY=VALUE", action="append", default=[],
+                        help="a Spark configuration setting for the Spark engine (repeatable), "
+                             "e.g. spark.executor.memory=8g")
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
                         help=f"time limit per query in seconds (default {DEFAULT_TIMEOUT:g} in the REPL, none in commands; 0 = none)")
     parser.add_argument("--db", metavar="FILE",
@@ -51,13 +57,30 @@ def common_options(parser: argparse.ArgumentParser) -> None:
 
 
 # The options of common_options that take a value (main finds the command word past them).
-VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect")
+VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect", "--spark-master", "--spark-conf")
+
+
+def configure_spark(args: argparse.Namespace) -> None:
+    """--spark-master and --spark-conf KEY=VALUE, for the Spark engine's session (set before it starts)."""
+    from ..engines.spark.session import configure
+
+    conf: dict[str, str] = {}
+    for item in args.spark_conf or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise LoadError(f"--spark-conf {item}: expected KEY=VALUE", None, "e.g. --spark-conf spark.executor.memory=8g")
+        conf[key.strip()] = value
+    if (args.spark_master or conf) and args.engine != "spark":
+        raise LoadError("--spark-master and --spark-conf configure the Spark engine", None, "add --engine spark")
+    configure(args.spark_master, conf)
 
 
 def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBase:
     """The knowledge base the options name: FILES, else --kb DIR's facts/ and rules/, else the
     bundled one (the REPL's default timeout when interactive). The caller closes it."""
     timeout = args.timeout if args.timeout is not None else (DEFAULT_TIMEOUT if interactive else None)
+    if args.engine == "spark" or args.spark_master or args.spark_conf:
+        configure_spark(args)
     kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db, dialect=args.dialect)
     files = list(getattr(args, "files", None) or [])
     try:

@@ -76,3 +76,16 @@ def test_without_the_extra_the_spark_engine_says_how_to_install_it() -> None:
     assert done.returncode != 0
     assert "pyspark" in done.stderr and "pip install 'allegiance[spark]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--engine", "spark", "--spark-conf", "nokey"], "--spark-conf nokey: expected KEY=VALUE"),
+    (["--spark-master", "local[2]"], "--spark-master and --spark-conf configure the Spark engine"),
+])
+def test_spark_options_are_checked_before_spark_starts(args: list[str], message: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from allegiance.cli import main
+
+    assert main(["query", "p(X)", *args]) != 0
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
