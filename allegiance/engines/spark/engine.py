@@ -20,7 +20,8 @@ Evaluation, stratum by stratum, only the strata a read depends on:
                               full_k(p) := full_{k-1}(p) ∪ new(p);   Δ_k(p) := new(p)
                     until every Δ is empty
 
-Every round's DataFrames are materialised with `localCheckpoint()`, which cuts their lineage: a long
+Every round's delta is materialised with `localCheckpoint()`, which cuts its lineage, and so is each
+full relation every CHECKPOINT_EVERY rounds (in between it is a union of checkpointed pieces): a long
 recursion does not build an ever-deeper plan. `−` is EXCEPT (`DataFrame.subtract`), negation is
 compile.py's NOT EXISTS, which Spark plans as an anti-join.
 
@@ -62,6 +63,7 @@ from ..duckdb.compile import (
 from . import session
 from .dialect import to_spark
 
+CHECKPOINT_EVERY = 8  # rounds between two checkpoints of a recursive relation (each delta is checkpointed)
 SPARK_TYPE = {"s": "STRING", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "STRING"}
 _ids = itertools.count()
 
@@ -257,7 +259,9 @@ class SparkEngine(Engine):
                             variants.append(self._select(rule, sources))
                 fresh[p] = self._union(variants, p).subtract(full[p]).localCheckpoint()
             for p in inside:
-                full[p] = full[p].unionAll(fresh[p]).localCheckpoint()
+                full[p] = full[p].unionAll(fresh[p])
+                if rounds % CHECKPOINT_EVERY == 0:  # a union of checkpointed pieces plans cheaply; cut it now and then
+                    full[p] = full[p].localCheckpoint()
                 self._register(self._full_name(p), full[p])
             delta = fresh
         for p in inside:
