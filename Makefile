@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all test-spark bench lint tables clean
+.PHONY: run test test-fast test-all test-spark bench lint tables clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(SPARK_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/allegiance
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow and not spark"
 
 # The inner loop: `make test` without the property, differential, conformance and real-terminal
@@ -33,7 +33,7 @@ test-fast: $(STAMP)
 test-spark: $(SPARK_STAMP)
 	$(BIN)/python -m pytest -q -m "spark and not slow"
 
-test-all: $(SPARK_STAMP)
+test-all: $(SPARK_STAMP) browser
 	$(BIN)/python -m pytest -q
 
 bench: $(SPARK_STAMP)
@@ -42,6 +42,14 @@ bench: $(SPARK_STAMP)
 # After any change to allegiance/grammar.lark: the parser's stored LALR tables (see grammar_tables.py).
 tables: $(STAMP)
 	$(BIN)/python -c "from allegiance import grammar_tables; grammar_tables.write()"
+
+# Debian's chromium, in which tests/graph/test_page.py opens the link chart's page (through playwright,
+# which never downloads a browser of its own here). Installed when missing and apt-get can (as root);
+# otherwise the test says it cannot run (and fails under CI).
+browser:
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "make browser: chromium is missing and cannot be installed here (apt-get as root)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check allegiance repl tests bench

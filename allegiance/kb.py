@@ -16,14 +16,15 @@ a few lines handing over to the stage that does it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from . import ast
+from . import ast, frames
 from .analysis import CheckedProgram, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
@@ -45,6 +46,11 @@ from .persist import Store
 from .provenance import CONTRADICTED_RELATION, StatementRecord
 from .selection import Selection, select
 from .state import State
+from .support import Support, answer_supports
+
+if TYPE_CHECKING:
+    import pandas
+    import pyarrow
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Answers:
     variables: tuple[str, ...]
     rows: list[ast.Row]
     query: ast.Query
+    # each row's support (support.py), in the same order; None unless asked for (query(support=True))
+    supports: list[Support] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -66,6 +74,19 @@ class Answers:
 
     def as_dicts(self) -> list[dict[str, ast.Value]]:
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+    def to_arrow(self) -> pyarrow.Table:
+        """A pyarrow.Table, one column per variable, then support columns when answers have them (frames.py)."""
+        return frames.arrow_table(self.variables, self.rows, frames.answer_columns(self))
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A pandas.DataFrame, one column per variable, then support columns when answers have them (frames.py)."""
+        return frames.data_frame(self.variables, self.rows, frames.answer_columns(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows answers as a table."""
+        table: str = self.to_pandas().to_html(index=False)
+        return f"<p>{len(self.rows)} answer{'s' if len(self.rows) != 1 else ''}</p>{table}"
 
 
 @dataclass(frozen=True)
@@ -373,6 +394,11 @@ class KnowledgeBase:
         return tuple(self._history)
 
     @property
+    def state(self) -> State:
+        """The current state (read only): what selections and what-ifs start from."""
+        return self._state
+
+    @property
     def catalog(self) -> Catalog:
         return self._state.catalog
 
@@ -401,6 +427,10 @@ class KnowledgeBase:
         """Datalog facts of rule files and entries (not statements), each with where it was first
         written (read only)."""
         return self._state.plain
+
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        """The base facts the engine holds (plain, stated, metadata), imports' blocks aside (read only)."""
+        return self._state.base_facts()
 
     @property
     def blocks(self) -> tuple[StatementBlock, ...]:
@@ -462,14 +492,22 @@ class KnowledgeBase:
         for view in views.values():
             view.close()
 
-    def query(self, text: str | ast.Query, selection: Selection | None = None) -> Answers:
+    def query(self, text: str | ast.Query, selection: Selection | None = None, support: bool = False) -> Answers:
+        """The answers, sorted; with `support`, each one's support too (support.py)."""
         if isinstance(text, str):
             self._sources["<query>"] = text
         if selection is not None and not selection.everything:
-            return self.under(selection).query(text)
+            return self.under(selection).query(text, support=support)
         query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
-        return Answers(checked.variables, sort_rows(self._engine.query(checked)), query)
+        rows = sort_rows(self._engine.query(checked))
+        return Answers(checked.variables, rows, query, answer_supports(self, checked, rows) if support else None)
+
+    def with_supports(self, answers: Answers) -> Answers:
+        """The same answers with each one's support (query(..., support=True) in two steps, so a
+        front end can show the answers even when their support runs out of time)."""
+        checked = check_query(answers.query, self.program)
+        return dataclasses.replace(answers, supports=answer_supports(self, checked, answers.rows))
 
     def ask(self, text: str) -> bool:
         return bool(self.query(text))

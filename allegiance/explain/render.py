@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from .. import ast
 from ..catalog import Source
 from ..provenance import StatementRecord
+from ..validity import is_undated, validity_text
 from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 
 Json = dict[str, object]
@@ -60,7 +61,7 @@ def _render_why(answer: Why) -> str:
 
 def _tree(proof: Proof, first: str, rest: str) -> Iterator[str]:
     """Lines of one node: `first` prefixes its own line, `rest` its details and children."""
-    yield first + proof.fact + _leaf_tag(proof)
+    yield first + proof.fact + (f"   [support {proof.support}]" if proof.support else "") + _leaf_tag(proof)
     children = list(proof.children)
     bar = "│   " if children else "    "
     for line in _details(proof):
@@ -103,18 +104,15 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
         # `reported` with no asserter: the source itself reports it (its publisher is no entity)
         who = f", {record.status} by {record.asserter}" if record.asserter else \
             ", reported by the source" if record.status == "reported" else f", {record.status} (no asserter named)"
-        yield f"statement {record.id}{who}"
+        yield f"statement {record.id}{who}" + (f"   [{evidence.grade}]" if evidence.grade else "")
         if record.text:
             yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
         else:  # an imported row: no text of its own
             yield f"  a row of an import ({where(record.span)})"
         if record.quote and _oneline(record.quote) not in _oneline(record.text):
             yield f"  quoting \"{_oneline(record.quote)}\""
-        extra = [f"from {record.valid_from}" if record.valid_from else "",
-                 f"until {record.valid_until}" if record.valid_until else "",
-                 f"credibility {record.credibility}" if record.credibility is not None else ""]
-        if any(extra):
-            yield "  " + ", ".join(e for e in extra if e)
+        # when it held, always: an undated statement counts at every date, and says so
+        yield "  " + validity_text(record) + (f", credibility {record.credibility}" if record.credibility is not None else "")
     if source is not None:
         yield f"source {_source_line(source)}"
     if evidence.entity is not None:
@@ -165,6 +163,8 @@ def proof_json(answer: Why | WhyNot | Proof) -> Json:
 
 def _node_json(proof: Proof) -> Json:
     out: Json = {"fact": proof.fact, "kind": proof.kind}
+    if proof.support:
+        out["support"] = proof.support
     if proof.kind == "stated" and len(proof.evidence) == 1:
         out.update(_evidence_json(proof.evidence[0]))
         return out
@@ -192,7 +192,8 @@ def _statement_json(record: StatementRecord) -> Json:
             "status": record.status, "asserter": record.asserter, "quote": record.quote,
             "credibility": record.credibility, "negated": record.negated,
             "valid_from": record.valid_from.isoformat() if record.valid_from else None,
-            "valid_until": record.valid_until.isoformat() if record.valid_until else None}
+            "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+            "undated": is_undated(record)}
 
 
 def _source_json(src: Source) -> Json:
@@ -205,6 +206,8 @@ def _evidence_json(evidence: Evidence) -> Json:
     out: Json = {}
     if evidence.statement is not None:
         out["statement"] = _statement_json(evidence.statement)
+        if evidence.grade:
+            out["statement"]["grade"] = evidence.grade  # type: ignore[index]
     if evidence.source is not None:
         out["source"] = _source_json(evidence.source)
     if evidence.entity is not None:
