@@ -79,6 +79,9 @@ def _closure_rows(graph: str, title: str, size: str, params: dict[str, Any], big
             {**params, "engine": "duckdb"}, baselines=(sql, raw), targets=tuple(targets)),
         Row(f"{k}.allegiance-pydatalog", "closure", title, "allegiance, pyDatalog engine", size, "kb.closure",
             {**params, "engine": "pydatalog"}, pydatalog=True, baselines=(raw,)),
+        Row(f"{k}.allegiance-spark", "closure", title, "allegiance, Spark engine (local mode, this machine)", size,
+            "kb.closure", {**params, "engine": "spark"}, pydatalog=True, baselines=(sql, f"{k}.allegiance-duckdb"),
+            short="Spark", note="one machine: Spark's start-up and per-round job overhead, not a cluster's speed"),
     ]
 
 
@@ -124,6 +127,9 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
             {**join, "engine": "duckdb"}, baselines=("join.sql", "join.pydatalog")),
         Row("join.allegiance-pydatalog", "join", join_title, "allegiance, pyDatalog engine", join_size, "kb.join",
             {**join, "engine": "pydatalog"}, pydatalog=True, baselines=("join.pydatalog",)),
+        Row("join.allegiance-spark", "join", join_title, "allegiance, Spark engine (local mode, this machine)",
+            join_size, "kb.join", {**join, "engine": "spark"}, pydatalog=True,
+            baselines=("join.sql", "join.allegiance-duckdb")),
     ]
 
     # 4. Loading a large Datalog fact file, and the same number of rows as CSV.
