@@ -10,7 +10,7 @@ holds the same layers and fails on an import that runs up them, or on any import
 
     __init__, cli/           the public API; every subcommand (no core module imports argparse or
                              cli); with no command, the REPL
-    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > commands > session > display,
+    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > selecting > commands > session > display,
                              suggest, habits > output
     cli/common               opening a knowledge base from command-line options (both front ends)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),
@@ -52,8 +52,18 @@ from .errors import (
 )
 from .kb import Answers, Inconsistency, KnowledgeBase, LoadReport
 from .parse import parse_program, parse_query
+from .selection import Selection
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext allegiance` in IPython or Jupyter: the %allegiance magics (allegiance/notebook.py,
+    a front end like cli/ and the REPL; only it imports IPython)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
 
 __all__ = [
     "AllegianceError",
@@ -69,11 +79,13 @@ __all__ = [
     "QueryError",
     "QueryInterrupted",
     "QueryTimeout",
+    "Selection",
     "StatementError",
     "StratificationError",
     "UnknownPredicateError",
     "UnsafeVariableError",
     "__version__",
+    "load_ipython_extension",
     "parse_program",
     "parse_query",
 ]

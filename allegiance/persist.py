@@ -58,7 +58,7 @@ from .bulk import RowsTable, StatementBlock
 from .catalog import Catalog, Entity, Relation, Source
 from .engines.base import Table as RowSource
 from .errors import AllegianceError, LoadError
-from .files import decode, parse_source, read_source
+from .files import decode, parse_source, read_limited, read_source
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import StatementRecord
 from .state import State
@@ -299,9 +299,11 @@ def _files_key(paths: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
 def _changed(absolute: str, digest: str) -> str | None:
     """Why a manifest file no longer holds the text that was stored, or None."""
     try:
-        data = Path(absolute).read_bytes()
+        data = read_limited(absolute, absolute)
     except OSError:
         return "is gone"
+    except AllegianceError:
+        return "changed"  # now over the size limit: loading it again says so
     try:
         text = decode(data, absolute)
     except AllegianceError:

@@ -90,7 +90,15 @@ class State:
 
     def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
         clauses = op.clauses
-        curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters, op.default_source)
+        curated_file = op.path.endswith(".facts")
+        if op.default_source is not None and not curated_file:
+            # Typed under a current source (a REPL entry after `.source ID.`): a fact of a declared
+            # relation is a statement from that source, as in a fact file; other facts stay plain.
+            relations = self.catalog.relations
+            clauses = tuple(ast.Statement(c.atom, False, (), c.span, "")
+                            if isinstance(c, ast.Fact) and c.atom.pred in relations
+                            and not relations[c.atom.pred].inconsistency else c for c in clauses)
+        curated = curate(clauses, self.catalog, curated_file, self.counters, op.default_source)
         errors = list(curated.errors) + arity_errors(clauses, self.catalog)
         known = {s.identity(): s for s in self.statements}
         for record in curated.statements:
@@ -103,7 +111,7 @@ class State:
                 self.rules.append(clause)
             elif isinstance(clause, (ast.Declaration, ast.RelationDecl, ast.TrustBlock)):
                 self.declarations.append(clause)
-            elif isinstance(clause, ast.Fact) and not op.path.endswith(".facts"):
+            elif isinstance(clause, ast.Fact) and not curated_file:
                 try:
                     row = fact_row(clause.atom)
                 except AllegianceError as exc:

@@ -17,7 +17,7 @@ from allegiance import ast, printable
 from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
 from allegiance.kb import KnowledgeBase
 
-from . import commands, display
+from . import commands, display, selecting  # noqa: F401  (selecting registers its commands)
 from .habits import prolog_habit
 from .output import Output, oops
 from .session import Session, classify, is_complete, strip_comments

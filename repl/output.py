@@ -7,6 +7,7 @@ and the tests all read the same value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -16,6 +17,11 @@ class Output:
     error: str = ""  # already rendered (`file:line:col: message`, source line, caret)
     quit: bool = False
     page: bool = False  # show `text` through the pager (:more)
+    # A question to ask before going on (`add allly/2 as a new predicate? [y/N]`): `then` runs on yes;
+    # `default` is the answer an empty reply gives.
+    confirm: str = ""
+    then: Callable[[], Output] | None = None
+    default: bool = False
 
     @property
     def ok(self) -> bool:

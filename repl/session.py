@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from allegiance import ast, terminals
-from allegiance.errors import ParseError
+from allegiance.errors import AllegianceError, ParseError, did_you_mean
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
+from allegiance.selection import Selection
 
 from . import display
-from .output import Output, say
+from .output import Output, oops, say
 from .suggest import KBIndex, is_modulo
 
 DEFAULT_LIMIT = 20  # rows an interactive answer shows before "... N more"
@@ -75,6 +76,8 @@ class Session:
     sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
     entries: int = 0
     current_source: str | None = None  # the last .source typed: statements typed later use it
+    selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
+    interactive: bool = False  # a person at a terminal, who can answer a question
     _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
@@ -90,7 +93,7 @@ class Session:
     def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool,
                   commands: Mapping[str, tuple[str, str]]) -> Session:
         session = cls(kb, kb_root=getattr(args, "kb", None), commands=commands,
-                      limit=DEFAULT_LIMIT if interactive else None)
+                      limit=DEFAULT_LIMIT if interactive else None, interactive=interactive)
         if interactive:
             stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
             session.journal_path = data_dir() / "journal" / f"{stamp}-{os.getpid()}.dl"
@@ -109,6 +112,12 @@ class Session:
             self._index_generation = self._generation
         return self._index
 
+    @property
+    def prompt(self) -> str:
+        """`?- `, or with a selection set `[trust reliable, at 2015-10-01] ?- `."""
+        described = self.selection.describe()
+        return f"[{described}] ?- " if described else "?- "
+
     def all_sources(self) -> dict[str, str]:
         return {**self.kb.sources_text, **self.sources}
 
@@ -121,7 +130,7 @@ class Session:
     def run_query(self, text: str, label: str | None = None) -> Output:
         self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
-        answers = self.kb.query(text)
+        answers = self.kb.query(text, self.selection)
         elapsed = time.perf_counter() - started
         fmt, kb = self.format, self.kb
         out = display.answers_text(label or text, answers, kb, fmt, self.limit)
@@ -139,7 +148,15 @@ class Session:
 
     # --- adding knowledge --------------------------------------------------------------------
 
-    def add(self, text: str) -> Output:
+    def add(self, text: str, confirmed: bool = False) -> Output:
+        """Add what was typed. Under a current source a fact of a declared relation is a statement
+        from it, as in a fact file. A fact naming a predicate nothing has yet makes a new relation:
+        the REPL asks first (a name close to a known one is likely a typo), and a script refuses a
+        near miss (`allly(fsa, jordan).`), as a fact file would."""
+        if not confirmed:
+            new = new_predicates(text, self.kb)
+            if new:
+                return self._confirm_new(text, new)
         name = self.entry_name("repl")
         self.sources[name] = text
         warnings_before = set(self.kb.warnings)
@@ -160,6 +177,27 @@ class Session:
         lines = [display.report_text(report, clauses)]
         lines += [f"warning: {w}" for w in self.kb.warnings if w not in warnings_before]
         return say("\n".join(lines))
+
+    def _confirm_new(self, text: str, new: dict[ast.PredicateSym, str | None]) -> Output:
+        names = ", ".join(str(sym) for sym in new)
+        hints = "; ".join(f"{sym}: {hint}" for sym, hint in new.items() if hint)
+        typo = any(new.values())
+        what = f"new predicate{'s' if len(new) > 1 else ''} {names}"
+        if not self.interactive:
+            if not typo:
+                return self.add(text, confirmed=True)
+            return oops(f"error: {what}, not added ({hints})\n"
+                        "    a predicate of its own needs a rule or a `.decl` first; a fact of a declared "
+                        "relation needs its exact name")
+        warning = f"warning: {what} ({hints})" if typo else ""
+        return Output(text=warning, confirm=f"add {what}? [{'y/N' if typo else 'Y/n'}] ",
+                      then=lambda: self._add_confirmed(text), default=not typo)
+
+    def _add_confirmed(self, text: str) -> Output:
+        try:
+            return self.add(text, confirmed=True)
+        except AllegianceError as exc:
+            return oops(display.error_text(exc, self.all_sources()))
 
     # --- the journal: nothing typed is lost --------------------------------------------------
 
@@ -209,6 +247,26 @@ class Session:
         self.kb = new
         old.close()
         self.changed()
+
+
+def new_predicates(text: str, kb: KnowledgeBase) -> dict[ast.PredicateSym, str | None]:
+    """The predicates the facts of `text` would create (no fact, rule or declaration has their name,
+    nor does `text` itself define them), each with a did-you-mean when a known name is close."""
+    try:
+        clauses = parse_program(text, "<typed>", dialect=kb.dialect).clauses
+    except AllegianceError:
+        return {}  # loading it reports the error, with its caret
+    known = {p.name for p in kb.predicates()} | set(kb.catalog.relations)
+    for clause in clauses:
+        if isinstance(clause, ast.Rule):
+            known.add(clause.head.pred)
+        elif isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+            known.add(clause.pred)
+    new: dict[ast.PredicateSym, str | None] = {}
+    for clause in clauses:
+        if isinstance(clause, ast.Fact) and clause.atom.pred not in known:
+            new.setdefault(clause.atom.sym, did_you_mean(clause.atom.pred, known))
+    return new
 
 
 def replay(history: Sequence[Operation], kb: KnowledgeBase) -> None:

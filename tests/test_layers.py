@@ -36,6 +36,7 @@ LAYERS: list[set[str]] = [
     {"repl.display", "repl.suggest", "repl.habits"},
     {"repl.session"},
     {"repl.commands"},
+    {"repl.selecting"},  # the :trust, :without, :at, :known-on commands
     {"repl.dispatch"},
     {"repl.app"},
     {"repl"},

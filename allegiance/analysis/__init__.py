@@ -4,7 +4,7 @@ Input: an ast.Program (or its clauses) and the predicates known from elsewhere (
 knowledge base, statement and metadata relations). Output: `CheckedProgram` (checked.py).
 Raises a CheckError, or an ErrorGroup holding every error found, in source order:
 arity (arity.py), safety (safety.py), unknown predicates (with did-you-mean), stratification
-(stratify.py).
+(stratify.py); a warning for recursive arithmetic that may grow for ever (growth.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..errors import (
 from ..provenance import statement_relation
 from .arity import check_arity, check_names
 from .checked import CheckedProgram, CheckedQuery, Stratum
+from .growth import growth_warnings
 from .safety import normalize_query, normalize_rule
 from .stratify import stratify
 
@@ -106,6 +107,7 @@ def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[a
         raise _bundle(errors)
 
     strata = stratify(tuple(normalized))
+    warnings.extend(growth_warnings(strata))
     return CheckedProgram(tuple(normalized), strata, types, tuple(warnings))
 
 
