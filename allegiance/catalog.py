@@ -26,6 +26,11 @@ class Source:
     reliability: str = ""
     file: str = ""
     span: ast.Span = ast.NOWHERE
+    # The sources this one reaches us through (PROV-O's wasQuotedFrom, read backwards): ISW's words
+    # as the blog quotes them, the BBC interview as Reuters passes it on.
+    via: tuple[str, ...] = ()
+    # The date is the curator's inference, not printed in the source (`date_assumed: yes`).
+    date_assumed: bool = False
 
     def article_path(self) -> str | None:
         """The article's file: `file:` is relative to the folder of the fact file that names it."""

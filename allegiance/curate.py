@@ -93,7 +93,7 @@ def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Rela
 
 
 def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source:
-    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note")
+    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note", "via", "date_assumed")
     fields = block.fields or ()
     _check_fields(fields, allowed, f"source {block.id}", block.span, errors)
     reliability = _text(fields, "reliability").upper()
@@ -104,9 +104,14 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
     if date is not None and not isinstance(date, datetime.date):
         errors.append(StatementError(f"date of source {block.id} is not a date", block.span, "write YYYY-MM-DD"))
         date = None
+    assumed = _text(fields, "date_assumed").lower()
+    if assumed not in ("", "yes", "no"):
+        errors.append(StatementError(f"date_assumed of source {block.id} is neither yes nor no", block.span,
+                                     "write date_assumed: yes when the source does not print its date"))
+    via = tuple(str(v) for v in _field(fields, "via"))
     return Source(block.id, _text(fields, "title"), _text(fields, "publisher"),
                   date if isinstance(date, datetime.date) else None, _text(fields, "url"),
-                  reliability, _text(fields, "file"), block.span)
+                  reliability, _text(fields, "file"), block.span, via, assumed == "yes")
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:

@@ -38,12 +38,14 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
     ast.PredicateSym("reliability", 2): ("symbol", "symbol"),
     ast.PredicateSym("published", 2): ("symbol", "date"),
     ast.PredicateSym("publisher", 2): ("symbol", "symbol"),
+    ast.PredicateSym("via", 2): ("symbol", "symbol"),
+    ast.PredicateSym("date_assumed", 1): ("symbol",),
     ast.PredicateSym("kind", 2): ("symbol", "symbol"),
     ast.PredicateSym("display_name", 2): ("symbol", "symbol"),
 }
 # What the first argument of each names: a statement, a source or an entity.
 METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility"})
-METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher"})
+METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed"})
 METADATA_OF_ENTITY = frozenset({"kind", "display_name"})
 
 CONTRADICTED = ast.PredicateSym("contradicted", 2)
@@ -140,6 +142,11 @@ def catalog_facts(catalog: Catalog) -> Iterator[tuple[ast.PredicateSym, ast.Row]
             yield P("published", 2), (src.id, src.date)
         if src.publisher:
             yield P("publisher", 2), (src.id, catalog.resolve(src.publisher) or src.publisher)
+        # via(S, T): S's words reach us through source T (as PROV-O's wasQuotedFrom(T, S))
+        for relay in src.via:
+            yield P("via", 2), (src.id, relay)
+        if src.date_assumed:
+            yield P("date_assumed", 1), (src.id,)
     for ent in catalog.entities.values():
         yield P("kind", 2), (ent.id, ent.kind)
         yield P("display_name", 2), (ent.id, ent.name)

@@ -121,8 +121,11 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
 
 def _source_line(src: Source) -> str:
     parts = [f"\"{src.title}\"" if src.title else src.id]
-    parts += [p for p in (src.publisher, src.date.isoformat() if src.date else "") if p]
+    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    parts += [p for p in (src.publisher, date) if p]
     parts.append(f"reliability {src.reliability or '?'}")
+    if src.via:
+        parts.append("via " + ", ".join(src.via))
     return ", ".join(parts)
 
 
