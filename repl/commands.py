@@ -410,7 +410,10 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     found = session.kb.inconsistencies(session.selection)
     if not found:
         return say("no inconsistencies")
-    lines = [f"{i.kind}: {i.message}" for i in found]
+    from allegiance import explain
+
+    supports = explain.inconsistency_supports(session.kb, found) if session.support else [None] * len(found)
+    lines = [f"{i.kind}: {i.message}" + (f"   [support {s['grade']}]" if s else "") for i, s in zip(found, supports, strict=True)]
     lines.append(f"({display.plural(len(found), 'inconsistency', 'inconsistencies')})")
     return say("\n".join(lines))
 
@@ -454,6 +457,8 @@ def _why(session: Session, arg: str) -> Output:
     answer = explain.why(session.kb, arg, selection=session.selection)
     if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
         answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
+    elif session.support:
+        answer = explain.graded_why(session.kb, answer)
     return say(explain.render_tree(answer))
 
 
@@ -595,6 +600,16 @@ def _format(session: Session, arg: str) -> Output:
     if arg:
         session.format = arg
     return say(f"format {session.format}")
+
+
+@special_command("support", "on|off", "show each answer's support (the grade of its best evidence)",
+                 completes="choice:on|off")
+def _support(session: Session, arg: str) -> Output:
+    if arg in ("on", "off"):
+        session.support = arg == "on"
+    elif arg:
+        raise _usage("support")
+    return say(f"support {'on' if session.support else 'off'}")
 
 
 @special_command("limit", "N|none", "rows shown before '... N more' (:more shows the rest)",

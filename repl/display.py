@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from allegiance import ast, printable, render
 from allegiance.errors import AllegianceError
 from allegiance.errors import render as render_error
+from allegiance.explain import support_json
 from allegiance.kb import Answers, KnowledgeBase, LoadReport
 
 
@@ -23,7 +24,8 @@ def error_text(error: AllegianceError, sources: Mapping[str, str]) -> str:
 
 def answers_text(text: str, answers: Answers, kb: KnowledgeBase, fmt: str = "table",
                  limit: int | None = None) -> str:
-    out = render.answers(text, answers.variables, answers.rows, fmt, limit)
+    supports = support_json(kb, answers, statements=fmt == "json")
+    out = render.answers(text, answers.variables, answers.rows, fmt, limit, supports)
     if fmt == "table":
         messages = inconsistency_messages(answers, kb, limit)
         if messages:

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from allegiance import ast, terminals
-from allegiance.errors import AllegianceError, ParseError, did_you_mean
+from allegiance.errors import AllegianceError, ParseError, QueryTimeout, did_you_mean
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 from allegiance.selection import Selection
+from allegiance.support import with_supports
 
 from . import display
 from .output import Output, oops, say
@@ -71,6 +72,7 @@ class Session:
     format: str = "table"
     limit: int | None = DEFAULT_LIMIT
     timing: bool = False
+    support: bool = True  # each answer's support as a column (:support off)
     journal_path: Path | None = None
     journal: list[JournalEntry] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
@@ -131,9 +133,15 @@ class Session:
         self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
         answers = self.kb.query(text, self.selection)
+        note = ""
+        if self.support:
+            try:
+                answers = with_supports(self.kb.under(self.selection), answers)
+            except QueryTimeout:
+                note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
         fmt, kb = self.format, self.kb
-        out = display.answers_text(label or text, answers, kb, fmt, self.limit)
+        out = display.answers_text(label or text, answers, kb, fmt, self.limit) + note
         self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"

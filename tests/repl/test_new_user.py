@@ -40,16 +40,16 @@ def test_prolog_habits_point_to_the_command(session: Session, typed: str, hint: 
 def test_a_habit_name_that_is_a_predicate_keeps_its_meaning(session: Session) -> None:
     assert dispatch("listing(X) :- member(X, alliance41).", session).text == "added 1 rule"
     assert prolog_habit("listing(ahrar).", {"listing"}) is None
-    assert dispatch("listing(ahrar)", session).text == "yes"
+    assert dispatch("listing(ahrar)", session).text == "yes (support B6 reported)"
 
 
 def test_undo_with_nothing_typed_keeps_the_knowledge_base(session: Session) -> None:
     assert dispatch(":undo", session).text == "nothing to undo (the knowledge base is as the session started)"
-    assert dispatch("member(ahrar, alliance41)", session).text == "yes"
+    assert dispatch("member(ahrar, alliance41)", session).text == "yes (support B6 reported)"
     assert dispatch("member(nusra, alliance41).", session).ok
     assert dispatch(":undo", session).text.startswith("took back member(nusra, alliance41)")
     assert dispatch(":undo", session).text.startswith("nothing to undo")
-    assert dispatch("ally(ahrar, nusra)", session).text == "yes"
+    assert dispatch("ally(ahrar, nusra)", session).text == "yes (support B6 reported)"
 
 
 def test_the_caret_goes_under_the_current_input(session: Session) -> None:
@@ -110,7 +110,7 @@ def test_engine_switch_replays_typed_english_under_its_source(session: Session) 
     assert dispatch("Nusra Front is a member of the Alliance of 41.", session).ok
     out = dispatch(":engine pydatalog", session)
     assert out.text.startswith("now on pydatalog"), out.error
-    assert dispatch("member(nusra, alliance41)", session).text == "yes"
+    assert dispatch("member(nusra, alliance41)", session).text == "yes (support F6 reported)"  # s2: no grade
 
 
 def test_a_failed_engine_switch_says_it_stayed(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
