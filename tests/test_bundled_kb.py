@@ -261,3 +261,28 @@ def test_every_quote_is_verbatim_from_its_article(kb: KnowledgeBase) -> None:
         for quoted in re.findall(r'quoting\s+"((?:[^"\\\n]|\\.)*)"', text):
             sentence = quoted.replace('\\"', '"').replace("\\\\", "\\")
             assert any(sentence in articles[name] for name in files), f"{path.name}: {sentence[:60]}..."
+
+
+# --- every finding with its weakest premise named ---------------------------------------------------------
+
+
+def test_each_inconsistency_names_its_weakest_premise(kb: KnowledgeBase) -> None:
+    from allegiance.explain import inconsistency_supports
+
+    found = kb.inconsistencies()
+    weakest = {(inc.kind, *map(str, inc.args)): sup for inc, sup in zip(found, inconsistency_supports(kb, found))}
+    assert all(sup is not None and sup["statement"] for sup in weakest.values())
+    # the blog's own assessment (graded D) carries the U.S. finding; the joint statement (F, relayed
+    # twice) the civilians one; the Southern Front's account of an offer the FSA one
+    blog = weakest["backs_terror_linked", "usa", "syrian_opposition", "nusra"]
+    assert (blog or {})["source"] == "in_foreign_2015_10" and (blog or {})["status"] == "assessed"
+    civilians = weakest["target_mismatch", "russia", "isis", "civilians", "alliance41"]
+    assert (civilians or {})["source"] == "joint_statement_2015_10_05"
+    offer = weakest["help_while_striking", "russia", "fsa"]
+    assert (offer or {})["status"] == "claimed"
+
+
+def test_the_messages_attribute_what_rests_on_a_claim_or_assessment(kb: KnowledgeBase) -> None:
+    messages = {inc.kind: inc.message for inc in kb.inconsistencies()}
+    assert "is said to back" in messages["backs_terror_linked"]
+    assert "Reuters says Russia has not struck" in messages["halt_demanded_where_no_strikes"]
