@@ -270,7 +270,8 @@ def test_each_inconsistency_names_its_weakest_premise(kb: KnowledgeBase) -> None
     from allegiance.explain import inconsistency_supports
 
     found = kb.inconsistencies()
-    weakest = {(inc.kind, *map(str, inc.args)): sup for inc, sup in zip(found, inconsistency_supports(kb, found))}
+    supports = inconsistency_supports(kb, found)
+    weakest = {(inc.kind, *map(str, inc.args)): sup for inc, sup in zip(found, supports, strict=True)}
     assert all(sup is not None and sup["statement"] for sup in weakest.values())
     # the blog's own assessment (graded D) carries the U.S. finding; the joint statement (F, relayed
     # twice) the civilians one; the Southern Front's account of an offer the FSA one
