@@ -46,6 +46,9 @@ class Entity:
     aliases: tuple[str, ...] = ()
     kind: str = "other"
     span: ast.Span = ast.NOWHERE
+    # "Some members/parts of X", unnamed (`some_of: X`): what is said of it is said of part of X,
+    # never of X itself nor of each named part of X.
+    some_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)

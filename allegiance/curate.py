@@ -115,14 +115,14 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
-    _check_fields(decl.fields, ("name", "aliases", "kind", "note"), f"entity {decl.id}", decl.span, errors)
+    _check_fields(decl.fields, ("name", "aliases", "kind", "note", "some_of"), f"entity {decl.id}", decl.span, errors)
     kind = _text(decl.fields, "kind") or "other"
     if kind not in KINDS:
         errors.append(StatementError(f"unknown kind '{kind}' for entity {decl.id}", decl.span,
                                      did_you_mean(kind, KINDS) or f"kinds: {', '.join(KINDS)}"))
     name = _text(decl.fields, "name") or decl.id.replace("_", " ")
     aliases = tuple(str(a) for a in _field(decl.fields, "aliases"))
-    return Entity(decl.id, name, aliases, kind, decl.span)
+    return Entity(decl.id, name, aliases, kind, decl.span, _text(decl.fields, "some_of"))
 
 
 # --- curation -----------------------------------------------------------------------------------
@@ -172,6 +172,12 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
     statements too; `counters` numbers statements per source across the knowledge base."""
     out = Curated(catalog)
     current: str | None = default_source
+    for clause in clauses:  # `some_of: X` names a declared entity (all are declared by now)
+        if isinstance(clause, ast.EntityDecl):
+            whole = _text(clause.fields, "some_of")
+            if whole and whole not in catalog.entities:
+                out.errors.append(StatementError(f"entity {clause.id} is some of an unknown entity {whole}", clause.span,
+                                                 did_you_mean(whole, catalog.entities) or "declare it with .entity"))
 
     def number(source: str) -> str:
         counters[source] = counters.get(source, 0) + 1

@@ -42,11 +42,12 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
     ast.PredicateSym("date_assumed", 1): ("symbol",),
     ast.PredicateSym("kind", 2): ("symbol", "symbol"),
     ast.PredicateSym("display_name", 2): ("symbol", "symbol"),
+    ast.PredicateSym("some_of", 2): ("symbol", "symbol"),
 }
 # What the first argument of each names: a statement, a source or an entity.
 METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility"})
 METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed"})
-METADATA_OF_ENTITY = frozenset({"kind", "display_name"})
+METADATA_OF_ENTITY = frozenset({"kind", "display_name", "some_of"})
 
 CONTRADICTED = ast.PredicateSym("contradicted", 2)
 # The built-in inconsistency, as if declared: a statement says what another denies.
@@ -150,6 +151,8 @@ def catalog_facts(catalog: Catalog) -> Iterator[tuple[ast.PredicateSym, ast.Row]
     for ent in catalog.entities.values():
         yield P("kind", 2), (ent.id, ent.kind)
         yield P("display_name", 2), (ent.id, ent.name)
+        if ent.some_of:  # some_of(E, X): E stands for some unnamed members or parts of X
+            yield P("some_of", 2), (ent.id, ent.some_of)
 
 
 # --- the relations and rules the declarations imply -------------------------------------------------

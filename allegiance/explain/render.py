@@ -116,7 +116,8 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
     if source is not None:
         yield f"source {_source_line(source)}"
     if evidence.entity is not None:
-        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\" (declared at {where(evidence.entity.span)})"
+        some = f", some of {evidence.entity.some_of}" if evidence.entity.some_of else ""
+        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\"{some} (declared at {where(evidence.entity.span)})"
 
 
 def _source_line(src: Source) -> str:
