@@ -287,3 +287,22 @@ def test_the_messages_attribute_what_rests_on_a_claim_or_assessment(kb: Knowledg
     messages = {inc.kind: inc.message for inc in kb.inconsistencies()}
     assert "is said to back" in messages["backs_terror_linked"]
     assert "Reuters says Russia has not struck" in messages["halt_demanded_where_no_strikes"]
+
+
+def test_no_statement_puts_a_name_in_a_sources_mouth_that_its_quote_lacks(kb: KnowledgeBase) -> None:
+    # Reuters speaks of "an insurgent coalition with Ahrar al-Sham"; naming it Jaish al-Fatah is
+    # the background's identification (Britannica), not Reuters'
+    quoted = [r for r in kb.file_statements if r.quote]
+    assert quoted
+    for record in quoted:
+        if "Jaish al-Fatah" in record.text.replace(record.quote, ""):
+            assert "Jaish" in record.quote, (record.id, record.text)
+
+
+def test_parts_of_places_stay_parts(kb: KnowledgeBase) -> None:
+    # "rebel-held areas of Idlib Province", "the northern countryside of Hama Province", "areas of
+    # western Syria crucial to President Bashar al-Assad's survival", "Areas where the Southern Front
+    # operates": struck (or spared) parts, never the whole province or region
+    struck = values(kb, "strikes(russia, P), kind(P, place)")
+    assert {"idlib_rebel_held", "northern_hama", "assad_crucial_areas"} <= struck
+    assert not struck & {"idlib", "hama", "western_syria", "southern_syria"}
