@@ -172,7 +172,13 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
     statements too; `counters` numbers statements per source across the knowledge base."""
     out = Curated(catalog)
     current: str | None = default_source
-    for clause in clauses:  # `some_of: X` names a declared entity (all are declared by now)
+    for clause in clauses:  # `some_of: X` and `via: S` name what is declared (all is, by now)
+        if isinstance(clause, ast.SourceBlock) and clause.fields is not None:
+            for relay in _field(clause.fields, "via"):
+                if str(relay) not in catalog.sources or str(relay) == clause.id:
+                    out.errors.append(StatementError(f"source {clause.id} is via {relay}, which is not another declared source",
+                                                     clause.span, did_you_mean(str(relay), catalog.sources)
+                                                     or "name a source declared with .source"))
         if isinstance(clause, ast.EntityDecl):
             whole = _text(clause.fields, "some_of")
             if whole and whole not in catalog.entities:

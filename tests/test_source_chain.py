@@ -57,3 +57,8 @@ def test_why_names_the_relay_and_the_assumed_date(kb: KnowledgeBase) -> None:
 def test_date_assumed_takes_yes_or_no() -> None:
     with KnowledgeBase() as base, pytest.raises(AllegianceError, match="date_assumed of source s is neither yes nor no"):
         base.load_text('.source s { title: "S" date_assumed: maybe }\n', "bad.facts")
+
+
+def test_via_names_another_declared_source() -> None:
+    with KnowledgeBase() as base, pytest.raises(AllegianceError, match="source wire is via blgo, which is not another declared source"):
+        base.load_text(FACTS.replace("via: blog", "via: blgo"), "bad.facts")
