@@ -16,6 +16,7 @@ a few lines handing over to the stage that does it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -501,6 +502,12 @@ class KnowledgeBase:
         checked = check_query(query, self.program)
         rows = sort_rows(self._engine.query(checked))
         return Answers(checked.variables, rows, query, answer_supports(self, checked, rows) if support else None)
+
+    def with_supports(self, answers: Answers) -> Answers:
+        """The same answers with each one's support (query(..., support=True) in two steps, so a
+        front end can show the answers even when their support runs out of time)."""
+        checked = check_query(answers.query, self.program)
+        return dataclasses.replace(answers, supports=answer_supports(self, checked, answers.rows))
 
     def ask(self, text: str) -> bool:
         return bool(self.query(text))

@@ -26,7 +26,7 @@ import dataclasses
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from . import ast
 from .analysis import CheckedProgram, CheckedQuery, check_query
@@ -38,7 +38,26 @@ from .provenance import IMPORTED_STATUS, StatementRecord, statement_sym
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .kb import Answers, KnowledgeBase
+    from .engines.base import Engine
+
+
+class KnowledgeBase(Protocol):
+    """What support reads of a knowledge base (kb.KnowledgeBase, which builds on this module: the
+    knowledge base hands itself in, support never imports it)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def program(self) -> CheckedProgram: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def file_statements(self) -> tuple[StatementRecord, ...]: ...
+    @property
+    def plain_facts(self) -> dict[ast.PredicateSym, dict[ast.Row, ast.Span]]: ...
+    @property
+    def blocks(self) -> tuple[StatementBlock, ...]: ...
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]: ...
 
 
 @dataclass(frozen=True)
@@ -202,13 +221,6 @@ def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.R
     return out
 
 
-def with_supports(kb: KnowledgeBase, answers: Answers) -> Answers:
-    """The same answers with each one's support (kb.query(..., support=True) in two steps, so a
-    front end can show the answers even when their support runs out of time)."""
-    checked = check_query(answers.query, kb.program)
-    return dataclasses.replace(answers, supports=answer_supports(kb, checked, answers.rows))
-
-
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
     """The support of every row of a relation (kept until the knowledge base changes)."""
     g = grading(kb)
@@ -227,4 +239,4 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
 
 
 __all__ = ["Grading", "Support", "answer_supports", "block_grade", "fact_support", "grade_of", "grading",
-           "intervals", "relation_supports", "with_supports"]
+           "intervals", "relation_supports"]

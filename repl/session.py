@@ -34,7 +34,6 @@ from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 from allegiance.selection import Selection
-from allegiance.support import with_supports
 
 from . import display
 from .output import Output, oops, say
@@ -80,6 +79,8 @@ class Session:
     current_source: str | None = None  # the last .source typed: statements typed later use it
     selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
     interactive: bool = False  # a person at a terminal, who can answer a question
+    columns: int | None = None  # the terminal's width, which listings fit (app.py sets it); None: no limit
+    pager: str = ""  # "" the default ($ALLEGIANCE_PAGER, $PAGER, else `less -SRXF`), "off", or a command
     _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
@@ -136,7 +137,7 @@ class Session:
         note = ""
         if self.support:
             try:
-                answers = with_supports(self.kb.under(self.selection), answers)
+                answers = self.kb.under(self.selection).with_supports(answers)
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started

@@ -99,7 +99,8 @@ def test_facts_rules_schema_entities_sources(session: Session) -> None:
 
 def test_inconsistencies(session: Session) -> None:
     assert dispatch(":inconsistencies", session).text.splitlines() == [
-        "ally_of_member: Nusra Front is allied with a member of Alliance of 41", "(1 inconsistency)"]
+        "ally_of_member: Nusra Front is allied with a member of Alliance of 41   [support B6 reported]",
+        "(1 inconsistency)"]
 
 
 def test_settings_report_their_value(session: Session) -> None:
