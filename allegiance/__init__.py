@@ -3,7 +3,7 @@
     >>> from allegiance import KnowledgeBase
     >>> kb = KnowledgeBase.bundled()
     >>> kb.query("member(X, alliance41)").rows
-    [('ahrar_al_sham',), ('fsa',)]
+    [('ahrar_al_sham',), ('fsa_groups_in_alliance41',)]
 
 The house, top down: each line may import the lines below it, never those above (tests/test_layers.py
 holds the same layers and fails on an import that runs up them, or on any import cycle).

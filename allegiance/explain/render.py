@@ -136,13 +136,17 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
     if source is not None:
         yield f"source {_source_line(source)}"
     if evidence.entity is not None:
-        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\" (declared at {where(evidence.entity.span)})"
+        some = f", some of {evidence.entity.some_of}" if evidence.entity.some_of else ""
+        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\"{some} (declared at {where(evidence.entity.span)})"
 
 
 def _source_line(src: Source) -> str:
     parts = [f"\"{src.title}\"" if src.title else src.id]
-    parts += [p for p in (src.publisher, src.date.isoformat() if src.date else "") if p]
+    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    parts += [p for p in (src.publisher, date) if p]
     parts.append(f"reliability {src.reliability or '?'}")
+    if src.via:
+        parts.append("via " + ", ".join(src.via))
     return ", ".join(parts)
 
 
