@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from . import ast
-from .analysis import CheckedProgram, check_query, fact_row
+from .analysis import CheckedProgram, CheckedQuery, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
 from .engines import make_engine
@@ -156,8 +156,12 @@ class KnowledgeBase:
     def engine_name(self) -> str:
         return self._engine.name
 
-    def close(self) -> None:
+    def close(self, final: bool = False) -> None:
+        """Release the engine; `final`: nothing will read this knowledge base's imports again (a
+        one-shot command ending), so the engine need not hand their rows to Python first."""
         self._drop_views()
+        if final:
+            self._engine.forget_imports()
         self._engine.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -467,6 +471,11 @@ class KnowledgeBase:
         query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
         return Answers(checked.variables, sort_rows(self._engine.query(checked)), query)
+
+    def checked_query(self, text: str) -> CheckedQuery:
+        """A query's text parsed and checked against the program, ready for the engine."""
+        self._sources["<query>"] = text
+        return check_query(parse_query(text, dialect=self.dialect), self.program)
 
     def ask(self, text: str) -> bool:
         return bool(self.query(text))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from .. import render
 from ..explain import explain_inconsistencies
 from ..kb import KnowledgeBase
+from ..stream import write_answers
 from .common import Command
 
 
@@ -23,6 +25,8 @@ def _query_args(p: argparse.ArgumentParser) -> None:
 
 
 def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    if args.format in ("csv", "json"):  # written as the answers arrive (stream.py)
+        return 0 if write_answers(kb, args.query, args.format, sys.stdout) else 1
     answers = kb.query(args.query)
     print(render.answers(args.query, answers.variables, answers.rows, args.format))
     return 0 if answers else 1
