@@ -62,7 +62,8 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
     files = {"facts": directory / "facts.dl", "facts_small": directory / "facts-small.dl",
              "csv": directory / "strikes.csv", "english": directory / "english.facts",
              "graph_dl": directory / "graph.dl", "graph_csv": directory / "graph-edges.csv",
-             "graph_out": directory / "graph-closure.csv", "csv_kb": directory / "csv-kb"}
+             "graph_out": directory / "graph-closure.csv", "csv_kb": directory / "csv-kb",
+             "ally_chain": directory / "ally-chain.dl"}
     if "facts" in needed:
         with open(files["facts"], "w", encoding="utf-8") as f:
             f.writelines(data.datalog_fact_lines(sizes.facts))
@@ -75,6 +76,7 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
         files["graph_dl"].write_text(data.edge_facts(edges) + "path(X, Y) :- edge(X, Y).\n"
                                      "path(X, Y) :- path(X, Z), edge(Z, Y).\n", encoding="utf-8")
         files["graph_csv"].write_text("src,dst\n" + "".join(f"{a},{b}\n" for a, b in edges), encoding="utf-8")
+        files["ally_chain"].write_text("".join(f"ally(g{i}, g{i + 1}).\n" for i in range(5_000)), encoding="utf-8")
         (files["csv_kb"] / "facts").mkdir(parents=True, exist_ok=True)
         (files["csv_kb"] / "facts" / "bench_csv.facts").write_text(subjects.CSV_DECLARATIONS, encoding="utf-8")
     if "english" in needed:
