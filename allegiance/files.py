@@ -20,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # limit lets such a file through and refuses a 50 MB one at once rather than seem to hang. Statements
 # with qualifiers cost more per byte; bulk data belongs in `allegiance import` (CSV).
 MAX_FILE_BYTES = 32 * 1024 * 1024
+# Read in pieces of this size, so a file that never ends (/dev/zero, a pipe) costs at most the limit
+# plus one piece before it is refused.
+CHUNK_BYTES = 1024 * 1024
 FILE_SUFFIXES = (".facts", ".dl", ".check")
 
 
@@ -36,11 +39,7 @@ def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES, d
         if p.is_dir():
             raise LoadError(f"{name} is a directory", None, "name the files, or use load_path for a folder")
         stat = p.stat()
-        if stat.st_size > max_bytes:
-            raise LoadError(
-                f"{name} is {stat.st_size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit for fact files",
-                None, "bulk data loads faster as CSV: allegiance import FILE.csv --relation ...")
-        data = p.read_bytes()
+        data = read_limited(p, name, max_bytes, stat.st_size)
     except FileNotFoundError:
         raise LoadError(f"{name}: no such file", None) from None
     except PermissionError:
@@ -51,6 +50,36 @@ def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES, d
         raise LoadError(f"{name}: {exc.strerror or exc}", None) from None
     text = decode(data, name)
     return parse_source(text, name, stat.st_mtime, dialect)
+
+
+def megabytes(size: int) -> str:
+    """A size as the docs write it: MB of 1024 * 1024 bytes (the limit is 32 MB, not "34 MB")."""
+    return f"{size / (1024 * 1024):.0f} MB"
+
+
+def too_large(name: str, max_bytes: int, size: int | None = None, kind: str = "fact files") -> LoadError:
+    """The one message for a file over the limit, whether its size is known or it never ends."""
+    how_big = f"is {megabytes(size)}, over" if size else "is over"
+    return LoadError(
+        f"{name} {how_big} the {megabytes(max_bytes)} limit for {kind} ({max_bytes:,} bytes)", None, "bulk data loads faster as CSV: allegiance import FILE.csv --relation ...")
+
+
+def read_limited(path: str | os.PathLike[str], name: str, max_bytes: int = MAX_FILE_BYTES,
+                 size: int | None = None, kind: str = "fact files") -> bytes:
+    """A file's bytes, read in bounded pieces: a file over max_bytes is refused by its size when it has
+    one and, whatever it claims (/dev/zero, a pipe, a file growing meanwhile), after max_bytes + 1
+    bytes at most. OSError passes through for the caller to name."""
+    if size is not None and size > max_bytes:
+        raise too_large(name, max_bytes, size, kind)
+    pieces: list[bytes] = []
+    total = 0
+    with Path(path).open("rb") as f:
+        while piece := f.read(min(CHUNK_BYTES, max_bytes + 1 - total)):
+            pieces.append(piece)
+            total += len(piece)
+            if total > max_bytes:
+                raise too_large(name, max_bytes, None, kind)
+    return b"".join(pieces)
 
 
 def decode(data: bytes, name: str) -> str:
@@ -81,4 +110,5 @@ def parse_source(text: str, file: str, mtime: float | None = None, dialect: str 
     return SourceFile(file, text, program.clauses, mtime)
 
 
-__all__ = ["FILE_SUFFIXES", "MAX_FILE_BYTES", "PROJECT_ROOT", "bundled_paths", "decode", "parse_source", "read_source"]
+__all__ = ["CHUNK_BYTES", "FILE_SUFFIXES", "MAX_FILE_BYTES", "PROJECT_ROOT", "bundled_paths", "decode", "megabytes",
+           "parse_source", "read_limited", "read_source", "too_large"]

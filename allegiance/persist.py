@@ -34,7 +34,7 @@ Decoding is codec.py's whitelist: no pickle, no eval, no stored text becomes SQL
 foreign table is a LoadError naming the file, turned into a notice and a rebuild from the files;
 a file that is not a DuckDB database is refused by the engine, and nothing overwrites it.
 
-Why one module of this size: the table layout (TABLES), the writer (`Store.save`) and the reader
+Why one module: the table layout (TABLES), the writer (`Store.save`) and the reader
 (`Store._decode`) are one file format, versioned together by FORMAT; apart, a change to one would
 not show in the other.
 """
@@ -58,7 +58,7 @@ from .bulk import RowsTable, StatementBlock
 from .catalog import Catalog, Entity, Relation, Source
 from .engines.base import Table as RowSource
 from .errors import AllegianceError, LoadError
-from .files import decode, parse_source, read_source
+from .files import decode, parse_source, read_limited, read_source
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import StatementRecord
 from .state import State
@@ -299,9 +299,11 @@ def _files_key(paths: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
 def _changed(absolute: str, digest: str) -> str | None:
     """Why a manifest file no longer holds the text that was stored, or None."""
     try:
-        data = Path(absolute).read_bytes()
+        data = read_limited(absolute, absolute)
     except OSError:
         return "is gone"
+    except AllegianceError:
+        return "changed"  # now over the size limit: loading it again says so
     try:
         text = decode(data, absolute)
     except AllegianceError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -233,14 +234,14 @@ def test_unreadable_file_changes_nothing(small: KnowledgeBase, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "secret.facts", "member(b, c) from source s2.\n")
     # chmod 0 cannot deny root (CI runs as root), so the read itself is made to fail
-    real_read_bytes = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self: Path) -> bytes:
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
         if self.name == "secret.facts":
             raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     before = snapshot(small)
     with pytest.raises(AllegianceError, match="permission denied"):
         load_with_report(small, [path])

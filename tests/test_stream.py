@@ -114,3 +114,19 @@ def test_an_import_report_reads_only_the_rows_it_shows(tmp_path: Path, monkeypat
     assert "new statements: 500" in text and "... and 480 more" in text
     assert f"[{source}_" in text
     kb.close(final=True)  # the engine does not read the staged table on closing either
+
+
+@pytest.mark.parametrize("query", ["p(S, N, D)", "f(X, Y)", "p(S, 3, D)", "m(X)"])
+def test_arrow_and_pandas_from_the_engine_match_the_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            query: str) -> None:
+    path = tmp_path / "kb.dl"
+    path.write_text(FACTS)
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(path)
+    answers = kb.query(query)
+    expected, frame = answers.to_arrow(), answers.to_pandas()
+    if query != "m(X)":  # a column of mixed kinds comes from rows; the others never pass through Python
+        monkeypatch.setattr(DuckDBEngine, "query", lambda *_a: pytest.fail("answers went through Python"))
+    table = kb.to_arrow(query)
+    assert table.equals(expected) and table.column_names == list(answers.variables)
+    assert kb.to_pandas(query).equals(frame)

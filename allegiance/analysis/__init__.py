@@ -4,7 +4,7 @@ Input: an ast.Program (or its clauses) and the predicates known from elsewhere (
 knowledge base, statement and metadata relations). Output: `CheckedProgram` (checked.py).
 Raises a CheckError, or an ErrorGroup holding every error found, in source order:
 arity (arity.py), safety (safety.py), unknown predicates (with did-you-mean), stratification
-(stratify.py).
+(stratify.py); a warning for recursive arithmetic that may grow for ever (growth.py).
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from ..errors import (
     did_you_mean,
 )
 from ..provenance import statement_relation
-from .arity import check_arity
+from .arity import check_arity, check_names
 from .checked import CheckedProgram, CheckedQuery, Stratum
+from .growth import growth_warnings
 from .safety import normalize_query, normalize_rule
 from .stratify import stratify
 
-__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_query", "fact_row", "facts_of"]
+__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_names", "check_query", "fact_row",
+           "facts_of"]
 
 Known = Mapping[ast.PredicateSym, tuple[str, ...]]
 
@@ -105,6 +107,7 @@ def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[a
         raise _bundle(errors)
 
     strata = stratify(tuple(normalized))
+    warnings.extend(growth_warnings(strata))
     return CheckedProgram(tuple(normalized), strata, types, tuple(warnings))
 
 

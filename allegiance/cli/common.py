@@ -9,6 +9,7 @@ stderr as `file:line:col: message` with the source line and a caret (exit status
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from ..errors import AllegianceError, LoadError
 from ..errors import render as render_error
 from ..files import bundled_paths
 from ..kb import KnowledgeBase
+from ..selection import Selection, parse_date
+from ..trust import DEFAULT as DEFAULT_POLICY
 
 Handler = Callable[[argparse.Namespace, KnowledgeBase], int]
 
@@ -39,8 +42,9 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kb", metavar="DIR", help="knowledge base folder (its facts/ and rules/); default: the bundled one")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb",
                         help="duckdb (default: fast, terminates on every program) or pydatalog")
-    parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help=f"time limit per query in seconds (default {DEFAULT_TIMEOUT:g} in the REPL, none in commands; 0 = none)")
+    parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
+                        help=f"time limit per evaluation (a query, or what a load derives) in seconds "
+                             f"(default {DEFAULT_TIMEOUT:g}; 0 = none)")
     parser.add_argument("--db", metavar="FILE",
                         help="keep the knowledge base in a DuckDB file (DuckDB engine only): the first start reads "
                              "the files and stores it, a later start whose files are unchanged reopens it without "
@@ -50,14 +54,53 @@ def common_options(parser: argparse.ArgumentParser) -> None:
                              "prolog (default: capitalised names are variables) or souffle (every bare name is)")
 
 
-# The options of common_options that take a value (main finds the command word past them).
-VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect")
+def seconds(text: str) -> float:
+    """--timeout's value: 0 (no limit) or a positive, finite number of seconds; -1, nan and inf are refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a time limit: give seconds above 0, or 0 for none")
+    return value
+
+
+def selection_options(parser: argparse.ArgumentParser) -> None:
+    """What counts, on every command that evaluates (selection.py; docs/language.md, "Selections")."""
+    group = parser.add_argument_group("what counts")
+    group.add_argument("--trust", metavar="POLICY", default=DEFAULT_POLICY,
+                       help="count only the statements a trust policy trusts: all (default), confirmed, reliable, "
+                            "usual, dated, or a .trust policy of the knowledge base")
+    group.add_argument("--without", metavar="SOURCE", action="append", default=[],
+                       help="leave out a source's statements (repeatable): what if it had never been read?")
+    group.add_argument("--at", metavar="DATE",
+                       help="valid time: only statements holding on DATE, YYYY-MM-DD (undated ones hold on every date)")
+    group.add_argument("--known-on", metavar="DATE",
+                       help="knowledge time: only statements from sources published on or before DATE")
+
+
+def selection_of(args: argparse.Namespace) -> Selection | None:
+    """The selection the options name; None after drawing a bad date on stderr, with its caret."""
+    texts = {"--at": args.at or "", "--known-on": args.known_on or ""}
+    try:
+        at = parse_date(args.at, "--at") if args.at else None
+        known_on = parse_date(args.known_on, "--known-on") if args.known_on else None
+    except AllegianceError as exc:
+        print(render_error(exc, texts), file=sys.stderr)
+        return None
+    return Selection(args.trust, frozenset(args.without), at, known_on)
+
+
+# The options of common_options and selection_options that take a value (main finds the command
+# word past them).
+VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect", "--trust", "--without", "--at", "--known-on")
 
 
 def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBase:
     """The knowledge base the options name: FILES, else --kb DIR's facts/ and rules/, else the
-    bundled one (the REPL's default timeout when interactive). The caller closes it."""
-    timeout = args.timeout if args.timeout is not None else (DEFAULT_TIMEOUT if interactive else None)
+    bundled one, with the REPL's default time limit unless --timeout says otherwise (a one-shot
+    command too: `n(X+1) :- n(X).` must not run until killed). The caller closes it."""
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
     kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db, dialect=args.dialect)
     files = list(getattr(args, "files", None) or [])
     try:
@@ -77,6 +120,9 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
         raise
     for notice in kb.store.notices if kb.store else ():
         print(notice, file=sys.stderr)  # why --db FILE's stored knowledge base was not used
+    if not interactive:
+        for warning in kb.warnings:  # the REPL shows them in its banner
+            print(warning, file=sys.stderr)
     return kb
 
 
@@ -86,4 +132,5 @@ def fail(error: AllegianceError, kb: KnowledgeBase | None = None) -> int:
     return 2
 
 
-__all__ = ["VALUE_OPTIONS", "Command", "Handler", "common_options", "fail", "open_kb"]
+__all__ = ["VALUE_OPTIONS", "Command", "Handler", "common_options", "fail", "open_kb", "seconds", "selection_of",
+           "selection_options"]

@@ -15,19 +15,23 @@ from .. import render
 from ..explain import explain_inconsistencies
 from ..kb import KnowledgeBase
 from ..stream import write_answers
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 
 def _query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="a query, e.g. 'ally(X, nusra)'")
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=render.FORMATS, default="table")
+    selection_options(p)
 
 
 def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    selection = selection_of(args)
+    if selection is None:
+        return 2
     if args.format in ("csv", "json"):  # written as the answers arrive (stream.py)
-        return 0 if write_answers(kb, args.query, args.format, sys.stdout) else 1
-    answers = kb.query(args.query)
+        return 0 if write_answers(kb.under(selection), args.query, args.format, sys.stdout) else 1
+    answers = kb.query(args.query, selection)
     print(render.answers(args.query, answers.variables, answers.rows, args.format))
     return 0 if answers else 1
 
@@ -39,9 +43,14 @@ def _incons_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--explain", action="store_true", help="show the statements each one rests on, weakest first")
+    selection_options(p)
 
 
 def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    kb = kb.under(selection)
     found = kb.inconsistencies()
     explained = explain_inconsistencies(kb, found) if args.explain else None
     if args.format == "json":

@@ -21,6 +21,8 @@ from ..ast import PredicateSym, Row, Value, row_sort_key
 from ..errors import QueryTimeout
 
 if TYPE_CHECKING:
+    import pyarrow
+
     from .duckdb.csv import CsvTable
 
 Facts = Mapping[PredicateSym, Iterable[Row]]
@@ -205,6 +207,11 @@ class Engine(ABC):
     def write_csv(self, query: CheckedQuery, out: BinaryIO) -> int | None:
         """Write the answers, sorted, as CSV rows (no header) with the engine's own writer, and
         return how many; None when the engine has none for these answers (the caller writes them)."""
+        return None
+
+    def answers_arrow(self, query: CheckedQuery) -> pyarrow.Table | None:
+        """The answers, sorted, as a pyarrow.Table with columns c0, c1, ... made by the engine
+        itself (no Python object per answer); None when it cannot (the caller makes one from rows)."""
         return None
 
     def answer_batches(self, query: CheckedQuery, size: int = 10_000) -> Iterator[list[Row]]:

@@ -1,0 +1,96 @@
+"""What a one-shot command bounds: the size of a file it reads, the time a query or a load takes, and
+the values it accepts for its options (issue 16: items 11, 12, 16, as a new user met them)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from allegiance import KnowledgeBase, LoadError
+from allegiance.files import MAX_FILE_BYTES, megabytes, read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "allegiance", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this system")
+def test_load_dev_zero_is_refused_after_the_limit_not_read_without_end() -> None:
+    # /dev/zero claims a size of 0: only reading in bounded pieces stops it (it read 5 GB in 14 s)
+    result = run("load", "/dev/zero", timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "/dev/zero is over the 32 MB limit for fact files (33,554,432 bytes)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_pipe_over_the_limit_is_refused_after_limit_plus_one_byte(tmp_path: Path) -> None:
+    fifo = tmp_path / "endless.dl"
+    os.mkfifo(fifo)
+    # the writer opens the pipe itself (opening a FIFO blocks until both ends are open) and writes forever
+    writer = subprocess.Popen([sys.executable, "-c",
+                               "import sys\nf = open(sys.argv[1], 'wb')\ntry:\n    while True: f.write(b'p(1).\\n' * 1000)\n"
+                               "except BrokenPipeError: pass", str(fifo)], stderr=subprocess.DEVNULL)
+    try:
+        with pytest.raises(LoadError, match=r"is over the 0 MB limit for fact files \(4,096 bytes\)"):
+            read_source(fifo, max_bytes=4096)
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_the_message_and_the_readme_name_the_same_limit(tmp_path: Path) -> None:
+    big = tmp_path / "big.dl"
+    with big.open("wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)  # sparse
+    with KnowledgeBase() as kb, pytest.raises(LoadError) as info:
+        kb.load_path(big)
+    assert megabytes(MAX_FILE_BYTES) == "32 MB"
+    assert "is 32 MB, over the 32 MB limit for fact files (33,554,432 bytes)" in str(info.value)  # not "34 MB"
+    assert "over 32 MB (33,554,432 bytes)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_file_exactly_at_the_limit_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "exact.dl"
+    line = b"p(1).\n"
+    f.write_bytes(line * 10)
+    assert read_source(f, max_bytes=len(line) * 10).clauses
+    with pytest.raises(LoadError, match="over"):
+        read_source(f, max_bytes=len(line) * 10 - 1)
+
+
+COUNTING = "n(0).\nn(X + 1) :- n(X).\n"
+
+
+def test_a_one_shot_query_has_the_repls_time_limit(tmp_path: Path) -> None:
+    # it ran until killed, memory growing: now the REPL's default limit (5 s) stops it
+    f = tmp_path / "count.dl"
+    f.write_text(COUNTING)
+    result = run("query", "n(5)", str(f), timeout=120)
+    assert result.returncode == 2, result.stdout
+    assert "took longer than 5 s" in result.stderr and "--timeout" in result.stderr
+    # and the analysis warned first, with the rule's place
+    assert f"{f}:2:5: warning: n/1 is recursive and computes `X + 1`" in result.stderr
+
+
+def test_the_limit_can_be_set_or_lifted(tmp_path: Path) -> None:
+    f = tmp_path / "bounded.dl"
+    f.write_text("n(0).\nn(X + 1) :- n(X), X < 3.\n")
+    assert run("query", "n(X)", str(f), "--timeout", "0").returncode == 0
+    result = run("query", "n(X)", str(f), "--timeout", "0.5")
+    assert result.returncode == 0 and "(4 answers)" in result.stdout
+    assert "warning" not in result.stderr  # a comparison bounds it
+
+
+@pytest.mark.parametrize("value", ["-1", "-0.5", "nan", "inf", "soon"])
+def test_a_time_limit_that_is_no_time_limit_is_refused(value: str) -> None:
+    result = run("query", "ally(X, Y)", "--timeout", value)
+    assert result.returncode == 2
+    assert "--timeout" in result.stderr and "Traceback" not in result.stderr
+    assert "give seconds above 0, or 0 for none" in result.stderr or "is not a number of seconds" in result.stderr
