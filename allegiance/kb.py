@@ -16,6 +16,7 @@ a few lines handing over to the stage that does it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,6 +46,7 @@ from .persist import Store
 from .provenance import CONTRADICTED_RELATION, StatementRecord
 from .selection import Selection, select
 from .state import State
+from .support import Support, answer_supports
 
 if TYPE_CHECKING:
     import pandas
@@ -58,6 +60,8 @@ class Answers:
     variables: tuple[str, ...]
     rows: list[ast.Row]
     query: ast.Query
+    # each row's support (support.py), in the same order; None unless asked for (query(support=True))
+    supports: list[Support] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -128,6 +132,9 @@ def _stored(method: Callable[Concatenate[KnowledgeBase, _P], _R]) -> Callable[Co
             raise
         return result
     return run
+
+
+MAX_VIEWS = 8  # selections whose views (and engines) a knowledge base keeps at once
 
 
 class KnowledgeBase:
@@ -428,6 +435,10 @@ class KnowledgeBase:
         written (read only)."""
         return self._state.plain
 
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        """The base facts the engine holds (plain, stated, metadata), imports' blocks aside (read only)."""
+        return self._state.base_facts()
+
     @property
     def blocks(self) -> tuple[StatementBlock, ...]:
         """Imports, one block of statements each."""
@@ -465,11 +476,15 @@ class KnowledgeBase:
     def under(self, selection: Selection | None) -> KnowledgeBase:
         """The knowledge base as `selection` sees it: only the statements that count, on an engine
         of its own (read only: change the knowledge base itself, never the view). The default
-        selection is the knowledge base itself. Views last until the next change."""
+        selection is the knowledge base itself. A view lasts until the next change, or until
+        MAX_VIEWS other selections were asked for since it was last (each holds an engine): ask
+        again rather than keep one."""
         if selection is None or selection.everything:
             return self
-        view = self._views.get(selection)
+        view = self._views.pop(selection, None)  # put back last: the most recently used
         if view is None:
+            while len(self._views) >= MAX_VIEWS:
+                self._views.pop(next(iter(self._views))).close()
             name, timeout = self._engine.name, self._engine.timeout
             state = select(self._state, selection, lambda: make_engine(name, timeout=timeout))
             view = KnowledgeBase(make_engine(name, timeout=timeout), dialect=self.dialect)
@@ -479,7 +494,7 @@ class KnowledgeBase:
             except BaseException:
                 view.close()
                 raise
-            self._views[selection] = view
+        self._views[selection] = view
         view._engine.timeout = self._engine.timeout
         return view
 
@@ -488,14 +503,22 @@ class KnowledgeBase:
         for view in views.values():
             view.close()
 
-    def query(self, text: str | ast.Query, selection: Selection | None = None) -> Answers:
+    def query(self, text: str | ast.Query, selection: Selection | None = None, support: bool = False) -> Answers:
+        """The answers, sorted; with `support`, each one's support too (support.py)."""
         if isinstance(text, str):
             self._sources["<query>"] = text
         if selection is not None and not selection.everything:
-            return self.under(selection).query(text)
+            return self.under(selection).query(text, support=support)
         query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
-        return Answers(checked.variables, sort_rows(self._engine.query(checked)), query)
+        rows = sort_rows(self._engine.query(checked))
+        return Answers(checked.variables, rows, query, answer_supports(self, checked, rows) if support else None)
+
+    def with_supports(self, answers: Answers) -> Answers:
+        """The same answers with each one's support (query(..., support=True) in two steps, so a
+        front end can show the answers even when their support runs out of time)."""
+        checked = check_query(answers.query, self.program)
+        return dataclasses.replace(answers, supports=answer_supports(self, checked, answers.rows))
 
     def to_arrow(self, text: str) -> pyarrow.Table:
         """A query's answers as a pyarrow.Table (one column per variable, as Answers.to_arrow),

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from .. import ast
 from ..catalog import Source
 from ..provenance import StatementRecord
-from ..validity import is_undated, validity_text
+from ..validity import ALWAYS, Period, intersection, is_undated, union, validity, validity_text
 from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 
 Json = dict[str, object]
@@ -54,14 +54,34 @@ def _render_why(answer: Why) -> str:
         if len(answer.proofs) > 1:
             parts.append(f"derivation {n + 1} of {len(answer.proofs)}{'+' if answer.more else ''} (depth {proof.depth}):")
         parts.append("\n".join(_tree(proof, "", "")))
+        when = counts_together(proof)
+        if not when:  # an anachronism: the timeless evaluation derives it, no single day does
+            parts.append("(the statements of this derivation never all count on the same day)")
+        elif when != (ALWAYS,) and proof.children:
+            parts.append(f"(the statements of this derivation all count {' and '.join(p.text() for p in when)})")
     if answer.more:
         parts.append("(more derivations exist: raise --limit)")
     return "\n".join(parts)
 
 
+def counts_together(proof: Proof) -> tuple[Period, ...]:
+    """The days on which every statement a derivation rests on counts: a stated leaf counts when
+    any of its statements does, a metadata leaf when its statement does, a derived node when all
+    its children do. (Absent facts are not dated: `allegiance timeline` is exact, this is a guide.)"""
+    if proof.children:
+        when: tuple[Period, ...] = (ALWAYS,)
+        for child in proof.children:
+            when = intersection(when, counts_together(child))
+        return when
+    statements = [e.statement for e in proof.evidence if e.statement is not None]
+    if proof.kind in ("stated", "metadata") and statements:
+        return union(validity(s) for s in statements)
+    return (ALWAYS,)
+
+
 def _tree(proof: Proof, first: str, rest: str) -> Iterator[str]:
     """Lines of one node: `first` prefixes its own line, `rest` its details and children."""
-    yield first + proof.fact + _leaf_tag(proof)
+    yield first + proof.fact + (f"   [support {proof.support}]" if proof.support else "") + _leaf_tag(proof)
     children = list(proof.children)
     bar = "│   " if children else "    "
     for line in _details(proof):
@@ -104,7 +124,7 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
         # `reported` with no asserter: the source itself reports it (its publisher is no entity)
         who = f", {record.status} by {record.asserter}" if record.asserter else \
             ", reported by the source" if record.status == "reported" else f", {record.status} (no asserter named)"
-        yield f"statement {record.id}{who}"
+        yield f"statement {record.id}{who}" + (f"   [{evidence.grade}]" if evidence.grade else "")
         if record.text:
             yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
         else:  # an imported row: no text of its own
@@ -154,7 +174,8 @@ def proof_json(answer: Why | WhyNot | Proof) -> Json:
         return _node_json(answer)
     if isinstance(answer, Why):
         return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
-                "proofs": [_node_json(p) for p in answer.proofs], "more": answer.more}
+                "proofs": [_node_json(p) for p in answer.proofs], "more": answer.more,
+                "counts_together": [[w.json() for w in counts_together(p)] for p in answer.proofs]}
     return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
             "nearest": [{"how": how, **_evidence_json(e)} for how, e in answer.nearest],
             "failures": [_failure_json(f) for f in answer.failures],
@@ -163,6 +184,8 @@ def proof_json(answer: Why | WhyNot | Proof) -> Json:
 
 def _node_json(proof: Proof) -> Json:
     out: Json = {"fact": proof.fact, "kind": proof.kind}
+    if proof.support:
+        out["support"] = proof.support
     if proof.kind == "stated" and len(proof.evidence) == 1:
         out.update(_evidence_json(proof.evidence[0]))
         return out
@@ -204,6 +227,8 @@ def _evidence_json(evidence: Evidence) -> Json:
     out: Json = {}
     if evidence.statement is not None:
         out["statement"] = _statement_json(evidence.statement)
+        if evidence.grade:
+            out["statement"]["grade"] = evidence.grade  # type: ignore[index]
     if evidence.source is not None:
         out["source"] = _source_json(evidence.source)
     if evidence.entity is not None:
