@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from . import ast, frames
-from .analysis import CheckedProgram, check_query, fact_row
+from .analysis import CheckedProgram, CheckedQuery, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
 from .engines import make_engine
@@ -183,8 +183,12 @@ class KnowledgeBase:
     def engine_name(self) -> str:
         return self._engine.name
 
-    def close(self) -> None:
+    def close(self, final: bool = False) -> None:
+        """Release the engine; `final`: nothing will read this knowledge base's imports again (a
+        one-shot command ending), so the engine need not hand their rows to Python first."""
         self._drop_views()
+        if final:
+            self._engine.forget_imports()
         self._engine.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -515,6 +519,25 @@ class KnowledgeBase:
         front end can show the answers even when their support runs out of time)."""
         checked = check_query(answers.query, self.program)
         return dataclasses.replace(answers, supports=answer_supports(self, checked, answers.rows))
+
+    def to_arrow(self, text: str) -> pyarrow.Table:
+        """A query's answers as a pyarrow.Table (one column per variable, as Answers.to_arrow),
+        made by the engine where it can, without a Python tuple per answer."""
+        query = self.checked_query(text)
+        table = self._engine.answers_arrow(query)
+        if table is None:
+            return frames.arrow_table(query.variables, sort_rows(self._engine.query(query)))
+        return table.rename_columns(list(query.variables))
+
+    def to_pandas(self, text: str) -> pandas.DataFrame:
+        """A query's answers as a pandas.DataFrame (as Answers.to_pandas), through to_arrow."""
+        frame: pandas.DataFrame = self.to_arrow(text).to_pandas()
+        return frame
+
+    def checked_query(self, text: str) -> CheckedQuery:
+        """A query's text parsed and checked against the program, ready for the engine."""
+        self._sources["<query>"] = text
+        return check_query(parse_query(text, dialect=self.dialect), self.program)
 
     def ask(self, text: str) -> bool:
         return bool(self.query(text))
