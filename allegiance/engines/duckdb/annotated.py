@@ -38,17 +38,15 @@ from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
 from ..base import Annotated, Facts, Interval, clipped, coalesce
 from .compile import (
-    DECLARED_KIND,
     SQL_TYPE,
-    Kinds,
     Params,
     body_preds,
     column_defs,
     column_names,
     encode,
-    infer_kinds,
     kind_of,
     positive_atoms,
+    program_kinds,
     rep_for,
     row_decoder,
     rule_select,
@@ -97,18 +95,7 @@ class _Evaluation:
             for row in rows:
                 for j, value in enumerate(row):
                     cols[j].add(kind_of(value))
-        start: dict[PredicateSym, Kinds] = {}
-        mentioned = set(program.types) | set(fact_kinds)
-        for rule in (*program.rules, *query.rules):
-            mentioned |= body_preds(rule) | {rule.head.sym}
-        for sym in mentioned:
-            declared = program.types.get(sym, ())
-            found = fact_kinds.get(sym, [set() for _ in range(sym.arity)])
-            start[sym] = tuple(
-                frozenset(found[j])
-                | (frozenset(DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in DECLARED_KIND else frozenset())
-                for j in range(sym.arity))
-        kinds = infer_kinds((*program.rules, *query.rules), start)
+        kinds = program_kinds((*program.rules, *query.rules), program.types, fact_kinds)
         self.reps: dict[PredicateSym, tuple[str, ...]] = {s: tuple(rep_for(k) for k in ks) for s, ks in kinds.items()}
         self.ids = {sym: k for k, sym in enumerate(sorted(self.reps, key=str))}
         self.table: dict[PredicateSym, str] = {}

@@ -157,6 +157,47 @@ def infer_kinds(
     return {s: tuple(frozenset(c) for c in cols) for s, cols in kinds.items()}
 
 
+def program_kinds(
+    rules: Sequence[ast.Rule], types: Mapping[PredicateSym, Sequence[str]],
+    fact_kinds: Mapping[PredicateSym, Sequence[Iterable[str]]],
+) -> dict[PredicateSym, Kinds]:
+    """Kinds of every column of every predicate the rules, the declarations or the facts mention:
+    the facts' kinds and the declared types, flowed through the rules (infer_kinds)."""
+    mentioned = set(types) | set(fact_kinds)
+    for rule in rules:
+        mentioned |= body_preds(rule) | {rule.head.sym}
+    start: dict[PredicateSym, Kinds] = {}
+    for sym in mentioned:
+        declared = types.get(sym, ())
+        facts = fact_kinds.get(sym, ())
+        start[sym] = tuple(
+            (frozenset(facts[j]) if j < len(facts) else frozenset())
+            | (frozenset(DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in DECLARED_KIND else frozenset())
+            for j in range(sym.arity))
+    return infer_kinds(rules, start)
+
+
+def query_rules_in_order(rules: Iterable[ast.Rule]) -> dict[PredicateSym, list[ast.Rule]]:
+    """A query's rules by head, heads in dependency order (each after the query predicates it reads;
+    none is recursive, CheckedQuery says so)."""
+    own: dict[PredicateSym, list[ast.Rule]] = {}
+    for rule in rules:
+        own.setdefault(rule.head.sym, []).append(rule)
+    order: list[PredicateSym] = []
+
+    def visit(sym: PredicateSym) -> None:
+        if sym in own and sym not in order:
+            for rule in own[sym]:
+                for dep in body_preds(rule):
+                    if dep != sym:
+                        visit(dep)
+            order.append(sym)
+
+    for sym in own:
+        visit(sym)
+    return {sym: own[sym] for sym in order}
+
+
 # --- SQL for terms, comparisons and rules -------------------------------------------------------------
 
 

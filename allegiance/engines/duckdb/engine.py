@@ -59,6 +59,7 @@ from .compile import (
     infer_kinds,
     is_projection_of_a_set,
     positive_atoms,
+    query_rules_in_order,
     rep_for,
     row_decoder,
     rule_select,
@@ -396,26 +397,13 @@ class DuckDBEngine(Seeding, Engine):
 
     def _query_sql(self, query: CheckedQuery) -> tuple[str, list[object], tuple[str, ...]]:
         """The query's rules as CTEs over the program's tables, in dependency order: one SELECT."""
-        own: dict[PredicateSym, list[ast.Rule]] = {}
-        for rule in query.rules:
-            own.setdefault(rule.head.sym, []).append(rule)
+        own = query_rules_in_order(query.rules)
         kinds = infer_kinds(query.rules, self._kinds)
         reps = dict(self._reps)
         for sym in own:
             reps[sym] = tuple(rep_for(k) for k in kinds[sym])
         names = {sym: f"q{m}" for m, sym in enumerate(own)}
-        order: list[PredicateSym] = []
-
-        def visit(sym: PredicateSym) -> None:
-            if sym in own and sym not in order:
-                for rule in own[sym]:
-                    for dep in body_preds(rule):
-                        if dep != sym:
-                            visit(dep)
-                order.append(sym)
-
-        for sym in own:
-            visit(sym)
+        order = list(own)
 
         def source(sym: PredicateSym) -> str:
             return names[sym] if sym in names else self._full(sym)

@@ -65,7 +65,6 @@ from ...ast import PredicateSym, Row
 from ..base import Bulk, Column, Facts
 from .compile import (
     ALL_KINDS,
-    DECLARED_KIND,
     SQL_TYPE,
     Expr,
     Kinds,
@@ -75,9 +74,9 @@ from .compile import (
     column_names,
     convert,
     encode,
-    infer_kinds,
     kind_of,
     positive_atoms,
+    program_kinds,
     reach_steps,
     rep_for,
     row_decoder,
@@ -231,19 +230,7 @@ class Tables(Guarded):
             self._reach.append(reach_steps(stratum.rules, self._stable[i]) if self._linear[i] else None)
             self._depends_on.append({self._stratum_of[s] for s in reads - own if s in self._stratum_of})
 
-        start: dict[PredicateSym, Kinds] = {}
-        mentioned = set(program.types) | set(self._fact_kinds)
-        for rule in program.rules:
-            mentioned |= body_preds(rule) | {rule.head.sym}
-        for sym in mentioned:
-            declared = program.types.get(sym, ())
-            facts = self._fact_kinds.get(sym, ())
-            start[sym] = tuple(
-                (facts[j] if j < len(facts) else frozenset())
-                | (frozenset(DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in DECLARED_KIND else frozenset())
-                for j in range(sym.arity)
-            )
-        self._kinds = infer_kinds(program.rules, start)
+        self._kinds = program_kinds(program.rules, program.types, self._fact_kinds)
         for sym, kinds in sorted(self._kinds.items(), key=lambda kv: str(kv[0])):
             reps = tuple(rep_for(k) for k in kinds)
             if sym not in self._ids:

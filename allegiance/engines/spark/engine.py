@@ -48,7 +48,6 @@ from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
 from ..base import DEFAULT_TIMEOUT, Engine, Facts
 from ..duckdb.compile import (
-    DECLARED_KIND,
     Kinds,
     Params,
     body_preds,
@@ -56,6 +55,8 @@ from ..duckdb.compile import (
     infer_kinds,
     kind_of,
     positive_atoms,
+    program_kinds,
+    query_rules_in_order,
     rep_for,
     row_decoder,
     rule_select,
@@ -134,19 +135,9 @@ class SparkEngine(Engine):
         self._done.clear()
         self._frames.clear()
         program = self._program
-        mentioned = set(program.types) | set(self._facts)
-        for rule in program.rules:
-            mentioned |= body_preds(rule) | {rule.head.sym}
-        start: dict[PredicateSym, Kinds] = {}
-        for sym in mentioned:
-            declared = program.types.get(sym, ())
-            rows = self._facts.get(sym, set())
-            start[sym] = tuple(
-                frozenset(kind_of(row[j]) for row in rows)
-                | (frozenset(DECLARED_KIND[declared[j]]) if j < len(declared) and declared[j] in DECLARED_KIND
-                   else frozenset())
-                for j in range(sym.arity))
-        self._kinds = infer_kinds(program.rules, start)
+        fact_kinds = {sym: [{kind_of(row[j]) for row in rows} for j in range(sym.arity)]
+                      for sym, rows in self._facts.items()}
+        self._kinds = program_kinds(program.rules, program.types, fact_kinds)
         for sym in sorted(self._kinds, key=str):
             if sym not in self._names:
                 self._names[sym] = len(self._names)
@@ -277,9 +268,7 @@ class SparkEngine(Engine):
     def _answer(self, query: CheckedQuery) -> list[Row]:
         """The query's rules (none recursive, each reading the program and earlier rules of the
         query) as temporary views of their own, in dependency order; the goal's rows collected."""
-        own: dict[PredicateSym, list[ast.Rule]] = {}
-        for rule in query.rules:
-            own.setdefault(rule.head.sym, []).append(rule)
+        own = query_rules_in_order(query.rules)
         for rule in query.rules:
             for sym in body_preds(rule):
                 if sym in self._stratum_of:
@@ -294,18 +283,7 @@ class SparkEngine(Engine):
         def source(sym: PredicateSym) -> str:
             return names[sym] if sym in names else self._full_name(sym)
 
-        order: list[PredicateSym] = []
-
-        def visit(sym: PredicateSym) -> None:
-            if sym in own and sym not in order:
-                for rule in own[sym]:
-                    for dep in body_preds(rule):
-                        if dep != sym:
-                            visit(dep)
-                order.append(sym)
-
-        for sym in own:
-            visit(sym)
+        order = list(own)
         try:
             for sym in order:
                 frames = [self._select(r, [source(a.sym) for a in positive_atoms(r)], source, reps.__getitem__)
