@@ -133,15 +133,15 @@ def programs(draw: st.DrawFn) -> tuple[list[Rule], set[tuple[int, int]]]:
             # each recursive group needs its base rule
             chosen = [options[0], *[r for r in chosen if r != options[0]]]
         rules += chosen
-    # a rule may only read predicates some rule defines (or edge/node)
-    defined = {"edge", "node"}
-    kept: list[Rule] = []
-    for rule in rules:
-        reads = {lit[1] for lit in rule[2] if lit[0] in ("pos", "neg")}
-        heads_here = {r[0] for r in rules if group_of(r) == group_of(rule)}
-        if reads <= defined | heads_here:
-            kept.append(rule)
-            defined.add(rule[0])
+    # a rule may only read predicates some kept rule defines (or edge/node): drop the others until
+    # none is left reading a predicate whose every rule was dropped (a ring may lose its closing rule)
+    kept = list(rules)
+    while True:
+        defined = {"edge", "node"} | {r[0] for r in kept}
+        still = [r for r in kept if {lit[1] for lit in r[2] if lit[0] in ("pos", "neg")} <= defined]
+        if still == kept:
+            break
+        kept = still
     edges = draw(st.sets(st.tuples(st.sampled_from(NODES), st.sampled_from(NODES)), max_size=8))
     return kept, edges
 
