@@ -41,7 +41,7 @@ from . import ast
 from .bulk import StatementBlock
 from .catalog import negative_name
 from .english import render_datalog
-from .errors import LoadError
+from .errors import LoadError, QueryError, QueryInterrupted, QueryTimeout
 from .history import SourceFile
 from .kb import Inconsistency, KnowledgeBase
 from .provenance import StatementRecord
@@ -374,11 +374,24 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
                             "name the files to load, or a folder holding some")
     before = snapshot(kb, derived)
     depth, old_warnings = len(kb.history), set(kb.warnings)
-    loaded = kb.load_path(*paths)
     try:
+        loaded = kb.load_path(*paths)
         report = diff(kb, before, snapshot(kb, derived), loaded.files, dry_run)
         report.warnings = _empty_files(kb, len(kb.history) - depth) + [
             w for w in loaded.warnings if w not in old_warnings]
+    except (QueryError, KeyboardInterrupt) as exc:
+        # Stopped while the load or its report evaluated: the load goes whole, and the message
+        # says "load", not "query" (the knowledge base is as it was, as the REPL then says).
+        while len(kb.history) > depth:
+            kb.undo()
+        if isinstance(exc, QueryTimeout):
+            limit = kb.engine.timeout
+            raise QueryTimeout(f"the load took longer than {limit:g} s" if limit else "the load took too long",
+                               None, "nothing of it was kept; raise the limit with --timeout S or :timeout S "
+                                     "(0 or off for none)") from None
+        if isinstance(exc, (QueryInterrupted, KeyboardInterrupt)):
+            raise QueryInterrupted("load interrupted", None, "nothing of it was kept") from None
+        raise
     finally:
         if dry_run and len(kb.history) > depth:
             kb.undo()
