@@ -4,6 +4,35 @@
     >>> kb = KnowledgeBase.bundled()
     >>> kb.query("member(X, alliance41)").rows
     [('ahrar_al_sham',), ('fsa',)]
+
+The house, top down: each line may import the lines below it, never those above (tests/test_layers.py
+holds the same layers and fails on an import that runs up them, or on any import cycle).
+
+    __init__, cli/           the public API; every subcommand (no core module imports argparse or
+                             cli); with no command, the REPL
+    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > selecting > commands > session > display,
+                             suggest, habits > output
+    cli/common               opening a knowledge base from command-line options (both front ends)
+    built on the kb          explain/ (proof values, search, why, why-not, support, render),
+                             render, changes, importing, checks, timeline, timeline_render,
+                             pytest_plugin
+    kb                       KnowledgeBase: the facade tying the stages together, all or nothing;
+                             conformance (the datalog-conformance adapters)
+    the kb's state           history (operations), files (read a source file), state (the fold of
+                             the history), selection, codec + persist (the --db file)
+    support and time         trust (policies), validity
+    engines/                 base (the Engine interface), duckdb/ (engine > seeding > loop > tables
+                             > guard; compile, csv, annotated), pydatalog: the only importers of
+                             DuckDB and pyDatalog; bulk (statement blocks for the engines)
+    analysis/                arity, safety, stratification: program -> CheckedProgram
+    text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,
+                             generated rules, statement -> facts), english, curate
+    the words                ast, errors, values (constants, comparison, arithmetic), terminals
+                             (grammar.lark's terminals as regexes), grammar_tables, lexer, printable
+
+Data flows one way: text -> parse -> ast.Program -> curate (statements -> facts with provenance) ->
+analysis.check -> engine -> answers -> explain -> render. Each module opens with its stage, its input
+and its output.
 """
 
 from .errors import (
@@ -23,8 +52,18 @@ from .errors import (
 )
 from .kb import Answers, Inconsistency, KnowledgeBase, LoadReport
 from .parse import parse_program, parse_query
+from .selection import Selection
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext allegiance` in IPython or Jupyter: the %allegiance magics (allegiance/notebook.py,
+    a front end like cli/ and the REPL; only it imports IPython)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
 
 __all__ = [
     "AllegianceError",
@@ -40,11 +79,13 @@ __all__ = [
     "QueryError",
     "QueryInterrupted",
     "QueryTimeout",
+    "Selection",
     "StatementError",
     "StratificationError",
     "UnknownPredicateError",
     "UnsafeVariableError",
     "__version__",
+    "load_ipython_extension",
     "parse_program",
     "parse_query",
 ]

@@ -317,6 +317,8 @@ class Expect:
     count: int = 0
     name: str = ""
     span: Span = field(default=NOWHERE, compare=False)
+    # what counts for this check: (under, policy), (without, source), (at, date), (known_on, date)
+    selectors: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

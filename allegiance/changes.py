@@ -11,6 +11,15 @@ and then the knowledge base is exactly as before (loads are all or nothing, see 
 The report is a diff of two snapshots, taken before and after the knowledge base applies the
 change. A dry run applies it, takes the second snapshot and undoes it.
 
+Scale: derived relations never pass through Python whole. Before the change the engine keeps a
+copy of each (Engine.keep: a table of its own in DuckDB); after it, the engine counts what each
+gained and lost and hands over a sample (Engine.changes: SQL EXCEPT in DuckDB). Derived relations
+are the report's optional part: each is compared under a memory ceiling (REPORT_MEMORY), and one
+that outgrows it (a closure over a large connected network holds N² pairs) is named as not
+compared, with every relation built on it, instead of being built. Inconsistencies are the report's
+point: they are compared under the engine's own limit, and one too large for it is an error
+(errors.MemoryLimitError) that leaves the knowledge base as it was.
+
 Definitions (kept simple so an analyst can predict them):
 
 - A new statement **corroborates** an existing one when both state the same fact (same relation,
@@ -22,7 +31,9 @@ Definitions (kept simple so an analyst can predict them):
     number, a float or a date (a count, a measure, a date), the values differ and the statements'
     validity periods overlap or are not given ("value": 3 strikes claimed, 2 confirmed).
 - **Derived facts** are the rows of every predicate a rule defines (the bundled rules, symmetry),
-  minus the rows stated outright; inconsistency relations are reported as inconsistencies instead.
+  minus the base facts (stated outright or written as plain facts); inconsistency relations are
+  reported as inconsistencies instead.
+- **New facts** are plain Datalog facts (no source, no statement) that were not there before.
 
 The REPL's `:load` and `:reload` and the `allegiance load` command (cli/load.py) wrap it.
 """
@@ -30,6 +41,7 @@ The REPL's `:load` and `:reload` and the `allegiance load` command (cli/load.py)
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -39,9 +51,10 @@ from typing import TypeVar, overload
 
 from . import ast
 from .bulk import StatementBlock
-from .catalog import negative_name
+from .catalog import Relation, negative_name
+from .engines.base import Kept
 from .english import render_datalog
-from .errors import LoadError, QueryError, QueryInterrupted, QueryTimeout
+from .errors import LoadError, MemoryLimitError, QueryError, QueryInterrupted, QueryTimeout
 from .history import SourceFile
 from .kb import Inconsistency, KnowledgeBase
 from .provenance import StatementRecord
@@ -49,6 +62,7 @@ from .provenance import StatementRecord
 T = TypeVar("T")
 SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
 JSON_ITEMS = 1000  # items per list of the JSON report (counts are always complete)
+REPORT_MEMORY = 100 * 10**6  # bytes beyond what the engine holds: the report's room for a derived relation
 _QUANTITY_TYPES = ("number", "float", "date")
 
 
@@ -110,29 +124,41 @@ class ChangeReport:
 
     files: tuple[str, ...]
     dry_run: bool = False
+    kept: bool = True  # False for a one-shot command without --db: checked, then gone with the process
     new_sources: list[str] = field(default_factory=list)
     new_entities: list[str] = field(default_factory=list)
     new_relations: list[str] = field(default_factory=list)
     new_rules: int = 0
     new_statements: NewStatements = field(default_factory=NewStatements)
+    new_facts: list[tuple[str, ast.Row]] = field(default_factory=list)  # (pred, row), at most JSON_ITEMS
+    new_facts_count: int = 0
     corroborations: list[Corroboration] = field(default_factory=list)
     contradictions: list[Contradiction] = field(default_factory=list)
+    # pred -> a sample of the rows (at most JSON_ITEMS, sorted); the counts are complete
     derived_gained: dict[str, list[ast.Row]] = field(default_factory=dict)
     derived_lost: dict[str, list[ast.Row]] = field(default_factory=dict)
-    inconsistencies_new: list[Inconsistency] = field(default_factory=list)
+    derived_gained_count: dict[str, int] = field(default_factory=dict)
+    derived_lost_count: dict[str, int] = field(default_factory=dict)
+    derived_skipped: dict[str, str] = field(default_factory=dict)  # pred -> why it was not compared
+    inconsistencies_new: list[Inconsistency] = field(default_factory=list)  # at most JSON_ITEMS each
     inconsistencies_resolved: list[Inconsistency] = field(default_factory=list)
+    inconsistencies_new_count: int = 0
+    inconsistencies_resolved_count: int = 0
     derived_checked: bool = True  # False for `import --quick`: derived facts were not computed
     warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.new_sources or self.new_entities or self.new_relations or self.new_rules
-                    or self.new_statements or self.derived_gained or self.derived_lost
-                    or self.inconsistencies_new or self.inconsistencies_resolved)
+                    or self.new_statements or self.new_facts_count or self.derived_gained_count
+                    or self.derived_lost_count or self.inconsistencies_new_count
+                    or self.inconsistencies_resolved_count)
 
     def render_text(self) -> str:
-        verb = "would load" if self.dry_run else "loaded"
-        lines = [f"{verb} {', '.join(self.files) or 'nothing'}" + (" (dry run: nothing kept)" if self.dry_run else "")]
+        verb = "would load" if self.dry_run else "loaded" if self.kept else "checked"
+        note = (" (dry run: nothing kept)" if self.dry_run else
+                "" if self.kept else " (nothing kept without --db)")
+        lines = [f"{verb} {', '.join(self.files) or 'nothing'}{note}"]
         lines += [f"warning: {w}" for w in self.warnings]
         if not self.changed:
             lines.append("nothing changed" + (" (every statement was already there)" if self.files else ""))
@@ -146,6 +172,10 @@ class ChangeReport:
         lines.append(f"new statements: {len(self.new_statements)} "
                      f"({len(self.corroborations)} corroborating, {len(self.contradictions)} contradicting)")
         lines += _section(self.new_statements, "  ", lambda s: f"{render_datalog(s)}  [{s.id}]")
+        if self.new_facts_count:
+            lines.append(f"new facts (plain, no source): {self.new_facts_count}")
+            lines += _section([f"{p.split('/')[0]}({', '.join(ast.format_value(v) for v in row)})"
+                               for p, row in self.new_facts], "  ", total=self.new_facts_count)
         if self.corroborations:
             lines.append(f"corroborations: {len(self.corroborations)}")
             lines += _section([f"{_fact(c.statement)} [{c.statement.id}] corroborates "
@@ -157,18 +187,23 @@ class ChangeReport:
         if not self.derived_checked:
             lines.append("derived facts and inconsistencies: not computed (--quick)")
             return "\n".join(lines)
-        for label, table in (("derived facts gained", self.derived_gained), ("derived facts lost", self.derived_lost)):
-            total = sum(len(rows) for rows in table.values())
+        for label, table, counts in (("derived facts gained", self.derived_gained, self.derived_gained_count),
+                                     ("derived facts lost", self.derived_lost, self.derived_lost_count)):
+            total = sum(counts.values())
             if total:
-                per = ", ".join(f"{pred.split('/')[0]} {len(rows)}" for pred, rows in sorted(table.items()))
+                per = ", ".join(f"{pred.split('/')[0]} {n}" for pred, n in sorted(counts.items()) if n)
                 lines.append(f"{label}: {total} ({_cut(per, 200)})")
                 lines += _section([f"{pred.split('/')[0]}({', '.join(ast.format_value(v) for v in row)})"
-                                   for pred, rows in sorted(table.items()) for row in rows], "  ")
-        for label, found in (("new inconsistencies", self.inconsistencies_new),
-                             ("resolved inconsistencies", self.inconsistencies_resolved)):
-            if found:
-                lines.append(f"{label}: {len(found)}")
-                lines += _section([f"{i.kind}: {i.message}" for i in found], "  ")
+                                   for pred, rows in sorted(table.items()) for row in rows], "  ", total=total)
+        if self.derived_skipped:
+            lines.append(f"derived facts not compared: {_cut(', '.join(sorted(self.derived_skipped)), 200)}")
+            lines += _section([f"{p}: {why}" for p, why in sorted(self.derived_skipped.items())], "  ")
+        for label, found, count in (("new inconsistencies", self.inconsistencies_new, self.inconsistencies_new_count),
+                                    ("resolved inconsistencies", self.inconsistencies_resolved,
+                                     self.inconsistencies_resolved_count)):
+            if count:
+                lines.append(f"{label}: {count}")
+                lines += _section([f"{i.kind}: {i.message}" for i in found], "  ", total=count)
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -183,22 +218,29 @@ class ChangeReport:
             return {p: [[_json(v) for v in r] for r in rs[:JSON_ITEMS]] for p, rs in sorted(table.items())}
 
         data: dict[str, object] = {
-            "files": list(self.files), "dry_run": self.dry_run, "changed": self.changed, "warnings": self.warnings,
+            "files": list(self.files), "dry_run": self.dry_run, "kept": self.kept and not self.dry_run,
+            "changed": self.changed, "warnings": self.warnings,
             "new_sources": self.new_sources, "new_entities": self.new_entities,
             "new_relations": self.new_relations, "new_rules": self.new_rules,
-            "counts": {"new_statements": len(self.new_statements), "corroborations": len(self.corroborations),
+            "counts": {"new_statements": len(self.new_statements), "new_facts": self.new_facts_count,
+                       "corroborations": len(self.corroborations),
                        "contradictions": len(self.contradictions),
-                       "derived_gained": sum(len(r) for r in self.derived_gained.values()),
-                       "derived_lost": sum(len(r) for r in self.derived_lost.values()),
-                       "inconsistencies_new": len(self.inconsistencies_new),
-                       "inconsistencies_resolved": len(self.inconsistencies_resolved)},
+                       "derived_gained": sum(self.derived_gained_count.values()),
+                       "derived_lost": sum(self.derived_lost_count.values()),
+                       "derived_gained_by_relation": dict(sorted(self.derived_gained_count.items())),
+                       "derived_lost_by_relation": dict(sorted(self.derived_lost_count.items())),
+                       "inconsistencies_new": self.inconsistencies_new_count,
+                       "inconsistencies_resolved": self.inconsistencies_resolved_count},
             "new_statements": [stmt(s) for s in self.new_statements[:JSON_ITEMS]],
+            "new_facts": [{"fact": p.split("/")[0], "args": [_json(v) for v in row]}
+                          for p, row in self.new_facts[:JSON_ITEMS]],
             "corroborations": [{"statement": stmt(c.statement), "existing": [stmt(e) for e in c.existing]}
                                for c in self.corroborations[:JSON_ITEMS]],
             "contradictions": [{"kind": c.kind, "statement": stmt(c.statement),
                                 "existing": [stmt(e) for e in c.existing]} for c in self.contradictions[:JSON_ITEMS]],
             "derived_checked": self.derived_checked,
             "derived_gained": rows(self.derived_gained), "derived_lost": rows(self.derived_lost),
+            "derived_skipped": dict(sorted(self.derived_skipped.items())),
             "inconsistencies_new": [incons(i) for i in self.inconsistencies_new],
             "inconsistencies_resolved": [incons(i) for i in self.inconsistencies_resolved],
         }
@@ -213,10 +255,12 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _section(items: Sequence[T], indent: str, show: Callable[[T], str] = str) -> list[str]:
+def _section(items: Sequence[T], indent: str, show: Callable[[T], str] = str, total: int | None = None) -> list[str]:
+    """The first SHOWN items, then how many more (`total`: the full count, when items are a sample)."""
     shown = [indent + _cut(show(item), 200) for item in items[:SHOWN]]
-    if len(items) > SHOWN:
-        shown.append(f"{indent}... and {len(items) - SHOWN} more")
+    total = len(items) if total is None else total
+    if total > len(shown):
+        shown.append(f"{indent}... and {total - len(shown)} more")
     return shown
 
 
@@ -235,7 +279,8 @@ def _refs(records: Sequence[StatementRecord], full: bool = False) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The knowledge base as a report sees it, at one moment."""
+    """The knowledge base as a report sees it, at one moment. `kept` holds, when derived relations
+    are compared, the engine's copy of each (release() lets them go; diff() does it)."""
 
     sources: frozenset[str]
     entities: frozenset[str]
@@ -243,25 +288,91 @@ class Snapshot:
     rules: int
     statements: frozenset[tuple[object, ...]]
     blocks: frozenset[StatementBlock]
-    derived: dict[ast.PredicateSym, frozenset[ast.Row]] | None
-    inconsistencies: dict[tuple[str, ast.Row], Inconsistency] | None
+    plain: dict[ast.PredicateSym, frozenset[ast.Row]]
+    kept: dict[ast.PredicateSym, Kept] | None
+    skipped: dict[ast.PredicateSym, str] = field(default_factory=dict)  # not kept: why
+
+    def release(self) -> None:
+        for kept in (self.kept or {}).values():
+            kept.release()
+
+
+def _inconsistency_relations(kb: KnowledgeBase) -> list[Relation]:
+    return [r for r in kb.inconsistency_relations() if r.sym in kb.program.types]
 
 
 def _derived_predicates(kb: KnowledgeBase) -> list[ast.PredicateSym]:
+    """The derived predicates the report compares, lowest stratum first (what a relation is built
+    on comes before it)."""
     hidden = {r.sym for r in kb.inconsistency_relations()}
-    derived = kb.program.derived
-    return [p for p in kb.predicates() if p in derived and p not in hidden]
+    shown = {p for p in kb.predicates() if p not in hidden}
+    return [p for stratum in kb.program.strata for p in sorted(stratum.predicates, key=str) if p in shown]
+
+
+def _depends(kb: KnowledgeBase) -> dict[ast.PredicateSym, set[ast.PredicateSym]]:
+    """Each derived predicate -> every predicate it is built on, directly or not."""
+    direct: dict[ast.PredicateSym, set[ast.PredicateSym]] = {}
+    for rule in kb.program.rules:
+        body = direct.setdefault(rule.head.sym, set())
+        for lit in rule.body:
+            atom = lit.atom if isinstance(lit, ast.NegLiteral) else lit
+            if isinstance(atom, ast.Atom):
+                body.add(atom.sym)
+    closed: dict[ast.PredicateSym, set[ast.PredicateSym]] = {}
+    for head in direct:
+        seen: set[ast.PredicateSym] = set()
+        todo = list(direct[head])
+        while todo:
+            sym = todo.pop()
+            if sym not in seen:
+                seen.add(sym)
+                todo.extend(direct.get(sym, ()))
+        closed[head] = seen
+    return closed
+
+
+def _blocked(sym: ast.PredicateSym, skipped: dict[ast.PredicateSym, str],
+             depends: dict[ast.PredicateSym, set[ast.PredicateSym]]) -> str | None:
+    """Why sym cannot be compared when the relations in `skipped` were not: it is built on one."""
+    under = sorted(depends.get(sym, set()) & set(skipped), key=str)
+    return f"built on {under[0]}, not compared" if under else None
+
+
+def _too_large(exc: MemoryLimitError) -> str:
+    return (f"too large to compare (over {REPORT_MEMORY // 10**6} MB more than the knowledge base holds); "
+            "query it with a constant to see part of it")
 
 
 def snapshot(kb: KnowledgeBase, derived: bool) -> Snapshot:
-    """What a report compares: the catalog, the statements and, when `derived`, every derived
-    relation and the inconsistencies (which cost a full evaluation)."""
+    """What a report compares: the catalog, the statements, the plain facts and, when `derived`,
+    every derived relation and inconsistency relation, kept by the engine (a full evaluation,
+    derived relations under the REPORT_MEMORY ceiling)."""
     cat = kb.catalog
+    kept: dict[ast.PredicateSym, Kept] | None = {} if derived else None
+    skipped: dict[ast.PredicateSym, str] = {}
+    if kept is not None:
+        try:
+            for rel in _inconsistency_relations(kb):
+                kept[rel.sym] = kb.engine.keep(rel.sym)  # the report's point: the engine's own limit
+            depends = _depends(kb)
+            with kb.engine.ceiling(REPORT_MEMORY):
+                for sym in _derived_predicates(kb):
+                    why = _blocked(sym, skipped, depends)
+                    if why is None:
+                        try:
+                            kept[sym] = kb.engine.keep(sym)
+                        except MemoryLimitError as exc:
+                            why = _too_large(exc)
+                    if why is not None:
+                        skipped[sym] = why
+        except BaseException:
+            for k in kept.values():
+                k.release()
+            raise
     return Snapshot(
         frozenset(cat.sources), frozenset(cat.entities), frozenset(cat.relations), len(kb.rules),
         frozenset(s.identity() for s in kb.file_statements), frozenset(kb.blocks),
-        {p: frozenset(kb.engine.relation(p)) for p in _derived_predicates(kb)} if derived else None,
-        {(i.kind, i.args): i for i in kb.inconsistencies()} if derived else None,
+        {sym: frozenset(rows) for sym, rows in kb.plain_facts.items()}, kept, skipped,
     )
 
 
@@ -287,7 +398,19 @@ def _overlap(a: StatementRecord, b: StatementRecord) -> bool:
 
 def diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str, ...],
          dry_run: bool) -> ChangeReport:
-    """The report of what changed in kb between two snapshots of it."""
+    """The report of what changed in kb between two snapshots of it. Derived relations and
+    inconsistencies are compared between `before`'s kept copies and the engine now (`after` need
+    not keep any); before's copies are released."""
+    try:
+        return _diff(kb, before, after, files, dry_run)
+    finally:
+        before.release()
+        if after is not before:
+            after.release()
+
+
+def _diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str, ...],
+          dry_run: bool) -> ChangeReport:
     report = ChangeReport(files, dry_run)
     report.new_sources = sorted(after.sources - before.sources)
     report.new_entities = sorted(after.entities - before.entities)
@@ -300,24 +423,46 @@ def diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str,
     old_blocks = [b for b in kb.blocks if b in before.blocks]
     new_blocks = [b for b in kb.blocks if b not in before.blocks]
     report.new_statements = NewStatements(new, new_blocks)
+    for sym in sorted(after.plain, key=str):
+        gained = after.plain[sym] - before.plain.get(sym, frozenset())
+        report.new_facts_count += len(gained)
+        if len(report.new_facts) < JSON_ITEMS:
+            rows = sorted(gained, key=ast.row_sort_key)[: JSON_ITEMS - len(report.new_facts)]
+            report.new_facts += [(str(sym), row) for row in rows]
     if report.new_statements:
         _compare(kb, old, old_blocks, new, new_blocks, report)
-    if before.derived is not None and after.derived is not None:
-        stated = kb.statements_by_fact()
-        for sym in set(before.derived) | set(after.derived):
-            was, now = before.derived.get(sym, frozenset()), after.derived.get(sym, frozenset())
-            gained = sorted((r for r in now - was if (sym, r) not in stated), key=ast.row_sort_key)
-            lost = sorted(was - now, key=ast.row_sort_key)
-            if gained:
-                report.derived_gained[str(sym)] = gained
-            if lost:
-                report.derived_lost[str(sym)] = lost
-    else:
+    if before.kept is None:
         report.derived_checked = False
-    if before.inconsistencies is not None and after.inconsistencies is not None:
-        report.inconsistencies_new = [i for k, i in after.inconsistencies.items() if k not in before.inconsistencies]
-        report.inconsistencies_resolved = [i for k, i in before.inconsistencies.items()
-                                           if k not in after.inconsistencies]
+        return report
+    engine = kb.engine
+    for rel in _inconsistency_relations(kb):
+        change = engine.changes(before.kept.get(rel.sym) or Kept(rel.sym), JSON_ITEMS, lambda _row: False)
+        report.inconsistencies_new_count += change.gained
+        report.inconsistencies_resolved_count += change.lost
+        report.inconsistencies_new += [Inconsistency(rel.sym.name, r, kb.message(rel, r)) for r in change.gained_rows]
+        report.inconsistencies_resolved += [Inconsistency(rel.sym.name, r, kb.message(rel, r)) for r in change.lost_rows]
+    depends = _depends(kb)
+    skipped = dict(before.skipped)
+    with engine.ceiling(REPORT_MEMORY):
+        for sym in _derived_predicates(kb):
+            why = skipped.get(sym) or _blocked(sym, skipped, depends)
+            if why is None:
+                try:
+                    change = engine.changes(before.kept.get(sym) or Kept(sym), JSON_ITEMS,
+                                            functools.partial(kb.is_base, sym))
+                except MemoryLimitError as exc:
+                    why = _too_large(exc)
+                else:
+                    name = str(sym)
+                    if change.gained:
+                        report.derived_gained[name] = change.gained_rows
+                        report.derived_gained_count[name] = change.gained
+                    if change.lost:
+                        report.derived_lost[name] = change.lost_rows
+                        report.derived_lost_count[name] = change.lost
+            if why is not None:
+                skipped[sym] = why
+    report.derived_skipped = {str(sym): why for sym, why in skipped.items()}
     return report
 
 
@@ -372,16 +517,23 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
         if p.is_dir() and not any(f.suffix in (".facts", ".dl") and f.is_file() for f in p.rglob("*")):
             raise LoadError(f"{p} is a directory with no .facts or .dl files in it", None,
                             "name the files to load, or a folder holding some")
-    before = snapshot(kb, derived)
     depth, old_warnings = len(kb.history), set(kb.warnings)
     try:
-        loaded = kb.load_path(*paths)
-        report = diff(kb, before, snapshot(kb, derived), loaded.files, dry_run)
+        before = snapshot(kb, derived)
+        try:
+            loaded = kb.load_path(*paths)
+        except BaseException:
+            before.release()
+            raise
+        report = diff(kb, before, snapshot(kb, False), loaded.files, dry_run)
         report.warnings = _empty_files(kb, len(kb.history) - depth) + [
             w for w in loaded.warnings if w not in old_warnings]
-    except (QueryError, KeyboardInterrupt) as exc:
+    except (QueryError, KeyboardInterrupt, RuntimeError) as exc:
         # Stopped while the load or its report evaluated: the load goes whole, and the message
         # says "load", not "query" (the knowledge base is as it was, as the REPL then says).
+        # DuckDB raises a bare RuntimeError for an interrupt that lands outside the engine's guard.
+        if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
+            raise
         while len(kb.history) > depth:
             kb.undo()
         if isinstance(exc, QueryTimeout):
@@ -389,7 +541,7 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
             raise QueryTimeout(f"the load took longer than {limit:g} s" if limit else "the load took too long",
                                None, "nothing of it was kept; raise the limit with --timeout S or :timeout S "
                                      "(0 or off for none)") from None
-        if isinstance(exc, (QueryInterrupted, KeyboardInterrupt)):
+        if isinstance(exc, (QueryInterrupted, KeyboardInterrupt, RuntimeError)):
             raise QueryInterrupted("load interrupted", None, "nothing of it was kept") from None
         raise
     finally:
@@ -401,8 +553,12 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
 def reload_with_report(kb: KnowledgeBase) -> ChangeReport:
     """`:reload`: re-read the files that changed on disk, and report what that changed."""
     before = snapshot(kb, True)
-    changed = kb.reload()
-    return diff(kb, before, snapshot(kb, True), tuple(changed), False)
+    try:
+        changed = kb.reload()
+    except BaseException:
+        before.release()
+        raise
+    return diff(kb, before, snapshot(kb, False), tuple(changed), False)
 
 
 # --- the REPL's :reload (the shell wraps it) ---------------------------------------------

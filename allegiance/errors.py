@@ -16,6 +16,7 @@
      +-- QueryError                 evaluation failed                       code: query_error
           +-- QueryTimeout          the time limit ran out                  code: timeout
           +-- QueryInterrupted      Ctrl-C                                  code: interrupted
+          +-- MemoryLimitError      a relation grew past the memory limit   code: memory_limit
 
 `ErrorGroup` bundles several errors of one file so a loader can report all of them at once
 (`bundle(errors)` makes the one error to raise from a list).
@@ -91,6 +92,10 @@ class QueryTimeout(QueryError):
 
 class QueryInterrupted(QueryError):
     code = "interrupted"
+
+
+class MemoryLimitError(QueryError):
+    code = "memory_limit"
 
 
 class ErrorGroup(AllegianceError):

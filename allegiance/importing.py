@@ -75,9 +75,13 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
     table.finish()
     before = snapshot(kb, derived)
     depth = len(kb.history)
-    kb.import_table(Import(name, rel.sym, table, source))
     try:
-        report = diff(kb, before, snapshot(kb, derived), (name,), dry_run)
+        kb.import_table(Import(name, rel.sym, table, source))
+    except BaseException:
+        before.release()
+        raise
+    try:
+        report = diff(kb, before, snapshot(kb, False), (name,), dry_run)
         if not table.count:
             report.warnings.append(f"{name} has no rows under its header")
     finally:

@@ -9,6 +9,9 @@ Its state (state.py) is a fold over that history; a new operation builds a new s
 replaces the old one when nothing went wrong, so a bad file changes nothing. `undo` drops the last
 operation and `reload` re-reads every file, both by building the state again. With `db`, every
 operation and the stored knowledge base after it commit together (persist.py).
+
+Why one module: it is the facade, one method per thing a user can do with a knowledge base, each
+a few lines handing over to the stage that does it.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from . import ast
+from . import ast, frames
 from .analysis import CheckedProgram, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
@@ -45,6 +48,10 @@ from .provenance import CONTRADICTED_RELATION, StatementRecord
 from .selection import Selection, select
 from .state import State
 
+if TYPE_CHECKING:
+    import pandas
+    import pyarrow
+
 
 @dataclass(frozen=True)
 class Answers:
@@ -65,6 +72,19 @@ class Answers:
 
     def as_dicts(self) -> list[dict[str, ast.Value]]:
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+    def to_arrow(self) -> pyarrow.Table:
+        """A pyarrow.Table, one column per variable, then support columns when answers have them (frames.py)."""
+        return frames.arrow_table(self.variables, self.rows, frames.answer_columns(self))
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A pandas.DataFrame, one column per variable, then support columns when answers have them (frames.py)."""
+        return frames.data_frame(self.variables, self.rows, frames.answer_columns(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows answers as a table."""
+        table: str = self.to_pandas().to_html(index=False)
+        return f"<p>{len(self.rows)} answer{'s' if len(self.rows) != 1 else ''}</p>{table}"
 
 
 @dataclass(frozen=True)
@@ -393,6 +413,11 @@ class KnowledgeBase:
     @property
     def history(self) -> tuple[Operation, ...]:
         return tuple(self._history)
+
+    @property
+    def state(self) -> State:
+        """The current state (read only): what selections and what-ifs start from."""
+        return self._state
 
     @property
     def catalog(self) -> Catalog:

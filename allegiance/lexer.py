@@ -4,7 +4,7 @@ Input: text (facts, rules, queries, fact-file blocks, controlled English, check 
 meta-commands). Output: Pygments tokens. Registered as the `allegiance` lexer (pyproject's
 `pygments.lexers` entry point), so ```` ```allegiance ```` blocks in the docs use it too.
 
-It follows grammar.lark's terminals but never fails: what the grammar could not read comes out as
+It follows grammar.lark's terminals (the ones with a pattern come from terminals.py) but never fails: what the grammar could not read comes out as
 `Error` tokens, which the REPL draws in red while the line is being typed.
 """
 
@@ -28,21 +28,23 @@ from pygments.token import (  # type: ignore[import-untyped]
     Whitespace,
 )
 
-# The qualifiers of grammar.lark (ASSERTER, ON_DATE, ... FROM_SOURCE), as words.
-_QUALIFIERS = (
-    r"(?:according\s+to|reported\s+by|claimed\s+by|confirmed\s+by|assessed\s+by|denied\s+by|"
-    r"from\s+source|quoting|(?:with\s+)?credibility(?=\s+\d))(?![\w-])"
-)
-_DATE = r"\d{4}-\d{2}-\d{2}(?!\w)"
+from . import terminals
+
+# The qualifiers of grammar.lark (ASSERTER, QUOTING, FROM_SOURCE, and CREDIBILITY's words before its
+# number; the dated ones below), as keywords.
+_CREDIBILITY = terminals.qualifier_started("CREDIBILITY").removesuffix(r"\s+\d")  # its words
+_QUALIFIERS = "(?:" + "|".join([terminals.pattern("ASSERTER"), terminals.pattern("FROM_SOURCE"),
+                                terminals.pattern("QUOTING"), _CREDIBILITY + r"(?=\s+\d)(?![\w-])"]) + ")"
+_DATE = terminals.DATE
 # on/since/until/between are qualifiers only before a date, as in grammar.lark
 _DATED = [
     (r"(on|since|until)(\s+)(" + _DATE + ")", bygroups(Keyword, Whitespace, Number.Other)),
     (r"(between)(\s+)(" + _DATE + r")(\s+)(and)(\s+)(" + _DATE + ")",
      bygroups(Keyword, Whitespace, Number.Other, Whitespace, Keyword, Whitespace, Number.Other)),
 ]
-_NUMBER = r"\d+\.\d+(?:[eE][+-]?\d+)?|\d+"
+_NUMBER = terminals.NUMBER
 # grammar.lark's SENTENCE: a capitalised word, blanks, and no Datalog punctuation next.
-_SENTENCE_START = r"^[ \t]*[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])"
+_SENTENCE_START = r"^[ \t]*" + terminals.SENTENCE_START
 
 
 class AllegianceLexer(RegexLexer):  # type: ignore[misc]

@@ -10,6 +10,10 @@ shortcut: a SENTENCE token of words alone (no qualifier, no quoted word) is spli
 with the grammar's own terminals instead of a second, `sentence` parse (`_plain_sentence`, held to
 that parse by tests/test_parse_fast.py). Nothing here evaluates text: values are decoded by hand
 (`_unescape`), never by `eval` or `literal_eval`.
+
+Why one module: the transformer's methods are grammar.lark's rules one to one, and the sentence fast
+path, the error recovery and the error messages all work on the same Lark parser, tokens and spans
+(candidates for modules of their own once a parse package exists).
 """
 
 from __future__ import annotations
@@ -404,27 +408,39 @@ class _Build(Transformer[Token, Any]):
     def rows(self, children: list[ast.Row]) -> tuple[ast.Row, ...]:
         return tuple(children)
 
+    def expect_keyword(self, children: list[Token]) -> tuple[Token, tuple[tuple[str, ast.Value], ...]]:
+        keyword, *selectors = children
+        found: list[tuple[str, ast.Value]] = []
+        for token in selectors:
+            if token.type in ("AT_DATE", "KNOWN_ON_DATE"):
+                found.append(("at" if token.type == "AT_DATE" else "known_on", _dates_in(token)[0]))
+            else:
+                found.append(("under" if token.type == "UNDER_POLICY" else "without", token.value.split()[-1]))
+        return keyword, tuple(found)
+
     def expect_holds(self, children: list[Any]) -> ast.Expect:
-        keyword, body = children
-        return self._clause(ast.Expect("holds", ast.Query(body, _span(keyword)), span=_span(keyword)))
+        (keyword, selectors), body = children
+        return self._clause(ast.Expect("holds", ast.Query(body, _span(keyword)), span=_span(keyword),
+                                       selectors=selectors))
 
     def expect_none(self, children: list[Any]) -> ast.Expect:
-        keyword, _, body = children
-        return self._clause(ast.Expect("none", ast.Query(body, _span(keyword)), span=_span(keyword)))
+        (keyword, selectors), _, body = children
+        return self._clause(ast.Expect("none", ast.Query(body, _span(keyword)), span=_span(keyword),
+                                       selectors=selectors))
 
     def expect_equals(self, children: list[Any]) -> ast.Expect:
-        keyword, body, op, rows = children
+        (keyword, selectors), body, op, rows = children
         if op.value != "=":
             raise ParseError(f"expected '=' before the answer set, found '{op.value}'", _span(op),
                              "write: expect query = {a, b}.")
         query = ast.Query(body, _span(keyword))
-        return self._clause(ast.Expect("equals", query, answers=rows or (), span=_span(keyword)))
+        return self._clause(ast.Expect("equals", query, answers=rows or (), span=_span(keyword), selectors=selectors))
 
     def expect_count(self, children: list[Any]) -> ast.Expect:
-        keyword, _, body, op, number = children
+        (keyword, selectors), _, body, op, number = children
         query = ast.Query(body, _span(keyword))
         return self._clause(
-            ast.Expect("count", query, op=op.value, count=int(number.value), span=_span(keyword))
+            ast.Expect("count", query, op=op.value, count=int(number.value), span=_span(keyword), selectors=selectors)
         )
 
     def accept(self, children: list[Any]) -> ast.Accept:

@@ -34,7 +34,7 @@ Decoding is codec.py's whitelist: no pickle, no eval, no stored text becomes SQL
 foreign table is a LoadError naming the file, turned into a notice and a rebuild from the files;
 a file that is not a DuckDB database is refused by the engine, and nothing overwrites it.
 
-Why one module of this size: the table layout (TABLES), the writer (`Store.save`) and the reader
+Why one module: the table layout (TABLES), the writer (`Store.save`) and the reader
 (`Store._decode`) are one file format, versioned together by FORMAT; apart, a change to one would
 not show in the other.
 """

@@ -31,6 +31,7 @@ from .errors import ParseError, StatementError, did_you_mean
 from .provenance import StatementRecord
 from .state import State
 from .trust import DEFAULT, policies, trusted_ids, unknown_policy
+from .validity import Period
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _bad_date(text: str, where: str, column: int, width: int, hint: str) -> date
 def covers(valid_from: datetime.date | None, valid_until: datetime.date | None, at: datetime.date) -> bool:
     """Whether a statement valid from `valid_from` until `valid_until` (both inclusive, None
     open) holds on `at`."""
-    return (valid_from is None or valid_from <= at) and (valid_until is None or at <= valid_until)
+    return Period(valid_from, valid_until).covers(at)
 
 
 def known_on(source: str, catalog: Catalog, date: datetime.date) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast
-from .analysis import CheckedProgram, check, fact_row
+from .analysis import CheckedProgram, check, check_names, fact_row
 from .bulk import RowsTable, StatementBlock
 from .catalog import Catalog, Relation
 from .curate import arity_errors, curate, declare
@@ -26,7 +26,9 @@ from .engines.base import Bulk
 from .errors import AllegianceError, ErrorGroup, StatementError, did_you_mean
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import (
+    CONTRADICTED,
     IMPORTED_STATUS,
+    METADATA,
     StatementRecord,
     catalog_facts,
     generated_rules,
@@ -88,7 +90,15 @@ class State:
 
     def _add_clauses(self, op: SourceFile) -> list[AllegianceError]:
         clauses = op.clauses
-        curated = curate(clauses, self.catalog, op.path.endswith(".facts"), self.counters, op.default_source)
+        curated_file = op.path.endswith(".facts")
+        if op.default_source is not None and not curated_file:
+            # Typed under a current source (a REPL entry after `.source ID.`): a fact of a declared
+            # relation is a statement from that source, as in a fact file; other facts stay plain.
+            relations = self.catalog.relations
+            clauses = tuple(ast.Statement(c.atom, False, (), c.span, "")
+                            if isinstance(c, ast.Fact) and c.atom.pred in relations
+                            and not relations[c.atom.pred].inconsistency else c for c in clauses)
+        curated = curate(clauses, self.catalog, curated_file, self.counters, op.default_source)
         errors = list(curated.errors) + arity_errors(clauses, self.catalog)
         known = {s.identity(): s for s in self.statements}
         for record in curated.statements:
@@ -101,7 +111,7 @@ class State:
                 self.rules.append(clause)
             elif isinstance(clause, (ast.Declaration, ast.RelationDecl, ast.TrustBlock)):
                 self.declarations.append(clause)
-            elif isinstance(clause, ast.Fact) and not op.path.endswith(".facts"):
+            elif isinstance(clause, ast.Fact) and not curated_file:
                 try:
                     row = fact_row(clause.atom)
                 except AllegianceError as exc:
@@ -201,6 +211,9 @@ class State:
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""
+        name_errors = check_names(self._uses())
+        if name_errors:  # one name at two arities among the facts: rules would only repeat it
+            return name_errors
         clauses: list[ast.Clause] = [*self.declarations, *self.rules, *self.generated_rules()]
         try:
             self.checked = check(clauses, self.known())
@@ -213,6 +226,17 @@ class State:
             return policy_errors
         self.warnings = list(self.checked.warnings) + self.quote_warnings()
         return []
+
+    def _uses(self) -> list[tuple[ast.PredicateSym, ast.Span | None]]:
+        """The predicates the knowledge base holds facts of, each with its first place: metadata
+        relations, declared relations, plain facts, statements (rules and queries are analysis's)."""
+        uses: list[tuple[ast.PredicateSym, ast.Span | None]] = [(sym, None) for sym in [*METADATA, CONTRADICTED]]
+        uses += [(rel.sym, rel.span) for rel in self.relations()]
+        uses += [(sym, next(iter(rows.values()), None)) for sym, rows in self.plain.items()]
+        stated: dict[ast.PredicateSym, ast.Span] = {}
+        for record in self.statements:
+            stated.setdefault(record.fact_sym, record.span)
+        return uses + list(stated.items())
 
     def quote_warnings(self) -> list[str]:
         """A `quoting "..."` that its source's article does not contain is worth a warning."""

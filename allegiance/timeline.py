@@ -28,10 +28,13 @@ from dataclasses import dataclass
 
 from . import ast
 from .analysis import check_query
+from .analysis.checked import CheckedProgram, CheckedQuery, Stratum
 from .engines.base import Annotated, Interval, coalesce
+from .errors import QueryError
 from .kb import KnowledgeBase, sort_rows
 from .parse import parse_query
 from .provenance import StatementRecord, catalog_facts, record_facts
+from .selection import Selection
 from .validity import Period, is_undated
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -142,9 +145,15 @@ def whole_relation(kb: KnowledgeBase, text: str) -> str | None:
     return f"{name}({', '.join(names)})"
 
 
-def timeline(kb: KnowledgeBase, text: str | ast.Query) -> Timeline:
+def timeline(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | None = None) -> Timeline:
     """Each answer of the query with the maximal periods over which it holds; a relation's name
-    alone (`help_while_striking`) stands for all of it."""
+    alone (`help_while_striking`) stands for all of it. Under a selection (a trust policy, sources
+    left out, what was known on a date), only the statements that count under it; a date of
+    validity (`at`) has no place in a timeline, which covers every date."""
+    if selection is not None and selection.at is not None:
+        raise QueryError(f"a timeline covers every date: it takes no date of validity (at {selection.at})", None,
+                         "leave out --at (or :at off); the timeline shows on which dates each answer holds")
+    kb = kb.under(selection)
     if isinstance(text, str):
         text = whole_relation(kb, text) or text
     query = parse_query(text, dialect=kb.dialect) if isinstance(text, str) else text
@@ -163,11 +172,15 @@ def timeline(kb: KnowledgeBase, text: str | ast.Query) -> Timeline:
             for sym, row in record_facts(r):
                 dated.setdefault(sym, []).append((row, lo, hi))
     blocks = _block_facts(kb)
+    program = relevant(kb.program, checked)
+    keep = set(program.types)
+    plain, undated, blocks = (_only(keep, part) for part in (plain, undated, blocks))
+    dated = {sym: spans for sym, spans in dated.items() if sym in keep}
     everything = _merged(plain, undated, blocks)
-    found = kb.engine.annotated_query(kb.program, everything, Annotated(segments.size, dated), checked)
+    found = kb.engine.annotated_query(program, everything, Annotated(segments.size, dated), checked)
     leaning: dict[ast.Row, tuple[Interval, ...]] = {}
     if found and (undated or blocks):
-        alone = kb.engine.annotated_query(kb.program, plain, Annotated(segments.size, dated), checked)
+        alone = kb.engine.annotated_query(program, plain, Annotated(segments.size, dated), checked)
         leaning = {row: _minus(spans, alone.get(row, ())) for row, spans in found.items()}
     answers = []
     for row in sort_rows(found):
@@ -175,6 +188,38 @@ def timeline(kb: KnowledgeBase, text: str | ast.Query) -> Timeline:
                             tuple(segments.period(i) for i in leaning.get(row, ()))))
     label = text if isinstance(text, str) else str(query)
     return Timeline(label.strip(), checked.variables, tuple(answers))
+
+
+def relevant(program: CheckedProgram, query: CheckedQuery) -> CheckedProgram:
+    """The part of the program the query reads: the predicates its rules reach through rule
+    bodies, their rules and strata (answers depend on nothing else, and each evaluation costs per
+    relation)."""
+    by_head: dict[ast.PredicateSym, list[ast.Rule]] = {}
+    for rule in program.rules:
+        by_head.setdefault(rule.head.sym, []).append(rule)
+    goals = {rule.head.sym for rule in query.rules}
+    todo = [sym for rule in query.rules for sym in _reads(rule) if sym not in goals]
+    seen: set[ast.PredicateSym] = set()
+    while todo:
+        sym = todo.pop()
+        if sym in seen:
+            continue
+        seen.add(sym)
+        for rule in by_head.get(sym, ()):
+            todo.extend(_reads(rule))
+    strata = tuple(Stratum(s.predicates & seen, tuple(r for r in s.rules if r.head.sym in seen), s.recursive)
+                   for s in program.strata if s.predicates & seen)
+    return CheckedProgram(tuple(r for r in program.rules if r.head.sym in seen), strata,
+                          {sym: t for sym, t in program.types.items() if sym in seen}, program.warnings)
+
+
+def _reads(rule: ast.Rule) -> list[ast.PredicateSym]:
+    return [lit.sym if isinstance(lit, ast.Atom) else lit.atom.sym
+            for lit in rule.body if isinstance(lit, (ast.Atom, ast.NegLiteral))]
+
+
+def _only(keep: set[ast.PredicateSym], facts: Facts) -> Facts:
+    return {sym: rows for sym, rows in facts.items() if sym in keep}
 
 
 def _plain_facts(kb: KnowledgeBase) -> Facts:

@@ -35,11 +35,14 @@ def _rows(timeline: Timeline) -> list[tuple[Held, Period]]:
 
 
 def table(timeline: Timeline, limit: int | None = None) -> str:
-    columns = [*timeline.variables, "from", "until", "note"]
+    """One row per period; the note column only when some answer rests on undated statements."""
+    noted = any(held.undated for held in timeline.answers)
+    columns = [*timeline.variables, "from", "until", *(["note"] if noted else [])]
     rows = _rows(timeline)
     shown = rows if limit is None else rows[:limit]
     texts = [[*(cell(v) for v in held.row), period.start.isoformat() if period.start else OPEN,
-              period.end.isoformat() if period.end else OPEN, undated_note(held, period)] for held, period in shown]
+              period.end.isoformat() if period.end else OPEN, *([undated_note(held, period)] if noted else [])]
+             for held, period in shown]
     widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
              "-+-".join("-" * w for w in widths)]
@@ -49,7 +52,7 @@ def table(timeline: Timeline, limit: int | None = None) -> str:
     if limit is not None and len(rows) > limit:
         tail = f"... {len(rows) - limit} more {tail}"
     lines.append(tail)
-    if any(held.undated for held in timeline.answers):
+    if noted:
         lines.append(FOOTNOTE)
     return "\n".join(lines)
 

@@ -108,8 +108,9 @@ def check_policy(policy: ast.TrustBlock) -> CheckedProgram:
     try:
         return check(policy.clauses, {**METADATA, TRUSTED: ("symbol",)})
     except UnknownPredicateError as exc:
-        raise UnknownPredicateError(f"{exc.message} (a trust policy reads only statement metadata)", exc.span,
-                                    exc.hint) from None
+        hint = exc.hint if exc.hint and exc.hint.startswith("did you mean") else \
+            f"a trust policy reads only statement metadata: {', '.join(sorted(s.name for s in METADATA))}"
+        raise UnknownPredicateError(f"{exc.message} in trust policy {policy.name}", exc.span, hint) from None
 
 
 def unknown_policy(name: str, known: Mapping[str, object]) -> CheckError:

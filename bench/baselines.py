@@ -65,7 +65,7 @@ def sql_closure(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     _duckdb_table(con, "edge", graph_edges(params), ("src", "dst"))
     with clock:
         if params.get("count_only"):
-            count = con.execute(CLOSURE_SQL + "SELECT count(*) FROM path").fetchone()[0]
+            (count,) = con.execute(CLOSURE_SQL + "SELECT count(*) FROM path").fetchall()[0]
         else:
             count = len(con.execute(CLOSURE_SQL + "SELECT x, y FROM path").fetchall())
     return {"count": count}

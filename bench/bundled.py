@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock
-from .subjects import NotBuilt, _import, _kb, _need
+from .subjects import Missing, _import, _kb, _need
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,10 +22,7 @@ def _bundled() -> Any:
 
 def _derived_predicates(kb: Any) -> list[Any]:
     """The predicates some rule derives, in a stable order."""
-    program = getattr(kb, "program", None)
-    derived = getattr(program, "derived", None)
-    if derived is None:
-        raise NotBuilt("KnowledgeBase.program.derived missing")
+    derived = _need(_need(kb, "program"), "derived")
     return sorted(derived, key=lambda p: (p.name, p.arity))
 
 
@@ -46,7 +43,7 @@ def query_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     ask = _need(kb, "query")
     queries = params.get("queries") or [_goal(p) for p in _user_predicates(kb)]
     if not queries:
-        raise NotBuilt("the bundled knowledge base has no rules to query")
+        raise Missing("the bundled knowledge base has no rules to query")
     answers = 0
     for _ in range(params.get("repeat", 20)):
         for q in queries:
@@ -66,7 +63,7 @@ def why_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
         explain = _import("allegiance.explain")
         fn = getattr(explain, "why", None)
         if fn is None:
-            raise NotBuilt("KnowledgeBase.why / allegiance.explain.why missing")
+            raise Missing("KnowledgeBase.why / allegiance.explain.why missing: renamed or removed?")
 
         def why(fact: str) -> Any:
             return fn(kb, fact)
@@ -77,7 +74,7 @@ def why_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
         for row in ask(_goal(pred)).rows:
             facts.append(f"{pred.name}({', '.join(fmt(v) for v in row)})")
     if not facts:
-        raise NotBuilt("the bundled knowledge base derives no facts")
+        raise Missing("the bundled knowledge base derives no facts")
     for _ in range(params.get("repeat", 1)):
         for fact in facts:
             with clock:
@@ -92,11 +89,9 @@ def check_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     inconsistencies a file's accepts need are computed inside the first check that reads them."""
     files = sorted((ROOT / "checks").glob("*.check"))
     if not files:
-        raise NotBuilt("no checks/*.check files")
+        raise Missing("no checks/*.check files")
     checks = _import("allegiance.checks")
-    checker_cls, read = getattr(checks, "Checker", None), getattr(checks, "read_checks", None)
-    if checker_cls is None or read is None:
-        raise NotBuilt("allegiance.checks.Checker / read_checks missing")
+    checker_cls, read = _need(checks, "Checker"), _need(checks, "read_checks")
     kb = _bundled()
     parsed = [read(path) for path in files]
     failed = 0

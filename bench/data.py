@@ -64,7 +64,7 @@ def closure(edges: Iterable[Edge]) -> set[Edge]:
         seen: set[int] = set()
         frontier = list(succ[start])
         while frontier:
-            nxt = []
+            nxt: list[int] = []
             for y in frontier:
                 if y not in seen:
                     seen.add(y)
@@ -148,7 +148,7 @@ _NOUNS = (
 
 def english_entities(groups: int) -> list[tuple[str, str]]:
     """(id, display name) pairs: `Red Falcons Brigade 3`-style names built only from words."""
-    names = []
+    names: list[tuple[str, str]] = []
     i = 0
     while len(names) < groups:
         adj = _ADJECTIVES[i % len(_ADJECTIVES)]

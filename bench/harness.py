@@ -109,6 +109,7 @@ def _wait(proc: subprocess.Popen[bytes], deadline: float | None, clock_file: Pat
     an engine that works in a process of its own (pyDatalog's worker) together with its parent."""
     sampled = 0.0
     section = _SectionDeadline(clock_file)
+    status: int | None
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:

@@ -1,4 +1,7 @@
-"""What the numbers were measured on: cores, memory, Python, library versions, commit and date."""
+"""What the numbers were measured on: cores, memory, Python, library versions, commit and date.
+
+Stage: the report's header. Input: the operating system, the installed packages, git. Output:
+`describe()`'s (label, text) pairs (a value that cannot be read shows as "unknown" instead of failing the bench)."""
 
 from __future__ import annotations
 

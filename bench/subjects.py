@@ -1,9 +1,10 @@
 """The allegiance rows: the same workloads through `allegiance.kb.KnowledgeBase`.
 
 Stage: measurement tasks run in a child process (see child.py). Input: workload parameters and the
-Clock. Output: a dict of counts. The knowledge base is written by others at the same time as this
-bench, so every use of its API goes through `_kb()` / `_need()`: a missing module, class or method
-raises NotBuilt, which the report prints as "not built (what is missing)" instead of crashing.
+Clock. Output: a dict of counts. Every use of allegiance's API goes through `_kb()` / `_need()`: a
+missing module, class or method is an error naming it (an API the bench uses was renamed or removed:
+the row reports "error" and `python -m bench` exits 1, so the bench is fixed, never quietly emptied).
+NotBuilt is only for what may honestly be absent: an engine that refuses (NotImplementedError).
 
 What is timed: facts and rules are loaded before the clock starts and the query is timed, as the
 baselines create their tables first and time the query. Both engines are lazy (the DuckDB engine
@@ -23,7 +24,11 @@ from .clock import Clock, Timeout
 
 
 class NotBuilt(Exception):
-    """A piece of allegiance this row needs does not exist yet."""
+    """What this row measures is honestly not there (an engine that refuses): reported, not failed."""
+
+
+class Missing(Exception):
+    """An API the bench uses is not there (renamed or removed): the row fails, and so does the bench."""
 
 
 def _import(module: str) -> Any:
@@ -31,22 +36,19 @@ def _import(module: str) -> Any:
         return importlib.import_module(module)
     except ModuleNotFoundError as e:
         if e.name and (e.name == module or module.startswith(e.name + ".")):
-            raise NotBuilt(f"{module} missing") from e
+            raise Missing(f"{module} missing: the bench uses an API that was renamed or removed") from e
         raise
 
 
 def _kb() -> Any:
-    kb = _import("allegiance.kb")
-    cls = getattr(kb, "KnowledgeBase", None)
-    if cls is None:
-        raise NotBuilt("allegiance.kb.KnowledgeBase missing")
-    return cls
+    return _need(_import("allegiance.kb"), "KnowledgeBase")
 
 
 def _need(obj: Any, method: str) -> Any:
     fn = getattr(obj, method, None)
     if fn is None:
-        raise NotBuilt(f"{type(obj).__name__}.{method} missing")
+        owner = obj.__name__ if isinstance(obj, type(importlib)) else type(obj).__name__
+        raise Missing(f"{owner}.{method} missing: the bench uses an API that was renamed or removed")
     return fn
 
 
@@ -140,7 +142,7 @@ def reopen_db(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
         try:
             first = KnowledgeBase(engine="duckdb", timeout=clock.limit, db=db)
         except TypeError as e:
-            raise NotBuilt(f"KnowledgeBase(db=...): {e}") from e
+            raise Missing(f"KnowledgeBase(db=...): {e}") from e
         _need(first, "load_file")(Path(params["file"]))
         first.close()
         with clock:
@@ -148,7 +150,7 @@ def reopen_db(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
             kb.load_file(Path(params["file"]))
         store = getattr(kb, "store", None)
         if store is None or store.notices:
-            raise NotBuilt(f"the stored knowledge base was not restored: {store.notices if store else 'no store'}")
+            raise Missing(f"the stored knowledge base was not restored: {store.notices if store else 'no store'}")
         count = len(kb.statements) + sum(len(rows) for rows in kb.plain_facts.values())
         kb.close()
     return {"count": count}
@@ -172,9 +174,7 @@ CSV_DECLARATIONS = """\
 def csv_import(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """`allegiance import FILE.csv --relation strike_count --source bench_csv`, through its function."""
     kb = _open({"engine": "duckdb"}, clock)
-    importer = getattr(_import("allegiance.importing"), "import_csv", None)
-    if importer is None:
-        raise NotBuilt("allegiance.importing.import_csv missing")
+    importer = _need(_import("allegiance.importing"), "import_csv")
     _need(kb, "load_text")(CSV_DECLARATIONS, file="bench_csv.facts")
     with clock:
         importer(kb, params["file"], "strike_count", "bench_csv")

@@ -1,11 +1,14 @@
-"""Every measurement a child process can run, by name (the child never imports a name it is sent)."""
+"""Every measurement a child process can run, by name (the child never imports a name it is sent).
+
+Stage: the table child.py looks a task up in. Input: none. Output: TASKS, name -> function of
+(parameters, Clock) -> counts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from . import baselines, bundled, subjects
+from . import baselines, bundled, graph, subjects
 from .clock import Clock
 from .subjects import NotBuilt
 
@@ -29,6 +32,8 @@ TASKS: dict[str, Task] = {
     "bundled.query": bundled.query_latency,
     "bundled.why": bundled.why_latency,
     "bundled.check": bundled.check_latency,
+    "graph.bundled": graph.bundled_chart,
+    "graph.focus": graph.focus_chart,
 }
 
 __all__ = ["TASKS", "NotBuilt", "Task"]

@@ -27,11 +27,12 @@ class Sizes:
     english: int = 10_000
     growth_nodes: int = 250  # 1x; 8x is the 2,000-node graph of the closure rows
     bundled_repeat: int = 20
+    chart_nodes: int = 10_000  # the focus chart's entities
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(chain=200, nodes=400, edges=1_200, join_rows=10_000, facts=50_000, facts_small=10_000, english=1_000,
-                   growth_nodes=50, bundled_repeat=3)
+                   growth_nodes=50, bundled_repeat=3, chart_nodes=1_000)
 
 
 @dataclass(frozen=True)
@@ -197,4 +198,13 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
                            {"graph": "random", "nodes": n, "edges": 3 * n, **extra}))
         out.append(Row(f"growth.{name}.exponent", "growth", "Closure growth: fitted exponent", system,
                        "1x → 8x", None, derive=tuple(keys)))
+
+    # 8. Link charts: built, laid out and written as the offline page (allegiance graph).
+    out += [
+        Row("graph.bundled", "graph", "Link chart of the bundled KB", "allegiance graph (html)", "bundled KB",
+            "graph.bundled", {"repeat": 5}, latency=True, targets=(TimeUnder(1.0, "p95 < 1 s", q=0.95),)),
+        Row("graph.focus", "graph", "Focus link chart", "allegiance graph --focus (html)",
+            f"{_n(sizes.chart_nodes)} entities", "graph.focus", {"nodes": sizes.chart_nodes},
+            targets=(TimeUnder(5.0, "< 5 s"),)),
+    ]
     return out

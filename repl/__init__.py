@@ -1,7 +1,7 @@
 """The interactive shell, installed as allegiance.repl: `allegiance` with no command.
 
 With a terminal it is a prompt-toolkit REPL (app.py); with input piped in it runs the input as a
-script (session.run_script): the same entries, plain results on stdout, errors on stderr, exit
+script (dispatch.run_script): the same entries, plain results on stdout, errors on stderr, exit
 status 0 when every entry succeeded and 2 when any failed. The core never imports this package,
 and this package imports prompt-toolkit only for the terminal.
 """
@@ -13,13 +13,13 @@ import sys
 
 from allegiance.cli.common import open_kb
 
-from .session import Session, run_script
+from .dispatch import open_session, run_script
 
 
 def main(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     kb = open_kb(args, interactive=interactive)
-    session = Session.from_args(kb, args, interactive)
+    session = open_session(kb, args, interactive)
     try:
         if interactive:
             from .app import run

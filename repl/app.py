@@ -2,33 +2,38 @@
 
 Input: a Session, a terminal. Output: what the user sees. Every piece here is a thin wrapper:
 the completer calls suggest.suggest, the lexer is allegiance.lexer, Enter asks session.is_complete,
-and the loop reads, dispatches (session.dispatch) and renders (show), as ptpython's does.
+and the loop reads, dispatches (dispatch.dispatch) and renders (show), as ptpython's does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pydoc
 import sys
+import termios
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from prompt_toolkit import PromptSession, print_formatted_text
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+import prompt_toolkit
+from prompt_toolkit import PromptSession, print_formatted_text, search
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoSuggest
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer
 from prompt_toolkit.styles import Style
 
 from allegiance import __version__, printable
 from allegiance.lexer import AllegianceLexer
 
+from .dispatch import dispatch
 from .output import Output
-from .session import Session, data_dir, dispatch, is_complete
+from .session import Session, data_dir, is_complete
 from .suggest import signature_hint, suggest
 
 PROMPT = "?- "
@@ -45,11 +50,23 @@ STYLE = Style.from_dict({
 })
 
 
+# Past this many characters in the entry (a pasted 100 KB line) highlighting, completion, the
+# signature bar and suggestions from history are off: each is at least linear in the entry and runs
+# on every key, so a long paste would take minutes to draw. Enter still runs it.
+MAX_ASSISTED = 5_000
+
+
+def assisted(text: str) -> bool:
+    return len(text) <= MAX_ASSISTED
+
+
 class ReplCompleter(Completer):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
+        if not assisted(document.text):
+            return
         try:
             found = suggest(document.text_before_cursor, self.session.index)
         except Exception:  # a bug in the completer must not crash the REPL
@@ -79,7 +96,10 @@ def key_bindings() -> KeyBindings:
 
     @bindings.add("enter")
     def _enter(event: KeyPressEvent) -> None:
-        buffer = event.current_buffer
+        if event.app.layout.is_searching:
+            # Enter in Ctrl-R's search takes the match and runs it, as in bash (not the search text)
+            search.accept_search()
+        buffer = event.app.current_buffer
         if buffer.complete_state is not None and buffer.complete_state.current_completion is not None:
             buffer.complete_state = None  # Enter on a highlighted completion takes it, nothing more
             return
@@ -90,27 +110,34 @@ def key_bindings() -> KeyBindings:
 
     @bindings.add("escape", "enter")
     def _run_as_is(event: KeyPressEvent) -> None:
-        event.current_buffer.validate_and_handle()
+        if event.app.layout.is_searching:
+            search.accept_search()
+        event.app.current_buffer.validate_and_handle()
 
     return bindings
 
 
 def prompt_session(session: Session) -> PromptSession[str]:
     def toolbar() -> str:
+        text = prompt.default_buffer.text
+        if not assisted(text):
+            return f" a long entry ({len(text):,} characters): no highlighting or completion   Enter: run it"
         try:
             hint = signature_hint(prompt.default_buffer.document.text_before_cursor, session.index)
         except Exception:  # the toolbar is a nicety; it must never take the REPL down
             hint = ""
         return " " + (hint or "Tab: complete   Ctrl-R: search history   :help   Ctrl-D: quit")
 
+    highlighter = PygmentsLexer(AllegianceLexer)
     prompt: PromptSession[str] = PromptSession(
-        message=PROMPT,
+        message=lambda: session.prompt,  # shows a selection (:trust, :at ...) while one is set
         multiline=True,
         prompt_continuation=lambda width, line, wrap: [("class:continuation", CONTINUATION.ljust(width))],
-        lexer=PygmentsLexer(AllegianceLexer),
+        lexer=DynamicLexer(lambda: highlighter if assisted(prompt.default_buffer.text) else None),
         completer=ReplCompleter(session),
         complete_while_typing=True,
-        auto_suggest=AutoSuggestFromHistory(),
+        auto_suggest=ConditionalAutoSuggest(AutoSuggestFromHistory(),
+                                            Condition(lambda: assisted(prompt.default_buffer.text))),
         history=_history(),
         enable_history_search=False,
         key_bindings=key_bindings(),
@@ -141,6 +168,35 @@ def show(output: Output) -> None:
         print_formatted_text(FormattedText([("class:error", printable.screen(output.error))]), style=STYLE)
 
 
+@contextlib.contextmanager
+def keys_held() -> Iterator[None]:
+    """While an entry runs, keys typed ahead are neither echoed over its output nor lost: the next
+    prompt reads and shows them; a terminal's late reply to prompt-toolkit (a cursor position
+    report, `^[[1;1R`) is read there too instead of landing on the screen. Ctrl-C still interrupts."""
+    try:
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):
+        yield  # not a terminal
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)  # lflags; ISIG stays, so Ctrl-C is SIGINT
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: keep what is already typed
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
+def ask(question: str, default: bool) -> bool:
+    """A yes-or-no question; Enter gives `default`, Ctrl-C and Ctrl-D say no."""
+    try:
+        reply = prompt_toolkit.prompt(question).strip().lower()
+    except (KeyboardInterrupt, EOFError):
+        return False
+    return default if not reply else reply in ("y", "yes")
+
+
 def run(session: Session) -> int:
     """Read, dispatch, render, until :quit or Ctrl-D. Returns 0."""
     prompt = prompt_session(session)
@@ -155,13 +211,16 @@ def run(session: Session) -> int:
         except EOFError:
             break
         try:
-            output = dispatch(text, session)
+            with keys_held():
+                output = dispatch(text, session)
         except KeyboardInterrupt:  # Ctrl-C outside the engine (parsing, rendering)
             output = Output(error="interrupted (the knowledge base is as it was)")
         except Exception as exc:  # a bug must not end the session; its entry is lost, nothing else
             detail = traceback.format_exc() if os.environ.get("ALLEGIANCE_DEBUG") else ""
             output = Output(error=f"internal error: {type(exc).__name__}: {exc} (please report it)\n{detail}".rstrip())
         show(output)
+        if output.confirm and output.then is not None:
+            show(output.then() if ask(output.confirm, output.default) else Output(text="not added"))
         if output.quit:
             break
     sys.stdout.flush()

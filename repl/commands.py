@@ -2,7 +2,12 @@
 feeds `:help` and tells completion what its arguments are (files, predicates, commands, choices).
 
 Input: a Session and the text after the command's name. Output: an Output (text, error, quit).
-Handlers raise AllegianceError for a user's mistake; session.dispatch renders it with its caret.
+Handlers raise AllegianceError for a user's mistake; dispatch.dispatch renders it with its caret.
+The commands build on the Session (session.py), which never imports them: it gets their names for
+completion from `completion_table`, through dispatch.open_session.
+
+Why one module: it is the registry of meta-commands, each a short handler; `:help` lists them in the
+order they are defined here.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from allegiance import ast
 from allegiance.errors import AllegianceError, LoadError, UnknownPredicateError, did_you_mean
@@ -22,11 +27,9 @@ from allegiance.history import Import, Retraction, SourceFile
 
 from . import display
 from .output import Output, oops, say
+from .session import Session
 
-if TYPE_CHECKING:
-    from .session import Session
-
-Handler = Callable[["Session", str], Output]
+Handler = Callable[[Session, str], Output]
 
 
 @dataclass(frozen=True)
@@ -372,8 +375,14 @@ def _entities(session: Session, arg: str) -> Output:
     return say(text)
 
 
-@special_command("sources", "", "sources: id, publisher, date, reliability, title")
+@special_command("sources", "[QUERY]", "sources: id, publisher, date, reliability, title; with a query, the sources "
+                 "each answer cannot do without", completes="datalog")
 def _sources(session: Session, arg: str) -> Output:
+    """Without an argument, every source. With a query (or a fact), each answer and the sources it
+    cannot do without: leave any one of them out and the answer goes (`single source` when that is
+    one source). Under the selection in use (:trust, :without, :at, :known-on)."""
+    if arg.strip():
+        return _rests_on(session, arg.strip().removesuffix("."))
     rows = [(s.id, s.publisher, s.date.isoformat() if s.date else "", s.reliability, s.title)
             for s in sorted(session.kb.catalog.sources.values(), key=lambda s: s.id)]
     if not rows:
@@ -382,9 +391,23 @@ def _sources(session: Session, arg: str) -> Output:
     return say(display.listing(("id", "publisher", "date", "reliability", "title"), rows, session.limit))
 
 
+def _rests_on(session: Session, text: str) -> Output:
+    import json
+
+    from allegiance.explain.critical import reliance_json, reliance_text, rests_on
+    from allegiance.parse import parse_query
+
+    session.sources["<query>"] = text
+    query = parse_query(text, dialect=session.kb.dialect)
+    found = rests_on(session.kb, query, session.selection)
+    if session.format == "json":
+        return say(json.dumps(reliance_json(query, found, session.kb), ensure_ascii=False))
+    return say(reliance_text(query, found, session.kb))
+
+
 @special_command("inconsistencies", "", "what does not add up, with each message")
 def _inconsistencies(session: Session, arg: str) -> Output:
-    found = session.kb.inconsistencies()
+    found = session.kb.inconsistencies(session.selection)
     if not found:
         return say("no inconsistencies")
     lines = [f"{i.kind}: {i.message}" for i in found]
@@ -401,7 +424,9 @@ def _timeline(session: Session, arg: str) -> Output:
         raise _usage("timeline")
     from allegiance import timeline, timeline_render
 
-    found = timeline.timeline(session.kb, arg.rstrip().removesuffix("."))
+    text = arg.rstrip().removesuffix(".")
+    session.sources["<query>"] = text  # an error in it is drawn with its caret
+    found = timeline.timeline(session.kb.under(session.selection), text)
     fmt = session.format
     session.remember_page(timeline_render.render(found, fmt))
     return say(timeline_render.render(found, fmt, session.limit))
@@ -426,7 +451,7 @@ def _why(session: Session, arg: str) -> Output:
     from allegiance import explain
 
     session.sources["<query>"] = arg  # an error in the fact points into what was typed here
-    answer = explain.why(session.kb, arg)
+    answer = explain.why(session.kb, arg, selection=session.selection)
     if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
         answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
     return say(explain.render_tree(answer))
@@ -440,7 +465,41 @@ def _whynot(session: Session, arg: str) -> Output:
     from allegiance import explain
 
     session.sources["<query>"] = arg
-    return say(explain.render_tree(explain.why_not(session.kb, arg)).replace("(whynot ", "(:whynot "))
+    answer = explain.why_not(session.kb, arg, selection=session.selection)
+    return say(explain.render_tree(answer).replace("(whynot ", "(:whynot "))
+
+
+@special_command("graph", "[QUERY] [--focus E [--depth N] | --why FACT] [--relations L] [--format F] [-o FILE] [--no-open]",
+                 "draw the network as a link chart (an offline HTML page by default) and open it", completes="fact")
+def _graph(session: Session, arg: str) -> Output:
+    """As `allegiance graph`: the whole knowledge base, an entity's neighbourhood (--focus nusra
+    --depth 2), a query's answers (:graph backed(usa, G), tied(G, T)) or a proof (--why FACT), with
+    --relations (default: belonging, alliance, backing, hostility). Writes graph.html (or -o FILE;
+    --format svg, png, graphml, gexf, dot: graph.svg and so on) and opens a page or picture in the browser when this
+    machine has a display (not with --no-open)."""
+    from allegiance.cli.graph import graph_options, scope, summary, write_graph
+    from allegiance.graph import build
+
+    from . import browser
+
+    parser = _Arguments(prog=":graph", add_help=False, usage=COMMANDS["graph"].usage.removeprefix(":graph "))
+    parser.add_argument("query", nargs="*")
+    parser.add_argument("--no-open", action="store_true")
+    graph_options(parser)
+    args = parser.parse_args(_split(arg))
+    args.query = " ".join(args.query) or None
+    graph = build(session.kb, scope(args))
+    if not graph.number_of_nodes():
+        return oops(graph.graph.get("message") or "nothing to draw: no link of the chosen relations")
+    target = args.output or f"graph.{args.format}"  # a file in every format: the REPL's screen is for text
+    try:
+        write_graph(graph, args.format, os.path.expanduser(target))
+    except OSError as exc:
+        return oops(f"error: cannot write {target}: {exc.strerror or exc}")
+    text = f"wrote {target} ({summary(graph)})"
+    if not args.no_open and args.format in ("html", "svg", "png") and browser.open_file(target):
+        text += ", opened in the browser"
+    return say(text)
 
 
 @special_command("check", "[FILES]", "run check files (default: the knowledge base's checks/)", completes="files")
@@ -455,7 +514,7 @@ def _check(session: Session, arg: str) -> Output:
         paths = sorted(folder.glob(f"*{checks.SUFFIX}")) if folder and folder.is_dir() else []
         if not paths:
             raise LoadError("no check files found", None, "name them: :check FILE.check")
-    checker = checks.Checker(session.kb)
+    checker = checks.Checker(session.kb, session.selection)
     lines: list[str] = []
     passed = failed = 0
     for path in paths:

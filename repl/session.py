@@ -1,8 +1,11 @@
-"""The REPL's logic, without a terminal: what an entry is, when it is complete, and what it does.
+"""The REPL's state and entry lexing, without a terminal: the Session (knowledge base, settings,
+journal), what an entry is and when it is complete.
 
-Input: the text of one entry (possibly several lines) and a Session (the knowledge base and the
-settings). Output: an Output. The interactive loop (app.py) and the script loop (`run_script`)
-both read, dispatch and render through these functions, and tests call them directly.
+Input: the text of one entry (possibly several lines) and a Session. Output: the entry's kind
+(`classify`), whether Enter runs it (`is_complete`), and the Session's own operations (a query, an
+addition, the journal). dispatch.py puts an entry through these and through the meta-commands
+(commands.py, which build on the Session); the interactive loop (app.py) and the script loop
+(dispatch.run_script) both go through dispatch.py, and tests call these functions directly.
 
 What an entry is, in order:
   `:name ...`                             a meta-command (commands.py)
@@ -21,26 +24,24 @@ import datetime
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-from allegiance import ast, printable
-from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
+from allegiance import ast, terminals
+from allegiance.errors import AllegianceError, ParseError, did_you_mean
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
+from allegiance.selection import Selection
 
-from . import commands, display
-from .habits import prolog_habit
+from . import display
 from .output import Output, oops, say
 from .suggest import KBIndex, is_modulo
 
 DEFAULT_LIMIT = 20  # rows an interactive answer shows before "... N more"
-_SENTENCE_START = re.compile(r"[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])")
-_QUALIFIER = re.compile(r"\b(?:according\s+to|reported\s+by|claimed\s+by|confirmed\s+by|assessed\s+by|denied\s+by|"
-                        r"from\s+source|quoting|credibility\s+\d|on\s+\d{4}-|since\s+\d{4}-|until\s+\d{4}-|between\s+\d{4}-)")
+_SENTENCE_START = re.compile(terminals.SENTENCE_START)
+_QUALIFIER = re.compile(terminals.QUALIFIER_STARTED)  # matches `on 2015-` while the date is being typed
 
 
 def data_dir() -> Path:
@@ -64,6 +65,9 @@ class JournalEntry:
 class Session:
     kb: KnowledgeBase
     kb_root: str | None = None  # --kb, for :check's default folder
+    # the meta-commands completion offers, name -> (help, completes): commands.completion_table(),
+    # passed in (dispatch.open_session does) since the commands build on the Session, not it on them
+    commands: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     format: str = "table"
     limit: int | None = DEFAULT_LIMIT
     timing: bool = False
@@ -72,6 +76,8 @@ class Session:
     sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
     entries: int = 0
     current_source: str | None = None  # the last .source typed: statements typed later use it
+    selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
+    interactive: bool = False  # a person at a terminal, who can answer a question
     _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
@@ -84,8 +90,10 @@ class Session:
             self.floor = len(self.kb.history)
 
     @classmethod
-    def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool) -> Session:
-        session = cls(kb, kb_root=getattr(args, "kb", None), limit=DEFAULT_LIMIT if interactive else None)
+    def from_args(cls, kb: KnowledgeBase, args: argparse.Namespace | None, interactive: bool,
+                  commands: Mapping[str, tuple[str, str]]) -> Session:
+        session = cls(kb, kb_root=getattr(args, "kb", None), commands=commands,
+                      limit=DEFAULT_LIMIT if interactive else None, interactive=interactive)
         if interactive:
             stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
             session.journal_path = data_dir() / "journal" / f"{stamp}-{os.getpid()}.dl"
@@ -100,9 +108,15 @@ class Session:
     def index(self) -> KBIndex:
         """Rebuilt only after a change, so completing a keystroke never reads the knowledge base."""
         if self._index is None or self._index_generation != self._generation:
-            self._index = KBIndex.from_kb(self.kb, commands.completion_table())
+            self._index = KBIndex.from_kb(self.kb, self.commands)
             self._index_generation = self._generation
         return self._index
+
+    @property
+    def prompt(self) -> str:
+        """`?- `, or with a selection set `[trust reliable, at 2015-10-01] ?- `."""
+        described = self.selection.describe()
+        return f"[{described}] ?- " if described else "?- "
 
     def all_sources(self) -> dict[str, str]:
         return {**self.kb.sources_text, **self.sources}
@@ -116,7 +130,7 @@ class Session:
     def run_query(self, text: str, label: str | None = None) -> Output:
         self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
-        answers = self.kb.query(text)
+        answers = self.kb.query(text, self.selection)
         elapsed = time.perf_counter() - started
         fmt, kb = self.format, self.kb
         out = display.answers_text(label or text, answers, kb, fmt, self.limit)
@@ -134,7 +148,15 @@ class Session:
 
     # --- adding knowledge --------------------------------------------------------------------
 
-    def add(self, text: str) -> Output:
+    def add(self, text: str, confirmed: bool = False) -> Output:
+        """Add what was typed. Under a current source a fact of a declared relation is a statement
+        from it, as in a fact file. A fact naming a predicate nothing has yet makes a new relation:
+        the REPL asks first (a name close to a known one is likely a typo), and a script refuses a
+        near miss (`allly(fsa, jordan).`), as a fact file would."""
+        if not confirmed:
+            new = new_predicates(text, self.kb)
+            if new:
+                return self._confirm_new(text, new)
         name = self.entry_name("repl")
         self.sources[name] = text
         warnings_before = set(self.kb.warnings)
@@ -155,6 +177,27 @@ class Session:
         lines = [display.report_text(report, clauses)]
         lines += [f"warning: {w}" for w in self.kb.warnings if w not in warnings_before]
         return say("\n".join(lines))
+
+    def _confirm_new(self, text: str, new: dict[ast.PredicateSym, str | None]) -> Output:
+        names = ", ".join(str(sym) for sym in new)
+        hints = "; ".join(f"{sym}: {hint}" for sym, hint in new.items() if hint)
+        typo = any(new.values())
+        what = f"new predicate{'s' if len(new) > 1 else ''} {names}"
+        if not self.interactive:
+            if not typo:
+                return self.add(text, confirmed=True)
+            return oops(f"error: {what}, not added ({hints})\n"
+                        "    a predicate of its own needs a rule or a `.decl` first; a fact of a declared "
+                        "relation needs its exact name")
+        warning = f"warning: {what} ({hints})" if typo else ""
+        return Output(text=warning, confirm=f"add {what}? [{'y/N' if typo else 'Y/n'}] ",
+                      then=lambda: self._add_confirmed(text), default=not typo)
+
+    def _add_confirmed(self, text: str) -> Output:
+        try:
+            return self.add(text, confirmed=True)
+        except AllegianceError as exc:
+            return oops(display.error_text(exc, self.all_sources()))
 
     # --- the journal: nothing typed is lost --------------------------------------------------
 
@@ -204,6 +247,26 @@ class Session:
         self.kb = new
         old.close()
         self.changed()
+
+
+def new_predicates(text: str, kb: KnowledgeBase) -> dict[ast.PredicateSym, str | None]:
+    """The predicates the facts of `text` would create (no fact, rule or declaration has their name,
+    nor does `text` itself define them), each with a did-you-mean when a known name is close."""
+    try:
+        clauses = parse_program(text, "<typed>", dialect=kb.dialect).clauses
+    except AllegianceError:
+        return {}  # loading it reports the error, with its caret
+    known = {p.name for p in kb.predicates()} | set(kb.catalog.relations)
+    for clause in clauses:
+        if isinstance(clause, ast.Rule):
+            known.add(clause.head.pred)
+        elif isinstance(clause, (ast.Declaration, ast.RelationDecl)):
+            known.add(clause.pred)
+    new: dict[ast.PredicateSym, str | None] = {}
+    for clause in clauses:
+        if isinstance(clause, ast.Fact) and clause.atom.pred not in known:
+            new.setdefault(clause.atom.sym, did_you_mean(clause.atom.pred, known))
+    return new
 
 
 def replay(history: Sequence[Operation], kb: KnowledgeBase) -> None:
@@ -332,70 +395,3 @@ def classify(text: str) -> str:
     if all(isinstance(c, ast.Query) for c in clauses):
         return "query"
     return "add"
-
-
-def dispatch(text: str, session: Session) -> Output:
-    """One entry -> its Output. A user's mistake comes back as a rendered error, never raised."""
-    bad = _undecodable(text)
-    if bad is not None:
-        return oops(display.error_text(bad, {"<input>": re.sub("[\udc80-\udcff]", "\ufffd", text)}))
-    kind = classify(text)
-    if kind in ("query", "add"):
-        hint = prolog_habit(strip_comments(text), {p.name for p in session.kb.predicates()})
-        if hint:
-            return oops(f"error: {hint}")
-    try:
-        if kind == "empty":
-            return Output()
-        if kind == "command":
-            return commands.run(session, text)
-        if kind == "query":
-            return session.run_query(text.strip())
-        return session.add(text)
-    except QueryInterrupted:
-        return oops("interrupted (the knowledge base is as it was)")
-    except AllegianceError as exc:
-        return oops(display.error_text(exc, session.all_sources()))
-
-
-def _undecodable(text: str) -> AllegianceError | None:
-    """Bytes that were not UTF-8 reach us as lone surrogates (Python's surrogateescape): the same
-    error a file gets, `invalid UTF-8 (byte 0xe9)`, at the place they stand."""
-    for i, c in enumerate(text):
-        if "\udc80" <= c <= "\udcff":
-            line = text.count("\n", 0, i) + 1
-            column = i - (text.rfind("\n", 0, i) + 1) + 1
-            return ParseError(f"invalid UTF-8 (byte 0x{ord(c) - 0xdc00:02x})", ast.Span("<input>", line, column, line, column + 1),
-                              "type the text in UTF-8 (or check the terminal's encoding)")
-    return None
-
-
-# --- scripts -------------------------------------------------------------------------------------
-
-
-def run_script(lines: Iterable[str], session: Session, out: IO[str], err: IO[str]) -> int:
-    """`allegiance < queries.txt`: entries as in the REPL, results on `out`, errors on `err`.
-    Returns 0 when every entry succeeded, 2 when any failed (the others still run)."""
-    status = 0
-    buffer: list[str] = []
-
-    def run(text: str) -> bool:
-        nonlocal status
-        output = dispatch(text, session)
-        if output.text:
-            print(printable.screen(output.text), file=out, flush=True)
-        if output.error:
-            status = 2
-            print(printable.screen(output.error), file=err, flush=True)
-        return output.quit
-
-    for line in lines:
-        buffer.append(line.rstrip("\r\n"))
-        text = "\n".join(buffer)
-        if is_complete(text):
-            buffer = []
-            if run(text):
-                return status
-    if "\n".join(buffer).strip():
-        run("\n".join(buffer))
-    return status

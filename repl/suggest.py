@@ -18,12 +18,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from allegiance.terminals import SENTENCE_START, pattern
+
 if TYPE_CHECKING:
     from allegiance.kb import KnowledgeBase
 
 MAX_SUGGESTIONS = 60
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
-_SENTENCE_START = re.compile(r"[A-Z][^\s(){},;:]*[ \t]+(?![(:=<>!\s])")
+_WORD = re.compile(f"(?:{pattern('LNAME')}|{pattern('UNAME')})$")  # a name or variable up to the cursor
+_SENTENCE_START = re.compile(SENTENCE_START)
 KEYWORDS = ("not",)
 
 

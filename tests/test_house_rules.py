@@ -12,6 +12,7 @@ ENGINE_MODULES = {
     "allegiance/engines/duckdb/guard.py",
     "allegiance/engines/duckdb/tables.py",
     "allegiance/engines/duckdb/csv.py",
+    "allegiance/engines/duckdb/memory.py",
     "allegiance/engines/pydatalog.py",
 }
 

@@ -22,13 +22,14 @@ from ..errors import (
     did_you_mean,
 )
 from ..provenance import statement_relation
-from .arity import check_arity
+from .arity import check_arity, check_names
 from .checked import CheckedProgram, CheckedQuery, Stratum
 from .growth import growth_warnings
 from .safety import normalize_query, normalize_rule
 from .stratify import stratify
 
-__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_query", "fact_row", "facts_of"]
+__all__ = ["CheckError", "CheckedProgram", "CheckedQuery", "Stratum", "check", "check_names", "check_query", "fact_row",
+           "facts_of"]
 
 Known = Mapping[ast.PredicateSym, tuple[str, ...]]
 

@@ -1,8 +1,13 @@
 """Arity: a predicate name is used with one number of arguments everywhere.
 
-Input: clauses and the predicates known from elsewhere. Output: a list of ArityError (empty when
-all uses agree), each pointing at the use that disagrees with the first one seen. Also rejects
-user predicates named with the reserved `__` prefix.
+Input: clauses and the predicates known from elsewhere (`check_arity`), or the predicates the
+knowledge base holds facts of, each with where it was first used (`check_names`). Output: a list of
+ArityError (empty when all uses agree), each pointing at the use that disagrees with the first one
+seen. Also rejects user predicates named with the reserved `__` prefix.
+
+A name at two arities is a mistake in any position, fact lines included (`p(1, 2).` and `p(1).`),
+as in Soufflé and crepe: `ally/1` beside `ally/2` is nearly always a missing argument, and two
+predicates that share a name would only confuse every query and explanation of either.
 """
 
 from __future__ import annotations
@@ -54,8 +59,26 @@ def check_arity(clauses: Iterable[ast.Clause], known: Mapping[ast.PredicateSym, 
                 continue
             seen = first.setdefault(name, (arity, span))
             if seen[0] != arity:
-                where = f" at {seen[1]}" if seen[1] else ""
-                errors.append(ArityError(
-                    f"{name} is used with {arity} argument{'s' if arity != 1 else ''} here but with {seen[0]}{where} ({name}/{seen[0]})",
-                    span, f"write {name}/{seen[0]} with {seen[0]} argument{'s' if seen[0] != 1 else ''}"))
+                errors.append(_mismatch(name, arity, span, seen))
     return errors
+
+
+def check_names(uses: Iterable[tuple[ast.PredicateSym, ast.Span | None]]) -> list[AllegianceError]:
+    """The predicates of facts, statements and declared relations, in the order they were first
+    used: a name at a second arity is an error at that use, naming the first (once per predicate)."""
+    first: dict[str, tuple[int, ast.Span | None]] = {}
+    reported: set[ast.PredicateSym] = set()
+    errors: list[AllegianceError] = []
+    for sym, span in uses:
+        seen = first.setdefault(sym.name, (sym.arity, span))
+        if seen[0] != sym.arity and sym not in reported:
+            reported.add(sym)
+            errors.append(_mismatch(sym.name, sym.arity, span, seen))
+    return errors
+
+
+def _mismatch(name: str, arity: int, span: ast.Span | None, seen: tuple[int, ast.Span | None]) -> ArityError:
+    where = f" at {seen[1]}" if seen[1] else ""
+    return ArityError(
+        f"{name} is used with {arity} argument{'s' if arity != 1 else ''} here but with {seen[0]}{where} ({name}/{seen[0]})",
+        span, f"write {name}/{seen[0]} with {seen[0]} argument{'s' if seen[0] != 1 else ''}")

@@ -1,6 +1,6 @@
 """What analysis hands to an engine: a checked, normalized, stratified program.
 
-Input to every engine. The guarantees below are the whole contract between analysis and the engines,
+Stage: the output of analysis (analysis.check), the input of every engine. The guarantees below are the whole contract between analysis and the engines,
 so an engine never re-checks anything:
 
 - Every rule is safe. Its body is in evaluation order: positive atoms first (their arguments are

@@ -11,7 +11,9 @@ This package owns every subcommand; the core modules it wraps know nothing of ar
     timeline.py  timeline (allegiance.timeline)
     why.py       why, whynot (allegiance.explain)
     check.py     check (allegiance.checks)
+    sources.py   sources (allegiance.explain.critical)
     load.py      load, import (allegiance.changes, allegiance.importing)
+    graph.py     graph (allegiance.graph)
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ from ..kb import KnowledgeBase
 from ..printable import PrintableStream
 from .check import CHECK
 from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
+from .graph import GRAPH
 from .load import IMPORT, LOAD
 from .query import INCONSISTENCIES, QUERY
+from .sources import SOURCES
 from .timeline import TIMELINE
 from .why import WHY, WHYNOT
 
 # In the order `allegiance --help` lists them.
-COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, TIMELINE, WHY, WHYNOT, CHECK, LOAD, IMPORT)}
+COMMANDS: dict[str, Command] = {c.name: c for c in (QUERY, INCONSISTENCIES, TIMELINE, WHY, WHYNOT, SOURCES, CHECK, LOAD,
+                                                    IMPORT, GRAPH)}
 
 
 def _parser_for(name: str) -> argparse.ArgumentParser:
@@ -92,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             kb = open_kb(args)
             return COMMANDS[name].run(args, kb)
         args = _repl_parser().parse_args(argv)
-        # repl/ installs as allegiance.repl; the core reaches it only here, by name.
+        # repl/ installs as allegiance.repl, a layer below the command line (tests/test_layers.py);
+        # by name, since the type checker knows that folder as `repl`.
         repl = importlib.import_module("allegiance.repl")
         status: int = repl.main(args)
         return status

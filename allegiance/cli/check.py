@@ -33,7 +33,7 @@ from ..checks import (
 from ..errors import AllegianceError, LoadError
 from ..errors import render as render_error
 from ..kb import KnowledgeBase
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 
 def _check_args(p: argparse.ArgumentParser) -> None:
@@ -43,6 +43,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true",
                    help="also fail when the knowledge base has an inconsistency no check file accepts")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures, errors and the summary")
+    selection_options(p)
 
 
 def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -60,8 +61,11 @@ def run_command(args: argparse.Namespace, kb: KnowledgeBase) -> int:
                                      "name check files: allegiance check FILE.check")), file=sys.stderr)
         return 2
 
+    selection = selection_of(args)
+    if selection is None:
+        return 2
     passed = failed = errors = 0
-    kbs: dict[Path | None, Checker] = {None: Checker(kb)}
+    kbs: dict[Path | None, Checker] = {None: Checker(kb, selection)}
     opened: list[KnowledgeBase] = []
     accepted: dict[Path | None, list[Check]] = {}
     try:
@@ -131,7 +135,7 @@ def _checker_for(root: Path | None, args: argparse.Namespace, kbs: dict[Path | N
         extra = KnowledgeBase(engine=args.engine, timeout=args.timeout or None)
         opened.append(extra)
         extra.load_path(*kb_paths(root))
-        kbs[root] = Checker(extra)
+        kbs[root] = Checker(extra, selection_of(args))
     return kbs[root]
 
 

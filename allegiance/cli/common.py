@@ -21,6 +21,8 @@ from ..errors import AllegianceError, LoadError
 from ..errors import render as render_error
 from ..files import bundled_paths
 from ..kb import KnowledgeBase
+from ..selection import Selection, parse_date
+from ..trust import DEFAULT as DEFAULT_POLICY
 
 Handler = Callable[[argparse.Namespace, KnowledgeBase], int]
 
@@ -63,8 +65,35 @@ def seconds(text: str) -> float:
     return value
 
 
-# The options of common_options that take a value (main finds the command word past them).
-VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect")
+def selection_options(parser: argparse.ArgumentParser) -> None:
+    """What counts, on every command that evaluates (selection.py; docs/language.md, "Selections")."""
+    group = parser.add_argument_group("what counts")
+    group.add_argument("--trust", metavar="POLICY", default=DEFAULT_POLICY,
+                       help="count only the statements a trust policy trusts: all (default), confirmed, reliable, "
+                            "usual, dated, or a .trust policy of the knowledge base")
+    group.add_argument("--without", metavar="SOURCE", action="append", default=[],
+                       help="leave out a source's statements (repeatable): what if it had never been read?")
+    group.add_argument("--at", metavar="DATE",
+                       help="valid time: only statements holding on DATE, YYYY-MM-DD (undated ones hold on every date)")
+    group.add_argument("--known-on", metavar="DATE",
+                       help="knowledge time: only statements from sources published on or before DATE")
+
+
+def selection_of(args: argparse.Namespace) -> Selection | None:
+    """The selection the options name; None after drawing a bad date on stderr, with its caret."""
+    texts = {"--at": args.at or "", "--known-on": args.known_on or ""}
+    try:
+        at = parse_date(args.at, "--at") if args.at else None
+        known_on = parse_date(args.known_on, "--known-on") if args.known_on else None
+    except AllegianceError as exc:
+        print(render_error(exc, texts), file=sys.stderr)
+        return None
+    return Selection(args.trust, frozenset(args.without), at, known_on)
+
+
+# The options of common_options and selection_options that take a value (main finds the command
+# word past them).
+VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect", "--trust", "--without", "--at", "--known-on")
 
 
 def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBase:
@@ -103,4 +132,5 @@ def fail(error: AllegianceError, kb: KnowledgeBase | None = None) -> int:
     return 2
 
 
-__all__ = ["VALUE_OPTIONS", "Command", "Handler", "common_options", "fail", "open_kb", "seconds"]
+__all__ = ["VALUE_OPTIONS", "Command", "Handler", "common_options", "fail", "open_kb", "seconds", "selection_of",
+           "selection_options"]

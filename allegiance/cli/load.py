@@ -24,11 +24,13 @@ def _load_args(p: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     report = load_with_report(kb, args.load_files, dry_run=args.dry_run)
+    report.kept = kb.store is not None  # a one-shot command without --db keeps nothing
     print(report.to_json() if args.format == "json" else report.render_text())
     return 0
 
 
-LOAD = Command("load", "add files to the knowledge base and report what they change (2 on any error)", _load_args,
+LOAD = Command("load", "add files to the knowledge base and report what they change (kept with --db FILE; "
+                       "otherwise a check and its report; 2 on any error)", _load_args,
                _load)
 
 
@@ -53,6 +55,7 @@ def _import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     report = import_csv(kb, args.csv_file, args.relation, args.source, columns,
                         require_entities=args.require_entities, dry_run=args.dry_run, derived=not args.quick)
+    report.kept = kb.store is not None
     print(report.to_json() if args.format == "json" else report.render_text())
     return 0
 

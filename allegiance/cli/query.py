@@ -13,17 +13,21 @@ import json
 from .. import render
 from ..explain import explain_inconsistencies
 from ..kb import KnowledgeBase
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 
 def _query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="a query, e.g. 'ally(X, nusra)'")
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=render.FORMATS, default="table")
+    selection_options(p)
 
 
 def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    answers = kb.query(args.query)
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    answers = kb.query(args.query, selection)
     print(render.answers(args.query, answers.variables, answers.rows, args.format))
     return 0 if answers else 1
 
@@ -35,9 +39,14 @@ def _incons_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--explain", action="store_true", help="show the statements each one rests on, weakest first")
+    selection_options(p)
 
 
 def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    kb = kb.under(selection)
     found = kb.inconsistencies()
     explained = explain_inconsistencies(kb, found) if args.explain else None
     if args.format == "json":

@@ -9,21 +9,34 @@ undated statements); exit 0 with answers, 1 with none.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .. import render, timeline_render
+from ..errors import AllegianceError
+from ..errors import render as render_error
 from ..kb import KnowledgeBase
 from ..timeline import timeline
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 
 def _timeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="a query, e.g. 'strikes(russia, X)', or a relation's name alone, e.g. help_while_striking")
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=render.FORMATS, default="table")
+    selection_options(p)
 
 
 def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    found = timeline(kb, args.query)
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    try:
+        found = timeline(kb.under(selection), args.query)
+    except AllegianceError as exc:
+        if exc.span is None or exc.span.file != "<query>":
+            raise
+        print(render_error(exc, {"<query>": args.query}), file=sys.stderr)  # the query as typed, with a caret
+        return 2
     print(timeline_render.render(found, args.format))
     return 0 if found else 1
 

@@ -18,7 +18,7 @@ from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..explain import DEFAULT_LIMIT, proof_json, render_tree, why, why_not
 from ..kb import KnowledgeBase
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 T = TypeVar("T")
 
@@ -40,10 +40,14 @@ def _why_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="list further derivations, not only the shallowest")
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help="at most N derivations with --all")
     p.add_argument("--format", choices=("tree", "json"), default="tree")
+    selection_options(p)
 
 
 def _why(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    answer = _with_text(lambda: why(kb, args.fact, all=args.all, limit=args.limit), args.fact)
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    answer = _with_text(lambda: why(kb, args.fact, all=args.all, limit=args.limit, selection=selection), args.fact)
     if answer is None:
         return 2
     print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
@@ -57,10 +61,14 @@ def _whynot_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("fact", help="a fact, e.g. 'ally(fsa, ahrar_al_sham)'")
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=("tree", "json"), default="tree")
+    selection_options(p)
 
 
 def _whynot(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    answer = _with_text(lambda: why_not(kb, args.fact), args.fact)
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    answer = _with_text(lambda: why_not(kb, args.fact, selection=selection), args.fact)
     if answer is None:
         return 2
     print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))

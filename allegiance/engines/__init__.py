@@ -1,5 +1,6 @@
 """The engines behind one interface (base.Engine): DuckDB (the default) and pyDatalog.
 
+Stage: evaluation. Input: an engine's name and its options (`make_engine`). Output: an Engine.
 `make_engine(name)` is the one place that picks one; each engine module is the only module that
 imports its library, and it is imported only when chosen.
 """

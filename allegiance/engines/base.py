@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ..analysis.checked import CheckedProgram, CheckedQuery
-from ..ast import PredicateSym, Row, Value
+from ..ast import PredicateSym, Row, Value, row_sort_key
 from ..errors import QueryTimeout
 
 if TYPE_CHECKING:
@@ -91,6 +92,37 @@ class Bulk:
 DEFAULT_TIMEOUT = 5.0  # seconds; interactive use. None means no limit.
 
 
+class Kept:
+    """The rows one relation had at one moment, held where the engine holds its relations (for a
+    change report: what a load gained and lost, without the relation passing through Python)."""
+
+    def __init__(self, pred: PredicateSym) -> None:
+        self.pred = pred
+
+    def release(self) -> None:
+        """Let go of the rows (the engine drops its copy)."""
+
+
+class _RowsKept(Kept):
+    def __init__(self, pred: PredicateSym, rows: frozenset[Row]) -> None:
+        super().__init__(pred)
+        self.rows: frozenset[Row] | None = rows
+
+    def release(self) -> None:
+        self.rows = None
+
+
+@dataclass(frozen=True)
+class RelationChange:
+    """How a relation changed since it was kept: counts, and a sample of each side (sorted)."""
+
+    gained: int
+    lost: int
+    gained_rows: list[Row]
+    lost_rows: list[Row]
+
+
+
 class Engine(ABC):
     """One knowledge base's evaluator. Two instances never share facts.
 
@@ -140,6 +172,31 @@ class Engine(ABC):
     @abstractmethod
     def query(self, query: CheckedQuery) -> list[Row]:
         """Distinct answers, one value per query variable, in no particular order."""
+
+    def keep(self, pred: PredicateSym) -> Kept:
+        """Keep pred's rows as they are now, for `changes` after a load. This default holds them
+        in Python (small knowledge bases); the DuckDB engine copies them into a table of its own."""
+        return _RowsKept(pred, self.relation(pred))
+
+    def changes(self, kept: Kept, sample: int, is_base: Callable[[Row], bool]) -> RelationChange:
+        """What kept.pred gained and lost since `keep`: gained rows are those now neither kept nor
+        base facts (`is_base` says which are, for an engine that does not keep them apart), lost
+        rows those kept and gone; counts, and at most `sample` rows of each, sorted."""
+        # a plain Kept: the relation had no rows (a predicate new since)
+        rows = kept.rows if isinstance(kept, _RowsKept) else frozenset()
+        assert rows is not None, "changes() after release()"
+        now = self.relation(kept.pred)
+        gained = [r for r in now - rows if not is_base(r)]
+        lost = list(rows - now)
+        return RelationChange(len(gained), len(lost), sorted(gained, key=row_sort_key)[:sample],
+                              sorted(lost, key=row_sort_key)[:sample])
+
+    @contextmanager
+    def ceiling(self, headroom: int) -> Iterator[None]:
+        """Evaluate inside with at most `headroom` bytes more than the engine holds on entering,
+        where it can bound itself (DuckDB); past it, errors.MemoryLimitError. This default
+        changes nothing."""
+        yield
 
     def derivation_rounds(self, pred: PredicateSym) -> dict[Row, int] | None:
         """For each row of pred, the semi-naive iteration that first derived it (0: a base fact),

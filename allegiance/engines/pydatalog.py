@@ -36,6 +36,10 @@ pyDatalog quirks handled here (the README lists them):
   recursive rule. The worker evaluates the strata bottom-up itself, semi-naively, and asks pyDatalog
   only non-recursive rules over complete relations (`_WorkerKB`). The time limit still catches a
   program whose fixpoint is infinite (`n(X + 1) :- n(X).`): QueryTimeout.
+
+Why one module: the engine in the parent and the worker process speak one private protocol (the
+messages, `_Enc`'s encoding of values), and pyDatalog's global state lives only in the worker; apart,
+a change to one side would not show in the other.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from .. import ast
 from ..catalog import Source
 from ..provenance import StatementRecord
+from ..validity import is_undated, validity_text
 from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 
 Json = dict[str, object]
@@ -110,11 +111,8 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
             yield f"  a row of an import ({where(record.span)})"
         if record.quote and _oneline(record.quote) not in _oneline(record.text):
             yield f"  quoting \"{_oneline(record.quote)}\""
-        extra = [f"from {record.valid_from}" if record.valid_from else "",
-                 f"until {record.valid_until}" if record.valid_until else "",
-                 f"credibility {record.credibility}" if record.credibility is not None else ""]
-        if any(extra):
-            yield "  " + ", ".join(e for e in extra if e)
+        # when it held, always: an undated statement counts at every date, and says so
+        yield "  " + validity_text(record) + (f", credibility {record.credibility}" if record.credibility is not None else "")
     if source is not None:
         yield f"source {_source_line(source)}"
     if evidence.entity is not None:
@@ -192,7 +190,8 @@ def _statement_json(record: StatementRecord) -> Json:
             "status": record.status, "asserter": record.asserter, "quote": record.quote,
             "credibility": record.credibility, "negated": record.negated,
             "valid_from": record.valid_from.isoformat() if record.valid_from else None,
-            "valid_until": record.valid_until.isoformat() if record.valid_until else None}
+            "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+            "undated": is_undated(record)}
 
 
 def _source_json(src: Source) -> Json:

@@ -19,6 +19,7 @@ from .text import fact_text
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
+    from ..selection import Selection
 
 DEFAULT_LIMIT = 10
 
@@ -46,8 +47,10 @@ def parse_fact(kb: KnowledgeBase, text: str) -> tuple[ast.PredicateSym, ast.Row]
 
 
 def why(kb: KnowledgeBase, text: str, all: bool = False, limit: int = DEFAULT_LIMIT,
-        explainer: Explainer | None = None) -> Why:
-    """Why a fact holds: its shallowest proof, or with all=True up to `limit` derivations."""
+        explainer: Explainer | None = None, selection: Selection | None = None) -> Why:
+    """Why a fact holds: its shallowest proof, or with all=True up to `limit` derivations;
+    under `selection`, from the statements that count only."""
+    kb = kb.under(selection)
     sym, row = parse_fact(kb, text)
     ex = explainer or explainer_for(kb)
     fact = fact_text(sym, row)

@@ -20,10 +20,14 @@ from .why import parse_fact, resolve_aliases
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
+    from ..selection import Selection
 
 
-def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None) -> WhyNot:
-    """Why a fact does not hold: the nearest statements, and for each rule the literal that fails."""
+def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
+            selection: Selection | None = None) -> WhyNot:
+    """Why a fact does not hold: the nearest statements, and for each rule the literal that fails;
+    under `selection`, among the statements that count only."""
+    kb = kb.under(selection)
     sym, row = parse_fact(kb, text)
     ex = explainer or explainer_for(kb)
     fact = fact_text(sym, row)

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from allegiance.repl import commands
 from allegiance.repl.commands import COMMANDS, special_command
+from allegiance.repl.dispatch import dispatch
 from allegiance.repl.output import say
-from allegiance.repl.session import Session, dispatch
+from allegiance.repl.session import Session
 
 REQUIRED = ["help", "load", "reload", "facts", "rules", "schema", "entities", "sources", "inconsistencies",
             "engine", "time", "format", "limit", "quit", "retract", "undo", "save", "why", "whynot", "check"]

@@ -9,9 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pexpect  # a declared test dependency: missing, it is an error, not a skip
 import pytest
-
-pexpect = pytest.importorskip("pexpect")
 
 ALLEGIANCE = str(Path(sys.executable).with_name("allegiance"))
 PROMPT = re.escape("?-")  # prompt-toolkit draws the blank after it by moving the cursor

@@ -1,4 +1,4 @@
-"""What a new user hit in the REPL (issue 16), each through session.dispatch as typed: the REPL
+"""What a new user hit in the REPL (issue 16), each through dispatch.dispatch as typed: the REPL
 never misleads (undo, engine switch, the line an error quotes), points Prolog habits at the
 command that does it here, and says what is wrong with undecodable input."""
 
@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from allegiance.repl import dispatch as dispatch_module
 from allegiance.repl import session as session_module
+from allegiance.repl.dispatch import dispatch
 from allegiance.repl.habits import prolog_habit
-from allegiance.repl.session import Session, dispatch
+from allegiance.repl.session import Session
 
 from allegiance.errors import AllegianceError
 from allegiance.kb import KnowledgeBase
@@ -137,6 +139,41 @@ def test_a_script_prints_no_raw_control_character(small_kb: KnowledgeBase) -> No
     out, err = io.StringIO(), io.StringIO()
     session = Session(small_kb)
     script = ['p("a\\u001b[31mRED\\u001b[0m").\n', "p(X)\n", ':why p("a\\u001b]0;title\\u0007")\n']
-    session_module.run_script(script, session, out, err)
+    dispatch_module.run_script(script, session, out, err)
     assert "\x1b" not in out.getvalue() + err.getvalue() and "\x07" not in err.getvalue()
     assert '"a\\u001b[31mRED\\u001b[0m"' in out.getvalue()
+
+
+def test_facts_typed_under_a_source_are_its_statements(session: Session) -> None:
+    assert dispatch(".source s1.", session).ok
+    assert dispatch("member(nusra, alliance41).", session).text == "added 1 statement"
+    assert session.kb.statements[-1].source == "s1"
+    assert "source \"A test source\"" in dispatch(":why member(nusra, alliance41)", session).text
+    # a near miss is refused, with a did-you-mean; a new predicate of its own stays a plain fact
+    out = dispatch("membr(nusra, alliance41).", session)
+    assert "new predicate membr/2, not added" in out.error and "did you mean 'member'?" in out.error
+    assert dispatch("membr(X, Y)", session).error  # nothing was created
+    assert dispatch("edge(1, 2).", session).text == "added 1 fact"
+
+
+def test_a_misspelled_predicate_is_refused_in_a_script(session: Session) -> None:
+    before = len(session.kb.history)
+    out = dispatch("membr(nusra, alliance41).", session)
+    assert out.error.startswith("error: new predicate membr/2, not added") and "did you mean 'member'?" in out.error
+    assert len(session.kb.history) == before
+    assert dispatch("edge(1, 2).", session).text == "added 1 fact"  # no near miss: a new relation
+
+
+def test_a_new_predicate_asks_first_at_a_terminal(small_kb: KnowledgeBase) -> None:
+    session = Session(small_kb, interactive=True)
+    out = dispatch("membr(nusra, alliance41).", session)
+    assert out.text == "warning: new predicate membr/2 (membr/2: did you mean 'member'?)"
+    assert out.confirm == "add new predicate membr/2? [y/N] " and out.default is False
+    assert len(session.kb.history) == 2  # nothing added until the user says yes
+    assert out.then is not None and out.then().text == "added 1 fact"
+    assert dispatch("membr(nusra, alliance41)", session).text == "yes"
+    out = dispatch("edge(1, 2).", session)
+    assert out.confirm == "add new predicate edge/2? [Y/n] " and out.default is True and not out.text
+    assert out.then is not None and out.then().text == "added 1 fact"
+    # a fact of a predicate the same entry defines asks nothing
+    assert dispatch("hop(1, 2).\nhop(X, Y) :- edge(X, Y).", session).text == "added 1 fact, 1 rule"

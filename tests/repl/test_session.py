@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-from allegiance.repl.session import Session, classify, dispatch, is_complete, run_script, strip_comments
+from allegiance.repl.dispatch import dispatch, run_script
+from allegiance.repl.session import Session, classify, is_complete, strip_comments
 
 from allegiance.kb import KnowledgeBase
 

@@ -8,9 +8,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pexpect  # a declared test dependency: missing, it is an error, not a skip
 import pytest
-
-pexpect = pytest.importorskip("pexpect")
 
 ALLEGIANCE = str(Path(sys.executable).with_name("allegiance"))
 PROMPT = re.escape("?-")
@@ -52,6 +51,8 @@ def small(tmp_path: Path) -> str:
 def test_an_escape_sequence_in_a_value_reaches_the_screen_escaped(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     child = spawn(small(tmp_path))
     child.send('p("a\\u001b[31mRED\\u001b[0m", x).\r')
+    child.expect(re.escape("add new predicate p/2? [Y/n]"))
+    child.send("\r")  # Enter: yes, there is no known predicate it could be a typo of
     child.expect("added 1 fact")
     child.expect(PROMPT)
     child.send("p(X, Y)\r")
@@ -59,6 +60,78 @@ def test_an_escape_sequence_in_a_value_reaches_the_screen_escaped(spawn, tmp_pat
     screen = child.before
     assert '"a\\u001b[31mRED\\u001b[0m" | x' in screen
     assert "\x1b[31mRED" not in screen  # the value never recolours the terminal
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_a_misspelled_predicate_asks_before_it_is_created(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path))
+    child.send("membr(isis, alliance41).\r")
+    child.expect(re.escape("warning: new predicate membr/2 (membr/2: did you mean 'member'?)"))
+    child.expect(re.escape("add new predicate membr/2? [y/N]"))
+    child.send("\r")  # Enter: no
+    child.expect("not added")
+    child.expect(PROMPT)
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.send("membr(isis, alliance41).\r")
+    child.expect(re.escape("[y/N]"))
+    child.send("y\r")
+    child.expect("added 1 fact")
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_ctrl_r_then_enter_runs_the_match(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path))
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.send(":time on\r")
+    child.expect("timing on")
+    child.expect(PROMPT)
+    child.sendcontrol("r")
+    child.expect("search")
+    child.send("member(X")
+    child.expect("alliance41")
+    child.send("\r")  # runs the match, as bash does
+    child.expect(r"\(2 answers\)")
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+def test_keys_typed_during_a_long_entry_wait_for_the_next_prompt(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chain = tmp_path / "chain.dl"
+    chain.write_text("".join(f"edge({i}, {i + 1}).\n" for i in range(1, 1500)) +
+                     "path(X, Y) :- edge(X, Y).\npath(X, Y) :- edge(X, Z), path(Z, Y).\n")
+    child = spawn("--timeout", "3", str(chain))
+    child.send("path(X, Y), path(Y, Z)\r")  # runs until the 3 s limit
+    child.expect(re.escape("\x1b[?2004l"))  # prompt-toolkit has left the terminal: the entry runs
+    child.send("edge(7, X)\r")  # typed ahead while it runs
+    child.expect("took longer than 3 s")
+    assert "edge(7" not in child.before  # not echoed over the running entry's output
+    child.expect(PROMPT)
+    child.expect(r"X\s*\r\n-+\r\n8\s*\r\n\(1 answer\)")  # the next prompt ran what was typed ahead
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+
+
+
+def test_a_pasted_100_kb_line_answers_promptly(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path))
+    long_name = "x" * 100_000
+    # as a terminal pastes: between bracketed-paste marks, in one go
+    child.send(f'\x1b[200~member(X, "{long_name}")\x1b[201~')
+    child.send("\r")
+    child.expect(re.escape("(0 answers)"))  # within TIMEOUT: it used to take minutes to draw
+    child.expect(PROMPT)
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
     child.expect(PROMPT)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)

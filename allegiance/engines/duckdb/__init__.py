@@ -8,9 +8,11 @@
     compile.py   rules -> SQL text: value representations, type inference, terms, rule bodies
     csv.py       CSV files -> a staged TEMP table that a Bulk reads (`allegiance import`)
     annotated.py interval-annotated semi-naive evaluation in SQL (Engine.annotated_query)
+    memory.py    the memory ceiling and spill folder of every connection; the too-large error
+    compare.py   SQL for what a relation gained and lost since it was kept (the change report)
 
 Each of engine, seeding, loop, tables and guard holds one class extending the one below it (see
-engine.py's docstring); only engine.py, tables.py, guard.py and csv.py import duckdb.
+engine.py's docstring); only engine.py, tables.py, guard.py, memory.py and csv.py import duckdb.
 Input and output: the Engine interface (engines/base.py).
 """
 

@@ -1,14 +1,16 @@
 """Opening a DuckDB connection that never loads or fetches code.
 
 Stage: engine (below every layer of DuckDBEngine and csv.py). Input: a database path, or None for
-memory. Output: a duckdb connection whose configuration is locked, or a LoadError naming the file.
+memory. Output: a duckdb connection, or a LoadError naming the file.
 
 A `--db FILE` is the user's file and may be anything: DuckDB recognises a SQLite or other foreign
 file by its header and, left to its defaults, autoloads (and downloads over plain HTTP) the
 extension that reads it. So every connection is made with extension autoloading, autoinstalling and
 community extensions off, unsigned extensions refused and no persistent secrets, passed at connect
-time (before DuckDB reads the file), and then the configuration is locked so nothing can switch them back.
-External file access stays on: `allegiance import` reads the user's CSV file through this same
+time (before DuckDB reads the file); a file that is not a DuckDB database is refused before DuckDB
+sees it. The configuration is not locked (`lock_configuration`): memory.py lowers and restores the
+memory ceiling while a connection is in use; no user text becomes SQL, so only our own code could
+change a setting. External file access stays on: `allegiance import` reads the user's CSV file through this same
 connection (csv.py), and DuckDB would refuse that path otherwise. No user text ever becomes SQL, so
 the only paths DuckDB reads are the database file and a CSV file the user named.
 """
@@ -39,7 +41,7 @@ FOREIGN = ((b"SQLite format 3\x00", "a SQLite database"), (b"PAR1", "a Parquet f
 
 
 def connect(path: str | None) -> duckdb.DuckDBPyConnection:
-    """A connection to `path` (None: in memory) with SAFE_CONFIG applied and locked. A file that
+    """A connection to `path` (None: in memory) with SAFE_CONFIG applied. A file that
     exists, is not empty and is not a DuckDB database is refused before DuckDB sees it (DuckDB 2
     would open a Parquet file as an in-memory database with a view over it, so nothing would be kept)."""
     if path is not None:
@@ -48,7 +50,7 @@ def connect(path: str | None) -> duckdb.DuckDBPyConnection:
             raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: it is {foreign}", None,
                                    "name a new file for --db, or one that allegiance wrote (the file is left as it is)")
     try:
-        con = duckdb.connect(path if path is not None else ":memory:", config=SAFE_CONFIG)
+        return duckdb.connect(path if path is not None else ":memory:", config=SAFE_CONFIG)
     except duckdb.Error as exc:
         # not a DuckDB file (SQLite, Parquet, CSV...), a newer format, or in use by another process:
         # never overwrite it, never fetch an extension to read it
@@ -57,8 +59,6 @@ def connect(path: str | None) -> duckdb.DuckDBPyConnection:
         raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: {_why(message)}", None,
                                "another process has it open: close that one first" if locked else
                                "name a new file for --db, or one that allegiance wrote") from None
-    con.execute("SET lock_configuration = true")
-    return con
 
 
 def _not_duckdb(path: str) -> str | None:

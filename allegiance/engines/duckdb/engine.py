@@ -25,15 +25,29 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 
 from ... import ast, errors
 from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
-from ..base import DEFAULT_TIMEOUT, Annotated, Bulk, Engine, Facts, Interval, clipped, coalesce, sweep
+from ..base import (
+    DEFAULT_TIMEOUT,
+    Annotated,
+    Bulk,
+    Engine,
+    Facts,
+    Interval,
+    Kept,
+    RelationChange,
+    clipped,
+    coalesce,
+    sweep,
+)
 from . import annotated as interval_sql
+from . import compare, memory
 from .compile import (
     Params,
     body_preds,
@@ -62,19 +76,30 @@ class DuckDBEngine(Seeding, Engine):
 
     name = "duckdb"
 
-    def __init__(self, timeout: float | None = DEFAULT_TIMEOUT, path: str | None = None) -> None:
+    def __init__(self, timeout: float | None = DEFAULT_TIMEOUT, path: str | None = None,
+                 memory_limit: int | None = None) -> None:
         super().__init__(timeout)
         self.path = path
+        # bytes; None: ALLEGIANCE_MEMORY_LIMIT or the default (memory.py)
+        self.memory_limit = memory_limit if memory_limit is not None else memory.limit_from_environment()
+        self._growing = ""
+        self._headroom = None
+        self._kept = 0  # the last k<M> table made by keep()
+        self.closed = False
         self._ctrl_c = None  # made on the first guarded call
         self._counter = 0  # the last derivation round used; never decreases
+        self._spill: memory.Spill | None = None
         self.damaged: str | None = None  # why the file was set aside on opening, if it was
         self.aside: str | None = None  # where set_aside() put the damaged file
         self._open(fresh=False)
 
     def _open(self, fresh: bool) -> None:
         """Connect to `path` (or memory) and read its stored tables; a file whose tables of ours are
-        damaged is set aside, unchanged (set_aside), unless it is the fresh file that replaces one."""
+        damaged is set aside (set_aside), unless it is the fresh file that replaces one."""
         self._con = connect(self.path)
+        spill, self._spill = self._spill, memory.configure(self._con, self.memory_limit)
+        if spill is not None:
+            spill.remove()  # the set-aside file's connection is closed
         self._in_transaction = False  # inside transaction(): changes join it instead of committing
         self._program = EMPTY
         self._deadline: float | None = None
@@ -234,6 +259,64 @@ class DuckDBEngine(Seeding, Engine):
     def derivation_rounds(self, pred: PredicateSym) -> dict[Row, int]:
         return self._rows_with_rounds(pred)
 
+    # --- a relation now and earlier, compared in SQL (compare.py) -----------------------------------
+
+    def keep(self, pred: PredicateSym) -> Kept:
+        """A TEMP copy k<M> of pred's rows (evaluated first when derived)."""
+        if pred not in self._ids:
+            return _TableKept(pred, None, (), self)
+        with self._guard(), self._demand():
+            if pred in self._stratum_of:
+                self._refresh({pred})
+            self._kept += 1
+            name = f"k{self._kept}"
+            self._growing = f"a copy of {pred}"
+            self._run(f"CREATE TEMP TABLE {name} AS {compare.select(self._source_of(pred) or '', pred.arity)}")
+        return _TableKept(pred, name, self._reps[pred], self)
+
+    def changes(self, kept: Kept, sample: int, is_base: Callable[[Row], bool]) -> RelationChange:
+        if type(kept) is Kept:  # the relation had no rows (a predicate new since)
+            kept = _TableKept(kept.pred, None, (), self)
+        if not isinstance(kept, _TableKept) or kept.engine() is not self:
+            return super().changes(kept, sample, is_base)
+        assert not kept.released, "changes() after release()"
+        pred = kept.pred
+        if pred not in self._ids and kept.name is None:
+            return RelationChange(0, 0, [], [])
+        with self._guard(), self._demand():
+            if pred in self._stratum_of:
+                self._refresh({pred})
+            self._growing = f"the change of {pred}"
+            reps = self._reps[pred] if pred in self._ids else kept.reps
+            now = self._source_of(pred)
+            base = f"b{self._ids[pred]}" if pred in self._ids else None
+            sides = []
+            for rows in (compare.gained(now, kept.name, base, pred.arity, kept.reps, reps),
+                         compare.lost(now, kept.name, pred.arity, kept.reps, reps)):
+                total = scalar(self._run(compare.count(rows)))
+                shown = self._run(compare.sample(rows, sample)).fetchall() if total and sample > 0 else []
+                sides.append((total, shown))
+        decode = row_decoder(reps)
+        (g, g_rows), (lo, l_rows) = sides
+        return RelationChange(g, lo, sorted((decode(r) if pred.arity else () for r in g_rows), key=ast.row_sort_key),
+                              sorted((decode(r) if pred.arity else () for r in l_rows), key=ast.row_sort_key))
+
+    @contextmanager
+    def ceiling(self, headroom: int) -> Iterator[None]:
+        saved = self.memory_limit
+        with memory.lowered(self._con, headroom, saved):
+            self._headroom = headroom
+            try:
+                yield
+            finally:
+                self._headroom = None
+
+    def _source_of(self, pred: PredicateSym) -> str | None:
+        if pred not in self._ids:
+            return None
+        n = self._ids[pred]
+        return f"r{n}" if pred in self._stratum_of else f"b{n}"
+
     def query(self, query: CheckedQuery) -> list[Row]:
         own = {r.head.sym for r in query.rules}
         reads = {s for r in query.rules for s in body_preds(r)} - own
@@ -261,6 +344,9 @@ class DuckDBEngine(Seeding, Engine):
             self._ctrl_c.close()
             self._ctrl_c = None
         self._con.close()
+        self.closed = True
+        if self._spill is not None:
+            self._spill.remove()
 
     def _rows_with_rounds(self, pred: PredicateSym) -> dict[Row, int]:
         if pred not in self._ids:
@@ -327,3 +413,18 @@ class DuckDBEngine(Seeding, Engine):
         if ctes:
             sql = f"WITH {', '.join(ctes)} {sql}"
         return sql, params.values, reps[query.goal]
+
+
+class _TableKept(Kept):
+    """keep()'s copy: TEMP table `name` (None: the relation had no table), in `reps`."""
+
+    def __init__(self, pred: PredicateSym, name: str | None, reps: tuple[str, ...], engine: DuckDBEngine) -> None:
+        super().__init__(pred)
+        self.name, self.reps, self.engine = name, reps, weakref.ref(engine)
+        self.released = False
+
+    def release(self) -> None:
+        engine = self.engine()
+        if self.name is not None and engine is not None and not engine.closed:
+            engine._drop_quietly([self.name])
+        self.released = True

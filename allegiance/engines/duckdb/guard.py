@@ -26,6 +26,7 @@ from contextlib import contextmanager
 import duckdb
 
 from ... import errors
+from . import memory
 
 
 class DeadlinePassed(Exception):
@@ -46,6 +47,9 @@ class Guarded:
     _deadline: float | None
     _guarding: bool
     _ctrl_c: _CtrlCWatcher | None
+    memory_limit: int | None  # bytes (memory.py)
+    _growing: str  # what is being evaluated, named by the memory-limit error
+    _headroom: int | None  # inside DuckDBEngine.ceiling()
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> duckdb.DuckDBPyConnection:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -59,6 +63,7 @@ class Guarded:
             yield
             return
         self._guarding = True
+        self._growing = ""
         stop = threading.Event()
         fired = threading.Event()
         watchdog = None
@@ -99,6 +104,10 @@ class Guarded:
             self._guarding = False
 
     def _translate(self, exc: BaseException, fired: bool) -> BaseException:
+        if memory.is_out_of_memory(exc):
+            limit = (f"{memory.human(self._headroom)} more than the knowledge base holds" if self._headroom else
+                     memory.human(self.memory_limit) if self.memory_limit is not None else "DuckDB's default")
+            return memory.too_large(self._growing or "the answer", limit)
         if isinstance(exc, DeadlinePassed) or (fired and isinstance(exc, duckdb.InterruptException)):
             return errors.QueryTimeout(
                 f"query took longer than {self.timeout:g} s; raise the limit with --timeout or :timeout"

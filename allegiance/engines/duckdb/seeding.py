@@ -66,6 +66,7 @@ class Seeding(Loop):
         targets = {self._stratum_of[p] for p in preds if p in self._stratum_of}
         pending = needed & self._dirty
         for i in sorted(pending):
+            self._growing = ", ".join(str(p) for p in self._stratum_preds[i])
             seed = None if rounds or i in targets else self._seed_for(i, pending, readers)
             if seed is not None:
                 if isinstance(seed, tuple):  # else _NO_READER: nobody reads it now
@@ -83,7 +84,9 @@ class Seeding(Loop):
         if rounds:
             for i in targets:
                 if i in self._lazy_rounds:
+                    self._growing = ", ".join(str(p) for p in self._stratum_preds[i])
                     self._store_rounds(i)
+        self._growing = ""
 
     def _seed_for(
         self, i: int, pending: set[int], readers: Sequence[ast.Rule]

@@ -1,0 +1,47 @@
+"""The test suite's tiers. `make test` runs everything but the `slow` marker; `make test-fast` (the
+inner loop, under two minutes on 2 cores) also leaves out the files below, listed here in one place:
+the property and differential suites, the conformance suite and the real-terminal runs. They guard
+correctness as much as the rest, so `make test` (and CI) always runs them.
+
+`--fast` does not even collect them (the conformance file reads 20 MB of YAML as it is imported);
+their tests also carry the `thorough` marker, for `-m "not thorough"` in other selections.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+THOROUGH = {
+    "test_differential.py",  # random programs on both engines against a naive fixpoint
+    "engines/test_duckdb_differential.py",
+    "engines/test_annotated.py",  # interval-annotated evaluation against a pointwise oracle
+    "test_conformance.py",  # the datalog-conformance suite on both engines
+    "test_load_properties.py",
+    "test_parse_fast.py",  # the fast paths held to Lark's AST over generated text
+    "repl/test_end_to_end.py",  # the real program in a pseudo-terminal
+    "repl/test_terminal.py",
+}
+HERE = Path(__file__).parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true", help="leave out the thorough files (make test-fast)")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("--fast") and collection_path.is_relative_to(HERE) and \
+            collection_path.relative_to(HERE).as_posix() in THOROUGH:
+        return True
+    return None  # pytest decides as usual
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    missing = sorted(name for name in THOROUGH if not (HERE / name).is_file())
+    if missing:  # a renamed file would quietly join the fast tier
+        raise pytest.UsageError(f"tests/conftest.py: THOROUGH names files that are not there: {missing}")
+    for item in items:
+        if item.path.relative_to(HERE).as_posix() in THOROUGH:
+            item.add_marker(pytest.mark.thorough)
+

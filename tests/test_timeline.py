@@ -1,0 +1,353 @@
+"""Timelines (timeline.py): each answer's maximal periods, exact under the point semantics.
+
+The property test's oracle knows nothing of segments or annotated evaluation: at each day that
+matters (every validity bound, the days either side of it, and days before and after them all) it
+writes a knowledge base holding only the statements whose period covers that day, as text, loads it
+afresh and queries it plainly. An answer holds throughout a period of the timeline iff the oracle
+answers it at every checked day of that period; between two checked days no statement starts or
+stops counting, so those days stand for all of them. The same oracle without undated statements
+checks the undated marks. Hand cases pin the conventions: bounds are inclusive, adjacent periods
+merge, open ends stay open.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from allegiance import KnowledgeBase
+from allegiance.analysis import check_query
+from allegiance.ast import PredicateSym, Row
+from allegiance.cli import main
+from allegiance.engines.duckdb import DuckDBEngine
+from allegiance.parse import parse_query
+from allegiance.provenance import StatementRecord, catalog_facts, record_facts
+from allegiance.timeline import Segments, timeline
+from allegiance.validity import Period
+
+D0 = datetime.date(2015, 10, 1)
+DAY = datetime.timedelta(days=1)
+
+HEADER = """\
+.entity a { name: "A"  kind: group }
+.entity b { name: "B"  kind: group }
+.entity c { name: "C"  kind: group }
+.relation node(n) { phrases: "{n} is a node" }
+.relation edge(x, y) { phrases: "{x} leads to {y}" }
+.relation backs(x, y) { phrases: "{x} backs {y}" }
+"""
+
+# Recursion, negation of a base and of a derived relation, statement metadata in a body.
+RULES = """\
+reach(X, Y) :- edge(X, Y).
+reach(X, Z) :- edge(X, Y), reach(Y, Z).
+cut(X, Y) :- edge(X, Y), not edge(Y, X).
+lonely(X) :- node(X), not reach(X, _).
+unbacked(X) :- node(X), not backs(_, X).
+both(X, Y) :- reach(X, Y), backs(X, Y).
+flagged(X) :- edge(X, _) as S, status(S, claimed).
+"""
+QUERIES = ["reach(X, Y)", "cut(X, Y)", "lonely(X)", "unbacked(X)", "both(X, Y)", "flagged(X)",
+           "contradicted(S1, S2)", "edge(a, X)"]
+
+Qualifier = tuple[str, int, int]  # kind, first day offset, second day offset
+Statement = tuple[str, tuple[str, ...], bool, bool, Qualifier]  # relation, args, negated, claimed, when
+
+
+def qualifier_text(q: Qualifier) -> str:
+    kind, x, y = q
+    d1, d2 = D0 + x * DAY, D0 + y * DAY
+    return {"none": "", "on": f" on {d1}", "between": f" between {min(d1, d2)} and {max(d1, d2)}",
+            "since": f" since {d1}", "until": f" until {d1}"}[kind]
+
+
+def period(q: Qualifier) -> Period:
+    kind, x, y = q
+    d1, d2 = D0 + x * DAY, D0 + y * DAY
+    return {"none": Period(None, None), "on": Period(d1, d1), "between": Period(min(d1, d2), max(d1, d2)),
+            "since": Period(d1, None), "until": Period(None, d1)}[kind]
+
+
+def facts_text(statements: list[tuple[int, Statement]]) -> str:
+    """One source per statement, so a statement's id (`sK_1`) is the same in every filtered copy."""
+    lines = [HEADER]
+    for k, (rel, args, negated, claimed, q) in statements:
+        lines.append(f".source s{k} {{ title: \"S{k}\" publisher: \"P\" reliability: B }}")
+        lines.append(f"{'not ' if negated else ''}{rel}({', '.join(args)})"
+                     f"{' claimed by a' if claimed else ''}{qualifier_text(q)}.")
+    return "\n".join(lines) + "\n"
+
+
+def make_kb(statements: list[tuple[int, Statement]]) -> KnowledgeBase:
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text(facts_text(statements), file="t.facts")
+    kb.load_text(RULES, file="t.dl")
+    return kb
+
+
+NODES = st.sampled_from(["a", "b", "c"])
+QUALIFIERS = st.tuples(st.sampled_from(["none", "on", "between", "since", "until"]),
+                       st.integers(0, 4), st.integers(0, 4))
+STATEMENT = st.one_of(
+    st.tuples(st.just("node"), st.tuples(NODES), st.just(False), st.just(False), QUALIFIERS),
+    st.tuples(st.sampled_from(["edge", "backs"]), st.tuples(NODES, NODES), st.just(False), st.booleans(), QUALIFIERS),
+    st.tuples(st.just("edge"), st.tuples(NODES, NODES), st.just(True), st.just(False), QUALIFIERS),
+)
+
+COMPARED = {"examples": 0, "days": 0, "answers": 0, "undated": 0}
+
+
+def check_days(statements: list[Statement]) -> list[datetime.date]:
+    """Every bound, the days either side of it, and a day before and after them all."""
+    days = {D0 - 10 * DAY, D0 + 20 * DAY}
+    for *_, q in statements:
+        p = period(q)
+        for bound in (p.start, p.end):
+            if bound is not None:
+                days |= {bound - DAY, bound, bound + DAY}
+    return sorted(days)
+
+
+def counts_on(record: StatementRecord, day: datetime.date) -> bool:
+    """By hand: the statement's bounds, both included, an absent one open."""
+    return (record.valid_from is None or record.valid_from <= day) and \
+        (record.valid_until is None or day <= record.valid_until)
+
+
+def facts_of(kb: KnowledgeBase, records: list[StatementRecord]) -> dict[PredicateSym, set[Row]]:
+    """What the engine would hold if these were the only statements (and the catalog's metadata)."""
+    facts: dict[PredicateSym, set[Row]] = {}
+    for sym, row in [*catalog_facts(kb.catalog), *(f for r in records for f in record_facts(r))]:
+        facts.setdefault(sym, set()).add(row)
+    return facts
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(STATEMENT, min_size=3, max_size=8), st.lists(st.sampled_from(QUERIES), min_size=2, max_size=3, unique=True))
+def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[Statement], queries: list[str]) -> None:
+    kb, oracle = make_kb(list(enumerate(statements))), DuckDBEngine(timeout=None)
+    try:
+        timelines = {q: timeline(kb, q) for q in queries}
+        checked = {q: check_query(parse_query(q), kb.program) for q in queries}
+        for day in check_days(statements):
+            counting = [r for r in kb.file_statements if counts_on(r, day)]
+            oracle.load(kb.program, facts_of(kb, counting))
+            expected = {q: set(oracle.query(checked[q])) for q in queries}
+            oracle.load(kb.program, facts_of(kb, [r for r in counting if r.valid_from or r.valid_until]))
+            without_undated = {q: set(oracle.query(checked[q])) for q in queries}
+            for q in queries:
+                line = timelines[q]
+                assert set(line.at(day)) == expected[q], (q, day, facts_text(list(enumerate(statements))))
+                for held in line.answers:
+                    if held.row in expected[q]:
+                        marked = any(u.covers(day) for u in held.undated)
+                        assert marked == (held.row not in without_undated[q]), (q, day, held)
+                        COMPARED["undated"] += marked
+                COMPARED["answers"] += len(expected[q])
+            COMPARED["days"] += 1
+    finally:
+        oracle.close()
+        kb.close()
+    # maximal: two periods of one answer never touch (adjacent days would have merged)
+    for line in timelines.values():
+        for held in line.answers:
+            for p, q in itertools.pairwise(held.periods):
+                assert p.end is not None and q.start is not None and p.end + DAY < q.start
+    COMPARED["examples"] += 1
+
+
+def test_the_property_test_compared_enough() -> None:
+    # runs after the property test (file order); a minimum, so nothing passes by being skipped
+    assert COMPARED["examples"] >= 25, COMPARED
+    assert COMPARED["days"] >= 100 and COMPARED["answers"] >= 60 and COMPARED["undated"] >= 20, COMPARED
+
+
+# --- hand cases: the conventions ---------------------------------------------------------------------
+
+
+def d(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+def test_segments_map_bounds_inclusively_and_back() -> None:
+    seg = Segments([Period(d("2015-10-01"), d("2015-10-03")), Period(None, d("2015-10-05")), Period(d("2015-10-04"), None)])
+    assert seg.cuts == [d("2015-10-01"), d("2015-10-04"), d("2015-10-06")]
+    assert seg.period(seg.interval(Period(d("2015-10-01"), d("2015-10-03")))) == Period(d("2015-10-01"), d("2015-10-03"))
+    assert seg.period(seg.interval(Period(None, d("2015-10-05")))) == Period(None, d("2015-10-05"))
+    assert seg.period((0, seg.size - 1)) == Period(None, None)
+    assert seg.segment(d("2015-09-30")) == 0 and seg.segment(d("2015-10-03")) == 1 and seg.segment(d("2015-10-04")) == 2
+
+
+@pytest.fixture(scope="module")
+def small() -> Iterator[KnowledgeBase]:
+    text = facts_text([
+        (0, ("edge", ("a", "b"), False, False, ("between", 0, 2))),   # 10-01..10-03
+        (1, ("edge", ("a", "b"), False, False, ("since", 3, 0))),     # 10-04..: adjacent, merges
+        (2, ("edge", ("b", "c"), False, False, ("until", 1, 0))),     # ..10-02 inclusive
+        (3, ("node", ("c",), False, False, ("on", 4, 0))),            # 10-05 only
+        (4, ("node", ("a",), False, False, ("none", 0, 0))),          # undated
+        (5, ("backs", ("b", "a"), False, False, ("on", 2, 0))),       # 10-03 only
+    ])
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text(text, file="t.facts")
+    kb.load_text(RULES, file="t.dl")
+    yield kb
+    kb.close()
+
+
+def periods(kb: KnowledgeBase, query: str) -> dict[tuple[object, ...], list[str]]:
+    return {h.row: [p.text() for p in h.periods] for h in timeline(kb, query).answers}
+
+
+def test_bounds_are_inclusive_and_adjacent_periods_merge(small: KnowledgeBase) -> None:
+    assert periods(small, "edge(a, b)") == {(): ["since 2015-10-01"]}
+    assert periods(small, "edge(b, X)") == {("c",): ["until 2015-10-02"]}
+    assert periods(small, "reach(a, c)") == {(): ["between 2015-10-01 and 2015-10-02"]}
+    assert periods(small, "node(X)") == {("a",): ["always"], ("c",): ["on 2015-10-05"]}
+
+
+def test_negation_over_time_is_interval_difference(small: KnowledgeBase) -> None:
+    # a is unbacked on every day but 2015-10-03, when b backs it
+    assert periods(small, "unbacked(a)") == {(): ["until 2015-10-02", "since 2015-10-04"]}
+    held = {h.row: h for h in timeline(small, "unbacked(X)").answers}
+    assert held[("a",)].undated == held[("a",)].periods  # node(a) is undated: so is a's being unbacked
+    assert [p.text() for p in held[("c",)].periods] == ["on 2015-10-05"] and held[("c",)].undated == ()
+
+
+def test_undated_marks_only_the_parts_resting_on_undated_statements(small: KnowledgeBase) -> None:
+    held = {h.row: h for h in timeline(small, "node(X)").answers}
+    assert held[("a",)].undated == (Period(None, None),)
+    assert held[("c",)].undated == ()
+
+
+def test_a_relation_name_alone_asks_for_all_of_it(small: KnowledgeBase) -> None:
+    line = timeline(small, "reach")
+    assert line.variables == ("X1", "X2") or line.variables == ("X", "Y")
+    assert {h.row for h in line.answers} == {("a", "b"), ("b", "c"), ("a", "c")}
+    assert timeline(small, "edge").variables == ("X", "Y")  # named after edge(x, y)'s parameters
+
+
+def test_a_retracted_fact_has_no_timeline(small: KnowledgeBase) -> None:
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text(facts_text([(0, ("edge", ("a", "b"), False, False, ("on", 0, 0)))]), file="t.facts")
+    assert periods(kb, "edge(a, b)") == {(): ["on 2015-10-01"]}
+    kb.retract("edge(a, b).")
+    assert periods(kb, "edge(a, b)") == {}
+    kb.close()
+
+
+# --- the command line and the REPL -------------------------------------------------------------------
+
+
+def write_kb(tmp_path: pytest.TempPathFactory, small_text: str) -> list[str]:
+    facts, rules = tmp_path / "t.facts", tmp_path / "t.dl"  # type: ignore[operator]
+    facts.write_text(small_text, encoding="utf-8")
+    rules.write_text(RULES, encoding="utf-8")
+    return [str(facts), str(rules)]
+
+
+SMALL = facts_text([
+    (0, ("edge", ("a", "b"), False, False, ("between", 0, 2))),
+    (1, ("edge", ("b", "c"), False, False, ("since", 1, 0))),
+    (2, ("node", ("a",), False, False, ("none", 0, 0))),
+])
+
+
+def test_cli_timeline_table_csv_json(tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_kb(tmp_path, SMALL)
+    assert main(["timeline", "reach(a, X)", *files]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["X", "|", "from", "|", "until"]  # no note: nothing rests on undated statements
+    assert [c.strip() for c in out[2].split("|")] == ["b", "2015-10-01", "2015-10-03"]
+    assert [c.strip() for c in out[3].split("|")] == ["c", "2015-10-02", "2015-10-03"]
+    assert out[4] == "(2 answers, 2 periods)"
+    assert main(["timeline", "node(X)", *files, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["X,from,until,undated", "a,,,undated"]
+    assert main(["timeline", "edge(b, c)", *files, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answers"] == [{"values": [], "periods": [{"from": "2015-10-02", "until": None, "undated": []}]}]
+    assert main(["timeline", "reach(c, X)", *files]) == 1
+    assert "(0 answers, 0 periods)" in capsys.readouterr().out
+    assert main(["timeline", "reach(c, X", *files]) == 2
+    assert "^" in capsys.readouterr().err
+
+
+def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
+    from allegiance.repl.session import Session, dispatch
+
+    files = write_kb(tmp_path, SMALL)
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files)
+    session = Session(kb)
+    text = dispatch(":timeline node(X).", session).text
+    assert "(open) | (open) | undated" in text and "undated: holds there only because" in text
+    assert "usage: :timeline QUERY" in dispatch(":timeline", session).error
+    kb.close()
+
+
+# --- time in explanations ----------------------------------------------------------------------------
+
+
+def test_why_says_when_each_statement_held(small: KnowledgeBase) -> None:
+    from allegiance.explain import proof_json, render_tree, why
+
+    answer = why(small, "reach(a, c)")
+    text = render_tree(answer)
+    assert "held between 2015-10-01 and 2015-10-03" in text  # edge(a, b), the first statement
+    assert "held until 2015-10-02" in text                    # edge(b, c): until is inclusive
+    undated = render_tree(why(small, "node(a)"))
+    assert "undated: counts at every date" in undated
+    leaf = proof_json(why(small, "node(a)"))["proofs"][0]  # type: ignore[index]
+    assert leaf["statement"]["undated"] is True and leaf["statement"]["valid_from"] is None
+    dated = proof_json(why(small, "node(c)"))["proofs"][0]  # type: ignore[index]
+    assert dated["statement"]["undated"] is False and dated["statement"]["valid_from"] == "2015-10-05"
+
+
+def test_a_timeline_under_a_selection_counts_only_what_it_selects(small: KnowledgeBase) -> None:
+    from allegiance.errors import QueryError
+    from allegiance.selection import Selection
+
+    # without s1 (edge(a, b) since 2015-10-04), a leads to b only from 2015-10-01 to 2015-10-03
+    assert {h.row: [p.text() for p in h.periods] for h in timeline(small, "edge(a, b)", Selection(without=frozenset({"s1"}))).answers} \
+        == {(): ["between 2015-10-01 and 2015-10-03"]}
+    with pytest.raises(QueryError, match="covers every date"):
+        timeline(small, "edge(a, b)", Selection(at=D0))
+
+
+def test_pydatalog_gives_the_same_timelines(small: KnowledgeBase) -> None:
+    # pyDatalog has no annotated evaluation of its own: the default sweep, one evaluation per segment
+    other = KnowledgeBase(engine="pydatalog", timeout=None)
+    try:
+        other.load_text(facts_text([
+            (0, ("edge", ("a", "b"), False, False, ("between", 0, 2))),
+            (1, ("edge", ("a", "b"), False, False, ("since", 3, 0))),
+            (2, ("edge", ("b", "c"), False, False, ("until", 1, 0))),
+            (3, ("node", ("c",), False, False, ("on", 4, 0))),
+            (4, ("node", ("a",), False, False, ("none", 0, 0))),
+            (5, ("backs", ("b", "a"), False, False, ("on", 2, 0))),
+        ]), file="t.facts")
+        other.load_text(RULES, file="t.dl")
+        for query in ("reach(X, Y)", "unbacked(X)", "lonely(X)", "cut(X, Y)"):
+            assert timeline(other, query) == timeline(small, query), query
+    finally:
+        other.close()
+
+
+def test_imported_rows_are_undated_statements() -> None:
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_text(facts_text([(0, ("edge", ("a", "b"), False, False, ("on", 0, 0)))]), file="t.facts")
+        kb.load_text(RULES, file="t.dl")
+        kb.import_rows("edge", [("b", "c")], source="s0")
+        held = {h.row: h for h in timeline(kb, "reach(a, X)").answers}
+        assert [p.text() for p in held[("c",)].periods] == ["on 2015-10-01"]
+        assert held[("c",)].undated == held[("c",)].periods  # it needs the imported row, which has no date
+        assert held[("b",)].undated == ()
+    finally:
+        kb.close()
