@@ -9,18 +9,21 @@ The house, top down: each line may import the lines below it, never those above 
 holds the same layers and fails on an import that runs up them, or on any import cycle).
 
     __init__, cli/           the public API; every subcommand (no core module imports argparse or
-                             cli); with no command, the REPL
+                             cli); with no command, the REPL; notebook (the IPython extension, a
+                             front end too: only it imports IPython)
     repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > selecting > commands > session > display,
-                             suggest, habits > output
-    cli/common               opening a knowledge base from command-line options (both front ends)
+                             suggest, habits > output, browser
+    cli/common               opening a knowledge base from command-line options (both front ends);
+                             cli/graph_options (what graph, :graph and %allegiance graph share)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),
                              render, changes, importing, checks, timeline, timeline_render,
-                             pytest_plugin
+                             pytest_plugin, graph/ (link charts: networkx, cytoscape.js)
     kb                       KnowledgeBase: the facade tying the stages together, all or nothing;
-                             conformance (the datalog-conformance adapters)
+                             conformance (the datalog-conformance adapters); frames (answers as
+                             Arrow tables and pandas data frames)
     the kb's state           history (operations), files (read a source file), state (the fold of
                              the history), selection, codec + persist (the --db file)
-    support and time         trust (policies), validity
+    support and time         trust (policies), validity, grades (the Admiralty order), support (max-min)
     engines/                 base (the Engine interface), duckdb/ (engine > seeding > loop > tables
                              > guard; compile, csv, annotated), pydatalog: the only importers of
                              DuckDB and pyDatalog; bulk (statement blocks for the engines)

@@ -36,6 +36,10 @@ Definitions (kept simple so an analyst can predict them):
 - **New facts** are plain Datalog facts (no source, no statement) that were not there before.
 
 The REPL's `:load` and `:reload` and the `allegiance load` command (cli/load.py) wrap it.
+
+Why one module: the snapshot, the definitions above and the report's text and JSON are one concept,
+the change report; each definition is applied where the report is drawn, so split apart they would
+import each other.
 """
 
 from __future__ import annotations

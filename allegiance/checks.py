@@ -40,6 +40,7 @@ from .files import bundled_paths, decode, read_limited
 from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
 from .selection import Selection
+from .support import grading
 
 CHECKS_DIR = "checks"
 SUFFIX = ".check"
@@ -340,8 +341,11 @@ class Checker:
         if not answers:
             return Outcome(check, True)
         details = [f"{len(answers)} counterexample{'s' if len(answers) != 1 else ''}:"]
-        for row in answers.rows[:MAX_COUNTEREXAMPLES]:
-            details.append("    " + self._instance(query, dict(zip(answers.variables, row, strict=True))))
+        # each with its support: a counterexample resting on one claim reads differently
+        graded = self.kb.with_supports(answers).supports if grading(self.kb).scale.size > 1 else None
+        for n, row in enumerate(answers.rows[:MAX_COUNTEREXAMPLES]):
+            details.append("    " + self._instance(query, dict(zip(answers.variables, row, strict=True)))
+                           + (f"   [support {graded[n].label}]" if graded else ""))
         if len(answers) > MAX_COUNTEREXAMPLES:
             details.append(f"    ... and {len(answers) - MAX_COUNTEREXAMPLES} more")
         return Outcome(check, False, tuple(details))

@@ -17,6 +17,7 @@ a few lines handing over to the stage that does it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,6 +48,7 @@ from .persist import Store
 from .provenance import CONTRADICTED_RELATION, StatementRecord
 from .selection import Selection, select
 from .state import State
+from .support import Support, answer_supports
 
 if TYPE_CHECKING:
     import pandas
@@ -60,6 +62,8 @@ class Answers:
     variables: tuple[str, ...]
     rows: list[ast.Row]
     query: ast.Query
+    # each row's support (support.py), in the same order; None unless asked for (query(support=True))
+    supports: list[Support] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -449,6 +453,10 @@ class KnowledgeBase:
         written (read only)."""
         return self._state.plain
 
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
+        """The base facts the engine holds (plain, stated, metadata), imports' blocks aside (read only)."""
+        return self._state.base_facts()
+
     @property
     def blocks(self) -> tuple[StatementBlock, ...]:
         """Imports, one block of statements each."""
@@ -509,14 +517,22 @@ class KnowledgeBase:
         for view in views.values():
             view.close()
 
-    def query(self, text: str | ast.Query, selection: Selection | None = None) -> Answers:
+    def query(self, text: str | ast.Query, selection: Selection | None = None, support: bool = False) -> Answers:
+        """The answers, sorted; with `support`, each one's support too (support.py)."""
         if isinstance(text, str):
             self._sources["<query>"] = text
         if selection is not None and not selection.everything:
-            return self.under(selection).query(text)
+            return self.under(selection).query(text, support=support)
         query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
-        return Answers(checked.variables, sort_rows(self._engine.query(checked)), query)
+        rows = sort_rows(self._engine.query(checked))
+        return Answers(checked.variables, rows, query, answer_supports(self, checked, rows) if support else None)
+
+    def with_supports(self, answers: Answers) -> Answers:
+        """The same answers with each one's support (query(..., support=True) in two steps, so a
+        front end can show the answers even when their support runs out of time)."""
+        checked = check_query(answers.query, self.program)
+        return dataclasses.replace(answers, supports=answer_supports(self, checked, answers.rows))
 
     def ask(self, text: str) -> bool:
         return bool(self.query(text))

@@ -124,7 +124,7 @@ class Session:
         return self.kb.query(line.strip())
 
     def graph(self, rest: str) -> Rich:
-        from .cli.graph import graph_options, scope
+        from .cli.graph_options import graph_options, scope
         from .graph.export import write
         from .graph.model import build
 

@@ -10,11 +10,12 @@ import csv
 import datetime
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from . import ast, printable
 
 FORMATS = ("table", "csv", "json")
+SUPPORT = "support"  # the column of each answer's support
 
 
 def cell(value: ast.Value) -> str:
@@ -28,12 +29,17 @@ def json_value(value: ast.Value) -> object:
     return value
 
 
-def table(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | None = None) -> str:
-    """An aligned table with a header rule and a count line; `limit` cuts it with "N more"."""
+def table(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | None = None,
+          supports: Sequence[str] | None = None) -> str:
+    """An aligned table with a header rule and a count line; `limit` cuts it with "N more";
+    `supports`, each row's support label, a last column "support"."""
     shown = list(rows if limit is None else rows[:limit])
     if not columns:
-        return "yes" if rows else "no"
+        return ("yes" + (f" (support {supports[0]})" if supports else "")) if rows else "no"
     texts = [[cell(v) for v in row] for row in shown]
+    if supports is not None:
+        columns = [*columns, SUPPORT]
+        texts = [[*t, printable.escape(label)] for t, label in zip(texts, supports, strict=False)]
     widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
              "-+-".join("-" * w for w in widths)]
@@ -46,27 +52,37 @@ def table(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | None = N
     return "\n".join(lines)
 
 
-def csv_text(columns: Sequence[str], rows: Sequence[ast.Row]) -> str:
+def csv_text(columns: Sequence[str], rows: Sequence[ast.Row], supports: Sequence[str] | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([v.isoformat() if isinstance(v, datetime.date) else v for v in row])
+    writer.writerow([*columns, SUPPORT] if supports is not None else columns)
+    for n, row in enumerate(rows):
+        values: list[object] = [v.isoformat() if isinstance(v, datetime.date) else v for v in row]
+        writer.writerow([*values, supports[n]] if supports is not None else values)
     return out.getvalue().rstrip("\n")
 
 
-def json_text(query: str, columns: Sequence[str], rows: Sequence[ast.Row]) -> str:
-    text = json.dumps({"query": query, "variables": list(columns),
-                       "answers": [[json_value(v) for v in row] for row in rows]}, ensure_ascii=False)
+def json_text(query: str, columns: Sequence[str], rows: Sequence[ast.Row],
+              supports: Sequence[Mapping[str, object]] | None = None) -> str:
+    """{"query", "variables", "answers"} and, with `supports`, "supports": for each answer in the
+    same order, {"grade", "statement", "source", "status"} (support.py)."""
+    doc: dict[str, object] = {"query": query, "variables": list(columns),
+                              "answers": [[json_value(v) for v in row] for row in rows]}
+    if supports is not None:
+        doc["supports"] = [dict(s) for s in supports]
+    text = json.dumps(doc, ensure_ascii=False)
     # json escapes C0 controls itself; DEL, C1 and the rest only appear inside strings, where
     # printable's \uXXXX escapes are JSON's own
     return printable.escape(text)
 
 
 def answers(query: str, columns: Sequence[str], rows: Sequence[ast.Row], fmt: str = "table",
-            limit: int | None = None) -> str:
+            limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None) -> str:
+    """Answers in a format; `supports` (one {"grade", "statement", "source", "status"} per row)
+    adds the support column (table, CSV) or the "supports" list (JSON)."""
+    labels = [str(s["grade"]) for s in supports] if supports is not None else None
     if fmt == "csv":
-        return csv_text(columns, rows)
+        return csv_text(columns, rows, labels)
     if fmt == "json":
-        return json_text(query, columns, rows)
-    return table(columns, rows, limit)
+        return json_text(query, columns, rows, supports)
+    return table(columns, rows, limit, labels)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pydoc
+import shlex
+import shutil
+import subprocess
 import sys
 import termios
 import traceback
@@ -31,6 +33,7 @@ from prompt_toolkit.styles import Style
 from allegiance import __version__, printable
 from allegiance.lexer import AllegianceLexer
 
+from .commands import default_pager
 from .dispatch import dispatch
 from .output import Output
 from .session import Session, data_dir, is_complete
@@ -156,16 +159,38 @@ def banner(session: Session) -> str:
             "Type a query like ally(X, nusra), :help for more, Ctrl-D to leave.")
 
 
-def show(output: Output) -> None:
-    """Print an entry's Output; no control character from the knowledge base reaches the terminal."""
+def show(output: Output, session: Session | None = None) -> None:
+    """Print an entry's Output; no control character from the knowledge base reaches the terminal.
+    Text taller than the terminal (or :more's) goes through the pager (`:pager`)."""
     if output.text:
         text = printable.screen(output.text)
-        if output.page:
-            pydoc.pager(text)
-        else:
+        pager = pager_for(session, text, output.page) if session else None
+        if pager is None or not page(text, pager):
             print(text, flush=True)
     if output.error:
         print_formatted_text(FormattedText([("class:error", printable.screen(output.error))]), style=STYLE)
+
+
+def pager_for(session: Session, text: str, asked: bool) -> list[str] | None:
+    """The pager command for this text, or None to print it as it is."""
+    if session.pager == "off" or not sys.stdout.isatty():
+        return None
+    # Only what is taller than the screen: less -F does not quit on a short text with a chopped
+    # line (less 590), so paging a short wide text would leave the user in the pager.
+    if not asked and text.count("\n") + 1 < shutil.get_terminal_size().lines - 1:
+        return None
+    return shlex.split(session.pager) if session.pager else default_pager()
+
+
+def page(text: str, command: list[str]) -> bool:
+    """Show text through the pager; False when it cannot run (then the caller prints it)."""
+    env = dict(os.environ)
+    env.setdefault("LESS", "-SRXF")  # as pgcli: chop long lines, keep colours, no screen clearing
+    try:
+        subprocess.run(command, input=text + "\n", text=True, env=env, check=False)
+    except OSError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -206,6 +231,7 @@ def run(session: Session) -> int:
     while True:
         try:
             text = prompt.prompt()
+            session.columns = shutil.get_terminal_size().columns  # listings fit the terminal as it is now
         except KeyboardInterrupt:
             continue  # Ctrl-C clears the line
         except EOFError:
@@ -218,9 +244,17 @@ def run(session: Session) -> int:
         except Exception as exc:  # a bug must not end the session; its entry is lost, nothing else
             detail = traceback.format_exc() if os.environ.get("ALLEGIANCE_DEBUG") else ""
             output = Output(error=f"internal error: {type(exc).__name__}: {exc} (please report it)\n{detail}".rstrip())
-        show(output)
+        show(output, session)
         if output.confirm and output.then is not None:
-            show(output.then() if ask(output.confirm, output.default) else Output(text="not added"))
+            if ask(output.confirm, output.default):
+                try:
+                    with keys_held():
+                        output = output.then()
+                except KeyboardInterrupt:
+                    output = Output(error="interrupted (the knowledge base is as it was)")
+            else:
+                output = Output(text="not added")
+            show(output, session)
         if output.quit:
             break
     sys.stdout.flush()

@@ -95,10 +95,12 @@ def _usage(name: str) -> AllegianceError:
 # --- help, quit ----------------------------------------------------------------------------------
 
 KEYS = """\
-keys: Enter runs a complete entry (a line that ends with '.', a query without one, a command);
-      an unfinished one continues on the next line ('|' prompt); Alt-Enter (Esc Enter) runs it as is.
-      Tab completes, -> accepts the grey suggestion from history, Ctrl-R searches history,
-      Ctrl-C clears the line or cancels a running query, Ctrl-D on an empty line exits."""
+keys: Enter runs a complete entry (a line that ends with '.', a query without
+      one, a command); an unfinished one continues on the next line ('|'
+      prompt); Alt-Enter (Esc Enter) runs it as is. Tab completes, -> accepts
+      the grey suggestion from history, Ctrl-R searches history (Enter runs
+      the match), Ctrl-C clears the line or cancels a running query, Ctrl-D on
+      an empty line exits. Long output goes through a pager (:pager)."""
 
 SYNTAX = """\
 queries     ally(X, nusra)        ?- ally(X, nusra).        member(X, C), not ally(X, fsa)
@@ -110,6 +112,9 @@ adding      member(fsa, alliance41).                         a fact (ground, wit
             Nusra Front is allied with Ahrar al-Sham.        controlled English
             .entity x { name: "X" kind: group }              blocks, as in fact files
 The whole language: docs/language.md."""
+
+
+HELP_COLUMN = 28  # :help's descriptions start here (+4), where pgcli's \? puts them
 
 
 @special_command("help", "[COMMAND|syntax]", "list the commands, or explain one", completes="command",
@@ -130,10 +135,23 @@ def _help(session: Session, arg: str) -> Output:
         if command.aliases:
             text += "\n\n    also: " + ", ".join(":" + a for a in command.aliases)
         return say(text)
-    width = max(len(c.usage) for c in COMMANDS.values())
-    lines = ["Type a query (ally(X, nusra)), a fact, statement or rule to add (ending with '.'),",
-             "or a command:", ""]
-    lines += [f"  {c.usage:<{width}}  {c.help}" for c in COMMANDS.values()]
+    # one column of usages, as wide as most of them; a longer usage has its line to itself
+    width = min(HELP_COLUMN, max(len(c.usage) for c in COMMANDS.values()))
+    lines = ["Type a query (ally(X, nusra)), a fact, statement or rule to add (ending",
+             "with '.'), or a command:", ""]
+    import textwrap
+
+    columns = session.columns or 100
+    room = max(30, columns - width - 5)  # descriptions wrap to fit the terminal
+    for c in COMMANDS.values():
+        described = textwrap.wrap(c.help, room) or [""]
+        if len(c.usage) > width:  # the usage on lines of its own, the description below it
+            lines += textwrap.wrap(c.usage, columns - 1, initial_indent="  ", subsequent_indent="      ",
+                                   break_on_hyphens=False)
+            described.insert(0, "")
+        else:
+            lines.append(f"  {c.usage:<{width}}  {described[0]}")
+        lines += [f"  {'':<{width}}  {more}" for more in described[1:]]
     lines += ["", KEYS, "", ":help COMMAND for more; :help syntax for what can be typed."]
     return say("\n".join(lines))
 
@@ -200,20 +218,26 @@ def _import(session: Session, arg: str) -> Output:
 @special_command("reload", "", "re-read the files that changed on disk, and say what that changed")
 def _reload(session: Session, arg: str) -> Output:
     from allegiance import changes
-    from allegiance.errors import flatten
 
     try:
         text = changes.reload_command(session.kb)
     except AllegianceError as exc:
-        # the error points into the file as it is on disk now, not as the session loaded it
-        on_disk: dict[str, str] = {}
-        for err in flatten(exc):
-            if err.span is not None and os.path.isfile(err.span.file):
-                with contextlib.suppress(OSError):
-                    on_disk[err.span.file] = Path(err.span.file).read_text(encoding="utf-8", errors="replace")
-        return oops(display.error_text(exc, {**session.all_sources(), **on_disk}))
+        return oops(_as_on_disk(exc, session))
     session.changed()
     return say(text)
+
+
+def _as_on_disk(exc: AllegianceError, session: Session) -> str:
+    """The error drawn with the lines of its files as they are on disk now (a :reload or an
+    engine switch read them again), not as the session first loaded them."""
+    from allegiance.errors import flatten
+
+    on_disk: dict[str, str] = {}
+    for err in flatten(exc):
+        if err.span is not None and os.path.isfile(err.span.file):
+            with contextlib.suppress(OSError):
+                on_disk[err.span.file] = Path(err.span.file).read_text(encoding="utf-8", errors="replace")
+    return display.error_text(exc, {**session.all_sources(), **on_disk})
 
 
 @special_command("retract", "FACT", "remove a fact (however it was added)", completes="fact")
@@ -324,8 +348,8 @@ def _schema(session: Session, arg: str) -> Output:
     declared: set[tuple[str, int]] = set()
     relations = sorted(kb.catalog.relations.values(), key=lambda r: r.sym.name)
     for rel in [*relations, *kb.inconsistency_relations()]:
-        if arg and rel.sym.name != arg.partition("/")[0]:
-            continue
+        if (arg and rel.sym.name != arg.partition("/")[0]) or (rel.sym.name, rel.sym.arity) in declared:
+            continue  # (an inconsistency is in the catalog's relations too: list it once)
         declared.add((rel.sym.name, rel.sym.arity))
         params = ", ".join(p.name + (f": {p.type}" if p.type not in ("symbol", "string") else "") for p in rel.params)
         flags = " (symmetric)" if rel.symmetric else ""
@@ -370,8 +394,8 @@ def _entities(session: Session, arg: str) -> Output:
         rows.append((ent.id, ent.name, ent.kind, "; ".join(ent.aliases)))
     if not rows:
         return say(f"no entity matches {arg!r}" if arg else "no entities")
-    text = display.listing(("id", "name", "kind", "aliases"), rows, session.limit)
-    session.remember_page(display.listing(("id", "name", "kind", "aliases"), rows))
+    text = display.listing(("id", "name", "kind", "aliases"), rows, session.limit, session.columns)
+    session.remember_page(display.listing(("id", "name", "kind", "aliases"), rows, width=session.columns))
     return say(text)
 
 
@@ -387,8 +411,9 @@ def _sources(session: Session, arg: str) -> Output:
             for s in sorted(session.kb.catalog.sources.values(), key=lambda s: s.id)]
     if not rows:
         return say("no sources")
-    session.remember_page(display.listing(("id", "publisher", "date", "reliability", "title"), rows))
-    return say(display.listing(("id", "publisher", "date", "reliability", "title"), rows, session.limit))
+    columns = ("id", "publisher", "date", "reliability", "title")
+    session.remember_page(display.listing(columns, rows, width=session.columns))
+    return say(display.listing(columns, rows, session.limit, session.columns))
 
 
 def _rests_on(session: Session, text: str) -> Output:
@@ -410,7 +435,10 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     found = session.kb.inconsistencies(session.selection)
     if not found:
         return say("no inconsistencies")
-    lines = [f"{i.kind}: {i.message}" for i in found]
+    from allegiance import explain
+
+    supports = explain.inconsistency_supports(session.kb, found) if session.support else [None] * len(found)
+    lines = [f"{i.kind}: {i.message}" + (f"   [support {s['grade']}]" if s else "") for i, s in zip(found, supports, strict=True)]
     lines.append(f"({display.plural(len(found), 'inconsistency', 'inconsistencies')})")
     return say("\n".join(lines))
 
@@ -454,6 +482,8 @@ def _why(session: Session, arg: str) -> Output:
     answer = explain.why(session.kb, arg, selection=session.selection)
     if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
         answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
+    elif session.support:
+        answer = explain.graded_why(session.kb, answer)
     return say(explain.render_tree(answer))
 
 
@@ -477,7 +507,7 @@ def _graph(session: Session, arg: str) -> Output:
     --relations (default: belonging, alliance, backing, hostility). Writes graph.html (or -o FILE;
     --format svg, png, graphml, gexf, dot: graph.svg and so on) and opens a page or picture in the browser when this
     machine has a display (not with --no-open)."""
-    from allegiance.cli.graph import graph_options, scope, summary, write_graph
+    from allegiance.cli.graph_options import graph_options, scope, summary, write_graph
     from allegiance.graph import build
 
     from . import browser
@@ -488,7 +518,7 @@ def _graph(session: Session, arg: str) -> Output:
     graph_options(parser)
     args = parser.parse_args(_split(arg))
     args.query = " ".join(args.query) or None
-    graph = build(session.kb, scope(args))
+    graph = build(session.kb.under(session.selection), scope(args))  # what counts: :trust, :at, ...
     if not graph.number_of_nodes():
         return oops(graph.graph.get("message") or "nothing to draw: no link of the chosen relations")
     target = args.output or f"graph.{args.format}"  # a file in every format: the REPL's screen is for text
@@ -554,7 +584,7 @@ def _engine(session: Session, arg: str) -> Output:
     try:
         session.switch_engine(arg)
     except AllegianceError as exc:
-        return oops(f"{display.error_text(exc, session.all_sources())}\n"
+        return oops(f"{_as_on_disk(exc, session)}\n"
                     f"still on {session.kb.engine_name}: the session's history could not be replayed on {arg}")
     return say(f"now on {arg} {display.seconds(time.perf_counter() - started)}")
 
@@ -586,6 +616,27 @@ def _time(session: Session, arg: str) -> Output:
     return say(f"timing {'on' if session.timing else 'off'}")
 
 
+@special_command("pager", "[on|off|COMMAND]", "page long output (default: less -SRXF), or not",
+                 completes="choice:on|off")
+def _pager(session: Session, arg: str) -> Output:
+    """Output taller than the terminal goes through a pager, as in pgcli: by default
+    $ALLEGIANCE_PAGER, else $PAGER, else `less -SRXF` (long lines scroll sideways; one screen or
+    less prints as is). `:pager off` prints everything; `:pager COMMAND` pages through COMMAND.
+    Never used when the output is not a terminal."""
+    if arg:
+        session.pager = "" if arg == "on" else arg
+    shown = session.pager or "on (" + " ".join(default_pager()) + ")"
+    return say(f"pager {shown}")
+
+
+def default_pager() -> list[str]:
+    """The pager when none is set: $ALLEGIANCE_PAGER, else $PAGER, else less -SRXF."""
+    import shlex
+
+    command = os.environ.get("ALLEGIANCE_PAGER") or os.environ.get("PAGER") or "less -SRXF"
+    return shlex.split(command)
+
+
 @special_command("format", "table|csv|json", "how answers print", completes="choice:table|csv|json")
 def _format(session: Session, arg: str) -> Output:
     from allegiance.render import FORMATS
@@ -595,6 +646,16 @@ def _format(session: Session, arg: str) -> Output:
     if arg:
         session.format = arg
     return say(f"format {session.format}")
+
+
+@special_command("support", "on|off", "show each answer's support (the grade of its best evidence)",
+                 completes="choice:on|off")
+def _support(session: Session, arg: str) -> Output:
+    if arg in ("on", "off"):
+        session.support = arg == "on"
+    elif arg:
+        raise _usage("support")
+    return say(f"support {'on' if session.support else 'off'}")
 
 
 @special_command("limit", "N|none", "rows shown before '... N more' (:more shows the rest)",

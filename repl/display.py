@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from allegiance import ast, printable, render
 from allegiance.errors import AllegianceError
 from allegiance.errors import render as render_error
+from allegiance.explain import support_json
 from allegiance.kb import Answers, KnowledgeBase, LoadReport
 
 
@@ -23,7 +24,8 @@ def error_text(error: AllegianceError, sources: Mapping[str, str]) -> str:
 
 def answers_text(text: str, answers: Answers, kb: KnowledgeBase, fmt: str = "table",
                  limit: int | None = None) -> str:
-    out = render.answers(text, answers.variables, answers.rows, fmt, limit)
+    supports = support_json(kb, answers, statements=fmt == "json")
+    out = render.answers(text, answers.variables, answers.rows, fmt, limit, supports)
     if fmt == "table":
         messages = inconsistency_messages(answers, kb, limit)
         if messages:
@@ -97,12 +99,20 @@ def _declared(clauses: Sequence[ast.Clause]) -> str:
 MAX_CELL = 70
 
 
-def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], limit: int | None = None) -> str:
+def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], limit: int | None = None,
+            width: int | None = None) -> str:
     """An aligned table of plain text (names, titles), without Datalog quoting but with control
-    characters escaped (printable.escape), so every row lines up; a cell longer than MAX_CELL is cut with '...' so one long alias list does not push every row off screen."""
-    escaped = ([printable.escape(c) for c in r] for r in (rows if limit is None else rows[:limit]))
-    shown = [[c if len(c) <= MAX_CELL else c[:MAX_CELL - 3] + "..." for c in r] for r in escaped]
-    widths = [max([len(c)] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
+    characters escaped (printable.escape), so every row lines up; a cell longer than MAX_CELL is
+    cut with '...' so one long alias list does not push every row off screen, and with `width`
+    (the terminal's columns) the widest columns but the first are cut until a row fits in it."""
+    escaped = [[printable.escape(c) for c in r] for r in (rows if limit is None else rows[:limit])]
+    widths = [min(MAX_CELL, max([len(c)] + [len(r[i]) for r in escaped])) for i, c in enumerate(columns)]
+    if width is not None:
+        # the first column (the id, what gets typed) is never cut; the others down to 8 characters
+        minimums = [w if i == 0 else min(w, max(len(c), 8)) for i, (c, w) in enumerate(zip(columns, widths, strict=True))]
+        widths = fit(widths, minimums, width)
+    shown = [[c if len(c) <= w else c[:max(0, w - 3)] + "..."[:w] for c, w in zip(r, widths, strict=True)]
+             for r in escaped]
     lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
              "-+-".join("-" * w for w in widths)]
     lines += [" | ".join(t.ljust(w) for t, w in zip(r, widths, strict=True)).rstrip() for r in shown]
@@ -111,6 +121,19 @@ def listing(columns: Sequence[str], rows: Sequence[Sequence[str]], limit: int | 
     else:
         lines.append(f"({len(rows)})")
     return "\n".join(lines)
+
+
+def fit(widths: Sequence[int], minimums: Sequence[int], total: int, gap: int = 3) -> list[int]:
+    """Column widths whose sum, with a `gap` between columns, fits in `total`: the widest column
+    gives up a character at a time, none below its minimum (a row may still be wider then)."""
+    out = list(widths)
+    while sum(out) + gap * (len(out) - 1) > total:
+        shrinkable = [i for i, w in enumerate(out) if w > minimums[i]]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: out[i])
+        out[widest] -= 1
+    return out
 
 
 def seconds(elapsed: float) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from allegiance import ast, terminals
-from allegiance.errors import AllegianceError, ParseError, did_you_mean
+from allegiance.errors import AllegianceError, ParseError, QueryTimeout, did_you_mean
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
@@ -71,6 +71,7 @@ class Session:
     format: str = "table"
     limit: int | None = DEFAULT_LIMIT
     timing: bool = False
+    support: bool = True  # each answer's support as a column (:support off)
     journal_path: Path | None = None
     journal: list[JournalEntry] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # texts typed, for carets
@@ -78,6 +79,8 @@ class Session:
     current_source: str | None = None  # the last .source typed: statements typed later use it
     selection: Selection = field(default_factory=Selection)  # :trust, :without, :at, :known-on
     interactive: bool = False  # a person at a terminal, who can answer a question
+    columns: int | None = None  # the terminal's width, which listings fit (app.py sets it); None: no limit
+    pager: str = ""  # "" the default ($ALLEGIANCE_PAGER, $PAGER, else `less -SRXF`), "off", or a command
     _journal_source: str | None = None
     _page: Callable[[], str] | None = None
     _generation: int = 0
@@ -131,9 +134,15 @@ class Session:
         self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
         answers = self.kb.query(text, self.selection)
+        note = ""
+        if self.support:
+            try:
+                answers = self.kb.under(self.selection).with_supports(answers)
+            except QueryTimeout:
+                note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
         fmt, kb = self.format, self.kb
-        out = display.answers_text(label or text, answers, kb, fmt, self.limit)
+        out = display.answers_text(label or text, answers, kb, fmt, self.limit) + note
         self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"

@@ -20,7 +20,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_query_exit_codes_and_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "member(X, alliance41)"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].strip() == "X" and "ahrar_al_sham" in out and "(2 answers)" in out
+    assert out.splitlines()[0].split() == ["X", "|", "support"] and "(2 answers)" in out
+    assert out.splitlines()[2].split() == ["ahrar_al_sham", "|", "D6", "reported"]
+    assert main(["query", "member(X, alliance41)", "--no-support"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].strip() == "X"
     assert main(["query", "member(nusra, alliance41)"]) == 1
     assert capsys.readouterr().out.strip() == "no"
     assert main(["query", "member(X, alliance41"]) == 2
@@ -31,9 +34,15 @@ def test_query_exit_codes_and_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "member(X, alliance41)", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == {"query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa_groups_in_alliance41"]]}
+    # "answers" as it always was; "supports" beside it, one per answer in the same order
+    assert {k: v for k, v in data.items() if k != "supports"} == {
+        "query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa_groups_in_alliance41"]]}
+    assert [s["grade"] for s in data["supports"]] == ["D6 reported", "D6 reported"]
+    assert all(s["source"] == "in_foreign_2015_10" and s["status"] == "reported" and s["statement"].startswith("in_foreign")
+               for s in data["supports"])
     assert main(["query", "member(X, C), C = alliance41", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["X,C", "ahrar_al_sham,alliance41", "fsa_groups_in_alliance41,alliance41"]
+    assert capsys.readouterr().out.splitlines() == ["X,C,support", "ahrar_al_sham,alliance41,D6 reported",
+                                                    "fsa_groups_in_alliance41,alliance41,D6 reported"]
 
 
 def test_named_files_make_the_whole_knowledge_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

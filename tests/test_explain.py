@@ -328,7 +328,7 @@ def kb_dir(tmp_path: Path) -> Path:
 def test_cli_why_and_whynot(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["why", "indirect(a, c)", "--kb", str(kb_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("indirect(a, c)\n") and f"t.dl:{rule_line('indirect')}: " in out
+    assert out.startswith("indirect(a, c)   [support B6 reported]\n") and f"t.dl:{rule_line('indirect')}: " in out
     assert "statement r1_" in out and "Report one" in out
     assert main(["why", "indirect(b, c)", "--kb", str(kb_dir)]) == 1
     assert "does not hold" in capsys.readouterr().out

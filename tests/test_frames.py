@@ -89,3 +89,16 @@ def test_answers_with_supports_get_support_columns(kb: KnowledgeBase) -> None:
     table = arrow_table(answers.variables, answers.rows, columns)
     assert table.column_names == ["X", "N", "support", "support_level"]
     assert table.column("support").to_pylist() == ["B2 confirmed", "axiom", "F6 claimed"]
+
+
+def test_supported_answers_frame_has_the_support_columns() -> None:
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text('.source s { title: "t" reliability: B }\n.relation ally(a, b) { phrases: "{a} is allied with {b}" }\n'
+                 ".entity a { name: \"A\" kind: group }\n.entity b { name: \"B\" kind: group }\n"
+                 ".source s.\nally(a, b) confirmed by s.\n", "s.facts")
+    answers = kb.query("ally(X, Y)", support=True)
+    frame = answers.to_pandas()
+    assert list(frame.columns) == ["X", "Y", "support", "support_level"]
+    assert frame["support"].tolist() == [s.label for s in answers.supports or []] and len(frame) == 1
+    assert list(kb.query("ally(X, Y)").to_pandas().columns) == ["X", "Y"]
+    kb.close()

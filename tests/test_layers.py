@@ -27,12 +27,13 @@ LAYERS: list[set[str]] = [
     {"parse", "catalog", "provenance", "english", "curate"},  # text -> AST -> statements with provenance
     {"analysis"},  # program -> checked program
     {"engines", "bulk"},  # checked program + facts -> answers
-    {"trust", "validity"},  # support and time: trust policies, validity intervals
+    {"trust", "validity", "grades", "support"},  # support and time: trust policies, validity, grades, support
     {"history", "codec", "files", "state", "selection", "persist"},  # the knowledge base's state, file, store
-    {"kb", "conformance"},  # the facade tying the stages together
-    {"render", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render"},  # built on it
-    {"cli.common"},  # opening a knowledge base from command-line options, for both front ends
-    {"repl.output"},  # the REPL, from its plain values up to the terminal
+    {"kb", "conformance", "frames"},  # the facade tying the stages together; answers as data frames
+    {"render", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render",
+     "graph"},  # built on it
+    {"cli.common", "cli.graph_options"},  # opening a knowledge base from command-line options, for both front ends
+    {"repl.output", "repl.browser"},  # the REPL, from its plain values up to the terminal
     {"repl.display", "repl.suggest", "repl.habits"},
     {"repl.session"},
     {"repl.commands"},
@@ -40,7 +41,7 @@ LAYERS: list[set[str]] = [
     {"repl.dispatch"},
     {"repl.app"},
     {"repl"},
-    {"", "cli", "__main__"},  # the public API and the command line (no command: the REPL)
+    {"", "cli", "__main__", "notebook"},  # the public API, the command line (no command: the REPL), Jupyter
 ]
 MAX_LINES = 500
 WHY_LONG = "Why one module:"  # what a longer module's docstring must say, followed by the reason

@@ -279,7 +279,8 @@ def test_cli_timeline_table_csv_json(tmp_path: pytest.TempPathFactory, capsys: p
 
 
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
-    from allegiance.repl.session import Session, dispatch
+    from allegiance.repl.dispatch import dispatch
+    from allegiance.repl.session import Session
 
     files = write_kb(tmp_path, SMALL)
     kb = KnowledgeBase(timeout=None)

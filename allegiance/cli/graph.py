@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import AllegianceError
 from ..errors import render as render_error
-from ..graph.choices import DEFAULT_RELATIONS, FORMATS, RELATION_GROUPS, TEXT_FORMATS
 from ..kb import KnowledgeBase
-from .common import Command
-
-if TYPE_CHECKING:
-    from ..graph.model import Graph, Scope
+from .common import Command, selection_of, selection_options
+from .graph_options import graph_options, scope, summary, write_graph
 
 
 class _QueryThenFiles(argparse.Action):
@@ -42,47 +37,17 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
                    help="a query whose answers to draw, e.g. 'backed(usa, G), tied(G, T)' (anything with a "
                         "parenthesis), then fact and rule files making up the whole knowledge base")
     graph_options(p)
-
-
-def graph_options(p: argparse.ArgumentParser) -> None:
-    """The options `allegiance graph` and the REPL's :graph share."""
-    what = p.add_argument_group("what to draw (default: the whole knowledge base)")
-    what.add_argument("--focus", metavar="ENTITY", help="an entity's neighbourhood (id, name or alias)")
-    what.add_argument("--depth", type=int, default=1, metavar="N", help="with --focus: links away (default 1)")
-    what.add_argument("--why", metavar="FACT", help="one fact's proof, e.g. 'indirect_ally(fsa, nusra)'")
-    what.add_argument("--relations", metavar="LIST", default=",".join(DEFAULT_RELATIONS),
-                      help=f"comma-separated relations or groups drawn as links (groups: {', '.join(RELATION_GROUPS)}; "
-                           f"all: every stated relation of two arguments; default: {','.join(DEFAULT_RELATIONS)})")
-    p.add_argument("--format", choices=FORMATS, default="html",
-                   help="html (default: an interactive page that works offline), svg or png (a picture), "
-                        "graphml or gexf (Gephi, Cytoscape, i2), dot (Graphviz)")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="where to write (default: standard output for svg, graphml, gexf and dot; graph.html; graph.png)")
-
-
-def scope(args: argparse.Namespace) -> Scope:
-    """What the arguments ask to draw."""
-    from ..graph.model import Scope  # networkx loads only when a graph is drawn
-
-    return Scope(relations=tuple(args.relations.split(",")), focus=args.focus, depth=args.depth,
-                     query=args.query, why=args.why)
-
-
-def default_output(fmt: str) -> str | None:
-    """graph.html, graph.png; None (standard output) for the text formats."""
-    return None if fmt in TEXT_FORMATS else f"graph.{fmt}"
-
-
-def summary(graph: Graph) -> str:
-    n, m = graph.number_of_nodes(), graph.number_of_edges()
-    return f"{n} entit{'ies' if n != 1 else 'y'}, {m} link{'s' if m != 1 else ''}"
+    selection_options(p)
 
 
 def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from ..graph.model import build
 
+    selection = selection_of(args)
+    if selection is None:
+        return 2
     try:
-        graph = build(kb, scope(args))
+        graph = build(kb.under(selection), scope(args))
     except AllegianceError as exc:
         typed = args.why if args.why is not None else args.query
         if exc.span is None or exc.span.file != "<query>" or typed is None:
@@ -105,19 +70,4 @@ def _graph(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 GRAPH = Command("graph", "draw the network as a link chart: an offline HTML page, SVG, PNG, GraphML, GEXF or DOT",
                 _graph_args, _graph)
 
-def write_graph(graph: Graph, fmt: str, output: str | None) -> str | None:
-    """Write the file (None or "-": standard output, for the text formats); the path written, if any.
-    Raises OSError when the file cannot be written."""
-    from ..graph.export import write
-
-    target = output or default_output(fmt)
-    data = write(graph, fmt)
-    if target is None or target == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return None
-    Path(target).write_bytes(data)
-    return target
-
-
-__all__ = ["GRAPH", "default_output", "graph_options", "scope", "summary", "write_graph"]
+__all__ = ["GRAPH"]

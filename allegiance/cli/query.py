@@ -11,7 +11,7 @@ import argparse
 import json
 
 from .. import render
-from ..explain import explain_inconsistencies
+from ..explain import explain_inconsistencies, inconsistency_supports, support_json
 from ..kb import KnowledgeBase
 from .common import Command, selection_of, selection_options
 
@@ -21,14 +21,19 @@ def _query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=render.FORMATS, default="table")
     selection_options(p)
+    p.add_argument("--no-support", action="store_true",
+                   help="leave out each answer's support (the grade of the best evidence for it), which costs an "
+                        "evaluation per grade level")
 
 
 def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     selection = selection_of(args)
     if selection is None:
         return 2
-    answers = kb.query(args.query, selection)
-    print(render.answers(args.query, answers.variables, answers.rows, args.format))
+    kb = kb.under(selection)
+    answers = kb.query(args.query, support=not args.no_support)
+    supports = support_json(kb, answers, statements=args.format == "json")
+    print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports))
     return 0 if answers else 1
 
 
@@ -40,6 +45,7 @@ def _incons_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--explain", action="store_true", help="show the statements each one rests on, weakest first")
     selection_options(p)
+    p.add_argument("--no-support", action="store_true", help="leave out each one's support (the grade of its best evidence)")
 
 
 def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -49,8 +55,12 @@ def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     kb = kb.under(selection)
     found = kb.inconsistencies()
     explained = explain_inconsistencies(kb, found) if args.explain else None
+    supports = inconsistency_supports(kb, found) if not args.no_support else [None] * len(found)
     if args.format == "json":
-        items = [{"kind": i.kind, "args": [render.json_value(v) for v in i.args], "message": i.message} for i in found]
+        items: list[dict[str, object]] = [{"kind": i.kind, "args": [render.json_value(v) for v in i.args], "message": i.message} for i in found]
+        for item, sup in zip(items, supports, strict=True):
+            if sup is not None:
+                item["support"] = sup
         if explained is not None:
             for item, support in zip(items, explained, strict=True):
                 item["statements"] = support
@@ -59,7 +69,8 @@ def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         if not found:
             print("no inconsistencies")
         for n, inc in enumerate(found):
-            print(f"{inc.kind}: {inc.message}")
+            sup = supports[n]
+            print(f"{inc.kind}: {inc.message}" + (f"   [support {sup['grade']}]" if sup else ""))
             if explained is not None:
                 for line in explained[n]:
                     print(f"    {line['text']}  [{line['id']}, {line['source']}, reliability {line['reliability'] or '?'}]")

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from ..errors import AllegianceError
 from ..errors import render as render_error
-from ..explain import DEFAULT_LIMIT, proof_json, render_tree, why, why_not
+from ..explain import DEFAULT_LIMIT, graded_why, proof_json, render_tree, why, why_not
 from ..kb import KnowledgeBase
 from .common import Command, selection_of, selection_options
 
@@ -41,6 +41,7 @@ def _why_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help="at most N derivations with --all")
     p.add_argument("--format", choices=("tree", "json"), default="tree")
     selection_options(p)
+    p.add_argument("--no-support", action="store_true", help="leave out each fact's support and each statement's grade")
 
 
 def _why(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -50,6 +51,8 @@ def _why(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     answer = _with_text(lambda: why(kb, args.fact, all=args.all, limit=args.limit, selection=selection), args.fact)
     if answer is None:
         return 2
+    if answer.holds and not args.no_support:
+        answer = graded_why(kb.under(selection), answer)
     print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
     return 0 if answer.holds else 1
 

@@ -10,7 +10,8 @@ statements they rest on; then text or JSON.
     search.py    the proof search: Explainer (one per knowledge base state, explainer_for)
     why.py       `why FACT`: parse the fact, find its shallowest proof (or several)
     why_not.py   `whynot FACT`: nearest statements, the literal each rule fails at
-    support.py   the smallest set of statements an inconsistency rests on, weakest first
+    support.py   the smallest set of statements an inconsistency rests on, weakest first; the
+                 weakest statement behind an answer's support
     render.py    a Why, WhyNot or Proof as an indented tree or as JSON
 
 Each imports only the ones above it in this list (render.py only proof.py).
@@ -19,11 +20,19 @@ Each imports only the ones above it in this list (render.py only proof.py).
 from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 from .render import proof_json, render_tree
 from .search import Explainer, explainer_for
-from .support import explain_inconsistencies
+from .support import (
+    answer_statements,
+    explain_inconsistencies,
+    fact_support_json,
+    graded_why,
+    inconsistency_supports,
+    support_json,
+)
 from .text import fact_text
 from .why import DEFAULT_LIMIT, parse_fact, why
 from .why_not import why_not
 
-__all__ = ["DEFAULT_LIMIT", "Evidence", "Explainer", "Failure", "Proof", "RuleRef", "Why", "WhyNot",
+__all__ = ["DEFAULT_LIMIT", "answer_statements", "fact_support_json", "graded_why", "inconsistency_supports",
+           "support_json", "Evidence", "Explainer", "Failure", "Proof", "RuleRef", "Why", "WhyNot",
            "explain_inconsistencies", "explainer_for", "fact_text", "parse_fact", "proof_json", "render_tree",
            "why", "why_not"]

@@ -33,6 +33,7 @@ class Evidence:
     statement: StatementRecord | None = None
     source: Source | None = None
     entity: Entity | None = None
+    grade: str = ""  # the statement's grade ("B2 confirmed"), once graded (explain/support.py)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Proof:
     evidence: tuple[Evidence, ...] = ()
     span: ast.Span | None = None
     depth: int = 0
+    support: str = ""  # the fact's support ("B2 confirmed", "axiom"), once graded (explain/support.py)
 
     def nodes(self) -> Iterator[Proof]:
         yield self

@@ -61,7 +61,7 @@ def _render_why(answer: Why) -> str:
 
 def _tree(proof: Proof, first: str, rest: str) -> Iterator[str]:
     """Lines of one node: `first` prefixes its own line, `rest` its details and children."""
-    yield first + proof.fact + _leaf_tag(proof)
+    yield first + proof.fact + (f"   [support {proof.support}]" if proof.support else "") + _leaf_tag(proof)
     children = list(proof.children)
     bar = "│   " if children else "    "
     for line in _details(proof):
@@ -104,7 +104,7 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
         # `reported` with no asserter: the source itself reports it (its publisher is no entity)
         who = f", {record.status} by {record.asserter}" if record.asserter else \
             ", reported by the source" if record.status == "reported" else f", {record.status} (no asserter named)"
-        yield f"statement {record.id}{who}"
+        yield f"statement {record.id}{who}" + (f"   [{evidence.grade}]" if evidence.grade else "")
         if record.text:
             yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
         else:  # an imported row: no text of its own
@@ -163,6 +163,8 @@ def proof_json(answer: Why | WhyNot | Proof) -> Json:
 
 def _node_json(proof: Proof) -> Json:
     out: Json = {"fact": proof.fact, "kind": proof.kind}
+    if proof.support:
+        out["support"] = proof.support
     if proof.kind == "stated" and len(proof.evidence) == 1:
         out.update(_evidence_json(proof.evidence[0]))
         return out
@@ -204,6 +206,8 @@ def _evidence_json(evidence: Evidence) -> Json:
     out: Json = {}
     if evidence.statement is not None:
         out["statement"] = _statement_json(evidence.statement)
+        if evidence.grade:
+            out["statement"]["grade"] = evidence.grade  # type: ignore[index]
     if evidence.source is not None:
         out["source"] = _source_json(evidence.source)
     if evidence.entity is not None:

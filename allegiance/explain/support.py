@@ -1,34 +1,36 @@
-"""What an inconsistency rests on: the smallest set of statements found to support a fact, and
-how weak each of them is.
+"""What a fact rests on: the smallest set of statements found to support it, how weak each of
+them is, and the weakest statement behind an answer's support.
 
 Stage: after the proof search. Input: a KnowledgeBase and its inconsistencies (or an Explainer and
-one fact). Output: per inconsistency, JSON-ready dicts of the statements it rests on, weakest link
-first (the source's grade, the statement's credibility, its status).
+one fact; or answers with their supports, allegiance/support.py). Output: per inconsistency,
+JSON-ready dicts of the statements it rests on, weakest link first (in the grade order,
+allegiance/grades.py); per answer, the weakest statement of a derivation as strong as its support.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import ast
+from ..grades import AXIOM
 from ..provenance import StatementRecord
+from ..support import grading, relation_supports
+from .proof import Proof, Why
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
 
 if TYPE_CHECKING:
-    from ..kb import Inconsistency, KnowledgeBase
+    from ..kb import Answers, Inconsistency, KnowledgeBase
 
-_RELIABILITY = {g: i for i, g in enumerate("ABCDEF")}
-_STATUS = {"confirmed": 0, "assessed": 1, "reported": 2, "claimed": 3, "denied": 4}
 MAX_ALTERNATIVES = 64  # derivations weighed per fact when looking for the smallest support
 
 
-def weakness(ex: Explainer, record: StatementRecord) -> tuple[int, int, int, str]:
-    """Larger is weaker: the source's grade (A..F, none worst), the credibility (1..6), the status."""
-    src = ex.kb.catalog.sources.get(record.source)
-    grade = _RELIABILITY.get((src.reliability if src else "").upper(), 6)
-    return (grade, record.credibility or 6, _STATUS.get(record.status, 2), record.id)
+def weakness(ex: Explainer, record: StatementRecord) -> tuple[int, str]:
+    """Larger is weaker: the statement's level on the knowledge base's grade scale (grades.py),
+    reversed, then its id."""
+    return (-grading(ex.kb).statement_level(record), record.id)
 
 
 def support(ex: Explainer, sym: ast.PredicateSym, row: ast.Row,
@@ -45,7 +47,7 @@ def support(ex: Explainer, sym: ast.PredicateSym, row: ast.Row,
         records = [e.statement for e in ex.leaf(sym, row).evidence if e.statement is not None]
         result = frozenset({min(records, key=lambda r: weakness(ex, r)).id}) if records else frozenset()
     elif (rank := ex.rank(sym, row)) is not None:
-        best_key: tuple[int, tuple[int, int, int]] | None = None
+        best_key: tuple[int, tuple[int, str]] | None = None
         for n, derivation in enumerate(ex.derivations(sym, row, rank)):
             if n >= MAX_ALTERNATIVES:
                 break
@@ -61,12 +63,150 @@ def support(ex: Explainer, sym: ast.PredicateSym, row: ast.Row,
                 ids |= part
             else:
                 # fewest statements first; among those, the strongest weakest link
-                weakest = max((weakness(ex, ex.statements[i])[:3] for i in ids), default=(0, 0, 0))
+                weakest = max((weakness(ex, ex.statements[i]) for i in ids), default=(0, ""))
                 candidate = (len(ids), weakest)
                 if best_key is None or candidate < best_key:
                     best_key, result = candidate, frozenset(ids)
     memo[key] = result
     return result
+
+
+# --- the weakest statement behind a support ---------------------------------------------------------
+
+Found = tuple[int, StatementRecord | None]  # a derivation's weakest level and statement (None: no statement)
+
+
+def weakest(ex: Explainer, sym: ast.PredicateSym, row: ast.Row, floor: int,
+            memo: dict[Key, Found | None]) -> Found | None:
+    """A derivation of sym(row) whose statements are all graded at level `floor` or stronger:
+    its weakest statement and that statement's level ((axiom, None) when it needs no statement).
+    None when none is found (a cycle, or more than MAX_ALTERNATIVES derivations tried)."""
+    key = (sym, row)
+    if key in memo:
+        return memo[key]
+    memo[key] = None  # a cycle back to this fact is no support
+    g = grading(ex.kb)
+    axiom = g.scale.axiom
+    result: Found | None = None
+    if (sym, row) in ex.plain_facts():
+        result = (axiom, None)
+    else:
+        records = list(ex.by_fact.get(key, []))
+        strong = [(g.statement_level(r), r) for r in records if g.statement_level(r) >= floor]
+        if strong:
+            result = max(strong, key=lambda x: (x[0], x[1].id))  # a base fact: its strongest statement
+        elif not records and ex.is_leaf(sym, row) and sym not in ex.derived:
+            result = (axiom, None)  # metadata, a declaration's fact: no statement
+    if result is None:  # a derived fact (or a stated one too weak here): its derivations
+        for n, derivation in enumerate(ex.derivations(sym, row, 1 << 62)):
+            if result is not None or n >= MAX_ALTERNATIVES:
+                break
+            found: Found = (axiom, None)
+            for step in derivation.steps:
+                part: Found | None = (axiom, None)
+                if step.kind == "atom" and step.sym is not None and step.row is not None:
+                    part = weakest(ex, step.sym, step.row, floor, memo)
+                elif step.kind == "stmt" and step.row is not None:
+                    record = ex.statements.get(str(step.row[-1]))
+                    level = g.statement_level(record) if record is not None else -1
+                    part = (level, record) if level >= floor else None
+                if part is None:
+                    break
+                found = min(found, part, key=lambda x: x[0])
+            else:
+                result = found
+    memo[key] = result
+    return result
+
+
+def answer_statements(kb: KnowledgeBase, answers: Answers) -> list[StatementRecord | None]:
+    """For each answer with its support, the weakest statement of a derivation as strong as the
+    support (None: it rests on no statement, or none was found). For each positive atom of the
+    query, the first matching fact with such a derivation; the weakest over the atoms."""
+    if answers.supports is None:
+        return [None] * len(answers.rows)
+    ex = explainer_for(kb)
+    atoms = [lit for lit in answers.query.body if isinstance(lit, ast.Atom)]
+    out: list[StatementRecord | None] = []
+    for row, sup in zip(answers.rows, answers.supports, strict=True):
+        if sup.axiom:
+            out.append(None)
+            continue
+        env = dict(zip(answers.variables, row, strict=True))
+        memo: dict[Key, Found | None] = {}
+        parts: list[Found] = []
+        for atom in atoms:
+            pattern = [a.value if isinstance(a, ast.Constant) else env.get(a.name) if isinstance(a, ast.Variable) else None
+                       for a in atom.args]
+            for candidate in ex.matching(atom.sym, pattern):
+                found = weakest(ex, atom.sym, candidate, sup.level, memo)
+                if found is not None:
+                    parts.append(found)
+                    break
+        weakest_part = min(parts, key=lambda x: x[0], default=(0, None))
+        out.append(weakest_part[1])
+    return out
+
+
+def support_json(kb: KnowledgeBase, answers: Answers, statements: bool = True) -> list[dict[str, object]] | None:
+    """Per answer, {"grade", "statement", "source", "status"}: its support's grade ("B2 confirmed",
+    "axiom") and the weakest statement behind it (with `statements`; else, and for an axiom, None).
+    None when the answers carry no supports, or the knowledge base has no statement to grade (a
+    plain Datalog program: every answer would read "axiom")."""
+    if answers.supports is None or grading(kb).scale.size == 1:
+        return None
+    records = answer_statements(kb, answers) if statements else [None] * len(answers.rows)
+    return [{"grade": sup.label, "statement": r.id if r else None, "source": r.source if r else None,
+             "status": r.status if r else None} for sup, r in zip(answers.supports, records, strict=True)]
+
+
+def fact_support_json(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row,
+                      ex: Explainer | None = None) -> dict[str, object] | None:
+    """{"grade", "statement", "source", "status"} for one fact that holds (None: it does not):
+    its support and the weakest statement of a derivation as strong."""
+    sup = relation_supports(kb, sym).get(tuple(row))
+    if sup is None:
+        return None
+    record = None
+    if not sup.axiom:
+        found = weakest(ex or explainer_for(kb), sym, tuple(row), sup.level, {})
+        record = found[1] if found is not None else None
+    return {"grade": sup.label, "statement": record.id if record else None,
+            "source": record.source if record else None, "status": record.status if record else None}
+
+
+def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency]) -> list[dict[str, object] | None]:
+    """Per inconsistency, fact_support_json (None when the knowledge base has no statement to grade)."""
+    if grading(kb).scale.size == 1:
+        return [None] * len(found)
+    ex = explainer_for(kb)
+    return [fact_support_json(kb, ast.PredicateSym(inc.kind, len(inc.args)), inc.args, ex) for inc in found]
+
+
+def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
+    """The explanation with each node's support and each statement's grade filled in: a stated
+    fact's support is its strongest statement's grade, a derived one's is computed (support.py);
+    a negated literal or a comparison adds nothing and gets none."""
+    g = grading(kb)
+    derived = kb.program.derived
+
+    def node(proof: Proof) -> Proof:
+        evidence = tuple(dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label)
+                         if e.statement is not None else e for e in proof.evidence)
+        support = ""
+        if proof.kind in ("plain", "metadata"):
+            support = AXIOM
+        elif proof.sym is not None and proof.row is not None and proof.kind in ("stated", "derived", "unexplained"):
+            if proof.kind == "stated" and proof.sym not in derived:
+                levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
+                support = g.support(max(levels)).label if levels else ""
+            else:
+                found = relation_supports(kb, proof.sym).get(tuple(proof.row))
+                support = found.label if found is not None else ""
+        return dataclasses.replace(proof, evidence=evidence, support=support,
+                                   children=tuple(node(c) for c in proof.children))
+
+    return dataclasses.replace(answer, proofs=tuple(node(p) for p in answer.proofs))
 
 
 def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:
@@ -97,4 +237,5 @@ def explain_inconsistencies(kb: KnowledgeBase, found: Sequence[Inconsistency]) -
 
 
 
-__all__ = ["explain_inconsistencies", "statement_dict", "support", "support_rows", "weakness"]
+__all__ = ["answer_statements", "fact_support_json", "graded_why", "inconsistency_supports", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
+           "weakness"]

@@ -7,7 +7,8 @@ pydot writes DOT, matplotlib draws SVG and PNG.
 
 GraphML and GEXF carry scalar attributes only, so `flat_graph` flattens the model: nodes keep name,
 kind, aliases ("; "-joined) and role; edges keep relation, negative, symmetric, derived, status,
-claimed_only, weak, reliability, support, valid_from, valid_until (ISO dates), source_ids and
+claimed_only, weak, reliability, support (its label) and support_level, valid_from, valid_until
+(ISO dates), source_ids and
 statement_ids ("; "-joined), statements (their count), rule and proof_depth; missing values are left out.
 Node ids are the values as text. Control characters in any text are escaped (`\\u001b`), as in
 every other output: XML 1.0 cannot hold them, and a terminal must not run them.
@@ -57,7 +58,8 @@ def flat_graph(graph: Graph) -> Graph:
             if data[name] is not None:
                 attrs[name] = data[name].isoformat()
         if data["support"] is not None:
-            attrs["support"] = float(data["support"])
+            attrs["support"] = _text(data["support"].label)
+            attrs["support_level"] = data["support"].level
         if "proof_depth" in data:
             attrs["proof_depth"] = data["proof_depth"]
         flat.add_edge(_text(a), _text(b), key=key, **attrs)

@@ -56,7 +56,8 @@ def elements(graph: Graph) -> list[dict[str, Any]]:
             "color": NEGATIVE_COLOR if d["negative"] else GROUP_COLOR.get(d["group"], GROUP_COLOR["other"]),
             "negative": d["negative"], "symmetric": d["symmetric"], "derived": d["derived"],
             "claimed_only": d["claimed_only"], "weak": d["weak"], "status": d["status"],
-            "reliability": d["reliability"], "support": d["support"], "rule": d["rule"],
+            "reliability": d["reliability"], "rule": d["rule"],
+            "support": d["support"].label if d["support"] is not None else None,
             "valid_from": d["valid_from"].isoformat() if d["valid_from"] else None,
             "valid_until": d["valid_until"].isoformat() if d["valid_until"] else None,
             "statements": d["statements"]}})

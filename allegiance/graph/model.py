@@ -11,11 +11,11 @@ the whole of it, an entity's neighbourhood, a query's answers or one fact's proo
           relation, negative, symmetric, derived (no statement: a rule gives it), statements (one
           dict per statement: id, source, status, asserter, dates, quote, text, file, line, and the
           source's title, publisher, date and reliability), source_ids, status (the firmest),
-          claimed_only, reliability (the best source's grade), weak, valid_from, valid_until, rule
+          claimed_only, reliability (the best source's grade), support, weak, valid_from, valid_until, rule
 
-An edge is `weak` when none of its statements comes from a source graded A to C (the A-F scale of
-the bundled sources) or when every one is a claim; this is where the trust issue's support on
-answers takes over once it lands (`edge_support`). Dates are the statements' own (`valid_from`,
+An edge's `support` is its fact's (support.py: the strongest grade up to which it still holds, with
+its label, e.g. "B2 confirmed"). An edge is `weak` when none of its statements comes from a source
+graded A to C or when every one is a claim. Dates are the statements' own (`valid_from`,
 `valid_until`): an edge holds on a date when one of its statements does (a missing bound is open).
 """
 
@@ -34,6 +34,7 @@ from ..errors import QueryError, UnknownPredicateError, did_you_mean
 from ..explain.render import where
 from ..explain.why import why as explain_why
 from ..provenance import StatementRecord
+from ..support import Support, relation_supports
 from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Scope:
     depth: int = 1
     query: str | None = None
     why: str | None = None
+    support: bool = True  # each edge's support (support.py); off: faster on very large charts
 
 
 def build(kb: KnowledgeBase, scope: Scope = Scope()) -> Graph:
@@ -66,10 +68,10 @@ def build(kb: KnowledgeBase, scope: Scope = Scope()) -> Graph:
         raise QueryError("draw one thing at a time: a focus, a query or a proof", None,
                          "give only one of --focus, QUERY and --why")
     if scope.query is not None:
-        return query_graph(kb, scope.query)
+        return query_graph(kb, scope.query, scope.support)
     if scope.why is not None:
-        return proof_graph(kb, scope.why)
-    graph = whole_graph(kb, relation_names(kb, scope.relations))
+        return proof_graph(kb, scope.why, scope.support)
+    graph = whole_graph(kb, relation_names(kb, scope.relations), scope.support)
     if scope.focus is not None:
         return focus_graph(kb, graph, scope.focus, scope.depth)
     return graph
@@ -98,9 +100,9 @@ def relation_names(kb: KnowledgeBase, names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def whole_graph(kb: KnowledgeBase, relations: Sequence[str]) -> Graph:
+def whole_graph(kb: KnowledgeBase, relations: Sequence[str], support: bool = True) -> Graph:
     """Every fact of the relations (stated or derived) and every statement denying one, as edges."""
-    graph = new_graph(kb, "knowledge base")
+    graph = new_graph(kb, "knowledge base", support)
     types = {p.name for p in kb.program.types if p.arity == 2}
     for rel in relations:
         for row in kb.facts(ast.PredicateSym(rel, 2)):
@@ -138,11 +140,11 @@ def resolve_entity(kb: KnowledgeBase, graph: Graph, name: str) -> ast.Value:
     return found
 
 
-def query_graph(kb: KnowledgeBase, text: str) -> Graph:
+def query_graph(kb: KnowledgeBase, text: str, support: bool = True) -> Graph:
     """The query's answers as a graph: each positive two-place literal, with an answer's values
     filled in, becomes an edge; the answers' entities become nodes (role answer)."""
     answers = kb.query(text)
-    graph = new_graph(kb, text.strip())
+    graph = new_graph(kb, text.strip(), support)
     if not answers:
         graph.graph["message"] = f"no answers to {text.strip()}: nothing to draw"
     for row in answers.rows:
@@ -159,12 +161,12 @@ def query_graph(kb: KnowledgeBase, text: str) -> Graph:
     return graph
 
 
-def proof_graph(kb: KnowledgeBase, text: str) -> Graph:
+def proof_graph(kb: KnowledgeBase, text: str, support: bool = True) -> Graph:
     """One fact's shallowest proof (explain.why) as a graph: each two-place fact of the proof tree
     is an edge, the stated ones with their statements, the derived ones with the rule that gives
     them (bound), each with its level in the tree (proof_depth, 0 for the fact asked about); the proven fact's ends have role proven."""
     answer = explain_why(kb, text)
-    graph = new_graph(kb, f"why {answer.fact}")
+    graph = new_graph(kb, f"why {answer.fact}", support)
     graph.graph["holds"] = answer.holds
     graph.graph["message"] = answer.message
     if not answer.proofs:
@@ -213,8 +215,8 @@ def _positive(kb: KnowledgeBase, pred: str) -> tuple[str, bool]:
 # --- nodes and edges --------------------------------------------------------------------------------
 
 
-def new_graph(kb: KnowledgeBase, title: str) -> Graph:
-    graph: Graph = nx.MultiDiGraph(title=title)
+def new_graph(kb: KnowledgeBase, title: str, support: bool = True) -> Graph:
+    graph: Graph = nx.MultiDiGraph(title=title, support=support)
     return graph
 
 
@@ -254,7 +256,8 @@ def add_fact(kb: KnowledgeBase, graph: Graph, rel: str, row: ast.Row, negative: 
     records = list(by_fact.get((sym, row), []))
     if _symmetric(kb, rel) and row[0] != row[1]:
         records += by_fact.get((sym, (row[1], row[0])), [])
-    graph.add_edge(a, b, key=key, **edge_attributes(kb, rel, records, negative))
+    graph.add_edge(a, b, key=key, **edge_attributes(kb, rel, records, negative),
+                   support=edge_support(kb, key, row) if graph.graph["support"] else None)
 
 
 def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementRecord],
@@ -272,7 +275,6 @@ def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementReco
         "status": statuses[0] if statuses else ("derived" if not records else ""),
         "claimed_only": claimed_only,
         "reliability": grades[0] if grades else "",
-        "support": edge_support(kb, records),
         "weak": bool(records) and (claimed_only or not any(g.upper() in _STRONG_GRADES for g in grades)),
         # The earliest start, the latest end; open (None) when any statement leaves it open.
         "valid_from": None if not records or None in froms else min(d for d in froms if d),
@@ -281,9 +283,9 @@ def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementReco
     }
 
 
-def edge_support(kb: KnowledgeBase, records: Sequence[StatementRecord]) -> float | None:
-    """The support of an edge's fact, once the trust issue gives answers one (None until then)."""
-    return None
+def edge_support(kb: KnowledgeBase, key: str, row: ast.Row) -> Support | None:
+    """The support of an edge's fact (support.py: the strongest grade up to which it still holds)."""
+    return relation_supports(kb, ast.PredicateSym(key, 2)).get(row)
 
 
 def statement_dict(kb: KnowledgeBase, record: StatementRecord) -> dict[str, Any]:

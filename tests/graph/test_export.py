@@ -29,6 +29,8 @@ def expected_edges(graph: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
                  "statement_ids": "; ".join(s["id"] for s in d["statements"])}
         if d["valid_from"] is not None:
             attrs["valid_from"] = d["valid_from"].isoformat()
+        if d["support"] is not None:
+            attrs["support"], attrs["support_level"] = d["support"].label, d["support"].level
         found[str(a), str(b), key] = attrs
     return found
 

@@ -66,3 +66,15 @@ def test_help_lists_graph(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "graph" in capsys.readouterr().out
+
+
+def test_what_counts_trust_sources_and_dates(small_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # backs(cia, nusra) held 2013-2014; backs(usa, hostile) only the blog says.
+    assert main(["--kb", str(small_dir), "graph", "--format", "dot"]) == 0
+    whole = capsys.readouterr().out
+    assert "cia -> nusra" in whole and "usa -> hostile" in whole
+    assert main(["--kb", str(small_dir), "graph", "--format", "dot", "--at", "2015-06-01", "--without", "blog"]) == 0
+    some = capsys.readouterr().out
+    assert "cia -> nusra" not in some and "usa -> hostile" not in some and "ahrar -> alliance41" in some
+    assert main(["--kb", str(small_dir), "graph", "--at", "2015-13-01"]) == 2
+    assert "--at" in capsys.readouterr().err

@@ -69,7 +69,8 @@ def test_edge_attributes_status_claims_denials_dates_and_weakness(small: Knowled
     assert len(ally) == 1 and ally[0]["symmetric"]  # ally(ahrar, nusra) and ally(nusra, ahrar): one edge
     # One statement of the two has no dates: the edge's span is open at both ends.
     assert ally[0]["valid_from"] is None and {s["valid_from"] for s in ally[0]["statements"]} == {"2015-01-01", None}
-    assert all(d["support"] is None for d in edges.values())  # the trust issue's support: not there yet
+    assert str(member["support"]) == "B6 confirmed" and str(backs["support"]) == "E6 reported"  # support.py
+    assert all(d["support"] is None for *_, d in build(small, Scope(support=False)).edges(data=True))
 
 
 def test_derived_relations_are_edges_without_statements(small: KnowledgeBase) -> None:

@@ -101,6 +101,7 @@ def test_page_draws_the_graph_offline_and_shows_details(browser: Browser, tmp_pa
     opened.click_element(edge_selector(opened, "russia", "idlib", "strikes"))
     shown = opened.details()
     assert "Russia — strikes → Idlib" in shown and "Test Wire report" in shown and "claimed, by russia" in shown
+    assert "support: B6 claimed" in shown
     assert 'We struck Idlib </script> & "more"' in shown and "grade B" in shown
     assert "wire_6 · " in shown and "small.facts:" in shown  # the statement's id, file and line
     assert opened.js("window.allegianceGraph.$('#' + window.allegianceGraph.edges("

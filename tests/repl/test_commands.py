@@ -73,7 +73,7 @@ def test_load_reports_and_is_all_or_nothing(session: Session, tmp_path) -> None:
     assert dry.startswith(f"would load {good} (dry run: nothing kept)") and "new rules: 1" in dry
     assert "path(1, 2)" in dry and "unknown predicate edge/2" in dispatch("edge(1, 2)", session).error
     assert dispatch(f":load {good}", session).text.startswith("loaded")
-    assert dispatch("path(1, 2)", session).text == "yes"
+    assert dispatch("path(1, 2)", session).text == "yes (support axiom)"  # a rule file's facts: no source
     out = dispatch(f":load {bad}", session)
     assert f"{bad}:2:" in out.error and "    broken(X :- edge(X, _)." in out.error
     assert dispatch("edge(3, 4)", session).text == "no"
@@ -82,7 +82,8 @@ def test_load_reports_and_is_all_or_nothing(session: Session, tmp_path) -> None:
 
 def test_facts_rules_schema_entities_sources(session: Session) -> None:
     facts = dispatch(":facts member", session).text.splitlines()
-    assert facts[0].split() == ["Group", "|", "Coalition"] and facts[2].split() == ["ahrar", "|", "alliance41"]
+    assert facts[0].split() == ["Group", "|", "Coalition", "|", "support"]
+    assert facts[2].split() == ["ahrar", "|", "alliance41", "|", "B6", "reported"]
     assert "did you mean 'member'?" in dispatch(":facts membr", session).error
     assert dispatch(":rules ally_of_member", session).text.startswith(
         "ally_of_member(X, C) :- ally(X, Y), member(Y, C), X != Y.  % test.dl:4")
@@ -98,7 +99,8 @@ def test_facts_rules_schema_entities_sources(session: Session) -> None:
 
 def test_inconsistencies(session: Session) -> None:
     assert dispatch(":inconsistencies", session).text.splitlines() == [
-        "ally_of_member: Nusra Front is allied with a member of Alliance of 41", "(1 inconsistency)"]
+        "ally_of_member: Nusra Front is allied with a member of Alliance of 41   [support B6 reported]",
+        "(1 inconsistency)"]
 
 
 def test_settings_report_their_value(session: Session) -> None:
@@ -134,7 +136,7 @@ def test_import_a_csv_at_the_prompt(session: Session, tmp_path) -> None:  # type
     assert dispatch("backs(qatar, ahrar)", session).text == "no"
     assert "new statements: 2" in dispatch(f":import {data} --relation backs --source wire --columns who,whom",
                                            session).text
-    assert dispatch("backs(qatar, ahrar)", session).text == "yes"
+    assert dispatch("backs(qatar, ahrar)", session).text == "yes (support F6 reported)"  # wire: no grade
     assert "did you mean 'backs'?" in dispatch(f":import {data} --relation bakcs --source wire", session).error
     missing = dispatch(f":import {data} --source wire", session).error
     assert "the following arguments are required: --relation" in missing and "usage:" in missing

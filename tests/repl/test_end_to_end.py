@@ -45,7 +45,7 @@ def spawn(tmp_path: Path) -> Iterator[object]:
 def test_a_session_query_rule_typo_completion_quit(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     child = spawn()
     child.send("ally(X, nusra)\r")
-    child.expect(r"X\s*\r\n-+\r\nahrar_al_sham\s*\r\n\(1 answer\)")
+    child.expect(r"X\s*\| support\r\n[-+]+\r\nahrar_al_sham \| D6 reported\r\n\(1 answer\)")
     child.expect(PROMPT)
 
     child.send("linked_twice(X, Y) :- ally(X, Z),\r")
@@ -54,7 +54,7 @@ def test_a_session_query_rule_typo_completion_quit(spawn, tmp_path: Path) -> Non
     child.expect("added 1 rule")
     child.expect(PROMPT)
     child.send("linked_twice(nusra, Y)\r")
-    child.expect(r"nusra\s*\r\n\(1 answer\)")
+    child.expect(r"nusra \| D6 reported\r\n\(1 answer\)")
     child.expect(PROMPT)
 
     child.send("membr(X, alliance41)\r")
@@ -131,9 +131,10 @@ def test_piped_stdin_prints_plain_results(tmp_path: Path) -> None:
     done = run_piped("ally(X, Y)\nmember(fsa_groups_in_alliance41, alliance41)\nlinked_twice(X, Y) :-\n  ally(X, Z), ally(Z, Y).\nlinked_twice(nusra, Y)\n",
                      tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == ("X             | Y\n--------------+--------------\nahrar_al_sham | nusra\n"
-                           "nusra         | ahrar_al_sham\n(2 answers)\nyes\nadded 1 rule\n"
-                           "Y\n-----\nnusra\n(1 answer)\n")
+    assert done.stdout == ("X             | Y             | support\n--------------+---------------+------------\n"
+                           "ahrar_al_sham | nusra         | D6 reported\nnusra         | ahrar_al_sham | D6 reported\n"
+                           "(2 answers)\nyes (support D6 reported)\nadded 1 rule\n"
+                           "Y     | support\n------+------------\nnusra | D6 reported\n(1 answer)\n")
     assert "\x1b" not in done.stdout and done.stderr == ""
     assert not (tmp_path / "data").exists()  # scripts keep no history and no journal
 
@@ -152,7 +153,7 @@ def test_import_a_csv_then_why_and_undo(spawn, tmp_path: Path) -> None:  # type:
     child.expect(r"new statements: 2")
     child.expect(PROMPT)
     child.send("backs(qatar, X)\r")
-    child.expect(r"ahrar_al_sham\s*\r\n\(1 answer\)")
+    child.expect(r"ahrar_al_sham \| \w+ reported\r\n\(1 answer\)")
     child.expect(PROMPT)
     child.send(":why backs(qatar, ahrar_al_sham)\r")
     child.expect(re.escape("a row of an import (rows.csv:3)"))

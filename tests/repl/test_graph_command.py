@@ -7,7 +7,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from allegiance.repl import browser
-from allegiance.repl.session import Session, dispatch
+from allegiance.repl.dispatch import dispatch
+from allegiance.repl.session import Session
 
 from allegiance.kb import KnowledgeBase
 

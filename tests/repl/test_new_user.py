@@ -40,16 +40,16 @@ def test_prolog_habits_point_to_the_command(session: Session, typed: str, hint: 
 def test_a_habit_name_that_is_a_predicate_keeps_its_meaning(session: Session) -> None:
     assert dispatch("listing(X) :- member(X, alliance41).", session).text == "added 1 rule"
     assert prolog_habit("listing(ahrar).", {"listing"}) is None
-    assert dispatch("listing(ahrar)", session).text == "yes"
+    assert dispatch("listing(ahrar)", session).text == "yes (support B6 reported)"
 
 
 def test_undo_with_nothing_typed_keeps_the_knowledge_base(session: Session) -> None:
     assert dispatch(":undo", session).text == "nothing to undo (the knowledge base is as the session started)"
-    assert dispatch("member(ahrar, alliance41)", session).text == "yes"
+    assert dispatch("member(ahrar, alliance41)", session).text == "yes (support B6 reported)"
     assert dispatch("member(nusra, alliance41).", session).ok
     assert dispatch(":undo", session).text.startswith("took back member(nusra, alliance41)")
     assert dispatch(":undo", session).text.startswith("nothing to undo")
-    assert dispatch("ally(ahrar, nusra)", session).text == "yes"
+    assert dispatch("ally(ahrar, nusra)", session).text == "yes (support B6 reported)"
 
 
 def test_the_caret_goes_under_the_current_input(session: Session) -> None:
@@ -93,7 +93,7 @@ def test_a_statement_without_a_named_asserter_says_who_reports_it(session: Sessi
     assert dispatch("member(nusra, alliance41) from source s2.", session).ok
     text = dispatch(":why member(nusra, alliance41)", session).text
     line = next(x for x in text.splitlines() if "statement s2_" in x)
-    assert line.strip().endswith("reported by the source")
+    assert "statement s2_1, reported by the source" in line
 
 
 def test_undecodable_input_is_reported_as_files_are(session: Session) -> None:
@@ -110,7 +110,7 @@ def test_engine_switch_replays_typed_english_under_its_source(session: Session) 
     assert dispatch("Nusra Front is a member of the Alliance of 41.", session).ok
     out = dispatch(":engine pydatalog", session)
     assert out.text.startswith("now on pydatalog"), out.error
-    assert dispatch("member(nusra, alliance41)", session).text == "yes"
+    assert dispatch("member(nusra, alliance41)", session).text == "yes (support F6 reported)"  # s2: no grade
 
 
 def test_a_failed_engine_switch_says_it_stayed(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,9 +171,49 @@ def test_a_new_predicate_asks_first_at_a_terminal(small_kb: KnowledgeBase) -> No
     assert out.confirm == "add new predicate membr/2? [y/N] " and out.default is False
     assert len(session.kb.history) == 2  # nothing added until the user says yes
     assert out.then is not None and out.then().text == "added 1 fact"
-    assert dispatch("membr(nusra, alliance41)", session).text == "yes"
+    assert dispatch("membr(nusra, alliance41)", session).text.startswith("yes")
     out = dispatch("edge(1, 2).", session)
     assert out.confirm == "add new predicate edge/2? [Y/n] " and out.default is True and not out.text
     assert out.then is not None and out.then().text == "added 1 fact"
     # a fact of a predicate the same entry defines asks nothing
     assert dispatch("hop(1, 2).\nhop(X, Y) :- edge(X, Y).", session).text == "added 1 fact, 1 rule"
+
+
+def test_help_fits_80_columns_with_its_descriptions_aligned(session: Session) -> None:
+    session.columns = 80
+    lines = dispatch(":help", session).text.splitlines()
+    assert max(map(len, lines)) <= 80
+    import re
+
+    listed = [m for m in (re.match(r"  :\S.*?\s{2,}(\S)", line) for line in lines) if m]
+    starts = {m.start(1) for m in listed}
+    assert len(listed) > 20 and len(starts) == 1 and starts.pop() <= 34  # one column, not column 92
+
+
+def test_schema_lists_each_inconsistency_once(session: Session) -> None:
+    text = dispatch(":schema", session).text
+    assert text.count("inconsistency ally_of_member(") == 1
+
+
+def test_listings_fit_the_terminal_and_keep_the_ids(bundled: KnowledgeBase) -> None:
+    session = Session(bundled, limit=None, columns=80)
+    lines = dispatch(":sources", session).text.splitlines()
+    assert max(map(len, lines)) <= 80
+    ids = sorted(bundled.catalog.sources)
+    assert [line.split(" | ")[0].strip() for line in lines[2:-1]] == ids  # never cut
+    assert max(map(len, dispatch(":entities", Session(bundled, limit=None, columns=80)).text.splitlines())) <= 80
+
+
+def test_an_engine_switch_after_a_bad_edit_quotes_the_line_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "edited.dl"
+    path.write_text("q(a).\n")
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_file(path)
+        session = Session(kb)
+        path.write_text("q(a).\nq(b).\n\nr(X) :- q(X\n")
+        out = dispatch(":engine pydatalog", session)
+        assert "    r(X) :- q(X" in out.error.splitlines()
+        assert out.error.splitlines()[-1].startswith("still on duckdb")
+    finally:
+        session.kb.close()

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from allegiance.repl.session import Session, dispatch
+from allegiance.repl.dispatch import dispatch
+from allegiance.repl.session import Session
 
 from allegiance.explain.critical import rests_on
 from allegiance.kb import KnowledgeBase

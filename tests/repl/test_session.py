@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -72,11 +73,11 @@ def test_strip_comments_keeps_strings_and_modulo() -> None:
 def test_query_answers_as_a_table_with_a_count(session: Session) -> None:
     out = dispatch("ally(X, nusra)", session)
     assert out.ok
-    assert out.text.splitlines() == ["X", "-----", "ahrar", "(1 answer)"]
+    assert out.text.splitlines() == ["X     | support", "------+------------", "ahrar | B6 reported", "(1 answer)"]
 
 
 def test_ground_query_answers_yes_or_no(session: Session) -> None:
-    assert dispatch("member(ahrar, alliance41)", session).text == "yes"
+    assert dispatch("member(ahrar, alliance41)", session).text == "yes (support B6 reported)"
     assert dispatch("member(nusra, alliance41)", session).text == "no"
 
 
@@ -107,7 +108,7 @@ def test_a_parse_error_points_into_the_entry(session: Session) -> None:
 def test_adding_a_fact_then_undo(session: Session) -> None:
     out = dispatch("member(nusra, alliance41).", session)
     assert out.text == "added 1 fact"
-    assert dispatch("member(nusra, alliance41)", session).text == "yes"
+    assert dispatch("member(nusra, alliance41)", session).text == "yes (support axiom)"  # typed: no source
     assert dispatch(":undo", session).text == "took back member(nusra, alliance41)."
     assert dispatch("member(nusra, alliance41)", session).text == "no"
     assert dispatch(":undo", session).text.startswith("nothing to undo")  # the KB as started stays
@@ -126,7 +127,7 @@ def test_an_english_statement_is_added(session: Session) -> None:
     out = dispatch("Nusra Front is a member of the Alliance of 41.", session)
     assert out.text == "added 1 statement", out.error
     assert session.kb.statements[-1].source == "s2"
-    assert dispatch("member(nusra, alliance41)", session).text == "yes"
+    assert dispatch("member(nusra, alliance41)", session).text == "yes (support F6 reported)"  # s2: no grade
     assert "s2" in dispatch(".source s2.", session).text
     both = '.source s3 { title: "Three" publisher: "Wire" }\nAhrar al-Sham is allied with Nusra Front.'
     assert dispatch(both, session).text == "added 1 statement, 1 source"
@@ -146,7 +147,7 @@ def test_retract_and_undo_the_retraction(session: Session) -> None:
     assert dispatch("member(ahrar, alliance41)", session).text == "no"
     assert "nothing retracted" in dispatch(":retract member(ahrar, alliance41).", session).text
     assert dispatch(":undo", session).text.startswith("took back :retract")
-    assert dispatch("member(ahrar, alliance41)", session).text == "yes"
+    assert dispatch("member(ahrar, alliance41)", session).text == "yes (support B6 reported)"
 
 
 def test_retract_rejects_a_rule_with_a_caret(session: Session) -> None:
@@ -193,9 +194,14 @@ def test_limit_cuts_long_answers_and_more_pages_them(session: Session) -> None:
 
 def test_formats_and_timing(session: Session) -> None:
     dispatch(":format csv", session)
-    assert dispatch("ally(X, nusra)", session).text == "X\nahrar"
+    assert dispatch("ally(X, nusra)", session).text == "X,support\nahrar,B6 reported"
     dispatch(":format json", session)
-    assert '"answers": [["ahrar"]]' in dispatch("ally(X, nusra)", session).text
+    doc = json.loads(dispatch("ally(X, nusra)", session).text)
+    assert doc["answers"] == [["ahrar"]] and doc["supports"][0]["grade"] == "B6 reported"
+    assert doc["supports"][0]["source"] == "s1" and doc["supports"][0]["status"] == "reported"
+    dispatch(":support off", session)
+    assert "supports" not in json.loads(dispatch("ally(X, nusra)", session).text)
+    dispatch(":support on", session)
     dispatch(":format table", session)
     dispatch(":time on", session)
     assert dispatch("ally(X, nusra)", session).text.splitlines()[-1].endswith("ms)")
@@ -207,7 +213,7 @@ def test_switching_engine_keeps_the_session(session: Session) -> None:
     out = dispatch(":engine pydatalog", session)
     assert out.text.startswith("now on pydatalog"), out.error
     assert session.kb.engine_name == "pydatalog"
-    assert dispatch("member(X, alliance41)", session).text.splitlines()[2:4] == ["ahrar", "nusra"]
+    assert dispatch("member(X, alliance41)", session).text.splitlines()[2:4] == ["ahrar | B6 reported", "nusra | axiom"]
     assert dispatch("ally(ahrar, nusra)", session).text == "no"
     assert dispatch(":engine", session).text.startswith("pydatalog")
     assert "did you mean 'duckdb'?" in dispatch(":engine duckdbb", session).error
@@ -219,14 +225,15 @@ def test_script_mode_runs_entries_and_reports_errors(small_kb: KnowledgeBase) ->
               "membr(X, Y)\n", "linked(ahrar, Y)\n"]
     out, err = io.StringIO(), io.StringIO()
     assert run_script(script, session, out, err) == 2
-    assert out.getvalue() == "X\n-----\nahrar\n(1 answer)\nadded 1 rule\nY\n-----\nnusra\n(1 answer)\n"
+    table = "{v}     | support\n------+------------\n{a} | B6 reported\n(1 answer)\n"
+    assert out.getvalue() == table.format(v="X", a="ahrar") + "added 1 rule\n" + table.format(v="Y", a="nusra")
     assert "did you mean 'member'?" in err.getvalue()
 
 
 def test_script_mode_exits_0_without_errors_and_stops_at_quit(small_kb: KnowledgeBase) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run_script(["ally(ahrar, nusra)\n", ":quit\n", "membr(X)\n"], Session(small_kb), out, err) == 0
-    assert out.getvalue() == "yes\n" and err.getvalue() == ""
+    assert out.getvalue() == "yes (support B6 reported)\n" and err.getvalue() == ""
 
 
 def test_an_unfinished_entry_at_the_end_of_a_script_still_runs(small_kb: KnowledgeBase) -> None:

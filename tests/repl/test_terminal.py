@@ -135,3 +135,24 @@ def test_a_pasted_100_kb_line_answers_promptly(spawn, tmp_path: Path) -> None:  
     child.expect(PROMPT)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
+
+
+def test_long_output_goes_through_the_pager_short_output_does_not(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = spawn(small(tmp_path), ALLEGIANCE_PAGER="sed s/^/PAGED:/")
+    child.send("member(X, alliance41)\r")
+    child.expect(r"\(2 answers\)")
+    assert "PAGED:" not in child.before  # fits the screen: printed as it is
+    child.expect(PROMPT)
+    child.send(":help\r")  # taller than the 40-line screen
+    child.expect(r"PAGED::help COMMAND for more")
+    child.expect(PROMPT)
+    child.send(":pager\r")
+    child.expect(re.escape("pager on (sed s/^/PAGED:/)"))
+    child.expect(PROMPT)
+    child.send(":pager off\r")
+    child.expect(PROMPT)
+    child.send(":help\r")
+    child.expect(r"\r\n:help COMMAND for more")
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)

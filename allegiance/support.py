@@ -1,0 +1,242 @@
+"""Support: how strong the best evidence for an answer is (docs/language.md, "Support").
+
+Stage: after evaluation, beside the engine. Input: a KnowledgeBase (its statements, their grades,
+its plain facts) and a checked query or a fact. Output: a `Support` per answer: its level on the
+knowledge base's grade scale (grades.py), its label ("B2 confirmed", "axiom") and, when asked, the
+weakest statement it rests on.
+
+Definition. Under the threshold t (a level of the scale), a statement counts iff its level is t or
+more; plain facts and metadata (no statement behind them) count under every threshold. The support
+of an answer is the strongest threshold up to which it still holds: the largest g such that the
+answer holds under every threshold 0..g. Threshold 0 counts every statement, so every answer has
+one. Without negation this is max-min exactly: a base fact's support is its strongest statement's
+grade, a derived fact's the best over its derivations of its weakest positive premise. A negated
+premise adds nothing to a derivation's strength; it can only make an answer go away as weaker
+statements are withdrawn from what it negates, and then the threshold where that happens bounds
+the support.
+
+How it is computed: one interval-annotated evaluation (Engine.annotated_query): a fact whose
+strongest statement has level g holds on [0, g], a statement-relation row `__stmt_p(.., S)` on
+[0, level(S)], the rest everywhere; an answer's support is the top of its interval starting at 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from . import ast
+from .analysis import CheckedProgram, CheckedQuery, check_query
+from .analysis.checked import Stratum
+from .bulk import StatementBlock
+from .engines.base import Annotated, Interval
+from .grades import Grade, Order, Scale
+from .provenance import IMPORTED_STATUS, StatementRecord, statement_sym
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .engines.base import Engine
+
+
+class KnowledgeBase(Protocol):
+    """What support reads of a knowledge base (kb.KnowledgeBase, which builds on this module: the
+    knowledge base hands itself in, support never imports it)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def program(self) -> CheckedProgram: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def file_statements(self) -> tuple[StatementRecord, ...]: ...
+    @property
+    def plain_facts(self) -> dict[ast.PredicateSym, dict[ast.Row, ast.Span]]: ...
+    @property
+    def blocks(self) -> tuple[StatementBlock, ...]: ...
+    def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]: ...
+
+
+@dataclass(frozen=True)
+class Support:
+    """An answer's support: its level on the scale (the axiom level: it rests on no statement),
+    the label of that level, and its grade (None for the axiom)."""
+
+    level: int
+    label: str
+    grade: Grade | None
+
+    @property
+    def axiom(self) -> bool:
+        return self.grade is None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Grading:
+    """One state of a knowledge base, graded: the scale, each statement's level, and the base
+    facts split into those holding everywhere and those holding up to a level."""
+
+    scale: Scale
+    plain: dict[ast.PredicateSym, set[ast.Row]]
+    annotated: Annotated
+    levels: dict[str, int]  # statement id -> level (fact files' statements)
+    block_levels: tuple[tuple[StatementBlock, int], ...]
+    relations: dict[ast.PredicateSym, dict[ast.Row, Support]] = dataclasses.field(default_factory=dict)  # computed
+
+    def statement_level(self, record: StatementRecord) -> int:
+        level = self.levels.get(record.id)
+        if level is not None:
+            return level
+        for block, lvl in self.block_levels:
+            if block.source == record.source and block.number(record.id) is not None:
+                return lvl
+        return 0
+
+    def support(self, level: int) -> Support:
+        scale = self.scale
+        return Support(level, scale.label(level), None if level >= scale.axiom else scale.grades[level])
+
+
+def grade_of(record: StatementRecord, catalog: Catalog) -> Grade:
+    src = catalog.sources.get(record.source)
+    return Grade.of(src.reliability if src else None, record.credibility, record.status)
+
+
+def block_grade(block: StatementBlock, catalog: Catalog) -> Grade:
+    src = catalog.sources.get(block.source)
+    return Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
+
+
+_graded: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, tuple[StatementBlock, ...], Grading]] = \
+    weakref.WeakKeyDictionary()
+
+
+def grading(kb: KnowledgeBase) -> Grading:
+    """The knowledge base's current state, graded (kept until the state changes)."""
+    base, blocks = kb.base_facts(), kb.blocks
+    kept = _graded.get(kb)
+    if kept is not None and kept[0] is base and len(kept[1]) == len(blocks) and \
+            all(a is b for a, b in zip(kept[1], blocks, strict=True)):
+        return kept[2]
+    made = _grade(kb, base, blocks)
+    _graded[kb] = (base, blocks, made)
+    return made
+
+
+def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
+           blocks: Sequence[StatementBlock]) -> Grading:
+    catalog = kb.catalog
+    order = Order.from_facts(kb.plain_facts)
+    records = kb.file_statements
+    grades = {r.id: grade_of(r, catalog) for r in records}
+    block_grades = [block_grade(b, catalog) for b in blocks]
+    scale = Scale.of(order, [*grades.values(), *block_grades])
+    levels = {sid: scale.level(g) for sid, g in grades.items()}
+    block_levels = tuple((b, scale.level(g)) for b, g in zip(blocks, block_grades, strict=True))
+
+    # p(row): its strongest statement's level; __stmt_p(row, S): S's level
+    stated: dict[tuple[ast.PredicateSym, ast.Row], int] = {}
+    stmt_syms: set[ast.PredicateSym] = set()
+    for r in records:
+        key = (r.fact_sym, r.row)
+        stated[key] = max(stated.get(key, -1), levels[r.id])
+        stmt_syms.add(statement_sym(r.fact_sym))
+    plain_rows = kb.plain_facts
+    plain: dict[ast.PredicateSym, set[ast.Row]] = {}
+    annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
+    for sym, rows in base.items():
+        written = plain_rows.get(sym, {})
+        for row in rows:
+            level: int | None = None
+            if row not in written:  # a plain fact of a rules file is an axiom, stated or not
+                if sym in stmt_syms and row and isinstance(row[-1], str) and row[-1] in levels:
+                    level = levels[row[-1]]
+                else:
+                    level = stated.get((sym, row))
+            if level is None:
+                plain.setdefault(sym, set()).add(row)
+            else:
+                annotated.setdefault(sym, []).append((row, 0, level))
+    for block, block_level in block_levels:
+        graded = {block.sym, block.stmt_sym}
+        for sym, made in block.bulk().facts().items():
+            if sym in graded:
+                annotated.setdefault(sym, []).extend((tuple(row), 0, block_level) for row in made)
+            else:
+                plain.setdefault(sym, set()).update(tuple(row) for row in made)
+    return Grading(scale, plain, Annotated(scale.size, annotated), levels, block_levels)
+
+
+def _body_preds(rule: ast.Rule) -> set[ast.PredicateSym]:
+    return {lit.sym if isinstance(lit, ast.Atom) else lit.atom.sym
+            for lit in rule.body if isinstance(lit, (ast.Atom, ast.NegLiteral))}
+
+
+def cone(program: CheckedProgram, query: CheckedQuery) -> CheckedProgram:
+    """The part of the program the query reads: the rules of the predicates it depends on, and
+    only those predicates' types (an annotated evaluation makes a table for each)."""
+    by_head: dict[ast.PredicateSym, list[ast.Rule]] = {}
+    for rule in program.rules:
+        by_head.setdefault(rule.head.sym, []).append(rule)
+    todo = [p for rule in query.rules for p in _body_preds(rule)]
+    needed: set[ast.PredicateSym] = set()
+    while todo:
+        sym = todo.pop()
+        if sym not in needed:
+            needed.add(sym)
+            todo.extend(p for rule in by_head.get(sym, ()) for p in _body_preds(rule))
+    strata = tuple(Stratum(st.predicates & needed, tuple(r for r in st.rules if r.head.sym in needed), st.recursive)
+                   for st in program.strata if st.predicates & needed)
+    return CheckedProgram(tuple(r for r in program.rules if r.head.sym in needed), strata,
+                          {s: t for s, t in program.types.items() if s in needed}, program.warnings)
+
+
+def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
+    """Each answer of the query under some threshold, with the thresholds where it holds."""
+    g = grading(kb)
+    program = cone(kb.program, query)
+    needed = set(program.types)
+    plain = {s: rows for s, rows in g.plain.items() if s in needed}
+    annotated = Annotated(g.annotated.size, {s: rows for s, rows in g.annotated.facts.items() if s in needed})
+    return kb.engine.annotated_query(program, plain, annotated, query)
+
+
+def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.Row]) -> list[Support]:
+    """The support of each answer row (rows the query answers over the whole knowledge base)."""
+    g = grading(kb)
+    found = intervals(kb, query)
+    out = []
+    for row in rows:
+        spans = found.get(tuple(row), ())
+        # an answer holds under threshold 0 (every statement counts); its support is the top of
+        # that first interval
+        top = spans[0][1] if spans and spans[0][0] == 0 else 0
+        out.append(g.support(top))
+    return out
+
+
+def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
+    """The support of every row of a relation (kept until the knowledge base changes)."""
+    g = grading(kb)
+    if sym in g.relations:
+        return g.relations[sym]
+    variables = tuple(ast.Variable(f"X{i}") for i in range(sym.arity))
+    query = check_query(ast.Query((ast.Atom(sym.name, variables),)), kb.program)
+    found = {row: g.support(spans[0][1]) for row, spans in intervals(kb, query).items() if spans[0][0] == 0}
+    g.relations[sym] = found
+    return found
+
+
+def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Support | None:
+    """The support of one fact; None when it does not hold."""
+    return relation_supports(kb, sym).get(tuple(row))
+
+
+__all__ = ["Grading", "Support", "answer_supports", "block_grade", "fact_support", "grade_of", "grading",
+           "intervals", "relation_supports"]
