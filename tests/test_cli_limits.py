@@ -94,3 +94,19 @@ def test_a_time_limit_that_is_no_time_limit_is_refused(value: str) -> None:
     assert result.returncode == 2
     assert "--timeout" in result.stderr and "Traceback" not in result.stderr
     assert "give seconds above 0, or 0 for none" in result.stderr or "is not a number of seconds" in result.stderr
+
+
+def test_numbers_that_do_not_fit_are_each_refused_where_they_are_written(tmp_path: Path) -> None:
+    f = tmp_path / "big.dl"
+    f.write_text("p(99999999999999999999).\nq(1).\np(-88888888888888888888).\n"
+                 "r(123456789012345678901234567890123456789.5).\nr(0.1).\np(-9223372036854775808).\n")
+    result = run("query", "q(X)", str(f))
+    assert result.returncode == 2
+    err = result.stderr
+    # every one, each with its place (the engine said only the first, with no place)
+    assert f"{f}:1:3: integer 99999999999999999999 does not fit in 64 bits" in err
+    assert f"{f}:3:4: integer 88888888888888888888 does not fit in 64 bits" in err  # the digits after '-'
+    # a 39-digit decimal is not silently 1e+38
+    assert f"{f}:4:3: decimal 123456789012345678901234567890123456789.5 has 40 significant digits" in err
+    assert "r(0.1)" not in err and "9223372036854775808)" not in err  # ordinary decimals and INT64_MIN pass
+    assert err.count("does not fit") == 2
