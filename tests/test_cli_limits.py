@@ -110,3 +110,18 @@ def test_numbers_that_do_not_fit_are_each_refused_where_they_are_written(tmp_pat
     assert f"{f}:4:3: decimal 123456789012345678901234567890123456789.5 has 40 significant digits" in err
     assert "r(0.1)" not in err and "9223372036854775808)" not in err  # ordinary decimals and INT64_MIN pass
     assert err.count("does not fit") == 2
+
+
+def test_an_error_about_a_huge_string_prints_neither_it_nor_its_line_whole() -> None:
+    from allegiance.ast import Span
+    from allegiance.errors import StatementError, render
+
+    huge = "x" * 1_000_000
+    line = f'p(a). q("{huge}", zz).'
+    column = line.index("zz") + 1
+    error = StatementError(f'unknown entity "{huge}"', Span("f.dl", 1, column, 1, column + 2))
+    out = render(error, {"f.dl": line})
+    assert len(out) < 2_000  # it printed the string twice, whole
+    assert out.startswith(f"f.dl:1:{column}: unknown entity") and "characters left out" in out
+    source, caret = out.splitlines()[1:3]
+    assert source[caret.index("^"):].startswith("zz")  # the caret still points at the place
