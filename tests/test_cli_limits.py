@@ -125,3 +125,14 @@ def test_an_error_about_a_huge_string_prints_neither_it_nor_its_line_whole() -> 
     assert out.startswith(f"f.dl:1:{column}: unknown entity") and "characters left out" in out
     source, caret = out.splitlines()[1:3]
     assert source[caret.index("^"):].startswith("zz")  # the caret still points at the place
+
+
+def test_an_overflow_at_run_time_names_the_rule(tmp_path: Path) -> None:
+    f = tmp_path / "ov.dl"
+    f.write_text("n(9223372036854775807).\nm(X + 1) :- n(X).\n")
+    result = run("query", "m(X)", str(f))
+    assert result.returncode == 2
+    # it was DuckDB's raw "evaluation failed: Out of Range Error: ..." with no place
+    assert result.stderr.startswith(f"{f}:2:1: integer overflow in the rule for m/1: "
+                                    "Overflow in addition of INT64 (9223372036854775807 + 1)")
+    assert "Out of Range Error" not in result.stderr and "    m(X + 1) :- n(X)." in result.stderr
