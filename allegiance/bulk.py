@@ -40,6 +40,9 @@ class RowsTable:
     def lines(self) -> Sequence[int]:
         return self.line_numbers or range(2, len(self.rows_) + 2)
 
+    def at(self, k: int) -> tuple[ast.Row, int]:
+        return tuple(self.rows_[k - 1]), self.lines()[k - 1]
+
 
 @dataclass(eq=False)
 class StatementBlock:
@@ -90,8 +93,7 @@ class StatementBlock:
         return k if 1 <= k <= self.count else None
 
     def record(self, k: int) -> StatementRecord:
-        row = self.table.rows()[k - 1]
-        line = self.table.lines()[k - 1]
+        row, line = self.table.at(k)  # one row: a report shows the first few of a million
         return StatementRecord(f"{self.source}_{self.first + k}", self.sym, tuple(row), False, self.source, IMPORTED_STATUS,
                                self.asserter, None, None, None, "", "", ast.Span(self.path, line, 1, line, 1), False)
 

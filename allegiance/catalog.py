@@ -26,6 +26,11 @@ class Source:
     reliability: str = ""
     file: str = ""
     span: ast.Span = ast.NOWHERE
+    # The sources this one reaches us through (PROV-O's wasQuotedFrom, read backwards): ISW's words
+    # as the blog quotes them, the BBC interview as Reuters passes it on.
+    via: tuple[str, ...] = ()
+    # The date is the curator's inference, not printed in the source (`date_assumed: yes`).
+    date_assumed: bool = False
 
     def article_path(self) -> str | None:
         """The article's file: `file:` is relative to the folder of the fact file that names it."""
@@ -41,6 +46,9 @@ class Entity:
     aliases: tuple[str, ...] = ()
     kind: str = "other"
     span: ast.Span = ast.NOWHERE
+    # "Some members/parts of X", unnamed (`some_of: X`): what is said of it is said of part of X,
+    # never of X itself nor of each named part of X.
+    some_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)

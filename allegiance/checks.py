@@ -39,7 +39,7 @@ from .explain import render_tree, why_not
 from .files import bundled_paths, decode, read_limited
 from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
-from .selection import Selection
+from .selection import Selection, selectors_text, with_selectors
 from .support import grading
 
 CHECKS_DIR = "checks"
@@ -172,31 +172,13 @@ def _kind(clause: ast.Clause) -> str:
 # --- a check as text ------------------------------------------------------------------------------
 
 
-def with_selectors(selection: Selection, selectors: Iterable[tuple[str, ast.Value]]) -> Selection:
-    """A check's own `under`, `at` and `known on` replace the run's (--trust, --at, --known-on);
-    its `without` sources add to the run's."""
-    for kind, value in selectors:
-        if kind == "under":
-            selection = selection.replace(trust=value)
-        elif kind == "without":
-            selection = selection.replace(without=selection.without | {value})
-        else:
-            selection = selection.replace(**{kind: value})
-    return selection
-
-
-def _selectors_text(selectors: Iterable[tuple[str, ast.Value]]) -> str:
-    words = {"under": "under", "without": "without", "at": "at", "known_on": "known on"}
-    return "".join(f"{words[kind]} {ast.format_value(value)} " for kind, value in selectors)
-
-
 def clause_text(clause: ast.Expect | ast.Accept) -> str:
     """`expect ally(X, nusra) = {ahrar_al_sham}`: the clause in one line, without its period."""
     if isinstance(clause, ast.Accept):
         return f"accept {clause.atom}"
     if clause.selectors:
         plain = clause_text(dataclasses.replace(clause, selectors=()))
-        return f"expect {_selectors_text(clause.selectors)}{plain.removeprefix('expect ')}"
+        return f"expect {selectors_text(clause.selectors)}{plain.removeprefix('expect ')}"
     body = ", ".join(str(literal) for literal in clause.query.body)
     if clause.mode == "none":
         return f"expect no {body}"
@@ -292,9 +274,13 @@ class Checker:
 
     def __init__(self, kb: KnowledgeBase, selection: Selection | None = None) -> None:
         self.root, self.selection = kb, selection or Selection()
-        self.kb = kb.under(selection)  # under a selection: the statements that count only
-        self._under: dict[Selection, Checker] = {}
+        self.root.under(self.selection)  # an unknown policy or source fails here
         self._found: list[Inconsistency] | None = None
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base under the selection: the statements that count only."""
+        return self.root.under(self.selection)
 
     def inconsistencies(self) -> list[Inconsistency]:
         if self._found is None:
@@ -311,15 +297,12 @@ class Checker:
             raise CheckError("the strict check runs through Checker.strict", None)
         if clause.selectors:  # `expect under P at D ...`: its own selection, over the run's
             selection = with_selectors(self.selection, clause.selectors)
-            if selection not in self._under:
-                try:
-                    self._under[selection] = Checker(self.root, selection)
-                except AllegianceError as exc:  # an unknown policy or source: point at the check
-                    if exc.span is not None:
-                        raise
-                    raise type(exc)(exc.message, clause.span, exc.hint) from None
+            try:
+                under = Checker(self.root, selection)
+            except AllegianceError as exc:  # an unknown policy or source: point at the check
+                raise exc if exc.span else type(exc)(exc.message, clause.span, exc.hint) from None
             unselected = dataclasses.replace(check, clause=dataclasses.replace(clause, selectors=()))
-            return dataclasses.replace(self._under[selection].run(unselected), check=check)
+            return dataclasses.replace(under.run(unselected), check=check)
         if clause.mode == "holds":
             return self._holds(check, clause)
         if clause.mode == "none":

@@ -69,6 +69,15 @@ class PyDatalogEvaluator(Evaluator):
         super().__init__(timeout)
 
 
+class SparkEvaluator(Evaluator):
+    """The same adapter on the Spark engine (local mode unless configured otherwise)."""
+
+    engine = "spark"
+
+    def __init__(self, timeout: float | None = 600.0) -> None:
+        super().__init__(timeout)
+
+
 def _terminated(rule: str) -> str:
     rule = rule.strip()
     return rule if rule.endswith(".") else rule + "."

@@ -93,7 +93,7 @@ def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Rela
 
 
 def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source:
-    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note")
+    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note", "via", "date_assumed")
     fields = block.fields or ()
     _check_fields(fields, allowed, f"source {block.id}", block.span, errors)
     reliability = _text(fields, "reliability").upper()
@@ -104,20 +104,25 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
     if date is not None and not isinstance(date, datetime.date):
         errors.append(StatementError(f"date of source {block.id} is not a date", block.span, "write YYYY-MM-DD"))
         date = None
+    assumed = _text(fields, "date_assumed").lower()
+    if assumed not in ("", "yes", "no"):
+        errors.append(StatementError(f"date_assumed of source {block.id} is neither yes nor no", block.span,
+                                     "write date_assumed: yes when the source does not print its date"))
+    via = tuple(str(v) for v in _field(fields, "via"))
     return Source(block.id, _text(fields, "title"), _text(fields, "publisher"),
                   date if isinstance(date, datetime.date) else None, _text(fields, "url"),
-                  reliability, _text(fields, "file"), block.span)
+                  reliability, _text(fields, "file"), block.span, via, assumed == "yes")
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
-    _check_fields(decl.fields, ("name", "aliases", "kind", "note"), f"entity {decl.id}", decl.span, errors)
+    _check_fields(decl.fields, ("name", "aliases", "kind", "note", "some_of"), f"entity {decl.id}", decl.span, errors)
     kind = _text(decl.fields, "kind") or "other"
     if kind not in KINDS:
         errors.append(StatementError(f"unknown kind '{kind}' for entity {decl.id}", decl.span,
                                      did_you_mean(kind, KINDS) or f"kinds: {', '.join(KINDS)}"))
     name = _text(decl.fields, "name") or decl.id.replace("_", " ")
     aliases = tuple(str(a) for a in _field(decl.fields, "aliases"))
-    return Entity(decl.id, name, aliases, kind, decl.span)
+    return Entity(decl.id, name, aliases, kind, decl.span, _text(decl.fields, "some_of"))
 
 
 # --- curation -----------------------------------------------------------------------------------
@@ -167,6 +172,18 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
     statements too; `counters` numbers statements per source across the knowledge base."""
     out = Curated(catalog)
     current: str | None = default_source
+    for clause in clauses:  # `some_of: X` and `via: S` name what is declared (all is, by now)
+        if isinstance(clause, ast.SourceBlock) and clause.fields is not None:
+            for relay in _field(clause.fields, "via"):
+                if str(relay) not in catalog.sources or str(relay) == clause.id:
+                    out.errors.append(StatementError(f"source {clause.id} is via {relay}, which is not another declared source",
+                                                     clause.span, did_you_mean(str(relay), catalog.sources)
+                                                     or "name a source declared with .source"))
+        if isinstance(clause, ast.EntityDecl):
+            whole = _text(clause.fields, "some_of")
+            if whole and whole not in catalog.entities:
+                out.errors.append(StatementError(f"entity {clause.id} is some of an unknown entity {whole}", clause.span,
+                                                 did_you_mean(whole, catalog.entities) or "declare it with .entity"))
 
     def number(source: str) -> str:
         counters[source] = counters.get(source, 0) + 1

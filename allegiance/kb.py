@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from . import ast, frames
-from .analysis import CheckedProgram, check_query, fact_row
+from .analysis import CheckedProgram, CheckedQuery, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
 from .engines import make_engine
@@ -136,6 +136,9 @@ def _stored(method: Callable[Concatenate[KnowledgeBase, _P], _R]) -> Callable[Co
     return run
 
 
+MAX_VIEWS = 8  # selections whose views (and engines) a knowledge base keeps at once
+
+
 class KnowledgeBase:
     def __init__(self, engine: str | Engine = "duckdb", timeout: float | None = DEFAULT_TIMEOUT,
                  db: str | None = None, dialect: str = "prolog") -> None:
@@ -182,8 +185,12 @@ class KnowledgeBase:
     def engine_name(self) -> str:
         return self._engine.name
 
-    def close(self) -> None:
+    def close(self, final: bool = False) -> None:
+        """Release the engine; `final`: nothing will read this knowledge base's imports again (a
+        one-shot command ending), so the engine need not hand their rows to Python first."""
         self._drop_views()
+        if final:
+            self._engine.forget_imports()
         self._engine.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -494,11 +501,15 @@ class KnowledgeBase:
     def under(self, selection: Selection | None) -> KnowledgeBase:
         """The knowledge base as `selection` sees it: only the statements that count, on an engine
         of its own (read only: change the knowledge base itself, never the view). The default
-        selection is the knowledge base itself. Views last until the next change."""
+        selection is the knowledge base itself. A view lasts until the next change, or until
+        MAX_VIEWS other selections were asked for since it was last (each holds an engine): ask
+        again rather than keep one."""
         if selection is None or selection.everything:
             return self
-        view = self._views.get(selection)
+        view = self._views.pop(selection, None)  # put back last: the most recently used
         if view is None:
+            while len(self._views) >= MAX_VIEWS:
+                self._views.pop(next(iter(self._views))).close()
             name, timeout = self._engine.name, self._engine.timeout
             state = select(self._state, selection, lambda: make_engine(name, timeout=timeout))
             view = KnowledgeBase(make_engine(name, timeout=timeout), dialect=self.dialect)
@@ -508,7 +519,7 @@ class KnowledgeBase:
             except BaseException:
                 view.close()
                 raise
-            self._views[selection] = view
+        self._views[selection] = view
         view._engine.timeout = self._engine.timeout
         return view
 
@@ -533,6 +544,25 @@ class KnowledgeBase:
         front end can show the answers even when their support runs out of time)."""
         checked = check_query(answers.query, self.program)
         return dataclasses.replace(answers, supports=answer_supports(self, checked, answers.rows))
+
+    def to_arrow(self, text: str) -> pyarrow.Table:
+        """A query's answers as a pyarrow.Table (one column per variable, as Answers.to_arrow),
+        made by the engine where it can, without a Python tuple per answer."""
+        query = self.checked_query(text)
+        table = self._engine.answers_arrow(query)
+        if table is None:
+            return frames.arrow_table(query.variables, sort_rows(self._engine.query(query)))
+        return table.rename_columns(list(query.variables))
+
+    def to_pandas(self, text: str) -> pandas.DataFrame:
+        """A query's answers as a pandas.DataFrame (as Answers.to_pandas), through to_arrow."""
+        frame: pandas.DataFrame = self.to_arrow(text).to_pandas()
+        return frame
+
+    def checked_query(self, text: str) -> CheckedQuery:
+        """A query's text parsed and checked against the program, ready for the engine."""
+        self._sources["<query>"] = text
+        return check_query(parse_query(text, dialect=self.dialect), self.program)
 
     def ask(self, text: str) -> bool:
         return bool(self.query(text))

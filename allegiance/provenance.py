@@ -38,13 +38,16 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
     ast.PredicateSym("reliability", 2): ("symbol", "symbol"),
     ast.PredicateSym("published", 2): ("symbol", "date"),
     ast.PredicateSym("publisher", 2): ("symbol", "symbol"),
+    ast.PredicateSym("via", 2): ("symbol", "symbol"),
+    ast.PredicateSym("date_assumed", 1): ("symbol",),
     ast.PredicateSym("kind", 2): ("symbol", "symbol"),
     ast.PredicateSym("display_name", 2): ("symbol", "symbol"),
+    ast.PredicateSym("some_of", 2): ("symbol", "symbol"),
 }
 # What the first argument of each names: a statement, a source or an entity.
 METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility"})
-METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher"})
-METADATA_OF_ENTITY = frozenset({"kind", "display_name"})
+METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed"})
+METADATA_OF_ENTITY = frozenset({"kind", "display_name", "some_of"})
 
 CONTRADICTED = ast.PredicateSym("contradicted", 2)
 # The built-in inconsistency, as if declared: a statement says what another denies.
@@ -140,9 +143,16 @@ def catalog_facts(catalog: Catalog) -> Iterator[tuple[ast.PredicateSym, ast.Row]
             yield P("published", 2), (src.id, src.date)
         if src.publisher:
             yield P("publisher", 2), (src.id, catalog.resolve(src.publisher) or src.publisher)
+        # via(S, T): S's words reach us through source T (as PROV-O's wasQuotedFrom(T, S))
+        for relay in src.via:
+            yield P("via", 2), (src.id, relay)
+        if src.date_assumed:
+            yield P("date_assumed", 1), (src.id,)
     for ent in catalog.entities.values():
         yield P("kind", 2), (ent.id, ent.kind)
         yield P("display_name", 2), (ent.id, ent.name)
+        if ent.some_of:  # some_of(E, X): E stands for some unnamed members or parts of X
+            yield P("some_of", 2), (ent.id, ent.some_of)
 
 
 # --- the relations and rules the declarations imply -------------------------------------------------

@@ -37,7 +37,7 @@ def table(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | None = N
     if not columns:
         return ("yes" + (f" (support {supports[0]})" if supports else "")) if rows else "no"
     texts = [[cell(v) for v in row] for row in shown]
-    if supports is not None:
+    if supports is not None and rows:  # no answer: no support to show
         columns = [*columns, SUPPORT]
         texts = [[*t, printable.escape(label)] for t, label in zip(texts, supports, strict=False)]
     widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]

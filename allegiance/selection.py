@@ -91,6 +91,28 @@ def _bad_date(text: str, where: str, column: int, width: int, hint: str) -> date
     raise ParseError(f"not a date: {text.strip()!r}", span, hint)
 
 
+# --- a check's own selection: `expect under P without S at D known on D ...` ---
+
+
+def with_selectors(selection: Selection, selectors: Iterable[tuple[str, ast.Value]]) -> Selection:
+    """A check's own `under`, `at` and `known on` replace the run's (--trust, --at, --known-on);
+    its `without` sources add to the run's."""
+    for kind, value in selectors:
+        if kind == "under":
+            selection = selection.replace(trust=value)
+        elif kind == "without":
+            selection = selection.replace(without=selection.without | {value})
+        else:
+            selection = selection.replace(**{kind: value})
+    return selection
+
+
+def selectors_text(selectors: Iterable[tuple[str, ast.Value]]) -> str:
+    """`under reliable at 2015-10-06 ` as a check file writes them (a trailing blank when any)."""
+    words = {"under": "under", "without": "without", "at": "at", "known_on": "known on"}
+    return "".join(f"{words[kind]} {ast.format_value(value)} " for kind, value in selectors)
+
+
 # --- which statements count ------------------------------------------------------------------------
 
 
@@ -158,4 +180,4 @@ def select(state: State, selection: Selection, make_engine: Callable[[], Engine]
 
 
 __all__ = ["EVERYTHING", "Selection", "counting", "covers", "known_on", "parse_date", "select",
-           "validate"]
+           "selectors_text", "validate", "with_selectors"]

@@ -152,7 +152,7 @@ def timeline(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | No
     validity (`at`) has no place in a timeline, which covers every date."""
     if selection is not None and selection.at is not None:
         raise QueryError(f"a timeline covers every date: it takes no date of validity (at {selection.at})", None,
-                         "leave out --at (or :at off); the timeline shows on which dates each answer holds")
+                         "leave out the date of validity (--at): the timeline shows on which dates each answer holds")
     kb = kb.under(selection)
     if isinstance(text, str):
         text = whole_relation(kb, text) or text

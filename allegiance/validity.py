@@ -13,6 +13,7 @@ day, and what rests on it is dated only by assumption.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,6 +58,41 @@ class Period:
                 "until": self.end.isoformat() if self.end else None}
 
 
+def _ends(p: Period) -> tuple[datetime.date, datetime.date]:
+    return p.start or datetime.date.min, p.end or datetime.date.max
+
+
+def _period(start: datetime.date, end: datetime.date) -> Period:
+    return Period(None if start == datetime.date.min else start, None if end == datetime.date.max else end)
+
+
+def union(periods: Iterable[Period]) -> tuple[Period, ...]:
+    """The same days as maximal periods, sorted (overlapping and adjacent ones merge)."""
+    merged: list[tuple[datetime.date, datetime.date]] = []
+    for start, end in sorted(_ends(p) for p in periods):
+        if start > end:
+            continue
+        if merged and (merged[-1][1] == datetime.date.max or start <= merged[-1][1] + datetime.timedelta(days=1)):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(_period(start, end) for start, end in merged)
+
+
+def intersection(a: Iterable[Period], b: Iterable[Period]) -> tuple[Period, ...]:
+    """The days in both."""
+    pieces = []
+    for p in a:
+        for q in b:
+            (s1, e1), (s2, e2) = _ends(p), _ends(q)
+            if max(s1, s2) <= min(e1, e2):
+                pieces.append(_period(max(s1, s2), min(e1, e2)))
+    return union(pieces)
+
+
+ALWAYS = Period(None, None)
+
+
 def validity(statement: Dated) -> Period:
     """The period a statement counts in (always, for an undated one)."""
     return Period(statement.valid_from, statement.valid_until)
@@ -73,4 +109,4 @@ def validity_text(statement: Dated) -> str:
     return f"held {validity(statement).text()}"
 
 
-__all__ = ["Dated", "Period", "is_undated", "validity", "validity_text"]
+__all__ = ["ALWAYS", "Dated", "Period", "intersection", "is_undated", "union", "validity", "validity_text"]

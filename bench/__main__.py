@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import data, machine, report
+from . import data, machine, report, subjects
 from .harness import Measurement, measure
 from .workloads import Row, Sizes, rows
 
@@ -61,14 +61,25 @@ def select(all_rows: list[Row], only: str | None) -> list[Row]:
 
 def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, Path]:
     files = {"facts": directory / "facts.dl", "facts_small": directory / "facts-small.dl",
-             "csv": directory / "strikes.csv", "english": directory / "english.facts"}
+             "csv": directory / "strikes.csv", "english": directory / "english.facts",
+             "graph_dl": directory / "graph.dl", "graph_csv": directory / "graph-edges.csv",
+             "graph_out": directory / "graph-closure.csv", "csv_kb": directory / "csv-kb",
+             "ally_chain": directory / "ally-chain.dl"}
     if "facts" in needed:
         with open(files["facts"], "w", encoding="utf-8") as f:
             f.writelines(data.datalog_fact_lines(sizes.facts))
         with open(files["facts_small"], "w", encoding="utf-8") as f:
             f.writelines(data.datalog_fact_lines(sizes.facts_small))
-    if "csv" in needed:
+    if "csv" in needed or "e2e" in needed:
         files["csv"].write_text(data.csv_text(sizes.facts), encoding="utf-8")
+    if "e2e" in needed:
+        edges = data.random_graph(sizes.nodes, sizes.edges)
+        files["graph_dl"].write_text(data.edge_facts(edges) + "path(X, Y) :- edge(X, Y).\n"
+                                     "path(X, Y) :- path(X, Z), edge(Z, Y).\n", encoding="utf-8")
+        files["graph_csv"].write_text("src,dst\n" + "".join(f"{a},{b}\n" for a, b in edges), encoding="utf-8")
+        files["ally_chain"].write_text("".join(f"ally(g{i}, g{i + 1}).\n" for i in range(5_000)), encoding="utf-8")
+        (files["csv_kb"] / "facts").mkdir(parents=True, exist_ok=True)
+        (files["csv_kb"] / "facts" / "bench_csv.facts").write_text(subjects.CSV_DECLARATIONS, encoding="utf-8")
     if "english" in needed:
         files["english"].write_text(data.english_fact_file(sizes.english), encoding="utf-8")
     return files

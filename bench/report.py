@@ -65,7 +65,14 @@ def memory_cell(m: Measurement) -> str:
     return text if m.ok else f"≥ {text} at the limit" if m.status == "timeout" else text
 
 
-def _ratio(m: Measurement, base: Measurement, name: str) -> str:
+def _ratio(m: Measurement, base: Measurement, name: str, memory: bool = False) -> str:
+    text = _time_ratio(m, base, name)
+    if memory and m.peak_rss_mb and base.peak_rss_mb:
+        text += f", memory {m.peak_rss_mb / base.peak_rss_mb:.2f}x"
+    return text
+
+
+def _time_ratio(m: Measurement, base: Measurement, name: str) -> str:
     mine, theirs = seconds(m), seconds(base)
     if mine is None or theirs is None:
         return f"— vs {name} ({base.status if theirs is None else m.status})"
@@ -123,7 +130,7 @@ def table(rows: Sequence[Row], results: Mapping[str, Measurement]) -> list[str]:
             m = results.get(row.key)
             if m is None:
                 continue
-            ratios = [_ratio(m, results[b], by_key[b].short) for b in row.baselines if b in results]
+            ratios = [_ratio(m, results[b], by_key[b].short, row.memory_ratio) for b in row.baselines if b in results]
             if not row.baselines:
                 ratios = ["baseline"] if any(row.key in r.baselines for r in rows) else []
             cells = [

@@ -4,7 +4,8 @@ Stage: measurement tasks run in a child process (see child.py). Input: workload 
 Clock. Output: a dict of counts. Every use of allegiance's API goes through `_kb()` / `_need()`: a
 missing module, class or method is an error naming it (an API the bench uses was renamed or removed:
 the row reports "error" and `python -m bench` exits 1, so the bench is fixed, never quietly emptied).
-NotBuilt is only for what may honestly be absent: an engine that refuses (NotImplementedError).
+NotBuilt is only for what may honestly be absent: an engine that refuses (NotImplementedError), or
+the Spark engine when its optional extra is not installed.
 
 What is timed: facts and rules are loaded before the clock starts and the query is timed, as the
 baselines create their tables first and time the query. Both engines are lazy (the DuckDB engine
@@ -58,6 +59,11 @@ def _open(params: dict[str, Any], clock: Clock) -> Any:
         return KnowledgeBase(engine=params.get("engine", "duckdb"), timeout=clock.limit)
     except NotImplementedError as e:
         raise NotBuilt(f"KnowledgeBase(engine={params.get('engine')!r}): {e}") from e
+    except Exception as e:
+        # the Spark engine is an optional extra: without pyspark it is honestly absent
+        if params.get("engine") == "spark" and "pip install 'allegiance[spark]'" in str(getattr(e, "hint", "")):
+            raise NotBuilt(f"the Spark engine is not installed: {e}") from e
+        raise
 
 
 def _timed(kb: Any, clock: Clock, rules: str, query: str) -> int:

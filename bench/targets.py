@@ -96,6 +96,25 @@ class FasterBy(Target):
 
 
 @dataclass(frozen=True)
+class MemoryAtMost(Target):
+    """peak memory <= factor x the baseline's peak memory."""
+
+    baseline: str
+    factor: float
+    text: str
+
+    def judge(self, m: Measurement, others: Mapping[str, Measurement]) -> str:
+        if (why := _unmeasured(m)) is not None:
+            return why
+        base = others.get(self.baseline)
+        if base is None or base.peak_rss_mb is None or m.peak_rss_mb is None or not base.ok:
+            return "unknown (baseline not measured)"
+        if m.peak_rss_mb > self.factor * base.peak_rss_mb:
+            return MISSED
+        return MET if m.ok else "unknown (timed out)"
+
+
+@dataclass(frozen=True)
 class MemoryUnder(Target):
     megabytes: float
     text: str

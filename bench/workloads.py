@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .targets import AtMost, FasterBy, MemoryUnder, RateAtLeast, Target, TimeUnder
+from .targets import AtMost, FasterBy, MemoryAtMost, MemoryUnder, RateAtLeast, Target, TimeUnder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,7 @@ class Row:
     stdin: bytes = b""
     derive: tuple[str, ...] = ()  # keys of the rows a computed row is fitted on
     note: str = ""
+    memory_ratio: bool = False  # show the peak-memory ratio beside the time ratio
 
 
 def _n(x: int) -> str:
@@ -79,6 +80,9 @@ def _closure_rows(graph: str, title: str, size: str, params: dict[str, Any], big
             {**params, "engine": "duckdb"}, baselines=(sql, raw), targets=tuple(targets)),
         Row(f"{k}.allegiance-pydatalog", "closure", title, "allegiance, pyDatalog engine", size, "kb.closure",
             {**params, "engine": "pydatalog"}, pydatalog=True, baselines=(raw,)),
+        Row(f"{k}.allegiance-spark", "closure", title, "allegiance, Spark engine (local mode, this machine)", size,
+            "kb.closure", {**params, "engine": "spark"}, pydatalog=True, baselines=(sql, f"{k}.allegiance-duckdb"),
+            short="Spark", note="one machine: Spark's start-up and per-round job overhead, not a cluster's speed"),
     ]
 
 
@@ -124,6 +128,9 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
             {**join, "engine": "duckdb"}, baselines=("join.sql", "join.pydatalog")),
         Row("join.allegiance-pydatalog", "join", join_title, "allegiance, pyDatalog engine", join_size, "kb.join",
             {**join, "engine": "pydatalog"}, pydatalog=True, baselines=("join.pydatalog",)),
+        Row("join.allegiance-spark", "join", join_title, "allegiance, Spark engine (local mode, this machine)",
+            join_size, "kb.join", {**join, "engine": "spark"}, pydatalog=True,
+            baselines=("join.sql", "join.allegiance-duckdb")),
     ]
 
     # 4. Loading a large Datalog fact file, and the same number of rows as CSV.
@@ -206,5 +213,33 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         Row("graph.focus", "graph", "Focus link chart", "allegiance graph --focus (html)",
             f"{_n(sizes.chart_nodes)} entities", "graph.focus", {"nodes": sizes.chart_nodes},
             targets=(TimeUnder(5.0, "< 5 s"),)),
+    ]
+    # 9. End to end: the commands themselves, from spawn to exit, against what a user could run
+    # instead (bench/e2e.py), each with its peak memory.
+    e2e = [sys.executable, "-m", "bench.e2e"]
+    closure_title = "Command: the whole closure to CSV"
+    out += [
+        Row("e2e.copy", "e2e", closure_title, "DuckDB COPY (WITH RECURSIVE ...) TO file, from the edges' CSV",
+            graph_size, [*e2e, "copy", str(files["graph_csv"]), str(files["graph_out"])], short="DuckDB COPY"),
+        Row("e2e.query-csv", "e2e", closure_title, "`allegiance query 'path(X, Y)' FILE --format csv --no-support`", graph_size,
+            [*repl, "query", "path(X, Y)", str(files["graph_dl"]), "--format", "csv", "--no-support"], baselines=("e2e.copy",),
+            memory_ratio=True,
+            targets=(AtMost("e2e.copy", 1.5, "≤ 1.5x COPY's time"), MemoryAtMost("e2e.copy", 1.5, "≤ 1.5x COPY's memory"),
+                     MemoryUnder(400, "peak < 400 MB")),
+            note="answers sorted (COPY's are not); stdout goes to a file"),
+        Row("e2e.import-library", "e2e", "Command: bulk CSV import", "a script: KnowledgeBase + import_csv",
+            f"{_n(sizes.facts)} rows", [*e2e, "import", str(files["csv"]), str(files["csv_kb"])], short="library"),
+        Row("e2e.import-cli", "e2e", "Command: bulk CSV import",
+            "`allegiance import FILE.csv --relation strike_count --source bench_csv --kb DIR`", f"{_n(sizes.facts)} rows",
+            [*repl, "import", str(files["csv"]), "--relation", "strike_count", "--source", "bench_csv",
+             "--kb", str(files["csv_kb"])], baselines=("e2e.import-library",), memory_ratio=True,
+            targets=(AtMost("e2e.import-library", 1.2, "≤ 1.2x the library's time"),
+                     MemoryAtMost("e2e.import-library", 1.2, "≤ 1.2x the library's memory"))),
+        Row("e2e.dry-run", "e2e", "Command: a dry-run load into the bundled knowledge base",
+            "`allegiance load FILE --dry-run --format json`", "5,000 ally facts in one chain",
+            [*repl, "load", str(files["ally_chain"]), "--dry-run", "--format", "json"],
+            targets=(TimeUnder(10.0, "< 10 s"), MemoryUnder(1000, "peak < 1 GB")),
+            note="the closures over the chain (25 million pairs each) are named in the report as too large "
+                 "to compare, not built"),
     ]
     return out

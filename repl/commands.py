@@ -447,17 +447,21 @@ def _inconsistencies(session: Session, arg: str) -> Output:
 def _timeline(session: Session, arg: str) -> Output:
     """Each answer's maximal periods (open ends shown as such), in the :format in use; a note marks
     where an answer holds only because undated statements count. A relation's name alone stands
-    for all of it: `:timeline help_while_striking`."""
+    for all of it: `:timeline help_while_striking`. Under the selection in use (:trust, :without,
+    :known-on); :at is set aside, since a timeline covers every date."""
     if not arg:
         raise _usage("timeline")
     from allegiance import timeline, timeline_render
 
     text = arg.rstrip().removesuffix(".")
     session.sources["<query>"] = text  # an error in it is drawn with its caret
-    found = timeline.timeline(session.kb.under(session.selection), text)
+    selection, note = session.selection, ""
+    if selection.at is not None:  # a timeline covers every date: :at is set aside, not an error
+        selection, note = selection.replace(at=None), f"\n(:at {selection.at} set aside: a timeline covers every date)"
+    found = timeline.timeline(session.kb, text, selection)
     fmt = session.format
-    session.remember_page(timeline_render.render(found, fmt))
-    return say(timeline_render.render(found, fmt, session.limit))
+    session.remember_page(timeline_render.render(found, fmt) + note)
+    return say(timeline_render.render(found, fmt, session.limit) + note)
 
 
 @special_command("more", "", "show the last answer in full, through a pager")
@@ -483,7 +487,7 @@ def _why(session: Session, arg: str) -> Output:
     if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
         answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
     elif session.support:
-        answer = explain.graded_why(session.kb, answer)
+        answer = explain.graded_why(session.kb.under(session.selection), answer)
     return say(explain.render_tree(answer))
 
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from allegiance import ast, printable, render
 from allegiance.errors import AllegianceError
 from allegiance.errors import render as render_error
-from allegiance.explain import support_json
 from allegiance.kb import Answers, KnowledgeBase, LoadReport
 
 
@@ -23,8 +22,9 @@ def error_text(error: AllegianceError, sources: Mapping[str, str]) -> str:
 
 
 def answers_text(text: str, answers: Answers, kb: KnowledgeBase, fmt: str = "table",
-                 limit: int | None = None) -> str:
-    supports = support_json(kb, answers, statements=fmt == "json")
+                 limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None) -> str:
+    """The answers as `fmt` says, with `supports` (explain.support_json of the knowledge base they
+    were graded on: under a selection, its view)."""
     out = render.answers(text, answers.variables, answers.rows, fmt, limit, supports)
     if fmt == "table":
         messages = inconsistency_messages(answers, kb, limit)

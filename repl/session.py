@@ -30,6 +30,7 @@ from pathlib import Path
 
 from allegiance import ast, terminals
 from allegiance.errors import AllegianceError, ParseError, QueryTimeout, did_you_mean
+from allegiance.explain import support_json
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
@@ -134,16 +135,18 @@ class Session:
         self.sources["<query>"] = text  # an error's caret goes under this query, not an earlier one
         started = time.perf_counter()
         answers = self.kb.query(text, self.selection)
-        note = ""
+        fmt, kb = self.format, self.kb
+        note, supports = "", None
         if self.support:
+            view = self.kb.under(self.selection)  # graded on what counts (its own scale of grades)
             try:
-                answers = self.kb.under(self.selection).with_supports(answers)
+                answers = view.with_supports(answers)
+                supports = support_json(view, answers, statements=fmt == "json")
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
-        fmt, kb = self.format, self.kb
-        out = display.answers_text(label or text, answers, kb, fmt, self.limit) + note
-        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None)
+        out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports) + note
+        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"
         return say(out)

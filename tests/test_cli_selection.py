@@ -105,3 +105,13 @@ def test_sources_of_every_inconsistency(bundled: KnowledgeBase, capsys: pytest.C
     assert f"({len(bundled.inconsistencies())} inconsistencies, " in out and "single-source)" in out
     assert main(["sources"]) == 2
     assert "name a query, or --inconsistencies" in capsys.readouterr().err
+
+
+def test_graph_draws_what_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--format", "dot"]) == 0
+    everything = capsys.readouterr().out.count(" -> ")
+    assert main(["graph", "--format", "dot", "--without", "in_foreign_2015_10"]) == 0
+    without = capsys.readouterr().out
+    assert 0 < without.count(" -> ") < everything
+    assert main(["graph", "--format", "dot", "--at", "2015-10-32"]) == 2
+    assert "not a date" in capsys.readouterr().err

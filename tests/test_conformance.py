@@ -13,7 +13,7 @@ import datalog_conformance as dc
 import pytest
 import yaml  # pyyaml: the suite's own dependency, pinned in pyproject's test extra since we call it
 
-from allegiance.conformance import Evaluator, PyDatalogEvaluator
+from allegiance.conformance import Evaluator, PyDatalogEvaluator, SparkEvaluator
 
 CORE = ("basic", "negation", "recursion", "errors")
 
@@ -87,6 +87,8 @@ def _params(engine: str) -> list[object]:
                 # LUBM: 103,000 facts each, about a minute apiece on pyDatalog; hmmer: 31,000 facts.
                 # `make test-all` runs them.
                 marks.append(pytest.mark.slow)
+        if engine == "spark" and ("lubm" in case.name or "hmmer" in case.name):
+            marks.append(pytest.mark.slow)  # large inputs: `make test-all` runs them on Spark too
         params.append(pytest.param(case, id=case_id, marks=marks))
     return params
 
@@ -114,3 +116,9 @@ def test_pydatalog_engine(case: Any) -> None:
     if case.name in PYDATALOG_CANNOT:
         evaluator.timeout = NONTERMINATING_TIMEOUT
     dc.YamlTestRunner(evaluator).run_test_case(case)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("case", _params("spark"))
+def test_spark_engine(case: Any) -> None:
+    dc.YamlTestRunner(SparkEvaluator()).run_test_case(case)

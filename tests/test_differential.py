@@ -211,3 +211,19 @@ def test_pydatalog_agrees_with_the_naive_fixpoint() -> None:
 
     agrees()
     assert len(compared) >= 15
+
+
+@pytest.mark.spark
+def test_spark_agrees_with_the_naive_fixpoint() -> None:
+    """The same random programs on the Spark engine (local mode), counting the programs compared."""
+    compared: list[int] = []
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(programs())
+    def agrees(case: tuple[list[Rule], set[tuple[int, int]]]) -> None:
+        rules, edges = case
+        assert evaluate("spark", rules, edges, timeout=600.0) == expected_of(rules, edges)
+        compared.append(len(rules))
+
+    agrees()
+    assert len(compared) >= 12

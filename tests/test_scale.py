@@ -149,3 +149,20 @@ def test_one_shot_load_says_what_it_keeps(tmp_path: Path, capsys: pytest.Capture
     assert main(["load", str(facts), "--kb", str(empty), "--db", db]) == 0
     assert "nothing changed" in capsys.readouterr().out  # kept the first time
     assert os.path.exists(db)
+
+
+def test_a_network_whose_closure_would_hold_a_billion_pairs(tmp_path: Path) -> None:
+    """The bundled rules over 31,623 allied groups in one chain: `linked` and `allied_chain` would
+    hold 10⁹ pairs each. Under a 400 MB ceiling (any attempt to build them fails with
+    MemoryLimitError), the inconsistencies are listed and a bound query is answered."""
+    n = 31_623
+    engine = DuckDBEngine(timeout=None, memory_limit=400 * 10**6)
+    kb = KnowledgeBase.bundled(engine=engine, timeout=None)
+    before = {(i.kind, i.args) for i in kb.inconsistencies()}
+    kb.import_rows("ally", [(f"g{i}", f"g{i + 1}") for i in range(n)], "us_state_fto")
+    assert {(i.kind, i.args) for i in kb.inconsistencies()} == before  # the chain adds none
+    answers = kb.query("linked(g5, Y)")
+    assert len(answers) == n + 1  # every group of the chain, g5 itself included (linked is symmetric)
+    # allied_chain is read with a constant in the same way
+    assert len(kb.query("allied_chain(g5, Y)")) == n + 1
+    kb.close()

@@ -381,3 +381,16 @@ def test_a_check_can_pin_an_expectation_under_a_selection(small: KnowledgeBase) 
     with pytest.raises(CheckError, match="unknown trust policy reliabel") as exc:
         Checker(small).run(parse_checks("expect under reliabel path(_, _).", "u.check").checks[0])
     assert exc.value.span is not None and (exc.value.span.file, exc.value.span.line) == ("u.check", 1)
+
+
+def test_a_knowledge_base_keeps_a_bounded_number_of_views(small: KnowledgeBase) -> None:
+    from allegiance.kb import MAX_VIEWS
+
+    first = small.under(Selection(at=D0))
+    dates = [D0 + datetime.timedelta(days=n) for n in range(1, MAX_VIEWS + 4)]
+    for n, day in enumerate(dates):
+        small.under(Selection(at=day))
+        if n < 3:  # then MAX_VIEWS newer ones: D0's is the least recently used
+            assert small.under(Selection(at=D0)) is first, "a view asked for again stays"
+    assert small.under(Selection(at=D0)) is not first, "the least recently used view went"
+    assert small.query("path(X, Y)", Selection(at=dates[-1])).rows == small.query("path(X, Y)", Selection(at=dates[-1])).rows

@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         sys.stdout, sys.stderr = streams
         if kb is not None:
-            kb.close()
+            kb.close(final=True)
 
 
 def _csv(argv: Sequence[str]) -> bool:

@@ -41,7 +41,13 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     """The options every command and the REPL take, wherever they stand on the line."""
     parser.add_argument("--kb", metavar="DIR", help="knowledge base folder (its facts/ and rules/); default: the bundled one")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb",
-                        help="duckdb (default: fast, terminates on every program) or pydatalog")
+                        help="duckdb (default: fast, terminates on every program), pydatalog, or spark "
+                             "(the spark extra: pip install 'allegiance[spark]')")
+    parser.add_argument("--spark-master", metavar="URL",
+                        help="where the Spark engine runs: local[*] (default), spark://HOST:7077, yarn, ...")
+    parser.add_argument("--spark-conf", metavar="KEY=VALUE", action="append", default=[],
+                        help="a Spark configuration setting for the Spark engine (repeatable), "
+                             "e.g. spark.executor.memory=8g")
     parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
                         help=f"time limit per evaluation (a query, or what a load derives) in seconds "
                              f"(default {DEFAULT_TIMEOUT:g}; 0 = none)")
@@ -93,7 +99,23 @@ def selection_of(args: argparse.Namespace) -> Selection | None:
 
 # The options of common_options and selection_options that take a value (main finds the command
 # word past them).
-VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect", "--trust", "--without", "--at", "--known-on")
+VALUE_OPTIONS = ("--kb", "--engine", "--timeout", "--db", "--dialect", "--spark-master", "--spark-conf", "--trust",
+                 "--without", "--at", "--known-on")
+
+
+def configure_spark(args: argparse.Namespace) -> None:
+    """--spark-master and --spark-conf KEY=VALUE, for the Spark engine's session (set before it starts)."""
+    from ..engines.spark.session import configure
+
+    conf: dict[str, str] = {}
+    for item in args.spark_conf or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise LoadError(f"--spark-conf {item}: expected KEY=VALUE", None, "e.g. --spark-conf spark.executor.memory=8g")
+        conf[key.strip()] = value
+    if (args.spark_master or conf) and args.engine != "spark":
+        raise LoadError("--spark-master and --spark-conf configure the Spark engine", None, "add --engine spark")
+    configure(args.spark_master, conf)
 
 
 def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBase:
@@ -101,6 +123,8 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
     bundled one, with the REPL's default time limit unless --timeout says otherwise (a one-shot
     command too: `n(X+1) :- n(X).` must not run until killed). The caller closes it."""
     timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
+    if args.engine == "spark" or args.spark_master or args.spark_conf:
+        configure_spark(args)
     kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db, dialect=args.dialect)
     files = list(getattr(args, "files", None) or [])
     try:

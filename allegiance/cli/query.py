@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from .. import render
 from ..explain import explain_inconsistencies, inconsistency_supports, support_json
 from ..kb import KnowledgeBase
+from ..stream import write_answers
 from .common import Command, selection_of, selection_options
 
 
@@ -31,6 +33,8 @@ def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     if selection is None:
         return 2
     kb = kb.under(selection)
+    if args.no_support and args.format in ("csv", "json"):  # written as the answers arrive (stream.py)
+        return 0 if write_answers(kb, args.query, args.format, sys.stdout) else 1
     answers = kb.query(args.query, support=not args.no_support)
     supports = support_json(kb, answers, statements=args.format == "json")
     print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports))

@@ -31,7 +31,7 @@ def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     if selection is None:
         return 2
     try:
-        found = timeline(kb.under(selection), args.query)
+        found = timeline(kb, args.query, selection)  # --at is refused: a timeline covers every date
     except AllegianceError as exc:
         if exc.span is None or exc.span.file != "<query>":
             raise

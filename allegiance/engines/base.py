@@ -14,13 +14,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, Protocol
 
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value, row_sort_key
 from ..errors import QueryTimeout
 
 if TYPE_CHECKING:
+    import pyarrow
+
     from .duckdb.csv import CsvTable
 
 Facts = Mapping[PredicateSym, Iterable[Row]]
@@ -52,6 +54,10 @@ class Table(Protocol):
 
     def lines(self) -> Sequence[int]:
         """Each row's line in its file."""
+        ...
+
+    def at(self, k: int) -> tuple[Row, int]:
+        """Row k (from 1) and its line, without reading the others."""
         ...
 
 
@@ -198,6 +204,21 @@ class Engine(ABC):
         changes nothing."""
         yield
 
+    def write_csv(self, query: CheckedQuery, out: BinaryIO) -> int | None:
+        """Write the answers, sorted, as CSV rows (no header) with the engine's own writer, and
+        return how many; None when the engine has none for these answers (the caller writes them)."""
+        return None
+
+    def answers_arrow(self, query: CheckedQuery) -> pyarrow.Table | None:
+        """The answers, sorted, as a pyarrow.Table with columns c0, c1, ... made by the engine
+        itself (no Python object per answer); None when it cannot (the caller makes one from rows)."""
+        return None
+
+    def answer_batches(self, query: CheckedQuery, size: int = 10_000) -> Iterator[list[Row]]:
+        """The answers, sorted, in batches; an engine that can stream them holds one batch at a time
+        in Python. This default makes them all at once."""
+        yield sorted(self.query(query), key=row_sort_key)
+
     def derivation_rounds(self, pred: PredicateSym) -> dict[Row, int] | None:
         """For each row of pred, the semi-naive iteration that first derived it (0: a base fact),
         numbered across the whole program so that a row's premises always have smaller numbers.
@@ -216,6 +237,10 @@ class Engine(ABC):
         fact's membership changes), on a fresh engine of the same class, answers coalesced. Correct
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
+
+    def forget_imports(self) -> None:
+        """Before a last close (the process ends): staged import tables need not be read into
+        Python for a knowledge base that outlives this engine. This default holds none."""
 
     def close(self) -> None:
         """Release what the engine holds (a child process, a database)."""

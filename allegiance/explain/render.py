@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from .. import ast
 from ..catalog import Source
 from ..provenance import StatementRecord
-from ..validity import is_undated, validity_text
+from ..validity import ALWAYS, Period, intersection, is_undated, union, validity, validity_text
 from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
 
 Json = dict[str, object]
@@ -54,9 +54,29 @@ def _render_why(answer: Why) -> str:
         if len(answer.proofs) > 1:
             parts.append(f"derivation {n + 1} of {len(answer.proofs)}{'+' if answer.more else ''} (depth {proof.depth}):")
         parts.append("\n".join(_tree(proof, "", "")))
+        when = counts_together(proof)
+        if not when:  # an anachronism: the timeless evaluation derives it, no single day does
+            parts.append("(the statements of this derivation never all count on the same day)")
+        elif when != (ALWAYS,) and proof.children:
+            parts.append(f"(the statements of this derivation all count {' and '.join(p.text() for p in when)})")
     if answer.more:
         parts.append("(more derivations exist: raise --limit)")
     return "\n".join(parts)
+
+
+def counts_together(proof: Proof) -> tuple[Period, ...]:
+    """The days on which every statement a derivation rests on counts: a stated leaf counts when
+    any of its statements does, a metadata leaf when its statement does, a derived node when all
+    its children do. (Absent facts are not dated: `allegiance timeline` is exact, this is a guide.)"""
+    if proof.children:
+        when: tuple[Period, ...] = (ALWAYS,)
+        for child in proof.children:
+            when = intersection(when, counts_together(child))
+        return when
+    statements = [e.statement for e in proof.evidence if e.statement is not None]
+    if proof.kind in ("stated", "metadata") and statements:
+        return union(validity(s) for s in statements)
+    return (ALWAYS,)
 
 
 def _tree(proof: Proof, first: str, rest: str) -> Iterator[str]:
@@ -116,13 +136,17 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
     if source is not None:
         yield f"source {_source_line(source)}"
     if evidence.entity is not None:
-        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\" (declared at {where(evidence.entity.span)})"
+        some = f", some of {evidence.entity.some_of}" if evidence.entity.some_of else ""
+        yield f"entity {evidence.entity.id} \"{evidence.entity.name}\"{some} (declared at {where(evidence.entity.span)})"
 
 
 def _source_line(src: Source) -> str:
     parts = [f"\"{src.title}\"" if src.title else src.id]
-    parts += [p for p in (src.publisher, src.date.isoformat() if src.date else "") if p]
+    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    parts += [p for p in (src.publisher, date) if p]
     parts.append(f"reliability {src.reliability or '?'}")
+    if src.via:
+        parts.append("via " + ", ".join(src.via))
     return ", ".join(parts)
 
 
@@ -154,7 +178,8 @@ def proof_json(answer: Why | WhyNot | Proof) -> Json:
         return _node_json(answer)
     if isinstance(answer, Why):
         return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
-                "proofs": [_node_json(p) for p in answer.proofs], "more": answer.more}
+                "proofs": [_node_json(p) for p in answer.proofs], "more": answer.more,
+                "counts_together": [[w.json() for w in counts_together(p)] for p in answer.proofs]}
     return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
             "nearest": [{"how": how, **_evidence_json(e)} for how, e in answer.nearest],
             "failures": [_failure_json(f) for f in answer.failures],

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import ast
 from ..provenance import StatementRecord
+from ..timeline import timeline
 from .proof import Evidence, Failure, RuleRef, Why, WhyNot
 from .search import Env, Explainer, Progress, explainer_for
 from .text import bound_text, fact_text
@@ -27,7 +28,7 @@ def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
             selection: Selection | None = None) -> WhyNot:
     """Why a fact does not hold: the nearest statements, and for each rule the literal that fails;
     under `selection`, among the statements that count only."""
-    kb = kb.under(selection)
+    whole, kb = kb, kb.under(selection)
     sym, row = parse_fact(kb, text)
     ex = explainer or explainer_for(kb)
     fact = fact_text(sym, row)
@@ -41,7 +42,22 @@ def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
         message = f"{fact} does not hold: no statement says it"
         if not any(s.fact_sym == sym for s in ex.statements.values()):
             message += f" (no statement says anything of {sym})"
+    if selection is not None and selection.at is not None:
+        message += _other_dates(whole, fact, selection)
     return WhyNot(fact, False, message, nearest, failures)
+
+
+def _other_dates(kb: KnowledgeBase, fact: str, selection: Selection) -> str:
+    """Under a date of validity D: the periods the fact holds in on other dates, each said to lie
+    before or after D (`; on other dates it holds since 2016-01-01 (after 2015-10-01)`)."""
+    assert selection.at is not None
+    day = selection.at
+    line = timeline(kb, fact, selection.replace(at=None))
+    periods = line.answers[0].periods if line.answers else ()
+    if not periods:
+        return ""
+    texts = [f"{p.text()} ({'after' if p.start is not None and p.start > day else 'before'} {day})" for p in periods]
+    return "; on other dates it holds " + ", ".join(texts)
 
 
 MAX_NEAREST = 12

@@ -80,20 +80,26 @@ def test_the_prompt_shows_the_selection_in_a_terminal(tmp_path: Path) -> None:
     env = {"TERM": "xterm-256color", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "PROMPT_TOOLKIT_NO_CPR": "1", "PAGER": "cat", "PATH": "/usr/bin:/bin"}
     child = pexpect.spawn(str(Path(sys.executable).with_name("allegiance")), [], env=env, encoding="utf-8",
-                          dimensions=(40, 140), timeout=30, cwd=str(tmp_path))
+                          dimensions=(40, 140), timeout=90, cwd=str(tmp_path))  # generous: a loaded CI machine
     try:
         child.expect("Type a query")
+        child.expect(re.escape("?-"))
         child.send(":trust reliable\r")
         child.expect("counting: trust reliable")
         child.expect(re.escape("[trust reliable] ?-"))
         child.send("backs_terror_linked(usa, G, T)\r")
         child.expect(re.escape("(0 answers)"))
+        child.expect(re.escape("?-"))
         child.send(":trust off\r")
         child.expect("counting every statement")
+        child.expect(re.escape("?-"))
         child.send("backs_terror_linked(usa, G, T)\r")
         child.expect(re.escape("(2 answers)"))
-        child.sendeof()
+        child.expect(re.escape("?-"))  # keys typed before the prompt is drawn reach the terminal
+        child.sendcontrol("d")
         child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
     finally:
         if child.isalive():
             child.terminate(force=True)

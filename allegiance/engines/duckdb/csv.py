@@ -115,6 +115,16 @@ class CsvTable:
             self._lines = [int(str(r[0])) for r in self._sql(f"SELECT line FROM {self.name} ORDER BY k")]
         return self._lines
 
+    def at(self, k: int) -> tuple[Row, int]:
+        if self._rows is not None and self._lines is not None:
+            return tuple(self._rows[k - 1]), self._lines[k - 1]
+        if not self.finished:
+            self.finish()
+        found = self._sql(f"SELECT line{', ' if self.width else ''}{self._values()} FROM {self.name} WHERE k = $1", [k])
+        if not found:
+            raise IndexError(f"row {k} of {self.path}")
+        return cast("Row", tuple(found[0][1:])), int(str(found[0][0]))
+
     def keep(self) -> None:
         """Read the rows into Python and let go of the connection (its engine is closing)."""
         if self.con is not None:

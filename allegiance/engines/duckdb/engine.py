@@ -24,13 +24,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, BinaryIO
 
 import duckdb
 
 from ... import ast, errors
+
+if TYPE_CHECKING:
+    import pyarrow
 from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
 from ..base import (
@@ -88,7 +94,6 @@ class DuckDBEngine(Seeding, Engine):
         self.closed = False
         self._ctrl_c = None  # made on the first guarded call
         self._counter = 0  # the last derivation round used; never decreases
-        self._spill: memory.Spill | None = None
         self.damaged: str | None = None  # why the file was set aside on opening, if it was
         self.aside: str | None = None  # where set_aside() put the damaged file
         self._open(fresh=False)
@@ -97,7 +102,8 @@ class DuckDBEngine(Seeding, Engine):
         """Connect to `path` (or memory) and read its stored tables; a file whose tables of ours are
         damaged is set aside (set_aside), unless it is the fresh file that replaces one."""
         self._con = connect(self.path)
-        spill, self._spill = self._spill, memory.configure(self._con, self.memory_limit)
+        spill: memory.Spill | None = getattr(self, "_spill", None)  # the set-aside file's, if any
+        self._spill = memory.configure(self._con, self.memory_limit)
         if spill is not None:
             spill.remove()  # the set-aside file's connection is closed
         self._in_transaction = False  # inside transaction(): changes join it instead of committing
@@ -318,6 +324,15 @@ class DuckDBEngine(Seeding, Engine):
         return f"r{n}" if pred in self._stratum_of else f"b{n}"
 
     def query(self, query: CheckedQuery) -> list[Row]:
+        with self._answers(query) as (sql, params, reps):
+            raw = self._run(sql, params).fetchall()
+        decode = row_decoder(reps)
+        return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
+
+    @contextmanager
+    def _answers(self, query: CheckedQuery) -> Iterator[tuple[str, list[object], tuple[str, ...]]]:
+        """Inside the guard: the query's SELECT (sorted), its parameters and column representations,
+        with what it reads evaluated (seeded where it can be)."""
         own = {r.head.sym for r in query.rules}
         reads = {s for r in query.rules for s in body_preds(r)} - own
         if query.goal not in own:
@@ -329,13 +344,51 @@ class DuckDBEngine(Seeding, Engine):
             for sym in reads:
                 self._ensure_table(sym)
             sql, params, reps = self._query_sql(query)
+            self._growing = "the answers"
             if query.goal.arity:
                 # DuckDB sorts in parallel; answers are shown sorted, and an ordered list costs
                 # the caller's sort one linear pass.
                 sql = f"SELECT * FROM ({sql}) ORDER BY ALL"
-            raw = self._run(sql, params).fetchall()
-        decode = row_decoder(reps)
-        return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
+            yield sql, params, reps
+
+    def write_csv(self, query: CheckedQuery, out: BinaryIO) -> int | None:
+        """DuckDB's own CSV writer (COPY), through a file in the spill folder copied to `out` in
+        chunks: no row becomes a Python object. Columns of text, integers and dates only (their
+        order and text are Python's); None otherwise."""
+        with self._answers(query) as (sql, params, reps):
+            if not reps or any(r not in "sid" for r in reps):
+                return None
+            with tempfile.NamedTemporaryFile(dir=self._spill.path, suffix=".csv") as tmp:
+                count = scalar(self._run(f"COPY ({sql}) TO '{memory.quoted(tmp.name)}' (FORMAT csv, HEADER false)",
+                                         params))
+                with open(tmp.name, "rb") as written:
+                    shutil.copyfileobj(written, out, 1 << 20)
+        return count
+
+    def answers_arrow(self, query: CheckedQuery) -> pyarrow.Table | None:
+        """DuckDB's own Arrow export, for columns of text, numbers and dates (a column of mixed
+        kinds is tagged text inside: None, and the caller makes it from rows)."""
+        with self._answers(query) as (sql, params, reps):
+            if not reps or "t" in reps:
+                return None
+            self._run("SELECT 1").fetchall()  # the deadline, checked as before every statement
+            table = self._con.sql(sql, params=params).to_arrow_table()
+        return table
+
+    def answer_batches(self, query: CheckedQuery, size: int = 10_000) -> Iterator[list[Row]]:
+        """The answers, sorted, `size` rows at a time: Python holds one batch, never all of them.
+        (A column of mixed kinds sorts differently in SQL: those answers come in one sorted list.)"""
+        with self._answers(query) as (sql, params, reps):
+            if "t" in reps:
+                yield sorted(self.query(query), key=ast.row_sort_key)
+                return
+            result = self._run(sql, params)
+            decode = row_decoder(reps)
+            while batch := result.fetchmany(size):
+                yield [decode(r) for r in batch] if query.goal.arity else [() for _ in batch]
+
+    def forget_imports(self) -> None:
+        self._staged = weakref.WeakSet()
 
     def close(self) -> None:
         for table in list(self._staged):
@@ -345,8 +398,7 @@ class DuckDBEngine(Seeding, Engine):
             self._ctrl_c = None
         self._con.close()
         self.closed = True
-        if self._spill is not None:
-            self._spill.remove()
+        self._spill.remove()
 
     def _rows_with_rounds(self, pred: PredicateSym) -> dict[Row, int]:
         if pred not in self._ids:

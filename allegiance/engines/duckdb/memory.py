@@ -107,13 +107,13 @@ def configure(con: duckdb.DuckDBPyConnection, limit: int | None) -> Spill:
     spill = Spill()
     # Both values are ours (an int, a path we made or the user named): bound as parameters would
     # be refused by SET, so they are checked here instead.
-    con.execute(f"SET temp_directory = '{_quoted(spill.path)}'")
+    con.execute(f"SET temp_directory = '{quoted(spill.path)}'")
     if limit is not None:
         con.execute(f"SET memory_limit = '{int(limit)}B'")
     return spill
 
 
-def _quoted(path: str) -> str:
+def quoted(path: str) -> str:
     if "\x00" in path:
         raise errors.LoadError(f"ALLEGIANCE_TEMP_DIR: not a folder name: {path!r}")
     return path.replace("'", "''")
@@ -155,5 +155,5 @@ def too_large(what: str, limit: str) -> errors.MemoryLimitError:
         "ALLEGIANCE_MEMORY_LIMIT (e.g. 8GB or 70%)")
 
 
-__all__ = ["DEFAULT_SHARE", "Spill", "configure", "default_limit", "human", "in_use", "is_out_of_memory",
+__all__ = ["DEFAULT_SHARE", "Spill", "configure", "default_limit", "human", "in_use", "quoted", "is_out_of_memory",
            "limit_from_environment", "lowered", "parse_limit", "physical_memory", "too_large"]

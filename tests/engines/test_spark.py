@@ -1,0 +1,91 @@
+"""The Spark engine: what it answers beside DuckDB on hand cases (mixed kinds, negation, recursion,
+a time limit), and that without the extra it says how to install it.
+
+The conformance core and the differential test run on Spark too (marked `spark`: `make test-spark`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from allegiance import KnowledgeBase, QueryTimeout
+
+PROGRAM = """
+edge(1, 2). edge(2, 3). edge(3, 1). edge(3, 4).
+node(1). node(2). node(3). node(4). node(5).
+path(X, Y) :- edge(X, Y).
+path(X, Y) :- path(X, Z), edge(Z, Y).
+cyclic(X) :- path(X, X).
+acyclic(X) :- node(X), not cyclic(X).
+value("a"). value(2). value(2.5). value(2015-10-01).
+double(X, Y) :- value(X), Y = X * 2.
+later(X) :- value(X), X > 2015-01-01.
+"""
+
+
+@pytest.fixture(scope="module")
+def kbs() -> Iterator[tuple[KnowledgeBase, KnowledgeBase]]:
+    spark = KnowledgeBase(engine="spark", timeout=600)
+    duck = KnowledgeBase(engine="duckdb", timeout=60)
+    for kb in (spark, duck):
+        kb.load_text(PROGRAM, file="t.dl")
+    yield spark, duck
+    spark.close()
+    duck.close()
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("query", ["path(X, Y)", "cyclic(X)", "acyclic(X)", "double(X, Y)", "later(X)",
+                                   "path(1, X), not cyclic(X)", "path(X, Y), X > Y"])
+def test_spark_answers_as_duckdb_does(kbs: tuple[KnowledgeBase, KnowledgeBase], query: str) -> None:
+    spark, duck = kbs
+    assert sorted(map(repr, spark.query(query).rows)) == sorted(map(repr, duck.query(query).rows))
+    assert spark.query(query).rows  # each query has answers: the comparison is not of two empty sets
+
+
+@pytest.mark.spark
+def test_spark_keeps_up_with_added_and_retracted_facts(kbs: tuple[KnowledgeBase, KnowledgeBase]) -> None:
+    spark, _ = kbs
+    with KnowledgeBase(engine="spark", timeout=600) as kb:
+        kb.load_text("e(1, 2). p(X, Y) :- e(X, Y). p(X, Y) :- p(X, Z), e(Z, Y).", file="t.dl")
+        assert sorted(kb.query("p(1, X)").rows) == [(2,)]
+        kb.load_text("e(2, 3).", file="more.dl")
+        assert sorted(kb.query("p(1, X)").rows) == [(2,), (3,)]
+
+
+@pytest.mark.spark
+def test_spark_stops_at_the_time_limit() -> None:
+    with KnowledgeBase(engine="spark", timeout=600) as kb:
+        kb.load_text("n(0). n(Y) :- n(X), Y = X + 1. m(1).", file="t.dl")
+        kb.engine.timeout = 5.0
+        with pytest.raises(QueryTimeout):
+            kb.query("n(X)")
+        kb.engine.timeout = 600.0
+        assert kb.query("m(X)").rows == [(1,)]  # the engine still answers after the cancelled run
+
+
+def test_without_the_extra_the_spark_engine_says_how_to_install_it() -> None:
+    script = ("import sys; sys.modules['pyspark'] = None\n"
+              "from allegiance.cli import main\n"
+              "sys.exit(main(['query', 'p(X)', '--engine', 'spark']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "pyspark" in done.stderr and "pip install 'allegiance[spark]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--engine", "spark", "--spark-conf", "nokey"], "--spark-conf nokey: expected KEY=VALUE"),
+    (["--spark-master", "local[2]"], "--spark-master and --spark-conf configure the Spark engine"),
+])
+def test_spark_options_are_checked_before_spark_starts(args: list[str], message: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from allegiance.cli import main
+
+    assert main(["query", "p(X)", *args]) != 0
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

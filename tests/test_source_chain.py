@@ -1,0 +1,64 @@
+"""Source chains and assumed dates: a source's `via:` and `date_assumed:` fields become the metadata
+relations via/2 and date_assumed/1, `why` prints them, and a trust policy can leave out what came
+through two relays (issue 17: "X, as reported by Y, quoting Z" is queryable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from allegiance import KnowledgeBase
+from allegiance.errors import AllegianceError
+from allegiance.explain import render_tree, why
+from allegiance.selection import Selection
+
+FACTS = """\
+.entity a { name: "Alpha" kind: group }
+.entity b { name: "Beta" kind: group }
+.relation hits(x, y) { phrases: "{x} hits {y}" }
+.source blog { title: "Blog" date: 2015-10-05 date_assumed: yes }
+.source wire { title: "Wire" date: 2015-10-05 via: blog }
+.source speaker { title: "Speech" via: wire }
+hits(a, b) from source speaker.
+hits(b, a) from source wire.
+.trust near {
+  relayed_twice(Src) :- via(Src, R), via(R, _).
+  trusted(S) :- source(S, Src), not relayed_twice(Src).
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def kb() -> Iterator[KnowledgeBase]:
+    with KnowledgeBase() as base:
+        base.load_text(FACTS, "chain.facts")
+        yield base
+
+
+def test_via_and_date_assumed_are_metadata(kb: KnowledgeBase) -> None:
+    assert sorted(kb.query("via(S, R)").rows) == [("speaker", "wire"), ("wire", "blog")]
+    assert kb.query("date_assumed(S)").rows == [("blog",)]
+
+
+def test_a_policy_leaves_out_what_came_through_two_relays(kb: KnowledgeBase) -> None:
+    assert sorted(kb.query("hits(X, Y)").rows) == [("a", "b"), ("b", "a")]
+    assert kb.query("hits(X, Y)", Selection("near")).rows == [("b", "a")]
+
+
+def test_why_names_the_relay_and_the_assumed_date(kb: KnowledgeBase) -> None:
+    text = render_tree(why(kb, "hits(a, b)"))
+    assert 'source "Speech", reliability ?, via wire' in text
+    with KnowledgeBase() as other:
+        other.load_text(FACTS.replace("hits(a, b) from source speaker.", "hits(a, b) from source blog."), "c.facts")
+        assert 'source "Blog", 2015-10-05 (date assumed), reliability ?' in render_tree(why(other, "hits(a, b)"))
+
+
+def test_date_assumed_takes_yes_or_no() -> None:
+    with KnowledgeBase() as base, pytest.raises(AllegianceError, match="date_assumed of source s is neither yes nor no"):
+        base.load_text('.source s { title: "S" date_assumed: maybe }\n', "bad.facts")
+
+
+def test_via_names_another_declared_source() -> None:
+    with KnowledgeBase() as base, pytest.raises(AllegianceError, match="source wire is via blgo, which is not another declared source"):
+        base.load_text(FACTS.replace("via: blog", "via: blgo"), "bad.facts")
