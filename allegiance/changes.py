@@ -58,7 +58,7 @@ from .bulk import StatementBlock
 from .catalog import Relation, negative_name
 from .engines.base import Kept
 from .english import render_datalog
-from .errors import LoadError, MemoryLimitError
+from .errors import LoadError, MemoryLimitError, QueryError, QueryInterrupted, QueryTimeout
 from .history import SourceFile
 from .kb import Inconsistency, KnowledgeBase
 from .provenance import StatementRecord
@@ -521,17 +521,33 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
         if p.is_dir() and not any(f.suffix in (".facts", ".dl") and f.is_file() for f in p.rglob("*")):
             raise LoadError(f"{p} is a directory with no .facts or .dl files in it", None,
                             "name the files to load, or a folder holding some")
-    before = snapshot(kb, derived)
     depth, old_warnings = len(kb.history), set(kb.warnings)
     try:
-        loaded = kb.load_path(*paths)
-    except BaseException:
-        before.release()
-        raise
-    try:
+        before = snapshot(kb, derived)
+        try:
+            loaded = kb.load_path(*paths)
+        except BaseException:
+            before.release()
+            raise
         report = diff(kb, before, snapshot(kb, False), loaded.files, dry_run)
         report.warnings = _empty_files(kb, len(kb.history) - depth) + [
             w for w in loaded.warnings if w not in old_warnings]
+    except (QueryError, KeyboardInterrupt, RuntimeError) as exc:
+        # Stopped while the load or its report evaluated: the load goes whole, and the message
+        # says "load", not "query" (the knowledge base is as it was, as the REPL then says).
+        # DuckDB raises a bare RuntimeError for an interrupt that lands outside the engine's guard.
+        if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
+            raise
+        while len(kb.history) > depth:
+            kb.undo()
+        if isinstance(exc, QueryTimeout):
+            limit = kb.engine.timeout
+            raise QueryTimeout(f"the load took longer than {limit:g} s" if limit else "the load took too long",
+                               None, "nothing of it was kept; raise the limit with --timeout S or :timeout S "
+                                     "(0 or off for none)") from None
+        if isinstance(exc, (QueryInterrupted, KeyboardInterrupt, RuntimeError)):
+            raise QueryInterrupted("load interrupted", None, "nothing of it was kept") from None
+        raise
     finally:
         if dry_run and len(kb.history) > depth:
             kb.undo()

@@ -143,7 +143,7 @@ def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
         head = f"error: {err.message}"
         return head + (f"\n    hint: {err.hint}" if err.hint else "")
     span = err.span
-    lines = [f"{span}: {err.message}"]
+    lines = [f"{span}: {_shortened(err.message)}"]
     text = sources.get(span.file)
     if text is None:
         text = _read_quietly(span.file)
@@ -151,6 +151,7 @@ def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
         source_lines = text.splitlines()
         if 1 <= span.line <= len(source_lines):
             raw = source_lines[span.line - 1].replace("\t", " ")
+            raw, span = _window(raw, span)
             # the line as printed: control characters escaped, the caret moved to match
             lines.append(f"    {printable.escape(raw)}")
             start = printable.width_before(raw, span.column)
@@ -161,6 +162,32 @@ def _render_one(err: AllegianceError, sources: dict[str, str]) -> str:
     if err.hint:
         lines.append(f"    {err.hint}")
     return "\n".join(lines)
+
+
+# A source line or message longer than this is cut (a 1 MB string was printed twice, whole).
+_LONG = 300
+
+
+def _shortened(message: str) -> str:
+    """A message quoting a huge value keeps its start and end, and says how much is left out."""
+    if len(message) <= _LONG:
+        return message
+    keep = _LONG // 2
+    return f"{message[:keep]} ... ({len(message) - 2 * keep:,} characters left out) ... {message[-keep:]}"
+
+
+def _window(raw: str, span: Span) -> tuple[str, Span]:
+    """At most _LONG characters of a long line, around the caret, with the span moved to match."""
+    if len(raw) <= _LONG:
+        return raw, span
+    start = max(0, min(span.column - 1 - _LONG // 3, len(raw) - _LONG))
+    cut = raw[start:start + _LONG]
+    prefix = "... " if start else ""
+    suffix = " ..." if start + _LONG < len(raw) else ""
+    shift = start - len(prefix)
+    end_column = span.end_column - shift if span.end_line == span.line else span.end_column
+    moved = Span(span.file, span.line, span.column - shift, span.end_line, min(end_column, len(prefix + cut) + 1))
+    return prefix + cut + suffix, moved
 
 
 def _read_quietly(file: str) -> str | None:

@@ -16,6 +16,7 @@ a few lines handing over to the stage that does it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -34,6 +35,7 @@ from .errors import (
     AllegianceError,
     ErrorGroup,
     LoadError,
+    QueryError,
     StatementError,
     UnknownPredicateError,
     bundle,
@@ -263,12 +265,21 @@ class KnowledgeBase:
                 if isinstance(op, SourceFile):
                     self._sources.setdefault(op.path, op.text)
             raise bundle(errors)
-        self._history.extend(ops)
-        for op in ops:
-            if isinstance(op, SourceFile):
-                self._sources[op.path] = op.text
-        self._state = new
-        self._sync(old)
+        history, sources = list(self._history), dict(self._sources)
+        try:
+            self._history.extend(ops)
+            for op in ops:
+                if isinstance(op, SourceFile):
+                    self._sources[op.path] = op.text
+            self._state = new
+            self._sync(old)
+        except BaseException:
+            # interrupted or over the time limit while the engine took the change: all of it goes
+            # (the engine rolled its own part back), so "the knowledge base is as it was" is true
+            self._state, self._history, self._sources = old, history, sources
+            if not hasattr(self._engine, "transaction"):
+                self._resync(old)
+            raise
         files = tuple(op.path for op in ops if isinstance(op, SourceFile))
         return LoadReport(files, len(new.statements) - len(old.statements),
                           sum(len(v) for v in new.plain.values()) - sum(len(v) for v in old.plain.values()),
@@ -316,6 +327,17 @@ class KnowledgeBase:
         self._drop_views()
         return LoadReport((op.path,), sum(b.count for b in added), 0, 0, tuple(new.warnings))
 
+    def _resync(self, state: State) -> None:
+        """After a failed _sync on an engine without transactions (pyDatalog): load `state` whole,
+        so a step that did finish (facts retracted before adding facts failed) is undone too. The
+        DuckDB engine needs none: _sync runs in one of its transactions, rolled back on failure."""
+        self._index = None
+        self._drop_views()
+        if state.checked is None:
+            return
+        with contextlib.suppress(QueryError):  # interrupted again: the engine keeps what it had
+            self._engine.load_bulks(state.checked, state.base_facts(), state.bulks())
+
     def _sync(self, old: State | None) -> None:
         """Bring the engine in line with the state: incrementally when only facts changed and
         every block of the old state is still there (blocks added since go in whole). A rebuilt
@@ -332,10 +354,13 @@ class KnowledgeBase:
             added = {s: rows - old_facts.get(s, set()) for s, rows in new_facts.items()}
             # a fact removed here is in no block: a retraction that touches a block dissolves it
             removed = {s: rows - new_facts.get(s, set()) for s, rows in old_facts.items()}
-            self._engine.retract_facts({s: r for s, r in removed.items() if r})
-            self._engine.add_facts({s: r for s, r in added.items() if r})
-            for bulk in new_bulks[len(old_bulks):]:
-                self._engine.add_bulk(bulk)
+            # three engine calls, one change: all of it or none (an interrupt between them)
+            transaction = getattr(self._engine, "transaction", None)
+            with transaction() if transaction is not None else contextlib.nullcontext():
+                self._engine.retract_facts({s: r for s, r in removed.items() if r})
+                self._engine.add_facts({s: r for s, r in added.items() if r})
+                for bulk in new_bulks[len(old_bulks):]:
+                    self._engine.add_bulk(bulk)
         else:
             self._engine.load_bulks(new.checked, new_facts, new_bulks)
 

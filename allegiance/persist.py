@@ -72,7 +72,8 @@ class TableStore(Protocol):
     """What an engine offers for this (DuckDBEngine: see its "Persistence" docstring section)."""
 
     path: str | None
-    damaged: str | None  # set when opening found the file's fact tables damaged and dropped them
+    damaged: str | None  # set when opening found the file's fact tables damaged and set it aside
+    aside: str | None  # where the damaged file was moved (never overwritten)
 
     def transaction(self) -> Any: ...
     def read_stored(self, name: str, columns: Sequence[tuple[str, str]]) -> list[tuple[object, ...]] | None: ...
@@ -80,6 +81,7 @@ class TableStore(Protocol):
                      start: int = 0) -> None: ...
     def reopen(self, program: CheckedProgram) -> None: ...
     def load(self, program: CheckedProgram, facts: Any) -> None: ...
+    def set_aside(self, why: str) -> str: ...
 
 
 Sources = dict[str, str]  # file name -> text, as KnowledgeBase.sources_text
@@ -435,8 +437,8 @@ class Store:
         file held a knowledge base that cannot serve. Called once, at the first load."""
         self._files = _files_key(paths)
         self._base_ops = len(paths)  # load_files makes one operation per file
-        if self.engine.damaged:  # the engine found its fact tables damaged and dropped them with ours
-            self.notices.append(f"{self.path}: {self.engine.damaged}: reading the files again")
+        if self.engine.damaged:  # the engine found its fact tables damaged and set the file aside
+            self.notices.append(self._set_aside_notice(self.engine.damaged, self.engine.aside, None))
             return None
         meta: dict[str, str] | None = None
         stale: str | None = None
@@ -451,7 +453,13 @@ class Store:
                 return restored
             why = stale
         except (LoadError, codec.CodecError) as exc:
-            why = f"cannot be read ({exc})"
+            # damaged: what only it holds (imports, typed statements) would be lost by overwriting it
+            lost = self._lost(meta)
+            why = f"cannot be read ({str(exc).removeprefix(f'{self.path}: ')})"
+            aside = self.engine.set_aside(why)
+            self.pending = False  # the new file is empty: nothing stored to replace
+            self.notices.append(self._set_aside_notice(why, aside, lost))
+            return None
         base = int(meta["base_ops"]) if meta is not None and meta.get("base_ops", "").isdigit() else None
         later = self._stored_ops() - base if base is not None else 0
         self._notice = f"{self.path}: {why}: reading the files again"
@@ -468,6 +476,29 @@ class Store:
         elif later > 0:
             self.earlier_failed(None)
         return None
+
+    def _lost(self, meta: dict[str, str] | None) -> str | None:
+        """What only a damaged file held, as far as it can still be read: the changes made on top of
+        its files (imports, typed statements, retractions, loads), by kind."""
+        try:
+            base = int(meta["base_ops"]) if meta is not None and meta.get("base_ops", "").isdigit() else None
+            if base is None:
+                return None
+            ops = self._earlier_ops(base)
+        except (AllegianceError, codec.CodecError, ValueError, IndexError, TypeError):
+            return None
+        kinds = {"CSV import": sum(isinstance(op, Import) for op in ops),
+                 "typed entry": sum(isinstance(op, SourceFile) and op.mtime is None for op in ops),
+                 "retraction": sum(isinstance(op, Retraction) for op in ops),
+                 "later file load": sum(isinstance(op, SourceFile) and op.mtime is not None for op in ops)}
+        return ", ".join(_plural(n, kind) for kind, n in kinds.items() if n) or "nothing beyond the files"
+
+    def _set_aside_notice(self, why: str, aside: str | None, lost: str | None) -> str:
+        what = (f"what it held beyond the files ({lost}) is not in this session" if lost is not None else
+                "what only it held (CSV imports, statements typed at the prompt, retractions and files loaded "
+                "in earlier sessions) is not in this session")
+        return (f"{self.path}: {why}: it is kept, unchanged, as {aside}, and a new {self.path} is built from "
+                f"the files; {what}")
 
     def earlier(self) -> list[Operation]:
         """What earlier sessions added on top of the files of a stale store (typed entries, loads,

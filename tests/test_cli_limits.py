@@ -94,3 +94,45 @@ def test_a_time_limit_that_is_no_time_limit_is_refused(value: str) -> None:
     assert result.returncode == 2
     assert "--timeout" in result.stderr and "Traceback" not in result.stderr
     assert "give seconds above 0, or 0 for none" in result.stderr or "is not a number of seconds" in result.stderr
+
+
+def test_numbers_that_do_not_fit_are_each_refused_where_they_are_written(tmp_path: Path) -> None:
+    f = tmp_path / "big.dl"
+    f.write_text("p(99999999999999999999).\nq(1).\np(-88888888888888888888).\n"
+                 "r(123456789012345678901234567890123456789.5).\nr(0.1).\np(-9223372036854775808).\n")
+    result = run("query", "q(X)", str(f))
+    assert result.returncode == 2
+    err = result.stderr
+    # every one, each with its place (the engine said only the first, with no place)
+    assert f"{f}:1:3: integer 99999999999999999999 does not fit in 64 bits" in err
+    assert f"{f}:3:4: integer 88888888888888888888 does not fit in 64 bits" in err  # the digits after '-'
+    # a 39-digit decimal is not silently 1e+38
+    assert f"{f}:4:3: decimal 123456789012345678901234567890123456789.5 has 40 significant digits" in err
+    assert "r(0.1)" not in err and "9223372036854775808)" not in err  # ordinary decimals and INT64_MIN pass
+    assert err.count("does not fit") == 2
+
+
+def test_an_error_about_a_huge_string_prints_neither_it_nor_its_line_whole() -> None:
+    from allegiance.ast import Span
+    from allegiance.errors import StatementError, render
+
+    huge = "x" * 1_000_000
+    line = f'p(a). q("{huge}", zz).'
+    column = line.index("zz") + 1
+    error = StatementError(f'unknown entity "{huge}"', Span("f.dl", 1, column, 1, column + 2))
+    out = render(error, {"f.dl": line})
+    assert len(out) < 2_000  # it printed the string twice, whole
+    assert out.startswith(f"f.dl:1:{column}: unknown entity") and "characters left out" in out
+    source, caret = out.splitlines()[1:3]
+    assert source[caret.index("^"):].startswith("zz")  # the caret still points at the place
+
+
+def test_an_overflow_at_run_time_names_the_rule(tmp_path: Path) -> None:
+    f = tmp_path / "ov.dl"
+    f.write_text("n(9223372036854775807).\nm(X + 1) :- n(X).\n")
+    result = run("query", "m(X)", str(f))
+    assert result.returncode == 2
+    # it was DuckDB's raw "evaluation failed: Out of Range Error: ..." with no place
+    assert result.stderr.startswith(f"{f}:2:1: integer overflow in the rule for m/1: "
+                                    "Overflow in addition of INT64 (9223372036854775807 + 1)")
+    assert "Out of Range Error" not in result.stderr and "    m(X + 1) :- n(X)." in result.stderr

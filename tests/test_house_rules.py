@@ -13,6 +13,8 @@ ENGINE_MODULES = {
     "allegiance/engines/duckdb/tables.py",
     "allegiance/engines/duckdb/csv.py",
     "allegiance/engines/duckdb/memory.py",
+    "allegiance/engines/duckdb/connection.py",
+    "allegiance/engines/duckdb/loop.py",
     "allegiance/engines/pydatalog.py",
     "allegiance/engines/spark/session.py",
 }

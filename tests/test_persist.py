@@ -346,8 +346,9 @@ def test_a_damaged_store_falls_back_to_the_files(tmp_path: Path, files: list[Pat
     with open_kb(db, files) as kb:
         assert kb.store is not None
         (notice,) = kb.store.notices
-        assert notice.startswith(f"{db}: cannot be read") and "reading the files again" in notice
+        assert notice.startswith(f"{db}: cannot be read") and f"kept, unchanged, as {db}.damaged" in notice
         assert fingerprint(kb) == built
+    assert Path(f"{db}.damaged").is_file()  # set aside, never overwritten
     with open_kb(db, files) as kb:
         assert kb.store is not None and kb.store.notices == []  # repaired by storing again
 
@@ -383,6 +384,7 @@ def test_damaged_fact_tables_fall_back_to_the_files(tmp_path: Path, files: list[
         assert kb.store is not None
         (notice,) = kb.store.notices
         assert notice.startswith(f"{db}: its fact tables are damaged (") and "edge/2" in notice
+        assert f"kept, unchanged, as {db}.damaged" in notice
         assert fingerprint(kb) == built
     with open_kb(db, files) as kb:
         assert kb.store is not None and kb.store.notices == []

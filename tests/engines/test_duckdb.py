@@ -280,15 +280,20 @@ def test_a_damaged_store_is_dropped_not_trusted(tmp_path: Path) -> None:
     engine._con.execute("UPDATE allegiance_relations SET reps = 'i); DROP TABLE notes; --'")
     engine._con.execute("CREATE TABLE notes (text VARCHAR)")  # someone else's table in the same file
     engine.close()
-    # the file is a copy of what fact files say: its facts are dropped (the knowledge base then
-    # reads the files again, see tests/test_persist.py), and nothing of the entry became SQL
+    # the file is set aside whole, never overwritten (the knowledge base then reads the files again,
+    # see tests/test_persist.py), and nothing of the entry became SQL
     again = DuckDBEngine(timeout=None, path=path)
     assert again.damaged is not None and "damaged relation table entry for p/1" in again.damaged
+    assert again.aside == path + ".damaged"
     assert again.relation(P("p", 1)) == frozenset()
-    assert again._con.execute("SELECT count(*) FROM notes").fetchone() == (0,)
     again.add_facts({P("p", 1): [("b",)]})
     again.close()
     assert DuckDBEngine(timeout=None, path=path).relation(P("p", 1)) == {("b",)}
+    import duckdb
+
+    kept = duckdb.connect(path + ".damaged", read_only=True)  # someone else's table is still there
+    assert kept.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    kept.close()
 
 
 # --- laziness and incrementality ---------------------------------------------------------------------

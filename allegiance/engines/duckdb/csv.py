@@ -16,6 +16,7 @@ import duckdb
 from ... import errors
 from ...ast import Row
 from .compile import DECLARED_KIND
+from .connection import connect
 
 # --- CSV files for `allegiance import` ----------------------------------------------------------------
 # DuckDB's reader parses the file; what it reads is data, never SQL. The path is a bound parameter and
@@ -147,7 +148,7 @@ def stage_csv(path: str, positions: Sequence[int], types: Sequence[str], max_bad
               con: duckdb.DuckDBPyConnection | None = None) -> CsvTable:
     """Read the columns at `positions` (0-based) of a CSV file into a CsvTable, each cell converted
     to its declared type; on `con` (an engine's connection) or a private in-memory database."""
-    con = con if con is not None else duckdb.connect(":memory:")
+    con = con if con is not None else connect(None)
     table = CsvTable(con, path, _csv_header(con, path), len(positions))
     table.kinds = tuple(DECLARED_KIND.get(t, "s") for t in types)
     cols = [f"#{int(p) + 1}" for p in positions]
@@ -176,7 +177,7 @@ def stage_csv(path: str, positions: Sequence[int], types: Sequence[str], max_bad
 
 @contextmanager
 def _csv_connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(":memory:")
+    con = connect(None)
     try:
         yield con
     finally:

@@ -22,6 +22,8 @@ interval-annotated evaluation, annotated.py's.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import weakref
@@ -64,6 +66,7 @@ from .compile import (
     row_decoder,
     rule_select,
 )
+from .connection import connect
 from .csv import CsvTable, scalar, stage_csv
 from .guard import first_line
 from .seeding import Seeding
@@ -90,28 +93,28 @@ class DuckDBEngine(Seeding, Engine):
         self._headroom = None
         self._kept = 0  # the last k<M> table made by keep()
         self.closed = False
-        try:
-            self._con = duckdb.connect(path if path is not None else ":memory:")
-        except duckdb.Error as exc:
-            # not a DuckDB file, a newer format, or in use by another process: never overwrite it
-            locked = "lock" in str(exc).lower()
-            raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: {first_line(exc)}", None,
-                                   "another process has it open: close that one first" if locked else
-                                   "name a new file for --db, or one that allegiance wrote") from None
+        self._ctrl_c = None  # made on the first guarded call
+        self._counter = 0  # the last derivation round used; never decreases
+        self.damaged: str | None = None  # why the file was set aside on opening, if it was
+        self.aside: str | None = None  # where set_aside() put the damaged file
+        self._open(fresh=False)
+
+    def _open(self, fresh: bool) -> None:
+        """Connect to `path` (or memory) and read its stored tables; a file whose tables of ours are
+        damaged is set aside (set_aside), unless it is the fresh file that replaces one."""
+        self._con = connect(self.path)
+        spill: memory.Spill | None = getattr(self, "_spill", None)  # the set-aside file's, if any
         self._spill = memory.configure(self._con, self.memory_limit)
+        if spill is not None:
+            spill.remove()  # the set-aside file's connection is closed
         self._in_transaction = False  # inside transaction(): changes join it instead of committing
-        # Division by zero has no value (as a failed arithmetic test), not an error.
-        self._con.execute("SET error_on_division_by_zero = false")
         self._program = EMPTY
         self._deadline: float | None = None
         self._guarding = False
-        self._ctrl_c = None  # made on the first guarded call
-        self._counter = 0  # the last derivation round used; never decreases
         self._r_tables: set[int] = set()
         self._dirty: set[int] = set()
         self._meta_due: set[PredicateSym] = set()  # metadata entries to write before the next commit
         self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
-        self.damaged: str | None = None  # why the file's facts were dropped on opening, if they were
         try:
             try:
                 self._con.execute(
@@ -120,17 +123,43 @@ class DuckDBEngine(Seeding, Engine):
                 )
                 self._read_store()
             except (duckdb.Error, errors.LoadError) as exc:
-                # The file is allegiance's own (it has our metadata table) and holds a copy of what
-                # the fact files say: start it afresh rather than trust any of it.
-                self.damaged = f"its fact tables are damaged ({first_line(exc)})"
-                self._reset_store()
-                self._read_store()
+                if fresh or self.path is None:
+                    raise
+                # The file may hold what lives nowhere else (imports, statements typed at the
+                # prompt): never overwrite it, keep it aside as it is and start a new one.
+                self.set_aside(f"its fact tables are damaged ({first_line(exc)})")
+                return
             self._install(EMPTY)
             self._flush_meta()
         except (duckdb.Error, errors.LoadError) as exc:
             self._con.close()
-            raise errors.LoadError(f"{path}: its fact tables are damaged beyond repair: {first_line(exc)}", None,
-                                   "remove the file: the next start builds it again from the fact files") from None
+            raise errors.LoadError(f"{self.path}: its fact tables are damaged beyond repair: {first_line(exc)}", None,
+                                   "move the file away: the next start builds it again from the fact files") from None
+
+    def set_aside(self, why: str) -> str:
+        """Keep a damaged file as it is: close it, rename it (and its write-ahead log) to
+        `FILE.damaged` (`FILE.damaged-2`, ... when taken), and open a new, empty file at `path`.
+        Returns the new name of the damaged file. Only before anything is loaded (the engine is empty after)."""
+        assert self.path is not None
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
+        aside = f"{self.path}.damaged"
+        n = 1
+        while os.path.lexists(aside) or os.path.lexists(aside + ".wal"):
+            n += 1
+            aside = f"{self.path}.damaged-{n}"
+        try:
+            os.rename(self.path, aside)
+            if os.path.lexists(self.path + ".wal"):
+                os.rename(self.path + ".wal", aside + ".wal")
+        except OSError as exc:
+            raise errors.LoadError(f"{self.path}: {why}, and it cannot be moved aside to {aside}: "
+                                   f"{exc.strerror or exc}", None,
+                                   "move the file away yourself (it is not overwritten): the next start "
+                                   "builds it again from the fact files") from None
+        self.damaged, self.aside = why, aside
+        self._open(fresh=True)
+        return aside
 
     def load(self, program: CheckedProgram, facts: Facts) -> None:
         self.load_bulks(program, facts, ())

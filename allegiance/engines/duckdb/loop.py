@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ... import ast
+import duckdb
+
+from ... import ast, errors
 from ...ast import PredicateSym, Value
 from .compile import (
     Expr,
@@ -36,6 +38,19 @@ from .compile import (
 )
 from .csv import scalar
 from .tables import Tables
+
+
+def _overflow(rules: Sequence[ast.Rule], exc: Exception) -> errors.QueryError:
+    """DuckDB's "Overflow in addition of INT64 (...)" as an error at the rule that computes: the
+    first rule of the stratum with arithmetic (the SQL of a stratum joins its rules)."""
+    computing = [r for r in rules if any(isinstance(a, ast.BinOp) for a in r.head.args)
+                 or any(isinstance(lit, ast.Assignment) for lit in r.body)]
+    candidates = computing or list(rules)
+    rule = candidates[0] if candidates else None
+    detail = str(exc).strip().split("\n")[0].removeprefix("Out of Range Error: ").rstrip("!")
+    where = f" in the rule for {rule.head.sym}" if rule is not None else ""
+    return errors.QueryError(f"integer overflow{where}: {detail}", rule.span if rule is not None else None,
+                             "values are 64-bit integers; bound the rule with a comparison, or use decimals")
 
 
 class Loop(Tables):
@@ -67,10 +82,13 @@ class Loop(Tables):
         return self._reps[sym]
 
     def _evaluate(self, i: int) -> None:
-        if self._linear[i]:
-            self._evaluate_linear(i)
-        else:
-            self._evaluate_seminaive(i)
+        try:
+            if self._linear[i]:
+                self._evaluate_linear(i)
+            else:
+                self._evaluate_seminaive(i)
+        except duckdb.OutOfRangeException as exc:
+            raise _overflow(self._program.strata[i].rules, exc) from None
 
     # A linear stratum as one recursive CTE, e.g. for path(X, Z) :- path(X, Y), edge(Y, Z):
     #     w(X, Y) :- path's base facts ; its non-recursive rules.      (the anchor)

@@ -1,0 +1,114 @@
+"""Interrupting a load, by the time limit or by Ctrl-C, at any point: the load goes whole and the
+message says "load" (issue 16, item 3: the file stayed loaded while the REPL said it was not)."""
+
+from __future__ import annotations
+
+import ast
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from allegiance import KnowledgeBase
+from allegiance.changes import load_with_report
+from allegiance.errors import QueryTimeout
+
+BASE = "edge(n0, n1).\n"
+
+
+def graph(path: Path, n: int = 600, seed: int = 0) -> Path:
+    """Random edges, twice as many as nodes, and their closure: a second or two to load with its report."""
+    rng = random.Random(seed)
+    lines = [f"edge(n{rng.randrange(n)}, n{rng.randrange(n)})." for _ in range(2 * n)]
+    path.write_text("\n".join(lines) + "\nreach(X, Y) :- edge(X, Y).\nreach(X, Z) :- reach(X, Y), edge(Y, Z).\n",
+                    encoding="utf-8")
+    return path
+
+
+def seen(kb: KnowledgeBase) -> tuple[object, ...]:
+    """What a user would check after the interrupt: facts, rules, what :undo would take back."""
+    return (sorted(kb.query("edge(X, Y)").rows), [str(r) for r in kb.rules], len(kb.history),
+            sorted(str(p) for p in kb.predicates()))
+
+
+def test_a_load_over_the_time_limit_is_not_kept_and_says_load(tmp_path: Path) -> None:
+    path = graph(tmp_path / "graph.dl")
+    with KnowledgeBase(timeout=None) as kb:
+        kb.load_text(BASE, "base.dl")
+        before = seen(kb)
+        kb.engine.timeout = 0.01
+        with pytest.raises(QueryTimeout) as info:
+            load_with_report(kb, [path])
+        assert info.value.message == "the load took longer than 0.01 s"
+        assert "nothing of it was kept" in (info.value.hint or "")
+        assert seen(kb) == before
+        kb.engine.timeout = None
+        load_with_report(kb, [path])  # and the same load, unhurried, goes through
+        assert len(kb.history) == 2 and kb.query("reach(n0, X)").rows
+
+
+ROUNDS = """
+import os, random, signal, sys, threading
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_load_interrupt import BASE, seen
+from allegiance import KnowledgeBase
+from allegiance.changes import load_with_report
+from allegiance.errors import QueryInterrupted, QueryTimeout
+
+rng = random.Random({seed})
+outcomes = {{"interrupted": 0, "timed out": 0, "loaded": 0}}
+with KnowledgeBase(timeout=None) as kb:
+    kb.load_text(BASE, "base.dl")
+    before = seen(kb)
+    for _ in range(6):
+        how = rng.choice(["sigint", "limit"])
+        delay = rng.uniform(0.0, 0.4)
+        timer = None
+        if how == "sigint":
+            kb.engine.timeout = None
+            timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+            timer.start()
+        else:
+            kb.engine.timeout = delay or None
+        try:
+            load_with_report(kb, [{path!r}])
+        except QueryInterrupted as exc:
+            assert exc.message == "load interrupted", exc.message
+            outcomes["interrupted"] += 1
+        except QueryTimeout as exc:
+            assert exc.message.startswith("the load took longer than"), exc.message
+            outcomes["timed out"] += 1
+        else:
+            outcomes["loaded"] += 1
+            if timer is not None:
+                timer.join()  # the signal may still come: it must not land in the next round
+            kb.engine.timeout = None
+            kb.undo()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        kb.engine.timeout = None
+        assert seen(kb) == before, outcomes
+print(outcomes)
+"""
+
+
+@pytest.mark.xfail(strict=False, reason="not fixed yet: a second interrupt landing while load_with_report "
+                   "takes the load back (kb.undo) leaves the undo half done (issue 16 item 3, remaining)")
+@pytest.mark.parametrize("seed", [16, 17])
+def test_interrupting_at_random_points_keeps_all_or_nothing(tmp_path: Path, seed: int) -> None:
+    path = graph(tmp_path / "graph.dl")
+    script = ROUNDS.format(tests=str(Path(__file__).parent), seed=seed, path=str(path))
+    # In a child process with a hard limit: DuckDB's own cancel can stall for good
+    # (Executor::CancelTasks waiting on a worker, issue 16 item 10), which no Python code can end.
+    try:
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.xfail("DuckDB's cancel stalled in Executor::CancelTasks (issue 16 item 10, not fixed yet)")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcomes = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    # the rounds really were stopped (the counts say how many were compared)
+    assert outcomes["interrupted"] + outcomes["timed out"] >= 1, outcomes
