@@ -5,6 +5,10 @@ Stage: engine (the DuckDB engine's compiler). Input: ast rules and terms, and ea
 (s, i, f, d native; t tagged VARCHAR, see engine.py's docstring). Output: SQL text whose every
 constant is a bound parameter (`Params`) and whose every name is one we generate; no text from a
 user ever becomes SQL syntax. Nothing here talks to a database.
+
+Why one module: a column's representation decides the SQL of every term, comparison and join over
+it, so the kinds inferred here and the SQL written from them are one concept, the compiler; the Spark
+engine reuses it whole (engines/spark/dialect.py carries its SQL to Spark's dialect).
 """
 
 from __future__ import annotations
