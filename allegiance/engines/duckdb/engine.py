@@ -325,7 +325,7 @@ class DuckDBEngine(Seeding, Engine):
         return f"r{n}" if pred in self._stratum_of else f"b{n}"
 
     def query(self, query: CheckedQuery) -> list[Row]:
-        with self._answers(query) as (sql, params, reps):
+        with self._guard(), self._answers(query) as (sql, params, reps):  # the guard outermost: a Ctrl-C Python raises while _answers exits is still ours
             raw = self._run(sql, params).fetchall()
         decode = row_decoder(reps)
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
@@ -356,7 +356,7 @@ class DuckDBEngine(Seeding, Engine):
         """DuckDB's own CSV writer (COPY), through a file in the spill folder copied to `out` in
         chunks: no row becomes a Python object. Columns of text, integers and dates only (their
         order and text are Python's); None otherwise."""
-        with self._answers(query) as (sql, params, reps):
+        with self._guard(), self._answers(query) as (sql, params, reps):  # the guard outermost: a Ctrl-C Python raises while _answers exits is still ours
             if not reps or any(r not in "sid" for r in reps):
                 return None
             with tempfile.NamedTemporaryFile(dir=self._spill.path, suffix=".csv") as tmp:
@@ -369,7 +369,7 @@ class DuckDBEngine(Seeding, Engine):
     def answers_arrow(self, query: CheckedQuery) -> pyarrow.Table | None:
         """DuckDB's own Arrow export, for columns of text, numbers and dates (a column of mixed
         kinds is tagged text inside: None, and the caller makes it from rows)."""
-        with self._answers(query) as (sql, params, reps):
+        with self._guard(), self._answers(query) as (sql, params, reps):  # the guard outermost: a Ctrl-C Python raises while _answers exits is still ours
             if not reps or "t" in reps:
                 return None
             self._run("SELECT 1").fetchall()  # the deadline, checked as before every statement
@@ -379,7 +379,7 @@ class DuckDBEngine(Seeding, Engine):
     def answer_batches(self, query: CheckedQuery, size: int = 10_000) -> Iterator[list[Row]]:
         """The answers, sorted, `size` rows at a time: Python holds one batch, never all of them.
         (A column of mixed kinds sorts differently in SQL: those answers come in one sorted list.)"""
-        with self._answers(query) as (sql, params, reps):
+        with self._guard(), self._answers(query) as (sql, params, reps):  # the guard outermost: a Ctrl-C Python raises while _answers exits is still ours
             if "t" in reps:
                 yield sorted(self.query(query), key=ast.row_sort_key)
                 return
