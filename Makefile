@@ -25,7 +25,7 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow and not spark"
 
 # The inner loop: `make test` without the property, differential, conformance and real-terminal
-# suites (marked `thorough` in tests/conftest.py); under two minutes on 2 cores. `make test` stays the gate.
+# suites (marked `thorough` in tests/conftest.py); about 9 minutes on 2 cores. `make test` stays the gate.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not spark" --fast
 
