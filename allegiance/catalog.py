@@ -100,6 +100,10 @@ class Catalog:
             found = self._names.get(key[4:])
         return found
 
+    def parts_of(self, whole: str) -> list[Entity]:
+        """The entities declared `some_of: whole`, in declaration order."""
+        return [e for e in self.entities.values() if e.some_of == whole]
+
     def entity_names(self) -> list[str]:
         return [e.name for e in self.entities.values()] + [a for e in self.entities.values() for a in e.aliases]
 

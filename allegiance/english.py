@@ -10,6 +10,10 @@ A template such as "{group} is a member of {coalition}" matches a sentence word 
 (case-insensitively), each slot taking one or more words that must name an entity (through its
 name, aliases or id, a leading "the" optional), a number or a date, depending on the slot's declared
 type. Nothing is evaluated.
+
+"Some of X" in an entity slot names the part of X declared with `some_of: X` (docs/language.md,
+"Some of X"): the sentence states the very fact the part's id would, and never one about X. With no
+such part, or several, it names none, and the error says which to declare or to name.
 """
 
 from __future__ import annotations
@@ -153,7 +157,10 @@ def _match(parts: tuple[str | int, ...], words: list[str], original: tuple[str, 
                 if score >= miss.score and rest_literals_match(pi + 1, end):
                     miss.score = score
                     kind = rel.params[part].type
-                    if kind == "symbol":
+                    some = _some_of_miss(text, catalog) if kind == "symbol" else None
+                    if some is not None:
+                        miss.message, miss.hint = some
+                    elif kind == "symbol":
                         miss.message = f"unknown entity \"{text}\" in a sentence about {rel.sym}"
                         miss.hint = did_you_mean(text, catalog.entity_names()) or "declare it with .entity, or add an alias"
                     else:
@@ -174,7 +181,7 @@ def _match(parts: tuple[str | int, ...], words: list[str], original: tuple[str, 
 
     def _slot_value(text: str, param: ast.Param) -> ast.Value | None:
         if param.type == "symbol":
-            return catalog.resolve(text)
+            return catalog.resolve(text) or some_of_part(text, catalog)
         if param.type == "string":
             return text
         if param.type == "number":
@@ -197,6 +204,40 @@ def _match(parts: tuple[str | int, ...], words: list[str], original: tuple[str, 
     if go(0, 0, 0):
         return tuple(values[i] for i in range(len(rel.params)))
     return None
+
+
+# --- "some of X" ---------------------------------------------------------------------------------
+
+_SOME_OF = re.compile(r"some\s+of\s+(.+)", re.IGNORECASE | re.DOTALL)
+
+
+def _whole(text: str, catalog: Catalog) -> str | None:
+    """X of a slot's text "some of X", when X names an entity."""
+    found = _SOME_OF.fullmatch(text.strip())
+    return catalog.resolve(found.group(1)) if found else None
+
+
+def some_of_part(text: str, catalog: Catalog) -> str | None:
+    """The entity "some of X" names: the one part of X declared `some_of: X`, if there is exactly one."""
+    whole = _whole(text, catalog)
+    if whole is None:
+        return None
+    parts = catalog.parts_of(whole)
+    return parts[0].id if len(parts) == 1 else None
+
+
+def _some_of_miss(text: str, catalog: Catalog) -> tuple[str, str] | None:
+    """Why "some of X" names no entity (no part of X declared, or several), with the fix."""
+    whole = _whole(text, catalog)
+    if whole is None:
+        return None
+    parts = catalog.parts_of(whole)
+    if not parts:
+        return (f"\"{text}\" names no declared part of {whole}",
+                f"declare the part: .entity {whole}_part {{ name: \"...\" some_of: {whole} }}")
+    names = ", ".join(f"\"{p.name}\" ({p.id})" for p in parts)
+    return (f"\"{text}\" could be any of the {len(parts)} declared parts of {whole}",
+            f"name the part meant: {names}")
 
 
 # --- rendering: every statement reads back as a sentence and as Datalog ---------------------------

@@ -19,7 +19,7 @@ words = st.sampled_from([
     "Nusra", "is", "allied", "with", "the", "U.S.", "al-Sham", "Russia's", "Russia’s", "3", "12", "x.y", "é", "Ünal",
     "claimed", "by", "according", "to", "on", "2015-10-10", "between", "and", "since", "until", "credibility",
     "quoting", "Quoting", "from", "source", '"a quote"', '"a \\"b\\""', "%", "% note", "// note", ".", "-", "'", "_x",
-    "1.5", "(", ")", ",", "é.", "A.B", "5%",
+    "1.5", "(", ")", ",", "é.", "A.B", "5%", "Some", "some", "of",
 ])
 separators = st.sampled_from([" ", " ", " ", "  ", "\n", "\t", "\n  ", " % note\n", ""])
 
@@ -44,7 +44,8 @@ def test_a_plain_sentence_reads_as_the_sentence_start_reads_it(pieces: list[tupl
 def test_english_statements_read_the_same_with_and_without_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     text = ("Nusra is allied with Jordan.\nThe U.S. backs the Free Syrian Army, according to Reuters.\n"
             "Russia carried out 3 strikes on ISIS-held terrain\n    between 2015-10-01 and 2015-10-03.\n"
-            'Ahrar al-Sham is a member of "the Alliance of 41".\nRussia backs the U.S.\n')
+            'Ahrar al-Sham is a member of "the Alliance of 41".\nRussia backs the U.S.\n'
+            "Some of the Southern Front backs some of the FSA.\n")
     fast = repr(parse.parse_program(text, "t.facts"))
     monkeypatch.setattr(parse, "_plain_sentence", lambda text: None)
     assert repr(parse.parse_program(text, "t.facts")) == fast
