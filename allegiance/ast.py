@@ -269,13 +269,16 @@ class RelationDecl:
 @dataclass(frozen=True, slots=True)
 class Qualifier:
     """One qualifier: kind is according_to, reported_by, claimed_by, confirmed_by, assessed_by,
-    denied_by, on, between, since, until, credibility, quoting, from_source. `who` holds the
-    asserter as written (an atom, or the English words); `values` the dates, grade, quote or id."""
+    denied_by, on, in, between, since, until, credibility, quoting, from_source. `who` holds the
+    asserter as written (an atom, or the English words); `values` the dates, grade, quote or id.
+    `months`, beside a date qualifier's dates, says which were written as a month (`in 2015-10`:
+    the values are its first and last day)."""
 
     kind: str
     who: str | None = None
     values: tuple[Value, ...] = ()
     span: Span = field(default=NOWHERE, compare=False)
+    months: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

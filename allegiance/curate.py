@@ -230,12 +230,14 @@ def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str
             info["status"] = ASSERTER_STATUS[q.kind]
         elif q.kind == "on":
             info["valid_from"] = info["valid_until"] = q.values[0]
-        elif q.kind == "between":
+            info["month_from"] = info["month_until"] = False
+        elif q.kind in ("between", "in"):
             info["valid_from"], info["valid_until"] = q.values
+            info["month_from"], info["month_until"] = q.months or (False, False)
         elif q.kind == "since":
-            info["valid_from"] = q.values[0]
+            info["valid_from"], info["month_from"] = q.values[0], bool(q.months)
         elif q.kind == "until":
-            info["valid_until"] = q.values[0]
+            info["valid_until"], info["month_until"] = q.values[0], bool(q.months)
         elif q.kind == "credibility":
             info["credibility"] = q.values[0]
         elif q.kind == "quoting":
@@ -300,7 +302,7 @@ def _record(sym: ast.PredicateSym, row: ast.Row, negated: bool, info: Mapping[st
         info["valid_from"] if isinstance(info["valid_from"], datetime.date) else None,
         info["valid_until"] if isinstance(info["valid_until"], datetime.date) else None,
         info["credibility"] if isinstance(info["credibility"], int) else None,
-        str(info["quote"]), text, span, english)
+        str(info["quote"]), text, span, english, info.get("month_from") is True, info.get("month_until") is True)
 
 
 def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | None,

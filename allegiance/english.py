@@ -29,6 +29,7 @@ from . import ast
 from .catalog import Catalog, Relation, Template
 from .errors import AllegianceError, StatementError, did_you_mean
 from .provenance import StatementRecord
+from .validity import validity
 
 _AUXILIARIES = ("is", "are", "was", "were", "has", "have", "had", "does", "did", "can", "will")
 _NUMBER_WORDS = {w: i for i, w in enumerate(
@@ -268,14 +269,8 @@ def _render_qualifiers(record: StatementRecord, catalog: Catalog | None, english
                 "assessed": "assessed by", "denied": "denied by"}[record.status]
         who = catalog.display(record.asserter) if (english and catalog) else ast.format_value(record.asserter)
         parts.append(f"{verb} {who}")
-    if record.valid_from and record.valid_from == record.valid_until:
-        parts.append(f"on {record.valid_from.isoformat()}")
-    elif record.valid_from and record.valid_until:
-        parts.append(f"between {record.valid_from.isoformat()} and {record.valid_until.isoformat()}")
-    elif record.valid_from:
-        parts.append(f"since {record.valid_from.isoformat()}")
-    elif record.valid_until:
-        parts.append(f"until {record.valid_until.isoformat()}")
+    if record.valid_from or record.valid_until:
+        parts.append(validity(record).text())  # `in 2015-10` where it was written so
     if record.credibility is not None:
         parts.append(f"credibility {record.credibility}")
     parts.append(f"from source {record.source}")

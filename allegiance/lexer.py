@@ -37,9 +37,11 @@ _QUALIFIERS = "(?:" + "|".join([terminals.pattern("ASSERTER"), terminals.pattern
                                 terminals.pattern("QUOTING"), _CREDIBILITY + r"(?=\s+\d)(?![\w-])"]) + ")"
 _DATE = terminals.DATE
 # on/since/until/between are qualifiers only before a date, as in grammar.lark
+_WHEN = terminals.DAY_OR_MONTH + r"(?![\w-])"  # a day or a month (2015-10, October 2015)
 _DATED = [
-    (r"(on|since|until)(\s+)(" + _DATE + ")", bygroups(Keyword, Whitespace, Number.Other)),
-    (r"(between)(\s+)(" + _DATE + r")(\s+)(and)(\s+)(" + _DATE + ")",
+    (r"(on)(\s+)(" + _DATE + ")", bygroups(Keyword, Whitespace, Number.Other)),
+    (r"(since|until|in)(\s+)(" + _WHEN + ")", bygroups(Keyword, Whitespace, Number.Other)),
+    (r"(between)(\s+)(" + _WHEN + r")(\s+)(and)(\s+)(" + _WHEN + ")",
      bygroups(Keyword, Whitespace, Number.Other, Whitespace, Keyword, Whitespace, Number.Other)),
 ]
 _NUMBER = terminals.NUMBER

@@ -18,6 +18,7 @@ path, the error recovery and the error messages all work on the same Lark parser
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 import threading
@@ -165,6 +166,26 @@ def _dates_in(token: Token) -> tuple[datetime.date, ...]:
     import re
 
     return tuple(_date(token, d) for d in re.findall(r"\d{4}-\d{2}-\d{2}", token.value))
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+def _whens_in(token: Token) -> tuple[tuple[datetime.date, datetime.date, bool], ...]:
+    """The days or months of a date qualifier, each as (first day, last day, written as a month)."""
+    found = []
+    for day, month, name, year in re.findall(r"(\d{4}-\d{2}-\d{2})|(\d{4}-\d{2})|([A-Z][a-z]+)\s+(\d{4})",
+                                             token.value):
+        if day:
+            d = _date(token, day)
+            found.append((d, d, False))
+            continue
+        y, m = (int(month[:4]), int(month[5:])) if month else (int(year), _MONTHS.index(name.lower()) + 1)
+        if not (1 <= m <= 12 and y >= datetime.MINYEAR):
+            raise ParseError(f"'{month}' is not a valid month", _span(token), "months are written YYYY-MM")
+        found.append((datetime.date(y, m, 1), datetime.date(y, m, calendar.monthrange(y, m)[1]), True))
+    return tuple(found)
 
 
 class _Build(Transformer[Token, Any]):
@@ -359,21 +380,32 @@ class _Build(Transformer[Token, Any]):
         (token,) = children
         return ast.Qualifier("on", None, _dates_in(token), _span(token))
 
+    # A month is its first day as a start and its last day as an end: `since 2015-10` from
+    # 2015-10-01, `until 2015-10` up to 2015-10-31, `in 2015-10` both (until includes its bound).
+
     def since_date(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
-        return ast.Qualifier("since", None, _dates_in(token), _span(token))
+        ((first, _, month),) = _whens_in(token)
+        return ast.Qualifier("since", None, (first,), _span(token), (month,) if month else ())
 
     def until_date(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
-        return ast.Qualifier("until", None, _dates_in(token), _span(token))
+        ((_, last, month),) = _whens_in(token)
+        return ast.Qualifier("until", None, (last,), _span(token), (month,) if month else ())
+
+    def in_month(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        ((first, last, _),) = _whens_in(token)
+        return ast.Qualifier("in", None, (first, last), _span(token), (True, True))
 
     def between_dates(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
-        dates = _dates_in(token)
-        if dates[0] > dates[1]:
+        (first, _, month_from), (_, last, month_until) = _whens_in(token)
+        if first > last:
             raise ParseError(f"'{token.value}' ends before it starts", _span(token),
                              "write the earlier date first")
-        return ast.Qualifier("between", None, dates, _span(token))
+        months = (month_from, month_until) if month_from or month_until else ()
+        return ast.Qualifier("between", None, (first, last), _span(token), months)
 
     def credibility(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children

@@ -168,7 +168,8 @@ def _statement_item(r: StatementRecord) -> list[Any]:
     s = r.span
     return [r.id, r.sym.name, r.sym.arity, r.negated, r.source, r.status, r.asserter,
             r.valid_from.isoformat() if r.valid_from else None, r.valid_until.isoformat() if r.valid_until else None,
-            r.credibility, r.quote, r.text, s.file, s.line, s.column, s.end_line, s.end_column, r.english, list(r.row)]
+            r.credibility, r.quote, r.text, s.file, s.line, s.column, s.end_line, s.end_column, r.english, list(r.row),
+            r.month_from, r.month_until]
 
 
 def _plain_item(item: tuple[ast.PredicateSym, ast.Row, ast.Span]) -> list[Any]:
@@ -700,14 +701,14 @@ def _statements(rows: list[tuple[object, ...]]) -> list[StatementRecord]:
     names: dict[tuple[str, int], ast.PredicateSym] = {}
     files: dict[str, str] = {}
     for item in _packs(rows):
-        if len(item) != 19:
+        if len(item) != 21:
             raise codec.CodecError("a stored statement of another shape")
         (sid, pred, arity, negated, source, status, asserter, vfrom, vuntil, cred, quote, text,
-         file, line, col, end_line, end_col, english, row) = item
+         file, line, col, end_line, end_col, english, row, month_from, month_until) = item
         key = (_str(pred), _int(arity))
         sym = names.get(key) or names.setdefault(key, ast.PredicateSym(*key))
         fname = files.setdefault(_str(file), _str(file))
-        if not isinstance(negated, bool) or not isinstance(english, bool):
+        if not all(isinstance(flag, bool) for flag in (negated, english, month_from, month_until)):
             raise codec.CodecError("a stored statement flag that is not true or false")
         values = codec.row(row)
         if len(values) != sym.arity:
@@ -715,7 +716,8 @@ def _statements(rows: list[tuple[object, ...]]) -> list[StatementRecord]:
         out.append(StatementRecord(
             _str(sid), sym, values, negated, _str(source), _str(status), _opt_str(asserter), _opt_date(vfrom),
             _opt_date(vuntil), None if cred is None else _int(cred), _str(quote), _str(text),
-            ast.Span(fname, _int(line), _int(col), _int(end_line), _int(end_col)), english))
+            ast.Span(fname, _int(line), _int(col), _int(end_line), _int(end_col)), english, month_from is True,
+            month_until is True))
     return out
 
 

@@ -85,6 +85,10 @@ class StatementRecord:
     text: str
     span: ast.Span
     english: bool
+    # a bound written as a month (`since 2015-10`, `in 2015-10`): its day is the month's first (a
+    # start) or last (an end); shown back as the month
+    month_from: bool = False
+    month_until: bool = False
 
     @property
     def fact_sym(self) -> ast.PredicateSym:
@@ -96,7 +100,7 @@ class StatementRecord:
     def identity(self) -> tuple[object, ...]:
         """What makes two statements the same (loading a file twice adds nothing)."""
         return (self.sym, self.row, self.negated, self.source, self.status, self.asserter,
-                self.valid_from, self.valid_until, self.credibility)
+                self.valid_from, self.valid_until, self.credibility, self.month_from, self.month_until)
 
 
 # --- statements -> facts ----------------------------------------------------------------------------

@@ -28,9 +28,16 @@ DATE = pattern("DATE")
 NUMBER = f"{pattern('DECIMAL')}|{pattern('INT')}"
 
 # The qualifiers a statement may carry, in grammar.lark's order (rule `qualifier_body`).
-QUALIFIERS = ("ASSERTER", "ON_DATE", "BETWEEN_DATES", "SINCE_DATE", "UNTIL_DATE", "CREDIBILITY", "QUOTING",
-              "FROM_SOURCE")
+QUALIFIERS = ("ASSERTER", "ON_DATE", "BETWEEN_DATES", "SINCE_DATE", "UNTIL_DATE", "IN_MONTH", "CREDIBILITY",
+              "QUOTING", "FROM_SOURCE")
 _END = r"(?![\w-])"  # how each qualifier terminal ends: not inside a longer word
+# The day-or-month of since/until/between and the month of `in`, cut from grammar.lark's IN_MONTH and
+# SINCE_DATE; _MONTH_NAME is the English month's words there.
+_MONTH = pattern("IN_MONTH").removeprefix(r"in\s+").removesuffix(_END)
+_MONTH_NAME = _MONTH[_MONTH.index("|") + 1:].removesuffix(r"\s+\d{4})")
+DAY_OR_MONTH = pattern("SINCE_DATE").removeprefix(r"since\s+").removesuffix(_END)
+# how far a day or month is typed before a qualifier counts: `2015-`, `October 2`
+_WHEN_STARTED = r"(?:\d{4}-|" + _MONTH_NAME + r"\s+\d)"
 
 
 def qualifier_started(name: str) -> str:
@@ -40,6 +47,9 @@ def qualifier_started(name: str) -> str:
     found = pattern(name)
     assert found.endswith(_END), name  # every qualifier ends so; a change in grammar.lark must show here
     found = found.removesuffix(_END)
+    for when in (DAY_OR_MONTH, _MONTH):
+        if when in found:
+            return found[: found.index(when)] + _WHEN_STARTED
     for value, start in ((DATE.removesuffix(r"(?![\w])"), r"\d{4}-"), (r"\d+", r"\d")):
         if value in found:
             return found[: found.index(value)] + start
@@ -59,5 +69,5 @@ _SENTENCE = pattern("SENTENCE")
 _LOOKAHEAD = _SENTENCE.index("(?![")
 SENTENCE_START = _SENTENCE[: _SENTENCE.index("])", _LOOKAHEAD)] + r"\s])"
 
-__all__ = ["DATE", "GRAMMAR", "NUMBER", "QUALIFIER", "QUALIFIERS", "QUALIFIER_STARTED", "SENTENCE_START",
+__all__ = ["DATE", "DAY_OR_MONTH", "GRAMMAR", "NUMBER", "QUALIFIER", "QUALIFIERS", "QUALIFIER_STARTED", "SENTENCE_START",
            "pattern", "qualifier_started"]

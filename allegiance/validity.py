@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -32,6 +32,9 @@ class Period:
 
     start: datetime.date | None
     end: datetime.date | None
+    # a bound written as a month (`since 2015-10`): the same days, shown back as the month
+    start_month: bool = field(default=False, compare=False)
+    end_month: bool = field(default=False, compare=False)
 
     @property
     def always(self) -> bool:
@@ -41,16 +44,21 @@ class Period:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
     def text(self) -> str:
-        """In the qualifiers' words: `on D`, `between D1 and D2`, `since D`, `until D`, `always`."""
+        """In the qualifiers' words: `on D`, `in M`, `between D1 and D2`, `since D`, `until D`,
+        `always`; a bound written as a month shows as that month (`2015-10`)."""
         if self.start is None and self.end is None:
             return "always"
+        start = month_text(self.start) if self.start and self.start_month else str(self.start)
+        end = month_text(self.end) if self.end and self.end_month else str(self.end)
         if self.start is None:
-            return f"until {self.end}"
+            return f"until {end}"
         if self.end is None:
-            return f"since {self.start}"
+            return f"since {start}"
         if self.start == self.end:
-            return f"on {self.start}"
-        return f"between {self.start} and {self.end}"
+            return f"on {start}"
+        if self.start_month and self.end_month and start == end:
+            return f"in {start}"
+        return f"between {start} and {end}"
 
     def json(self) -> dict[str, str | None]:
         """{"from": ISO date or None (open), "until": ISO date or None (open)}."""
@@ -93,9 +101,15 @@ def intersection(a: Iterable[Period], b: Iterable[Period]) -> tuple[Period, ...]
 ALWAYS = Period(None, None)
 
 
+def month_text(day: datetime.date) -> str:
+    """The month of a day, as a month-precision date is written: `2015-10`."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def validity(statement: Dated) -> Period:
-    """The period a statement counts in (always, for an undated one)."""
-    return Period(statement.valid_from, statement.valid_until)
+    """The period a statement counts in (always, for an undated one), its month bounds as written."""
+    return Period(statement.valid_from, statement.valid_until, getattr(statement, "month_from", False),
+                  getattr(statement, "month_until", False))
 
 
 def is_undated(statement: Dated) -> bool:
@@ -109,4 +123,5 @@ def validity_text(statement: Dated) -> str:
     return f"held {validity(statement).text()}"
 
 
-__all__ = ["ALWAYS", "Dated", "Period", "intersection", "is_undated", "union", "validity", "validity_text"]
+__all__ = ["ALWAYS", "Dated", "Period", "intersection", "is_undated", "month_text", "union", "validity",
+           "validity_text"]

@@ -19,7 +19,8 @@ words = st.sampled_from([
     "Nusra", "is", "allied", "with", "the", "U.S.", "al-Sham", "Russia's", "Russia’s", "3", "12", "x.y", "é", "Ünal",
     "claimed", "by", "according", "to", "on", "2015-10-10", "between", "and", "since", "until", "credibility",
     "quoting", "Quoting", "from", "source", '"a quote"', '"a \\"b\\""', "%", "% note", "// note", ".", "-", "'", "_x",
-    "1.5", "(", ")", ",", "é.", "A.B", "5%", "Some", "some", "of",
+    "1.5", "(", ")", ",", "é.", "A.B", "5%", "Some", "some", "of", "in",
+    "2015-10", "October", "October 2015",
 ])
 separators = st.sampled_from([" ", " ", " ", "  ", "\n", "\t", "\n  ", " % note\n", ""])
 
@@ -45,7 +46,7 @@ def test_english_statements_read_the_same_with_and_without_the_fast_path(monkeyp
     text = ("Nusra is allied with Jordan.\nThe U.S. backs the Free Syrian Army, according to Reuters.\n"
             "Russia carried out 3 strikes on ISIS-held terrain\n    between 2015-10-01 and 2015-10-03.\n"
             'Ahrar al-Sham is a member of "the Alliance of 41".\nRussia backs the U.S.\n'
-            "Some of the Southern Front backs some of the FSA.\n")
+            "Some of the Southern Front backs some of the FSA.\nRussia strikes Hama in October 2015.\n")
     fast = repr(parse.parse_program(text, "t.facts"))
     monkeypatch.setattr(parse, "_plain_sentence", lambda text: None)
     assert repr(parse.parse_program(text, "t.facts")) == fast

@@ -15,6 +15,7 @@ STARTED = re.compile(terminals.QUALIFIER_STARTED)
 COMPLETE = [
     "claimed by russia_mod", "according to reuters", "on 2015-10-01", "since 2015-10-01", "until 2016-01-31",
     "between 2015-10-01 and 2016-01-31", "credibility 3", "with credibility 3", 'quoting "x"', "from source s",
+    "in 2015-10", "in October 2015", "since 2015-10", "until September 2015", "between 2015-09 and October 2015",
 ]
 
 
@@ -34,7 +35,7 @@ def test_a_qualifier_counts_as_one_when_complete_and_while_typed(text: str) -> N
 
 
 @pytest.mark.parametrize("text", ["on monday", "on 2015", "since", "between friends", "credibility", "misquoting",
-                                  "fromage source"])
+                                  "fromage source", "in 2015", "in October", "in Octobers", "since 2015"])
 def test_words_that_only_begin_like_a_qualifier_are_none(text: str) -> None:
     assert not STARTED.search(text)
 
