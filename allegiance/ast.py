@@ -269,7 +269,7 @@ class RelationDecl:
 @dataclass(frozen=True, slots=True)
 class Qualifier:
     """One qualifier: kind is according_to, reported_by, claimed_by, confirmed_by, assessed_by,
-    denied_by, on, in, between, since, until, credibility, quoting, from_source. `who` holds the
+    denied_by, on, in, between, since, until, reported_on, credibility, quoting, from_source. `who` holds the
     asserter as written (an atom, or the English words); `values` the dates, grade, quote or id.
     `months`, beside a date qualifier's dates, says which were written as a month (`in 2015-10`:
     the values are its first and last day)."""

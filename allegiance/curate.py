@@ -214,7 +214,7 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
 def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str | None, span: ast.Span,
              english: bool, errors: list[AllegianceError]) -> dict[str, object] | None:
     info: dict[str, object] = {"source": current, "status": "reported", "asserter": None, "valid_from": None,
-                               "valid_until": None, "credibility": None, "quote": ""}
+                               "valid_until": None, "credibility": None, "quote": "", "reported_on": None}
     ok = True
     for q in qualifiers:
         if q.kind in ASSERTER_STATUS:
@@ -238,6 +238,8 @@ def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str
             info["valid_from"], info["month_from"] = q.values[0], bool(q.months)
         elif q.kind == "until":
             info["valid_until"], info["month_until"] = q.values[0], bool(q.months)
+        elif q.kind == "reported_on":
+            info["reported_on"] = q.values[0]
         elif q.kind == "credibility":
             info["credibility"] = q.values[0]
         elif q.kind == "quoting":
@@ -302,7 +304,8 @@ def _record(sym: ast.PredicateSym, row: ast.Row, negated: bool, info: Mapping[st
         info["valid_from"] if isinstance(info["valid_from"], datetime.date) else None,
         info["valid_until"] if isinstance(info["valid_until"], datetime.date) else None,
         info["credibility"] if isinstance(info["credibility"], int) else None,
-        str(info["quote"]), text, span, english, info.get("month_from") is True, info.get("month_until") is True)
+        str(info["quote"]), text, span, english, info.get("month_from") is True, info.get("month_until") is True,
+        info["reported_on"] if isinstance(info["reported_on"], datetime.date) else None)
 
 
 def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | None,

@@ -271,6 +271,8 @@ def _render_qualifiers(record: StatementRecord, catalog: Catalog | None, english
         parts.append(f"{verb} {who}")
     if record.valid_from or record.valid_until:
         parts.append(validity(record).text())  # `in 2015-10` where it was written so
+    if record.reported_on is not None:
+        parts.append(f"reported on {record.reported_on.isoformat()}")
     if record.credibility is not None:
         parts.append(f"credibility {record.credibility}")
     parts.append(f"from source {record.source}")

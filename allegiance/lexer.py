@@ -39,6 +39,7 @@ _DATE = terminals.DATE
 # on/since/until/between are qualifiers only before a date, as in grammar.lark
 _WHEN = terminals.DAY_OR_MONTH + r"(?![\w-])"  # a day or a month (2015-10, October 2015)
 _DATED = [
+    (r"(reported)(\s+)(on)(\s+)(" + _DATE + ")", bygroups(Keyword, Whitespace, Keyword, Whitespace, Number.Other)),
     (r"(on)(\s+)(" + _DATE + ")", bygroups(Keyword, Whitespace, Number.Other)),
     (r"(since|until|in)(\s+)(" + _WHEN + ")", bygroups(Keyword, Whitespace, Number.Other)),
     (r"(between)(\s+)(" + _WHEN + r")(\s+)(and)(\s+)(" + _WHEN + ")",

@@ -393,6 +393,10 @@ class _Build(Transformer[Token, Any]):
         ((_, last, month),) = _whens_in(token)
         return ast.Qualifier("until", None, (last,), _span(token), (month,) if month else ())
 
+    def reported_on(self, children: list[Token]) -> ast.Qualifier:
+        (token,) = children
+        return ast.Qualifier("reported_on", None, _dates_in(token), _span(token))
+
     def in_month(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
         ((first, last, _),) = _whens_in(token)

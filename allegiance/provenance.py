@@ -35,6 +35,7 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
     ast.PredicateSym("valid_from", 2): ("symbol", "date"),
     ast.PredicateSym("valid_until", 2): ("symbol", "date"),
     ast.PredicateSym("credibility", 2): ("symbol", "number"),
+    ast.PredicateSym("reported_on", 2): ("symbol", "date"),
     ast.PredicateSym("reliability", 2): ("symbol", "symbol"),
     ast.PredicateSym("published", 2): ("symbol", "date"),
     ast.PredicateSym("publisher", 2): ("symbol", "symbol"),
@@ -45,7 +46,8 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
     ast.PredicateSym("some_of", 2): ("symbol", "symbol"),
 }
 # What the first argument of each names: a statement, a source or an entity.
-METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility"})
+METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility",
+                                   "reported_on"})
 METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed"})
 METADATA_OF_ENTITY = frozenset({"kind", "display_name", "some_of"})
 
@@ -89,6 +91,9 @@ class StatementRecord:
     # start) or last (an end); shown back as the month
     month_from: bool = False
     month_until: bool = False
+    # when this statement was reported, where that is not its source's date (`reported on D`): what
+    # `--known-on` goes by
+    reported_on: datetime.date | None = None
 
     @property
     def fact_sym(self) -> ast.PredicateSym:
@@ -100,7 +105,8 @@ class StatementRecord:
     def identity(self) -> tuple[object, ...]:
         """What makes two statements the same (loading a file twice adds nothing)."""
         return (self.sym, self.row, self.negated, self.source, self.status, self.asserter,
-                self.valid_from, self.valid_until, self.credibility, self.month_from, self.month_until)
+                self.valid_from, self.valid_until, self.credibility, self.month_from, self.month_until,
+                self.reported_on)
 
 
 # --- statements -> facts ----------------------------------------------------------------------------
@@ -108,11 +114,13 @@ class StatementRecord:
 
 def statement_metadata(source: str, status: str, asserter: str | None, valid_from: datetime.date | None = None,
                        valid_until: datetime.date | None = None,
-                       credibility: int | None = None) -> list[tuple[str, ast.Value]]:
+                       credibility: int | None = None,
+                       reported_on: datetime.date | None = None) -> list[tuple[str, ast.Value]]:
     """The metadata facts about a statement, as (relation, value): source and status always, the
     others when the statement has them."""
     found: list[tuple[str, ast.Value]] = [("source", source), ("status", status)]
-    for name, value in (("asserted_by", asserter), ("valid_from", valid_from), ("valid_until", valid_until)):
+    for name, value in (("asserted_by", asserter), ("valid_from", valid_from), ("valid_until", valid_until),
+                        ("reported_on", reported_on)):
         if value:
             found.append((name, value))
     if credibility is not None:
@@ -133,7 +141,8 @@ def record_facts(record: StatementRecord) -> list[tuple[ast.PredicateSym, ast.Ro
     """The facts a curated statement adds."""
     r = record
     return stated_facts(r.fact_sym, r.row, r.id,
-                        statement_metadata(r.source, r.status, r.asserter, r.valid_from, r.valid_until, r.credibility))
+                        statement_metadata(r.source, r.status, r.asserter, r.valid_from, r.valid_until, r.credibility,
+                                           r.reported_on))
 
 
 def catalog_facts(catalog: Catalog) -> Iterator[tuple[ast.PredicateSym, ast.Row]]:

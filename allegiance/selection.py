@@ -122,8 +122,11 @@ def covers(valid_from: datetime.date | None, valid_until: datetime.date | None, 
     return Period(valid_from, valid_until).covers(at)
 
 
-def known_on(source: str, catalog: Catalog, date: datetime.date) -> bool:
-    """Whether a statement of `source` was known on `date`: published then or before, or undated."""
+def known_on(source: str, catalog: Catalog, date: datetime.date, reported_on: datetime.date | None = None) -> bool:
+    """Whether a statement of `source` was known on `date`: reported then or before (its own
+    `reported on` date where it has one, else its source's publication date), or undated."""
+    if reported_on is not None:
+        return reported_on <= date
     found = catalog.sources.get(source)
     return found is None or found.date is None or found.date <= date
 
@@ -151,7 +154,7 @@ def counting(selection: Selection, records: Iterable[StatementRecord], catalog: 
     every one, the default policy)."""
     kept = [r for r in records if r.source not in selection.without
             and (selection.at is None or covers(r.valid_from, r.valid_until, selection.at))
-            and (selection.known_on is None or known_on(r.source, catalog, selection.known_on))]
+            and (selection.known_on is None or known_on(r.source, catalog, selection.known_on, r.reported_on))]
     if trusted is None or not kept:
         return kept
     ids = trusted(kept)

@@ -28,8 +28,8 @@ DATE = pattern("DATE")
 NUMBER = f"{pattern('DECIMAL')}|{pattern('INT')}"
 
 # The qualifiers a statement may carry, in grammar.lark's order (rule `qualifier_body`).
-QUALIFIERS = ("ASSERTER", "ON_DATE", "BETWEEN_DATES", "SINCE_DATE", "UNTIL_DATE", "IN_MONTH", "CREDIBILITY",
-              "QUOTING", "FROM_SOURCE")
+QUALIFIERS = ("ASSERTER", "ON_DATE", "BETWEEN_DATES", "SINCE_DATE", "UNTIL_DATE", "IN_MONTH", "REPORTED_ON",
+              "CREDIBILITY", "QUOTING", "FROM_SOURCE")
 _END = r"(?![\w-])"  # how each qualifier terminal ends: not inside a longer word
 # The day-or-month of since/until/between and the month of `in`, cut from grammar.lark's IN_MONTH and
 # SINCE_DATE; _MONTH_NAME is the English month's words there.

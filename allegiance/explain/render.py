@@ -132,7 +132,8 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
         if record.quote and _oneline(record.quote) not in _oneline(record.text):
             yield f"  quoting \"{_oneline(record.quote)}\""
         # when it held, always: an undated statement counts at every date, and says so
-        yield "  " + validity_text(record) + (f", credibility {record.credibility}" if record.credibility is not None else "")
+        yield ("  " + validity_text(record) + (f", credibility {record.credibility}" if record.credibility is not None else "")
+               + (f", reported on {record.reported_on}" if record.reported_on else ""))
     if source is not None:
         yield f"source {_source_line(source)}"
     if evidence.entity is not None:
@@ -218,7 +219,8 @@ def _statement_json(record: StatementRecord) -> Json:
             "credibility": record.credibility, "negated": record.negated,
             "valid_from": record.valid_from.isoformat() if record.valid_from else None,
             "valid_until": record.valid_until.isoformat() if record.valid_until else None,
-            "undated": is_undated(record)}
+            "undated": is_undated(record),
+            "reported_on": record.reported_on.isoformat() if record.reported_on else None}
 
 
 def _source_json(src: Source) -> Json:
