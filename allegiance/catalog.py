@@ -100,6 +100,24 @@ class Catalog:
             found = self._names.get(key[4:])
         return found
 
+    def relay_chains(self, source: str) -> tuple[tuple[Source, ...], ...]:
+        """Every way a source reaches us, hop by hop through `via:` (the joint statement: via Reuters,
+        then via the blog), each chain as far as it goes; a source met twice on one chain ends it."""
+        chains: list[tuple[Source, ...]] = []
+
+        def walk(at: str, chain: tuple[Source, ...], seen: frozenset[str]) -> None:
+            found = self.sources.get(at)
+            relays = [r for r in (found.via if found else ()) if r in self.sources and r not in seen]
+            if not relays:
+                if chain:
+                    chains.append(chain)
+                return
+            for relay in relays:
+                walk(relay, (*chain, self.sources[relay]), seen | {relay})
+
+        walk(source, (), frozenset({source}))
+        return tuple(chains)
+
     def parts_of(self, whole: str) -> list[Entity]:
         """The entities declared `some_of: whole`, in declaration order."""
         return [e for e in self.entities.values() if e.some_of == whole]

@@ -10,6 +10,7 @@ import pytest
 
 from allegiance import KnowledgeBase
 from allegiance.errors import AllegianceError
+from allegiance.explain import proof_json as why_json
 from allegiance.explain import render_tree, why
 from allegiance.selection import Selection
 
@@ -62,3 +63,23 @@ def test_date_assumed_takes_yes_or_no() -> None:
 def test_via_names_another_declared_source() -> None:
     with KnowledgeBase() as base, pytest.raises(AllegianceError, match="source wire is via blgo, which is not another declared source"):
         base.load_text(FACTS.replace("via: blog", "via: blgo"), "bad.facts")
+
+
+def test_why_shows_every_hop_of_the_chain_not_only_the_first(kb: KnowledgeBase) -> None:
+    text = render_tree(why(kb, "hits(a, b)"))
+    assert "reached us via wire (2015-10-05, reliability ?), then blog (2015-10-05 (date assumed), reliability ?)" in text
+    # one hop: the chain is that hop
+    assert "reached us via blog (2015-10-05 (date assumed), reliability ?)" in render_tree(why(kb, "hits(b, a)"))
+    relays = why_json(why(kb, "hits(a, b)"))["proofs"][0]["source"]["relays"]
+    assert [[hop["id"] for hop in chain] for chain in relays] == [["wire", "blog"]]
+
+
+def test_a_source_with_two_relays_shows_both_chains_and_a_cycle_ends_one() -> None:
+    facts = FACTS.replace(".source speaker { title: \"Speech\" via: wire }",
+                          ".source speaker { title: \"Speech\" via: wire, tv }\n.source tv { title: \"TV\" via: speaker }")
+    with KnowledgeBase() as base:
+        base.load_text(facts, "chain.facts")
+        chains = base.catalog.relay_chains("speaker")
+        assert [[s.id for s in chain] for chain in chains] == [["wire", "blog"], ["tv"]]
+        text = render_tree(why(base, "hits(a, b)"))
+        assert "reached us via wire (2015-10-05, reliability ?), then blog" in text and "reached us via tv (reliability ?)" in text

@@ -34,6 +34,8 @@ class Evidence:
     source: Source | None = None
     entity: Entity | None = None
     grade: str = ""  # the statement's grade ("B2 confirmed"), once graded (explain/support.py)
+    # how the source reached us: each chain of relays (`via:`), hop by hop, the nearest first
+    relays: tuple[tuple[Source, ...], ...] = ()
 
 
 @dataclass(frozen=True)

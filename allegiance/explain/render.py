@@ -136,9 +136,18 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
                + (f", reported on {record.reported_on}" if record.reported_on else ""))
     if source is not None:
         yield f"source {_source_line(source)}"
+    for chain in evidence.relays:  # every hop, not only the first: a claim relayed twice says so
+        hops = ", then ".join(_relay_text(relay) for relay in chain)
+        yield f"  reached us via {hops}"
     if evidence.entity is not None:
         some = f", some of {evidence.entity.some_of}" if evidence.entity.some_of else ""
         yield f"entity {evidence.entity.id} \"{evidence.entity.name}\"{some} (declared at {where(evidence.entity.span)})"
+
+
+def _relay_text(src: Source) -> str:
+    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    about = ", ".join(p for p in (src.publisher, date, f"reliability {src.reliability or '?'}") if p)
+    return f"{src.id} ({about})"
 
 
 def _source_line(src: Source) -> str:
@@ -237,6 +246,8 @@ def _evidence_json(evidence: Evidence) -> Json:
             out["statement"]["grade"] = evidence.grade  # type: ignore[index]
     if evidence.source is not None:
         out["source"] = _source_json(evidence.source)
+        # each chain of relays, hop by hop (the nearest first): [[{"id": ...}, ...], ...]
+        out["source"]["relays"] = [[_source_json(s) for s in chain] for chain in evidence.relays]  # type: ignore[index]
     if evidence.entity is not None:
         ent = evidence.entity
         out["entity"] = {"id": ent.id, "name": ent.name, "kind": ent.kind, "file": ent.span.file, "line": ent.span.line}

@@ -400,7 +400,8 @@ class Explainer:
         return f"no statement says {text}"
 
     def evidence(self, record: StatementRecord) -> Evidence:
-        return Evidence(record, self.kb.catalog.sources.get(record.source))
+        catalog = self.kb.catalog
+        return Evidence(record, catalog.sources.get(record.source), relays=catalog.relay_chains(record.source))
 
     def leaf(self, sym: ast.PredicateSym, row: ast.Row) -> Proof:
         text = fact_text(sym, row)
@@ -418,7 +419,8 @@ class Explainer:
         catalog = self.kb.catalog
         if row and sym.name in METADATA_OF_SOURCE and str(row[0]) in catalog.sources:
             src = catalog.sources[str(row[0])]
-            return Proof(text, "metadata", sym, row, evidence=(Evidence(source=src),), span=src.span)
+            return Proof(text, "metadata", sym, row, evidence=(Evidence(source=src, relays=catalog.relay_chains(src.id)),),
+                         span=src.span)
         if row and sym.name in METADATA_OF_ENTITY and str(row[0]) in catalog.entities:
             ent = catalog.entities[str(row[0])]
             return Proof(text, "metadata", sym, row, evidence=(Evidence(entity=ent),), span=ent.span)
