@@ -228,6 +228,17 @@ def test_the_usa_and_russia_share_enemies_without_being_allies(kb: KnowledgeBase
     assert not kb.query("enemy_of_enemy(russia, syrian_regime)")
 
 
+def test_one_camp_is_no_enemy_of_enemy_and_a_description_is_no_coalition(kb: KnowledgeBase) -> None:
+    # the CIA trains some FSA groups; weapons reach them from states opposed to Assad, Turkey among
+    # them, via Turkey (Reuters): the U.S. and Turkey are one camp, not a pair to be drawn together
+    assert kb.query("same_camp(usa, turkey)") and not kb.query("enemy_of_enemy(usa, turkey)")
+    # "Assad's foreign opponents include Gulf Arab states and Turkey" allies no one
+    assert kb.query("co_member(gulf_arab_states, turkey, assad_opponents)")
+    assert not kb.query("allied(gulf_arab_states, turkey)") and not kb.query("indirect_ally(gulf_arab_states, _)")
+    # fellow members of a coalition stay allies through it
+    assert kb.query("indirect_ally(iran, russia)") and kb.query("indirect_ally(ahrar_al_sham, fsa_groups_in_alliance41)")
+
+
 # --- what does not happen ------------------------------------------------------------------------------
 
 
