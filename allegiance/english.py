@@ -29,7 +29,6 @@ from . import ast
 from .catalog import Catalog, Relation, Template
 from .errors import AllegianceError, StatementError, did_you_mean
 from .provenance import StatementRecord
-from .validity import validity
 
 _AUXILIARIES = ("is", "are", "was", "were", "has", "have", "had", "does", "did", "can", "will")
 _NUMBER_WORDS = {w: i for i, w in enumerate(
@@ -256,6 +255,30 @@ def render_sentence(record: StatementRecord, catalog: Catalog) -> str:
     return text[:1].upper() + text[1:] + _render_qualifiers(record, catalog, english=True) + "."
 
 
+def month_text(day: datetime.date) -> str:
+    """The month of a day, as a month-precision date is written: `2015-10`."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_text(start: datetime.date | None, end: datetime.date | None, start_month: bool = False,
+                end_month: bool = False) -> str:
+    """A period in the qualifiers' words: `on D`, `in M`, `between D1 and D2`, `since D`, `until D`,
+    `always`; a bound written as a month shows as that month (`since 2015-10`)."""
+    if start is None and end is None:
+        return "always"
+    first = month_text(start) if start and start_month else str(start)
+    last = month_text(end) if end and end_month else str(end)
+    if start is None:
+        return f"until {last}"
+    if end is None:
+        return f"since {first}"
+    if start == end:
+        return f"on {first}"
+    if start_month and end_month and first == last:
+        return f"in {first}"
+    return f"between {first} and {last}"
+
+
 def render_datalog(record: StatementRecord, catalog: Catalog | None = None) -> str:
     atom = f"{record.sym.name}({', '.join(ast.format_value(v) for v in record.row)})"
     prefix = "not " if record.negated else ""
@@ -270,7 +293,7 @@ def _render_qualifiers(record: StatementRecord, catalog: Catalog | None, english
         who = catalog.display(record.asserter) if (english and catalog) else ast.format_value(record.asserter)
         parts.append(f"{verb} {who}")
     if record.valid_from or record.valid_until:
-        parts.append(validity(record).text())  # `in 2015-10` where it was written so
+        parts.append(period_text(record.valid_from, record.valid_until, record.month_from, record.month_until))
     if record.reported_on is not None:
         parts.append(f"reported on {record.reported_on.isoformat()}")
     if record.credibility is not None:
@@ -279,4 +302,5 @@ def _render_qualifiers(record: StatementRecord, catalog: Catalog | None, english
     return "".join(f", {p}" for p in parts) if english else "".join(f" {p}" for p in parts)
 
 
-__all__ = ["auto_negative", "match_sentence", "parse_template", "render_datalog", "render_sentence"]
+__all__ = ["auto_negative", "match_sentence", "month_text", "parse_template", "period_text", "render_datalog",
+           "render_sentence", "some_of_part"]

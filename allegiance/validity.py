@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .english import period_text
+
 
 class Dated(Protocol):
     @property
@@ -46,19 +48,7 @@ class Period:
     def text(self) -> str:
         """In the qualifiers' words: `on D`, `in M`, `between D1 and D2`, `since D`, `until D`,
         `always`; a bound written as a month shows as that month (`2015-10`)."""
-        if self.start is None and self.end is None:
-            return "always"
-        start = month_text(self.start) if self.start and self.start_month else str(self.start)
-        end = month_text(self.end) if self.end and self.end_month else str(self.end)
-        if self.start is None:
-            return f"until {end}"
-        if self.end is None:
-            return f"since {start}"
-        if self.start == self.end:
-            return f"on {start}"
-        if self.start_month and self.end_month and start == end:
-            return f"in {start}"
-        return f"between {start} and {end}"
+        return period_text(self.start, self.end, self.start_month, self.end_month)
 
     def json(self) -> dict[str, str | None]:
         """{"from": ISO date or None (open), "until": ISO date or None (open)}."""
@@ -101,11 +91,6 @@ def intersection(a: Iterable[Period], b: Iterable[Period]) -> tuple[Period, ...]
 ALWAYS = Period(None, None)
 
 
-def month_text(day: datetime.date) -> str:
-    """The month of a day, as a month-precision date is written: `2015-10`."""
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def validity(statement: Dated) -> Period:
     """The period a statement counts in (always, for an undated one), its month bounds as written."""
     return Period(statement.valid_from, statement.valid_until, getattr(statement, "month_from", False),
@@ -123,5 +108,5 @@ def validity_text(statement: Dated) -> str:
     return f"held {validity(statement).text()}"
 
 
-__all__ = ["ALWAYS", "Dated", "Period", "intersection", "is_undated", "month_text", "union", "validity",
+__all__ = ["ALWAYS", "Dated", "Period", "intersection", "is_undated", "union", "validity",
            "validity_text"]
