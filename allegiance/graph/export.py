@@ -8,7 +8,7 @@ pydot writes DOT, matplotlib draws SVG and PNG.
 GraphML and GEXF carry scalar attributes only, so `flat_graph` flattens the model: nodes keep name,
 kind, aliases ("; "-joined) and role; edges keep relation, negative, symmetric, derived, status,
 claimed_only, weak, reliability, support (its label) and support_level, valid_from, valid_until
-(ISO dates), source_ids and
+(ISO dates), undated, source_ids and
 statement_ids ("; "-joined), statements (their count), rule and proof_depth; missing values are left out.
 Node ids are the values as text. Control characters in any text are escaped (`\\u001b`), as in
 every other output: XML 1.0 cannot hold them, and a terminal must not run them.
@@ -53,6 +53,7 @@ def flat_graph(graph: Graph) -> Graph:
             "source_ids": _text("; ".join(data["source_ids"])),
             "statement_ids": _text("; ".join(s["id"] for s in data["statements"])),
             "statements": len(data["statements"]), "rule": _text(data["rule"]),
+            "undated": data.get("undated", False),
         }
         for name in ("valid_from", "valid_until"):
             if data[name] is not None:

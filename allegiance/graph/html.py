@@ -60,14 +60,17 @@ def elements(graph: Graph) -> list[dict[str, Any]]:
             "support": d["support"].label if d["support"] is not None else None,
             "valid_from": d["valid_from"].isoformat() if d["valid_from"] else None,
             "valid_until": d["valid_until"].isoformat() if d["valid_until"] else None,
+            "periods": [p.json() for p in d.get("periods", ())], "undated": d.get("undated", False),
             "statements": d["statements"]}})
     return found
 
 
 def date_range(graph: Graph) -> list[str] | None:
     """The first and last date any statement of an edge names (ISO), or None: no time slider."""
-    days = sorted(s[k] for *_, st in graph.edges(data="statements") for s in st
-                  for k in ("valid_from", "valid_until") if s[k])
+    days = sorted([s[k] for *_, st in graph.edges(data="statements") for s in st
+                   for k in ("valid_from", "valid_until") if s[k]]
+                  + [d.isoformat() for *_, periods in graph.edges(data="periods", default=()) for p in periods
+                     for d in (p.start, p.end) if d])
     return [days[0], days[-1]] if days else None
 
 

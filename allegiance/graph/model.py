@@ -30,12 +30,13 @@ import networkx as nx
 
 from .. import ast
 from ..catalog import negative_name
-from ..errors import QueryError, UnknownPredicateError, did_you_mean
+from ..errors import AllegianceError, QueryError, UnknownPredicateError, did_you_mean
 from ..explain.render import where
 from ..explain.why import why as explain_why
 from ..provenance import StatementRecord
 from ..support import Support, relation_supports
 from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
+from .dates import derived_periods
 
 if TYPE_CHECKING:
     from ..explain.proof import Proof
@@ -256,8 +257,26 @@ def add_fact(kb: KnowledgeBase, graph: Graph, rel: str, row: ast.Row, negative: 
     records = list(by_fact.get((sym, row), []))
     if _symmetric(kb, rel) and row[0] != row[1]:
         records += by_fact.get((sym, (row[1], row[0])), [])
-    graph.add_edge(a, b, key=key, **edge_attributes(kb, rel, records, negative),
+    attributes = edge_attributes(kb, rel, records, negative)
+    if not records:
+        attributes.update(derived_dates(kb, key, row))
+    graph.add_edge(a, b, key=key, **attributes,
                    support=edge_support(kb, key, row) if graph.graph["support"] else None)
+
+
+def derived_dates(kb: KnowledgeBase, key: str, row: ast.Row) -> dict[str, Any]:
+    """A derived edge's dates: the periods over which its fact holds (graph/dates.py), the first
+    start and the last end as its valid_from and valid_until (None: open), and whether any part
+    holds only because undated statements count. Nothing when the engine gives no timeline."""
+    try:
+        held = derived_periods(kb, key).get(tuple(row))
+    except AllegianceError:  # an engine that refuses timelines (pyDatalog): the edge stays undated
+        return {}
+    if held is None or not held.periods:
+        return {}
+    first, last = held.periods[0], held.periods[-1]
+    return {"valid_from": first.start, "valid_until": last.end, "periods": tuple(held.periods),
+            "undated": bool(held.undated)}
 
 
 def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementRecord],
@@ -280,6 +299,8 @@ def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementReco
         "valid_from": None if not records or None in froms else min(d for d in froms if d),
         "valid_until": None if not records or None in untils else max(d for d in untils if d),
         "rule": "",
+        # a derived edge's periods (derived_dates); a stated edge is dated by its statements
+        "periods": (), "undated": bool(records) and all(r.valid_from is None and r.valid_until is None for r in records),
     }
 
 

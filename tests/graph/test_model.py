@@ -4,6 +4,7 @@ not copied from the model's output."""
 
 from __future__ import annotations
 
+import datetime
 from collections import deque
 
 import pytest
@@ -12,8 +13,11 @@ from allegiance import ast
 from allegiance.errors import QueryError, UnknownPredicateError
 from allegiance.explain import why
 from allegiance.graph import RELATION_GROUPS, Scope, build, relation_names
+from allegiance.graph.html import date_range, elements
 from allegiance.kb import KnowledgeBase
 from allegiance.selection import Selection
+
+D = datetime.date
 
 
 def fact_key(kb: KnowledgeBase, rel: str, row: ast.Row) -> tuple[object, ...]:
@@ -78,6 +82,25 @@ def test_derived_relations_are_edges_without_statements(small: KnowledgeBase) ->
     expected = {("backed", *row) for row in small.facts("backed")}
     assert {("backed", a, b) for a, b in graph.edges()} == expected and expected
     assert all(d["derived"] and d["status"] == "derived" and not d["statements"] for *_, d in graph.edges(data=True))
+
+
+def test_a_derived_edge_is_dated_by_when_its_fact_holds(small: KnowledgeBase) -> None:
+    # backed(cia, nusra) rests on backs(cia, nusra) between 2013 and 2014; backed(usa, nusra) also on
+    # the undated part_of(cia, usa); backed(usa, hostile) on an undated statement alone. The oracle:
+    # the fact asked at days inside, before and after.
+    graph = build(small, Scope(relations=("backed",)))
+    edges = {(a, b): d for a, b, d in graph.edges(data=True)}
+    for pair in (("cia", "nusra"), ("usa", "nusra")):
+        d = edges[pair]
+        assert (d["valid_from"], d["valid_until"]) == (D(2013, 1, 1), D(2014, 12, 31))
+        assert [p.json() for p in d["periods"]] == [{"from": "2013-01-01", "until": "2014-12-31"}]
+        for day, holds in ((D(2012, 12, 31), False), (D(2013, 1, 1), True), (D(2014, 12, 31), True), (D(2015, 1, 1), False)):
+            assert bool(small.query(f"backed({pair[0]}, {pair[1]})", Selection(at=day))) == holds
+    assert not edges[("cia", "nusra")]["undated"] and edges[("usa", "nusra")]["undated"]
+    assert edges[("usa", "hostile")]["valid_from"] is None and edges[("usa", "hostile")]["undated"]
+    page = {e["data"]["source"] + ">" + e["data"]["target"]: e["data"] for e in elements(graph) if e["group"] == "edges"}
+    assert page["cia>nusra"]["periods"] == [{"from": "2013-01-01", "until": "2014-12-31"}]
+    assert date_range(graph) == ["2013-01-01", "2014-12-31"]
 
 
 def test_relations_expand_groups_and_refuse_unknown_names(small: KnowledgeBase) -> None:
