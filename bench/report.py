@@ -59,7 +59,7 @@ def time_cell(row: Row, m: Measurement) -> str:
 
 
 def memory_cell(m: Measurement) -> str:
-    if m.peak_rss_mb is None or m.status in ("not built",):
+    if m.peak_rss_mb is None or m.status in ("not built", "not installed"):
         return "—"
     text = f"{m.peak_rss_mb:,.0f} MB"
     return text if m.ok else f"≥ {text} at the limit" if m.status == "timeout" else text

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from allegiance import KnowledgeBase, QueryTimeout
+from allegiance import KnowledgeBase, QueryError, QueryTimeout
 
 PROGRAM = """
 edge(1, 2). edge(2, 3). edge(3, 1). edge(3, 4).
@@ -66,6 +66,27 @@ def test_spark_stops_at_the_time_limit() -> None:
             kb.query("n(X)")
         kb.engine.timeout = 600.0
         assert kb.query("m(X)").rows == [(1,)]  # the engine still answers after the cancelled run
+
+
+OVERFLOW = "n(9223372036854775807). n(1).\nm(X + 1) :- n(X).\nd(X, Y) :- n(X), Y = 7 / (X - 1).\n" \
+           "f(X, Y) :- n(X), Y = 7.5 / (X - 1).\nr(X, Y) :- n(X), Y = 7 % (X - 1).\n"
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_an_integer_overflow_is_the_same_clear_error_on_both_engines(engine: str) -> None:
+    # Spark's default mode wrapped m's value around to -9223372036854775808; ANSI mode raises, and the
+    # engine names the rule as the DuckDB engine does. A divisor of zero still gives no value.
+    with KnowledgeBase(engine=engine, timeout=600) as kb:
+        kb.load_text(OVERFLOW, file="ov.dl")
+        with pytest.raises(QueryError) as caught:
+            kb.query("m(X)")
+        assert caught.value.message.startswith("integer overflow in the rule for m/1: ")
+        assert caught.value.span is not None and caught.value.span.line == 2
+        big = 9223372036854775807
+        assert sorted(kb.query("d(X, Y)").rows) == [(big, 7 // (big - 1))]
+        assert sorted(kb.query("f(X, Y)").rows) == [(big, 7.5 / (big - 1))]
+        assert sorted(kb.query("r(X, Y)").rows) == [(big, 7)]
 
 
 def test_without_the_extra_the_spark_engine_says_how_to_install_it() -> None:

@@ -29,8 +29,12 @@ Time limit and Ctrl-C: the engine's jobs run in a job group; a watchdog cancels 
 limit passes (QueryTimeout), Ctrl-C cancels it too (QueryInterrupted). Derived views of an
 interrupted evaluation are dropped, so the next read recomputes them; base facts are untouched.
 
-Where Spark differs from DuckDB (the differential and conformance tests run both): an integer result
-beyond 64 bits wraps around in Spark's default (non-ANSI) mode, where DuckDB raises an error; floats
+Integers: the session runs in ANSI mode (session.py), so an integer result beyond 64 bits is an error
+(Spark's ARITHMETIC_OVERFLOW, raised as the DuckDB engine's "integer overflow in the rule for ...")
+rather than wrapping around as Spark's default mode does; a divisor of zero gives no value on both
+engines (compile.py writes NULLIF).
+
+Where Spark differs from DuckDB (the differential and conformance tests run both): floats
 in a column of mixed kinds print as Java does (`1.0E20`), so such a float computed by a rule and the
 same float written in a file are different tagged values. Neither occurs in the bundled knowledge base.
 """
@@ -61,9 +65,14 @@ from ..duckdb.compile import (
     row_decoder,
     rule_select,
 )
+from ..duckdb.loop import overflow_error
 from . import session
 from .dialect import to_spark
 
+# Spark's error class for an integer result out of range (ANSI mode), found in the Java exception's text
+# whichever Python exception carries it (an AnalysisException, an ArithmeticException, a Py4JJavaError).
+_OVERFLOW = "ARITHMETIC_OVERFLOW"
+_OVERFLOW_DETAIL = "a result left the 64-bit range (Spark: long overflow)"
 CHECKPOINT_EVERY = 8  # rounds between two checkpoints of a recursive relation (each delta is checkpointed)
 SPARK_TYPE = {"s": "STRING", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "STRING"}
 _ids = itertools.count()
@@ -190,7 +199,12 @@ class SparkEngine(Engine):
                 stack.extend(self._stratum_of[s] for s in body_preds(rule)
                              if s in self._stratum_of and self._stratum_of[s] != i)
         for i in sorted(wanted - self._done):
-            self._evaluate(i)
+            try:
+                self._evaluate(i)
+            except Exception as error:
+                if _OVERFLOW in str(error):
+                    raise overflow_error(strata[i].rules, _OVERFLOW_DETAIL) from None
+                raise
             self._done.add(i)
 
     def _select(self, rule: ast.Rule, sources: list[str], source: Callable[[PredicateSym], str] | None = None,
@@ -296,6 +310,10 @@ class SparkEngine(Engine):
             if goal not in names and goal not in self._names:
                 return []
             return list(dict.fromkeys(self._collect(self._spark.table(source(goal)).distinct(), reps[goal])))
+        except Exception as error:
+            if _OVERFLOW in str(error):
+                raise overflow_error(query.rules, _OVERFLOW_DETAIL) from None
+            raise
         finally:
             for name in names.values():
                 self._spark.catalog.dropTempView(name)

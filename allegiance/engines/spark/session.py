@@ -31,6 +31,8 @@ DEFAULTS = {
     "spark.default.parallelism": "2",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.session.timeZone": "UTC",
+    # An integer overflow is an error, as on DuckDB, not a silent wrap-around (engine.py).
+    "spark.sql.ansi.enabled": "true",
 }
 INSTALL_HINT = "install the Spark extra: pip install 'allegiance[spark]' (it brings pyspark and a Java runtime)"
 
