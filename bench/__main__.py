@@ -61,7 +61,7 @@ def select(all_rows: list[Row], only: str | None) -> list[Row]:
 
 def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, Path]:
     files = {"facts": directory / "facts.dl", "facts_small": directory / "facts-small.dl",
-             "csv": directory / "strikes.csv", "english": directory / "english.facts",
+             "csv": directory / "strikes.csv", "csv_small": directory / "strikes-small.csv", "english": directory / "english.facts",
              "graph_dl": directory / "graph.dl", "graph_csv": directory / "graph-edges.csv",
              "graph_out": directory / "graph-closure.csv", "csv_kb": directory / "csv-kb",
              "ally_chain": directory / "ally-chain.dl", "network": directory / "dated-network.dl"}
@@ -72,6 +72,7 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
             f.writelines(data.datalog_fact_lines(sizes.facts_small))
     if "csv" in needed or "e2e" in needed:
         files["csv"].write_text(data.csv_text(sizes.facts), encoding="utf-8")
+        files["csv_small"].write_text(data.csv_text(sizes.facts_small), encoding="utf-8")
     if "e2e" in needed:
         edges = data.random_graph(sizes.nodes, sizes.edges)
         files["graph_dl"].write_text(data.edge_facts(edges) + "path(X, Y) :- edge(X, Y).\n"

@@ -165,6 +165,18 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
             targets=(RateAtLeast(500_000, sizes.facts, "≥ 500,000 rows/s"),)),
     ]
 
+    # 4b. The same import on the Spark engine (CSV staged by DuckDB, rows to Spark as Parquet), read back.
+    small_csv = f"{_n(sizes.facts_small)} rows"
+    out += [
+        Row("csv.read.duckdb", "csv", "Bulk CSV import, then every row read back", "allegiance, DuckDB engine",
+            small_csv, "kb.csv_import", {"file": str(files["csv_small"]), "engine": "duckdb", "read": True},
+            short="DuckDB engine", items=(sizes.facts_small, "rows")),
+        Row("csv.read.spark", "csv", "Bulk CSV import, then every row read back",
+            "allegiance, Spark engine (local mode, this machine)", small_csv, "kb.csv_import",
+            {"file": str(files["csv_small"]), "engine": "spark", "read": True}, pydatalog=True,
+            baselines=("csv.read.duckdb",), items=(sizes.facts_small, "rows")),
+    ]
+
     # 5. Controlled English.
     out.append(
         Row("english.allegiance", "english", "Load controlled-English statements", "allegiance load_file, DuckDB engine",

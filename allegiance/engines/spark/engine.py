@@ -10,6 +10,11 @@ carried into Spark SQL's dialect by dialect.py, and run with `spark.sql(text, ar
 are DataFrames registered as temporary views of this engine's own session (session.py); base facts
 are DataFrames built from rows (`createDataFrame`), never from text.
 
+Imports (`allegiance import`): the CSV file is read, checked and converted by DuckDB (engines/duckdb/csv.py,
+the one CSV reader, so that a bad cell is reported with its line whatever the engine); its rows then
+reach Spark as a Parquet file written by DuckDB and read with Spark's own reader, never as Python
+objects. Each import is a DataFrame of its own, unioned into its relation's base view (bulks.py).
+
 Evaluation, stratum by stratum, only the strata a read depends on:
 
     non-recursive   p := base(p) ∪ ⋃ rules of p over the strata below
@@ -44,13 +49,13 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ... import ast, errors
 from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
-from ..base import DEFAULT_TIMEOUT, Engine, Facts
+from ..base import DEFAULT_TIMEOUT, Bulk, Engine, Facts
 from ..duckdb.compile import (
     Kinds,
     Params,
@@ -67,6 +72,7 @@ from ..duckdb.compile import (
 )
 from ..duckdb.loop import overflow_error
 from . import session
+from .bulks import BulkFrames, encoded, stage
 from .dialect import to_spark
 
 # Spark's error class for an integer result out of range (ANSI mode), found in the Java exception's text
@@ -101,6 +107,7 @@ class SparkEngine(Engine):
         self._frames: dict[PredicateSym, Any] = {}  # derived predicate -> its complete DataFrame
         self._views: set[str] = set()
         self._queries = 0
+        self._bulks: list[tuple[Bulk, BulkFrames]] = []  # imports read by Spark, in order
 
     # --- the Engine interface
 
@@ -116,6 +123,28 @@ class SparkEngine(Engine):
             for row in rows:
                 kept.add(tuple(row))
         self._install()
+
+    def add_bulk(self, bulk: Bulk) -> None:
+        frames = stage(self._spark, bulk)
+        if frames is None:  # not a staged CSV (rows already in Python): the general path
+            super().add_bulk(bulk)
+            return
+        self._bulks.append((bulk, frames))
+        self._install()
+
+    def load_bulks(self, program: CheckedProgram, facts: Facts, bulks: Sequence[Bulk]) -> None:
+        known = {id(b): frames for b, frames in self._bulks}
+        merged: dict[PredicateSym, list[Row]] = {sym: list(rows) for sym, rows in facts.items()}
+        kept: list[tuple[Bulk, BulkFrames]] = []
+        for bulk in bulks:
+            frames = known.get(id(bulk)) or stage(self._spark, bulk)
+            if frames is None:
+                for sym, rows in bulk.facts().items():
+                    merged.setdefault(sym, []).extend(rows)
+            else:
+                kept.append((bulk, frames))
+        self._bulks = kept
+        self.load(program, merged)
 
     def retract_facts(self, facts: Facts) -> None:
         for sym, rows in facts.items():
@@ -134,6 +163,7 @@ class SparkEngine(Engine):
     def close(self) -> None:
         self._drop_views()
         self._frames.clear()
+        self._bulks.clear()
 
     # --- the program and its base facts
 
@@ -146,6 +176,11 @@ class SparkEngine(Engine):
         program = self._program
         fact_kinds = {sym: [{kind_of(row[j]) for row in rows} for j in range(sym.arity)]
                       for sym, rows in self._facts.items()}
+        for _, frames in self._bulks:
+            for sym, (_, kinds) in frames.items():
+                columns = fact_kinds.setdefault(sym, [set() for _ in range(sym.arity)])
+                for j, kind in enumerate(kinds):
+                    columns[j].add(kind)
         self._kinds = program_kinds(program.rules, program.types, fact_kinds)
         for sym in sorted(self._kinds, key=str):
             if sym not in self._names:
@@ -166,7 +201,11 @@ class SparkEngine(Engine):
         reps = self._reps[sym]
         rows = [tuple(encode(v, r) for v, r in zip(row, reps, strict=True)) if reps else (True,)
                 for row in self._facts.get(sym, ())]
-        return self._spark.createDataFrame(rows, self._schema(reps))
+        frame = self._spark.createDataFrame(rows, self._schema(reps))
+        for _, frames in self._bulks:
+            if sym in frames:
+                frame = frame.unionAll(encoded(frames[sym], reps, SPARK_TYPE))
+        return frame
 
     def _register(self, name: str, frame: Any) -> None:
         frame.createOrReplaceTempView(name)
