@@ -38,6 +38,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
                    help="do not repeat a row whose first run took longer than S seconds (default 60)")
     p.add_argument("--output", type=Path, help="where to write the Markdown (default bench/RESULTS.md)")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
+    p.add_argument("--note", metavar="TEXT", help="a line for the report's header (e.g. what else loaded the machine)")
     return p.parse_args(argv)
 
 
@@ -109,7 +110,7 @@ def main(argv: list[str]) -> int:
         results: dict[str, Measurement] = {}
         started = time.monotonic()
         options = {"runs": runs, "quick": args.quick, "only": args.only, "seed": data.SEED,
-                   "repeat_under": args.repeat_under,
+                   "repeat_under": args.repeat_under, "note": args.note, "load_at_start": machine.load(),
                    "limits": f"{args.timeout:g} s" if args.timeout else
                    f"{pyd_limit:g} s for pyDatalog rows, {other_limit:g} s for the others"}
         print(f"{len(chosen)} rows, {runs} runs each; writing {output}", file=sys.stderr)

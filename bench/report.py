@@ -200,6 +200,10 @@ def markdown(rows: Sequence[Row], results: Mapping[str, Measurement], machine: l
         f"data seed {options['seed']}"
         + (f", only {options['only']}" if options.get("only") else "")
     )
+    if options.get("load_at_start"):
+        parts.append(f"- **Load average at the start**: {options['load_at_start']}")
+    if options.get("note"):
+        parts.append(f"- **Note**: {options['note']}")
     if options.get("progress"):
         parts.append(f"- **In progress**: {options['progress']}")
     parts.append("")
