@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all test-spark bench lint tables clean browser
+.PHONY: run test test-fast test-all test-spark bench bench-peers lint tables clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ test-all: $(SPARK_STAMP) browser
 
 bench: $(SPARK_STAMP)
 	$(BIN)/python -m bench
+
+# The peers (clingo, CozoDB from PyPI: the `peers` extra; SWI-Prolog and Soufflé where installed) on the
+# closure, join and negation workloads beside allegiance's rows of the same run: bench/PEERS.md. Not part
+# of make test. Once installed, `make bench` measures them too.
+PEERS_STAMP := $(VENV)/.peers
+$(PEERS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,peers]'
+	touch $(PEERS_STAMP)
+
+bench-peers: $(PEERS_STAMP)
+	$(BIN)/python -m bench --only peers --output bench/PEERS.md
 
 # After any change to allegiance/grammar.lark: the parser's stored LALR tables (see grammar_tables.py).
 tables: $(STAMP)

@@ -38,6 +38,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
                    help="do not repeat a row whose first run took longer than S seconds (default 60)")
     p.add_argument("--output", type=Path, help="where to write the Markdown (default bench/RESULTS.md)")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
+    p.add_argument("--note", metavar="TEXT", help="a line for the report's header (e.g. what else loaded the machine)")
     return p.parse_args(argv)
 
 
@@ -61,10 +62,10 @@ def select(all_rows: list[Row], only: str | None) -> list[Row]:
 
 def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, Path]:
     files = {"facts": directory / "facts.dl", "facts_small": directory / "facts-small.dl",
-             "csv": directory / "strikes.csv", "english": directory / "english.facts",
+             "csv": directory / "strikes.csv", "csv_small": directory / "strikes-small.csv", "english": directory / "english.facts",
              "graph_dl": directory / "graph.dl", "graph_csv": directory / "graph-edges.csv",
              "graph_out": directory / "graph-closure.csv", "csv_kb": directory / "csv-kb",
-             "ally_chain": directory / "ally-chain.dl"}
+             "ally_chain": directory / "ally-chain.dl", "network": directory / "dated-network.dl"}
     if "facts" in needed:
         with open(files["facts"], "w", encoding="utf-8") as f:
             f.writelines(data.datalog_fact_lines(sizes.facts))
@@ -72,6 +73,7 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
             f.writelines(data.datalog_fact_lines(sizes.facts_small))
     if "csv" in needed or "e2e" in needed:
         files["csv"].write_text(data.csv_text(sizes.facts), encoding="utf-8")
+        files["csv_small"].write_text(data.csv_text(sizes.facts_small), encoding="utf-8")
     if "e2e" in needed:
         edges = data.random_graph(sizes.nodes, sizes.edges)
         files["graph_dl"].write_text(data.edge_facts(edges) + "path(X, Y) :- edge(X, Y).\n"
@@ -80,6 +82,8 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
         files["ally_chain"].write_text("".join(f"ally(g{i}, g{i + 1}).\n" for i in range(5_000)), encoding="utf-8")
         (files["csv_kb"] / "facts").mkdir(parents=True, exist_ok=True)
         (files["csv_kb"] / "facts" / "bench_csv.facts").write_text(subjects.CSV_DECLARATIONS, encoding="utf-8")
+    if "time" in needed:
+        files["network"].write_text(data.dated_network(sizes.dated, sizes.dates), encoding="utf-8")
     if "english" in needed:
         files["english"].write_text(data.english_fact_file(sizes.english), encoding="utf-8")
     return files
@@ -106,7 +110,7 @@ def main(argv: list[str]) -> int:
         results: dict[str, Measurement] = {}
         started = time.monotonic()
         options = {"runs": runs, "quick": args.quick, "only": args.only, "seed": data.SEED,
-                   "repeat_under": args.repeat_under,
+                   "repeat_under": args.repeat_under, "note": args.note, "load_at_start": machine.load(),
                    "limits": f"{args.timeout:g} s" if args.timeout else
                    f"{pyd_limit:g} s for pyDatalog rows, {other_limit:g} s for the others"}
         print(f"{len(chosen)} rows, {runs} runs each; writing {output}", file=sys.stderr)

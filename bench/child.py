@@ -2,7 +2,7 @@
 
 Input: a task name from `tasks.TASKS`, its parameters as JSON, the time limit in seconds ("" for
 none) and the path to write the result to. Output: that file holds {"status": "ok", "samples": [...],
-...the task's counts} or {"status": "timeout" | "not built" | "error", "reason": ...}. The parent reads
+...the task's counts} or {"status": "timeout" | "not built" | "not installed" | "error", "reason": ...}. The parent reads
 peak memory from the operating system when this process ends, so nothing here measures memory.
 """
 
@@ -13,7 +13,7 @@ import sys
 import traceback
 
 from .clock import Clock, Timeout, write_result
-from .tasks import TASKS, NotBuilt
+from .tasks import TASKS, NotBuilt, NotInstalled
 
 
 def main(argv: list[str]) -> int:
@@ -24,6 +24,9 @@ def main(argv: list[str]) -> int:
         extra = TASKS[task_name](json.loads(params_json), clock)
     except NotBuilt as e:
         write_result(result_path, {"status": "not built", "reason": str(e)})
+        return 0
+    except NotInstalled as e:
+        write_result(result_path, {"status": "not installed", "reason": str(e)})
         return 0
     except Timeout as e:
         write_result(result_path, {"status": "timeout", "seconds": limit, "reason": str(e)})

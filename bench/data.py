@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
 
 Edge = tuple[int, int]
 
@@ -202,3 +203,56 @@ def english_fact_file(statements: int, seed: int = SEED) -> str:
         else:
             out.append(f"{g} is an ally of {groups[rng.randrange(len(groups))][1]}.\n")
     return "".join(out)
+
+
+def dated_network(statements: int, dates: int, seed: int = SEED) -> str:
+    """A network of dated Datalog statements over the bundled schema's relations (ally, opposes,
+    strikes, offers_help, member, part_of), every statement with a period (`on`, `between`, `since`,
+    `until`) drawn from `dates` distinct days, each of which some statement uses.
+
+    Groups g0.. (statements // 5 of them) and coalitions c0.. (statements // 100): hostile ties
+    among allies, help beside strikes and members of two opposed coalitions, so that the bundled
+    inconsistency rules (ally_and_enemy, help_while_striking, opposed_memberships) find some."""
+    rng = random.Random(seed + 15)
+    groups = max(statements // 5, 10)
+    coalitions = max(statements // 100, 4)
+    start = date(2014, 1, 1)
+    days = sorted(rng.sample(range(4 * 365), dates))
+    pool = [(start + timedelta(days=d)).isoformat() for d in days]
+
+    def g() -> str:
+        return f"g{rng.randrange(groups)}"
+
+    def two(prefix: str, n: int) -> str:
+        a = rng.randrange(n)
+        b = (a + 1 + rng.randrange(n - 1)) % n  # never a tie of a party with itself
+        return f"{prefix}{a}, {prefix}{b}"
+
+    lines = [".source bench_network {\n", '  title: "A generated network of dated statements"\n',
+             '  publisher: "allegiance bench"\n', "  date: 2018-01-01\n", "  reliability: C\n", "}\n\n"]
+    for i in range(statements):
+        first = pool[i] if i < dates else pool[rng.randrange(dates)]  # every day used at least once
+        kind = rng.random()
+        if kind < 0.25:
+            second = pool[rng.randrange(dates)]
+            lo, hi = sorted((first, second))
+            when = f"between {lo} and {hi}"
+        else:
+            when = ("on", "since", "until")[int(kind * 4) - 1] + f" {first}"
+        pick = rng.random()
+        if pick < 0.35:
+            fact = f"ally({two('g', groups)})"
+        elif pick < 0.50:
+            fact = f"opposes({two('g', groups)})"
+        elif pick < 0.65:
+            fact = f"strikes({two('g', groups)})"
+        elif pick < 0.75:
+            fact = f"offers_help({two('g', groups)})"
+        elif pick < 0.90:
+            fact = f"member({g()}, c{rng.randrange(coalitions)})"
+        elif pick < 0.95:
+            fact = f"opposes({two('c', coalitions)})"
+        else:
+            fact = f"part_of({two('g', groups)})"
+        lines.append(f"{fact} {when}.\n")
+    return "".join(lines)

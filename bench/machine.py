@@ -35,13 +35,13 @@ def _memory_gb() -> str:
     return "unknown"
 
 
-def _load() -> str:
+def load() -> str:
     # Other work on the machine slows every row; the bench cannot prevent it, only say so.
     try:
         one, five, fifteen = os.getloadavg()
     except OSError:
         return "unknown"
-    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min, when the report was written)"
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min)"
 
 
 def _version(dist: str) -> str:
@@ -69,7 +69,7 @@ def describe() -> list[tuple[str, str]]:
         ("CPU", f"{_cpu_model()}, {os.cpu_count()} cores ({usable} usable)"),
         ("Memory", _memory_gb()),
         ("OS", platform.platform()),
-        ("Load average", _load()),
+        ("Load average", load() + ", when the report was written"),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("duckdb", _version("duckdb")),
         ("pyDatalog", _version("pyDatalog")),

@@ -59,7 +59,7 @@ def time_cell(row: Row, m: Measurement) -> str:
 
 
 def memory_cell(m: Measurement) -> str:
-    if m.peak_rss_mb is None or m.status in ("not built",):
+    if m.peak_rss_mb is None or m.status in ("not built", "not installed"):
         return "—"
     text = f"{m.peak_rss_mb:,.0f} MB"
     return text if m.ok else f"≥ {text} at the limit" if m.status == "timeout" else text
@@ -200,6 +200,10 @@ def markdown(rows: Sequence[Row], results: Mapping[str, Measurement], machine: l
         f"data seed {options['seed']}"
         + (f", only {options['only']}" if options.get("only") else "")
     )
+    if options.get("load_at_start"):
+        parts.append(f"- **Load average at the start**: {options['load_at_start']}")
+    if options.get("note"):
+        parts.append(f"- **Note**: {options['note']}")
     if options.get("progress"):
         parts.append(f"- **In progress**: {options['progress']}")
     parts.append("")

@@ -42,7 +42,7 @@ class Target:
 
 
 def _unmeasured(m: Measurement) -> str | None:
-    if m.status in ("not built", "error"):
+    if m.status in ("not built", "not installed", "error"):
         return f"unknown ({m.status})"
     return None
 
@@ -163,3 +163,26 @@ class RateAtLeast(Target):
         if not exact:  # slower than items / limit
             return MISSED if self.items / t < self.per_second else "unknown (timed out)"
         return MET if self.items / t >= self.per_second else MISSED
+
+
+@dataclass(frozen=True)
+class SlowerThan(Target):
+    """time >= the baseline's time: on a peer's row, allegiance (the baseline) is ahead of it."""
+
+    baseline: str
+    text: str
+
+    def judge(self, m: Measurement, others: Mapping[str, Measurement]) -> str:
+        if (why := _unmeasured(m)) is not None:
+            return why
+        mine, base = seconds(m), seconds(others[self.baseline]) if self.baseline in others else None
+        if mine is None or base is None:
+            return "unknown (baseline not measured)"
+        (t, t_exact), (b, b_exact) = mine, base
+        if t_exact and b_exact:
+            return MET if t >= b else MISSED
+        if not t_exact and b_exact:  # t > limit
+            return MET if t >= b else "unknown (timed out)"
+        if t_exact:  # b > limit
+            return MISSED if t < b else "unknown (baseline timed out)"
+        return "unknown (both timed out)"

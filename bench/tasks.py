@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import baselines, bundled, graph, subjects
+from . import baselines, bundled, graph, peers, subjects, timelines
 from .clock import Clock
+from .peers import NotInstalled
 from .subjects import NotBuilt
 
 Task = Callable[[dict[str, Any], Clock], dict[str, Any]]
@@ -34,6 +35,10 @@ TASKS: dict[str, Task] = {
     "bundled.check": bundled.check_latency,
     "graph.bundled": graph.bundled_chart,
     "graph.focus": graph.focus_chart,
+    "time.plain": timelines.plain,
+    "time.at": timelines.at,
+    "time.timelines": timelines.timelines,
+    **{f"peer.{name}": task for name, task in peers.TASKS.items()},
 }
 
-__all__ = ["TASKS", "NotBuilt", "Task"]
+__all__ = ["TASKS", "NotBuilt", "NotInstalled", "Task"]

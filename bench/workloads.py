@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .targets import AtMost, FasterBy, MemoryAtMost, MemoryUnder, RateAtLeast, Target, TimeUnder
+from .targets import AtMost, FasterBy, MemoryAtMost, MemoryUnder, RateAtLeast, SlowerThan, Target, TimeUnder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,11 +28,15 @@ class Sizes:
     growth_nodes: int = 250  # 1x; 8x is the 2,000-node graph of the closure rows
     bundled_repeat: int = 20
     chart_nodes: int = 10_000  # the focus chart's entities
+    dated: int = 10_000  # dated statements of the time rows
+    dates: int = 1_000  # their distinct days
+    spark_chain: int = 10  # rounds of the Spark engine's semi-naive loop
+    spark_nodes: int = 60  # a random graph of 3 edges a node: about 8 rounds
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(chain=200, nodes=400, edges=1_200, join_rows=10_000, facts=50_000, facts_small=10_000, english=1_000,
-                   growth_nodes=50, bundled_repeat=3, chart_nodes=1_000)
+                   growth_nodes=50, bundled_repeat=3, chart_nodes=1_000, spark_chain=5, spark_nodes=30, dated=1_000, dates=200)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def _closure_rows(graph: str, title: str, size: str, params: dict[str, Any], big
         Row(raw, "closure", title, "raw pyDatalog (Python API)", size, "pydatalog.closure", params,
             short="raw pyDatalog", pydatalog=True),
         Row(f"{k}.allegiance-duckdb", "closure", title, "allegiance, DuckDB engine", size, "kb.closure",
-            {**params, "engine": "duckdb"}, baselines=(sql, raw), targets=tuple(targets)),
+            {**params, "engine": "duckdb"}, short="allegiance", baselines=(sql, raw), targets=tuple(targets)),
         Row(f"{k}.allegiance-pydatalog", "closure", title, "allegiance, pyDatalog engine", size, "kb.closure",
             {**params, "engine": "pydatalog"}, pydatalog=True, baselines=(raw,)),
         Row(f"{k}.allegiance-spark", "closure", title, "allegiance, Spark engine (local mode, this machine)", size,
@@ -112,7 +116,7 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         Row("negation.sql", "negation", "Negation unreached(X) :- node(X), not path(0, X).",
             "DuckDB, hand-seeded reach + NOT EXISTS", graph_size, "sql.unreached", graph, short="hand-seeded SQL"),
         Row("negation.allegiance-duckdb", "negation", "Negation unreached(X) :- node(X), not path(0, X).",
-            "allegiance, DuckDB engine", graph_size, "kb.negation", {**graph, "engine": "duckdb"},
+            "allegiance, DuckDB engine", graph_size, "kb.negation", {**graph, "engine": "duckdb"}, short="allegiance",
             baselines=("negation.sql",), targets=(AtMost("negation.sql", 5, "≤ 5x hand-seeded rule"),)),
     ]
 
@@ -125,7 +129,7 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         Row("join.pydatalog", "join", join_title, "raw pyDatalog (Python API)", join_size, "pydatalog.join", join,
             short="raw pyDatalog", pydatalog=True),
         Row("join.allegiance-duckdb", "join", join_title, "allegiance, DuckDB engine", join_size, "kb.join",
-            {**join, "engine": "duckdb"}, baselines=("join.sql", "join.pydatalog")),
+            {**join, "engine": "duckdb"}, short="allegiance", baselines=("join.sql", "join.pydatalog")),
         Row("join.allegiance-pydatalog", "join", join_title, "allegiance, pyDatalog engine", join_size, "kb.join",
             {**join, "engine": "pydatalog"}, pydatalog=True, baselines=("join.pydatalog",)),
         Row("join.allegiance-spark", "join", join_title, "allegiance, Spark engine (local mode, this machine)",
@@ -160,6 +164,18 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         Row("csv.allegiance", "csv", "Bulk CSV import", "allegiance import (importing.import_csv)", f"{_n(sizes.facts)} rows",
             "kb.csv_import", {"file": str(files["csv"]), "rows": sizes.facts}, items=(sizes.facts, "rows"),
             targets=(RateAtLeast(500_000, sizes.facts, "≥ 500,000 rows/s"),)),
+    ]
+
+    # 4b. The same import on the Spark engine (CSV staged by DuckDB, rows to Spark as Parquet), read back.
+    small_csv = f"{_n(sizes.facts_small)} rows"
+    out += [
+        Row("csv.read.duckdb", "csv", "Bulk CSV import, then every row read back", "allegiance, DuckDB engine",
+            small_csv, "kb.csv_import", {"file": str(files["csv_small"]), "engine": "duckdb", "read": True},
+            short="DuckDB engine", items=(sizes.facts_small, "rows")),
+        Row("csv.read.spark", "csv", "Bulk CSV import, then every row read back",
+            "allegiance, Spark engine (local mode, this machine)", small_csv, "kb.csv_import",
+            {"file": str(files["csv_small"]), "engine": "spark", "read": True}, pydatalog=True,
+            baselines=("csv.read.duckdb",), items=(sizes.facts_small, "rows")),
     ]
 
     # 5. Controlled English.
@@ -206,6 +222,23 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         out.append(Row(f"growth.{name}.exponent", "growth", "Closure growth: fitted exponent", system,
                        "1x → 8x", None, derive=tuple(keys)))
 
+    # 7b. Spark at sizes where it finishes on one machine: what its rounds cost beside DuckDB's (docs/scale.md
+    # reads the crossover from these). A chain of n edges takes n rounds; the random graph about a dozen.
+    for key, title, size, params in (
+        ("chain", "Spark scaling: closure of a chain", f"{_n(sizes.spark_chain)} edges",
+         {"graph": "chain", "length": sizes.spark_chain}),
+        ("random", "Spark scaling: closure of a random graph", f"{_n(sizes.spark_nodes)} nodes, "
+         f"{_n(3 * sizes.spark_nodes)} edges", {"graph": "random", "nodes": sizes.spark_nodes,
+                                                 "edges": 3 * sizes.spark_nodes}),
+    ):
+        out += [
+            Row(f"spark.{key}.duckdb", "spark", title, "allegiance, DuckDB engine", size, "kb.closure",
+                {**params, "engine": "duckdb"}, short="DuckDB engine"),
+            Row(f"spark.{key}.spark", "spark", title, "allegiance, Spark engine (local mode, this machine)", size,
+                "kb.closure", {**params, "engine": "spark"}, pydatalog=True, baselines=(f"spark.{key}.duckdb",),
+),
+        ]
+
     # 8. Link charts: built, laid out and written as the offline page (allegiance graph).
     out += [
         Row("graph.bundled", "graph", "Link chart of the bundled KB", "allegiance graph (html)", "bundled KB",
@@ -242,4 +275,50 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
             note="the closures over the chain (25 million pairs each) are named in the report as too large "
                  "to compare, not built"),
     ]
+    # 10. Time: every inconsistency of the bundled rules over a dated network, plainly, at a date, as timelines.
+    net = {"file": str(files["network"])}
+    time_title = "Time: every inconsistency of the bundled rules"
+    time_size = f"{_n(sizes.dated)} dated statements, {_n(sizes.dates)} days"
+    out += [
+        Row("time.plain", "time", time_title, "allegiance inconsistencies (one plain evaluation)", time_size,
+            "time.plain", net, short="plain evaluation"),
+        Row("time.at", "time", time_title, "allegiance inconsistencies --at 2016-01-01", time_size, "time.at",
+            {**net, "at": "2016-01-01"}, baselines=("time.plain",),
+            targets=(AtMost("time.plain", 1.5, "≤ 1.5x a plain evaluation"),)),
+        Row("time.timelines", "time", time_title, "allegiance timeline REL, for every inconsistency relation",
+            time_size, "time.timelines", net, baselines=("time.plain",),
+            targets=(AtMost("time.plain", 10, "≤ 10x a plain evaluation"),),
+            note="one interval-annotated evaluation per relation (negation as interval difference), "
+                 "plus one without the undated statements where some count"),
+    ]
+
+    out += peer_rows(graph_size, join_size, {"graph": "random", "nodes": sizes.nodes, "edges": sizes.edges}, graph,
+                     join)
+    return out
+
+
+# The peers users compare us with (bench/peers.py), on the closure, join and negation workloads, each
+# against allegiance's DuckDB row of the same run. pip-installable ones come with `make bench-peers`
+# (the `peers` extra); the others are measured only where already installed.
+PEERS = (("clingo", "clingo (pip clingo, grounding + solving)", ("closure", "join", "negation")),
+         ("cozo", "CozoDB embedded (pip cozo-embedded)", ("closure", "join", "negation")),
+         ("souffle", "Soufflé interpreter (souffle)", ("closure",)),
+         ("swipl", "SWI-Prolog with tabling (swipl), whole process", ("closure",)))
+
+
+def peer_rows(graph_size: str, join_size: str, graph: dict[str, Any], rooted: dict[str, Any],
+              join: dict[str, Any]) -> list[Row]:
+    """Rows keyed peers.WORKLOAD.PEER; workload "peers" (`--only peers`, `make bench-peers`)."""
+    what = {"closure": ("Peers: transitive closure, random graph", graph_size, graph, "closure.random.allegiance-duckdb"),
+            "join": ("Peers: three-way join", join_size, join, "join.allegiance-duckdb"),
+            "negation": ("Peers: negation unreached(X) :- node(X), not path(0, X).", graph_size, rooted,
+                         "negation.allegiance-duckdb")}
+    out = []
+    for workload in ("closure", "join", "negation"):
+        title, size, params, ours = what[workload]
+        for peer, system, workloads in PEERS:
+            if workload in workloads:
+                out.append(Row(f"peers.{workload}.{peer}", "peers", title, system, size, f"peer.{peer}",
+                               {**params, "workload": workload}, pydatalog=True, baselines=(ours,),
+                               targets=(SlowerThan(ours, "allegiance ahead"),)))
     return out

@@ -83,3 +83,21 @@ def test_rooted_graph_is_a_relabelling_with_node_0_reaching_the_rest() -> None:
     assert sorted(rooted) != sorted(edges) or any(a == 0 for a, _ in edges)
     assert len(data.closure(rooted)) == len(data.closure(edges))  # the same graph, renamed
     assert len({y for x, y in data.closure(rooted) if x == 0}) > 150
+
+
+def test_the_dated_network_dates_every_statement_and_uses_every_day() -> None:
+    import re
+
+    from allegiance import KnowledgeBase
+
+    text = data.dated_network(400, 150)
+    assert text == data.dated_network(400, 150)
+    statements = [line for line in text.splitlines() if line.startswith(("ally", "opposes", "strikes", "offers",
+                                                                          "member", "part_of"))]
+    assert len(statements) == 400
+    assert all(re.search(r" (on|since|until|between) \d{4}-\d\d-\d\d( and \d{4}-\d\d-\d\d)?\.$", s) for s in statements)
+    assert len(set(re.findall(r"\d{4}-\d\d-\d\d", "\n".join(statements)))) == 150
+    # it loads into the bundled knowledge base as it is, and its inconsistencies are found
+    kb = KnowledgeBase.bundled(timeout=120)
+    kb.load_text(text, file="network.dl")
+    assert kb.inconsistencies()

@@ -94,12 +94,16 @@ def test_arithmetic_follows_souffle_for_integers() -> None:
         "mod(X, Y) :- n(X), Y = X % 3."
         "half(X, Y) :- n(X), Y = X / 2.0."
         "inv(X, Y) :- n(X), Y = 10 / X."  # division by zero: no value for X = 0
+        "finv(X, Y) :- n(X), Y = 10.0 / X."  # nor for a float over zero (not inf)
+        "rem(X, Y) :- n(X), Y = 10 % X."
         "next(X, Y) :- n(X), Y = (X + 1) * 2 - 3."
     )
     assert engine.relation(P("div", 2)) == {(7, 3), (-7, -3), (0, 0)}
     assert engine.relation(P("mod", 2)) == {(7, 1), (-7, -1), (0, 0)}
     assert engine.relation(P("half", 2)) == {(7, 3.5), (-7, -3.5), (0, 0.0)}
     assert engine.relation(P("inv", 2)) == {(7, 1), (-7, -1)}
+    assert engine.relation(P("finv", 2)) == {(7, 10 / 7), (-7, -10 / 7)}
+    assert engine.relation(P("rem", 2)) == {(7, 3), (-7, 3)}
     assert engine.relation(P("next", 2)) == {(7, 13), (-7, -15), (0, -1)}
     assert all(isinstance(y, int) for _, y in engine.relation(P("div", 2)))
     assert all(isinstance(y, float) for _, y in engine.relation(P("half", 2)))

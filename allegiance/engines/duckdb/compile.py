@@ -301,19 +301,26 @@ def compare_sql(op: str, a: Expr, b: Expr) -> str:
 
 
 def _arith(op: str, a: Expr, b: Expr) -> Expr:
-    """`a op b` for + - * / %: int op int stays an int (`/` truncates), with a float it is a float."""
+    """`a op b` for + - * / %: int op int stays an int (`/` truncates), with a float it is a float.
+    A divisor of zero gives no value (values.apply), written `NULLIF(b, 0)` rather than left to the
+    engine: DuckDB gives inf for a float over 0.0, and Spark in ANSI mode (which it runs in, so that
+    an integer overflow is an error as on DuckDB) raises DIVIDE_BY_ZERO."""
     int_op = "//" if op == "/" else op
+
+    def divisor(sql: str) -> str:
+        return f"NULLIF({sql}, 0)" if op in ("/", "%") else sql
+
     if a.rep in ("i", "f") and b.rep in ("i", "f"):
         if a.rep == b.rep == "i":
-            return Expr(f"({a.sql} {int_op} {b.sql})", "i", True)
-        return Expr(f"(CAST({a.sql} AS DOUBLE) {op} CAST({b.sql} AS DOUBLE))", "f", True)
+            return Expr(f"({a.sql} {int_op} {divisor(b.sql)})", "i", True)
+        return Expr(f"(CAST({a.sql} AS DOUBLE) {op} {divisor(f'CAST({b.sql} AS DOUBLE)')})", "f", True)
     branches = []
     ia, ib = _view(a, "i"), _view(b, "i")
     if ia and ib:
-        branches.append(f"WHEN {ia[0]} AND {ib[0]} THEN 'i:' || CAST(({ia[1]} {int_op} {ib[1]}) AS VARCHAR)")
+        branches.append(f"WHEN {ia[0]} AND {ib[0]} THEN 'i:' || CAST(({ia[1]} {int_op} {divisor(ib[1])}) AS VARCHAR)")
     na, nb = _view(a, "n"), _view(b, "n")
     if na and nb:
-        branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {nb[1]}) AS VARCHAR)")
+        branches.append(f"WHEN {na[0]} AND {nb[0]} THEN 'f:' || CAST(({na[1]} {op} {divisor(nb[1])}) AS VARCHAR)")
     if not branches:  # a string or a date in arithmetic: no value
         return _no_value("t", a, b)
     return Expr(f"(CASE {' '.join(branches)} END)", "t", True)

@@ -41,13 +41,18 @@ from .tables import Tables
 
 
 def _overflow(rules: Sequence[ast.Rule], exc: Exception) -> errors.QueryError:
-    """DuckDB's "Overflow in addition of INT64 (...)" as an error at the rule that computes: the
-    first rule of the stratum with arithmetic (the SQL of a stratum joins its rules)."""
+    """DuckDB's "Overflow in addition of INT64 (...)" as an error at the rule that computes."""
+    return overflow_error(rules, str(exc).strip().split("\n")[0].removeprefix("Out of Range Error: ").rstrip("!"))
+
+
+def overflow_error(rules: Sequence[ast.Rule], detail: str) -> errors.QueryError:
+    """An integer overflow while evaluating `rules` (a stratum, or a query's rules), as an error at
+    the rule that computes: the first with arithmetic (the SQL of a stratum joins its rules). The
+    Spark engine raises the same error."""
     computing = [r for r in rules if any(isinstance(a, ast.BinOp) for a in r.head.args)
                  or any(isinstance(lit, ast.Assignment) for lit in r.body)]
     candidates = computing or list(rules)
     rule = candidates[0] if candidates else None
-    detail = str(exc).strip().split("\n")[0].removeprefix("Out of Range Error: ").rstrip("!")
     where = f" in the rule for {rule.head.sym}" if rule is not None else ""
     return errors.QueryError(f"integer overflow{where}: {detail}", rule.span if rule is not None else None,
                              "values are 64-bit integers; bound the rule with a comparison, or use decimals")

@@ -10,6 +10,11 @@ carried into Spark SQL's dialect by dialect.py, and run with `spark.sql(text, ar
 are DataFrames registered as temporary views of this engine's own session (session.py); base facts
 are DataFrames built from rows (`createDataFrame`), never from text.
 
+Imports (`allegiance import`): the CSV file is read, checked and converted by DuckDB (engines/duckdb/csv.py,
+the one CSV reader, so that a bad cell is reported with its line whatever the engine); its rows then
+reach Spark as a Parquet file written by DuckDB and read with Spark's own reader, never as Python
+objects. Each import is a DataFrame of its own, unioned into its relation's base view (bulks.py).
+
 Evaluation, stratum by stratum, only the strata a read depends on:
 
     non-recursive   p := base(p) ∪ ⋃ rules of p over the strata below
@@ -29,8 +34,12 @@ Time limit and Ctrl-C: the engine's jobs run in a job group; a watchdog cancels 
 limit passes (QueryTimeout), Ctrl-C cancels it too (QueryInterrupted). Derived views of an
 interrupted evaluation are dropped, so the next read recomputes them; base facts are untouched.
 
-Where Spark differs from DuckDB (the differential and conformance tests run both): an integer result
-beyond 64 bits wraps around in Spark's default (non-ANSI) mode, where DuckDB raises an error; floats
+Integers: the session runs in ANSI mode (session.py), so an integer result beyond 64 bits is an error
+(Spark's ARITHMETIC_OVERFLOW, raised as the DuckDB engine's "integer overflow in the rule for ...")
+rather than wrapping around as Spark's default mode does; a divisor of zero gives no value on both
+engines (compile.py writes NULLIF).
+
+Where Spark differs from DuckDB (the differential and conformance tests run both): floats
 in a column of mixed kinds print as Java does (`1.0E20`), so such a float computed by a rule and the
 same float written in a file are different tagged values. Neither occurs in the bundled knowledge base.
 """
@@ -40,13 +49,13 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ... import ast, errors
 from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
-from ..base import DEFAULT_TIMEOUT, Engine, Facts
+from ..base import DEFAULT_TIMEOUT, Bulk, Engine, Facts
 from ..duckdb.compile import (
     Kinds,
     Params,
@@ -61,9 +70,15 @@ from ..duckdb.compile import (
     row_decoder,
     rule_select,
 )
+from ..duckdb.loop import overflow_error
 from . import session
+from .bulks import BulkFrames, encoded, stage
 from .dialect import to_spark
 
+# Spark's error class for an integer result out of range (ANSI mode), found in the Java exception's text
+# whichever Python exception carries it (an AnalysisException, an ArithmeticException, a Py4JJavaError).
+_OVERFLOW = "ARITHMETIC_OVERFLOW"
+_OVERFLOW_DETAIL = "a result left the 64-bit range (Spark: long overflow)"
 CHECKPOINT_EVERY = 8  # rounds between two checkpoints of a recursive relation (each delta is checkpointed)
 SPARK_TYPE = {"s": "STRING", "i": "BIGINT", "f": "DOUBLE", "d": "DATE", "t": "STRING"}
 _ids = itertools.count()
@@ -92,6 +107,7 @@ class SparkEngine(Engine):
         self._frames: dict[PredicateSym, Any] = {}  # derived predicate -> its complete DataFrame
         self._views: set[str] = set()
         self._queries = 0
+        self._bulks: list[tuple[Bulk, BulkFrames]] = []  # imports read by Spark, in order
 
     # --- the Engine interface
 
@@ -107,6 +123,28 @@ class SparkEngine(Engine):
             for row in rows:
                 kept.add(tuple(row))
         self._install()
+
+    def add_bulk(self, bulk: Bulk) -> None:
+        frames = stage(self._spark, bulk)
+        if frames is None:  # not a staged CSV (rows already in Python): the general path
+            super().add_bulk(bulk)
+            return
+        self._bulks.append((bulk, frames))
+        self._install()
+
+    def load_bulks(self, program: CheckedProgram, facts: Facts, bulks: Sequence[Bulk]) -> None:
+        known = {id(b): frames for b, frames in self._bulks}
+        merged: dict[PredicateSym, list[Row]] = {sym: list(rows) for sym, rows in facts.items()}
+        kept: list[tuple[Bulk, BulkFrames]] = []
+        for bulk in bulks:
+            frames = known.get(id(bulk)) or stage(self._spark, bulk)
+            if frames is None:
+                for sym, rows in bulk.facts().items():
+                    merged.setdefault(sym, []).extend(rows)
+            else:
+                kept.append((bulk, frames))
+        self._bulks = kept
+        self.load(program, merged)
 
     def retract_facts(self, facts: Facts) -> None:
         for sym, rows in facts.items():
@@ -125,6 +163,7 @@ class SparkEngine(Engine):
     def close(self) -> None:
         self._drop_views()
         self._frames.clear()
+        self._bulks.clear()
 
     # --- the program and its base facts
 
@@ -137,6 +176,11 @@ class SparkEngine(Engine):
         program = self._program
         fact_kinds = {sym: [{kind_of(row[j]) for row in rows} for j in range(sym.arity)]
                       for sym, rows in self._facts.items()}
+        for _, frames in self._bulks:
+            for sym, (_, kinds) in frames.items():
+                columns = fact_kinds.setdefault(sym, [set() for _ in range(sym.arity)])
+                for j, kind in enumerate(kinds):
+                    columns[j].add(kind)
         self._kinds = program_kinds(program.rules, program.types, fact_kinds)
         for sym in sorted(self._kinds, key=str):
             if sym not in self._names:
@@ -157,7 +201,11 @@ class SparkEngine(Engine):
         reps = self._reps[sym]
         rows = [tuple(encode(v, r) for v, r in zip(row, reps, strict=True)) if reps else (True,)
                 for row in self._facts.get(sym, ())]
-        return self._spark.createDataFrame(rows, self._schema(reps))
+        frame = self._spark.createDataFrame(rows, self._schema(reps))
+        for _, frames in self._bulks:
+            if sym in frames:
+                frame = frame.unionAll(encoded(frames[sym], reps, SPARK_TYPE))
+        return frame
 
     def _register(self, name: str, frame: Any) -> None:
         frame.createOrReplaceTempView(name)
@@ -190,7 +238,12 @@ class SparkEngine(Engine):
                 stack.extend(self._stratum_of[s] for s in body_preds(rule)
                              if s in self._stratum_of and self._stratum_of[s] != i)
         for i in sorted(wanted - self._done):
-            self._evaluate(i)
+            try:
+                self._evaluate(i)
+            except Exception as error:
+                if _OVERFLOW in str(error):
+                    raise overflow_error(strata[i].rules, _OVERFLOW_DETAIL) from None
+                raise
             self._done.add(i)
 
     def _select(self, rule: ast.Rule, sources: list[str], source: Callable[[PredicateSym], str] | None = None,
@@ -296,6 +349,10 @@ class SparkEngine(Engine):
             if goal not in names and goal not in self._names:
                 return []
             return list(dict.fromkeys(self._collect(self._spark.table(source(goal)).distinct(), reps[goal])))
+        except Exception as error:
+            if _OVERFLOW in str(error):
+                raise overflow_error(query.rules, _OVERFLOW_DETAIL) from None
+            raise
         finally:
             for name in names.values():
                 self._spark.catalog.dropTempView(name)

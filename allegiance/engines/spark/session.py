@@ -31,7 +31,11 @@ DEFAULTS = {
     "spark.default.parallelism": "2",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.session.timeZone": "UTC",
+    # An integer overflow is an error, as on DuckDB, not a silent wrap-around (engine.py).
+    "spark.sql.ansi.enabled": "true",
 }
+# What allegiance's answers depend on, applied under spark-submit too.
+SEMANTICS = ("spark.sql.ansi.enabled", "spark.sql.session.timeZone")
 INSTALL_HINT = "install the Spark extra: pip install 'allegiance[spark]' (it brings pyspark and a Java runtime)"
 
 _settings: dict[str, Any] = {"master": None, "conf": {}}
@@ -68,8 +72,16 @@ def new_session() -> Any:
         os.environ.setdefault("PYSPARK_PYTHON", _python())
         from pyspark.sql import SparkSession
 
-        builder = SparkSession.builder.appName("allegiance").master(_settings["master"] or DEFAULT_MASTER)
-        for key, value in {**DEFAULTS, **_settings["conf"]}.items():
+        builder = SparkSession.builder.appName("allegiance")
+        defaults = DEFAULTS
+        if _settings["master"] is None and submitted():
+            # spark-submit chose the master and the cluster's configuration: keep them, and add only
+            # what allegiance's semantics need (ANSI arithmetic, UTC dates), not the one-machine tuning
+            defaults = {k: v for k, v in DEFAULTS.items() if k in SEMANTICS}
+            _settings["master"] = "the master spark-submit chose"
+        else:
+            builder = builder.master(_settings["master"] or DEFAULT_MASTER)
+        for key, value in {**defaults, **_settings["conf"]}.items():
             builder = builder.config(key, value)
         _settings["master"] = _settings["master"] or DEFAULT_MASTER
         try:
@@ -100,6 +112,12 @@ def _jvm_output_to(path: str) -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(log)
+
+
+def submitted() -> bool:
+    """Whether this process runs under spark-submit (which starts the JVM and then Python, handing
+    it the gateway's port), rather than starting a JVM of its own."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def _python() -> str:
