@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, ClassVar, Protocol
 
+from .. import ast
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value, row_sort_key
 from ..errors import QueryTimeout
@@ -237,6 +238,22 @@ class Engine(ABC):
         fact's membership changes), on a fresh engine of the same class, answers coalesced. Correct
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
+
+    def annotated_relations(self, program: CheckedProgram, plain: Facts,
+                            annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+        """annotated_query for every relation the program derives (its strata's predicates), as
+        {relation: {row: intervals}}: one evaluation where the engine can (DuckDB). This default
+        asks annotated_query once per relation."""
+        found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {}
+        for stratum in program.strata:
+            for sym in sorted(stratum.predicates, key=str):
+                names = tuple(f"X{i}" for i in range(sym.arity))
+                args = tuple(ast.Variable(n) for n in names)
+                goal = ast.Atom("__relation", args)
+                query = CheckedQuery((ast.Rule(goal, (ast.Atom(sym.name, args),)),), goal.sym, names,
+                                     ast.Query((ast.Atom(sym.name, args),)))
+                found[sym] = self.annotated_query(program, plain, annotated, query)
+        return found
 
     def forget_imports(self) -> None:
         """Before a last close (the process ends): staged import tables need not be read into

@@ -424,6 +424,28 @@ class DuckDBEngine(Seeding, Engine):
         with self._guard():
             return interval_sql.evaluate(self._run, self._drop_quietly, program, plain, annotated, query)
 
+    def annotated_relations(self, program: CheckedProgram, plain: Facts,
+                            annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+        """Every derived relation from one interval-annotated evaluation (annotated.py); when every
+        annotated fact holds everywhere, one plain evaluation on a fresh engine."""
+        last = annotated.size - 1
+        if last < 0:
+            return {}
+        if all(coalesce(spans) == ((0, last),) for rows in clipped(annotated).values() for spans in rows.values()):
+            merged: dict[PredicateSym, set[Row]] = {sym: {tuple(r) for r in rows} for sym, rows in plain.items()}
+            for sym, rows in clipped(annotated).items():
+                merged.setdefault(sym, set()).update(rows)
+            everywhere = ((0, last),)
+            engine = type(self)(timeout=self.timeout)
+            try:
+                engine.load(program, merged)
+                return {sym: dict.fromkeys(engine.relation(sym), everywhere)
+                        for st in program.strata for sym in st.predicates}
+            finally:
+                engine.close()
+        with self._guard():
+            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated)
+
     def _query_sql(self, query: CheckedQuery) -> tuple[str, list[object], tuple[str, ...]]:
         """The query's rules as CTEs over the program's tables, in dependency order: one SELECT."""
         own = query_rules_in_order(query.rules)
