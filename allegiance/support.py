@@ -182,7 +182,7 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     return Grading(scale, plain, Annotated(scale.size, annotated), levels, block_levels)
 
 
-def _body_preds(rule: ast.Rule) -> set[ast.PredicateSym]:
+def body_preds(rule: ast.Rule) -> set[ast.PredicateSym]:
     return {lit.sym if isinstance(lit, ast.Atom) else lit.atom.sym
             for lit in rule.body if isinstance(lit, (ast.Atom, ast.NegLiteral))}
 
@@ -204,7 +204,7 @@ def cone(program: CheckedProgram, roots: Iterable[ast.PredicateSym],
         if sym not in needed:
             needed.add(sym)
             if sym not in stop:
-                todo.extend(p for rule in by_head.get(sym, ()) for p in _body_preds(rule))
+                todo.extend(p for rule in by_head.get(sym, ()) for p in body_preds(rule))
     evaluated = needed - stop
     strata = tuple(Stratum(st.predicates & evaluated, tuple(r for r in st.rules if r.head.sym in evaluated), st.recursive)
                    for st in program.strata if st.predicates & evaluated)
@@ -297,7 +297,7 @@ def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Int
     """Each answer of the query under some threshold, with the thresholds where it holds."""
     g = grading(kb)
     own = {r.head.sym for r in query.rules}
-    reads = {p for rule in query.rules for p in _body_preds(rule)} - own
+    reads = {p for rule in query.rules for p in body_preds(rule)} - own
     known = derived_intervals(kb, reads)
     atom = _one_atom(query)
     if atom is not None:
@@ -349,5 +349,5 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(tuple(row))
 
 
-__all__ = ["Grading", "Support", "answer_supports", "block_grade", "cone", "derived_intervals", "fact_support",
+__all__ = ["Grading", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "fact_support",
            "grade_of", "grading", "intervals", "relation_supports", "relations_supports"]
