@@ -11,11 +11,16 @@ the whole of it, an entity's neighbourhood, a query's answers or one fact's proo
           relation, negative, symmetric, derived (no statement: a rule gives it), statements (one
           dict per statement: id, source, status, asserter, dates, quote, text, file, line, and the
           source's title, publisher, date and reliability), source_ids, status (the firmest),
-          claimed_only, reliability (the best source's grade), support, weak, valid_from, valid_until, rule
+          claimed_only, reliability (the best source's grade), support, weak, fade, valid_from,
+          valid_until, rule
 
 An edge's `support` is its fact's (support.py: the strongest grade up to which it still holds, with
-its label, e.g. "B2 confirmed"). An edge is `weak` when none of its statements comes from a source
-graded A to C or when every one is a claim. Dates are the statements' own (`valid_from`,
+its label, e.g. "B2 confirmed"). An edge is `weak` when its support is: the grade it rests on is
+from a source graded D to F, or a claim (a derived edge too: its support is its weakest premise's).
+`fade` is how opaque it is drawn, from its support's level on the knowledge base's scale: the
+weakest grade WEAK_OPACITY, the axiom (no statement behind it) 1. Without support (Scope.support
+off) an edge is weak when none of its statements comes from a source graded A to C or every one is
+a claim, and fades to WEAK_OPACITY when weak. Dates are the statements' own (`valid_from`,
 `valid_until`): an edge holds on a date when one of its statements does (a missing bound is open).
 """
 
@@ -34,8 +39,9 @@ from ..errors import QueryError, UnknownPredicateError, did_you_mean
 from ..explain.render import where
 from ..explain.why import why as explain_why
 from ..provenance import StatementRecord
-from ..support import Support, relation_supports
+from ..support import Support, grading, relation_supports, relations_supports
 from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
+from .style import WEAK_OPACITY
 
 if TYPE_CHECKING:
     from ..explain.proof import Proof
@@ -104,6 +110,8 @@ def whole_graph(kb: KnowledgeBase, relations: Sequence[str], support: bool = Tru
     """Every fact of the relations (stated or derived) and every statement denying one, as edges."""
     graph = new_graph(kb, "knowledge base", support)
     types = {p.name for p in kb.program.types if p.arity == 2}
+    if support:  # the derived relations among them from one evaluation
+        relations_supports(kb, [ast.PredicateSym(n, 2) for rel in relations for n in (rel, negative_name(rel)) if n in types])
     for rel in relations:
         for row in kb.facts(ast.PredicateSym(rel, 2)):
             add_fact(kb, graph, rel, row)
@@ -256,8 +264,11 @@ def add_fact(kb: KnowledgeBase, graph: Graph, rel: str, row: ast.Row, negative: 
     records = list(by_fact.get((sym, row), []))
     if _symmetric(kb, rel) and row[0] != row[1]:
         records += by_fact.get((sym, (row[1], row[0])), [])
-    graph.add_edge(a, b, key=key, **edge_attributes(kb, rel, records, negative),
-                   support=edge_support(kb, key, row) if graph.graph["support"] else None)
+    attributes = edge_attributes(kb, rel, records, negative)
+    support = edge_support(kb, key, row) if graph.graph["support"] else None
+    if support is not None:
+        attributes.update(weak=weak_support(support), fade=fade(support, grading(kb).scale.axiom))
+    graph.add_edge(a, b, key=key, **attributes, support=support)
 
 
 def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementRecord],
@@ -275,12 +286,27 @@ def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementReco
         "status": statuses[0] if statuses else ("derived" if not records else ""),
         "claimed_only": claimed_only,
         "reliability": grades[0] if grades else "",
-        "weak": bool(records) and (claimed_only or not any(g.upper() in _STRONG_GRADES for g in grades)),
+        "weak": (weak := bool(records) and (claimed_only or not any(g.upper() in _STRONG_GRADES for g in grades))),
+        "fade": WEAK_OPACITY if weak else 1.0,
         # The earliest start, the latest end; open (None) when any statement leaves it open.
         "valid_from": None if not records or None in froms else min(d for d in froms if d),
         "valid_until": None if not records or None in untils else max(d for d in untils if d),
         "rule": "",
     }
+
+
+def weak_support(support: Support) -> bool:
+    """A support resting on a source graded D to F, or on a claim (the axiom is never weak)."""
+    grade = support.grade
+    return grade is not None and (grade.reliability not in _STRONG_GRADES or grade.status == "claimed")
+
+
+def fade(support: Support, axiom: int) -> float:
+    """How opaque an edge of this support is drawn: WEAK_OPACITY at the scale's weakest level, 1 at
+    the axiom, evenly between (two decimals)."""
+    if axiom <= 0:
+        return 1.0
+    return round(WEAK_OPACITY + (1.0 - WEAK_OPACITY) * min(support.level, axiom) / axiom, 2)
 
 
 def edge_support(kb: KnowledgeBase, key: str, row: ast.Row) -> Support | None:
@@ -312,5 +338,5 @@ def _status_rank(status: str) -> int:
 
 
 __all__ = ["DEFAULT_RELATIONS", "GROUP_OF", "KINDS", "RELATION_GROUPS", "Graph", "Scope", "add_fact",
-           "add_node", "build", "edge_attributes", "edge_support", "focus_graph", "proof_graph", "query_graph",
-           "relation_names", "resolve_entity", "statement_dict", "whole_graph"]
+           "add_node", "build", "edge_attributes", "edge_support", "fade", "focus_graph", "proof_graph", "query_graph",
+           "relation_names", "resolve_entity", "statement_dict", "weak_support", "whole_graph"]
