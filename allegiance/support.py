@@ -97,6 +97,7 @@ class Grading:
     derived: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = dataclasses.field(default_factory=dict)
     # each base relation's rows the same way (made when first read)
     base: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = dataclasses.field(default_factory=dict)
+    _supports: dict[int, Support] = dataclasses.field(default_factory=dict)
 
     def statement_level(self, record: StatementRecord) -> int:
         level = self.levels.get(record.id)
@@ -108,8 +109,12 @@ class Grading:
         return 0
 
     def support(self, level: int) -> Support:
-        scale = self.scale
-        return Support(level, scale.label(level), None if level >= scale.axiom else scale.grades[level])
+        made = self._supports.get(level)
+        if made is None:  # one per level: an answer's support is shared, never rebuilt per answer
+            scale = self.scale
+            made = self._supports[level] = Support(level, scale.label(level),
+                                                   None if level >= scale.axiom else scale.grades[level])
+        return made
 
 
 def grade_of(record: StatementRecord, catalog: Catalog) -> Grade:
@@ -275,15 +280,17 @@ def _one_atom(query: CheckedQuery) -> ast.Atom | None:
 def _read_off(atom: ast.Atom, head: ast.Atom, rows: dict[ast.Row, tuple[Interval, ...]]) -> dict[ast.Row, tuple[Interval, ...]]:
     """head :- atom, over rows with their intervals: the rows that match its constants, projected;
     an answer from several rows holds on the union of their intervals."""
+    position = {arg.name: j for j, arg in enumerate(atom.args) if isinstance(arg, ast.Variable)}
+    out = [position[a.name] for a in head.args if isinstance(a, ast.Variable)]
+    constants = [(j, arg.value) for j, arg in enumerate(atom.args) if isinstance(arg, ast.Constant)]
+    if not constants and out == list(range(len(atom.args))):
+        return rows  # the relation itself: every row an answer, as it is
     found: dict[ast.Row, tuple[Interval, ...]] = {}
     several: dict[ast.Row, list[Interval]] = {}
-    out = [a.name for a in head.args if isinstance(a, ast.Variable)]
     for row, spans in rows.items():
-        if any(type(value) is not str or value != arg.value
-               for arg, value in zip(atom.args, row, strict=True) if isinstance(arg, ast.Constant)):
+        if any(type(row[j]) is not str or row[j] != value for j, value in constants):
             continue
-        env = {arg.name: value for arg, value in zip(atom.args, row, strict=True) if isinstance(arg, ast.Variable)}
-        answer = tuple(env[name] for name in out)
+        answer = tuple(row[j] for j in out)
         if answer in found:
             several.setdefault(answer, list(found[answer])).extend(spans)
         else:
@@ -317,14 +324,11 @@ def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.R
     """The support of each answer row (rows the query answers over the whole knowledge base)."""
     g = grading(kb)
     found = intervals(kb, query)
-    out = []
-    for row in rows:
-        spans = found.get(tuple(row), ())
-        # an answer holds under threshold 0 (every statement counts); its support is the top of
-        # that first interval
-        top = spans[0][1] if spans and spans[0][0] == 0 else 0
-        out.append(g.support(top))
-    return out
+    # an answer holds under threshold 0 (every statement counts); its support is the top of that
+    # first interval
+    tops = {row: spans[0][1] for row, spans in found.items() if spans and spans[0][0] == 0}
+    support = g.support
+    return [support(tops.get(row if type(row) is tuple else tuple(row), 0)) for row in rows]
 
 
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
