@@ -148,10 +148,18 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     catalog = kb.catalog
     order = Order.from_facts(kb.plain_facts)
     records = kb.file_statements
-    grades = {r.id: grade_of(r, catalog) for r in records}
+    made: dict[tuple[str, int | None, str], Grade] = {}  # few distinct grades among many statements
+    grades: dict[str, Grade] = {}
+    for r in records:
+        key = (r.source, r.credibility, r.status)
+        grade = made.get(key)
+        if grade is None:
+            grade = made[key] = grade_of(r, catalog)
+        grades[r.id] = grade
     block_grades = [block_grade(b, catalog) for b in blocks]
-    scale = Scale.of(order, [*grades.values(), *block_grades])
-    levels = {sid: scale.level(g) for sid, g in grades.items()}
+    scale = Scale.of(order, [*made.values(), *block_grades])
+    level_of = {g: scale.level(g) for g in {*made.values(), *block_grades}}
+    levels = {sid: level_of[g] for sid, g in grades.items()}
     block_levels = tuple((b, scale.level(g)) for b, g in zip(blocks, block_grades, strict=True))
 
     # p(row): its strongest statement's level; __stmt_p(row, S): S's level
@@ -221,6 +229,9 @@ def derived_intervals(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> di
     """The rows of each derived relation of `syms` with the intervals where they hold, from one
     evaluation of what is not known yet (kept until the state changes). Base relations are left out."""
     g = grading(kb)
+    syms = list(syms)
+    if all(s in g.derived for s in syms):
+        return {s: g.derived[s] for s in syms}
     derived = kb.program.derived
     wanted = [s for s in syms if s in derived]
     missing = [s for s in wanted if s not in g.derived]

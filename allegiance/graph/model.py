@@ -27,6 +27,7 @@ a claim, and fades to WEAK_OPACITY when weak. Dates are the statements' own (`va
 from __future__ import annotations
 
 import datetime
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -265,10 +266,25 @@ def add_fact(kb: KnowledgeBase, graph: Graph, rel: str, row: ast.Row, negative: 
     if _symmetric(kb, rel) and row[0] != row[1]:
         records += by_fact.get((sym, (row[1], row[0])), [])
     attributes = edge_attributes(kb, rel, records, negative)
-    support = edge_support(kb, key, row) if graph.graph["support"] else None
+    support, axiom = _support(kb, graph, key, row) if graph.graph["support"] else (None, 0)
     if support is not None:
-        attributes.update(weak=weak_support(support), fade=fade(support, grading(kb).scale.axiom))
+        attributes.update(weak=weak_support(support), fade=fade(support, axiom))
     graph.add_edge(a, b, key=key, **attributes, support=support)
+
+
+# per graph being built: the scale's axiom level and each relation's supports (a chart asks once
+# per edge; grading the knowledge base each time would cost more than the edge)
+_asked: weakref.WeakKeyDictionary[Graph, tuple[int, dict[str, dict[ast.Row, Support]]]] = weakref.WeakKeyDictionary()
+
+
+def _support(kb: KnowledgeBase, graph: Graph, key: str, row: ast.Row) -> tuple[Support | None, int]:
+    kept = _asked.get(graph)
+    if kept is None:
+        kept = _asked[graph] = (grading(kb).scale.axiom, {})
+    axiom, by_key = kept
+    if key not in by_key:
+        by_key[key] = relation_supports(kb, ast.PredicateSym(key, 2))
+    return by_key[key].get(row), axiom
 
 
 def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementRecord],
