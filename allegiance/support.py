@@ -148,17 +148,17 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     catalog = kb.catalog
     order = Order.from_facts(kb.plain_facts)
     records = kb.file_statements
-    made: dict[tuple[str, int | None, str], Grade] = {}  # few distinct grades among many statements
+    distinct: dict[tuple[str, int | None, str], Grade] = {}  # few distinct grades among many statements
     grades: dict[str, Grade] = {}
     for r in records:
-        key = (r.source, r.credibility, r.status)
-        grade = made.get(key)
+        graded_as = (r.source, r.credibility, r.status)
+        grade = distinct.get(graded_as)
         if grade is None:
-            grade = made[key] = grade_of(r, catalog)
+            grade = distinct[graded_as] = grade_of(r, catalog)
         grades[r.id] = grade
     block_grades = [block_grade(b, catalog) for b in blocks]
-    scale = Scale.of(order, [*made.values(), *block_grades])
-    level_of = {g: scale.level(g) for g in {*made.values(), *block_grades}}
+    scale = Scale.of(order, [*distinct.values(), *block_grades])
+    level_of = {g: scale.level(g) for g in {*distinct.values(), *block_grades}}
     levels = {sid: level_of[g] for sid, g in grades.items()}
     block_levels = tuple((b, scale.level(g)) for b, g in zip(blocks, block_grades, strict=True))
 
