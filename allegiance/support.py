@@ -18,6 +18,11 @@ the support.
 How it is computed: one interval-annotated evaluation (Engine.annotated_query): a fact whose
 strongest statement has level g holds on [0, g], a statement-relation row `__stmt_p(.., S)` on
 [0, level(S)], the rest everywhere; an answer's support is the top of its interval starting at 0.
+
+What is kept: the intervals of every derived relation an evaluation computed, until the knowledge
+base's state changes (`Grading.derived`). A later query evaluates only the relations of its cone
+not known yet (the known ones enter as annotated facts, their rules left out), then its own rules
+over them; a query of one atom (constants, variables) is read off the kept intervals in Python.
 """
 
 from __future__ import annotations
@@ -29,10 +34,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from . import ast
-from .analysis import CheckedProgram, CheckedQuery, check_query
+from .analysis import CheckedProgram, CheckedQuery
 from .analysis.checked import Stratum
 from .bulk import StatementBlock
-from .engines.base import Annotated, Interval
+from .engines.base import Annotated, Interval, coalesce
 from .grades import Grade, Order, Scale
 from .provenance import IMPORTED_STATUS, StatementRecord, statement_sym
 
@@ -88,6 +93,11 @@ class Grading:
     levels: dict[str, int]  # statement id -> level (fact files' statements)
     block_levels: tuple[tuple[StatementBlock, int], ...]
     relations: dict[ast.PredicateSym, dict[ast.Row, Support]] = dataclasses.field(default_factory=dict)  # computed
+    # each derived relation's rows with the intervals where they hold (computed, exact)
+    derived: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = dataclasses.field(default_factory=dict)
+    # each base relation's rows the same way (made when first read)
+    base: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = dataclasses.field(default_factory=dict)
+    _supports: dict[int, Support] = dataclasses.field(default_factory=dict)
 
     def statement_level(self, record: StatementRecord) -> int:
         level = self.levels.get(record.id)
@@ -99,8 +109,12 @@ class Grading:
         return 0
 
     def support(self, level: int) -> Support:
-        scale = self.scale
-        return Support(level, scale.label(level), None if level >= scale.axiom else scale.grades[level])
+        made = self._supports.get(level)
+        if made is None:  # one per level: an answer's support is shared, never rebuilt per answer
+            scale = self.scale
+            made = self._supports[level] = Support(level, scale.label(level),
+                                                   None if level >= scale.axiom else scale.grades[level])
+        return made
 
 
 def grade_of(record: StatementRecord, catalog: Catalog) -> Grade:
@@ -113,19 +127,19 @@ def block_grade(block: StatementBlock, catalog: Catalog) -> Grade:
     return Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
 
 
-_graded: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, tuple[StatementBlock, ...], Grading]] = \
+_graded: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, object, tuple[StatementBlock, ...], Grading]] = \
     weakref.WeakKeyDictionary()
 
 
 def grading(kb: KnowledgeBase) -> Grading:
     """The knowledge base's current state, graded (kept until the state changes)."""
-    base, blocks = kb.base_facts(), kb.blocks
+    base, blocks, program = kb.base_facts(), kb.blocks, kb.program
     kept = _graded.get(kb)
-    if kept is not None and kept[0] is base and len(kept[1]) == len(blocks) and \
-            all(a is b for a, b in zip(kept[1], blocks, strict=True)):
-        return kept[2]
+    if kept is not None and kept[0] is base and kept[1] is program and len(kept[2]) == len(blocks) and \
+            all(a is b for a, b in zip(kept[2], blocks, strict=True)):
+        return kept[3]
     made = _grade(kb, base, blocks)
-    _graded[kb] = (base, blocks, made)
+    _graded[kb] = (base, program, blocks, made)
     return made
 
 
@@ -134,10 +148,18 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     catalog = kb.catalog
     order = Order.from_facts(kb.plain_facts)
     records = kb.file_statements
-    grades = {r.id: grade_of(r, catalog) for r in records}
+    distinct: dict[tuple[str, int | None, str], Grade] = {}  # few distinct grades among many statements
+    grades: dict[str, Grade] = {}
+    for r in records:
+        graded_as = (r.source, r.credibility, r.status)
+        grade = distinct.get(graded_as)
+        if grade is None:
+            grade = distinct[graded_as] = grade_of(r, catalog)
+        grades[r.id] = grade
     block_grades = [block_grade(b, catalog) for b in blocks]
-    scale = Scale.of(order, [*grades.values(), *block_grades])
-    levels = {sid: scale.level(g) for sid, g in grades.items()}
+    scale = Scale.of(order, [*distinct.values(), *block_grades])
+    level_of = {g: scale.level(g) for g in {*distinct.values(), *block_grades}}
+    levels = {sid: level_of[g] for sid, g in grades.items()}
     block_levels = tuple((b, scale.level(g)) for b, g in zip(blocks, block_grades, strict=True))
 
     # p(row): its strongest statement's level; __stmt_p(row, S): S's level
@@ -173,64 +195,168 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     return Grading(scale, plain, Annotated(scale.size, annotated), levels, block_levels)
 
 
-def _body_preds(rule: ast.Rule) -> set[ast.PredicateSym]:
+def body_preds(rule: ast.Rule) -> set[ast.PredicateSym]:
     return {lit.sym if isinstance(lit, ast.Atom) else lit.atom.sym
             for lit in rule.body if isinstance(lit, (ast.Atom, ast.NegLiteral))}
 
 
-def cone(program: CheckedProgram, query: CheckedQuery) -> CheckedProgram:
-    """The part of the program the query reads: the rules of the predicates it depends on, and
-    only those predicates' types (an annotated evaluation makes a table for each)."""
+def cone(program: CheckedProgram, roots: Iterable[ast.PredicateSym],
+         known: Iterable[ast.PredicateSym] = ()) -> CheckedProgram:
+    """The part of the program the roots read: the rules of the predicates they depend on, and
+    only those predicates' types (an annotated evaluation makes a table for each). A `known`
+    relation keeps its type but not its rules, and what only it reads is left out: its rows come
+    in as facts."""
     by_head: dict[ast.PredicateSym, list[ast.Rule]] = {}
     for rule in program.rules:
         by_head.setdefault(rule.head.sym, []).append(rule)
-    todo = [p for rule in query.rules for p in _body_preds(rule)]
+    stop = set(known)
+    todo = list(roots)
     needed: set[ast.PredicateSym] = set()
     while todo:
         sym = todo.pop()
         if sym not in needed:
             needed.add(sym)
-            todo.extend(p for rule in by_head.get(sym, ()) for p in _body_preds(rule))
-    strata = tuple(Stratum(st.predicates & needed, tuple(r for r in st.rules if r.head.sym in needed), st.recursive)
-                   for st in program.strata if st.predicates & needed)
-    return CheckedProgram(tuple(r for r in program.rules if r.head.sym in needed), strata,
+            if sym not in stop:
+                todo.extend(p for rule in by_head.get(sym, ()) for p in body_preds(rule))
+    evaluated = needed - stop
+    strata = tuple(Stratum(st.predicates & evaluated, tuple(r for r in st.rules if r.head.sym in evaluated), st.recursive)
+                   for st in program.strata if st.predicates & evaluated)
+    return CheckedProgram(tuple(r for r in program.rules if r.head.sym in evaluated), strata,
                           {s: t for s, t in program.types.items() if s in needed}, program.warnings)
+
+
+def derived_intervals(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
+    """The rows of each derived relation of `syms` with the intervals where they hold, from one
+    evaluation of what is not known yet (kept until the state changes). Base relations are left out."""
+    g = grading(kb)
+    syms = list(syms)
+    if all(s in g.derived for s in syms):
+        return {s: g.derived[s] for s in syms}
+    derived = kb.program.derived
+    wanted = [s for s in syms if s in derived]
+    missing = [s for s in wanted if s not in g.derived]
+    if missing:
+        program = cone(kb.program, missing, known=g.derived)
+        needed = set(program.types)
+        plain = {s: rows for s, rows in g.plain.items() if s in needed and s not in g.derived}
+        facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {
+            s: list(rows) for s, rows in g.annotated.facts.items() if s in needed and s not in g.derived}
+        for sym in needed & set(g.derived):
+            facts[sym] = [(row, lo, hi) for row, spans in g.derived[sym].items() for lo, hi in spans]
+        found = kb.engine.annotated_relations(program, plain, Annotated(g.annotated.size, facts))
+        for st in program.strata:
+            for sym in st.predicates:
+                g.derived[sym] = found.get(sym, {})
+    return {s: g.derived[s] for s in wanted}
+
+
+def _base_intervals(g: Grading, sym: ast.PredicateSym) -> dict[ast.Row, tuple[Interval, ...]]:
+    """A base relation's rows with the intervals where they hold (made once per state)."""
+    kept = g.base.get(sym)
+    if kept is not None:
+        return kept
+    everywhere = ((0, g.scale.axiom),)
+    made: dict[ast.Row, tuple[Interval, ...]] = dict.fromkeys(g.plain.get(sym, ()), everywhere)
+    several: dict[ast.Row, list[Interval]] = {}
+    for row, lo, hi in g.annotated.facts.get(sym, ()):
+        row = tuple(row)
+        if made.get(row) == everywhere:
+            continue
+        several.setdefault(row, []).append((max(lo, 0), min(hi, g.scale.axiom)))
+    for row, spans in several.items():
+        made[row] = coalesce(s for s in spans if s[0] <= s[1])
+    g.base[sym] = {row: spans for row, spans in made.items() if spans}
+    return g.base[sym]
+
+
+def _one_atom(query: CheckedQuery) -> ast.Atom | None:
+    """The query's one atom when the query is a single positive atom of distinct variables,
+    wildcards and text constants (what Python can read off the kept intervals exactly, with no
+    question of how numbers of two kinds compare); else None."""
+    if len(query.rules) != 1:
+        return None
+    rule = query.rules[0]
+    if len(rule.body) != 1 or not isinstance(rule.body[0], ast.Atom):
+        return None
+    atom = rule.body[0]
+    if not all(isinstance(a, (ast.Variable, ast.Wildcard)) or (isinstance(a, ast.Constant) and isinstance(a.value, str))
+               for a in atom.args):
+        return None
+    names = [a.name for a in atom.args if isinstance(a, ast.Variable)]
+    if len(set(names)) != len(names) or not all(isinstance(a, ast.Variable) for a in rule.head.args):
+        return None
+    return atom
+
+
+def _read_off(atom: ast.Atom, head: ast.Atom, rows: dict[ast.Row, tuple[Interval, ...]]) -> dict[ast.Row, tuple[Interval, ...]]:
+    """head :- atom, over rows with their intervals: the rows that match its constants, projected;
+    an answer from several rows holds on the union of their intervals."""
+    position = {arg.name: j for j, arg in enumerate(atom.args) if isinstance(arg, ast.Variable)}
+    out = [position[a.name] for a in head.args if isinstance(a, ast.Variable)]
+    constants = [(j, arg.value) for j, arg in enumerate(atom.args) if isinstance(arg, ast.Constant)]
+    if not constants and out == list(range(len(atom.args))):
+        return rows  # the relation itself: every row an answer, as it is
+    found: dict[ast.Row, tuple[Interval, ...]] = {}
+    several: dict[ast.Row, list[Interval]] = {}
+    for row, spans in rows.items():
+        if any(type(row[j]) is not str or row[j] != value for j, value in constants):
+            continue
+        answer = tuple(row[j] for j in out)
+        if answer in found:
+            several.setdefault(answer, list(found[answer])).extend(spans)
+        else:
+            found[answer] = spans
+    for answer, joined in several.items():
+        found[answer] = coalesce(joined)
+    return found
 
 
 def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
     """Each answer of the query under some threshold, with the thresholds where it holds."""
     g = grading(kb)
-    program = cone(kb.program, query)
-    needed = set(program.types)
-    plain = {s: rows for s, rows in g.plain.items() if s in needed}
-    annotated = Annotated(g.annotated.size, {s: rows for s, rows in g.annotated.facts.items() if s in needed})
-    return kb.engine.annotated_query(program, plain, annotated, query)
+    own = {r.head.sym for r in query.rules}
+    reads = {p for rule in query.rules for p in body_preds(rule)} - own
+    known = derived_intervals(kb, reads)
+    atom = _one_atom(query)
+    if atom is not None:
+        rows = known[atom.sym] if atom.sym in known else _base_intervals(g, atom.sym)
+        return _read_off(atom, query.rules[0].head, rows)
+    # the query's own rules over the relations it reads, each given with its intervals
+    plain = {s: rows for s, rows in g.plain.items() if s in reads and s not in known}
+    facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {
+        s: list(rows) for s, rows in g.annotated.facts.items() if s in reads and s not in known}
+    for sym, by_row in known.items():
+        facts[sym] = [(row, lo, hi) for row, spans in by_row.items() for lo, hi in spans]
+    program = CheckedProgram((), (), {s: t for s, t in kb.program.types.items() if s in reads}, kb.program.warnings)
+    return kb.engine.annotated_query(program, plain, Annotated(g.annotated.size, facts), query)
 
 
 def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.Row]) -> list[Support]:
     """The support of each answer row (rows the query answers over the whole knowledge base)."""
     g = grading(kb)
     found = intervals(kb, query)
-    out = []
-    for row in rows:
-        spans = found.get(tuple(row), ())
-        # an answer holds under threshold 0 (every statement counts); its support is the top of
-        # that first interval
-        top = spans[0][1] if spans and spans[0][0] == 0 else 0
-        out.append(g.support(top))
-    return out
+    # an answer holds under threshold 0 (every statement counts); its support is the top of that
+    # first interval
+    tops = {row: spans[0][1] for row, spans in found.items() if spans and spans[0][0] == 0}
+    support = g.support
+    return [support(tops.get(row if type(row) is tuple else tuple(row), 0)) for row in rows]
 
 
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
     """The support of every row of a relation (kept until the knowledge base changes)."""
+    return relations_supports(kb, [sym])[sym]
+
+
+def relations_supports(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, Support]]:
+    """relation_supports of several relations, the derived ones not known yet from one evaluation."""
     g = grading(kb)
-    if sym in g.relations:
-        return g.relations[sym]
-    variables = tuple(ast.Variable(f"X{i}") for i in range(sym.arity))
-    query = check_query(ast.Query((ast.Atom(sym.name, variables),)), kb.program)
-    found = {row: g.support(spans[0][1]) for row, spans in intervals(kb, query).items() if spans[0][0] == 0}
-    g.relations[sym] = found
-    return found
+    syms = list(syms)
+    todo = [s for s in syms if s not in g.relations]
+    known = derived_intervals(kb, todo)
+    for sym in todo:
+        rows = known[sym] if sym in known else _base_intervals(g, sym)
+        g.relations[sym] = {row: g.support(spans[0][1]) for row, spans in rows.items() if spans[0][0] == 0}
+    return {s: g.relations[s] for s in syms}
 
 
 def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Support | None:
@@ -238,5 +364,5 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(tuple(row))
 
 
-__all__ = ["Grading", "Support", "answer_supports", "block_grade", "fact_support", "grade_of", "grading",
-           "intervals", "relation_supports"]
+__all__ = ["Grading", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "fact_support",
+           "grade_of", "grading", "intervals", "relation_supports", "relations_supports"]

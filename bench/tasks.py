@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import baselines, bundled, graph, peers, subjects, timelines
+from . import baselines, bundled, graph, peers, subjects, support, timelines
 from .clock import Clock
 from .peers import NotInstalled
 from .subjects import NotBuilt
@@ -38,6 +38,9 @@ TASKS: dict[str, Task] = {
     "time.plain": timelines.plain,
     "time.at": timelines.at,
     "time.timelines": timelines.timelines,
+    "support.closure": support.closure,
+    "support.bundled": support.bundled_queries,
+    "support.sources": support.sources,
     **{f"peer.{name}": task for name, task in peers.TASKS.items()},
 }
 

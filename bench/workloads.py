@@ -6,6 +6,7 @@ run order (baselines before the rows compared with them). Nothing here measures 
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +33,14 @@ class Sizes:
     dates: int = 1_000  # their distinct days
     spark_chain: int = 10  # rounds of the Spark engine's semi-naive loop
     spark_nodes: int = 60  # a random graph of 3 edges a node: about 8 rounds
+    support_chain: int = 300  # the closures with support (section 11): smaller than section 1's
+    support_nodes: int = 500
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(chain=200, nodes=400, edges=1_200, join_rows=10_000, facts=50_000, facts_small=10_000, english=1_000,
-                   growth_nodes=50, bundled_repeat=3, chart_nodes=1_000, spark_chain=5, spark_nodes=30, dated=1_000, dates=200)
+                   growth_nodes=50, bundled_repeat=3, chart_nodes=1_000, spark_chain=5, spark_nodes=30, dated=1_000,
+                   dates=200, support_chain=100, support_nodes=200)
 
 
 @dataclass(frozen=True)
@@ -292,8 +296,60 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
                  "plus one without the undated statements where some count"),
     ]
 
+    out += _support_rows(sizes, repl, typical)
     out += peer_rows(graph_size, join_size, {"graph": "random", "nodes": sizes.nodes, "edges": sizes.edges}, graph,
                      join)
+    return out
+
+
+def _support_rows(sizes: Sizes, repl: list[str], typical: dict[str, Any]) -> list[Row]:
+    """11. Support, `sources` and the link chart, each beside the same work without them (bench/support.py)."""
+    out: list[Row] = []
+    chain = {"graph": "chain", "length": sizes.support_chain}
+    graph = {"graph": "random", "nodes": sizes.support_nodes, "edges": 3 * sizes.support_nodes}
+    for key, title, size, params in (
+            ("chain", "Closure with support, chain", f"{_n(sizes.support_chain)} edges", chain),
+            ("random", "Closure with support, random graph",
+             f"{_n(sizes.support_nodes)} nodes, {_n(3 * sizes.support_nodes)} edges", graph)):
+        plain = f"support.closure.{key}.plain"
+        out += [
+            Row(plain, "support", title, "allegiance, DuckDB engine, no support", size + ", graded A/C/E",
+                "support.closure", {**params, "engine": "duckdb"}, short="no support"),
+            Row(f"support.closure.{key}.support", "support", title, "allegiance, DuckDB engine, support per answer",
+                size + ", graded A/C/E", "support.closure", {**params, "engine": "duckdb", "support": True},
+                baselines=(plain,), memory_ratio=True, targets=(AtMost(plain, 2.0, "≤ 2x without support"),)),
+        ]
+    out += [
+        Row("support.bundled.plain", "support", "Bundled KB: queries, typical and every inconsistency relation",
+            "allegiance, DuckDB engine, no support", "4 typical + each inconsistency relation", "support.bundled",
+            typical, latency=True, short="no support"),
+        Row("support.bundled.support", "support", "Bundled KB: queries, typical and every inconsistency relation",
+            "allegiance, DuckDB engine, support per answer", "4 typical + each inconsistency relation", "support.bundled",
+            {**typical, "support": True}, latency=True, baselines=("support.bundled.plain",), memory_ratio=True,
+            targets=(TimeUnder(0.020, "p95 < 20 ms", q=0.95),),
+            note="the first round computes each relation's support, kept until the knowledge base changes"),
+    ]
+    goals = {"goals": ["backs_terror_linked(S, G, T)", "indirect_ally(X, Y)", "backed(X, Y)"], "repeat": 1}
+    facts = "each answer of 3 derived relations and of every inconsistency relation"
+    out += [
+        Row("support.why", "support", "Bundled KB: what a derived fact rests on", "`why` on each fact (explain.why)",
+            facts, "support.sources", {**goals, "mode": "why"}, latency=True, short="why"),
+        Row("support.sources", "support", "Bundled KB: what a derived fact rests on",
+            "`sources` on each fact (explain.critical.rests_on)", facts, "support.sources", goals, latency=True,
+            baselines=("support.why",), memory_ratio=True, targets=(TimeUnder(0.200, "p95 < 200 ms", q=0.95),)),
+    ]
+    chart = [*repl, "graph", "-o", os.devnull]
+    out += [
+        Row("support.e2e.query", "support", "Command: the bundled KB's link chart", "`allegiance query 'ally(X, Y)'`",
+            "bundled KB", [*repl, "query", "ally(X, Y)"], short="a query",
+            note="start-up and loading the bundled KB: what every command pays"),
+        Row("support.e2e.graph-no-support", "support", "Command: the bundled KB's link chart",
+            "`allegiance graph --no-support -o FILE`", "bundled KB", [*chart, "--no-support"], short="no support",
+            baselines=("support.e2e.query",), memory_ratio=True),
+        Row("support.e2e.graph", "support", "Command: the bundled KB's link chart", "`allegiance graph -o FILE`",
+            "bundled KB", chart, baselines=("support.e2e.query", "support.e2e.graph-no-support"), memory_ratio=True,
+            targets=(TimeUnder(1.0, "< 1 s"),)),
+    ]
     return out
 
 

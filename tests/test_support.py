@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allegiance import grades
+from allegiance.ast import PredicateSym
 from allegiance.errors import CheckError
 from allegiance.explain import answer_statements, graded_why, inconsistency_supports, why
 from allegiance.kb import KnowledgeBase
-from allegiance.support import grading
+from allegiance.support import grading, relation_supports
 
 SCHEMA = """.relation edge(a: number, b: number).
 .relation node(a: number).
@@ -40,6 +41,7 @@ RULES = {
 }
 QUERIES = ["reach(X, Y)", "lonely(X)", "up(X, Y)", "attested(X)", "reach(X, Y), not edge(Y, X)",
            "edge(X, Y)", "node(X), not lonely(X)"]
+ARITY = {"reach": 2, "lonely": 1, "up": 2, "attested": 1}
 NEGATION_FREE = {"reach(X, Y)", "attested(X)", "edge(X, Y)"}  # no negation anywhere below them
 STATUSES = ("confirmed", "reported", "assessed", "claimed")
 PHRASE = {"confirmed": "confirmed by", "reported": "reported by", "assessed": "assessed by", "claimed": "claimed by"}
@@ -62,6 +64,9 @@ class Case:
     order: tuple[str, ...] | None  # grade_order override
     ranks: tuple[tuple[str, int], ...]  # status_rank override
     query: str
+    # relations whose support is asked first, in this order: the query then reads what they kept
+    # (support.py keeps each derived relation's intervals until the state changes)
+    warm: tuple[str, ...] = ()
 
     def facts_text(self, kept: Callable[[Stmt], bool]) -> str:
         lines = [SCHEMA]
@@ -96,7 +101,8 @@ def cases(draw: st.DrawFn) -> Case:
     ranks: tuple[tuple[str, int], ...] = ()
     if draw(st.booleans()):
         ranks = tuple((s, draw(st.integers(1, 3))) for s in STATUSES if draw(st.booleans()))
-    return Case(reliabilities, statements, links, order, ranks, draw(st.sampled_from(QUERIES)))
+    warm = tuple(draw(st.permutations(sorted(RULES)).flatmap(lambda p: st.integers(0, 2).map(lambda n: tuple(p[:n])))))
+    return Case(reliabilities, statements, links, order, ranks, draw(st.sampled_from(QUERIES)), warm)
 
 
 # --- the oracle -------------------------------------------------------------------------------------
@@ -147,6 +153,8 @@ def supported(case: Case, engine: str) -> dict[tuple[object, ...], tuple[int, st
     with KnowledgeBase(engine=engine, timeout=None) as kb:
         kb.load_text(case.facts_text(lambda s: True), file="case.facts")
         kb.load_text(case.rules_text(), file="case.dl")
+        for name in case.warm:
+            relation_supports(kb, PredicateSym(name, ARITY[name]))
         answers = kb.query(case.query, support=True)
         assert answers.supports is not None and len(answers.supports) == len(answers.rows)
         # the weakest statement behind each support (JSON's "statement") is graded exactly at it

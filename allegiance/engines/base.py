@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, ClassVar, Protocol
 
+from .. import ast
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..ast import PredicateSym, Row, Value, row_sort_key
 from ..errors import QueryTimeout
@@ -238,6 +239,22 @@ class Engine(ABC):
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
 
+    def annotated_relations(self, program: CheckedProgram, plain: Facts,
+                            annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+        """annotated_query for every relation the program derives (its strata's predicates), as
+        {relation: {row: intervals}}: one evaluation where the engine can (DuckDB). This default
+        asks annotated_query once per relation."""
+        found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {}
+        for stratum in program.strata:
+            for sym in sorted(stratum.predicates, key=str):
+                names = tuple(f"X{i}" for i in range(sym.arity))
+                args = tuple(ast.Variable(n) for n in names)
+                goal = ast.Atom("__relation", args)
+                query = CheckedQuery((ast.Rule(goal, (ast.Atom(sym.name, args),)),), goal.sym, names,
+                                     ast.Query((ast.Atom(sym.name, args),)))
+                found[sym] = self.annotated_query(program, plain, annotated, query)
+        return found
+
     def forget_imports(self) -> None:
         """Before a last close (the process ends): staged import tables need not be read into
         Python for a knowledge base that outlives this engine. This default holds none."""
@@ -277,8 +294,55 @@ def sweep(make: Callable[..., Engine], timeout: float | None, program: CheckedPr
 
     One fresh engine (`make(timeout=...)`) is loaded once and moved from segment to segment by
     adding and retracting the facts that change there; the time limit covers the whole sweep."""
+    found: dict[Row, list[Interval]] = {}
+    for engine, start, end in _segments(make, timeout, program, plain, annotated):
+        for answer in engine.query(query):
+            _extend(found.setdefault(tuple(answer), []), start, end)
+    return {row: tuple(spans) for row, spans in found.items()}
+
+
+def sweep_relations(make: Callable[..., Engine], timeout: float | None, program: CheckedProgram, plain: Facts,
+                    annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    """Engine.annotated_relations the way `sweep` answers a query: every derived relation read at
+    each elementary segment."""
+    derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str)]
+    found: dict[PredicateSym, dict[Row, list[Interval]]] = {sym: {} for sym in derived}
+    for engine, start, end in _segments(make, timeout, program, plain, annotated):
+        for sym in derived:
+            rows = found[sym]
+            for row in engine.relation(sym):  # _extend inlined: this runs once per row and segment
+                spans = rows.get(row)
+                if spans is None:
+                    rows[row] = [(start, end - 1)]
+                elif spans[-1][1] == start - 1:
+                    spans[-1] = (spans[-1][0], end - 1)
+                else:
+                    spans.append((start, end - 1))
+    return {sym: {row: tuple(spans) for row, spans in rows.items()} for sym, rows in found.items()}
+
+
+def segments(annotated: Annotated) -> int:
+    """How many elementary segments `sweep` would evaluate."""
+    cuts = {0, annotated.size}
+    for by_row in clipped(annotated).values():
+        for intervals in by_row.values():
+            for lo, hi in intervals:
+                cuts |= {lo, hi + 1}
+    return len(cuts) - 1
+
+
+def _extend(spans: list[Interval], start: int, end: int) -> None:
+    if spans and spans[-1][1] == start - 1:
+        spans[-1] = (spans[-1][0], end - 1)
+    else:
+        spans.append((start, end - 1))
+
+
+def _segments(make: Callable[..., Engine], timeout: float | None, program: CheckedProgram, plain: Facts,
+              annotated: Annotated) -> Iterator[tuple[Engine, int, int]]:
+    """A fresh engine holding, in turn, the facts of each elementary segment [start, end)."""
     if annotated.size <= 0:
-        return {}
+        return
     rows = clipped(annotated)
     plain_sets: dict[PredicateSym, set[Row]] = {sym: {tuple(r) for r in facts} for sym, facts in plain.items()}
     cuts = {0, annotated.size}
@@ -288,7 +352,6 @@ def sweep(make: Callable[..., Engine], timeout: float | None, program: CheckedPr
                 cuts |= {lo, hi + 1}
     points = sorted(cuts)
     deadline = None if timeout is None else time.monotonic() + timeout
-    found: dict[Row, list[Interval]] = {}
     engine = make(timeout=timeout)
     try:
         held: dict[PredicateSym, set[Row]] = {}
@@ -314,12 +377,6 @@ def sweep(make: Callable[..., Engine], timeout: float | None, program: CheckedPr
                 if any(came.values()):
                     engine.add_facts({sym: f for sym, f in came.items() if f})
             held = now
-            for answer in engine.query(query):
-                spans = found.setdefault(tuple(answer), [])
-                if spans and spans[-1][1] == start - 1:
-                    spans[-1] = (spans[-1][0], end - 1)
-                else:
-                    spans.append((start, end - 1))
+            yield engine, start, end
     finally:
         engine.close()
-    return {row: tuple(spans) for row, spans in found.items()}

@@ -8,11 +8,14 @@ not an estimate from one proof (negation makes any shortcut through proofs unsou
 source out can make a negated premise true elsewhere). An answer with exactly one critical source
 is single-source.
 
-How: one scratch engine holds the selected knowledge base; for each source that could matter (its
-statements add facts to a relation the query depends on, through rules and negation), the facts
-that leaving it out takes away are retracted, the query asked, and the facts put back. Which
-facts those are comes from selection.select with the source added to `without`, so a trust policy
-that reads other statements is honoured exactly.
+How: one interval-annotated evaluation (Engine.annotated_query) over the points 0..n-1, point i
+being "the selection with candidate source i left out as well", for the n sources that could
+matter (their statements add facts to a relation the query depends on, through rules and
+negation). A base fact holds at every point except those whose source's leaving out takes it away,
+and a fact that leaving a source out brings in (a trust policy reading other statements) holds
+at that source's point only. Which facts those are comes from selection.select with the source
+added to `without`, so a policy is honoured exactly. An answer's critical sources are the points
+where it does not hold: leave-one-out for every source at once, over the query's cone only.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from ..analysis import check_query
 from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..bulk import StatementBlock
 from ..engines import make_engine
-from ..engines.base import Engine
+from ..engines.base import Annotated
 from ..parse import parse_query
 from ..provenance import METADATA, record_facts
 from ..render import json_value
 from ..selection import Selection, select
+from ..support import body_preds
+from ..support import cone as support_cone
 from .search import Explainer, explainer_for
 from .text import bound_text, substitute
 
@@ -68,25 +73,36 @@ def rests_on(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | No
     candidates = _candidates(state, cone)
     critical: dict[ast.Row, list[str]] = {row: [] for row in answers.rows}
     if candidates and answers.rows:
-        # facts of relations outside the cone cannot change the answers: the engine holds only the others
-        base = {sym: rows for sym, rows in state.base_facts().items() if sym in cone}
-        engine = make_engine(kb.engine_name, timeout=kb.engine.timeout)
-        try:
-            engine.load_bulks(view.program, base, state.bulks())
-            for source in candidates:
-                gone, came = _difference(state, select(kb.state, selection.replace(without=selection.without | {source}),
-                                                       lambda: make_engine(kb.engine_name, timeout=kb.engine.timeout)),
-                                         cone)
-                _change(engine, retract=gone, add=came)
-                try:
-                    left = {tuple(r) for r in engine.query(checked)}
-                finally:
-                    _change(engine, retract=came, add=gone)
-                for row in answers.rows:
-                    if row not in left:
-                        critical[row].append(source)
-        finally:
-            engine.close()
+        # facts of relations outside the cone cannot change the answers
+        base: Facts = {sym: set(rows) for sym, rows in state.base_facts().items() if sym in cone}
+        for block in state.blocks:
+            for sym, made in block.bulk().facts().items():
+                if sym in cone:
+                    base.setdefault(sym, set()).update(tuple(row) for row in made)
+        missing: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a base fact -> the points it is gone at
+        extra: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a new fact -> the points it comes at
+        for i, source in enumerate(candidates):
+            gone, came = _difference(state, select(kb.state, selection.replace(without=selection.without | {source}),
+                                                   lambda: make_engine(kb.engine_name, timeout=kb.engine.timeout)),
+                                     cone)
+            for sym, rows in gone.items():
+                for row in rows:
+                    missing.setdefault((sym, row), []).append(i)
+            for sym, rows in came.items():
+                for row in rows:
+                    extra.setdefault((sym, row), []).append(i)
+        n = len(candidates)
+        plain: Facts = {sym: {row for row in rows if (sym, row) not in missing} for sym, rows in base.items()}
+        annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
+        for (sym, row), points in missing.items():
+            annotated.setdefault(sym, []).extend((row, lo, hi) for lo, hi in _between(points, n))
+        for (sym, row), points in extra.items():
+            annotated.setdefault(sym, []).extend((row, i, i) for i in points)
+        program = support_cone(view.program, {p for rule in checked.rules for p in body_preds(rule)})
+        held = view.engine.annotated_query(program, plain, Annotated(n, annotated), checked)
+        for row in answers.rows:
+            covered = {p for lo, hi in held.get(row, ()) for p in range(lo, hi + 1)}
+            critical[row] = [source for i, source in enumerate(candidates) if i not in covered]
     ex = explainer_for(view)
     return [Reliance(row, tuple(critical[row]), _supporting(ex, query, row, critical[row])) for row in answers.rows]
 
@@ -224,11 +240,16 @@ def _difference(old: State, new: State, cone: set[ast.PredicateSym]) -> tuple[Fa
     return gone, came
 
 
-def _change(engine: Engine, retract: Facts, add: Facts) -> None:
-    if any(retract.values()):
-        engine.retract_facts({s: r for s, r in retract.items() if r})
-    if any(add.values()):
-        engine.add_facts({s: r for s, r in add.items() if r})
+def _between(points: list[int], n: int) -> list[tuple[int, int]]:
+    """The intervals of 0..n-1 that leave out `points` (sorted, distinct)."""
+    spans, start = [], 0
+    for p in points:
+        if start <= p - 1:
+            spans.append((start, p - 1))
+        start = p + 1
+    if start <= n - 1:
+        spans.append((start, n - 1))
+    return spans
 
 
 __all__ = ["Reliance", "reliance_json", "reliance_text", "rests_on"]

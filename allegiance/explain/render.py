@@ -7,6 +7,7 @@ JSON-ready dict (nodes with `fact`, `rule` and `children`; leaves with a `statem
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 
@@ -21,14 +22,20 @@ Json = dict[str, object]
 
 def where(span: ast.Span) -> str:
     """file:line, the file relative to the working directory when it lies below it."""
-    file = span.file
+    return f"{_shown(span.file, os.getcwd())}:{span.line}"
+
+
+@functools.lru_cache(maxsize=256)
+def _shown(file: str, cwd: str) -> str:
+    """The file as `where` shows it (kept per file and working directory: a chart asks for every
+    statement's, thousands of times over the same few files)."""
     try:
-        rel = os.path.relpath(file)
+        rel = os.path.relpath(file, cwd)
         if not rel.startswith(".."):
-            file = rel
+            return rel
     except ValueError:  # another drive on Windows
         pass
-    return f"{file}:{span.line}"
+    return file
 
 
 def _oneline(text: str) -> str:

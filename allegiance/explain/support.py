@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .. import ast
 from ..grades import AXIOM
 from ..provenance import StatementRecord
-from ..support import grading, relation_supports
+from ..support import grading, relation_supports, relations_supports
 from .proof import Proof, Why
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
@@ -180,6 +180,7 @@ def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency]) ->
     if grading(kb).scale.size == 1:
         return [None] * len(found)
     ex = explainer_for(kb)
+    relations_supports(kb, {ast.PredicateSym(inc.kind, len(inc.args)) for inc in found})  # one evaluation for all
     return [fact_support_json(kb, ast.PredicateSym(inc.kind, len(inc.args)), inc.args, ex) for inc in found]
 
 

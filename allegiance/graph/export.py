@@ -28,7 +28,7 @@ from .choices import FORMATS, TEXT_FORMATS
 from .html import page
 from .layout import layout
 from .model import Graph
-from .style import GROUP_COLOR, KIND_STYLE, NEGATIVE_COLOR, WEAK_OPACITY
+from .style import GROUP_COLOR, KIND_STYLE, NEGATIVE_COLOR
 
 
 def _text(value: object) -> str:
@@ -119,7 +119,7 @@ def _picture(graph: Graph, fmt: str) -> bytes:
         color = NEGATIVE_COLOR if data["negative"] else GROUP_COLOR.get(data["group"], GROUP_COLOR["other"])
         nx.draw_networkx_edges(graph, pos, edgelist=[(a, b, key)], edge_color=color, ax=ax, node_size=500,
                                style="dashed" if data["claimed_only"] or data["derived"] else "solid",
-                               alpha=WEAK_OPACITY if data["weak"] else 0.9, arrows=True,
+                               alpha=min(data["fade"], 0.9), arrows=True,
                                arrowstyle="-[" if data["negative"] else "-" if data["symmetric"] else "-|>",
                                connectionstyle="arc3,rad=0.08", width=1.4)
     nx.draw_networkx_labels(graph, pos, labels={v: _text(d) for v, d in graph.nodes(data="name")}, font_size=8, ax=ax)

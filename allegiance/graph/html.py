@@ -22,7 +22,7 @@ from typing import Any
 
 from .layout import layout
 from .model import Graph
-from .style import GROUP_COLOR, KIND_STYLE, NEGATIVE_COLOR, WEAK_OPACITY
+from .style import GROUP_COLOR, KIND_STYLE, NEGATIVE_COLOR
 
 _MARKER = re.compile(r"@@([A-Z]+)@@")
 
@@ -55,7 +55,7 @@ def elements(graph: Graph) -> list[dict[str, Any]]:
             "label": ("not " if d["negative"] else "") + d["relation"],
             "color": NEGATIVE_COLOR if d["negative"] else GROUP_COLOR.get(d["group"], GROUP_COLOR["other"]),
             "negative": d["negative"], "symmetric": d["symmetric"], "derived": d["derived"],
-            "claimed_only": d["claimed_only"], "weak": d["weak"], "status": d["status"],
+            "claimed_only": d["claimed_only"], "weak": d["weak"], "fade": d["fade"], "status": d["status"],
             "reliability": d["reliability"], "rule": d["rule"],
             "support": d["support"].label if d["support"] is not None else None,
             "valid_from": d["valid_from"].isoformat() if d["valid_from"] else None,
@@ -81,7 +81,6 @@ def page_data(graph: Graph) -> dict[str, Any]:
         "title": str(graph.graph.get("title", "allegiance")),
         "elements": elements(graph),
         "dates": date_range(graph),
-        "weak_opacity": WEAK_OPACITY,
         "legend": {"kinds": [[k, s.color] for k, s in KIND_STYLE.items() if k in kinds],
                    "groups": [[g, c] for g, c in GROUP_COLOR.items() if g in groups]},
     }

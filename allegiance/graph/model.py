@@ -11,17 +11,23 @@ the whole of it, an entity's neighbourhood, a query's answers or one fact's proo
           relation, negative, symmetric, derived (no statement: a rule gives it), statements (one
           dict per statement: id, source, status, asserter, dates, quote, text, file, line, and the
           source's title, publisher, date and reliability), source_ids, status (the firmest),
-          claimed_only, reliability (the best source's grade), support, weak, valid_from, valid_until, rule
+          claimed_only, reliability (the best source's grade), support, weak, fade, valid_from,
+          valid_until, rule
 
 An edge's `support` is its fact's (support.py: the strongest grade up to which it still holds, with
-its label, e.g. "B2 confirmed"). An edge is `weak` when none of its statements comes from a source
-graded A to C or when every one is a claim. Dates are the statements' own (`valid_from`,
+its label, e.g. "B2 confirmed"). An edge is `weak` when its support is: the grade it rests on is
+from a source graded D to F, or a claim (a derived edge too: its support is its weakest premise's).
+`fade` is how opaque it is drawn, from its support's level on the knowledge base's scale: the
+weakest grade WEAK_OPACITY, the axiom (no statement behind it) 1. Without support (Scope.support
+off) an edge is weak when none of its statements comes from a source graded A to C or every one is
+a claim, and fades to WEAK_OPACITY when weak. Dates are the statements' own (`valid_from`,
 `valid_until`): an edge holds on a date when one of its statements does (a missing bound is open).
 """
 
 from __future__ import annotations
 
 import datetime
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -34,9 +40,10 @@ from ..errors import AllegianceError, QueryError, UnknownPredicateError, did_you
 from ..explain.render import where
 from ..explain.why import why as explain_why
 from ..provenance import StatementRecord
-from ..support import Support, relation_supports
+from ..support import Support, grading, relation_supports, relations_supports
 from .choices import DEFAULT_RELATIONS, GROUP_OF, KINDS, RELATION_GROUPS
 from .dates import derived_periods
+from .style import WEAK_OPACITY
 
 if TYPE_CHECKING:
     from ..explain.proof import Proof
@@ -105,6 +112,8 @@ def whole_graph(kb: KnowledgeBase, relations: Sequence[str], support: bool = Tru
     """Every fact of the relations (stated or derived) and every statement denying one, as edges."""
     graph = new_graph(kb, "knowledge base", support)
     types = {p.name for p in kb.program.types if p.arity == 2}
+    if support:  # the derived relations among them from one evaluation
+        relations_supports(kb, [ast.PredicateSym(n, 2) for rel in relations for n in (rel, negative_name(rel)) if n in types])
     for rel in relations:
         for row in kb.facts(ast.PredicateSym(rel, 2)):
             add_fact(kb, graph, rel, row)
@@ -260,8 +269,25 @@ def add_fact(kb: KnowledgeBase, graph: Graph, rel: str, row: ast.Row, negative: 
     attributes = edge_attributes(kb, rel, records, negative)
     if not records:
         attributes.update(derived_dates(kb, key, row))
-    graph.add_edge(a, b, key=key, **attributes,
-                   support=edge_support(kb, key, row) if graph.graph["support"] else None)
+    support, axiom = _support(kb, graph, key, row) if graph.graph["support"] else (None, 0)
+    if support is not None:
+        attributes.update(weak=weak_support(support), fade=fade(support, axiom))
+    graph.add_edge(a, b, key=key, **attributes, support=support)
+
+
+# per graph being built: the scale's axiom level and each relation's supports (a chart asks once
+# per edge; grading the knowledge base each time would cost more than the edge)
+_asked: weakref.WeakKeyDictionary[Graph, tuple[int, dict[str, dict[ast.Row, Support]]]] = weakref.WeakKeyDictionary()
+
+
+def _support(kb: KnowledgeBase, graph: Graph, key: str, row: ast.Row) -> tuple[Support | None, int]:
+    kept = _asked.get(graph)
+    if kept is None:
+        kept = _asked[graph] = (grading(kb).scale.axiom, {})
+    axiom, by_key = kept
+    if key not in by_key:
+        by_key[key] = relation_supports(kb, ast.PredicateSym(key, 2))
+    return by_key[key].get(row), axiom
 
 
 def derived_dates(kb: KnowledgeBase, key: str, row: ast.Row) -> dict[str, Any]:
@@ -294,7 +320,8 @@ def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementReco
         "status": statuses[0] if statuses else ("derived" if not records else ""),
         "claimed_only": claimed_only,
         "reliability": grades[0] if grades else "",
-        "weak": bool(records) and (claimed_only or not any(g.upper() in _STRONG_GRADES for g in grades)),
+        "weak": (weak := bool(records) and (claimed_only or not any(g.upper() in _STRONG_GRADES for g in grades))),
+        "fade": WEAK_OPACITY if weak else 1.0,
         # The earliest start, the latest end; open (None) when any statement leaves it open.
         "valid_from": None if not records or None in froms else min(d for d in froms if d),
         "valid_until": None if not records or None in untils else max(d for d in untils if d),
@@ -302,6 +329,20 @@ def edge_attributes(kb: KnowledgeBase, rel: str, records: Sequence[StatementReco
         # a derived edge's periods (derived_dates); a stated edge is dated by its statements
         "periods": (), "undated": bool(records) and all(r.valid_from is None and r.valid_until is None for r in records),
     }
+
+
+def weak_support(support: Support) -> bool:
+    """A support resting on a source graded D to F, or on a claim (the axiom is never weak)."""
+    grade = support.grade
+    return grade is not None and (grade.reliability not in _STRONG_GRADES or grade.status == "claimed")
+
+
+def fade(support: Support, axiom: int) -> float:
+    """How opaque an edge of this support is drawn: WEAK_OPACITY at the scale's weakest level, 1 at
+    the axiom, evenly between (two decimals)."""
+    if axiom <= 0:
+        return 1.0
+    return round(WEAK_OPACITY + (1.0 - WEAK_OPACITY) * min(support.level, axiom) / axiom, 2)
 
 
 def edge_support(kb: KnowledgeBase, key: str, row: ast.Row) -> Support | None:
@@ -333,5 +374,5 @@ def _status_rank(status: str) -> int:
 
 
 __all__ = ["DEFAULT_RELATIONS", "GROUP_OF", "KINDS", "RELATION_GROUPS", "Graph", "Scope", "add_fact",
-           "add_node", "build", "edge_attributes", "edge_support", "focus_graph", "proof_graph", "query_graph",
-           "relation_names", "resolve_entity", "statement_dict", "whole_graph"]
+           "add_node", "build", "edge_attributes", "edge_support", "fade", "focus_graph", "proof_graph", "query_graph",
+           "relation_names", "resolve_entity", "statement_dict", "weak_support", "whole_graph"]

@@ -37,6 +37,6 @@ GROUP_COLOR: dict[str, str] = {
 }
 # What statements deny is drawn in this colour, with a bar at the target end, whatever its relation.
 NEGATIVE_COLOR = "#9b5de5"
-WEAK_OPACITY = 0.3  # an edge with weak support (model: `weak`)
+WEAK_OPACITY = 0.3  # an edge of the weakest support (model: `fade`, from the support's level)
 
 __all__ = ["GROUP_COLOR", "KIND_STYLE", "NEGATIVE_COLOR", "WEAK_OPACITY", "KindStyle"]

@@ -77,6 +77,31 @@ def test_edge_attributes_status_claims_denials_dates_and_weakness(small: Knowled
     assert all(d["support"] is None for *_, d in build(small, Scope(support=False)).edges(data=True))
 
 
+def test_links_fade_by_their_support_and_a_derived_link_on_a_weak_premise_is_weak(small: KnowledgeBase) -> None:
+    graph = build(small, Scope(relations=("backed", "member", "strikes", "backs", "ally")))
+    edges = {(a, b, k): d for a, b, k, d in graph.edges(keys=True, data=True)}
+    # backed(usa, hostile) rests on backs(usa, hostile), stated only by a blog graded E: no statement
+    # of its own, yet weak by its support; backed(usa, nusra) rests on the wire (graded B) alone
+    on_blog, on_wire = edges["usa", "hostile", "backed"], edges["usa", "nusra", "backed"]
+    assert on_blog["derived"] and on_blog["weak"] and not on_wire["weak"]
+    supports = {(a, b, k): d["support"] for (a, b, k), d in edges.items()}
+    for key, sup in supports.items():
+        expected = small.query(f"{key[2]}({key[0]}, {key[1]})", support=True).supports
+        assert expected is not None and sup is not None and sup.level == expected[0].level, key
+    # opacity follows the support's level: stronger support, never fainter
+    ranked = sorted(edges.values(), key=lambda d: d["support"].level)
+    assert [d["fade"] for d in ranked] == sorted(d["fade"] for d in ranked)
+    assert on_blog["fade"] < on_wire["fade"] <= 1.0
+    assert min(d["fade"] for d in ranked) >= 0.3
+    axioms = [d for d in ranked if d["support"].axiom]
+    assert all(d["fade"] == 1.0 for d in axioms)
+    # without support, weakness is the link's own statements' (a derived link has none)
+    plain = {(a, b, k): d for a, b, k, d in build(small, Scope(relations=("backed", "backs"), support=False))
+             .edges(keys=True, data=True)}
+    assert not plain["usa", "hostile", "backed"]["weak"] and plain["usa", "hostile", "backed"]["fade"] == 1.0
+    assert plain["usa", "hostile", "backs"]["weak"] and plain["usa", "hostile", "backs"]["fade"] == 0.3
+
+
 def test_derived_relations_are_edges_without_statements(small: KnowledgeBase) -> None:
     graph = build(small, Scope(relations=("backed",)))
     expected = {("backed", *row) for row in small.facts("backed")}

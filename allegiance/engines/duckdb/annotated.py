@@ -70,14 +70,29 @@ def evaluate(run: Run, drop: Callable[[list[str]], None], program: CheckedProgra
         return {}
     evaluation = _Evaluation(run, program, plain, annotated, query)
     try:
-        return evaluation.answers()
+        evaluation.derive()
+        return evaluation.read(query.goal)
+    finally:
+        drop(evaluation.tables)
+
+
+def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
+                       annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    """Engine.annotated_relations: one evaluation, then every relation the program derives read
+    back (a relation with no row maps to an empty dict)."""
+    if annotated.size <= 0:
+        return {}
+    evaluation = _Evaluation(run, program, plain, annotated, None)
+    try:
+        evaluation.derive()
+        return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)}
     finally:
         drop(evaluation.tables)
 
 
 class _Evaluation:
     def __init__(self, run: Run, program: CheckedProgram, plain: Facts, annotated: Annotated,
-                 query: CheckedQuery) -> None:
+                 query: CheckedQuery | None) -> None:
         self.run = run
         self.program = program
         self.query = query
@@ -95,12 +110,13 @@ class _Evaluation:
             for row in rows:
                 for j, value in enumerate(row):
                     cols[j].add(kind_of(value))
-        kinds = program_kinds((*program.rules, *query.rules), program.types, fact_kinds)
+        kinds = program_kinds((*program.rules, *(query.rules if query else ())), program.types, fact_kinds)
         self.reps: dict[PredicateSym, tuple[str, ...]] = {s: tuple(rep_for(k) for k in ks) for s, ks in kinds.items()}
         self.ids = {sym: k for k, sym in enumerate(sorted(self.reps, key=str))}
         self.table: dict[PredicateSym, str] = {}
         self.gaps: dict[PredicateSym, PredicateSym] = {}  # q -> the pseudo-predicate reading q's gaps
         self.source: dict[PredicateSym, str] = {}  # pseudo-predicate -> its table
+        self.empty: set[PredicateSym] = set()  # relations with no row yet
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -120,7 +136,8 @@ class _Evaluation:
 
     # --- the stages --------------------------------------------------------------------------------
 
-    def answers(self) -> dict[Row, tuple[Interval, ...]]:
+    def derive(self) -> None:
+        """Every relation: base facts loaded, then the strata, then the query's rules."""
         for sym in self.reps:
             self.load_base(sym)
         for stratum in self.program.strata:
@@ -128,14 +145,18 @@ class _Evaluation:
             self.stratum(heads, stratum.rules, stratum.recursive)
         for sym, rules in self.query_order():
             self.stratum([sym], rules, recursive=False)
-        goal = self.query.goal
-        cols = ", ".join(column_names(goal.arity))
-        decode = row_decoder(self.reps[goal])
+
+    def read(self, sym: PredicateSym) -> dict[Row, tuple[Interval, ...]]:
+        """sym's rows, each with its islands (sorted)."""
+        if sym in self.empty:
+            return {}
+        cols = ", ".join(column_names(sym.arity))
+        decode = row_decoder(self.reps[sym])
         # islands are maximal already: only a row with several needs them sorted
         found: dict[Row, tuple[Interval, ...]] = {}
         several: set[Row] = set()
-        for raw in self.run(f"SELECT {cols}, lo, hi FROM {self.table[goal]}", []).fetchall():
-            row = decode(tuple(raw[:-2])) if goal.arity else ()
+        for raw in self.run(f"SELECT {cols}, lo, hi FROM {self.table[sym]}", []).fetchall():
+            row = decode(tuple(raw[:-2])) if sym.arity else ()
             span = (raw[-2], raw[-1])
             if row in found:
                 found[row] += (span,)
@@ -148,7 +169,7 @@ class _Evaluation:
 
     def query_order(self) -> list[tuple[PredicateSym, list[ast.Rule]]]:
         own: dict[PredicateSym, list[ast.Rule]] = {}
-        for rule in self.query.rules:
+        for rule in self.query.rules if self.query else ():
             own.setdefault(rule.head.sym, []).append(rule)
         order: list[PredicateSym] = []
 
@@ -169,9 +190,11 @@ class _Evaluation:
         rows: list[tuple[Row, int, int]] = [(row, 0, self.last) for row in self.plain.get(sym, ())]
         for row, spans in self.annotated.get(sym, {}).items():
             rows += [(row, lo, hi) for lo, hi in spans]
-        name = self.new_table(f"{self.prefix}r{self.ids[sym]}", sym)
+        name = f"{self.prefix}r{self.ids[sym]}"
         self.table[sym] = name
         if not rows:
+            self.new_table(name, sym)
+            self.empty.add(sym)
             return
         columns: list[list[object]] = [[encode(row[j], reps[j]) for row, _, _ in rows] for j in range(sym.arity)]
         types = [SQL_TYPE[rep] for rep in reps]
@@ -182,12 +205,11 @@ class _Evaluation:
         items += [f"unnest(CAST(${n + 1} AS BIGINT[]))", f"unnest(CAST(${n + 2} AS BIGINT[]))"]
         items = [f"{item} AS {col}" for item, col in zip(items, [*column_names(sym.arity), "lo", "hi"], strict=True)]
         params = [*columns, [lo for _, lo, _ in rows], [hi for _, _, hi in rows]]
-        staged = self.scratch_name()
-        self.run(f"CREATE TEMP TABLE {staged} AS SELECT {', '.join(items)}", params)
-        self.tables.append(staged)
-        cols = column_names(sym.arity)
-        self.run(f"INSERT INTO {name} {_coalesced(f'SELECT * FROM {staged}', cols)}", [])
-        self.run(f"DROP TABLE {staged}", [])
+        # one statement: the table made straight from the coalesced rows (its columns' types are the
+        # casts', the ones new_table would declare)
+        self.tables.append(name)
+        staged = f"SELECT {', '.join(items)}"
+        self.run(f"CREATE TEMP TABLE {name} AS {_coalesced(staged, column_names(sym.arity))}", params)
 
     def gaps_of(self, sym: PredicateSym) -> PredicateSym:
         """g<K>: per key present in sym (complete by now), the points of 0..size-1 where it does
@@ -247,7 +269,7 @@ class _Evaluation:
         delta: dict[PredicateSym, str] = {}
         first = True
         while first or delta:
-            candidates: dict[PredicateSym, str] = {}
+            candidates: dict[PredicateSym, tuple[str, int]] = {}  # head -> its candidates' table, their count
             for p in heads:
                 params = Params()
                 selects = []
@@ -261,51 +283,60 @@ class _Evaluation:
                     for k, atom in enumerate(positive):
                         if atom.sym in delta:
                             selects.append(self.select(rule, [*full[:k], delta[atom.sym], *full[k + 1:]], params))
-                if selects:
-                    # a candidate adds coverage iff no island of its key contains it (the relation
-                    # is coalesced): the interval analogue of the plain engine's anti-join
-                    name = self.scratch_name()
-                    key = " AND ".join(f"x.{c} = y.{c}" for c in column_names(p.arity))
-                    self.run(f"CREATE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS x "
-                             f"WHERE NOT EXISTS (SELECT 1 FROM {self.table[p]} AS y WHERE {key} "
-                             f"AND y.lo <= x.lo AND x.hi <= y.hi)", params.values)
-                    self.tables.append(name)
-                    candidates[p] = name
-            for name in delta.values():
-                self.run(f"DROP TABLE {name}", [])
+                if not selects:
+                    continue
+                cols = column_names(p.arity)
+                if not recursive and p in self.empty:
+                    # one round, into an empty relation: the candidates coalesced are the relation
+                    count = self.run(f"INSERT INTO {self.table[p]} "
+                                     f"{_coalesced(' UNION ALL '.join(selects), cols)}", params.values).fetchall()[0][0]
+                    if count:
+                        self.empty.discard(p)
+                    continue
+                # a candidate adds coverage iff no island of its key contains it (the relation
+                # is coalesced): the interval analogue of the plain engine's anti-join
+                name = self.scratch_name()
+                key = " AND ".join(f"x.{c} = y.{c}" for c in cols)
+                made = self.run(f"CREATE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS x "
+                                f"WHERE NOT EXISTS (SELECT 1 FROM {self.table[p]} AS y WHERE {key} "
+                                f"AND y.lo <= x.lo AND x.hi <= y.hi)", params.values).fetchall()[0][0]
+                self.tables.append(name)
+                candidates[p] = (name, made)
+            stale = list(delta.values())
             delta = {}
             # a round reads the last one: relations change only after every candidate is made
-            for p, name in candidates.items():
-                changed = self.merge(p, name)
-                self.run(f"DROP TABLE {name}", [])
+            for p, (name, made) in candidates.items():
+                changed = self.merge(p, name) if made else None
+                stale.append(name)
                 if changed is not None and recursive and own:
                     delta[p] = changed
                 elif changed is not None:
-                    self.run(f"DROP TABLE {changed}", [])
+                    stale.append(changed)
+            if stale:
+                self.run("; ".join(f"DROP TABLE {name}" for name in stale), [])
             first = False
 
-    def merge(self, p: PredicateSym, fresh: str) -> str | None:
-        """Coalesce `fresh` (candidates that each add coverage) into p's relation; the table of
-        islands that changed (the delta), or None when there were no candidates."""
-        if not self.run(f"SELECT count(*) FROM {fresh}", []).fetchall()[0][0]:
-            return None
+    def merge(self, p: PredicateSym, fresh: str) -> str:
+        """Coalesce `fresh` (candidates, at least one, that each add coverage) into p's relation;
+        the table of islands that changed (the delta)."""
         cols = column_names(p.arity)
         key = " AND ".join(f"x.{c} = y.{c}" for c in cols)
         rel = self.table[p]
         touched, changed = self.scratch_name(), self.scratch_name()
-        # the islands of the keys that gain coverage, recomputed with the candidates
+        self.tables += [touched, changed]
+        self.empty.discard(p)
+        # the islands of the keys that gain coverage, recomputed with the candidates; the delta:
+        # islands that are not islands of the relation already (new coverage is in them); the
+        # relation's islands of those keys replaced
         self.run(
             f"CREATE TEMP TABLE {touched} AS " + _coalesced(
                 f"SELECT * FROM {fresh} UNION ALL SELECT x.* FROM {rel} AS x "
-                f"WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", cols), [])
-        self.tables.append(touched)
-        # the delta: islands that are not islands of the relation already (new coverage is in them)
-        self.run(f"CREATE TEMP TABLE {changed} AS SELECT * FROM {touched} AS x WHERE NOT EXISTS "
-                 f"(SELECT 1 FROM {rel} AS y WHERE {key} AND y.lo = x.lo AND y.hi = x.hi)", [])
-        self.tables.append(changed)
-        self.run(f"DELETE FROM {rel} AS x WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", [])
-        self.run(f"INSERT INTO {rel} SELECT * FROM {touched}", [])
-        self.run(f"DROP TABLE {touched}", [])
+                f"WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", cols) + "; "
+            f"CREATE TEMP TABLE {changed} AS SELECT * FROM {touched} AS x WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {rel} AS y WHERE {key} AND y.lo = x.lo AND y.hi = x.hi); "
+            f"DELETE FROM {rel} AS x WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key}); "
+            f"INSERT INTO {rel} SELECT * FROM {touched}; "
+            f"DROP TABLE {touched}", [])
         return changed
 
 
