@@ -430,17 +430,17 @@ def _rests_on(session: Session, text: str) -> Output:
     return say(reliance_text(query, found, session.kb))
 
 
-@special_command("inconsistencies", "", "what does not add up, with each message")
+@special_command("inconsistencies", "", "what does not add up: each message, its support, its weakest premise, "
+                                         "single-source ones flagged")
 def _inconsistencies(session: Session, arg: str) -> Output:
     found = session.kb.inconsistencies(session.selection)
     if not found:
         return say("no inconsistencies")
-    from allegiance import explain
+    from allegiance.explain.findings import finding_lines, findings, summary_line
 
-    supports = explain.inconsistency_supports(session.kb, found) if session.support else [None] * len(found)
-    lines = [f"{i.kind}: {i.message}" + (f"   [support {s['grade']}]" if s else "") for i, s in zip(found, supports, strict=True)]
-    lines.append(f"({display.plural(len(found), 'inconsistency', 'inconsistencies')})")
-    return say("\n".join(lines))
+    # the same lines as `allegiance inconsistencies`: support, weakest premise, single-source flag
+    results = findings(session.kb, session.selection, found, support=session.support, sources=session.support)
+    return say("\n".join([*(line for f in results for line in finding_lines(f)), summary_line(results)]))
 
 
 @special_command("timeline", "QUERY", "when each answer holds: its maximal periods of validity", completes="datalog")

@@ -17,6 +17,7 @@ from .. import ast
 from ..grades import AXIOM
 from ..provenance import StatementRecord
 from ..support import grading, relation_supports
+from .premise import premise_text
 from .proof import Proof, Why
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
@@ -218,6 +219,8 @@ def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:
         "title": src.title if src else "", "publisher": src.publisher if src else "",
         "date": src.date.isoformat() if src and src.date else None,
         "reliability": src.reliability if src else "",
+        "grade": grading(ex.kb).support(grading(ex.kb).statement_level(record)).label,
+        "premise": premise_text(record, ex.kb.catalog),
         "file": record.span.file, "line": record.span.line,
     }
 
@@ -231,7 +234,8 @@ def support_rows(ex: Explainer, sym: ast.PredicateSym, row: ast.Row) -> list[dic
 def explain_inconsistencies(kb: KnowledgeBase, found: Sequence[Inconsistency]) -> list[list[dict[str, object]]]:
     """Per inconsistency, the smallest set of statements found to support it, weakest link first:
     dicts with fact, id, text, quote, status, asserter, credibility, source, title, publisher,
-    date, reliability, file, line (JSON-ready)."""
+    date, reliability, grade (on the knowledge base's scale), premise (premise.py: who asserts and
+    reports it, its Admiralty code), file, line (JSON-ready)."""
     ex = explainer_for(kb)
     return [support_rows(ex, ast.PredicateSym(inc.kind, len(inc.args)), inc.args) for inc in found]
 
