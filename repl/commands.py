@@ -169,8 +169,9 @@ def _quit(session: Session, arg: str) -> Output:
 def _load(session: Session, arg: str) -> Output:
     """Loads *.facts and *.dl files (folders: every such file in them) in one step: if any file has
     an error, nothing is loaded. The report says what changed: new statements, corroborations,
-    contradictions, derived facts gained and lost, inconsistencies. `--dry-run` reports and takes
-    the load back. `:undo` takes a load back."""
+    contradictions, derived facts gained and lost, inconsistencies (those under the selection in
+    use: :trust, :without, :at, :known-on). `--dry-run` reports and takes the load back. `:undo`
+    takes a load back."""
     words = _split(arg)
     dry_run = "--dry-run" in words
     paths = [os.path.expanduser(p) for p in words if p != "--dry-run"]
@@ -178,7 +179,7 @@ def _load(session: Session, arg: str) -> Output:
         raise _usage("load")
     from allegiance import changes
 
-    text = changes.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
+    text = changes.load_with_report(session.kb, paths, dry_run=dry_run, selection=session.selection).render_text()
     session.changed()
     return say(text)
 
