@@ -501,6 +501,8 @@ def _whynot(session: Session, arg: str) -> Output:
 
     session.sources["<query>"] = arg
     answer = explain.why_not(session.kb, arg, selection=session.selection)
+    if session.support:
+        answer = explain.graded_why_not(session.kb.under(session.selection), answer)
     return say(explain.render_tree(answer).replace("(whynot ", "(:whynot "))
 
 

@@ -28,6 +28,7 @@ from .support import (
     explain_inconsistencies,
     fact_support_json,
     graded_why,
+    graded_why_not,
     inconsistency_supports,
     support_json,
 )
@@ -35,7 +36,7 @@ from .text import fact_text
 from .why import DEFAULT_LIMIT, parse_fact, why
 from .why_not import why_not
 
-__all__ = ["DEFAULT_LIMIT", "answer_statements", "fact_support_json", "graded_why", "inconsistency_supports",
+__all__ = ["DEFAULT_LIMIT", "answer_statements", "fact_support_json", "graded_why", "graded_why_not", "inconsistency_supports",
            "support_json", "Evidence", "Explainer", "Failure", "Proof", "RuleRef", "Why", "WhyNot",
            "explain_inconsistencies", "explainer_for", "fact_text", "parse_fact", "proof_json", "render_tree",
            "why", "why_not"]

@@ -18,7 +18,7 @@ from ..grades import AXIOM
 from ..provenance import StatementRecord
 from ..support import grading, relation_supports
 from .premise import premise_text
-from .proof import Proof, Why
+from .proof import Proof, Why, WhyNot
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
 
@@ -210,6 +210,16 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
     return dataclasses.replace(answer, proofs=tuple(node(p) for p in answer.proofs))
 
 
+def graded_why_not(kb: KnowledgeBase, answer: WhyNot) -> WhyNot:
+    """The why-not with its support shown where there is one: each nearest statement's grade,
+    and, for a fact that holds after all, its proof graded as graded_why does."""
+    g = grading(kb)
+    nearest = tuple((how, dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label))
+                    if e.statement is not None else (how, e) for how, e in answer.nearest)
+    proof = graded_why(kb, answer.proof) if answer.proof is not None and answer.proof.holds else answer.proof
+    return dataclasses.replace(answer, nearest=nearest, proof=proof)
+
+
 def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:
     src = ex.kb.catalog.sources.get(record.source)
     return {
@@ -241,5 +251,5 @@ def explain_inconsistencies(kb: KnowledgeBase, found: Sequence[Inconsistency]) -
 
 
 
-__all__ = ["answer_statements", "fact_support_json", "graded_why", "inconsistency_supports", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
+__all__ = ["answer_statements", "fact_support_json", "graded_why", "graded_why_not", "inconsistency_supports", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
            "weakness"]
