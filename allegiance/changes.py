@@ -62,6 +62,7 @@ from .errors import LoadError, MemoryLimitError, QueryError, QueryInterrupted, Q
 from .history import SourceFile
 from .kb import Inconsistency, KnowledgeBase
 from .provenance import StatementRecord
+from .selection import Selection
 
 T = TypeVar("T")
 SHOWN = 20  # lines per section of the text report, and bad rows per import error, before "and N more"
@@ -149,6 +150,7 @@ class ChangeReport:
     inconsistencies_new_count: int = 0
     inconsistencies_resolved_count: int = 0
     derived_checked: bool = True  # False for `import --quick`: derived facts were not computed
+    selection: str = ""  # what counted for derived facts and inconsistencies ("trust reliable"; "" everything)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -163,6 +165,8 @@ class ChangeReport:
         note = (" (dry run: nothing kept)" if self.dry_run else
                 "" if self.kept else " (nothing kept without --db)")
         lines = [f"{verb} {', '.join(self.files) or 'nothing'}{note}"]
+        if self.selection:
+            lines.append(f"derived facts and inconsistencies under {self.selection}")
         lines += [f"warning: {w}" for w in self.warnings]
         if not self.changed:
             lines.append("nothing changed" + (" (every statement was already there)" if self.files else ""))
@@ -223,7 +227,7 @@ class ChangeReport:
 
         data: dict[str, object] = {
             "files": list(self.files), "dry_run": self.dry_run, "kept": self.kept and not self.dry_run,
-            "changed": self.changed, "warnings": self.warnings,
+            "changed": self.changed, "warnings": self.warnings, "selection": self.selection or None,
             "new_sources": self.new_sources, "new_entities": self.new_entities,
             "new_relations": self.new_relations, "new_rules": self.new_rules,
             "counts": {"new_statements": len(self.new_statements), "new_facts": self.new_facts_count,
@@ -347,24 +351,26 @@ def _too_large(exc: MemoryLimitError) -> str:
             "query it with a constant to see part of it")
 
 
-def snapshot(kb: KnowledgeBase, derived: bool) -> Snapshot:
+def snapshot(kb: KnowledgeBase, derived: bool, view: KnowledgeBase | None = None) -> Snapshot:
     """What a report compares: the catalog, the statements, the plain facts and, when `derived`,
     every derived relation and inconsistency relation, kept by the engine (a full evaluation,
-    derived relations under the REPORT_MEMORY ceiling)."""
+    derived relations under the REPORT_MEMORY ceiling); those of `view` when given (the knowledge
+    base under a selection, kb.detached_view)."""
     cat = kb.catalog
     kept: dict[ast.PredicateSym, Kept] | None = {} if derived else None
     skipped: dict[ast.PredicateSym, str] = {}
+    ev = view or kb
     if kept is not None:
         try:
-            for rel in _inconsistency_relations(kb):
-                kept[rel.sym] = kb.engine.keep(rel.sym)  # the report's point: the engine's own limit
-            depends = _depends(kb)
-            with kb.engine.ceiling(REPORT_MEMORY):
-                for sym in _derived_predicates(kb):
+            for rel in _inconsistency_relations(ev):
+                kept[rel.sym] = ev.engine.keep(rel.sym)  # the report's point: the engine's own limit
+            depends = _depends(ev)
+            with ev.engine.ceiling(REPORT_MEMORY):
+                for sym in _derived_predicates(ev):
                     why = _blocked(sym, skipped, depends)
                     if why is None:
                         try:
-                            kept[sym] = kb.engine.keep(sym)
+                            kept[sym] = ev.engine.keep(sym)
                         except MemoryLimitError as exc:
                             why = _too_large(exc)
                     if why is not None:
@@ -401,12 +407,12 @@ def _overlap(a: StatementRecord, b: StatementRecord) -> bool:
 
 
 def diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str, ...],
-         dry_run: bool) -> ChangeReport:
+         dry_run: bool, view: KnowledgeBase | None = None) -> ChangeReport:
     """The report of what changed in kb between two snapshots of it. Derived relations and
     inconsistencies are compared between `before`'s kept copies and the engine now (`after` need
-    not keep any); before's copies are released."""
+    not keep any), `view`'s when given (its snapshot kept them); before's copies are released."""
     try:
-        return _diff(kb, before, after, files, dry_run)
+        return _diff(kb, before, after, files, dry_run, view)
     finally:
         before.release()
         if after is not before:
@@ -414,7 +420,7 @@ def diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str,
 
 
 def _diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str, ...],
-          dry_run: bool) -> ChangeReport:
+          dry_run: bool, view: KnowledgeBase | None) -> ChangeReport:
     report = ChangeReport(files, dry_run)
     report.new_sources = sorted(after.sources - before.sources)
     report.new_entities = sorted(after.entities - before.entities)
@@ -438,22 +444,23 @@ def _diff(kb: KnowledgeBase, before: Snapshot, after: Snapshot, files: tuple[str
     if before.kept is None:
         report.derived_checked = False
         return report
-    engine = kb.engine
-    for rel in _inconsistency_relations(kb):
+    ev = view or kb  # derived facts and inconsistencies: under the selection, when there is one
+    engine = ev.engine
+    for rel in _inconsistency_relations(ev):
         change = engine.changes(before.kept.get(rel.sym) or Kept(rel.sym), JSON_ITEMS, lambda _row: False)
         report.inconsistencies_new_count += change.gained
         report.inconsistencies_resolved_count += change.lost
         report.inconsistencies_new += [Inconsistency(rel.sym.name, r, kb.message(rel, r)) for r in change.gained_rows]
         report.inconsistencies_resolved += [Inconsistency(rel.sym.name, r, kb.message(rel, r)) for r in change.lost_rows]
-    depends = _depends(kb)
+    depends = _depends(ev)
     skipped = dict(before.skipped)
     with engine.ceiling(REPORT_MEMORY):
-        for sym in _derived_predicates(kb):
+        for sym in _derived_predicates(ev):
             why = skipped.get(sym) or _blocked(sym, skipped, depends)
             if why is None:
                 try:
                     change = engine.changes(before.kept.get(sym) or Kept(sym), JSON_ITEMS,
-                                            functools.partial(kb.is_base, sym))
+                                            functools.partial(ev.is_base, sym))
                 except MemoryLimitError as exc:
                     why = _too_large(exc)
                 else:
@@ -514,22 +521,31 @@ def _empty_files(kb: KnowledgeBase, count: int) -> list[str]:
 
 
 def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]], dry_run: bool = False,
-                     derived: bool = True) -> ChangeReport:
-    """Load files and folders (all or nothing) and report what changed; `dry_run` takes the change back."""
+                     derived: bool = True, selection: Selection | None = None) -> ChangeReport:
+    """Load files and folders (all or nothing) and report what changed; `dry_run` takes the change
+    back. Under `selection` (a trust policy, sources left out, dates) the derived facts and
+    inconsistencies gained and lost are those of the knowledge base as the selection sees it; the
+    load itself, its new statements, corroborations and contradictions are the whole file's."""
     for path in paths:
         p = Path(path)
         if p.is_dir() and not any(f.suffix in (".facts", ".dl") and f.is_file() for f in p.rglob("*")):
             raise LoadError(f"{p} is a directory with no .facts or .dl files in it", None,
                             "name the files to load, or a folder holding some")
     depth, old_warnings = len(kb.history), set(kb.warnings)
+    selected = selection is not None and not selection.everything
+    # a view of its own, kept across the load (kb.under's views end with every change)
+    view = kb.detached_view(selection) if selection is not None and selected and derived else None
     try:
-        before = snapshot(kb, derived)
+        before = snapshot(kb, derived, view)
         try:
             loaded = kb.load_path(*paths)
+            if view is not None and selection is not None:
+                kb.follow(view, selection)
         except BaseException:
             before.release()
             raise
-        report = diff(kb, before, snapshot(kb, False), loaded.files, dry_run)
+        report = diff(kb, before, snapshot(kb, False), loaded.files, dry_run, view)
+        report.selection = selection.describe() if view is not None and selection is not None else ""
         report.warnings = _empty_files(kb, len(kb.history) - depth) + [
             w for w in loaded.warnings if w not in old_warnings]
     except (QueryError, KeyboardInterrupt, RuntimeError) as exc:
@@ -549,6 +565,8 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
             raise QueryInterrupted("load interrupted", None, "nothing of it was kept") from None
         raise
     finally:
+        if view is not None:
+            view.close()
         if dry_run and len(kb.history) > depth:
             kb.undo()
     return report

@@ -35,7 +35,9 @@ from pathlib import Path
 
 from . import ast
 from .errors import AllegianceError, CheckError, ErrorGroup, LoadError, did_you_mean
-from .explain import render_tree, why_not
+from .explain import answer_statements, render_tree, why_not
+from .explain.findings import findings
+from .explain.premise import premise_text
 from .files import bundled_paths, decode, read_limited
 from .kb import Inconsistency, KnowledgeBase
 from .parse import parse_program
@@ -325,10 +327,18 @@ class Checker:
             return Outcome(check, True)
         details = [f"{len(answers)} counterexample{'s' if len(answers) != 1 else ''}:"]
         # each with its support: a counterexample resting on one claim reads differently
-        graded = self.kb.with_supports(answers).supports if grading(self.kb).scale.size > 1 else None
+        # and its weakest premise: who asserts it, who reported it, its grade (explain/premise.py)
+        with_supports = self.kb.with_supports(answers) if grading(self.kb).scale.size > 1 else None
+        graded = with_supports.supports if with_supports is not None else None
+        shown = dataclasses.replace(with_supports, rows=with_supports.rows[:MAX_COUNTEREXAMPLES],
+                                    supports=graded[:MAX_COUNTEREXAMPLES]) if with_supports and graded else None
+        weakest = answer_statements(self.kb, shown) if shown is not None else []
         for n, row in enumerate(answers.rows[:MAX_COUNTEREXAMPLES]):
+            premise = weakest[n] if n < len(weakest) else None
             details.append("    " + self._instance(query, dict(zip(answers.variables, row, strict=True)))
-                           + (f"   [support {graded[n].label}]" if graded else ""))
+                           + (f"   [support {graded[n].label}" if graded else "")
+                           + (f": rests on {premise_text(premise, self.kb.catalog)}" if premise is not None else "")
+                           + ("]" if graded else ""))
         if len(answers) > MAX_COUNTEREXAMPLES:
             details.append(f"    ... and {len(answers) - MAX_COUNTEREXAMPLES} more")
         return Outcome(check, False, tuple(details))
@@ -404,8 +414,12 @@ class Checker:
         if not open_:
             return Outcome(check, True)
         details = [f"{len(open_)} inconsistenc{'ies' if len(open_) != 1 else 'y'} not accepted:"]
-        for inc in open_:
-            details.append(f"    {_inconsistency_atom(inc)}: {inc.message}")
+        # each with its support and weakest premise: "accept" is signed knowing what it rests on
+        for f in findings(self.root, self.selection, open_, sources=False):
+            inc, sup = f.inconsistency, f.support
+            details.append(f"    {_inconsistency_atom(inc)}: {inc.message}"
+                           + (f"   [support {sup['grade']}" + (f": rests on {f.premise}" if f.premise else "") + "]"
+                              if sup else ""))
         details.append("accept each with its reason in a check file, e.g.")
         details.append(f'    accept {_inconsistency_atom(open_[0])} because "...".')
         return Outcome(check, False, tuple(details))

@@ -19,6 +19,7 @@ from .changes import SHOWN, ChangeReport, diff, snapshot
 from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
 from .history import Import
 from .kb import KnowledgeBase
+from .selection import Selection
 
 if TYPE_CHECKING:
     from .engines.duckdb.csv import CsvTable
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 
 def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, source: str,
                columns: Sequence[str] | None = None, require_entities: bool = False, dry_run: bool = False,
-               derived: bool = True) -> ChangeReport:
-    """Import a CSV file's rows as statements of `relation` from `source`, in one step.
+               derived: bool = True, selection: Selection | None = None) -> ChangeReport:
+    """Import a CSV file's rows as statements of `relation` from `source`, in one step; under
+    `selection`, the derived facts and inconsistencies of the report are the selection's
+    (changes.load_with_report).
 
     `columns` names, in the relation's argument order, the CSV column holding each argument
     (default: the columns named like the arguments). Values are converted to the declared types;
@@ -73,20 +76,29 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
         raise _group(bad)
     _resolve_entities(kb, table, rel.params, name, wanted, require_entities)
     table.finish()
-    before = snapshot(kb, derived)
-    depth = len(kb.history)
+    # a view of its own under the selection, kept across the import (kb.under's end with a change)
+    view = kb.detached_view(selection) if selection is not None and not selection.everything and derived else None
     try:
-        kb.import_table(Import(name, rel.sym, table, source))
-    except BaseException:
-        before.release()
-        raise
-    try:
-        report = diff(kb, before, snapshot(kb, False), (name,), dry_run)
-        if not table.count:
-            report.warnings.append(f"{name} has no rows under its header")
+        before = snapshot(kb, derived, view)
+        depth = len(kb.history)
+        try:
+            kb.import_table(Import(name, rel.sym, table, source))
+            if view is not None and selection is not None:
+                kb.follow(view, selection)
+        except BaseException:
+            before.release()
+            raise
+        try:
+            report = diff(kb, before, snapshot(kb, False), (name,), dry_run, view)
+            report.selection = selection.describe() if view is not None and selection is not None else ""
+            if not table.count:
+                report.warnings.append(f"{name} has no rows under its header")
+        finally:
+            if dry_run and len(kb.history) > depth:
+                kb.undo()
     finally:
-        if dry_run and len(kb.history) > depth:
-            kb.undo()
+        if view is not None:
+            view.close()
     return report
 
 

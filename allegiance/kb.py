@@ -510,18 +510,32 @@ class KnowledgeBase:
         if view is None:
             while len(self._views) >= MAX_VIEWS:
                 self._views.pop(next(iter(self._views))).close()
-            name, timeout = self._engine.name, self._engine.timeout
-            state = select(self._state, selection, lambda: make_engine(name, timeout=timeout))
-            view = KnowledgeBase(make_engine(name, timeout=timeout), dialect=self.dialect)
-            view._state, view._history, view._sources = state, list(self._history), self._sources
-            try:
-                view._sync(None)
-            except BaseException:
-                view.close()
-                raise
+            view = self.detached_view(selection)
         self._views[selection] = view
         view._engine.timeout = self._engine.timeout
         return view
+
+    def detached_view(self, selection: Selection) -> KnowledgeBase:
+        """A view under `selection`, as `under` makes one, that this knowledge base neither keeps
+        nor closes: the caller closes it, and `follow` brings it up to date after a change."""
+        name, timeout = self._engine.name, self._engine.timeout
+        view = KnowledgeBase(make_engine(name, timeout=timeout), dialect=self.dialect)
+        try:
+            self.follow(view, selection, fresh=True)
+        except BaseException:
+            view.close()
+            raise
+        return view
+
+    def follow(self, view: KnowledgeBase, selection: Selection, fresh: bool = False) -> None:
+        """Bring a detached view in line with this knowledge base under `selection`: incrementally
+        where it can (kb._sync), so what the view's engine keeps (Engine.keep: a change report's
+        copies, changes.py) survives the change."""
+        name, timeout = self._engine.name, self._engine.timeout
+        old = None if fresh else view._state
+        view._state = select(self._state, selection, lambda: make_engine(name, timeout=timeout))
+        view._history, view._sources = list(self._history), self._sources
+        view._sync(old)
 
     def _drop_views(self) -> None:
         views, self._views = self._views, {}

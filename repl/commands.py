@@ -169,8 +169,9 @@ def _quit(session: Session, arg: str) -> Output:
 def _load(session: Session, arg: str) -> Output:
     """Loads *.facts and *.dl files (folders: every such file in them) in one step: if any file has
     an error, nothing is loaded. The report says what changed: new statements, corroborations,
-    contradictions, derived facts gained and lost, inconsistencies. `--dry-run` reports and takes
-    the load back. `:undo` takes a load back."""
+    contradictions, derived facts gained and lost, inconsistencies (those under the selection in
+    use: :trust, :without, :at, :known-on). `--dry-run` reports and takes the load back. `:undo`
+    takes a load back."""
     words = _split(arg)
     dry_run = "--dry-run" in words
     paths = [os.path.expanduser(p) for p in words if p != "--dry-run"]
@@ -178,7 +179,7 @@ def _load(session: Session, arg: str) -> Output:
         raise _usage("load")
     from allegiance import changes
 
-    text = changes.load_with_report(session.kb, paths, dry_run=dry_run).render_text()
+    text = changes.load_with_report(session.kb, paths, dry_run=dry_run, selection=session.selection).render_text()
     session.changed()
     return say(text)
 
@@ -430,17 +431,17 @@ def _rests_on(session: Session, text: str) -> Output:
     return say(reliance_text(query, found, session.kb))
 
 
-@special_command("inconsistencies", "", "what does not add up, with each message")
+@special_command("inconsistencies", "", "what does not add up: each message, its support, its weakest premise, "
+                                         "single-source ones flagged")
 def _inconsistencies(session: Session, arg: str) -> Output:
     found = session.kb.inconsistencies(session.selection)
     if not found:
         return say("no inconsistencies")
-    from allegiance import explain
+    from allegiance.explain.findings import finding_lines, findings, summary_line
 
-    supports = explain.inconsistency_supports(session.kb, found) if session.support else [None] * len(found)
-    lines = [f"{i.kind}: {i.message}" + (f"   [support {s['grade']}]" if s else "") for i, s in zip(found, supports, strict=True)]
-    lines.append(f"({display.plural(len(found), 'inconsistency', 'inconsistencies')})")
-    return say("\n".join(lines))
+    # the same lines as `allegiance inconsistencies`: support, weakest premise, single-source flag
+    results = findings(session.kb, session.selection, found, support=session.support, sources=session.support)
+    return say("\n".join([*(line for f in results for line in finding_lines(f)), summary_line(results)]))
 
 
 @special_command("timeline", "QUERY", "when each answer holds: its maximal periods of validity", completes="datalog")
@@ -500,6 +501,8 @@ def _whynot(session: Session, arg: str) -> Output:
 
     session.sources["<query>"] = arg
     answer = explain.why_not(session.kb, arg, selection=session.selection)
+    if session.support:
+        answer = explain.graded_why_not(session.kb.under(session.selection), answer)
     return say(explain.render_tree(answer).replace("(whynot ", "(:whynot "))
 
 

@@ -341,7 +341,7 @@ def test_cli_why_and_whynot(kb_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["whynot", "indirect(b, c)", "--kb", str(kb_dir)]) == 0
     assert "fails at not ally(b, c)" in capsys.readouterr().out
     assert main(["inconsistencies", "--explain", "--kb", str(kb_dir)]) == 1
-    assert "reliability D" in capsys.readouterr().out
+    assert "a report by Blog, graded D6]" in capsys.readouterr().out  # the grade, not the bare reliability
 
 
 # --- properties -----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ that changes.
 
 Stage: a command over a loaded knowledge base, wrapping changes.py and importing.py. Input: the
 parsed arguments and the KnowledgeBase. Output: the change report as text or JSON on stdout (exit
-0); any error leaves the knowledge base as it was (exit 2).
+0), its derived facts and inconsistencies under the selection options (--trust, --without, --at,
+--known-on); any error leaves the knowledge base as it was (exit 2).
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ import argparse
 from ..changes import load_with_report
 from ..importing import import_csv
 from ..kb import KnowledgeBase
-from .common import Command
+from .common import Command, selection_of, selection_options
 
 
 def _load_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("load_files", nargs="+", metavar="FILE", help="fact or rule files (or folders) to add")
     p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    selection_options(p)
 
 
 def _load(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    report = load_with_report(kb, args.load_files, dry_run=args.dry_run)
+    selection = selection_of(args)
+    if selection is None:
+        return 2
+    report = load_with_report(kb, args.load_files, dry_run=args.dry_run, selection=selection)
     report.kept = kb.store is not None  # a one-shot command without --db keeps nothing
     print(report.to_json() if args.format == "json" else report.render_text())
     return 0
@@ -47,14 +52,19 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="skip derived facts and inconsistencies in the report")
     p.add_argument("--dry-run", action="store_true", help="show the change report, keep nothing")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    selection_options(p)
 
 
 def _import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    selection = selection_of(args)
+    if selection is None:
+        return 2
     if args.also:
         kb.load_path(*args.also)
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     report = import_csv(kb, args.csv_file, args.relation, args.source, columns,
-                        require_entities=args.require_entities, dry_run=args.dry_run, derived=not args.quick)
+                        require_entities=args.require_entities, dry_run=args.dry_run, derived=not args.quick,
+                        selection=selection)
     report.kept = kb.store is not None
     print(report.to_json() if args.format == "json" else report.render_text())
     return 0

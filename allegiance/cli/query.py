@@ -2,7 +2,8 @@
 
 Stage: a command over a loaded knowledge base. Input: the parsed arguments and the KnowledgeBase.
 Output: answers as a table, CSV or JSON (exit 0 with answers, 1 with none); the inconsistencies,
-with `--explain` the statements each rests on (exit 0 with none, 1 with some).
+each with its support, its weakest premise and whether it rests on a single source; with `--explain`
+the statements each rests on (exit 0 with none, 1 with some).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import json
 import sys
 
 from .. import render
-from ..explain import explain_inconsistencies, inconsistency_supports, support_json
+from ..explain import explain_inconsistencies, support_json
+from ..explain.findings import finding_json, finding_lines, findings, findings_csv, summary_line
 from ..kb import KnowledgeBase
 from ..stream import write_answers
 from .common import Command, selection_of, selection_options
@@ -46,40 +48,43 @@ QUERY = Command("query", "answer one query and exit (0: answers, 1: none, 2: err
 
 def _incons_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
-    p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--explain", action="store_true", help="show the statements each one rests on, weakest first")
+    p.add_argument("--format", choices=render.FORMATS, default="table")
+    p.add_argument("--explain", action="store_true",
+                   help="show the statements each one rests on, weakest first, each with its grade and who asserts "
+                        "and reports it")
     selection_options(p)
-    p.add_argument("--no-support", action="store_true", help="leave out each one's support (the grade of its best evidence)")
+    p.add_argument("--no-support", action="store_true",
+                   help="leave out each one's support (the grade of its best evidence), its weakest premise and the "
+                        "single-source flag")
+    p.add_argument("--no-sources", action="store_true",
+                   help="leave out the single-source flag (the sources each one cannot do without: a re-evaluation "
+                        "per source)")
 
 
 def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     selection = selection_of(args)
     if selection is None:
         return 2
-    kb = kb.under(selection)
-    found = kb.inconsistencies()
-    explained = explain_inconsistencies(kb, found) if args.explain else None
-    supports = inconsistency_supports(kb, found) if not args.no_support else [None] * len(found)
+    view = kb.under(selection)
+    found = view.inconsistencies()
+    graded = not args.no_support
+    results = findings(kb, selection, found, support=graded, sources=graded and not args.no_sources)
+    explained = explain_inconsistencies(view, found) if args.explain else None
     if args.format == "json":
-        items: list[dict[str, object]] = [{"kind": i.kind, "args": [render.json_value(v) for v in i.args], "message": i.message} for i in found]
-        for item, sup in zip(items, supports, strict=True):
-            if sup is not None:
-                item["support"] = sup
+        items = [finding_json(f) for f in results]
         if explained is not None:
-            for item, support in zip(items, explained, strict=True):
-                item["statements"] = support
+            for item, statements in zip(items, explained, strict=True):
+                item["statements"] = statements
         print(json.dumps(items, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        print(findings_csv(results))
     else:
-        if not found:
-            print("no inconsistencies")
-        for n, inc in enumerate(found):
-            sup = supports[n]
-            print(f"{inc.kind}: {inc.message}" + (f"   [support {sup['grade']}]" if sup else ""))
+        for n, f in enumerate(results):
+            print("\n".join(finding_lines(f)))
             if explained is not None:
                 for line in explained[n]:
-                    print(f"    {line['text']}  [{line['id']}, {line['source']}, reliability {line['reliability'] or '?'}]")
-        if found:
-            print(f"({len(found)} inconsistenc{'ies' if len(found) != 1 else 'y'})")
+                    print(f"      {line['text']}  [{line['id']}: {line['premise']}]")
+        print(summary_line(results))
     return 1 if found else 0
 
 

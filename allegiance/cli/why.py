@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from ..errors import AllegianceError
 from ..errors import render as render_error
-from ..explain import DEFAULT_LIMIT, graded_why, proof_json, render_tree, why, why_not
+from ..explain import DEFAULT_LIMIT, graded_why, graded_why_not, proof_json, render_tree, why, why_not
 from ..kb import KnowledgeBase
 from .common import Command, selection_of, selection_options
 
@@ -65,6 +65,7 @@ def _whynot_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
     p.add_argument("--format", choices=("tree", "json"), default="tree")
     selection_options(p)
+    p.add_argument("--no-support", action="store_true", help="leave out each statement's grade")
 
 
 def _whynot(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -74,6 +75,8 @@ def _whynot(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     answer = _with_text(lambda: why_not(kb, args.fact, selection=selection), args.fact)
     if answer is None:
         return 2
+    if not args.no_support:
+        answer = graded_why_not(kb.under(selection), answer)
     print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
     return 0
 

@@ -17,7 +17,8 @@ from .. import ast
 from ..grades import AXIOM
 from ..provenance import StatementRecord
 from ..support import grading, relation_supports, relations_supports
-from .proof import Proof, Why
+from .premise import premise_text
+from .proof import Proof, Why, WhyNot
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
 
@@ -210,6 +211,16 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
     return dataclasses.replace(answer, proofs=tuple(node(p) for p in answer.proofs))
 
 
+def graded_why_not(kb: KnowledgeBase, answer: WhyNot) -> WhyNot:
+    """The why-not with its support shown where there is one: each nearest statement's grade,
+    and, for a fact that holds after all, its proof graded as graded_why does."""
+    g = grading(kb)
+    nearest = tuple((how, dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label))
+                    if e.statement is not None else (how, e) for how, e in answer.nearest)
+    proof = graded_why(kb, answer.proof) if answer.proof is not None and answer.proof.holds else answer.proof
+    return dataclasses.replace(answer, nearest=nearest, proof=proof)
+
+
 def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:
     src = ex.kb.catalog.sources.get(record.source)
     return {
@@ -219,6 +230,8 @@ def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:
         "title": src.title if src else "", "publisher": src.publisher if src else "",
         "date": src.date.isoformat() if src and src.date else None,
         "reliability": src.reliability if src else "",
+        "grade": grading(ex.kb).support(grading(ex.kb).statement_level(record)).label,
+        "premise": premise_text(record, ex.kb.catalog),
         "file": record.span.file, "line": record.span.line,
     }
 
@@ -232,11 +245,12 @@ def support_rows(ex: Explainer, sym: ast.PredicateSym, row: ast.Row) -> list[dic
 def explain_inconsistencies(kb: KnowledgeBase, found: Sequence[Inconsistency]) -> list[list[dict[str, object]]]:
     """Per inconsistency, the smallest set of statements found to support it, weakest link first:
     dicts with fact, id, text, quote, status, asserter, credibility, source, title, publisher,
-    date, reliability, file, line (JSON-ready)."""
+    date, reliability, grade (on the knowledge base's scale), premise (premise.py: who asserts and
+    reports it, its Admiralty code), file, line (JSON-ready)."""
     ex = explainer_for(kb)
     return [support_rows(ex, ast.PredicateSym(inc.kind, len(inc.args)), inc.args) for inc in found]
 
 
 
-__all__ = ["answer_statements", "fact_support_json", "graded_why", "inconsistency_supports", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
+__all__ = ["answer_statements", "fact_support_json", "graded_why", "graded_why_not", "inconsistency_supports", "support_json", "explain_inconsistencies", "statement_dict", "support", "support_rows", "weakest",
            "weakness"]

@@ -4,24 +4,31 @@ it the first body literal no solution gets past.
 Stage: the `whynot` front of the proof search. Input: a KnowledgeBase and a fact as text. Output: a
 `WhyNot` (proof.py): nearest statements (a denial, an alias, the reverse, one argument different)
 and one `Failure` per rule, with what would make it hold; for a fact that holds after all, its proof.
+Under a selection, a missing fact and each failing atom say which of their statements the
+selection leaves out, and why (left_out.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .. import ast
 from ..provenance import StatementRecord
+from ..support import relation_supports
 from ..timeline import timeline
+from .left_out import pattern_sentences, sentence
 from .proof import Evidence, Failure, RuleRef, Why, WhyNot
 from .search import Env, Explainer, Progress, explainer_for
-from .text import bound_text, fact_text
+from .text import bound_text, fact_text, substitute
 from .why import parse_fact, resolve_aliases
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
     from ..selection import Selection
+
+# what a selection leaves out of a failing atom's facts: (relation, values or None) -> sentences
+Note = Callable[[ast.PredicateSym, list[ast.Value | None]], list[str]]
 
 
 def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
@@ -35,16 +42,47 @@ def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
     if ex.holds(sym, row):
         return WhyNot(fact, True, f"{fact} holds", proof=Why(fact, True, (ex.proof(sym, row),)))
     nearest = tuple(_nearest(ex, sym, row))
-    failures = tuple(_failures(ex, sym, row))
-    if sym in ex.rules:
-        message = f"{fact} does not hold: no statement says it and no rule derives it"
+    failures = tuple(_failures(ex, sym, row, _notes(whole, selection) if selection is not None and
+                               not selection.everything else None))
+    selected = selection is not None and not selection.everything
+    left = _left_out(whole, selection, sym, row) if selection is not None and selected else None
+    if left is not None:
+        assert selection is not None
+        message = f"{fact} does not hold under {selection.describe()}: {left}"
+    elif sym in ex.rules:
+        message = f"{fact} does not hold: no statement{' that counts' if selected else ''} says it and no rule derives it"
     else:
-        message = f"{fact} does not hold: no statement says it"
+        message = f"{fact} does not hold: no statement{' that counts' if selected else ''} says it"
         if not any(s.fact_sym == sym for s in ex.statements.values()):
             message += f" (no statement says anything of {sym})"
     if selection is not None and selection.at is not None:
         message += _other_dates(whole, fact, selection)
     return WhyNot(fact, False, message, nearest, failures)
+
+
+def _left_out(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym, row: ast.Row,
+              subject: str = "it") -> str | None:
+    """Under a selection: the statements of the fact it leaves out ("it is stated only by ...,
+    which policy `reliable` leaves out"), or, for a fact derived when every statement counts,
+    that it is, with its support there. None: the selection is not why it is missing."""
+    said = sentence(whole, selection, sym, row, subject)
+    if said is not None:
+        return said
+    if sym in whole.program.derived and explainer_for(whole).holds(sym, row):
+        found = relation_supports(whole, sym).get(tuple(row))
+        grade = f" (support {found.label})" if found is not None and found.grade is not None else ""
+        return f"{subject} holds when every statement counts{grade}, but a premise does not count"
+    return None
+
+
+def _notes(whole: KnowledgeBase, selection: Selection) -> Note:
+    """For a failing literal: the statements of its facts the selection leaves out, in words."""
+    def note(sym: ast.PredicateSym, pattern: list[ast.Value | None]) -> list[str]:
+        if all(v is not None for v in pattern):
+            said = _left_out(whole, selection, sym, tuple(v for v in pattern if v is not None))
+            return [said] if said is not None else []
+        return pattern_sentences(whole, selection, sym, pattern)
+    return note
 
 
 def _other_dates(kb: KnowledgeBase, fact: str, selection: Selection) -> str:
@@ -96,9 +134,10 @@ def _nearest(ex: Explainer, sym: ast.PredicateSym, row: ast.Row) -> Iterator[tup
                 break
 
 
-def _failures(ex: Explainer, sym: ast.PredicateSym, row: ast.Row) -> Iterator[Failure]:
+def _failures(ex: Explainer, sym: ast.PredicateSym, row: ast.Row, note: Note | None = None) -> Iterator[Failure]:
     """For each rule with head sym: the first body literal (in written order, as far as the
-    bindings allow) that no partial solution gets past, and what would make it hold."""
+    bindings allow) that no partial solution gets past, and what would make it hold; `note` says
+    what a selection leaves out of a failing atom."""
     for rule in ex.rules.get(sym, ()):
         start = ex.unify_head(rule.head, row)
         if start is None:
@@ -111,10 +150,10 @@ def _failures(ex: Explainer, sym: ast.PredicateSym, row: ast.Row) -> Iterator[Fa
             yield Failure(ref, str(rule.head), "the head's expression gives another value", "")
             continue
         literal = rule.body[progress.order[-1]]
-        yield _failure(ex, ref, literal, progress.env)
+        yield _failure(ex, ref, literal, progress.env, note)
 
 
-def _failure(ex: Explainer, ref: RuleRef, literal: ast.Literal, env: Env) -> Failure:
+def _failure(ex: Explainer, ref: RuleRef, literal: ast.Literal, env: Env, note: Note | None = None) -> Failure:
     text = bound_text(literal, env)
     if isinstance(literal, ast.Comparison):
         return Failure(ref, text, f"{text} is false", "")
@@ -131,10 +170,16 @@ def _failure(ex: Explainer, ref: RuleRef, literal: ast.Literal, env: Env) -> Fai
     assert isinstance(literal, ast.Atom)
     free = sorted({v.name for v in ast.literal_variables(literal) if v.name not in env})
     some = f" for any {', '.join(free)}" if free else ""
+    pattern = [b.value if isinstance(b, ast.Constant) else None for b in (substitute(a, env) for a in literal.args)]
+    notes = note(literal.sym, pattern) if note is not None else []
+    left = "".join(f": {n}" if n.startswith("it ") else f"; {n}" for n in notes)
     if literal.sym in ex.rules:
         remedy = f"{text} holding (whynot {text})" if not free else f"a fact of {literal.sym} matching {text}"
-        return Failure(ref, text, f"nothing derives {text}{some}", f"it would hold with {remedy}")
-    return Failure(ref, text, f"no statement says {text}{some}", f"it would hold with a statement saying {text}")
+        counted = " from the statements that count" if notes else ""
+        return Failure(ref, text, f"nothing derives {text}{some}{counted}{left}", f"it would hold with {remedy}")
+    counting = " that counts" if notes else ""
+    return Failure(ref, text, f"no statement{counting} says {text}{some}{left}",
+                   f"it would hold with a statement saying {text}" + (" that counts" if notes else ""))
 
 
 

@@ -98,9 +98,11 @@ def test_facts_rules_schema_entities_sources(session: Session) -> None:
 
 
 def test_inconsistencies(session: Session) -> None:
-    assert dispatch(":inconsistencies", session).text.splitlines() == [
-        "ally_of_member: Nusra Front is allied with a member of Alliance of 41   [support B6 reported]",
-        "(1 inconsistency)"]
+    lines = dispatch(":inconsistencies", session).text.splitlines()
+    assert lines[0] == "ally_of_member: Nusra Front is allied with a member of Alliance of 41   " \
+                       "[support B6 reported, SINGLE SOURCE: s1]"
+    assert lines[1].startswith("    rests on a report by Test Wire, graded B6 (")
+    assert lines[2:] == ["(1 inconsistency, 1 single-source)"]
 
 
 def test_settings_report_their_value(session: Session) -> None:

@@ -1,0 +1,131 @@
+"""Findings: each inconsistency with its support, its weakest premise in words, and the sources it
+cannot do without (single-source when there is one); as text, JSON and CSV.
+
+Stage: after the proof search, for `allegiance inconsistencies` and the REPL's `:inconsistencies`.
+Input: the knowledge base (not a view: leave-one-out needs the whole), a selection and the
+inconsistencies found under it. Output: one `Finding` per inconsistency, in the same order, and
+its renderings. The support and the weakest premise come from support.py (the weakest statement
+of a derivation as strong as the support); the critical sources from critical.py (leave-one-out
+re-evaluation, exact).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .. import ast
+from ..render import json_value
+from ..selection import Selection
+from .critical import rests_on
+from .premise import premise_text
+from .search import explainer_for
+from .support import inconsistency_supports
+
+if TYPE_CHECKING:
+    from ..kb import Inconsistency, KnowledgeBase
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An inconsistency; its support ({"grade", "statement", "source", "status"}, None when not
+    asked or nothing is graded); its weakest premise in words; its critical sources (None when not
+    asked)."""
+
+    inconsistency: Inconsistency
+    support: dict[str, object] | None = None
+    premise: str | None = None
+    critical: tuple[str, ...] | None = None
+
+    @property
+    def single_source(self) -> bool:
+        return self.critical is not None and len(self.critical) == 1
+
+
+def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsistency], *,
+             support: bool = True, sources: bool = True) -> list[Finding]:
+    """Each inconsistency found under `selection`, with its support and weakest premise (with
+    `support`) and its critical sources (with `sources`)."""
+    view = kb.under(selection)
+    supports = inconsistency_supports(view, found) if support else [None] * len(found)
+    premises: list[str | None] = [None] * len(found)
+    if any(s is not None and s.get("statement") for s in supports):
+        ex = explainer_for(view)
+        for n, sup in enumerate(supports):
+            record = ex.statements.get(str(sup["statement"])) if sup and sup.get("statement") else None
+            premises[n] = premise_text(record, view.catalog) if record is not None else None
+    critical: dict[tuple[str, ast.Row], tuple[str, ...]] = {}
+    if sources:
+        for kind, arity in dict.fromkeys((i.kind, len(i.args)) for i in found):
+            variables = tuple(ast.Variable(f"X{i}") for i in range(arity))
+            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection):
+                critical[(kind, r.row)] = r.critical
+    return [Finding(inc, sup, premise, critical.get((inc.kind, inc.args), ()) if sources else None)
+            for inc, sup, premise in zip(found, supports, premises, strict=True)]
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+def finding_lines(f: Finding) -> list[str]:
+    """`kind: message   [support G, single source: S]`, then `    rests on a claim by ...`."""
+    inc = f.inconsistency
+    marks = []
+    if f.support is not None:
+        marks.append(f"support {f.support['grade']}")
+    if f.single_source and f.critical:
+        marks.append(f"SINGLE SOURCE: {f.critical[0]}")
+    lines = [f"{inc.kind}: {inc.message}" + (f"   [{', '.join(marks)}]" if marks else "")]
+    if f.premise is not None:
+        lines.append(f"    rests on {f.premise} ({f.support['statement'] if f.support else ''})")
+    return lines
+
+
+def summary_line(found: Sequence[Finding]) -> str:
+    """`(11 inconsistencies, 5 single-source)`; `no inconsistencies`."""
+    if not found:
+        return "no inconsistencies"
+    counted = f"{len(found)} inconsistenc{'ies' if len(found) != 1 else 'y'}"
+    if all(f.critical is not None for f in found):
+        counted += f", {sum(f.single_source for f in found)} single-source"
+    return f"({counted})"
+
+
+def finding_json(f: Finding) -> dict[str, object]:
+    """{"kind", "args", "message"}, then as asked "support", "weakest_premise", "critical",
+    "single_source"."""
+    inc = f.inconsistency
+    item: dict[str, object] = {"kind": inc.kind, "args": [json_value(v) for v in inc.args], "message": inc.message}
+    if f.support is not None:
+        item["support"] = f.support
+        item["weakest_premise"] = f.premise
+    if f.critical is not None:
+        item["critical"] = list(f.critical)
+        item["single_source"] = f.single_source
+    return item
+
+
+CSV_COLUMNS = ("kind", "args", "message", "support", "statement", "source", "status", "weakest_premise",
+               "critical", "single_source")
+
+
+def findings_csv(found: Sequence[Finding]) -> str:
+    """One row per inconsistency: its arguments as Datalog values joined by ", ", its critical
+    sources by " "; a column not asked for is empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in found:
+        inc, sup = f.inconsistency, f.support or {}
+        writer.writerow([inc.kind, ", ".join(ast.format_value(v) for v in inc.args), inc.message,
+                         sup.get("grade") or "", sup.get("statement") or "", sup.get("source") or "",
+                         sup.get("status") or "", f.premise or "",
+                         " ".join(f.critical) if f.critical is not None else "",
+                         "" if f.critical is None else str(f.single_source).lower()])
+    return out.getvalue().rstrip("\n")
+
+
+__all__ = ["CSV_COLUMNS", "Finding", "finding_json", "finding_lines", "findings", "findings_csv", "summary_line"]

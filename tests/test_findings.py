@@ -1,0 +1,184 @@
+"""Findings (allegiance/explain/findings.py, premise.py): each inconsistency with its support, its
+weakest premise in words, and the single-source flag, the same in text, JSON, CSV, the REPL and
+`check`. The flag is checked against leave-one-out evaluation written here (a knowledge base
+loaded without each source in turn); the premise against the statement the fact file holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from allegiance.checks import Checker, parse_checks
+from allegiance.cli import main
+from allegiance.explain.findings import findings
+from allegiance.explain.premise import premise_text
+from allegiance.kb import KnowledgeBase
+from allegiance.selection import EVERYTHING
+
+SCHEMA = """\
+.entity rebels { name: "Rebel Alliance"  kind: group }
+.entity russia { name: "Russia"  kind: state }
+.entity isis { name: "Islamic State"  kind: group }
+.entity civilians { name: "civilians"  kind: group }
+.relation stated_target(actor, target) { phrases: "{target} is the stated target of {actor}" }
+.relation strikes(actor, target) { phrases: "{actor} strikes {target}" }
+.source statement {
+  publisher: "Rebel Alliance"
+  via: wire
+  reliability: F
+}
+.source wire {
+  publisher: "Wire"
+  via: blog
+  reliability: B
+}
+.source blog {
+  publisher: "Blog"
+  reliability: D
+}
+.source agency {
+  publisher: "Agency"
+  reliability: A
+}
+"""
+STATEMENTS = {
+    "statement": "strikes(russia, civilians), claimed by rebels, from source statement, credibility 4.",
+    "wire": "stated_target(russia, isis), from source wire.",
+    "agency": "strikes(russia, rebels), confirmed by agency, from source agency, credibility 2.",
+    "blog": "strikes(russia, rebels), assessed by blog, from source blog.",
+}
+RULES = """\
+.inconsistency target_mismatch(actor, target, struck) {
+  message: "{actor} says it targets {target}, but strikes {struck}"
+}
+target_mismatch(A, T, H) :- stated_target(A, T), strikes(A, H), H != T.
+"""
+
+
+def kb_text(left_out: str = "") -> str:
+    return SCHEMA + "\n".join(s for src, s in STATEMENTS.items() if src != left_out) + "\n"
+
+
+def make(left_out: str = "") -> KnowledgeBase:
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text(kb_text(left_out), file="t.facts")
+    kb.load_text(RULES, file="t.dl")
+    return kb
+
+
+@pytest.fixture(scope="module")
+def kb() -> Iterator[KnowledgeBase]:
+    base = make()
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    (tmp_path / "facts").mkdir()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "facts" / "t.facts").write_text(kb_text())
+    (tmp_path / "rules" / "t.dl").write_text(RULES)
+    return tmp_path
+
+
+def test_a_premise_names_who_asserts_who_reported_and_the_grade(kb: KnowledgeBase) -> None:
+    by_source = {r.source: r for r in kb.statements}
+    assert premise_text(by_source["statement"], kb.catalog) == \
+        "a claim by Rebel Alliance, reported by Wire, as quoted by Blog, graded F4"
+    assert premise_text(by_source["agency"], kb.catalog) == "a confirmation by Agency, graded A2"
+    assert premise_text(by_source["blog"], kb.catalog) == "an assessment by Blog, graded D6"
+
+
+def test_single_source_is_leave_one_out(kb: KnowledgeBase) -> None:
+    found = kb.inconsistencies()
+    results = findings(kb, EVERYTHING, found)
+    assert len(results) == 2
+    compared = 0
+    for f in results:
+        assert f.critical is not None
+        oracle = []
+        for source in STATEMENTS:
+            without = make(source)
+            try:
+                if f.inconsistency.args not in {i.args for i in without.inconsistencies()}:
+                    oracle.append(source)
+            finally:
+                without.close()
+        assert list(f.critical) == sorted(oracle)
+        assert f.single_source == (len(oracle) == 1)
+        compared += 1
+    assert compared == 2
+    by_struck = {f.inconsistency.args[2]: f for f in results}
+    # civilians: the claim and the wire's stated target, two sources; rebels: two sources strike,
+    # so only the wire is critical
+    assert by_struck["civilians"].critical == ("statement", "wire") and not by_struck["civilians"].single_source
+    assert by_struck["rebels"].critical == ("wire",) and by_struck["rebels"].single_source
+
+
+def test_weakest_premise_is_the_statement_at_the_support(kb: KnowledgeBase) -> None:
+    by_struck = {f.inconsistency.args[2]: f for f in findings(kb, EVERYTHING, kb.inconsistencies())}
+    civilians, rebels = by_struck["civilians"], by_struck["rebels"]
+    assert civilians.support is not None and civilians.support["grade"] == "F4 claimed"
+    assert civilians.premise == "a claim by Rebel Alliance, reported by Wire, as quoted by Blog, graded F4"
+    # the agency's confirmation beats the blog's assessment: the weakest link is the wire's report
+    assert rebels.support is not None and rebels.support["grade"] == "B6 reported"
+    assert rebels.premise == "a report by Wire, as quoted by Blog, graded B6"
+
+
+def test_text_json_and_csv_agree(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--format", "json"]) == 1
+    items = json.loads(capsys.readouterr().out)
+    assert [set(i) for i in items] == [{"kind", "args", "message", "support", "weakest_premise", "critical",
+                                        "single_source"}] * 2
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--format", "csv"]) == 1
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["kind"], r["args"], r["support"], r["weakest_premise"], r["critical"].split(), r["single_source"])
+            for r in rows] == \
+        [(i["kind"], ", ".join(i["args"]), i["support"]["grade"], i["weakest_premise"],
+          i["critical"], "true" if i["single_source"] else "false") for i in items]
+    assert main(["inconsistencies", "--kb", str(kb_dir)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    for item in items:
+        head = f"{item['kind']}: {item['message']}   [support {item['support']['grade']}" + \
+            (f", SINGLE SOURCE: {item['critical'][0]}]" if item["single_source"] else "]")
+        assert head in lines
+        assert lines[lines.index(head) + 1] == \
+            f"    rests on {item['weakest_premise']} ({item['support']['statement']})"
+    assert lines[-1] == "(2 inconsistencies, 1 single-source)"
+
+
+def test_explain_grades_every_statement_and_options_leave_parts_out(kb_dir: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--explain"]) == 1
+    out = capsys.readouterr().out
+    assert ": a claim by Rebel Alliance, reported by Wire, as quoted by Blog, graded F4]" in out
+    assert "reliability" not in out
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--explain", "--format", "json"]) == 1
+    items = json.loads(capsys.readouterr().out)
+    assert all(s["grade"] and s["premise"].startswith("a ") for i in items for s in i["statements"])
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--no-sources", "--format", "json"]) == 1
+    assert all("critical" not in i and "support" in i for i in json.loads(capsys.readouterr().out))
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--no-support", "--format", "json"]) == 1
+    assert all(set(i) == {"kind", "args", "message"} for i in json.loads(capsys.readouterr().out))
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--without", "wire"]) == 0
+    assert capsys.readouterr().out.strip() == "no inconsistencies"
+
+
+def test_check_names_the_weakest_premise_of_a_counterexample_and_of_an_open_inconsistency(kb: KnowledgeBase) -> None:
+    checks = parse_checks("expect no target_mismatch(russia, isis, civilians).\n", "t.check")
+    checker = Checker(kb)
+    outcome = checker.run(checks.checks[0])
+    assert not outcome.passed
+    assert any(line.endswith("[support F4 claimed: rests on a claim by Rebel Alliance, reported by Wire, "
+                             "as quoted by Blog, graded F4]") for line in outcome.details)
+    strict = checker.strict([])
+    assert any("target_mismatch(russia, isis, rebels): " in line and
+               line.endswith("[support B6 reported: rests on a report by Wire, as quoted by Blog, graded B6]")
+               for line in strict.details)
