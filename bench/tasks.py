@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import baselines, bundled, graph, subjects
+from . import baselines, bundled, graph, on_demand, subjects
 from .clock import Clock
 from .subjects import NotBuilt
 
@@ -34,6 +34,7 @@ TASKS: dict[str, Task] = {
     "bundled.check": bundled.check_latency,
     "graph.bundled": graph.bundled_chart,
     "graph.focus": graph.focus_chart,
+    "network.bound": on_demand.bound_queries,
 }
 
 __all__ = ["TASKS", "NotBuilt", "Task"]

@@ -143,8 +143,19 @@ class Magic(Seeding):
     # round 1 runs every rule on the full tables, each later round one variant per atom of the
     # component reading the last round's delta; a round's new rows are those no row of the table equals.
     def _component(self, syms: Sequence[PredicateSym], by_head: dict[PredicateSym, list[ast.Rule]]) -> None:
+        own = set(syms)
+        if not any(a.sym in own for s in syms for r in by_head.get(s, []) for a in positive_atoms(r)):
+            for sym in syms:  # no recursion: one statement (a point query runs a handful of these)
+                params = Params()
+                selects = [self._select(r, [self._full(a.sym) for a in positive_atoms(r)], params) for r in by_head[sym]]
+                self._magic_count += 1
+                name = f"g{self._magic_count}"
+                self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)})",
+                          params.values)
+                self._magic_tables[sym] = name
+            return
         tables = {s: self._new_table(s) for s in syms}
-        recursive = any(a.sym in tables for s in syms for r in by_head.get(s, []) for a in positive_atoms(r))
+        recursive = True
         delta: dict[PredicateSym, str] = {}
         first, parity = True, 0
         try:
