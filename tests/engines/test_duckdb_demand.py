@@ -95,3 +95,16 @@ def test_the_rewrite_carries_constants_and_stops_at_negation() -> None:
     negated = {str(lit.atom.sym) for r in plan.rules for lit in r.body if type(lit).__name__ == "NegLiteral"}
     assert negated == {"ally/2", "rivals/2"}  # whole relations, never adorned
     assert demand.rewrite(derived, checked_query_text("indirect_ally(X, Y)", checked).rules) is None
+
+
+def test_batches_of_mixed_kinds_on_demand_leave_no_table() -> None:
+    # a column of several kinds is sorted in Python: answer_batches reads the query again inside its read
+    checked, _ = checked_text("p(X, Y) :- e(X, Y). p(X, Y) :- e(X, Z), p(Z, Y). q(X, Y) :- p(X, Y), X != Y.\n", E)
+    engine = DuckDBEngine(timeout=None)
+    engine.load(checked, {E: [(1, "a"), ("a", 2), (2, 1), (2, 2.5)]})
+    batches = list(engine.answer_batches(checked_query_text("q(1, Y)", checked)))
+    assert sorted(map(repr, (r for b in batches for r in b))) == sorted(map(repr, [("a",), (2,), (2.5,)]))
+    assert engine.planned >= 1
+    tables = {r[0] for r in engine._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not any(t.startswith("g") for t in tables), tables
+    engine.close()

@@ -46,7 +46,8 @@ class Magic(Seeding):
         """Evaluate what `query` reads and return the query to answer over it: the query itself,
         or its rewrite over the demand program's tables."""
         own = {r.head.sym for r in query.rules}
-        self._magic_tables, self._magic_syms = {}, []
+        if "_magic_tables" not in vars(self):  # the class's empty values are only ever read
+            self._magic_tables, self._magic_syms, self._magic_made = {}, [], []
         plan = self._plan(query) if self.demand else None
         if plan is None:
             self._refresh({query.goal} - own, readers=query.rules)
@@ -54,7 +55,7 @@ class Magic(Seeding):
         leaves = {plan.adorned[s][0] for s in plan.leaves}
         whole = {s for i in {self._stratum_of[p] for p in leaves} for s in self._reads[i]}
         self._refresh(whole, readers=(*plan.rules, *plan.query))
-        self._magic_syms = [*plan.adorned, *plan.magic, *plan.bases]
+        self._magic_syms += [*plan.adorned, *plan.magic, *plan.bases]  # a read inside a read adds its own
         for base, sym in plan.bases.items():
             self._magic_tables[base] = f"b{self._ids[sym]}"
             self._reps[base], self._kinds[base] = self._reps[sym], self._kinds[sym]
@@ -118,6 +119,7 @@ class Magic(Seeding):
         name = f"g{self._magic_count}"
         self._run(f"CREATE OR REPLACE TEMP TABLE {name} ({column_defs(self._reps[sym])})")
         self._magic_tables[sym] = name
+        self._magic_made.append(name)
         return name
 
     def _leaf(self, sym: PredicateSym, plan: demand.Demand) -> None:
@@ -150,6 +152,7 @@ class Magic(Seeding):
                 selects = [self._select(r, [self._full(a.sym) for a in positive_atoms(r)], params) for r in by_head[sym]]
                 self._magic_count += 1
                 name = f"g{self._magic_count}"
+                self._magic_made.append(name)
                 self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)})",
                           params.values)
                 self._magic_tables[sym] = name
@@ -201,17 +204,18 @@ class Magic(Seeding):
             with super()._demand():
                 yield
         finally:
-            names = [t for t in self._magic_tables.values() if t.startswith("g")]
+            names = self._magic_made  # every table made, a read inside the read's included
             for sym in self._magic_syms:
                 self._reps.pop(sym, None)
                 self._kinds.pop(sym, None)
-            self._magic_tables, self._magic_syms = {}, []
+            self._magic_tables, self._magic_syms, self._magic_made = {}, [], []
             if names:
                 self._drop_quietly(names)
 
-    # set anew by each _read_for; the class's empty values are only ever read
+    # each engine's own from its first _read_for on; emptied when a read is answered
     _magic_tables: dict[PredicateSym, str] = {}  # noqa: RUF012
     _magic_syms: list[PredicateSym] = []  # noqa: RUF012
+    _magic_made: list[str] = []  # noqa: RUF012
     _magic_count = 0
 
 
