@@ -47,6 +47,7 @@ def _network_kb(params: dict[str, Any]) -> Any:
     if not hasattr(engine, "demand"):
         raise _import("allegiance.errors").AllegianceError("the engine has no `demand` switch: the bench needs one")
     engine.demand = params["demand"]
+    engine.demand_min_rows = 0  # on demand at every size: the row measures demand itself
     return kb
 
 

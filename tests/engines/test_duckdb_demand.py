@@ -30,6 +30,7 @@ def test_a_bound_query_through_a_non_recursive_rule_does_not_build_the_closure()
     checked, _ = checked_text(LINKS, P("ally", 2), P("overshadows", 2))
     facts = {P("ally", 2): chain, P("overshadows", 2): [("g10", "g12")]}
     engine = DuckDBEngine(timeout=None)
+    engine.demand_min_rows = 0  # demand on these few facts too
     engine.load(checked, facts)
     strata = {engine._stratum_of[P(name, 2)] for name in ("allied_chain", "indirect_ally")}
     got = engine.query(checked_query_text("indirect_ally(g5, Y)", checked))
@@ -62,6 +63,7 @@ def test_mutual_and_non_linear_recursion_on_demand(seed: int) -> None:
         answers_ = {}
         for on_demand in (True, False):
             engine = DuckDBEngine(timeout=None)
+            engine.demand_min_rows = 0  # demand on these few facts too
             engine.demand = on_demand
             engine.load(checked, {E: edges})
             answers_[on_demand] = set(engine.query(checked_query_text(query, checked)))
@@ -75,6 +77,7 @@ def test_mutual_and_non_linear_recursion_on_demand(seed: int) -> None:
 def test_no_demand_table_outlives_a_query() -> None:
     checked, _ = checked_text(LINKS, P("ally", 2), P("overshadows", 2))
     engine = DuckDBEngine(timeout=None)
+    engine.demand_min_rows = 0  # demand on these few facts too
     engine.load(checked, {P("ally", 2): [("a", "b"), ("b", "c")], P("overshadows", 2): []})
     assert engine.query(checked_query_text("indirect_ally(a, Y)", checked)) == [("c",)]
     assert engine.planned == 1
@@ -101,10 +104,26 @@ def test_batches_of_mixed_kinds_on_demand_leave_no_table() -> None:
     # a column of several kinds is sorted in Python: answer_batches reads the query again inside its read
     checked, _ = checked_text("p(X, Y) :- e(X, Y). p(X, Y) :- e(X, Z), p(Z, Y). q(X, Y) :- p(X, Y), X != Y.\n", E)
     engine = DuckDBEngine(timeout=None)
+    engine.demand_min_rows = 0  # demand on these few facts too
     engine.load(checked, {E: [(1, "a"), ("a", 2), (2, 1), (2, 2.5)]})
     batches = list(engine.answer_batches(checked_query_text("q(1, Y)", checked)))
     assert sorted(map(repr, (r for b in batches for r in b))) == sorted(map(repr, [("a",), (2,), (2.5,)]))
     assert engine.planned >= 1
     tables = {r[0] for r in engine._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert not any(t.startswith("g") for t in tables), tables
+    engine.close()
+
+
+def test_a_small_knowledge_base_evaluates_whole_once() -> None:
+    # below demand_min_rows base facts, the first query evaluates what it reads and later ones read it
+    checked, _ = checked_text(LINKS, P("ally", 2), P("overshadows", 2))
+    engine = DuckDBEngine(timeout=None)
+    engine.load(checked, {P("ally", 2): [("a", "b"), ("b", "c")], P("overshadows", 2): []})
+    assert engine.query(checked_query_text("indirect_ally(a, Y)", checked)) == [("c",)]
+    assert engine.planned == 0
+    assert engine._stratum_of[P("indirect_ally", 2)] not in engine._dirty
+    engine.demand_min_rows = 4
+    engine.add_facts({P("ally", 2): [("c", "d"), ("d", "e")]})
+    assert engine.query(checked_query_text("indirect_ally(a, Y)", checked)) == [("c",), ("d",), ("e",)]
+    assert engine.planned == 1  # four base facts now: on demand
     engine.close()

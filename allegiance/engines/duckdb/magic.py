@@ -16,7 +16,9 @@ How the demand program runs
     never builds the closure of the right recursion that magic rules would build).
 
 Only predicates whose stratum is not evaluated yet take part: a relation already in its r<N> table
-is read there. With `demand = False` every query is answered from the whole relations.
+is read there. On a small knowledge base (fewer base facts than `demand_min_rows`) a query evaluates
+whole what it reads, once, as every later query can read it: a demand program per query would cost
+more. With `demand = False` every query is answered from the whole relations.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Magic(Seeding):
     """Queries answered on demand; the layer of DuckDBEngine above the seeding."""
 
     planned = 0  # how many queries were answered through a demand program (the tests count them)
+    demand_min_rows = 20_000  # base facts below which a query evaluates whole what it reads (see _worth_it)
 
     def _full(self, sym: PredicateSym) -> str:
         table = self._magic_tables.get(sym)
@@ -48,7 +51,7 @@ class Magic(Seeding):
         own = {r.head.sym for r in query.rules}
         if "_magic_tables" not in vars(self):  # the class's empty values are only ever read
             self._magic_tables, self._magic_syms, self._magic_made = {}, [], []
-        plan = self._plan(query) if self.demand else None
+        plan = self._plan(query) if self.demand and self._worth_it() else None
         if plan is None:
             self._refresh({query.goal} - own, readers=query.rules)
             return query
@@ -77,6 +80,16 @@ class Magic(Seeding):
         self._growing = ""
         self.planned += 1
         return CheckedQuery(plan.query, query.goal, query.variables, query.source)
+
+    def _worth_it(self) -> bool:
+        """Whether the base facts are many enough (`demand_min_rows`) for demand to pay: below, one
+        whole evaluation, which every later query reads, costs less than a demand program per query."""
+        if self.demand_min_rows <= 0:
+            return True
+        rows = scalar(self._run(
+            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND regexp_matches(table_name, '^b[0-9]+$')"))
+        return rows >= self.demand_min_rows
 
     def _plan(self, query: CheckedQuery) -> demand.Demand | None:
         """The demand program of `query` over the strata not evaluated yet, a linear stratum bound
