@@ -11,6 +11,13 @@ integers and dates: no answer becomes a Python object); otherwise, and for JSON,
 over sorted batches of answers and each batch is written before the next is read. The one visible
 difference from render.csv_text: DuckDB writes an empty string as `""` (Python's writer, as
 nothing), which every CSV reader reads back as the empty string.
+
+With support (the default of `allegiance query`): a knowledge base with nothing to grade (a plain
+Datalog program) shows no support column, so its answers stream as above, support never computed;
+otherwise CSV's support column is each answer's label, looked up batch by batch in the supports
+support.py computes (render.csv_text's text, without the list of every answer, a support object
+and a dict per answer, and the whole text in memory). JSON with support names each answer's weakest
+statement (explain/), which is not streamed: `write_answers` returns None and writes nothing.
 """
 
 from __future__ import annotations
@@ -20,13 +27,23 @@ import datetime
 import json
 from typing import TextIO
 
+from . import printable
+from .analysis import CheckedQuery
 from .kb import KnowledgeBase
-from .render import json_value
+from .render import SUPPORT, json_value
+from .support import grading, intervals
 
 
-def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO) -> int:
-    """Write the answers of `text` to `out` as `fmt` ("csv" or "json"); how many there were."""
+def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO, support: bool = False) -> int | None:
+    """Write the answers of `text` to `out` as `fmt` ("csv" or "json"), with `support` as
+    `allegiance query` shows it; how many there were. None: these answers are not streamed (see
+    the module docstring), nothing was written."""
     query = kb.checked_query(text)
+    if support:
+        if not query.variables:
+            return None  # "yes (support ...)": render's, one line
+        if grading(kb).scale.size > 1:
+            return _write_supported_csv(kb, query, out) if fmt == "csv" else None
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(query.variables)
@@ -45,13 +62,30 @@ def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO) -> int:
     if fmt != "json":
         raise ValueError(f"not a streaming format: {fmt}")
     head = json.dumps({"query": text, "variables": list(query.variables)}, ensure_ascii=False)
-    out.write(head[:-1] + ', "answers": [')
+    out.write(printable.escape(head[:-1] + ', "answers": ['))
     count = 0
     for batch in kb.engine.answer_batches(query):
         rows = ", ".join(json.dumps([json_value(v) for v in row], ensure_ascii=False) for row in batch)
-        out.write((", " if count and rows else "") + rows)
+        out.write((", " if count and rows else "") + printable.escape(rows))  # as render.json_text
         count += len(batch)
     out.write("]}\n")
+    return count
+
+
+def _write_supported_csv(kb: KnowledgeBase, query: CheckedQuery, out: TextIO) -> int:
+    """render.csv_text with the support column, written batch by batch."""
+    g = grading(kb)
+    found = intervals(kb, query)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*query.variables, SUPPORT])
+    count = 0
+    for batch in kb.engine.answer_batches(query):
+        for row in batch:
+            spans = found.get(tuple(row), ())
+            # support.answer_supports: the top of the interval starting at threshold 0
+            label = g.support(spans[0][1] if spans and spans[0][0] == 0 else 0).label
+            writer.writerow([*(v.isoformat() if isinstance(v, datetime.date) else v for v in row), label])
+        count += len(batch)
     return count
 
 

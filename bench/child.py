@@ -2,7 +2,8 @@
 
 Input: a task name from `tasks.TASKS`, its parameters as JSON, the time limit in seconds ("" for
 none) and the path to write the result to. Output: that file holds {"status": "ok", "samples": [...],
-...the task's counts} or {"status": "timeout" | "not built" | "not installed" | "error", "reason": ...}. The parent reads
+...the task's counts} or {"status": "timeout" | "too large" | "not built" | "not installed" | "error", "reason":
+...}. The parent reads
 peak memory from the operating system when this process ends, so nothing here measures memory.
 """
 
@@ -12,7 +13,7 @@ import json
 import sys
 import traceback
 
-from .clock import Clock, Timeout, write_result
+from .clock import Clock, Timeout, TooLarge, write_result
 from .tasks import TASKS, NotBuilt, NotInstalled
 
 
@@ -30,6 +31,9 @@ def main(argv: list[str]) -> int:
         return 0
     except Timeout as e:
         write_result(result_path, {"status": "timeout", "seconds": limit, "reason": str(e)})
+        return 0
+    except TooLarge as e:
+        write_result(result_path, {"status": "too large", "reason": str(e)})
         return 0
     except Exception as e:  # a bench row must report, never take the whole bench down
         traceback.print_exc()

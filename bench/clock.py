@@ -25,6 +25,11 @@ class Timeout(Exception):
     """A task noticed, by itself, that it ran out of time (e.g. an engine's own QueryTimeout)."""
 
 
+class TooLarge(Exception):
+    """What the task evaluates outgrew the memory ceiling it runs under (MemoryLimitError): reported
+    as such, like a timeout, never as an error of the bench."""
+
+
 class Clock:
     def __init__(self, limit: float | None, result_path: str) -> None:
         self.limit = limit

@@ -33,7 +33,7 @@ SETUP_ALLOWANCE = 300.0
 
 @dataclass
 class Measurement:
-    status: str  # ok, timeout, not built, not installed, error
+    status: str  # ok, timeout, too large, not built, not installed, error
     samples: list[float] = field(default_factory=list)
     peak_rss_mb: float | None = None
     limit: float | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import baselines, bundled, graph, peers, subjects, support, timelines
+from . import baselines, bundled, graph, on_demand, peers, subjects, support, timelines
 from .clock import Clock
 from .peers import NotInstalled
 from .subjects import NotBuilt
@@ -41,6 +41,7 @@ TASKS: dict[str, Task] = {
     "support.closure": support.closure,
     "support.bundled": support.bundled_queries,
     "support.sources": support.sources,
+    "network.bound": on_demand.bound_queries,
     **{f"peer.{name}": task for name, task in peers.TASKS.items()},
 }
 

@@ -5,6 +5,7 @@ knowledge base, statement and metadata relations). Output: `CheckedProgram` (che
 Raises a CheckError, or an ErrorGroup holding every error found, in source order:
 arity (arity.py), safety (safety.py), unknown predicates (with did-you-mean), stratification
 (stratify.py); a warning for recursive arithmetic that may grow for ever (growth.py).
+demand.py rewrites a checked query and the rules it reads for evaluation on demand (magic sets).
 """
 
 from __future__ import annotations

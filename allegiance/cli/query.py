@@ -35,8 +35,10 @@ def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     if selection is None:
         return 2
     kb = kb.under(selection)
-    if args.no_support and args.format in ("csv", "json"):  # written as the answers arrive (stream.py)
-        return 0 if write_answers(kb, args.query, args.format, sys.stdout) else 1
+    if args.format in ("csv", "json"):  # written as the answers arrive where they can be (stream.py)
+        count = write_answers(kb, args.query, args.format, sys.stdout, support=not args.no_support)
+        if count is not None:
+            return 0 if count else 1
     answers = kb.query(args.query, support=not args.no_support)
     supports = support_json(kb, answers, statements=args.format == "json")
     print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports))

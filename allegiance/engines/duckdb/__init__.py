@@ -1,6 +1,7 @@
 """The DuckDB engine, as a package: the only place besides pydatalog.py that imports a database library.
 
     engine.py    DuckDBEngine: the facade, the Engine interface over the layers below
+    magic.py     a query with constants answered through its demand program (analysis/demand.py)
     seeding.py   which strata a read evaluates; demand-driven seeded views
     loop.py      evaluating a stratum: the semi-naive loop, or one recursive CTE
     tables.py    installing a program; base tables, their encoding, facts in and out, kb_ tables
@@ -11,7 +12,7 @@
     memory.py    the memory ceiling and spill folder of every connection; the too-large error
     compare.py   SQL for what a relation gained and lost since it was kept (the change report)
 
-Each of engine, seeding, loop, tables and guard holds one class extending the one below it (see
+Each of engine, magic, seeding, loop, tables and guard holds one class extending the one below it (see
 engine.py's docstring); only engine.py, tables.py, guard.py, memory.py and csv.py import duckdb.
 Input and output: the Engine interface (engines/base.py).
 """

@@ -4,7 +4,7 @@ Stage: engine (the default one). Input: an `analysis.CheckedProgram` and base fa
 int, float and datetime.date. Output: relations, query answers and derivation rounds as rows of the
 same Python values (`"1"` stays a str, `1` an int, `1.0` a float, a date a date).
 
-DuckDBEngine is the facade: the Engine interface, over four layers of one connection, each a module
+DuckDBEngine is the facade: the Engine interface, over five layers of one connection, each a module
 of this package and a class the next one extends (each imports only the ones below it):
 
     guard.py     Guarded: the time limit and Ctrl-C around every evaluating call
@@ -13,6 +13,7 @@ of this package and a class the next one extends (each imports only the ones bel
                  persistence are described there)
     loop.py      Loop: evaluating a stratum, semi-naive or as one recursive CTE; laziness
     seeding.py   Seeding: which strata a read evaluates, and demand-driven seeded views
+    magic.py     Magic: a query's constants carried through every rule it reads (magic sets)
     engine.py    DuckDBEngine: the Engine interface (load, add/retract facts, bulks, relation,
                  query, derivation rounds, annotated queries, close)
 
@@ -69,11 +70,11 @@ from .compile import (
 from .connection import connect
 from .csv import CsvTable, scalar, stage_csv
 from .guard import first_line
-from .seeding import Seeding
+from .magic import Magic
 from .tables import EMPTY, META
 
 
-class DuckDBEngine(Seeding, Engine):
+class DuckDBEngine(Magic, Engine):
     """Semi-naive bottom-up evaluation in DuckDB (see the module docstring).
 
     `path`: a DuckDB file holding the base facts; None keeps everything in memory.
@@ -339,11 +340,11 @@ class DuckDBEngine(Seeding, Engine):
         if query.goal not in own:
             reads.add(query.goal)
         with self._guard(), self._demand():
-            # the query's rules read like a stratum above the program: a recursive predicate they
-            # only read with a constant is evaluated seeded (see "Demand" above)
-            self._refresh({query.goal} - own, readers=query.rules)
             for sym in reads:
                 self._ensure_table(sym)
+            # the query's rules read like a stratum above the program: what they read with a
+            # constant is evaluated on demand (magic.py, seeding.py)
+            query = self._read_for(query)
             sql, params, reps = self._query_sql(query)
             self._growing = "the answers"
             if query.goal.arity:

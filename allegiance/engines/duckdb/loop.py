@@ -98,18 +98,22 @@ class Loop(Tables):
     # A linear stratum as one recursive CTE, e.g. for path(X, Z) :- path(X, Y), edge(Y, Z):
     #     w(X, Y) :- path's base facts ; its non-recursive rules.      (the anchor)
     #     w(X, Z) :- w(X, Y), edge(Y, Z).                              (each step, UNION: a set)
-    def _linear_cte(self, i: int, params: Params, seed: tuple[int, Value] | None = None) -> str:
+    def _linear_cte(self, i: int, params: Params, seed: tuple[int, Value] | None = None,
+                    within: tuple[int, str] | None = None) -> str:
         """`WITH RECURSIVE w(...) AS (...)`: linear stratum i as one recursive CTE with set
         semantics (UNION), the base facts and non-recursive rules as its anchor, each recursive rule
         reading the CTE's last iteration. With a seed (j, value), every rule's rows are restricted
         to those with value at position j: recursion passes position j on unchanged, so that is the
-        restriction of the whole fixpoint."""
+        restriction of the whole fixpoint. `within` (j, a SELECT of one column) restricts position
+        j to a set of values the same way."""
         p = self._stratum_preds[i][0]
         n = self._ids[p]
         cols = ", ".join(column_names(p.arity))
         reps = self._reps[p]
 
         def seeded(sql: str) -> str:
+            if within is not None:
+                return f"SELECT * FROM ({sql}) AS s WHERE s.c{within[0]} IN ({within[1]})"
             if seed is None:
                 return sql
             j, value = seed

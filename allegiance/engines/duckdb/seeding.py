@@ -40,6 +40,8 @@ _NO_READER = object()  # _seed_for: nothing about to be evaluated reads the stra
 class Seeding(Loop):
     """Reads evaluate what they need, seeded where they can; the layer of DuckDBEngine above the loop."""
 
+    demand = True  # False: every read evaluates whole what it reads (the baseline of tests and benchmarks)
+
     def _refresh(
         self, preds: Iterable[PredicateSym], readers: Sequence[ast.Rule] = (), rounds: bool = False
     ) -> None:
@@ -93,7 +95,7 @@ class Seeding(Loop):
     ) -> tuple[int, Value] | object | None:
         """(position, value) when linear stratum i can be read through a seeded view, _NO_READER when
         nothing about to be evaluated reads it, else None."""
-        if not self._linear[i]:
+        if not self._linear[i] or not self.demand:
             return None
         p = self._stratum_preds[i][0]
         rules = [r for k in pending if k != i and p in self._reads[k] for r in self._program.strata[k].rules]
@@ -140,6 +142,19 @@ class Seeding(Loop):
             p_c(C, Z) :- reach(U), base(U, Z).        (base: p's facts and non-recursive rules)"""
         reach = self._reach[i]
         assert reach is not None
+        p = self._stratum_preds[i][0]
+        rep = self._reps[p][reach[0]]
+        start = convert(params.const(value), rep)
+        return self._reach_from(i, f"SELECT {start.sql} AS v", params)
+
+    def _reach_from(self, i: int, starts: str, params: Params) -> str:
+        """`_reach_select` from every value of `starts` (a SELECT of one column v, in the
+        representation of the unstable position j) at once: each row carries its start.
+
+            reach(C, C) :- start(C).  reach(C, Y) :- reach(C, X), __step(X, Y).
+            p_c(C, Z) :- reach(C, U), base(U, Z)."""
+        reach = self._reach[i]
+        assert reach is not None
         j, steps = reach
         p = self._stratum_preds[i][0]
         rep = self._reps[p][j]
@@ -148,20 +163,19 @@ class Seeding(Loop):
         def reps_of(sym: PredicateSym) -> tuple[str, ...]:
             return (rep, rep) if sym == step_sym else self._reps[sym]
 
-        start = convert(params.const(value), rep)
-        recursive = f"SELECT {start.sql} AS u"
+        recursive = f"SELECT v AS s, v AS u FROM ({starts})"
         if steps:
             step_sql = " UNION ALL ".join(
                 rule_select(r, [self._full(a.sym) for a in positive_atoms(r)], self._full, reps_of, params) for r in steps)
             same = compare_sql("=", Expr("st.c0", rep), Expr("reach.u", rep))
-            recursive += f" UNION SELECT st.c1 FROM reach, ({step_sql}) AS st WHERE {same}"
+            recursive += f" UNION SELECT reach.s, st.c1 FROM reach, ({step_sql}) AS st WHERE {same}"
         base = [f"SELECT {', '.join(column_names(p.arity))} FROM b{self._ids[p]}"]
         for rule in self._rules_by_head[i][p]:
             if p not in {a.sym for a in positive_atoms(rule)}:
                 base.append(self._select(rule, [self._full(a.sym) for a in positive_atoms(rule)], params))
-        items = ", ".join(f"{start.sql} AS c{k}" if k == j else f"s.c{k}" for k in range(p.arity))
-        return (f"WITH RECURSIVE reach(u) AS ({recursive}) SELECT DISTINCT {items} "
-                f"FROM ({' UNION '.join(base)}) AS s WHERE s.c{j} IN (SELECT u FROM reach)")
+        items = ", ".join(f"reach.s AS c{k}" if k == j else f"b.c{k}" for k in range(p.arity))
+        return (f"WITH RECURSIVE reach(s, u) AS ({recursive}) SELECT DISTINCT {items} "
+                f"FROM ({' UNION '.join(base)}) AS b, reach WHERE b.c{j} = reach.u")
 
     @contextmanager
     def _demand(self) -> Iterator[None]:

@@ -1,0 +1,73 @@
+"""Bound queries on a real-sized network, answered on demand and by the whole evaluation (issue 18).
+
+Stage: measurement tasks run in a child process (see child.py). Input: the network's size in
+statements (network.py), whether the engine evaluates on demand, the queries. Output: on demand,
+one sample per query (a latency row); the whole evaluation, one sample: its first query, which
+evaluates whole what the queries read (every later one would read it).
+
+What is timed: the bundled knowledge base and the generated network are loaded before the clock
+(loading has rows of its own); each bound query is timed on its own. With `demand` off the engine
+evaluates every relation a query reads whole (`DuckDBEngine.demand = False`), the baseline a
+demand-driven query is compared with in the same run. A whole evaluation that outgrows the memory
+ceiling given as `memory_limit` is reported "too large", not as an error of the bench.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+from . import network
+from .clock import Clock, Timeout, TooLarge
+from .subjects import _import, _kb, _need
+
+# The issue's bound queries: a closure read from one party, the non-recursive rule over it, a yes/no
+# question between two parties, and membership through units.
+PATTERNS = ("indirect_ally({a}, X)", "linked({a}, X)", "indirect_ally({a}, {b})", "in_coalition({a}, C)")
+
+
+def queries(statements: int, count: int, seed: int = 18) -> list[str]:
+    """`count` queries per pattern, each from another party of the network."""
+    rng = random.Random(seed)
+    groups = network.groups_for(statements)
+    out = []
+    for _ in range(count):
+        a, b = rng.randrange(groups), rng.randrange(groups)
+        out += [p.format(a=f"g{a}", b=f"g{b}") for p in PATTERNS]
+    return out
+
+
+def _network_kb(params: dict[str, Any]) -> Any:
+    if params.get("memory_limit"):
+        os.environ["ALLEGIANCE_MEMORY_LIMIT"] = params["memory_limit"]
+    kb = _need(_kb(), "bundled")(timeout=None)
+    _need(kb, "load_text")(network.network_file(params["statements"]), file="network.dl")
+    engine = _need(kb, "engine")
+    if not hasattr(engine, "demand"):
+        raise _import("allegiance.errors").AllegianceError("the engine has no `demand` switch: the bench needs one")
+    engine.demand = params["demand"]
+    engine.demand_min_rows = 0  # on demand at every size: the row measures demand itself
+    return kb
+
+
+def bound_queries(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """Each query of `queries(...)` timed alone, from a knowledge base nothing was asked of yet."""
+    errors = _import("allegiance.errors")
+    kb = _network_kb(params)
+    ask = _need(kb, "query")
+    asked = queries(params["statements"], params.get("per_pattern", 5))
+    answers = 0
+    try:
+        if params["demand"]:
+            for q in asked:
+                with clock:
+                    answers += len(ask(q).rows)
+            return {"latency": True, "calls": len(asked), "first": clock.samples[0], "count": answers}
+        with clock:  # the whole evaluation: the first query pays it (the others would read what it built)
+            answers = len(ask(asked[0]).rows)
+    except errors.QueryTimeout as e:
+        raise Timeout(str(e)) from e
+    except errors.MemoryLimitError as e:
+        raise TooLarge(str(e)) from e
+    return {"count": answers}
