@@ -11,8 +11,8 @@ holds the same layers and fails on an import that runs up them, or on any import
     __init__, cli/           the public API; every subcommand (no core module imports argparse or
                              cli); with no command, the REPL; notebook (the IPython extension, a
                              front end too: only it imports IPython)
-    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > selecting > commands > session > display,
-                             suggest, habits > output, browser
+    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch, running > selecting > commands > session >
+                             display, suggest, habits > output, browser
     cli/common               opening a knowledge base from command-line options (both front ends);
                              cli/graph_options (what graph, :graph and %allegiance graph share)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),

@@ -38,7 +38,7 @@ LAYERS: list[set[str]] = [
     {"repl.session"},
     {"repl.commands"},
     {"repl.selecting"},  # the :trust, :without, :at, :known-on commands
-    {"repl.dispatch"},
+    {"repl.dispatch", "repl.running"},
     {"repl.app"},
     {"repl"},
     {"", "cli", "__main__", "notebook"},  # the public API, the command line (no command: the REPL), Jupyter
