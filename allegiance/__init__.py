@@ -31,7 +31,8 @@ holds the same layers and fails on an import that runs up them, or on any import
     text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,
                              generated rules, statement -> facts), english, curate
     the words                ast, errors, values (constants, comparison, arithmetic), terminals
-                             (grammar.lark's terminals as regexes), grammar_tables, lexer, printable
+                             (grammar.lark's terminals as regexes), grammar_tables, lexer, printable,
+                             shield (sections a Ctrl-C must not cut in half)
 
 Data flows one way: text -> parse -> ast.Program -> curate (statements -> facts with provenance) ->
 analysis.check -> engine -> answers -> explain -> render. Each module opens with its stage, its input

@@ -14,6 +14,8 @@ returns. So the entry runs in a worker thread while the main thread waits, free 
   statements (parsing, a report made in Python) gets a KeyboardInterrupt raised in the worker after
   NUDGE seconds, as Python would raise it in the main thread.
 - The time limit: the engine's watchdog interrupts it and says since when (`cancelling`).
+- Nothing is interrupted inside a shielded section (allegiance/shield.py: a rollback, the undo of
+  a stopped load): a Ctrl-C pressed there reaches the engine when the section ends.
 - Either way, if the worker has not ended GRACE seconds later, the entry is abandoned: the worker
   keeps the old knowledge base (and its DuckDB connection, which is never touched again) to itself,
   and the session goes on with a new one on the same engine, the history of before the entry
@@ -36,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from allegiance import shield
 from allegiance.history import Operation
 from allegiance.kb import KnowledgeBase
 
@@ -75,11 +78,15 @@ def run_entry(work: Callable[[], Output], session: Session) -> Output:
     worker.start()
     pressed: float | None = None  # when Ctrl-C was pressed
     nudged = False
+    delivered = False  # interrupt() reached the engine outside a shielded section
     while not done.is_set():
         try:
             done.wait(TICK)
             now = time.monotonic()
-            if pressed is not None and not nudged and now - pressed > NUDGE and \
+            if pressed is not None and not delivered and not shield.active():
+                interrupt()  # Ctrl-C pressed inside a shielded section (an undo): now it may land
+                delivered = True
+            if pressed is not None and not nudged and now - pressed > NUDGE and not shield.active() and \
                     not getattr(engine, "_guarding", False):
                 _raise_in(worker, KeyboardInterrupt)  # Python code outside the engine: as in the main thread
                 nudged = True
@@ -90,6 +97,7 @@ def run_entry(work: Callable[[], Output], session: Session) -> Output:
         except KeyboardInterrupt:
             if pressed is None:
                 pressed = time.monotonic()
+            delivered = not shield.active()
             interrupt()  # again on each Ctrl-C: a statement may have started since the last one
     result = box[0]
     if isinstance(result, KeyboardInterrupt):

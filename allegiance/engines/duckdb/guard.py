@@ -14,7 +14,8 @@ Time limit and Ctrl-C
     derived state of an interrupted stratum stays dirty, so the next read recomputes it. Each
     guarded call has its own descriptor: a Ctrl-C that stopped one call never reaches the next
     (the watcher of a call that has ended interrupts nothing). `interrupt()` is the one way in,
-    which a front end running the engine in a worker thread calls too (repl/running.py).
+    which a front end running the engine in a worker thread calls too (repl/running.py). Nothing
+    is interrupted inside a shielded section (shield.py): a rollback, the undo of a stopped load.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 
 import duckdb
 
-from ... import errors
+from ... import errors, shield
 from . import memory
 
 
@@ -61,19 +62,23 @@ class Guarded:
 
     def interrupt(self) -> None:
         """Stop the guarded call running now (from any thread): the statement running, and any the
-        call would start next. Outside a guarded call, nothing."""
+        call would start next. Outside a guarded call, or inside a shielded section (a rollback,
+        an undo: shield.py), nothing."""
+        if shield.active():
+            return
         if self._guarding:
             self._interrupted = True
         self._cancel()
 
     def _cancel(self) -> None:
         """DuckDB's own cancel: the running statement stops (or should: it has been seen to stall)."""
-        self._con.interrupt()
+        if not shield.active():
+            self._con.interrupt()
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> duckdb.DuckDBPyConnection:
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise DeadlinePassed
-        if self._interrupted:
+        if self._interrupted and not shield.active():
             raise KeyboardInterrupt
         return self._con.execute(sql, list(params))
 

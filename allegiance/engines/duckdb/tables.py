@@ -59,7 +59,7 @@ from contextlib import contextmanager
 
 import duckdb
 
-from ... import ast, errors
+from ... import ast, errors, shield
 from ...analysis.checked import CheckedProgram
 from ...ast import PredicateSym, Row
 from ..base import Bulk, Column, Facts
@@ -458,13 +458,16 @@ class Tables(Guarded):
     def _recover(self) -> None:
         deadline, self._deadline = self._deadline, None
         self._meta_due = set()  # of the rolled-back change
+        # shielded: the Ctrl-C or time limit that stopped the change must not stop its rollback
+        # half-way (the watchdog keeps interrupting until the guarded call ends)
         try:
-            with contextlib.suppress(duckdb.Error):  # nothing to roll back
-                self._con.rollback()
-            self._read_store()
-            self._r_tables_drop()
-            self._install(self._program)
-            self._flush_meta()
+            with shield.shielded():
+                with contextlib.suppress(duckdb.Error):  # nothing to roll back
+                    self._con.rollback()
+                self._read_store()
+                self._r_tables_drop()
+                self._install(self._program)
+                self._flush_meta()
         finally:
             self._deadline = deadline
 
