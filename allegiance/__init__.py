@@ -11,8 +11,8 @@ holds the same layers and fails on an import that runs up them, or on any import
     __init__, cli/           the public API; every subcommand (no core module imports argparse or
                              cli); with no command, the REPL; notebook (the IPython extension, a
                              front end too: only it imports IPython)
-    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch > selecting > commands > session > display,
-                             suggest, habits > output, browser
+    repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch, running > selecting > commands > session >
+                             display, suggest, habits > output, browser
     cli/common               opening a knowledge base from command-line options (both front ends);
                              cli/graph_options (what graph, :graph and %allegiance graph share)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),
@@ -31,7 +31,8 @@ holds the same layers and fails on an import that runs up them, or on any import
     text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,
                              generated rules, statement -> facts), english, curate
     the words                ast, errors, values (constants, comparison, arithmetic), terminals
-                             (grammar.lark's terminals as regexes), grammar_tables, lexer, printable
+                             (grammar.lark's terminals as regexes), grammar_tables, lexer, printable,
+                             shield (sections a Ctrl-C must not cut in half)
 
 Data flows one way: text -> parse -> ast.Program -> curate (statements -> facts with provenance) ->
 analysis.check -> engine -> answers -> explain -> render. Each module opens with its stage, its input

@@ -44,6 +44,7 @@ import each other.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
@@ -53,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, overload
 
-from . import ast
+from . import ast, shield
 from .bulk import StatementBlock
 from .catalog import Relation, negative_name
 from .engines.base import Kept
@@ -554,8 +555,16 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
         # DuckDB raises a bare RuntimeError for an interrupt that lands outside the engine's guard.
         if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
             raise
-        while len(kb.history) > depth:
-            kb.undo()
+        # The undo itself is shielded (shield.py) and has no time limit: a second Ctrl-C, or the
+        # limit that stopped the load, must not leave it half taken back.
+        # (a Ctrl-C held during the undo is dropped: the load is stopped and taken back either way)
+        with contextlib.suppress(KeyboardInterrupt), shield.shielded():
+            limit, kb.engine.timeout = kb.engine.timeout, None
+            try:
+                while len(kb.history) > depth:
+                    kb.undo()
+            finally:
+                kb.engine.timeout = limit
         if isinstance(exc, QueryTimeout):
             limit = kb.engine.timeout
             raise QueryTimeout(f"the load took longer than {limit:g} s" if limit else "the load took too long",
@@ -568,7 +577,8 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
         if view is not None:
             view.close()
         if dry_run and len(kb.history) > depth:
-            kb.undo()
+            with shield.shielded():
+                kb.undo()
     return report
 
 

@@ -435,7 +435,16 @@ class Store:
     def restore(self, paths: Sequence[str | os.PathLike[str]]) -> Restored | None:
         """The stored knowledge base, when it was stored for these files and they are unchanged;
         the engine is then reopened over its stored facts. None otherwise, with a notice when the
-        file held a knowledge base that cannot serve. Called once, at the first load."""
+        file held a knowledge base that cannot serve. Called once, at the first load. The engine
+        keeps the file read-only until this has read it: a damaged file is set aside as it was."""
+        try:
+            return self._restore(paths)
+        finally:
+            writable = getattr(self.engine, "writable", None)
+            if writable is not None:
+                writable()
+
+    def _restore(self, paths: Sequence[str | os.PathLike[str]]) -> Restored | None:
         self._files = _files_key(paths)
         self._base_ops = len(paths)  # load_files makes one operation per file
         if self.engine.damaged:  # the engine found its fact tables damaged and set the file aside

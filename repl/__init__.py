@@ -23,8 +23,13 @@ def main(args: argparse.Namespace) -> int:
     try:
         if interactive:
             from .app import run
+            from .running import abandoned, exit_now
 
-            return run(session)
+            status = run(session)
+            if abandoned():  # a thread may be stuck inside DuckDB: leave without waiting for it
+                session.kb.close()
+                exit_now(status)
+            return status
         return run_script(sys.stdin, session, sys.stdout, sys.stderr)
     finally:
         session.kb.close()

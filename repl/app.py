@@ -8,6 +8,7 @@ and the loop reads, dispatches (dispatch.dispatch) and renders (show), as ptpyth
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import shutil
@@ -36,6 +37,7 @@ from allegiance.lexer import AllegianceLexer
 from .commands import default_pager
 from .dispatch import dispatch
 from .output import Output
+from .running import run_entry
 from .session import Session, data_dir, is_complete
 from .suggest import signature_hint, suggest
 
@@ -238,7 +240,7 @@ def run(session: Session) -> int:
             break
         try:
             with keys_held():
-                output = dispatch(text, session)
+                output = run_entry(functools.partial(dispatch, text, session), session)
         except KeyboardInterrupt:  # Ctrl-C outside the engine (parsing, rendering)
             output = Output(error="interrupted (the knowledge base is as it was)")
         except Exception as exc:  # a bug must not end the session; its entry is lost, nothing else
@@ -249,7 +251,7 @@ def run(session: Session) -> int:
             if ask(output.confirm, output.default):
                 try:
                     with keys_held():
-                        output = output.then()
+                        output = run_entry(output.then, session)
                 except KeyboardInterrupt:
                     output = Output(error="interrupted (the knowledge base is as it was)")
             else:

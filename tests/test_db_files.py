@@ -95,7 +95,7 @@ def build(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_halved_file_is_set_aside_and_the_notice_says_what_is_lost(tmp_path: Path) -> None:
     db, facts = build(tmp_path)
     os.truncate(db, db.stat().st_size // 2)
-    inode, size = db.stat().st_ino, db.stat().st_size
+    inode, size, damaged = db.stat().st_ino, db.stat().st_size, db.read_bytes()
     with KnowledgeBase(timeout=None, db=str(db)) as kb:
         kb.load_files([facts])
         assert kb.store is not None
@@ -103,10 +103,10 @@ def test_a_halved_file_is_set_aside_and_the_notice_says_what_is_lost(tmp_path: P
         assert kb.query("backs(X, Y)").rows == [("a", "b")]  # the files, read again
     assert f"kept, unchanged, as {db}.damaged" in notice and "is not in this session" in notice
     assert "CSV import" in notice  # what only lived in the file
-    # the same file, renamed, not rewritten: its tables of imports and history were not dropped (the
-    # engine's start may have re-encoded a fact table before the damage showed; see persist.Store.restore)
-    kept = Path(f"{db}.damaged").stat()
-    assert kept.st_ino == inode and kept.st_size >= size and db.stat().st_ino != inode
+    # the same file, renamed, byte for byte as the user had it: opened read-only until it was read
+    kept = Path(f"{db}.damaged")
+    assert kept.stat().st_ino == inode and db.stat().st_ino != inode
+    assert kept.stat().st_size == size and kept.read_bytes() == damaged
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -130,7 +130,7 @@ def test_damage_anywhere_never_overwrites_the_file(tmp_path: Path, seed: int) ->
         assert "Corrupt database file" in str(exc)
         return
     kept = Path(f"{db}.damaged")
-    if kept.exists():  # found damaged: set aside (renamed, never replaced), the files read again
-        assert kept.stat().st_size >= len(data) and answers == 1
+    if kept.exists():  # found damaged: set aside (renamed, byte for byte), the files read again
+        assert kept.read_bytes() == bytes(data) and answers == 1
     else:  # the damage hit nothing the knowledge base reads: it is whole
         assert answers == 20_001

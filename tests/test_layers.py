@@ -23,7 +23,7 @@ PACKAGES = {"allegiance": "allegiance", "repl": "allegiance.repl", "bench": "ben
 # higher one. A module belongs to the first group naming it or a package above it (names relative to
 # allegiance; "" is the package itself). allegiance/__init__.py's docstring draws the same picture.
 LAYERS: list[set[str]] = [
-    {"ast", "errors", "values", "terminals", "grammar_tables", "lexer", "printable"},  # the words every stage speaks
+    {"ast", "errors", "values", "terminals", "grammar_tables", "lexer", "printable", "shield"},  # the words every stage speaks
     {"parse", "catalog", "provenance", "english", "curate"},  # text -> AST -> statements with provenance
     {"analysis"},  # program -> checked program
     {"engines", "bulk"},  # checked program + facts -> answers
@@ -38,7 +38,7 @@ LAYERS: list[set[str]] = [
     {"repl.session"},
     {"repl.commands"},
     {"repl.selecting"},  # the :trust, :without, :at, :known-on commands
-    {"repl.dispatch"},
+    {"repl.dispatch", "repl.running"},
     {"repl.app"},
     {"repl"},
     {"", "cli", "__main__", "notebook"},  # the public API, the command line (no command: the REPL), Jupyter

@@ -40,17 +40,18 @@ FOREIGN = ((b"SQLite format 3\x00", "a SQLite database"), (b"PAR1", "a Parquet f
            (b"\x89HDF", "an HDF5 file"), (b"PK\x03\x04", "a ZIP archive (or an Excel/ODF file)"))
 
 
-def connect(path: str | None) -> duckdb.DuckDBPyConnection:
+def connect(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to `path` (None: in memory) with SAFE_CONFIG applied. A file that
     exists, is not empty and is not a DuckDB database is refused before DuckDB sees it (DuckDB 2
-    would open a Parquet file as an in-memory database with a view over it, so nothing would be kept)."""
+    would open a Parquet file as an in-memory database with a view over it, so nothing would be kept).
+    `read_only`: DuckDB writes nothing to the file (DuckDBEngine opens a file so until it is verified)."""
     if path is not None:
         foreign = _not_duckdb(path)
         if foreign is not None:
             raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: it is {foreign}", None,
                                    "name a new file for --db, or one that allegiance wrote (the file is left as it is)")
     try:
-        return duckdb.connect(path if path is not None else ":memory:", config=SAFE_CONFIG)
+        return duckdb.connect(path if path is not None else ":memory:", read_only=read_only, config=SAFE_CONFIG)
     except duckdb.Error as exc:
         # not a DuckDB file (SQLite, Parquet, CSV...), a newer format, or in use by another process:
         # never overwrite it, never fetch an extension to read it

@@ -102,8 +102,21 @@ class DuckDBEngine(Magic, Engine):
 
     def _open(self, fresh: bool) -> None:
         """Connect to `path` (or memory) and read its stored tables; a file whose tables of ours are
-        damaged is set aside (set_aside), unless it is the fresh file that replaces one."""
-        self._con = connect(self.path)
+        damaged is set aside (set_aside), unless it is the fresh file that replaces one.
+
+        A file that holds tables of ours is opened read-only until its first change (`writable`,
+        which the knowledge base's store calls once it has read what the file holds): a file
+        found damaged at any point before is set aside byte for byte as the user had it (DuckDB
+        writes on opening read-write: a write-ahead log replayed, tables re-encoded)."""
+        self._read_only = not fresh and self.path is not None and os.path.isfile(self.path) and \
+            os.path.getsize(self.path) > 0
+        self._con = connect(self.path, read_only=self._read_only)
+        if self._read_only and not self._con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND table_name = $1", [META]).fetchall()[0][0]:
+            self._con.close()  # none of our tables: nothing to verify, and our tables to make
+            self._read_only = False
+            self._con = connect(self.path)
         spill: memory.Spill | None = getattr(self, "_spill", None)  # the set-aside file's, if any
         self._spill = memory.configure(self._con, self.memory_limit)
         if spill is not None:
@@ -118,10 +131,11 @@ class DuckDBEngine(Magic, Engine):
         self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
         try:
             try:
-                self._con.execute(
-                    f"CREATE TABLE IF NOT EXISTS {META} "
-                    "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
-                )
+                if not self._read_only:
+                    self._con.execute(
+                        f"CREATE TABLE IF NOT EXISTS {META} "
+                        "(name VARCHAR, arity INTEGER, id INTEGER, reps VARCHAR, kinds VARCHAR)"
+                    )
                 self._read_store()
             except (duckdb.Error, errors.LoadError) as exc:
                 if fresh or self.path is None:
@@ -130,8 +144,13 @@ class DuckDBEngine(Magic, Engine):
                 # prompt): never overwrite it, keep it aside as it is and start a new one.
                 self.set_aside(f"its fact tables are damaged ({first_line(exc)})")
                 return
-            self._install(EMPTY)
-            self._flush_meta()
+            try:
+                self._install(EMPTY)
+                self._flush_meta()
+            except duckdb.Error as exc:
+                if not self._read_only or "read-only" not in str(exc).lower():
+                    raise
+                self.writable()  # the stored tables need re-encoding: a change after all
         except (duckdb.Error, errors.LoadError) as exc:
             self._con.close()
             raise errors.LoadError(f"{self.path}: its fact tables are damaged beyond repair: {first_line(exc)}", None,
@@ -189,6 +208,7 @@ class DuckDBEngine(Magic, Engine):
 
     def stage_csv(self, path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvTable:
         """`stage_csv` on this engine's connection, so that `add_bulk` reads the rows in SQL."""
+        self.writable()  # the staged table must outlive the switch to a writable connection
         table = stage_csv(path, positions, types, max_bad, self._con)
         self._staged.add(table)
         return table
@@ -273,6 +293,7 @@ class DuckDBEngine(Magic, Engine):
         """A TEMP copy k<M> of pred's rows (evaluated first when derived)."""
         if pred not in self._ids:
             return _TableKept(pred, None, (), self)
+        self.writable()  # the copy must outlive the switch to a writable connection (a change follows)
         with self._guard(), self._demand():
             if pred in self._stratum_of:
                 self._refresh({pred})

@@ -11,7 +11,11 @@ Time limit and Ctrl-C
     deadline before each statement. Ctrl-C during one long statement reaches the connection through
     the signal wakeup descriptor (`_CtrlCWatcher`), since Python would run its handler only after the
     statement. Base-fact changes run in a transaction that is rolled back on failure (tables.py);
-    derived state of an interrupted stratum stays dirty, so the next read recomputes it.
+    derived state of an interrupted stratum stays dirty, so the next read recomputes it. Each
+    guarded call has its own descriptor: a Ctrl-C that stopped one call never reaches the next
+    (the watcher of a call that has ended interrupts nothing). `interrupt()` is the one way in,
+    which a front end running the engine in a worker thread calls too (repl/running.py). Nothing
+    is interrupted inside a shielded section (shield.py): a rollback, the undo of a stopped load.
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import duckdb
 
-from ... import errors
+from ... import errors, shield
 from . import memory
 
 
@@ -51,9 +55,31 @@ class Guarded:
     _growing: str  # what is being evaluated, named by the memory-limit error
     _headroom: int | None  # inside DuckDBEngine.ceiling()
 
+    # Since when the time limit has been stopping the guarded call (None: it is not): a front end
+    # that runs the engine in a worker thread gives up on a call that does not stop (repl/running.py).
+    cancelling: float | None = None
+    _interrupted = False  # interrupt() was called during this guarded call
+
+    def interrupt(self) -> None:
+        """Stop the guarded call running now (from any thread): the statement running, and any the
+        call would start next. Outside a guarded call, or inside a shielded section (a rollback,
+        an undo: shield.py), nothing."""
+        if shield.active():
+            return
+        if self._guarding:
+            self._interrupted = True
+        self._cancel()
+
+    def _cancel(self) -> None:
+        """DuckDB's own cancel: the running statement stops (or should: it has been seen to stall)."""
+        if not shield.active():
+            self._con.interrupt()
+
     def _run(self, sql: str, params: Sequence[object] = ()) -> duckdb.DuckDBPyConnection:
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise DeadlinePassed
+        if self._interrupted and not shield.active():
+            raise KeyboardInterrupt
         return self._con.execute(sql, list(params))
 
     @contextmanager
@@ -63,6 +89,7 @@ class Guarded:
             yield
             return
         self._guarding = True
+        self._interrupted = False
         self._growing = ""
         stop = threading.Event()
         fired = threading.Event()
@@ -75,9 +102,10 @@ class Guarded:
                 if stop.wait(limit):
                     return
                 fired.set()
+                self.cancelling = time.monotonic()
                 # keep interrupting: a statement may start right after an interrupt found none running
                 while True:
-                    self._con.interrupt()
+                    self._cancel()
                     if stop.wait(0.02):
                         return
 
@@ -102,6 +130,8 @@ class Guarded:
                 watchdog.join()
             self._deadline = None
             self._guarding = False
+            self._interrupted = False
+            self.cancelling = None
 
     def _translate(self, exc: BaseException, fired: bool) -> BaseException:
         if memory.is_out_of_memory(exc):
@@ -141,60 +171,88 @@ class _CtrlCWatcher:
     bytecodes, so the KeyboardInterrupt would wait for the statement to end. The C-level handler
     does write the signal to a wakeup file descriptor at once, though; a thread watching that
     descriptor interrupts the connection, the statement stops, and the KeyboardInterrupt follows.
-    One thread and pipe per engine; each guarded call only installs the descriptor."""
+    Each guarded call in the main thread gets its own pipe and thread (`_Watch`): a signal read
+    late, once its call has ended, interrupts nothing (it would stop the next call, a query the
+    user never interrupted)."""
 
     def __init__(self, engine: Guarded) -> None:
-        import os
         import weakref
 
-        # Weakly: the thread must not keep the engine (and its connection) alive.
+        # Weakly: the threads must not keep the engine (and its connection) alive.
         self._engine = weakref.ref(engine)
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._write, False)
-        self._fds = [self._write, self._read]  # emptied when closed, so no descriptor closes twice
-        self._old_fds: list[int] = []
-        self._thread = threading.Thread(target=self._watch, name="duckdb-ctrl-c", daemon=True)
-        self._thread.start()
-        weakref.finalize(engine, _close_fds, self._fds)
+        self._stack: list[_Watch | None] = []
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self._stack.append(None)  # signals go to the main thread only: nothing to watch
+            return
+        watch = _Watch(self._engine)
+        try:
+            watch.old = signal.set_wakeup_fd(watch.write, warn_on_full_buffer=False)
+        except ValueError:
+            watch.close()
+            self._stack.append(None)
+            return
+        watch.start()
+        self._stack.append(watch)
+
+    def __exit__(self, *exc: object) -> None:
+        watch = self._stack.pop()
+        if watch is not None:
+            signal.set_wakeup_fd(watch.old)
+            watch.close()
+
+    def close(self) -> None:
+        while self._stack:
+            watch = self._stack.pop()
+            if watch is not None:
+                watch.close()
+
+
+class _Watch:
+    """One guarded call's pipe and the thread reading it; `close()` ends both, and after it the
+    thread interrupts nothing (the check and the close hold one lock)."""
+
+    def __init__(self, engine: Callable[[], Guarded | None]) -> None:
+        import os
+
+        self._engine = engine
+        self.read, self.write = os.pipe()
+        os.set_blocking(self.write, False)
+        self.old = -1
+        self._open = True
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        threading.Thread(target=self._watch, name="duckdb-ctrl-c", daemon=True).start()
 
     def _watch(self) -> None:
         import os
 
-        while True:
-            try:
-                data = os.read(self._read, 64)
-            except OSError:
-                return
-            if not data:
-                return  # closed: the engine is gone
-            engine = self._engine()
-            if engine is None:
-                return
-            if signal.SIGINT in data:
-                engine._con.interrupt()
-            del engine
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            self._old_fds.append(-2)  # signals go to the main thread only: nothing to watch
-            return
         try:
-            self._old_fds.append(signal.set_wakeup_fd(self._write, warn_on_full_buffer=False))
-        except ValueError:
-            self._old_fds.append(-2)
-
-    def __exit__(self, *exc: object) -> None:
-        old = self._old_fds.pop()
-        if old != -2:
-            signal.set_wakeup_fd(old)
+            while True:
+                try:
+                    data = os.read(self.read, 64)
+                except OSError:
+                    return
+                if not data:
+                    return  # closed: the call has ended
+                if signal.SIGINT in data:
+                    with self._lock:
+                        engine = self._engine() if self._open else None
+                        if engine is not None:
+                            engine.interrupt()
+                        del engine
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self.read)
 
     def close(self) -> None:
-        _close_fds(self._fds)
+        import os
 
-
-def _close_fds(fds: list[int]) -> None:
-    import os
-
-    while fds:
-        with contextlib.suppress(OSError):
-            os.close(fds.pop())
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+            with contextlib.suppress(OSError):
+                os.close(self.write)  # the thread reads the end of the pipe, and closes its side

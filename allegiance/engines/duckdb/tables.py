@@ -59,10 +59,11 @@ from contextlib import contextmanager
 
 import duckdb
 
-from ... import ast, errors
+from ... import ast, errors, shield
 from ...analysis.checked import CheckedProgram
 from ...ast import PredicateSym, Row
 from ..base import Bulk, Column, Facts
+from . import memory
 from .compile import (
     ALL_KINDS,
     SQL_TYPE,
@@ -82,6 +83,7 @@ from .compile import (
     row_decoder,
     stable_positions,
 )
+from .connection import connect
 from .csv import CsvTable, scalar
 from .guard import Guarded, first_line
 
@@ -121,6 +123,8 @@ class Tables(Guarded):
     _dirty: set[int]
     _meta_due: set[PredicateSym]
     _staged: weakref.WeakSet[CsvTable]
+    _spill: memory.Spill
+    _read_only: bool  # the file is open read-only until its first change (DuckDBEngine._open)
 
     def _read_store(self) -> None:
         """Python's view of the stored base tables, from the metadata table.
@@ -239,7 +243,7 @@ class Tables(Guarded):
                 self._reps[sym] = reps
                 self._con.execute(f"CREATE TABLE b{self._ids[sym]} ({column_defs(reps)})")
                 self._write_meta(sym)
-            elif self._reps[sym] != reps:
+            elif self._reps[sym] != reps and not self._read_only:  # read-only: at writable()
                 self._reencode(sym, reps)
         for n in self._r_tables - {self._ids[s] for s in self._stratum_of}:
             self._con.execute(f"DROP TABLE IF EXISTS r{n}")
@@ -335,6 +339,7 @@ class Tables(Guarded):
         if self._in_transaction:
             yield
             return
+        self.writable()
         program = self._program
         self._con.begin()
         self._in_transaction = True
@@ -446,6 +451,7 @@ class Tables(Guarded):
             if self._in_transaction:
                 yield
                 return
+            self.writable()
             self._con.begin()
             try:
                 yield
@@ -455,16 +461,35 @@ class Tables(Guarded):
                 self._recover()
                 raise
 
+    def writable(self) -> None:
+        """Reopen a file opened read-only (DuckDBEngine._open) for changes: once what it holds is
+        known to be sound, or before the first change. TEMP tables of the read-only connection (derived
+        relations) are gone after; they are made again when read."""
+        if not self._read_only:
+            return
+        self._con.close()
+        self._read_only = False
+        self._con = connect(self.path)
+        spill, self._spill = self._spill, memory.configure(self._con, self.memory_limit)
+        spill.remove()
+        self._r_tables = set()
+        self._read_store()
+        self._install(self._program)
+        self._flush_meta()
+
     def _recover(self) -> None:
         deadline, self._deadline = self._deadline, None
         self._meta_due = set()  # of the rolled-back change
+        # shielded: the Ctrl-C or time limit that stopped the change must not stop its rollback
+        # half-way (the watchdog keeps interrupting until the guarded call ends)
         try:
-            with contextlib.suppress(duckdb.Error):  # nothing to roll back
-                self._con.rollback()
-            self._read_store()
-            self._r_tables_drop()
-            self._install(self._program)
-            self._flush_meta()
+            with shield.shielded():
+                with contextlib.suppress(duckdb.Error):  # nothing to roll back
+                    self._con.rollback()
+                self._read_store()
+                self._r_tables_drop()
+                self._install(self._program)
+                self._flush_meta()
         finally:
             self._deadline = deadline
 

@@ -1,0 +1,147 @@
+"""Running one REPL entry so that Ctrl-C and the time limit always give the prompt back.
+
+Stage: REPL (between dispatch and the terminal). Input: an entry's work (a function returning its
+Output) and the Session. Output: the entry's Output; or, when the engine would not stop, an Output
+saying so, with the session moved to a knowledge base rebuilt as it was before the entry.
+
+Why a worker thread: DuckDB's own cancel can stall. Ctrl-C during a `:load` once hung for 25
+minutes, the main thread inside DuckDB's `Executor::CancelTasks` waiting on a worker busy in
+`PhysicalRecursiveCTE` (issue 16, item 10), and no Python code can end a C++ call that never
+returns. So the entry runs in a worker thread while the main thread waits, free to act:
+
+- Ctrl-C: the main thread interrupts the engine (the statement running and any it would start
+  next stop, and the entry ends with its usual "interrupted" message). Python code between
+  statements (parsing, a report made in Python) gets a KeyboardInterrupt raised in the worker after
+  NUDGE seconds, as Python would raise it in the main thread.
+- The time limit: the engine's watchdog interrupts it and says since when (`cancelling`).
+- Nothing is interrupted inside a shielded section (allegiance/shield.py: a rollback, the undo of
+  a stopped load): a Ctrl-C pressed there reaches the engine when the section ends.
+- Either way, if the worker has not ended GRACE seconds later, the entry is abandoned: the worker
+  keeps the old knowledge base (and its DuckDB connection, which is never touched again) to itself,
+  and the session goes on with a new one on the same engine, the history of before the entry
+  replayed into it (what was committed before it; `:engine` rebuilds the same way). A knowledge base
+  kept in a `--db` file goes on in memory (the file holds what was committed before the entry; the
+  stuck connection still has it open), and the message says so. When the REPL ends after an
+  abandoned entry it leaves with os._exit: a stuck C++ thread must not hold up the interpreter's
+  shutdown (`exit_now`).
+
+Engines without `interrupt()` (pyDatalog evaluates in a process of its own and restarts it on
+Ctrl-C; Spark cancels its jobs) run the entry in the main thread as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from allegiance import shield
+from allegiance.history import Operation
+from allegiance.kb import KnowledgeBase
+
+from .output import Output
+from .session import Session, replay
+
+GRACE = 5.0  # seconds an interrupted or timed-out entry has to stop before it is abandoned
+NUDGE = 1.0  # seconds after Ctrl-C before a KeyboardInterrupt is raised in the worker's Python code
+TICK = 0.05
+
+# Knowledge bases of abandoned entries: their worker threads may still use them, so they are never
+# closed nor collected while the process lives.
+_abandoned: list[KnowledgeBase] = []
+
+
+def run_entry(work: Callable[[], Output], session: Session) -> Output:
+    """`work()`'s Output, with Ctrl-C and the time limit bounded (see the module docstring)."""
+    engine = session.kb.engine
+    interrupt: Callable[[], None] | None = getattr(engine, "interrupt", None)
+    if interrupt is None or threading.current_thread() is not threading.main_thread():
+        return work()
+    before = session.kb.history
+    box: list[Output | BaseException] = []
+    # An Event, not Thread.join: a KeyboardInterrupt inside join() can leave the thread looking
+    # ended while it runs on (CPython's _wait_for_tstate_lock).
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box.append(work())
+        except BaseException as exc:  # handed to the main thread, which raises it there
+            box.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=target, name="allegiance-entry", daemon=True)
+    worker.start()
+    pressed: float | None = None  # when Ctrl-C was pressed
+    nudged = False
+    delivered = False  # interrupt() reached the engine outside a shielded section
+    while not done.is_set():
+        try:
+            done.wait(TICK)
+            now = time.monotonic()
+            if pressed is not None and not delivered and not shield.active():
+                interrupt()  # Ctrl-C pressed inside a shielded section (an undo): now it may land
+                delivered = True
+            if pressed is not None and not nudged and now - pressed > NUDGE and not shield.active() and \
+                    not getattr(engine, "_guarding", False):
+                _raise_in(worker, KeyboardInterrupt)  # Python code outside the engine: as in the main thread
+                nudged = True
+            cancelling: float | None = getattr(engine, "cancelling", None)
+            since = [t for t in (pressed, cancelling) if t is not None]
+            if since and now - min(since) > GRACE and not done.is_set():
+                return _abandon(session, before, worker, "Ctrl-C" if pressed is not None else "the time limit")
+        except KeyboardInterrupt:
+            if pressed is None:
+                pressed = time.monotonic()
+            delivered = not shield.active()
+            interrupt()  # again on each Ctrl-C: a statement may have started since the last one
+    result = box[0]
+    if isinstance(result, KeyboardInterrupt):
+        return Output(error="interrupted (the knowledge base is as it was)")
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _raise_in(thread: threading.Thread, exc: type[BaseException]) -> None:
+    """Raise `exc` in `thread` at its next Python bytecode (CPython's PyThreadState_SetAsyncExc)."""
+    if thread.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc))
+
+
+def _abandon(session: Session, before: tuple[Operation, ...], worker: threading.Thread, stopper: str) -> Output:
+    old = session.kb
+    _abandoned.append(old)
+    _raise_in(worker, KeyboardInterrupt)  # should it ever come back, it unwinds instead of going on
+    stored = old.store is not None
+    new = KnowledgeBase(engine=old.engine_name, timeout=old.engine.timeout, dialect=old.dialect)
+    try:
+        replay(before, new)
+    except BaseException:
+        new.close()
+        raise
+    session.kb = new
+    session.changed()
+    where = (" The session goes on in memory: the --db file keeps what it held before this entry "
+             "(restart allegiance to work on it again)." if stored else "")
+    return Output(error=f"interrupted: the engine did not stop within {GRACE:g} s of {stopper}, so this entry "
+                        f"was abandoned; the knowledge base is as it was before it (rebuilt).{where}")
+
+
+def abandoned() -> bool:
+    """Whether an entry was abandoned in this process (its thread may still be inside DuckDB)."""
+    return bool(_abandoned)
+
+
+def exit_now(status: int) -> None:
+    """Leave at once, without the interpreter's shutdown, which a stuck thread could hold up."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+__all__ = ["GRACE", "abandoned", "exit_now", "run_entry"]
