@@ -74,6 +74,20 @@ class Order:
         }
         return tuple(parts[c] for c in self.components)
 
+    def strength(self, grade: Grade) -> int:
+        """The grade as one whole number, larger is stronger, ordered exactly as `key` orders
+        grades (equal where they tie): the key read as a mixed-radix number, most significant
+        component first. Rules read it as `strength(S, N)` (docs/language.md, "Strength in rules")."""
+        ranks = self.status_rank
+        low = min(ranks.values(), default=0)
+        worst = max(ranks.values(), default=0) + 1  # an unranked status: below every ranked one
+        radix = {"reliability": len(RELIABILITIES), "credibility": 6, "status": worst - low + 1}
+        number = 0
+        for component, part in zip(self.components, self.key(grade), strict=True):
+            # the status part is -rank, in [-worst, -low]: shifted to [0, worst - low]
+            number = number * radix[component] + (part + worst if component == "status" else part)
+        return number
+
     def label(self, grade: Grade) -> str:
         """The grade as the order sees it: "B2 confirmed" by default, "B confirmed" when
         credibility does not count."""

@@ -47,9 +47,14 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
 }
 # What the first argument of each names: a statement, a source or an entity.
 METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility",
-                                   "reported_on"})
+                                   "reported_on", "strength"})
 METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed"})
 METADATA_OF_ENTITY = frozenset({"kind", "display_name", "some_of"})
+
+# strength(S, N): statement S's grade as a whole number, larger is stronger, in the knowledge base's
+# grade order (grades.Order.strength; made with the base facts, state.py). Not a policy's to read:
+# what a policy trusts must not hang on the grade order's facts.
+STRENGTH = ast.PredicateSym("strength", 2)
 
 CONTRADICTED = ast.PredicateSym("contradicted", 2)
 # The built-in inconsistency, as if declared: a statement says what another denies.
@@ -178,6 +183,7 @@ def relation_types(relations: Iterable[Relation], stated: Iterable[ast.Predicate
     whatever statements (`stated`: their fact relations) and plain facts use ("any" for each type)."""
     known = dict(METADATA)
     known[CONTRADICTED] = ("symbol", "symbol")
+    known[STRENGTH] = ("symbol", "number")
     for rel in relations:
         types = tuple("symbol" if p.type == "string" else p.type for p in rel.params)
         known[rel.sym] = types
@@ -220,6 +226,6 @@ def generated_rules(relations: Iterable[Relation]) -> list[ast.Rule]:
 
 __all__ = [
     "CONTRADICTED", "CONTRADICTED_RELATION", "IMPORTED_STATUS", "METADATA", "METADATA_OF_ENTITY",
-    "METADATA_OF_SOURCE", "METADATA_OF_STATEMENT", "StatementRecord", "catalog_facts", "generated_rules",
+    "METADATA_OF_SOURCE", "METADATA_OF_STATEMENT", "STRENGTH", "StatementRecord", "catalog_facts", "generated_rules",
     "record_facts", "relation_types", "stated_facts", "statement_metadata", "statement_relation", "statement_sym",
 ]

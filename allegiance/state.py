@@ -23,12 +23,14 @@ from .bulk import RowsTable, StatementBlock
 from .catalog import Catalog, Relation
 from .curate import arity_errors, curate, declare
 from .engines.base import Bulk
-from .errors import AllegianceError, ErrorGroup, StatementError, did_you_mean
+from .errors import AllegianceError, CheckError, ErrorGroup, StatementError, did_you_mean
+from .grades import Grade, Order
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import (
     CONTRADICTED,
     IMPORTED_STATUS,
     METADATA,
+    STRENGTH,
     StatementRecord,
     catalog_facts,
     generated_rules,
@@ -197,14 +199,26 @@ class State:
         for sym, rows in self.plain.items():
             for row in rows:
                 add(sym, row)
+        order = self._grade_order()
         for r in self.statements:
             if (r.fact_sym, r.row) in self.retracted:
                 continue
             for sym, row in record_facts(r):
                 add(sym, row)
+            # strength(S, N): the statement's grade as rules compare it (provenance.STRENGTH)
+            src = self.catalog.sources.get(r.source)
+            add(STRENGTH, (r.id, order.strength(Grade.of(src.reliability if src else None, r.credibility, r.status))))
         for sym, row in catalog_facts(self.catalog):
             add(sym, row)
         return facts
+
+    def _grade_order(self) -> Order:
+        """The grade order the plain facts declare; the default when they declare it wrongly
+        (support, which reads the same facts, reports that mistake at the fact)."""
+        try:
+            return Order.from_facts(self.plain)
+        except CheckError:
+            return Order()
 
     def bulks(self) -> list[Bulk]:
         return [b.bulk() for b in self.blocks]
