@@ -17,6 +17,7 @@ ENGINE_MODULES = {
     "allegiance/engines/duckdb/loop.py",
     "allegiance/engines/pydatalog.py",
     "allegiance/engines/spark/session.py",
+    "allegiance/engines/spark/bulks.py",
 }
 
 

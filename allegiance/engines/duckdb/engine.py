@@ -19,6 +19,9 @@ of this package and a class the next one extends (each imports only the ones bel
 
 Compiling a rule to its SELECT is compile.py's job; staging CSV files for imports, csv.py's;
 interval-annotated evaluation, annotated.py's.
+
+Why one module: it is the one concept "the Engine interface on DuckDB"; each method is a few lines
+over the layers below, and splitting the interface across files would hide which calls exist.
 """
 
 from __future__ import annotations
