@@ -225,48 +225,71 @@ def cone(program: CheckedProgram, roots: Iterable[ast.PredicateSym],
                           {s: t for s, t in program.types.items() if s in needed}, program.warnings)
 
 
+class Kept(Protocol):
+    """Facts over an ordered domain 0..size-1 (plain ones everywhere, annotated ones on intervals)
+    with what has been computed of them: each derived relation's intervals and each base
+    relation's. Grading is one (the domain: grade thresholds); explain.critical has another (the
+    domain: one source left out at each point)."""
+
+    @property
+    def plain(self) -> dict[ast.PredicateSym, set[ast.Row]]: ...
+    @property
+    def annotated(self) -> Annotated: ...
+    @property
+    def derived(self) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]: ...
+    @property
+    def base(self) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]: ...
+
+
 def derived_intervals(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
-    """The rows of each derived relation of `syms` with the intervals where they hold, from one
+    """The rows of each derived relation of `syms` with the thresholds where they hold, from one
     evaluation of what is not known yet (kept until the state changes). Base relations are left out."""
-    g = grading(kb)
+    return kept_relations(kb.program, kb.engine, grading(kb), syms)
+
+
+def kept_relations(program: CheckedProgram, engine: Engine, k: Kept,
+                   syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
+    """derived_intervals over any Kept: the derived relations of `syms` not in k.derived yet, from
+    one Engine.annotated_relations of their cone (the known ones given as annotated facts)."""
     syms = list(syms)
-    if all(s in g.derived for s in syms):
-        return {s: g.derived[s] for s in syms}
-    derived = kb.program.derived
+    if all(s in k.derived for s in syms):
+        return {s: k.derived[s] for s in syms}
+    derived = program.derived
     wanted = [s for s in syms if s in derived]
-    missing = [s for s in wanted if s not in g.derived]
+    missing = [s for s in wanted if s not in k.derived]
     if missing:
-        program = cone(kb.program, missing, known=g.derived)
-        needed = set(program.types)
-        plain = {s: rows for s, rows in g.plain.items() if s in needed and s not in g.derived}
+        part = cone(program, missing, known=k.derived)
+        needed = set(part.types)
+        plain = {s: rows for s, rows in k.plain.items() if s in needed and s not in k.derived}
         facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {
-            s: list(rows) for s, rows in g.annotated.facts.items() if s in needed and s not in g.derived}
-        for sym in needed & set(g.derived):
-            facts[sym] = [(row, lo, hi) for row, spans in g.derived[sym].items() for lo, hi in spans]
-        found = kb.engine.annotated_relations(program, plain, Annotated(g.annotated.size, facts))
-        for st in program.strata:
+            s: list(rows) for s, rows in k.annotated.facts.items() if s in needed and s not in k.derived}
+        for sym in needed & set(k.derived):
+            facts[sym] = [(row, lo, hi) for row, spans in k.derived[sym].items() for lo, hi in spans]
+        found = engine.annotated_relations(part, plain, Annotated(k.annotated.size, facts))
+        for st in part.strata:
             for sym in st.predicates:
-                g.derived[sym] = found.get(sym, {})
-    return {s: g.derived[s] for s in wanted}
+                k.derived[sym] = found.get(sym, {})
+    return {s: k.derived[s] for s in wanted}
 
 
-def _base_intervals(g: Grading, sym: ast.PredicateSym) -> dict[ast.Row, tuple[Interval, ...]]:
+def _base_intervals(k: Kept, sym: ast.PredicateSym) -> dict[ast.Row, tuple[Interval, ...]]:
     """A base relation's rows with the intervals where they hold (made once per state)."""
-    kept = g.base.get(sym)
+    kept = k.base.get(sym)
     if kept is not None:
         return kept
-    everywhere = ((0, g.scale.axiom),)
-    made: dict[ast.Row, tuple[Interval, ...]] = dict.fromkeys(g.plain.get(sym, ()), everywhere)
+    last = k.annotated.size - 1
+    everywhere = ((0, last),)
+    made: dict[ast.Row, tuple[Interval, ...]] = dict.fromkeys(k.plain.get(sym, ()), everywhere)
     several: dict[ast.Row, list[Interval]] = {}
-    for row, lo, hi in g.annotated.facts.get(sym, ()):
+    for row, lo, hi in k.annotated.facts.get(sym, ()):
         row = tuple(row)
         if made.get(row) == everywhere:
             continue
-        several.setdefault(row, []).append((max(lo, 0), min(hi, g.scale.axiom)))
+        several.setdefault(row, []).append((max(lo, 0), min(hi, last)))
     for row, spans in several.items():
         made[row] = coalesce(s for s in spans if s[0] <= s[1])
-    g.base[sym] = {row: spans for row, spans in made.items() if spans}
-    return g.base[sym]
+    k.base[sym] = {row: spans for row, spans in made.items() if spans}
+    return k.base[sym]
 
 
 def _one_atom(query: CheckedQuery) -> ast.Atom | None:
@@ -313,22 +336,26 @@ def _read_off(atom: ast.Atom, head: ast.Atom, rows: dict[ast.Row, tuple[Interval
 
 def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
     """Each answer of the query under some threshold, with the thresholds where it holds."""
-    g = grading(kb)
+    return kept_query(kb.program, kb.engine, grading(kb), query)
+
+
+def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
+    """intervals over any Kept: the relations the query reads (kept_relations), then its own rules."""
     own = {r.head.sym for r in query.rules}
     reads = {p for rule in query.rules for p in body_preds(rule)} - own
-    known = derived_intervals(kb, reads)
+    known = kept_relations(program, engine, k, reads)
     atom = _one_atom(query)
     if atom is not None:
-        rows = known[atom.sym] if atom.sym in known else _base_intervals(g, atom.sym)
+        rows = known[atom.sym] if atom.sym in known else _base_intervals(k, atom.sym)
         return _read_off(atom, query.rules[0].head, rows)
     # the query's own rules over the relations it reads, each given with its intervals
-    plain = {s: rows for s, rows in g.plain.items() if s in reads and s not in known}
+    plain = {s: rows for s, rows in k.plain.items() if s in reads and s not in known}
     facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {
-        s: list(rows) for s, rows in g.annotated.facts.items() if s in reads and s not in known}
+        s: list(rows) for s, rows in k.annotated.facts.items() if s in reads and s not in known}
     for sym, by_row in known.items():
         facts[sym] = [(row, lo, hi) for row, spans in by_row.items() for lo, hi in spans]
-    program = CheckedProgram((), (), {s: t for s, t in kb.program.types.items() if s in reads}, kb.program.warnings)
-    return kb.engine.annotated_query(program, plain, Annotated(g.annotated.size, facts), query)
+    bare = CheckedProgram((), (), {s: t for s, t in program.types.items() if s in reads}, program.warnings)
+    return engine.annotated_query(bare, plain, Annotated(k.annotated.size, facts), query)
 
 
 def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.Row]) -> list[Support]:
@@ -364,5 +391,6 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(tuple(row))
 
 
-__all__ = ["Grading", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "fact_support",
-           "grade_of", "grading", "intervals", "relation_supports", "relations_supports"]
+__all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals",
+           "fact_support", "grade_of", "grading", "intervals", "kept_query", "kept_relations", "relation_supports",
+           "relations_supports"]

@@ -295,7 +295,7 @@ def sweep(make: Callable[..., Engine], timeout: float | None, program: CheckedPr
     One fresh engine (`make(timeout=...)`) is loaded once and moved from segment to segment by
     adding and retracting the facts that change there; the time limit covers the whole sweep."""
     found: dict[Row, list[Interval]] = {}
-    for engine, start, end in _segments(make, timeout, program, plain, annotated):
+    for engine, start, end in each_segment(make, timeout, program, plain, annotated):
         for answer in engine.query(query):
             _extend(found.setdefault(tuple(answer), []), start, end)
     return {row: tuple(spans) for row, spans in found.items()}
@@ -307,7 +307,7 @@ def sweep_relations(make: Callable[..., Engine], timeout: float | None, program:
     each elementary segment."""
     derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str)]
     found: dict[PredicateSym, dict[Row, list[Interval]]] = {sym: {} for sym in derived}
-    for engine, start, end in _segments(make, timeout, program, plain, annotated):
+    for engine, start, end in each_segment(make, timeout, program, plain, annotated):
         for sym in derived:
             rows = found[sym]
             for row in engine.relation(sym):  # _extend inlined: this runs once per row and segment
@@ -338,9 +338,10 @@ def _extend(spans: list[Interval], start: int, end: int) -> None:
         spans.append((start, end - 1))
 
 
-def _segments(make: Callable[..., Engine], timeout: float | None, program: CheckedProgram, plain: Facts,
-              annotated: Annotated) -> Iterator[tuple[Engine, int, int]]:
-    """A fresh engine holding, in turn, the facts of each elementary segment [start, end)."""
+def each_segment(make: Callable[..., Engine], timeout: float | None, program: CheckedProgram, plain: Facts,
+              annotated: Annotated, last: Callable[[Engine], None] | None = None) -> Iterator[tuple[Engine, int, int]]:
+    """A fresh engine holding, in turn, the facts of each elementary segment [start, end); `last`
+    is given the engine after the last segment, before it is closed."""
     if annotated.size <= 0:
         return
     rows = clipped(annotated)
@@ -378,5 +379,7 @@ def _segments(make: Callable[..., Engine], timeout: float | None, program: Check
                     engine.add_facts({sym: f for sym, f in came.items() if f})
             held = now
             yield engine, start, end
+        if last is not None:
+            last(engine)
     finally:
         engine.close()

@@ -8,34 +8,33 @@ not an estimate from one proof (negation makes any shortcut through proofs unsou
 source out can make a negated premise true elsewhere). An answer with exactly one critical source
 is single-source.
 
-How: one interval-annotated evaluation (Engine.annotated_query) over the points 0..n-1, point i
-being "the selection with candidate source i left out as well", for the n sources that could
-matter (their statements add facts to a relation the query depends on, through rules and
-negation). A base fact holds at every point except those whose source's leaving out takes it away,
-and a fact that leaving a source out brings in (a trust policy reading other statements) holds
-at that source's point only. Which facts those are comes from selection.select with the source
-added to `without`, so a policy is honoured exactly. An answer's critical sources are the points
-where it does not hold: leave-one-out for every source at once, over the query's cone only.
+How: an annotated evaluation (support.kept_query, Engine.annotated_relations) over the points
+0..n-1, point i being "the selection with source i left out as well", for the n sources of the
+selection's statements. A base fact holds at every point except those whose source's leaving out
+takes it away, and a fact that leaving a source out brings in (a trust policy reading other
+statements) holds at that source's point only. Which facts those are comes from selection.select
+with the source added to `without`, so a policy is honoured exactly. An answer's critical sources
+are the points where it does not hold: leave-one-out for every source at once. The facts per point
+and every relation evaluated over them are kept until the knowledge base changes, so a second
+`sources` reads what the first evaluated (the same way support keeps its relations).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import ast
 from ..analysis import check_query
-from ..analysis.checked import CheckedProgram, CheckedQuery
 from ..bulk import StatementBlock
 from ..engines import make_engine
-from ..engines.base import Annotated
+from ..engines.base import Annotated, Interval
 from ..parse import parse_query
-from ..provenance import METADATA, record_facts
 from ..render import json_value
 from ..selection import Selection, select
-from ..support import body_preds
-from ..support import cone as support_cone
+from ..support import kept_query
 from .search import Explainer, explainer_for
 from .text import bound_text, substitute
 
@@ -68,43 +67,64 @@ def rests_on(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | No
     answers = view.query(text)
     query = parse_query(text, dialect=kb.dialect) if isinstance(text, str) else text
     checked = check_query(query, view.program)
-    state = view.state
-    cone = _cone(view.program, checked)
-    candidates = _candidates(state, cone)
     critical: dict[ast.Row, list[str]] = {row: [] for row in answers.rows}
-    if candidates and answers.rows:
-        # facts of relations outside the cone cannot change the answers
-        base: Facts = {sym: set(rows) for sym, rows in state.base_facts().items() if sym in cone}
-        for block in state.blocks:
-            for sym, made in block.bulk().facts().items():
-                if sym in cone:
-                    base.setdefault(sym, set()).update(tuple(row) for row in made)
-        missing: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a base fact -> the points it is gone at
-        extra: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a new fact -> the points it comes at
-        for i, source in enumerate(candidates):
-            gone, came = _difference(state, select(kb.state, selection.replace(without=selection.without | {source}),
-                                                   lambda: make_engine(kb.engine_name, timeout=kb.engine.timeout)),
-                                     cone)
-            for sym, rows in gone.items():
-                for row in rows:
-                    missing.setdefault((sym, row), []).append(i)
-            for sym, rows in came.items():
-                for row in rows:
-                    extra.setdefault((sym, row), []).append(i)
-        n = len(candidates)
-        plain: Facts = {sym: {row for row in rows if (sym, row) not in missing} for sym, rows in base.items()}
-        annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
-        for (sym, row), points in missing.items():
-            annotated.setdefault(sym, []).extend((row, lo, hi) for lo, hi in _between(points, n))
-        for (sym, row), points in extra.items():
-            annotated.setdefault(sym, []).extend((row, i, i) for i in points)
-        program = support_cone(view.program, {p for rule in checked.rules for p in body_preds(rule)})
-        held = view.engine.annotated_query(program, plain, Annotated(n, annotated), checked)
+    left = _left_out(kb, view, selection)
+    if left.sources and answers.rows:
+        held = kept_query(view.program, view.engine, left, checked)
         for row in answers.rows:
             covered = {p for lo, hi in held.get(row, ()) for p in range(lo, hi + 1)}
-            critical[row] = [source for i, source in enumerate(candidates) if i not in covered]
+            critical[row] = [source for i, source in enumerate(left.sources) if i not in covered]
     ex = explainer_for(view)
     return [Reliance(row, tuple(critical[row]), _supporting(ex, query, row, critical[row])) for row in answers.rows]
+
+
+@dataclass
+class _LeftOut:
+    """The knowledge base under a selection with each of its sources left out in turn: point i of
+    0..n-1 is "sources[i] left out as well" (support.Kept: what has been evaluated over it is kept)."""
+
+    sources: tuple[str, ...]
+    plain: Facts
+    annotated: Annotated
+    derived: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = field(default_factory=dict)
+    base: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = field(default_factory=dict)
+
+
+# per view (a selection's knowledge base): its facts with each source left out, until it changes
+_left: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, object, _LeftOut]] = weakref.WeakKeyDictionary()
+
+
+def _left_out(kb: KnowledgeBase, view: KnowledgeBase, selection: Selection) -> _LeftOut:
+    state = view.state
+    kept = _left.get(view)
+    if kept is not None and kept[0] is state and kept[1] is view.program:
+        return kept[2]
+    sources = tuple(sorted({r.source for r in state.statements} | {b.source for b in state.blocks}))
+    base: Facts = {sym: set(rows) for sym, rows in state.base_facts().items()}
+    for block in state.blocks:
+        for sym, made in block.bulk().facts().items():
+            base.setdefault(sym, set()).update(tuple(row) for row in made)
+    missing: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a base fact -> the points it is gone at
+    extra: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a new fact -> the points it comes at
+    for i, source in enumerate(sources):
+        gone, came = _difference(state, select(kb.state, selection.replace(without=selection.without | {source}),
+                                               lambda: make_engine(kb.engine_name, timeout=kb.engine.timeout)))
+        for sym, rows in gone.items():
+            for row in rows:
+                missing.setdefault((sym, row), []).append(i)
+        for sym, rows in came.items():
+            for row in rows:
+                extra.setdefault((sym, row), []).append(i)
+    n = len(sources)
+    plain: Facts = {sym: {row for row in rows if (sym, row) not in missing} for sym, rows in base.items()}
+    annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
+    for (sym, row), points in missing.items():
+        annotated.setdefault(sym, []).extend((row, lo, hi) for lo, hi in _between(points, n))
+    for (sym, row), points in extra.items():
+        annotated.setdefault(sym, []).extend((row, i, i) for i in points)
+    left = _LeftOut(sources, plain, Annotated(n, annotated))
+    _left[view] = (state, view.program, left)
+    return left
 
 
 def _supporting(ex: Explainer, query: ast.Query, row: ast.Row, critical: list[str]) -> tuple[str, ...]:
@@ -175,46 +195,9 @@ def _source_json(kb: KnowledgeBase, source: str) -> dict[str, object]:
             "date": src.date.isoformat() if src and src.date else None, "reliability": src.reliability if src else ""}
 
 
-def _cone(program: CheckedProgram, query: CheckedQuery) -> set[ast.PredicateSym]:
-    """Every relation the query depends on, through rules, negated literals included."""
-    rules_of: dict[ast.PredicateSym, list[ast.Rule]] = {}
-    for rule in (*program.rules, *query.rules):
-        rules_of.setdefault(rule.head.sym, []).append(rule)
-    seen: set[ast.PredicateSym] = set()
-    todo = [query.goal]
-    while todo:
-        sym = todo.pop()
-        if sym in seen:
-            continue
-        seen.add(sym)
-        for rule in rules_of.get(sym, ()):
-            for literal in rule.body:
-                atom = literal.atom if isinstance(literal, ast.NegLiteral) else literal
-                if isinstance(atom, ast.Atom):
-                    todo.append(atom.sym)
-    return seen
-
-
-def _candidates(state: State, cone: set[ast.PredicateSym]) -> list[str]:
-    """The sources with a counting statement that adds a fact to a relation of the cone."""
-    found: set[str] = set()
-    if cone & set(METADATA):  # every statement adds source/2 and status/2
-        found = {r.source for r in state.statements} | {b.source for b in state.blocks}
-    else:
-        for record in state.statements:
-            if record.source not in found and any(sym in cone for sym, _ in record_facts(record)):
-                found.add(record.source)
-        for block in state.blocks:
-            if any(sym in cone for sym, _ in block.bulk().outputs):
-                found.add(block.source)
-    return sorted(found)
-
-
-def _difference(old: State, new: State, cone: set[ast.PredicateSym]) -> tuple[Facts, Facts]:
-    """The base facts of the cone's relations that `old` has and `new` lacks, and the other way
-    round (blocks included)."""
-    old_base = {sym: rows for sym, rows in old.base_facts().items() if sym in cone}
-    new_base = {sym: rows for sym, rows in new.base_facts().items() if sym in cone}
+def _difference(old: State, new: State) -> tuple[Facts, Facts]:
+    """The base facts that `old` has and `new` lacks, and the other way round (blocks included)."""
+    old_base, new_base = old.base_facts(), new.base_facts()
     kept_blocks = [b for b in new.blocks if b in old.blocks]
     gone: Facts = {}
     came: Facts = {}
@@ -230,7 +213,7 @@ def _difference(old: State, new: State, cone: set[ast.PredicateSym]) -> tuple[Fa
         if block in kept_blocks:
             continue
         for sym, made in block.bulk().facts().items():
-            for row in made if sym in cone else ():
+            for row in made:
                 if not held(new.blocks, new_base, sym, tuple(row)):
                     gone.setdefault(sym, set()).add(tuple(row))
     for sym, rows in new_base.items():

@@ -433,3 +433,17 @@ def test_the_time_limit_holds_and_no_table_is_left(make: Callable[[], Engine]) -
             assert engine._con.execute(ours).fetchall() == []
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("method", ["sweep", "sql"])
+def test_a_column_that_changes_kind_between_segments(method: str) -> None:
+    # r's column holds a number from point 0 and a text only from point 1: a sweep's engine
+    # re-encodes the column at the second segment, and the sweep must still read both rows right
+    program = check(parse_program("r(X) :- a(X)."), {A: ("any",)})
+    engine = DuckDBEngine(timeout=None)
+    engine.annotated_method = method
+    try:
+        got = engine.annotated_relations(program, {}, Annotated(2, {A: [((1,), 0, 1), (("x",), 1, 1)]}))
+    finally:
+        engine.close()
+    assert got == {R: {(1,): ((0, 1),), ("x",): ((1, 1),)}}

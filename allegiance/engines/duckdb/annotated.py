@@ -209,7 +209,7 @@ class _Evaluation:
         # casts', the ones new_table would declare)
         self.tables.append(name)
         staged = f"SELECT {', '.join(items)}"
-        self.run(f"CREATE TEMP TABLE {name} AS {_coalesced(staged, column_names(sym.arity))}", params)
+        self.run(f"CREATE TEMP TABLE {name} AS {coalesced(staged, column_names(sym.arity))}", params)
 
     def gaps_of(self, sym: PredicateSym) -> PredicateSym:
         """g<K>: per key present in sym (complete by now), the points of 0..size-1 where it does
@@ -289,7 +289,7 @@ class _Evaluation:
                 if not recursive and p in self.empty:
                     # one round, into an empty relation: the candidates coalesced are the relation
                     count = self.run(f"INSERT INTO {self.table[p]} "
-                                     f"{_coalesced(' UNION ALL '.join(selects), cols)}", params.values).fetchall()[0][0]
+                                     f"{coalesced(' UNION ALL '.join(selects), cols)}", params.values).fetchall()[0][0]
                     if count:
                         self.empty.discard(p)
                     continue
@@ -329,7 +329,7 @@ class _Evaluation:
         # islands that are not islands of the relation already (new coverage is in them); the
         # relation's islands of those keys replaced
         self.run(
-            f"CREATE TEMP TABLE {touched} AS " + _coalesced(
+            f"CREATE TEMP TABLE {touched} AS " + coalesced(
                 f"SELECT * FROM {fresh} UNION ALL SELECT x.* FROM {rel} AS x "
                 f"WHERE EXISTS (SELECT 1 FROM {fresh} AS y WHERE {key})", cols) + "; "
             f"CREATE TEMP TABLE {changed} AS SELECT * FROM {touched} AS x WHERE NOT EXISTS "
@@ -340,7 +340,7 @@ class _Evaluation:
         return changed
 
 
-def _coalesced(source: str, cols: list[str]) -> str:
+def coalesced(source: str, cols: list[str]) -> str:
     """The rows of `source` (cols, lo, hi) as maximal islands per key: an interval starts a new
     island unless it overlaps or touches one of the earlier intervals of its key (gaps and islands).
     A key with one row is its own island: only keys with several go through the windows."""

@@ -52,6 +52,8 @@ from ..base import (
     Interval,
     Kept,
     RelationChange,
+    coalesce,
+    each_segment,
     segments,
     sweep,
     sweep_relations,
@@ -467,9 +469,60 @@ class DuckDBEngine(Magic, Engine):
         """Every derived relation from one interval-annotated evaluation (annotated.py), or from
         one plain evaluation per elementary segment (base.sweep_relations), whichever _sweeps picks."""
         if self._sweeps(annotated):
-            return sweep_relations(type(self), self.timeout, program, plain, annotated)
+            try:
+                return self._sweep_relations_in_sql(program, plain, annotated)
+            except _Reencoded:
+                return sweep_relations(type(self), self.timeout, program, plain, annotated)
         with self._guard():
             return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated)
+
+    def _sweep_relations_in_sql(self, program: CheckedProgram, plain: Facts,
+                                annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+        """base.sweep_relations with each segment's rows kept in the fresh engine's own tables
+        (row, segment) and coalesced there: every row reaches Python once, not once per segment.
+        Raises _Reencoded when a relation's column kinds changed between segments."""
+        derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str)]
+        collected: dict[PredicateSym, tuple[str, tuple[str, ...]]] = {}  # sym -> its table, its reps then
+        found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {sym: {} for sym in derived}
+
+        def read(engine: Engine) -> None:
+            assert isinstance(engine, DuckDBEngine)
+            with engine._guard():
+                for sym, (name, reps) in collected.items():
+                    if engine._reps.get(sym) != reps:
+                        raise _Reencoded
+                    cols = column_names(sym.arity)
+                    decode = row_decoder(reps)
+                    rows = found[sym]
+                    sql = f"SELECT {', '.join(cols)}, lo, hi FROM ({interval_sql.coalesced(f'SELECT * FROM {name}', cols)}) AS c"
+                    for raw in engine._run(sql).fetchall():
+                        row = decode(tuple(raw[:-2])) if sym.arity else ()
+                        rows[row] = (*rows.get(row, ()), (raw[-2], raw[-1]))
+            for rows in found.values():
+                for row, spans in rows.items():
+                    if len(spans) > 1:
+                        rows[row] = coalesce(spans)
+
+        for engine, start, end in each_segment(type(self), self.timeout, program, plain, annotated, last=read):
+            assert isinstance(engine, DuckDBEngine)
+            with engine._guard(), engine._demand():
+                for sym in derived:
+                    if sym not in engine._ids:
+                        continue
+                    engine._refresh({sym})
+                    table = f"r{engine._ids[sym]}"
+                    cols = ", ".join(column_names(sym.arity))
+                    # start and end are Python ints: safe to write into SQL
+                    if sym not in collected:
+                        name = f"sweep{len(collected)}"
+                        engine._run(f"CREATE TEMP TABLE {name} AS SELECT {cols}, CAST({int(start)} AS BIGINT) AS lo, "
+                                    f"CAST({int(end) - 1} AS BIGINT) AS hi FROM {table}")
+                        collected[sym] = (name, engine._reps[sym])
+                    elif engine._reps[sym] != collected[sym][1]:
+                        raise _Reencoded
+                    else:
+                        engine._run(f"INSERT INTO {collected[sym][0]} SELECT {cols}, {int(start)}, {int(end) - 1} FROM {table}")
+        return found
 
     def _query_sql(self, query: CheckedQuery) -> tuple[str, list[object], tuple[str, ...]]:
         """The query's rules as CTEs over the program's tables, in dependency order: one SELECT."""
@@ -500,6 +553,10 @@ class DuckDBEngine(Magic, Engine):
         if ctes:
             sql = f"WITH {', '.join(ctes)} {sql}"
         return sql, params.values, reps[query.goal]
+
+
+class _Reencoded(Exception):
+    """A relation's columns changed kind between two segments of a sweep (the Python sweep reads it)."""
 
 
 class _TableKept(Kept):
