@@ -21,18 +21,23 @@ $(SPARK_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/allegiance
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -m "not slow and not spark"
+# The suites run on every core (pytest-xdist: one worker a core, at most 4, each taking the next test as
+# it finishes one). PARALLEL= runs them in one process, e.g. to read a failure in order.
+PARALLEL ?= -n auto --maxprocesses 4 --dist worksteal
 
-# The inner loop: `make test` without the property, differential, conformance and real-terminal
-# suites (marked `thorough` in tests/conftest.py); about 9 minutes on 2 cores. `make test` stays the gate.
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -m "not slow and not spark" $(PARALLEL)
+
+# The inner loop: `make test` without the property, differential, conformance, oracle, browser, notebook
+# and real-terminal suites (marked `thorough` in tests/conftest.py). `make test` stays the gate.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not spark" --fast
+	$(BIN)/python -m pytest -q -m "not slow and not spark" --fast $(PARALLEL)
 
 # The conformance core and the differential test on Spark in local mode (installs the extra).
 test-spark: $(SPARK_STAMP)
 	$(BIN)/python -m pytest -q -m "spark and not slow"
 
+# In one process: each xdist worker would start a Spark session (a JVM) of its own.
 test-all: $(SPARK_STAMP) browser
 	$(BIN)/python -m pytest -q
 

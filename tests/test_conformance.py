@@ -6,6 +6,10 @@ through allegiance.conformance's adapters (parse in the souffle dialect -> check
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +43,39 @@ PYDATALOG_CANNOT: dict[str, str] = {
 NONTERMINATING_TIMEOUT = 3.0
 
 
+# Reading the two large files (LUBM 17 MB, hmmer 3 MB) takes libyaml about 7 CPU seconds, paid by every
+# pytest process that collects this module (each xdist worker too). Their JSON copy, kept in the project's
+# own virtual environment and keyed by the file's content hash, reads in a fifth of a second. JSON, not
+# pickle: reading the cache executes nothing. With no writable venv the files are read as before.
+CACHE = Path(sys.prefix) / "allegiance-test-cache"
+
+
+def _read_yaml(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if len(text) < 1_000_000:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    cached = CACHE / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass  # not cached yet (or a torn copy): read the YAML and write the cache
+    raw = yaml.load(text, Loader=yaml.CSafeLoader)
+    try:
+        CACHE.mkdir(exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.part")  # two xdist workers may write at once
+        partial.write_text(json.dumps(raw), encoding="utf-8")
+        partial.replace(cached)
+    except (OSError, TypeError):  # read-only venv, or a value JSON cannot hold: no cache
+        pass
+    return raw
+
+
 def _file_cases(path: Path) -> list[Any]:
     """The cases of one YAML file of the suite, as its public discovery (dc.discover_yaml_tests)
     reads them, but with libyaml: the LUBM file is 17 MB, which the pure-Python reader the suite
     uses takes minutes over. A file of several cases (`tests:`) passes its tags, source and
     verification on to each; test_our_reading_is_the_suites checks this against the suite's own."""
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    raw = _read_yaml(path)
     if raw is None:
         return []
     if not (isinstance(raw, dict) and "tests" in raw):
@@ -122,3 +153,18 @@ def test_pydatalog_engine(case: Any) -> None:
 @pytest.mark.parametrize("case", _params("spark"))
 def test_spark_engine(case: Any) -> None:
     dc.YamlTestRunner(SparkEvaluator()).run_test_case(case)
+
+
+def test_the_cached_reading_of_a_large_file_is_the_yaml_reading(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = "".join(f"      - [n{i}, {i}, 'x y']\n" for i in range(60_000))
+    text = f"source: |\n  p(X) :- q(X).\ntags: [a]\ntests:\n  - name: big\n    facts:\n{rows}    n: 1.5\n"
+    path = tmp_path / "big.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert len(text) > 1_000_000
+    monkeypatch.setattr(sys.modules[__name__], "CACHE", tmp_path / "cache")
+    first = _read_yaml(path)
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".json"]
+    second = _read_yaml(path)  # from the cache
+    assert first == second == yaml.load(text, Loader=yaml.CSafeLoader)
+    assert second["tests"][0]["facts"][59_999] == ["n59999", 59_999, "x y"]
