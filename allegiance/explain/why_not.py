@@ -132,7 +132,7 @@ def _failure(ex: Explainer, ref: RuleRef, literal: ast.Literal, env: Env) -> Fai
     free = sorted({v.name for v in ast.literal_variables(literal) if v.name not in env})
     some = f" for any {', '.join(free)}" if free else ""
     if literal.sym in ex.rules:
-        remedy = f"{text} holding (whynot {text})" if not free else f"a fact of {literal.sym} matching {text}"
+        remedy = f"{text} holding (`whynot {text}`)" if not free else f"a fact of {literal.sym} matching {text}"
         return Failure(ref, text, f"nothing derives {text}{some}", f"it would hold with {remedy}")
     return Failure(ref, text, f"no statement says {text}{some}", f"it would hold with a statement saying {text}")
 
