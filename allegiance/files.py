@@ -61,7 +61,7 @@ def too_large(name: str, max_bytes: int, size: int | None = None, kind: str = "f
     """The one message for a file over the limit, whether its size is known or it never ends."""
     how_big = f"is {megabytes(size)}, over" if size else "is over"
     return LoadError(
-        f"{name} {how_big} the {megabytes(max_bytes)} limit for {kind} ({max_bytes:,} bytes)", None, "bulk data loads faster as CSV: allegiance import FILE.csv --relation ...")
+        f"{name} {how_big} the {megabytes(max_bytes)} limit for {kind} ({max_bytes:,} bytes)", None, "bulk data loads faster as CSV: `import FILE.csv --relation R --source ID`")
 
 
 def read_limited(path: str | os.PathLike[str], name: str, max_bytes: int = MAX_FILE_BYTES,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from allegiance import ast
+from allegiance import ast, suggested
 from allegiance.errors import AllegianceError, LoadError, UnknownPredicateError, did_you_mean
 from allegiance.history import Import, Retraction, SourceFile
 
@@ -479,17 +479,13 @@ def _more(session: Session, arg: str) -> Output:
 def _why(session: Session, arg: str) -> Output:
     if not arg:
         raise _usage("why")
-    from dataclasses import replace
-
     from allegiance import explain
 
     session.sources["<query>"] = arg  # an error in the fact points into what was typed here
     answer = explain.why(session.kb, arg, selection=session.selection)
-    if not answer.holds:  # the core names the command-line `whynot`; here it is a meta-command
-        answer = replace(answer, message=answer.message.replace("Ask `whynot ", "Ask `:whynot "))
-    elif session.support:
+    if answer.holds and session.support:
         answer = explain.graded_why(session.kb.under(session.selection), answer)
-    return say(explain.render_tree(answer))
+    return say(suggested.for_repl(explain.render_tree(answer)))  # the commands it suggests, as meta-commands
 
 
 @special_command("whynot", "FACT", "why a fact does not hold: nearest statements, failing literals",
@@ -503,7 +499,7 @@ def _whynot(session: Session, arg: str) -> Output:
     answer = explain.why_not(session.kb, arg, selection=session.selection)
     if session.support:
         answer = explain.graded_why_not(session.kb.under(session.selection), answer)
-    return say(explain.render_tree(answer).replace("(whynot ", "(:whynot "))
+    return say(suggested.for_repl(explain.render_tree(answer)))
 
 
 @special_command("graph", "[QUERY] [--focus E [--depth N] | --why FACT] [--relations L] [--format F] [-o FILE] [--no-open]",

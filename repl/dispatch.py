@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import IO
 
-from allegiance import ast, printable
+from allegiance import ast, printable, suggested
 from allegiance.errors import AllegianceError, ParseError, QueryInterrupted
 from allegiance.kb import KnowledgeBase
 
@@ -49,7 +49,7 @@ def dispatch(text: str, session: Session) -> Output:
     except QueryInterrupted:
         return oops("interrupted (the knowledge base is as it was)")
     except AllegianceError as exc:
-        return oops(display.error_text(exc, session.all_sources()))
+        return oops(suggested.for_repl(display.error_text(exc, session.all_sources())))
 
 
 def _undecodable(text: str) -> AllegianceError | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import suggested
 from ..engines import ENGINES
 from ..engines.base import DEFAULT_TIMEOUT
 from ..errors import AllegianceError, LoadError
@@ -152,7 +153,7 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
 
 def fail(error: AllegianceError, kb: KnowledgeBase | None = None) -> int:
     """Draw the error on stderr (with the source line, when kb holds its file) and return 2."""
-    print(render_error(error, kb.sources_text if kb else None), file=sys.stderr)
+    print(suggested.for_cli(render_error(error, kb.sources_text if kb else None)), file=sys.stderr)
     return 2
 
 

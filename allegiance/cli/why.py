@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
+from .. import suggested
 from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..explain import DEFAULT_LIMIT, graded_why, graded_why_not, proof_json, render_tree, why, why_not
@@ -30,7 +31,7 @@ def _with_text(ask: Callable[[], T], text: str) -> T | None:
     except AllegianceError as exc:
         if exc.span is None or exc.span.file != "<query>":
             raise
-        print(render_error(exc, {"<query>": text}), file=sys.stderr)
+        print(suggested.for_cli(render_error(exc, {"<query>": text})), file=sys.stderr)
         return None
 
 
@@ -53,7 +54,8 @@ def _why(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         return 2
     if answer.holds and not args.no_support:
         answer = graded_why(kb.under(selection), answer)
-    print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
+    print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json"
+          else suggested.for_cli(render_tree(answer)))
     return 0 if answer.holds else 1
 
 
@@ -77,7 +79,8 @@ def _whynot(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         return 2
     if not args.no_support:
         answer = graded_why_not(kb.under(selection), answer)
-    print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json" else render_tree(answer))
+    print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json"
+          else suggested.for_cli(render_tree(answer)))
     return 0
 
 

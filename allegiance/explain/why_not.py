@@ -174,7 +174,7 @@ def _failure(ex: Explainer, ref: RuleRef, literal: ast.Literal, env: Env, note: 
     notes = note(literal.sym, pattern) if note is not None else []
     left = "".join(f": {n}" if n.startswith("it ") else f"; {n}" for n in notes)
     if literal.sym in ex.rules:
-        remedy = f"{text} holding (whynot {text})" if not free else f"a fact of {literal.sym} matching {text}"
+        remedy = f"{text} holding (`whynot {text}`)" if not free else f"a fact of {literal.sym} matching {text}"
         counted = " from the statements that count" if notes else ""
         return Failure(ref, text, f"nothing derives {text}{some}{counted}{left}", f"it would hold with {remedy}")
     counting = " that counts" if notes else ""

@@ -144,7 +144,7 @@ def resolve_entity(kb: KnowledgeBase, graph: Graph, name: str) -> ast.Value:
     if found is None:
         raise QueryError(f"--focus: no entity named {name!r}", None,
                          did_you_mean(name, [*map(str, graph.nodes), *kb.catalog.entity_names()])
-                         or "list them with `allegiance query 'kind(X, K)'` or :entities in the REPL")
+                         or "list them with `query kind(X, K)`")
     if found not in graph:
         add_node(kb, graph, found)
     return found

@@ -156,3 +156,35 @@ def test_long_output_goes_through_the_pager_short_output_does_not(spawn, tmp_pat
     child.expect(PROMPT)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
+
+
+def test_a_late_cursor_position_report_typed_ahead_during_a_long_load_is_not_echoed(tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """prompt-toolkit asks the terminal where the cursor is (`ESC[6n`); a terminal that answers
+    late, while an entry runs, used to have its answer echoed on the screen as `^[[1;1R` (issue 16,
+    item 13). Here the terminal (the test) answers only once the load runs, with keys typed ahead."""
+    graph = tmp_path / "graph.dl"
+    graph.write_text("".join(f"link({i}, {(i * 7919) % 3000}).\nlink({i}, {i + 1}).\n" for i in range(3000)) +
+                     "reach(X, Y) :- link(X, Y).\nreach(X, Z) :- reach(X, Y), link(Y, Z).\n")
+    env = environment(tmp_path)
+    del env["PROMPT_TOOLKIT_NO_CPR"]  # the cursor position requests this test is about
+    child = pexpect.spawn(ALLEGIANCE, ["--timeout", "3", small(tmp_path)], env=env, encoding="utf-8",
+                          dimensions=(40, 140), timeout=TIMEOUT, cwd=str(tmp_path))
+    try:
+        child.expect(re.escape("\x1b[6n"))
+        child.send("\x1b[1;1R")  # the first answer in time: the prompt is drawn
+        child.expect(PROMPT)
+        child.send(f":load {graph}\r")
+        child.expect(re.escape("\x1b[?2004l"))  # prompt-toolkit has left the terminal: the load runs
+        child.send("\x1b[1;1R")  # the terminal's late answer to the last request
+        child.send("member(X, alliance41)\r")  # and a query typed ahead
+        child.expect("took longer than 3 s")
+        assert "1;1R" not in child.before and "member(X" not in child.before
+        child.expect(PROMPT)
+        child.expect(r"\(2 answers\)")  # the next prompt ran what was typed ahead
+        assert "1;1R" not in child.before
+        child.expect(PROMPT)
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
