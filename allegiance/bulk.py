@@ -94,11 +94,16 @@ class StatementBlock:
 
     def record(self, k: int) -> StatementRecord:
         row, line = self.table.at(k)  # one row: a report shows the first few of a million
+        return self._record(k, row, line)
+
+    def _record(self, k: int, row: ast.Row, line: int) -> StatementRecord:
         return StatementRecord(f"{self.source}_{self.first + k}", self.sym, tuple(row), False, self.source, IMPORTED_STATUS,
                                self.asserter, None, None, None, "", "", ast.Span(self.path, line, 1, line, 1), False)
 
     def records(self) -> Iterator[StatementRecord]:
-        return (self.record(k) for k in range(1, self.count + 1))
+        """Every statement of the block: its rows and lines read once (not one query a row)."""
+        rows, lines = self.table.rows(), self.table.lines()
+        return (self._record(k, rows[k - 1], lines[k - 1]) for k in range(1, self.count + 1))
 
     def numbers_of(self, row: ast.Row) -> list[int]:
         """The k of each row equal to row (one: a block holds each row once)."""

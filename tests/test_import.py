@@ -256,3 +256,24 @@ def test_switching_engines_keeps_imported_rows(kb: KnowledgeBase, tmp_path: Path
     with KnowledgeBase(timeout=None) as again:
         replay(kb.history, again)
         assert ("qatar", "fsa") in again.facts("backs")
+
+
+def test_an_import_reads_its_staged_rows_in_a_few_queries_not_one_a_row(
+        kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Listing an import's statements (the change report, kb.statements) once sent one SELECT per row:
+    # 100,000 rows took minutes. They are read in one go now; `at` stays for a single row.
+    from allegiance.engines.duckdb import csv as staged
+    calls = []
+    original = staged.CsvTable._sql
+
+    def counted(self: staged.CsvTable, sql: str, params: object = ()) -> object:
+        calls.append(sql)
+        return original(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(staged.CsvTable, "_sql", counted)
+    n = 2_000
+    path = csv(tmp_path, "backer,backed\n" + "".join(f"actor{i % 10},group{i}\n" for i in range(n)))
+    report = import_csv(kb, path, "backs", "ucdp_test", derived=False)
+    assert len(report.new_statements) == n
+    assert sum(1 for s in kb.statements if s.source == "ucdp_test") == n
+    assert 0 < len(calls) < 30
