@@ -1,9 +1,11 @@
 """The test suite's tiers. `make test` runs everything but the `slow` marker; `make test-fast` (the
-inner loop, under two minutes on 2 cores) also leaves out the files below, listed here in one place:
-the property and differential suites, the conformance suite and the real-terminal runs. They guard
-correctness as much as the rest, so `make test` (and CI) always runs them.
+inner loop, aimed at two minutes on 2 cores) also leaves out the `thorough` tests: the files below,
+listed here in one place (the property, differential and conformance suites, the real-terminal, browser
+and notebook runs), and single tests marked `@pytest.mark.thorough` where they stand (the oracle
+comparisons: support under each threshold, timelines at each change point, leave-one-out sources).
+They guard correctness as much as the rest, so `make test` (and CI) always runs them.
 
-`--fast` does not even collect them (the conformance file reads 20 MB of YAML as it is imported);
+`--fast` does not even collect the files (the conformance file reads 20 MB of YAML as it is imported);
 their tests also carry the `thorough` marker, for `-m "not thorough"` in other selections.
 """
 
@@ -22,6 +24,11 @@ THOROUGH = {
     "test_parse_fast.py",  # the fast paths held to Lark's AST over generated text
     "repl/test_end_to_end.py",  # the real program in a pseudo-terminal
     "repl/test_terminal.py",
+    "repl/test_new_user.py",
+    "repl/test_interrupt_bounded.py",  # keeps every core busy on purpose
+    "engines/test_duckdb_demand_property.py",  # random programs on demand against the whole evaluation
+    "graph/test_page.py",  # the link chart in headless chromium
+    "test_notebook.py",  # the example notebook, executed
 }
 HERE = Path(__file__).parent
 
@@ -37,11 +44,16 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None  # pytest decides as usual
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     missing = sorted(name for name in THOROUGH if not (HERE / name).is_file())
     if missing:  # a renamed file would quietly join the fast tier
         raise pytest.UsageError(f"tests/conftest.py: THOROUGH names files that are not there: {missing}")
     for item in items:
         if item.path.relative_to(HERE).as_posix() in THOROUGH:
             item.add_marker(pytest.mark.thorough)
+    if config.getoption("--fast"):  # the single tests marked where they stand
+        left_out = [item for item in items if item.get_closest_marker("thorough")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("thorough")]
 

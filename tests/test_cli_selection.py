@@ -89,6 +89,7 @@ def test_mistakes_in_the_options_are_pointed_at(options: list[str], message: str
         assert message in err and mark in err and "Traceback" not in err
 
 
+@pytest.mark.thorough
 def test_sources_of_every_inconsistency(bundled: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sources", "--inconsistencies", "--format", "json", "--trust", "reliable"]) == 1
     items = json.loads(capsys.readouterr().out)

@@ -109,6 +109,7 @@ def test_a_halved_file_is_set_aside_and_the_notice_says_what_is_lost(tmp_path: P
     assert kept.stat().st_size == size and kept.read_bytes() == damaged
 
 
+@pytest.mark.thorough
 @pytest.mark.parametrize("seed", range(4))
 def test_damage_anywhere_never_overwrites_the_file(tmp_path: Path, seed: int) -> None:
     db, facts = build(tmp_path)

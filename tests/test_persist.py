@@ -153,6 +153,7 @@ def test_bundled_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             assert again.store is not None and again.store.notices == []
 
 
+@pytest.mark.thorough
 def test_generated_file_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     big = tmp_path / "facts.dl"
     big.write_text(datalog_fact_file(12_000), encoding="utf-8")  # more than one stored pack

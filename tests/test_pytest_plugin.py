@@ -187,6 +187,7 @@ def test_a_knowledge_base_that_does_not_load_fails_every_item(pytester: pytest.P
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+@pytest.mark.thorough
 def test_the_bundled_checks_pass_under_pytest(pytester: pytest.Pytester) -> None:
     """`pytest checks/` on the bundled knowledge base, with the project's own pytest settings."""
     result = pytester.runpytest("-W", "error", "-p", "no:cacheprovider", "-q", "-rf", str(PROJECT_ROOT / "checks"))

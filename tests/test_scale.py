@@ -151,6 +151,7 @@ def test_one_shot_load_says_what_it_keeps(tmp_path: Path, capsys: pytest.Capture
     assert os.path.exists(db)
 
 
+@pytest.mark.thorough
 def test_a_network_whose_closure_would_hold_a_billion_pairs(tmp_path: Path) -> None:
     """The bundled rules over 31,623 allied groups in one chain: `linked` and `allied_chain` would
     hold 10⁹ pairs each. Under a 400 MB ceiling (any attempt to build them fails with

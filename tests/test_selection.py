@@ -177,6 +177,7 @@ def selections_against_oracle(examples: int, tmp: pytest.TempPathFactory) -> Non
     assert len(compared) >= examples * 4 // 5, f"only {len(compared)} of {examples} examples compared"
 
 
+@pytest.mark.thorough
 def test_every_selection_agrees_with_filtering_the_statements_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
     selections_against_oracle(15, tmp_path_factory)
 
@@ -293,6 +294,7 @@ def critical_against_oracle(examples: int, tmp: pytest.TempPathFactory) -> None:
     assert len(compared) >= examples * 4 // 5, f"only {len(compared)} of {examples} examples compared"
 
 
+@pytest.mark.thorough
 def test_critical_sources_agree_with_leaving_each_source_out_by_hand(tmp_path_factory: pytest.TempPathFactory) -> None:
     critical_against_oracle(12, tmp_path_factory)
 
@@ -321,6 +323,7 @@ def test_an_imported_block_counts_as_a_whole_with_its_source(small: KnowledgeBas
     assert {r.row: r.critical for r in rests_on(small, "path(n3, X)")}[("n0",)] == ("s3",)
 
 
+@pytest.mark.thorough
 def test_the_pydatalog_engine_honours_every_selection(small: KnowledgeBase) -> None:
     files = {s.span.file for s in small.statements} | {"r.dl"}
     root = next(iter(files - {"r.dl"})).rsplit("/", 1)[0]

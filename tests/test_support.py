@@ -194,6 +194,7 @@ def differential(engine: str, examples: int, minimum: int) -> None:
     assert compared["below_top"] >= minimum // 2, compared
 
 
+@pytest.mark.thorough
 def test_support_is_the_strongest_threshold_under_which_the_answer_holds_duckdb() -> None:
     differential("duckdb", examples=10, minimum=20)
 
@@ -203,6 +204,7 @@ def test_support_is_the_strongest_threshold_under_which_the_answer_holds_duckdb_
     differential("duckdb", examples=300, minimum=600)
 
 
+@pytest.mark.thorough
 def test_support_on_pydatalog_agrees_with_the_oracle() -> None:
     differential("pydatalog", examples=6, minimum=12)
 

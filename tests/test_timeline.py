@@ -128,6 +128,7 @@ def facts_of(kb: KnowledgeBase, records: list[StatementRecord]) -> dict[Predicat
     return facts
 
 
+@pytest.mark.thorough
 # derandomized: the same programs every run, so the minimums below are stable (112 answers, 35 undated)
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(STATEMENT, min_size=3, max_size=8), st.lists(st.sampled_from(QUERIES), min_size=2, max_size=3, unique=True))

@@ -76,6 +76,7 @@ def test_mistakes_change_nothing_and_say_why(bundled: KnowledgeBase) -> None:
     assert session.selection == Selection("usual")
 
 
+@pytest.mark.thorough
 def test_the_prompt_shows_the_selection_in_a_terminal(tmp_path: Path) -> None:
     env = {"TERM": "xterm-256color", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "PROMPT_TOOLKIT_NO_CPR": "1", "PAGER": "cat", "PATH": "/usr/bin:/bin"}
