@@ -283,7 +283,7 @@ def test_file_over_the_size_limit_is_refused_quickly(small: KnowledgeBase, tmp_p
     before = snapshot(small)
     with pytest.raises(AllegianceError, match="MB limit") as info:
         load_with_report(small, [path])
-    assert "allegiance import" in (info.value.hint or "")
+    assert "`import FILE.csv" in (info.value.hint or "")  # `allegiance import` or `:import` (suggested.py)
     assert snapshot(small) == before
 
 
