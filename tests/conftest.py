@@ -1,8 +1,9 @@
 """The test suite's tiers. `make test` runs everything but the `slow` marker; `make test-fast` (the
-inner loop, aimed at two minutes on 2 cores) also leaves out the `thorough` tests: the files below,
-listed here in one place (the property, differential and conformance suites, the real-terminal, browser
-and notebook runs), and single tests marked `@pytest.mark.thorough` where they stand (the oracle
-comparisons: support under each threshold, timelines at each change point, leave-one-out sources).
+inner loop, under two minutes on 2 cores) also leaves out the `thorough` tests: the files below,
+listed here in one place (the property, differential, conformance and agreement suites, the
+real-terminal, browser and notebook runs), and single tests marked `@pytest.mark.thorough` where they
+stand (the oracle comparisons: support under each threshold, timelines at each change point,
+leave-one-out sources).
 They guard correctness as much as the rest, so `make test` (and CI) always runs them.
 
 `--fast` does not even collect the files (the conformance file reads 20 MB of YAML as it is imported);
@@ -29,6 +30,11 @@ THOROUGH = {
     "engines/test_duckdb_demand_property.py",  # random programs on demand against the whole evaluation
     "graph/test_page.py",  # the link chart in headless chromium
     "test_notebook.py",  # the example notebook, executed
+    # agreement suites: a fast path or a second route against the plain one, on many inputs
+    "engines/test_duckdb_perf_semantics.py",  # the engine's fast paths against its plain evaluation
+    "test_stream_support.py",  # streamed output against the rendered one
+    "test_persist.py",  # a restored --db knowledge base against one loaded from the files
+    "test_cli_selection.py",  # every selection option in the CLI against the Python API
 }
 HERE = Path(__file__).parent
 

@@ -131,6 +131,7 @@ print(outcomes)
 """
 
 
+@pytest.mark.thorough
 @pytest.mark.parametrize("seed", [16, 17])
 def test_interrupting_at_random_points_keeps_all_or_nothing(tmp_path: Path, seed: int) -> None:
     path = graph(tmp_path / "graph.dl")
