@@ -52,6 +52,12 @@ def stratify(rules: tuple[ast.Rule, ...]) -> tuple[Stratum, ...]:
     return tuple(strata)
 
 
+def components(edges: Graph) -> list[list[ast.PredicateSym]]:
+    """The strongly connected components of a predicate graph (each node -> what it reads), each
+    after the components it reads; nodes and members in name order."""
+    return _tarjan(sorted(edges, key=str), edges)
+
+
 def _tarjan(nodes: list[ast.PredicateSym], edges: Graph) -> list[list[ast.PredicateSym]]:
     """Strongly connected components, dependencies first; iterative, so deep programs are fine."""
     index: dict[ast.PredicateSym, int] = {}

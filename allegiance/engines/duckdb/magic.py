@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from ... import ast
 from ...analysis import demand
 from ...analysis.checked import CheckedQuery
+from ...analysis.stratify import components
 from ...ast import PredicateSym
 from .compile import Params, body_preds, column_defs, column_names, positive_atoms
 from .csv import scalar
@@ -71,7 +72,7 @@ class Magic(Seeding):
         by_head: dict[PredicateSym, list[ast.Rule]] = {}
         for rule in plan.rules:
             by_head.setdefault(rule.head.sym, []).append(rule)
-        for component in _components(self._edges(plan, by_head)):
+        for component in components(self._edges(plan, by_head)):
             self._growing = ", ".join(s.name for s in component)
             if len(component) == 1 and component[0] in plan.leaves:
                 self._leaf(component[0], plan)
@@ -112,7 +113,7 @@ class Magic(Seeding):
             by_head: dict[PredicateSym, list[ast.Rule]] = {}
             for rule in plan.rules:
                 by_head.setdefault(rule.head.sym, []).append(rule)
-            inside = {s for c in _components(self._edges(plan, by_head)) if len(c) > 1 for s in c} & plan.leaves
+            inside = {s for c in components(self._edges(plan, by_head)) if len(c) > 1 for s in c} & plan.leaves
             if not inside:
                 return plan
             cyclic |= {plan.adorned[s] for s in inside}
@@ -231,36 +232,3 @@ class Magic(Seeding):
     _magic_made: list[str] = []  # noqa: RUF012
     _magic_count = 0
 
-
-def _components(edges: dict[PredicateSym, set[PredicateSym]]) -> list[list[PredicateSym]]:
-    """Strongly connected components, each after the components it reads (Tarjan's algorithm)."""
-    index: dict[PredicateSym, int] = {}
-    low: dict[PredicateSym, int] = {}
-    stack: list[PredicateSym] = []
-    on_stack: set[PredicateSym] = set()
-    found: list[list[PredicateSym]] = []
-
-    def visit(v: PredicateSym) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(edges[v], key=str):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            found.append(sorted(component, key=str))
-
-    for v in sorted(edges, key=str):
-        if v not in index:
-            visit(v)
-    return found
