@@ -45,9 +45,9 @@ from .compile import (
     column_names,
     encode,
     kind_of,
-    positive_atoms,
     program_kinds,
     rep_for,
+    round_sources,
     row_decoder,
     rule_select,
 )
@@ -273,16 +273,9 @@ class _Evaluation:
             for p in heads:
                 params = Params()
                 selects = []
-                for rule in by_head[p]:
-                    positive = positive_atoms(rule)
-                    full = [self.full(a.sym) for a in positive]
-                    if first:
-                        selects.append(self.select(rule, full, params))
-                        continue
-                    # semi-naive: one variant per atom of this stratum, that atom reading the delta
-                    for k, atom in enumerate(positive):
-                        if atom.sym in delta:
-                            selects.append(self.select(rule, [*full[:k], delta[atom.sym], *full[k + 1:]], params))
+                for rule in by_head[p]:  # semi-naive: one variant per atom of this stratum reading the delta
+                    selects += [self.select(rule, sources, params)
+                                for sources in round_sources(rule, self.full, None if first else delta)]
                 if not selects:
                     continue
                 cols = column_names(p.arity)

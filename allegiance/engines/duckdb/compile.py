@@ -527,6 +527,21 @@ def positive_atoms(rule: ast.Rule) -> list[ast.Atom]:
     return [lit for lit in rule.body if isinstance(lit, ast.Atom)]
 
 
+# Semi-naive evaluation, one round of a rule  h :- b1, ..., bn.  whose body reads this stratum:
+#   round 0:  h :- b1, ..., bn.                         (every atom over its full relation)
+#   round i:  h :- b1, ..., Δbk, ..., bn.   for each k whose relation gained rows in round i-1
+def round_sources(rule: ast.Rule, full: Callable[[PredicateSym], str],
+                  delta: Mapping[PredicateSym, str] | None) -> list[list[str]]:
+    """The FROM sources of each SELECT a rule contributes to one round, one per positive atom:
+    its full relation's table, or (one variant per changed atom) the last round's delta. delta None:
+    the first round, one SELECT over the full relations."""
+    full_sources = [full(a.sym) for a in positive_atoms(rule)]
+    if delta is None:
+        return [full_sources]
+    return [[*full_sources[:k], delta[atom.sym], *full_sources[k + 1:]]
+            for k, atom in enumerate(positive_atoms(rule)) if atom.sym in delta]
+
+
 def body_preds(rule: ast.Rule) -> set[PredicateSym]:
     found = set()
     for lit in rule.body:

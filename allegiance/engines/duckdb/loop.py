@@ -34,6 +34,7 @@ from .compile import (
     column_names,
     compare_sql,
     positive_atoms,
+    round_sources,
     rule_select,
 )
 from .csv import scalar
@@ -205,18 +206,9 @@ class Loop(Tables):
                 for p in preds:
                     params = Params()
                     selects = []
-                    for rule in rules[p]:
-                        positive = positive_atoms(rule)
-                        if first:
-                            sources = [self._full(a.sym) for a in positive]
-                            selects.append(self._select(rule, sources, params))
-                            continue
-                        # one variant per recursive atom, that atom reading the last round's delta
-                        for k, atom in enumerate(positive):
-                            if atom.sym in delta:
-                                sources = [self._full(a.sym) for a in positive]
-                                sources[k] = delta[atom.sym]
-                                selects.append(self._select(rule, sources, params))
+                    for rule in rules[p]:  # one variant per recursive atom reading the last round's delta
+                        selects += [self._select(rule, sources, params)
+                                    for sources in round_sources(rule, self._full, None if first else delta)]
                     if not selects:
                         continue
                     n = self._ids[p]

@@ -31,7 +31,7 @@ from ...analysis import demand
 from ...analysis.checked import CheckedQuery
 from ...analysis.stratify import components
 from ...ast import PredicateSym
-from .compile import Params, body_preds, column_defs, column_names, positive_atoms
+from .compile import Params, body_preds, column_defs, column_names, positive_atoms, round_sources
 from .csv import scalar
 from .seeding import Seeding
 
@@ -183,14 +183,8 @@ class Magic(Seeding):
                     params = Params()
                     selects = []
                     for rule in by_head.get(sym, []):
-                        positive = positive_atoms(rule)
-                        sources = [self._full(a.sym) for a in positive]
-                        if first:
-                            selects.append(self._select(rule, sources, params))
-                            continue
-                        for k, atom in enumerate(positive):
-                            if atom.sym in delta:
-                                selects.append(self._select(rule, [*sources[:k], delta[atom.sym], *sources[k + 1:]], params))
+                        selects += [self._select(rule, sources, params)
+                                    for sources in round_sources(rule, self._full, None if first else delta)]
                     if not selects:
                         continue
                     name = f"{tables[sym]}_{parity}"
