@@ -78,14 +78,15 @@ def run_entry(work: Callable[[], Output], session: Session) -> Output:
     worker.start()
     pressed: float | None = None  # when Ctrl-C was pressed
     nudged = False
-    delivered = False  # interrupt() reached the engine outside a shielded section
     while not done.is_set():
         try:
             done.wait(TICK)
             now = time.monotonic()
-            if pressed is not None and not delivered and not shield.active():
-                interrupt()  # Ctrl-C pressed inside a shielded section (an undo): now it may land
-                delivered = True
+            if pressed is not None and not shield.active():
+                # On every tick, not once: Ctrl-C pressed in Python code (a load parsing its file) or
+                # inside a shielded section (an undo) finds no guarded call to stop, and the engine
+                # call that starts next would run to its end without ever hearing of it.
+                interrupt()
             if pressed is not None and not nudged and now - pressed > NUDGE and not shield.active() and \
                     not getattr(engine, "_guarding", False):
                 _raise_in(worker, KeyboardInterrupt)  # Python code outside the engine: as in the main thread
@@ -97,7 +98,6 @@ def run_entry(work: Callable[[], Output], session: Session) -> Output:
         except KeyboardInterrupt:
             if pressed is None:
                 pressed = time.monotonic()
-            delivered = not shield.active()
             interrupt()  # again on each Ctrl-C: a statement may have started since the last one
     result = box[0]
     if isinstance(result, KeyboardInterrupt):
