@@ -9,6 +9,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 from engine_helpers import (
     checked_query_text,
@@ -397,6 +398,22 @@ def test_timeout_interrupts_one_long_statement() -> None:
         engine.query(query)
     engine.timeout = None
     assert sorted(engine.query(checked_query_text("n(A), A > 997", checked))) == [(998,), (999,)]
+
+
+def test_a_recursive_statement_runs_on_one_thread_and_the_threads_come_back() -> None:
+    """Cancelling a recursive CTE that runs on several threads can stall in DuckDB for good (a load
+    never ended after Ctrl-C: guard.py, _run_on_one_thread); each runs on one thread, and the
+    connection's threads come back after it, also when it fails."""
+    engine = DuckDBEngine(timeout=None)
+    engine._con.execute("SET threads = 3")
+    threads = "SELECT current_setting('threads')"
+    counting = "WITH RECURSIVE w(n) AS (SELECT 1 UNION SELECT n + 1 FROM w WHERE n < 3)"
+    assert engine._run(f"{counting} SELECT max(n), ({threads}) FROM w").fetchall() == [(3, 1)]
+    assert engine._con.execute(threads).fetchall() == [(3,)]
+    with pytest.raises(duckdb.Error, match="no such luck"):
+        engine._run(f"{counting} SELECT error('no such luck') FROM w")
+    assert engine._con.execute(threads).fetchall() == [(3,)]
+    assert engine._run(f"SELECT ({threads})").fetchall() == [(3,)]  # other statements: every thread
 
 
 def test_ctrl_c_during_evaluation_raises_interrupted_and_recovers(monkeypatch: pytest.MonkeyPatch) -> None:

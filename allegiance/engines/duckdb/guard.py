@@ -32,6 +32,8 @@ import duckdb
 from ... import errors, shield
 from . import memory
 
+RECURSIVE = "WITH RECURSIVE"  # statements that run on one thread (Guarded._run_on_one_thread)
+
 
 class DeadlinePassed(Exception):
     """Raised between statements once the time limit has run out."""
@@ -59,6 +61,7 @@ class Guarded:
     # that runs the engine in a worker thread gives up on a call that does not stop (repl/running.py).
     cancelling: float | None = None
     _interrupted = False  # interrupt() was called during this guarded call
+    _call = 0  # which guarded call is running (or ran last): a Ctrl-C watcher stops only its own
 
     def interrupt(self) -> None:
         """Stop the guarded call running now (from any thread): the statement running, and any the
@@ -70,6 +73,11 @@ class Guarded:
             self._interrupted = True
         self._cancel()
 
+    def _interrupt_call(self, call: int) -> None:
+        """`interrupt()`, if guarded call number `call` is still the one running."""
+        if self._guarding and self._call == call:
+            self.interrupt()
+
     def _cancel(self) -> None:
         """DuckDB's own cancel: the running statement stops (or should: it has been seen to stall)."""
         if not shield.active():
@@ -80,7 +88,37 @@ class Guarded:
             raise DeadlinePassed
         if self._interrupted and not shield.active():
             raise KeyboardInterrupt
+        if RECURSIVE in sql:
+            return self._run_on_one_thread(sql, params)
         return self._con.execute(sql, list(params))
+
+    def _run_on_one_thread(self, sql: str, params: Sequence[object]) -> duckdb.DuckDBPyConnection:
+        """A recursive CTE with DuckDB's worker threads set to one for the statement.
+
+        Cancelling a recursive CTE that runs on several threads can stall for good (DuckDB 2.0):
+        the main thread waits in `Executor::CancelTasks` for a worker that spins in
+        `PhysicalRecursiveCTE::ExecuteRecursivePipelines` -> `Executor::WaitForTask`, waiting for
+        the recursive pipelines' tasks, which the cancel has taken away. Seen as a load that never
+        ended after Ctrl-C (issue 16, item 10) and in one random-interrupt round in three under
+        CPU load; `con.interrupt()` repeated on such a statement hangs within a few hundred tries
+        with the default threads and never with one (tests/test_load_interrupt.py). A recursive CTE
+        with a set UNION runs its rounds one after the other anyway: one thread took the same time
+        as two on a closure of 1.5 million rows here."""
+        row = self._con.execute("SELECT current_setting('threads')").fetchone()
+        threads = int(row[0]) if row is not None else 1
+        if threads == 1:
+            return self._con.execute(sql, list(params))
+        self._con.execute("SET threads = 1")
+        try:
+            return self._con.execute(sql, list(params))
+        finally:
+            # On a cursor of its own (the setting is the database's): the statement's result stays
+            # the connection's to fetch, and an interrupt aimed at the statement cannot stop this.
+            cursor = self._con.cursor()
+            try:
+                cursor.execute(f"SET threads = {threads}")
+            finally:
+                cursor.close()
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -88,32 +126,38 @@ class Guarded:
         if self._guarding:  # nested: the outer guard watches
             yield
             return
-        self._guarding = True
-        self._interrupted = False
-        self._growing = ""
+        # A Ctrl-C raises KeyboardInterrupt at the next Python call, wherever it is: everything set
+        # up from here on is undone in the `finally`, and the flags are reset there before anything
+        # that could be interrupted (a guard left `_guarding` would leave every later call unguarded).
         stop = threading.Event()
         fired = threading.Event()
         watchdog = None
-        limit = self.timeout
-        if limit is not None:
-            self._deadline = time.monotonic() + limit
-
-            def watch() -> None:
-                if stop.wait(limit):
-                    return
-                fired.set()
-                self.cancelling = time.monotonic()
-                # keep interrupting: a statement may start right after an interrupt found none running
-                while True:
-                    self._cancel()
-                    if stop.wait(0.02):
-                        return
-
-            watchdog = threading.Thread(target=watch, name="duckdb-timeout", daemon=True)
-            watchdog.start()
-        if self._ctrl_c is None:
-            self._ctrl_c = _CtrlCWatcher(self)
+        self._call += 1
+        call = self._call
+        self._guarding = True
         try:
+            self._interrupted = False
+            self._growing = ""
+            limit = self.timeout
+            if limit is not None:
+                self._deadline = time.monotonic() + limit
+
+                def watch() -> None:
+                    if stop.wait(limit) or not (self._guarding and self._call == call):
+                        return
+                    fired.set()
+                    self.cancelling = time.monotonic()
+                    # keep interrupting: a statement may start right after an interrupt found none
+                    # running; but only this call's (it may end without waiting for this thread)
+                    while self._guarding and self._call == call:
+                        self._cancel()
+                        if stop.wait(0.02):
+                            return
+
+                watchdog = threading.Thread(target=watch, name="duckdb-timeout", daemon=True)
+                watchdog.start()
+            if self._ctrl_c is None:
+                self._ctrl_c = _CtrlCWatcher(self)
             with self._ctrl_c:
                 yield
         except BaseException as exc:
@@ -125,13 +169,14 @@ class Guarded:
                 raise
             raise translated from exc
         finally:
-            stop.set()
-            if watchdog is not None:
-                watchdog.join()
             self._deadline = None
             self._guarding = False
             self._interrupted = False
             self.cancelling = None
+            stop.set()
+            if watchdog is not None:
+                watchdog.join()
+                self.cancelling = None  # should the watchdog have fired as the call ended
 
     def _translate(self, exc: BaseException, fired: bool) -> BaseException:
         if memory.is_out_of_memory(exc):
@@ -182,25 +227,39 @@ class _CtrlCWatcher:
         self._engine = weakref.ref(engine)
         self._stack: list[_Watch | None] = []
 
+    # A Ctrl-C may raise KeyboardInterrupt between any two calls here (Python checks for signals
+    # after each built-in call, set_wakeup_fd included): whatever was set up is undone in a
+    # `finally`, so no watcher outlives its call, nor stays the wakeup descriptor. (One left open
+    # once read the Ctrl-C that ended its call late, under CPU load, and stopped a later query.)
     def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
+        engine = self._engine()
+        if engine is None or threading.current_thread() is not threading.main_thread():
             self._stack.append(None)  # signals go to the main thread only: nothing to watch
             return
-        watch = _Watch(self._engine)
+        watch = _Watch(self._engine, engine._call)
+        del engine
+        entered = False
         try:
-            watch.old = signal.set_wakeup_fd(watch.write, warn_on_full_buffer=False)
-        except ValueError:
-            watch.close()
-            self._stack.append(None)
-            return
-        watch.start()
-        self._stack.append(watch)
+            watch.installed = True  # before the call: a KeyboardInterrupt may follow it (`old` stays -1 then)
+            try:
+                watch.old = signal.set_wakeup_fd(watch.write, warn_on_full_buffer=False)
+            except ValueError:
+                watch.installed = False
+                watch.close()
+                self._stack.append(None)
+                entered = True
+                return
+            watch.start()
+            self._stack.append(watch)
+            entered = True
+        finally:
+            if not entered:
+                watch.end()
 
     def __exit__(self, *exc: object) -> None:
         watch = self._stack.pop()
         if watch is not None:
-            signal.set_wakeup_fd(watch.old)
-            watch.close()
+            watch.end()
 
     def close(self) -> None:
         while self._stack:
@@ -213,17 +272,21 @@ class _Watch:
     """One guarded call's pipe and the thread reading it; `close()` ends both, and after it the
     thread interrupts nothing (the check and the close hold one lock)."""
 
-    def __init__(self, engine: Callable[[], Guarded | None]) -> None:
+    def __init__(self, engine: Callable[[], Guarded | None], call: int) -> None:
         import os
 
         self._engine = engine
+        self._call = call  # the guarded call this watch belongs to (Guarded._call)
         self.read, self.write = os.pipe()
         os.set_blocking(self.write, False)
         self.old = -1
+        self.installed = False  # whether `write` is the wakeup descriptor now
+        self._started = False
         self._open = True
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        self._started = True  # first: the thread closes `read`, which close() must then leave alone
         threading.Thread(target=self._watch, name="duckdb-ctrl-c", daemon=True).start()
 
     def _watch(self) -> None:
@@ -241,11 +304,21 @@ class _Watch:
                     with self._lock:
                         engine = self._engine() if self._open else None
                         if engine is not None:
-                            engine.interrupt()
+                            engine._interrupt_call(self._call)
                         del engine
         finally:
             with contextlib.suppress(OSError):
                 os.close(self.read)
+
+    def end(self) -> None:
+        """The call has ended: the wakeup descriptor back as it was, then `close()` (in a
+        `finally`: a KeyboardInterrupt raised after set_wakeup_fd returns must not skip it)."""
+        try:
+            if self.installed:
+                signal.set_wakeup_fd(self.old)
+                self.installed = False
+        finally:
+            self.close()
 
     def close(self) -> None:
         import os
@@ -256,3 +329,6 @@ class _Watch:
             self._open = False
             with contextlib.suppress(OSError):
                 os.close(self.write)  # the thread reads the end of the pipe, and closes its side
+            if not self._started:
+                with contextlib.suppress(OSError):
+                    os.close(self.read)
