@@ -27,6 +27,7 @@ from .. import __version__
 from ..errors import AllegianceError
 from ..kb import KnowledgeBase
 from ..printable import PrintableStream
+from .bound import bounded
 from .check import CHECK
 from .common import VALUE_OPTIONS, Command, common_options, fail, open_kb
 from .graph import GRAPH
@@ -95,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout = PrintableStream(sys.stdout)
             args = _parser_for(name).parse_args(rest)
             kb = open_kb(args)
-            return COMMANDS[name].run(args, kb)
+            with bounded(kb):  # DuckDB's cancel may stall: the command ends anyway (bound.py)
+                return COMMANDS[name].run(args, kb)
         args = _repl_parser().parse_args(argv)
         # repl/ installs as allegiance.repl, a layer below the command line (tests/test_layers.py);
         # by name, since the type checker knows that folder as `repl`.

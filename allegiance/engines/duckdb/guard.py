@@ -61,6 +61,7 @@ class Guarded:
     # that runs the engine in a worker thread gives up on a call that does not stop (repl/running.py).
     cancelling: float | None = None
     _interrupted = False  # interrupt() was called during this guarded call
+    _interrupted_at: float | None = None  # when it was first called
     _call = 0  # which guarded call is running (or ran last): a Ctrl-C watcher stops only its own
 
     def interrupt(self) -> None:
@@ -71,7 +72,20 @@ class Guarded:
             return
         if self._guarding:
             self._interrupted = True
+            if self._interrupted_at is None:
+                self._interrupted_at = time.monotonic()
         self._cancel()
+
+    def stopping(self) -> tuple[float, str] | None:
+        """Since when, and by what ("Ctrl-C" or "the time limit"), the guarded call running now is
+        being stopped; None when it is not. A front end that must end in bounded time reads it
+        (cli/bound.py); the REPL reads `cancelling` (repl/running.py)."""
+        interrupted, cancelling = self._interrupted_at, self.cancelling
+        if interrupted is not None and (cancelling is None or interrupted <= cancelling):
+            return interrupted, "Ctrl-C"
+        if cancelling is not None:
+            return cancelling, "the time limit"
+        return None
 
     def _interrupt_call(self, call: int) -> None:
         """`interrupt()`, if guarded call number `call` is still the one running."""
@@ -172,6 +186,7 @@ class Guarded:
             self._deadline = None
             self._guarding = False
             self._interrupted = False
+            self._interrupted_at = None
             self.cancelling = None
             stop.set()
             if watchdog is not None:
