@@ -341,12 +341,12 @@ class Tables(Guarded):
             return
         self.writable()
         program = self._program
-        self._con.begin()
         self._in_transaction = True
         try:
+            self._con.begin()  # inside: a Ctrl-C raised as begin() returns must roll it back
             yield
             self._flush_meta()
-            self._con.commit()
+            _commit(self._con)
         except BaseException:
             self._in_transaction = False
             self._program = program
@@ -452,11 +452,11 @@ class Tables(Guarded):
                 yield
                 return
             self.writable()
-            self._con.begin()
             try:
+                self._con.begin()  # inside: a Ctrl-C raised as begin() returns must roll it back
                 yield
                 self._flush_meta()
-                self._con.commit()
+                _commit(self._con)
             except BaseException:
                 self._recover()
                 raise
@@ -497,3 +497,14 @@ class Tables(Guarded):
         for n in self._r_tables:
             self._con.execute(f"DROP TABLE IF EXISTS r{n}")
         self._r_tables = set()
+
+
+def _commit(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMIT; a Ctrl-C that arrives as it runs comes too late to stop the change, which is in: it
+    is dropped, not raised, since a rollback after the commit would re-read the change while the
+    knowledge base above took it back. (The REPL goes on interrupting the engine's next call.)"""
+    try:
+        with shield.shielded():
+            con.commit()
+    except KeyboardInterrupt:
+        pass
