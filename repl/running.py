@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 
 from allegiance import shield
-from allegiance.history import Operation
+from allegiance.history import Import, Operation
 from allegiance.kb import KnowledgeBase
 
 from .output import Output
@@ -120,7 +120,7 @@ def _abandon(session: Session, before: tuple[Operation, ...], worker: threading.
     stored = old.store is not None
     new = KnowledgeBase(engine=old.engine_name, timeout=old.engine.timeout, dialect=old.dialect)
     try:
-        replay(before, new)
+        lost = _rebuild(before, new)
     except BaseException:
         new.close()
         raise
@@ -128,8 +128,31 @@ def _abandon(session: Session, before: tuple[Operation, ...], worker: threading.
     session.changed()
     where = (" The session goes on in memory: the --db file keeps what it held before this entry "
              "(restart allegiance to work on it again)." if stored else "")
+    if lost:
+        return Output(error=f"interrupted: the engine did not stop within {GRACE:g} s of {stopper}, so this entry "
+                            f"was abandoned; the knowledge base was rebuilt as it was before it, except the "
+                            f"import of {', '.join(lost)}, whose rows only the abandoned engine held: import "
+                            f"{'it' if len(lost) == 1 else 'them'} again with :import.{where}")
     return Output(error=f"interrupted: the engine did not stop within {GRACE:g} s of {stopper}, so this entry "
                         f"was abandoned; the knowledge base is as it was before it (rebuilt).{where}")
+
+
+def _rebuild(before: tuple[Operation, ...], new: KnowledgeBase) -> list[str]:
+    """Replay `before` into `new`; the CSV imports whose rows are staged on the abandoned engine's
+    connection (which is busy for good, and refuses a second caller) are left out. Their files,
+    for the message."""
+    lost: list[str] = []
+    start = 0
+    for i, op in enumerate(before):
+        if isinstance(op, Import):
+            replay(before[start:i], new)
+            start = i + 1
+            try:
+                new.import_table(op)
+            except Exception:  # its rows could not be read (the stuck connection holds them)
+                lost.append(op.path)
+    replay(before[start:], new)
+    return lost
 
 
 def abandoned() -> bool:

@@ -9,7 +9,12 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
+import pytest
+
+from allegiance.engines.duckdb.guard import Guarded
+from allegiance.importing import import_csv
 from allegiance.kb import KnowledgeBase
 from repl.dispatch import dispatch
 from repl.output import Output
@@ -55,3 +60,36 @@ def test_an_entry_nobody_interrupts_returns_its_output() -> None:
     kb.load_text("edge(1, 2).\n")
     out = run_entry(lambda: Output(text=str(kb.query("edge(1, X)").rows)), Session(kb))
     assert out == Output(text="[(2,)]")
+
+
+def test_an_abandoned_entry_after_a_csv_import_keeps_the_import(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry DuckDB will not stop is abandoned and the knowledge base rebuilt from its history, a
+    CSV import included: the import's rows come from Python, not from the stuck connection."""
+    (tmp_path / "schema.facts").write_text(
+        '.source s1 { title: "a source" }\n.relation backs(backer, backed) { phrases: "{backer} backs {backed}" }\n',
+        encoding="utf-8")
+    (tmp_path / "backs.csv").write_text("backer,backed\n" + "".join(f"b{i},c{i}\n" for i in range(500)),
+                                        encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(str(tmp_path / "schema.facts"))
+    kb.load_text(CHAIN)
+    import_csv(kb, str(tmp_path / "backs.csv"), "backs", "s1")
+    session = Session(kb)
+    stop_for_real = kb.engine._con.interrupt
+    monkeypatch.setattr(Guarded, "_cancel", lambda self: None)  # DuckDB's cancel stalls: the statement runs on
+    timer = press_ctrl_c_after(0.3)
+    try:
+        out = run_entry(lambda: dispatch("path(X, Y), path(Y, Z)", session), session)
+        assert out.error is not None and "was abandoned" in out.error, out
+        assert session.kb is not kb
+        assert session.kb.query("edge(1, X)").rows == [(2,)]  # the rest of the history, replayed
+        rows = len(session.kb.query("backs(X, Y)").rows)
+        if rows:  # the import's rows were in Python already: replayed too
+            assert rows == 500 and "as it was before it (rebuilt)" in out.error, out
+        else:  # on the stuck connection only: left out, and the message says so (it raised before)
+            assert f"except the import of {tmp_path / 'backs.csv'}, whose rows only the abandoned engine " \
+                   "held: import it again with :import" in out.error, out
+    finally:
+        timer.cancel()
+        stop_for_real()  # the abandoned statement ends: no thread left spinning for the next tests
