@@ -71,6 +71,33 @@ def test_every_connection_has_extensions_off(tmp_path: Path) -> None:
     con.close()
 
 
+PROGRESS = """
+import sys
+from allegiance import KnowledgeBase
+from allegiance.engines.duckdb.connection import connect
+off = "SELECT current_setting('enable_progress_bar')"
+found = []
+with KnowledgeBase(timeout=None) as kb:
+    found.append(kb.engine._con.execute(off).fetchone()[0])
+with KnowledgeBase(timeout=None, db=sys.argv[1]) as kb:
+    kb.load_text("edge(1, 2).")
+with KnowledgeBase(timeout=None, db=sys.argv[1]) as kb:  # opened read-only first, then for writing
+    kb.load_text("edge(2, 3).")
+    found.append(kb.engine._con.execute(off).fetchone()[0])
+found.append(connect(None).execute(off).fetchone()[0])
+print(found)
+"""
+
+
+def test_no_connection_draws_a_progress_bar(tmp_path: Path) -> None:
+    """DuckDB drew its progress bar over our output on long statements under `python -c` and in
+    Jupyter (where DuckDB turns it on; not under pytest): off on the engine's connection (in memory,
+    a --db file reopened for writing after its read-only check) and on csv.py's private ones."""
+    result = subprocess.run([sys.executable, "-c", PROGRESS, str(tmp_path / "kb.duckdb")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.strip() == "[False, False, False]", result.stderr
+
+
 def test_duckdb_itself_would_not_autoload_past_our_header_check(tmp_path: Path) -> None:
     # if a foreign file ever got past connect's own check, the configuration still stops the autoload
     path = foreign_files(tmp_path)["a SQLite database"]

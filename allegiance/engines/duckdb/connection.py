@@ -51,7 +51,7 @@ def connect(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnect
             raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: it is {foreign}", None,
                                    "name a new file for --db, or one that allegiance wrote (the file is left as it is)")
     try:
-        return duckdb.connect(path if path is not None else ":memory:", read_only=read_only, config=SAFE_CONFIG)
+        con = duckdb.connect(path if path is not None else ":memory:", read_only=read_only, config=SAFE_CONFIG)
     except duckdb.Error as exc:
         # not a DuckDB file (SQLite, Parquet, CSV...), a newer format, or in use by another process:
         # never overwrite it, never fetch an extension to read it
@@ -60,6 +60,10 @@ def connect(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise errors.LoadError(f"{path}: cannot open it as a DuckDB database: {_why(message)}", None,
                                "another process has it open: close that one first" if locked else
                                "name a new file for --db, or one that allegiance wrote") from None
+    # DuckDB draws a progress bar on the terminal during a long statement (seen under `python -c` and in
+    # Jupyter, over our own output); a session setting, so set on each connection, not in the config.
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _not_duckdb(path: str) -> str | None:
