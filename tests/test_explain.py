@@ -265,6 +265,16 @@ def test_why_not_a_stated_relation(kb: KnowledgeBase) -> None:
     assert alias.nearest[0][0] == "an alias: member(a, club)"
 
 
+def test_a_statement_in_english_is_quoted_without_its_own_period(kb: KnowledgeBase) -> None:
+    """The period that ends an English statement is not part of what it says: `why` and `why not`
+    quoted "Beta is a member of Club." with it (and `..."B and C are allies."."` after a quote)."""
+    shown = render_tree(why_not(kb, "member(d, club)"))
+    assert '"Beta is a member of Club"  (' in shown, shown
+    assert '"Beta is a member of Club."' not in shown
+    assert '"member(a, club)"  (' in shown  # a Datalog statement has no period to take off
+    assert '"Beta is a member of Club"  (' in render_tree(why(kb, "member(b, club)"))
+
+
 def test_why_not_a_derived_relation(kb: KnowledgeBase) -> None:
     # indirect(b, c) :- chain(b, c), b != c, not ally(b, c): the negation fails, ally(b, c) is stated
     (failure,) = why_not(kb, "indirect(b, c)").failures

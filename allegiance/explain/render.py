@@ -42,6 +42,13 @@ def _oneline(text: str) -> str:
     return " ".join(text.split())
 
 
+def _quoted_statement(text: str) -> str:
+    """A statement's text in quotes, on one line, without the period that ends an English statement
+    (it read `"... quoting "...province."."`: the quote's own period, then the statement's)."""
+    line = _oneline(text)
+    return f'"{line[:-1] if line.endswith(".") else line}"'
+
+
 # --- the terminal tree -----------------------------------------------------------------------
 
 
@@ -133,7 +140,7 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
             ", reported by the source" if record.status == "reported" else f", {record.status} (no asserter named)"
         yield f"statement {record.id}{who}" + (f"   [{evidence.grade}]" if evidence.grade else "")
         if record.text:
-            yield f"  \"{_oneline(record.text)}\"  ({where(record.span)})"
+            yield f"  {_quoted_statement(record.text)}  ({where(record.span)})"
         else:  # an imported row: no text of its own
             yield f"  a row of an import ({where(record.span)})"
         if record.quote and _oneline(record.quote) not in _oneline(record.text):
