@@ -521,6 +521,34 @@ def _empty_files(kb: KnowledgeBase, count: int) -> list[str]:
 # --- loading ---------------------------------------------------------------------------------------
 
 
+def take_back(kb: KnowledgeBase, depth: int, exc: BaseException, what: str) -> None:
+    """`exc` stopped a change (a load, an import) while the engine took it or while its report
+    evaluated: the change goes whole (the history back to `depth`), and the error says `what`
+    ("the load took longer than 5 s", "load interrupted"), not "query" (the knowledge base is as
+    it was, as the REPL then says). Returns for any other error (taken back too, for a QueryError):
+    the caller raises it again."""
+    # DuckDB raises a bare RuntimeError for an interrupt that lands outside the engine's guard.
+    if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
+        return
+    # The undo itself is shielded (shield.py) and has no time limit: a second Ctrl-C, or the
+    # limit that stopped the change, must not leave it half taken back.
+    # (a Ctrl-C held during the undo is dropped: the change is stopped and taken back either way)
+    with contextlib.suppress(KeyboardInterrupt), shield.shielded():
+        limit, kb.engine.timeout = kb.engine.timeout, None
+        try:
+            while len(kb.history) > depth:
+                kb.undo()
+        finally:
+            kb.engine.timeout = limit
+    if isinstance(exc, QueryTimeout):
+        limit = kb.engine.timeout
+        raise QueryTimeout(f"the {what} took longer than {limit:g} s" if limit else f"the {what} took too long",
+                           None, "nothing of it was kept; raise the limit with --timeout S or :timeout S "
+                                 "(0 or off for none)") from None
+    if isinstance(exc, (QueryInterrupted, KeyboardInterrupt, RuntimeError)):
+        raise QueryInterrupted(f"{what} interrupted", None, "nothing of it was kept") from None
+
+
 def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]], dry_run: bool = False,
                      derived: bool = True, selection: Selection | None = None) -> ChangeReport:
     """Load files and folders (all or nothing) and report what changed; `dry_run` takes the change
@@ -550,28 +578,7 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
         report.warnings = _empty_files(kb, len(kb.history) - depth) + [
             w for w in loaded.warnings if w not in old_warnings]
     except (QueryError, KeyboardInterrupt, RuntimeError) as exc:
-        # Stopped while the load or its report evaluated: the load goes whole, and the message
-        # says "load", not "query" (the knowledge base is as it was, as the REPL then says).
-        # DuckDB raises a bare RuntimeError for an interrupt that lands outside the engine's guard.
-        if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
-            raise
-        # The undo itself is shielded (shield.py) and has no time limit: a second Ctrl-C, or the
-        # limit that stopped the load, must not leave it half taken back.
-        # (a Ctrl-C held during the undo is dropped: the load is stopped and taken back either way)
-        with contextlib.suppress(KeyboardInterrupt), shield.shielded():
-            limit, kb.engine.timeout = kb.engine.timeout, None
-            try:
-                while len(kb.history) > depth:
-                    kb.undo()
-            finally:
-                kb.engine.timeout = limit
-        if isinstance(exc, QueryTimeout):
-            limit = kb.engine.timeout
-            raise QueryTimeout(f"the load took longer than {limit:g} s" if limit else "the load took too long",
-                               None, "nothing of it was kept; raise the limit with --timeout S or :timeout S "
-                                     "(0 or off for none)") from None
-        if isinstance(exc, (QueryInterrupted, KeyboardInterrupt, RuntimeError)):
-            raise QueryInterrupted("load interrupted", None, "nothing of it was kept") from None
+        take_back(kb, depth, exc, "load")
         raise
     finally:
         if view is not None:
@@ -605,4 +612,4 @@ def reload_command(kb: KnowledgeBase) -> str:
 
 
 __all__ = ["SHOWN", "ChangeReport", "Contradiction", "Corroboration", "NewStatements", "Snapshot", "diff",
-           "load_with_report", "reload_command", "reload_with_report", "snapshot"]
+           "load_with_report", "reload_command", "reload_with_report", "snapshot", "take_back"]

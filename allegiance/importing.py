@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import ast
-from .changes import SHOWN, ChangeReport, diff, snapshot
-from .errors import AllegianceError, ErrorGroup, LoadError, StatementError, did_you_mean
+from .changes import SHOWN, ChangeReport, diff, snapshot, take_back
+from .errors import AllegianceError, ErrorGroup, LoadError, QueryError, StatementError, did_you_mean
 from .history import Import
 from .kb import KnowledgeBase
 from .selection import Selection
@@ -93,6 +93,11 @@ def import_csv(kb: KnowledgeBase, path: str | os.PathLike[str], relation: str, s
             report.selection = selection.describe() if view is not None and selection is not None else ""
             if not table.count:
                 report.warnings.append(f"{name} has no rows under its header")
+        except (QueryError, KeyboardInterrupt, RuntimeError) as exc:
+            # stopped while its report evaluated: the import goes whole (it stayed in, while the
+            # REPL said the knowledge base was as it was)
+            take_back(kb, depth, exc, "import")
+            raise
         finally:
             if dry_run and len(kb.history) > depth:
                 kb.undo()

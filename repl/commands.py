@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from allegiance import ast, suggested
-from allegiance.errors import AllegianceError, LoadError, UnknownPredicateError, did_you_mean
+from allegiance.errors import (
+    AllegianceError,
+    LoadError,
+    QueryInterrupted,
+    UnknownPredicateError,
+    did_you_mean,
+)
 from allegiance.history import Import, Retraction, SourceFile
 
 from . import display
@@ -179,7 +185,11 @@ def _load(session: Session, arg: str) -> Output:
         raise _usage("load")
     from allegiance import changes
 
-    text = changes.load_with_report(session.kb, paths, dry_run=dry_run, selection=session.selection).render_text()
+    try:
+        text = changes.load_with_report(session.kb, paths, dry_run=dry_run, selection=session.selection).render_text()
+    except QueryInterrupted:  # Ctrl-C: say what was taken back, not a bare "interrupted"
+        raise QueryInterrupted(f"load of {', '.join(paths)} interrupted", None,
+                               "it was taken back: the knowledge base is as it was") from None
     session.changed()
     return say(text)
 

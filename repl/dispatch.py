@@ -46,7 +46,9 @@ def dispatch(text: str, session: Session) -> Output:
         if kind == "query":
             return session.run_query(text.strip())
         return session.add(text)
-    except QueryInterrupted:
+    except QueryInterrupted as exc:
+        if exc.message != "interrupted" and exc.hint:  # a load or an import: what became of it
+            return oops(f"{exc.message}; {exc.hint}")
         return oops("interrupted (the knowledge base is as it was)")
     except AllegianceError as exc:
         return oops(suggested.for_repl(display.error_text(exc, session.all_sources())))

@@ -277,3 +277,24 @@ def test_an_import_reads_its_staged_rows_in_a_few_queries_not_one_a_row(
     assert len(report.new_statements) == n
     assert sum(1 for s in kb.statements if s.source == "ucdp_test") == n
     assert 0 < len(calls) < 30
+
+
+def test_an_import_stopped_while_its_report_evaluates_is_taken_back(kb: KnowledgeBase, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import stayed in when Ctrl-C or the time limit stopped its report, while the REPL said the
+    knowledge base was as it was; it goes whole now, as a load does."""
+    import allegiance.importing as importing
+    from allegiance.errors import QueryInterrupted, QueryTimeout
+
+    path = csv(tmp_path, "backer,backed\nfsa,usa\n", "backs.csv")
+    before = snapshot(kb)
+    for stop, error, message in ((KeyboardInterrupt(), QueryInterrupted, "import interrupted"),
+                                 (QueryTimeout("query took longer than 5 s"), QueryTimeout, "the import took")):
+        def stopped(*args: object, stop: BaseException = stop, **kwargs: object) -> object:
+            raise stop
+
+        monkeypatch.setattr(importing, "diff", stopped)
+        with pytest.raises(error) as info:
+            import_csv(kb, str(path), "backs", "ucdp_test")
+        assert info.value.message.startswith(message) and "nothing of it was kept" in (info.value.hint or "")
+        assert snapshot(kb) == before

@@ -93,3 +93,22 @@ def test_an_abandoned_entry_after_a_csv_import_keeps_the_import(tmp_path: Path,
     finally:
         timer.cancel()
         stop_for_real()  # the abandoned statement ends: no thread left spinning for the next tests
+
+
+def test_ctrl_c_during_a_load_says_the_file_was_taken_back(tmp_path: Path) -> None:
+    """It said only "interrupted (the knowledge base is as it was)"; now which load, and that it went."""
+    path = tmp_path / "graph.dl"
+    path.write_text(CHAIN, encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text("edge(0, 1).\n")
+    session = Session(kb)
+    timer = press_ctrl_c_after(0.2)
+    try:
+        out = run_entry(lambda: dispatch(f":load {path}", session), session)
+    finally:
+        timer.cancel()
+    if out.error:  # (a fast machine may finish the load first: then there is nothing to take back)
+        assert out.error == f"load of {path} interrupted; it was taken back: the knowledge base is as it was", out
+        assert len(session.kb.history) == 1 and session.kb.query("edge(1, X)").rows == []
+    else:
+        assert len(session.kb.history) == 2
