@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -35,6 +35,15 @@ _held: list[bool] = []  # a Ctrl-C arrived inside the outermost section (main th
 def active() -> bool:
     """Whether a shielded section is running (in any thread)."""
     return _depth > 0
+
+
+def unless_active(action: Callable[[], None]) -> None:
+    """Run `action` (an engine's interrupt, from any thread) unless a shielded section runs; none
+    can start while it does. (Checked first and run after, an interrupt raced a section just
+    starting: it stopped the ROLLBACK that section was there to finish, and the transaction stayed open.)"""
+    with _lock:
+        if _depth == 0:
+            action()
 
 
 def _hold(signum: int, frame: FrameType | None) -> None:
@@ -69,4 +78,4 @@ def shielded() -> Iterator[None]:
             raise KeyboardInterrupt
 
 
-__all__ = ["active", "shielded"]
+__all__ = ["active", "shielded", "unless_active"]

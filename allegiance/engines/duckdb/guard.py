@@ -94,8 +94,7 @@ class Guarded:
 
     def _cancel(self) -> None:
         """DuckDB's own cancel: the running statement stops (or should: it has been seen to stall)."""
-        if not shield.active():
-            self._con.interrupt()
+        shield.unless_active(self._con.interrupt)
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> duckdb.DuckDBPyConnection:
         if self._deadline is not None and time.monotonic() > self._deadline:

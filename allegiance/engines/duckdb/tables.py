@@ -346,7 +346,7 @@ class Tables(Guarded):
             self._con.begin()  # inside: a Ctrl-C raised as begin() returns must roll it back
             yield
             self._flush_meta()
-            _commit(self._con)
+            self._con.commit()
         except BaseException:
             self._in_transaction = False
             self._program = program
@@ -456,7 +456,7 @@ class Tables(Guarded):
                 self._con.begin()  # inside: a Ctrl-C raised as begin() returns must roll it back
                 yield
                 self._flush_meta()
-                _commit(self._con)
+                self._con.commit()
             except BaseException:
                 self._recover()
                 raise
@@ -484,8 +484,14 @@ class Tables(Guarded):
         # half-way (the watchdog keeps interrupting until the guarded call ends)
         try:
             with shield.shielded():
-                with contextlib.suppress(duckdb.Error):  # nothing to roll back
-                    self._con.rollback()
+                for _ in range(10):
+                    try:
+                        self._con.rollback()
+                    except duckdb.InterruptException:
+                        continue  # an interrupt sent before the section began: once more
+                    except duckdb.Error:
+                        pass  # nothing to roll back
+                    break
                 self._read_store()
                 self._r_tables_drop()
                 self._install(self._program)
@@ -498,13 +504,3 @@ class Tables(Guarded):
             self._con.execute(f"DROP TABLE IF EXISTS r{n}")
         self._r_tables = set()
 
-
-def _commit(con: duckdb.DuckDBPyConnection) -> None:
-    """COMMIT; a Ctrl-C that arrives as it runs comes too late to stop the change, which is in: it
-    is dropped, not raised, since a rollback after the commit would re-read the change while the
-    knowledge base above took it back. (The REPL goes on interrupting the engine's next call.)"""
-    try:
-        with shield.shielded():
-            con.commit()
-    except KeyboardInterrupt:
-        pass
