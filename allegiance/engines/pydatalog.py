@@ -482,12 +482,21 @@ def _recv(fd: int) -> Any:
     return pickle.loads(_read_exactly(fd, size))
 
 
+_MAIN_THREAD_STARTED = "ALLEGIANCE_WORKER_FROM_MAIN_THREAD"  # see _die_with_parent
+
+
 def _die_with_parent() -> None:
     """A worker busy in pyDatalog's loop reads no more requests, so it would not notice its parent
     dying (a killed test run, a closed terminal) and would compute on, alone. On Linux the kernel
     kills it with its parent; elsewhere a thread watches the parent's pid."""
     parent = os.getppid()
+    # PR_SET_PDEATHSIG fires when the parent *thread* that started us ends, not the process: the
+    # REPL runs each entry in a thread of its own, so `:engine pydatalog` lost its worker as soon as
+    # the entry ended ("the pyDatalog worker process died" on the next query). Only a worker
+    # started by the main thread may use it; the others watch the parent's pid.
     try:
+        if os.environ.get(_MAIN_THREAD_STARTED) != "1":
+            raise OSError("started by another thread")
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
@@ -567,10 +576,12 @@ class _Worker:
     """One child process running `_worker_main`."""
 
     def __init__(self) -> None:
+        main = threading.current_thread() is threading.main_thread()
         self.process = subprocess.Popen(
             [sys.executable, "-c", _WORKER_COMMAND, _PACKAGE_DIR],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env={**os.environ, _MAIN_THREAD_STARTED: "1" if main else "0"},
             # Its own session: a Ctrl-C at the terminal reaches only us, and we decide.
             start_new_session=True,
         )

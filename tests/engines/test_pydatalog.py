@@ -12,6 +12,7 @@ import operator
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -604,3 +605,31 @@ def test_random_graphs_agree_with_naive_fixpoints(
     assert shared_engine.relation(P("even", 2)) == parity[0]
     assert shared_engine.relation(P("unreached", 1)) == {(n,) for n in nodes if (0, n) not in reach}
     assert shared_engine.relation(P("sink", 1)) == {(n,) for n in nodes if all(x != n for x, _ in edges)}
+
+
+def test_a_worker_started_by_a_thread_that_ends_lives_on() -> None:
+    """The REPL runs each entry in a thread of its own: the worker `:engine pydatalog` started there
+    was killed when the entry's thread ended (PR_SET_PDEATHSIG follows the parent thread), and the
+    next query said "the pyDatalog worker process died"."""
+    from allegiance import KnowledgeBase
+
+    made: list[KnowledgeBase] = []
+
+    def switch() -> None:  # as `:engine pydatalog` does, in the entry's thread
+        made.append(KnowledgeBase(engine="pydatalog", timeout=None))
+        made[0].load_text("edge(1, 2).\nedge(2, 3).\n")
+
+    started = threading.Thread(target=switch)
+    started.start()
+    started.join()
+    # join() returns before the OS thread is gone; wait for that (the kernel's cue), up to 10 s
+    task = f"/proc/self/task/{started.native_id}"
+    deadline = time.monotonic() + 10
+    while os.path.exists(task) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    kb = made[0]
+    assert kb.engine._worker is not None  # type: ignore[attr-defined]  # started by that thread
+    pid = kb.engine._worker.process.pid  # type: ignore[attr-defined]
+    assert sorted(kb.query("edge(X, Y)").rows) == [(1, 2), (2, 3)]
+    assert kb.engine._worker.process.pid == pid  # type: ignore[attr-defined]  # the same one, not a restart
+    kb.close()
