@@ -28,7 +28,7 @@ from allegiance.cli import main
 from allegiance.engines.duckdb import DuckDBEngine
 from allegiance.parse import parse_query
 from allegiance.provenance import StatementRecord, catalog_facts, record_facts
-from allegiance.timeline import Segments, timeline
+from allegiance.timeline import Segments, timeline, timelines
 from allegiance.validity import Period
 
 D0 = datetime.date(2015, 10, 1)
@@ -135,7 +135,9 @@ def facts_of(kb: KnowledgeBase, records: list[StatementRecord]) -> dict[Predicat
 def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[Statement], queries: list[str]) -> None:
     kb, oracle = make_kb(list(enumerate(statements))), DuckDBEngine(timeout=None)
     try:
-        timelines = {q: timeline(kb, q) for q in queries}
+        lines = {q: timeline(kb, q) for q in queries}
+        # the queries together (one evaluation of what they read) give each one's timeline
+        assert timelines(kb, queries) == [lines[q] for q in queries]
         checked = {q: check_query(parse_query(q), kb.program) for q in queries}
         for day in check_days(statements):
             counting = [r for r in kb.file_statements if counts_on(r, day)]
@@ -144,7 +146,7 @@ def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[
             oracle.load(kb.program, facts_of(kb, [r for r in counting if r.valid_from or r.valid_until]))
             without_undated = {q: set(oracle.query(checked[q])) for q in queries}
             for q in queries:
-                line = timelines[q]
+                line = lines[q]
                 assert set(line.at(day)) == expected[q], (q, day, facts_text(list(enumerate(statements))))
                 for held in line.answers:
                     if held.row in expected[q]:
@@ -157,7 +159,7 @@ def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[
         oracle.close()
         kb.close()
     # maximal: two periods of one answer never touch (adjacent days would have merged)
-    for line in timelines.values():
+    for line in lines.values():
         for held in line.answers:
             for p, q in itertools.pairwise(held.periods):
                 assert p.end is not None and q.start is not None and p.end + DAY < q.start
@@ -344,8 +346,10 @@ def test_pydatalog_gives_the_same_timelines(small: KnowledgeBase) -> None:
             (5, ("backs", ("b", "a"), False, False, ("on", 2, 0))),
         ]), file="t.facts")
         other.load_text(RULES, file="t.dl")
-        for query in ("reach(X, Y)", "unbacked(X)", "lonely(X)", "cut(X, Y)"):
+        queries = ["reach(X, Y)", "unbacked(X)", "lonely(X)", "cut(X, Y)"]
+        for query in queries:
             assert timeline(other, query) == timeline(small, query), query
+        assert timelines(other, queries) == timelines(small, queries)
     finally:
         other.close()
 
