@@ -38,7 +38,7 @@ def reason(record: StatementRecord, whole: KnowledgeBase, selection: Selection) 
         return f"which does not hold on {selection.at.isoformat()} ({validity_text(record)})"
     if selection.known_on is not None and not known_on(record.source, whole.catalog, selection.known_on):
         src = whole.catalog.sources.get(record.source)
-        published = src.date.isoformat() if src is not None and src.date is not None else "later"
+        published = src.date_text() if src is not None and src.date is not None else "later"
         return f"whose source was published on {published}, after {selection.known_on.isoformat()}"
     return f"which policy `{selection.trust}` leaves out"
 
