@@ -268,7 +268,7 @@ def _time(kb: KnowledgeBase) -> Timing:
             lo, hi = segments.interval(Period(r.valid_from, r.valid_until))
             dated += [(sym, row, lo, hi) for sym, row in record_facts(r)]
     for block in kb.blocks:  # imports' rows have no qualifiers: undated statements
-        for sym, rows in block.bulk().facts().items():
+        for sym, rows in kb.state.bulk(block).facts().items():
             undated += [(sym, tuple(row)) for row in rows]
     doubled = bool(undated)
     facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}

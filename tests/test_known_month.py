@@ -101,3 +101,15 @@ def test_a_month_survives_a_stored_knowledge_base(kb: KnowledgeBase, tmp_path: P
         assert [r.identity() for r in back.statements] == [r.identity() for r in kb.statements]
         assert [r.reported_month for r in back.statements] == [r.reported_month for r in kb.statements]
         assert known(back, D(2015, 10, 30)) == set()
+
+
+def test_whynot_says_when_a_statement_became_known(kb: KnowledgeBase) -> None:
+    from allegiance.explain import why_not
+
+    def message(fact: str, day: D) -> str:
+        return why_not(kb, fact, selection=Selection(known_on=day)).message
+
+    assert message("ally(a, b)", D(2015, 10, 15)).endswith(
+        "whose source was published in 2015-10, after 2015-10-15")
+    # its own report date, not its source's (2015-09-01, known by then), is what leaves it out
+    assert message("ally(a, a)", D(2015, 10, 15)).endswith("which was reported in 2015-10, after 2015-10-15")
