@@ -323,7 +323,7 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         Row("time.at", "time", time_title, "allegiance inconsistencies --at 2016-01-01", time_size, "time.at",
             {**net, "at": "2016-01-01"}, baselines=("time.plain",),
             targets=(AtMost("time.plain", 1.5, "≤ 1.5x a plain evaluation"),)),
-        Row("time.timelines", "time", time_title, "timelines(kb, every inconsistency relation), together",
+        Row("time.timelines", "time", time_title, "allegiance timeline --inconsistencies",
             time_size, "time.timelines", net, baselines=("time.plain",),
             targets=(AtMost("time.plain", 10, "≤ 10x a plain evaluation"),),
             note="allegiance.timeline.timelines: one interval-annotated evaluation of what the relations read "

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allegiance import KnowledgeBase
+from allegiance import KnowledgeBase, timeline_render
 from allegiance.analysis import check_query
 from allegiance.ast import PredicateSym, Row
 from allegiance.cli import main
@@ -288,6 +288,41 @@ def test_cli_timeline_table_csv_json(tmp_path: pytest.TempPathFactory, capsys: p
     assert "(0 answers, 0 periods)" in capsys.readouterr().out
     assert main(["timeline", "reach(c, X", *files]) == 2
     assert "^" in capsys.readouterr().err
+
+
+def test_cli_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_kb(tmp_path, SMALL)
+    rules = tmp_path / "incons.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
+                     "loop(X) :- reach(X, X).\n"
+                     '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    files.append(str(rules))
+    with KnowledgeBase(timeout=None) as kb:
+        kb.load_path(*files)
+        names = [rel.sym.name for rel in kb.inconsistency_relations()]
+        alone = [timeline(kb, name) for name in names]
+    assert set(names) >= {"loop", "dead_end", "contradicted"}
+    # the flag before or after the files: the same files, every relation, one timeline each
+    for argv in (["timeline", "--inconsistencies", *files], ["timeline", *files, "--inconsistencies"]):
+        assert main([*argv, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert [t["query"] for t in data["timelines"]] == [t.query for t in alone]
+        assert [json.loads(timeline_render.json_text(t)) for t in alone] == data["timelines"]
+    # a is a node that leads somewhere only while edge(a, b) holds (2015-10-01 to 2015-10-03)
+    dead = next(t for t in alone if t.query.startswith("dead_end"))
+    assert [(h.row, [p.text() for p in h.periods]) for h in dead.answers] == \
+        [(("a",), ["until 2015-09-30", "since 2015-10-04"])]
+    assert main(["timeline", "--inconsistencies", *files]) == 0
+    table = capsys.readouterr().out
+    assert f"{dead.query}:" in table and "2015-10-04" in table
+    assert main(["timeline", "--inconsistencies", *files, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "query,value1,value2,from,until,undated"
+    assert f"{dead.query},a,,,2015-09-30,undated" in lines  # one-value queries leave value2 empty
+    assert main(["timeline", *files[:0]]) == 2  # neither a query nor --inconsistencies
+    assert "--inconsistencies" in capsys.readouterr().err
 
 
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
