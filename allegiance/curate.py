@@ -10,6 +10,7 @@ Sentences are matched against the relations' phrases by english.py.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -101,8 +102,14 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
         errors.append(StatementError(f"reliability {reliability} is not on the Admiralty scale", block.span,
                                      "A (completely reliable) ... E (unreliable), F (cannot be judged)"))
     date = block.get("date")
+    month = isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}", date) is not None
+    if month:
+        # a month (`date: 2015-10`): known from its last day, when the source was surely out
+        year, number = int(str(date)[:4]), int(str(date)[5:])
+        date = datetime.date(year, number, calendar.monthrange(year, number)[1])
     if date is not None and not isinstance(date, datetime.date):
-        errors.append(StatementError(f"date of source {block.id} is not a date", block.span, "write YYYY-MM-DD"))
+        errors.append(StatementError(f"date of source {block.id} is not a date", block.span,
+                                     "write a day (YYYY-MM-DD) or a month (YYYY-MM, October 2015)"))
         date = None
     assumed = _text(fields, "date_assumed").lower()
     if assumed not in ("", "yes", "no"):
@@ -111,7 +118,7 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
     via = tuple(str(v) for v in _field(fields, "via"))
     return Source(block.id, _text(fields, "title"), _text(fields, "publisher"),
                   date if isinstance(date, datetime.date) else None, _text(fields, "url"),
-                  reliability, _text(fields, "file"), block.span, via, assumed == "yes")
+                  reliability, _text(fields, "file"), block.span, via, assumed == "yes", month)
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
@@ -239,7 +246,7 @@ def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str
         elif q.kind == "until":
             info["valid_until"], info["month_until"] = q.values[0], bool(q.months)
         elif q.kind == "reported_on":
-            info["reported_on"] = q.values[0]
+            info["reported_on"], info["reported_month"] = q.values[0], bool(q.months)
         elif q.kind == "credibility":
             info["credibility"] = q.values[0]
         elif q.kind == "quoting":
@@ -305,7 +312,7 @@ def _record(sym: ast.PredicateSym, row: ast.Row, negated: bool, info: Mapping[st
         info["valid_until"] if isinstance(info["valid_until"], datetime.date) else None,
         info["credibility"] if isinstance(info["credibility"], int) else None,
         str(info["quote"]), text, span, english, info.get("month_from") is True, info.get("month_until") is True,
-        info["reported_on"] if isinstance(info["reported_on"], datetime.date) else None)
+        info["reported_on"] if isinstance(info["reported_on"], datetime.date) else None, info.get("reported_month") is True)
 
 
 def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | None,

@@ -99,6 +99,8 @@ class StatementRecord:
     # when this statement was reported, where that is not its source's date (`reported on D`): what
     # `--known-on` goes by
     reported_on: datetime.date | None = None
+    # `reported on` written as a month: reported_on is its last day; shown back as the month
+    reported_month: bool = False
 
     @property
     def fact_sym(self) -> ast.PredicateSym:
@@ -111,7 +113,7 @@ class StatementRecord:
         """What makes two statements the same (loading a file twice adds nothing)."""
         return (self.sym, self.row, self.negated, self.source, self.status, self.asserter,
                 self.valid_from, self.valid_until, self.credibility, self.month_from, self.month_until,
-                self.reported_on)
+                self.reported_on, self.reported_month)
 
 
 # --- statements -> facts ----------------------------------------------------------------------------

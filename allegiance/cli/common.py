@@ -83,7 +83,8 @@ def selection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--at", metavar="DATE",
                        help="valid time: only statements holding on DATE, YYYY-MM-DD (undated ones hold on every date)")
     group.add_argument("--known-on", metavar="DATE",
-                       help="knowledge time: only statements from sources published on or before DATE")
+                       help="knowledge time: only statements from sources published (or statements reported) on or "
+                            "before DATE, YYYY-MM-DD (a month's date counts from its last day)")
 
 
 def selection_of(args: argparse.Namespace) -> Selection | None:

@@ -184,7 +184,7 @@ def _source_line(kb: KnowledgeBase, source: str) -> str:
     src = kb.catalog.sources.get(source)
     if src is None:
         return source
-    about = [f'"{src.title}"' if src.title else "", src.publisher, src.date.isoformat() if src.date else "",
+    about = [f'"{src.title}"' if src.title else "", src.publisher, src.date_text(),
              f"reliability {src.reliability}" if src.reliability else "reliability not graded"]
     return f"{source} ({', '.join(a for a in about if a)})"
 

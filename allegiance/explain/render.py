@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from .. import ast
 from ..catalog import Source
+from ..english import month_text
 from ..provenance import StatementRecord
 from ..validity import ALWAYS, Period, intersection, is_undated, union, validity, validity_text
 from .proof import Evidence, Failure, LeftOut, Proof, RuleRef, Why, WhyNot
@@ -140,7 +141,8 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
             yield f"  quoting \"{_oneline(record.quote)}\""
         # when it held, always: an undated statement counts at every date, and says so
         yield ("  " + validity_text(record) + (f", credibility {record.credibility}" if record.credibility is not None else "")
-               + (f", reported on {record.reported_on}" if record.reported_on else ""))
+               + (f", reported on {month_text(record.reported_on) if record.reported_month else record.reported_on}"
+                  if record.reported_on else ""))
     if source is not None:
         yield f"source {_source_line(source)}"
     for chain in evidence.relays:  # every hop, not only the first: a claim relayed twice says so
@@ -152,14 +154,14 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
 
 
 def _relay_text(src: Source) -> str:
-    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    date = (src.date_text() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
     about = ", ".join(p for p in (src.publisher, date, f"reliability {src.reliability or '?'}") if p)
     return f"{src.id} ({about})"
 
 
 def _source_line(src: Source) -> str:
     parts = [f"\"{src.title}\"" if src.title else src.id]
-    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    date = (src.date_text() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
     parts += [p for p in (src.publisher, date) if p]
     parts.append(f"reliability {src.reliability or '?'}")
     if src.via:
