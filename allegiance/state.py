@@ -199,20 +199,25 @@ class State:
         for sym, rows in self.plain.items():
             for row in rows:
                 add(sym, row)
-        order = self._grade_order()
+        order = self.grade_order()
         for r in self.statements:
             if (r.fact_sym, r.row) in self.retracted:
                 continue
-            for sym, row in record_facts(r):
+            for sym, row in self.statement_facts(r, order):
                 add(sym, row)
-            # strength(S, N): the statement's grade as rules compare it (provenance.STRENGTH)
-            src = self.catalog.sources.get(r.source)
-            add(STRENGTH, (r.id, order.strength(Grade.of(src.reliability if src else None, r.credibility, r.status))))
         for sym, row in catalog_facts(self.catalog):
             add(sym, row)
         return facts
 
-    def _grade_order(self) -> Order:
+    def statement_facts(self, record: StatementRecord, order: Order | None = None) -> list[tuple[ast.PredicateSym, ast.Row]]:
+        """The facts a statement of a fact file adds: provenance's (record_facts) and its
+        strength(S, N), its grade as rules compare it (provenance.STRENGTH) in `order` (the
+        knowledge base's, grade_order(), when not given)."""
+        src = self.catalog.sources.get(record.source)
+        grade = Grade.of(src.reliability if src else None, record.credibility, record.status)
+        return [*record_facts(record), (STRENGTH, (record.id, (order or self.grade_order()).strength(grade)))]
+
+    def grade_order(self) -> Order:
         """The grade order the plain facts declare; the default when they declare it wrongly
         (support, which reads the same facts, reports that mistake at the fact)."""
         try:
@@ -221,7 +226,7 @@ class State:
             return Order()
 
     def bulks(self) -> list[Bulk]:
-        order = self._grade_order()
+        order = self.grade_order()
         return [self.bulk(b, order) for b in self.blocks]
 
     def bulk(self, block: StatementBlock, order: Order | None = None) -> Bulk:
@@ -229,7 +234,7 @@ class State:
         a fact file by the same source would be: reported, no credibility."""
         src = self.catalog.sources.get(block.source)
         grade = Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
-        return block.bulk((order or self._grade_order()).strength(grade))
+        return block.bulk((order or self.grade_order()).strength(grade))
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""

@@ -36,7 +36,7 @@ from .engines.base import Annotated, Interval, coalesce
 from .errors import QueryError
 from .kb import KnowledgeBase, sort_rows
 from .parse import parse_query
-from .provenance import StatementRecord, catalog_facts, record_facts
+from .provenance import StatementRecord, catalog_facts
 from .selection import Selection
 from .support import body_preds, cone, kept_query
 from .validity import Period, is_undated
@@ -261,12 +261,13 @@ def _time(kb: KnowledgeBase) -> Timing:
     size = segments.size
     dated: list[tuple[ast.PredicateSym, ast.Row, int, int]] = []
     undated: list[tuple[ast.PredicateSym, ast.Row]] = []
-    for r in statements:
+    order = kb.state.grade_order()
+    for r in statements:  # the statement's facts, its metadata and strength, when it holds
         if is_undated(r):
-            undated += record_facts(r)
+            undated += kb.state.statement_facts(r, order)
         else:
             lo, hi = segments.interval(Period(r.valid_from, r.valid_until))
-            dated += [(sym, row, lo, hi) for sym, row in record_facts(r)]
+            dated += [(sym, row, lo, hi) for sym, row in kb.state.statement_facts(r, order)]
     for block in kb.blocks:  # imports' rows have no qualifiers: undated statements
         for sym, rows in kb.state.bulk(block).facts().items():
             undated += [(sym, tuple(row)) for row in rows]
