@@ -17,36 +17,13 @@ from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..kb import KnowledgeBase
 from ..timeline import timeline, timelines
-from .common import Command, selection_of, selection_options
-
-
-class _QueryThenFiles(argparse.Action):
-    """`QUERY FILE...`, or with --inconsistencies (before or after them) `FILE...` alone: decided
-    while parsing, so that open_kb sees only the files."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
-        items = [str(v) for v in values] if isinstance(values, list) else []
-        query = None if getattr(namespace, "inconsistencies", False) or not items else items.pop(0)
-        namespace.query, namespace.files = query, items
-
-
-class _Inconsistencies(argparse.Action):
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
-        namespace.inconsistencies = True
-        if getattr(namespace, "query", None) is not None:  # the files came first: that was one
-            namespace.files = [namespace.query, *namespace.files]
-            namespace.query = None
+from .common import Command, query_or_inconsistencies, selection_of, selection_options
 
 
 def _timeline_args(p: argparse.ArgumentParser) -> None:
-    p.set_defaults(query=None, files=[])
-    p.add_argument("files", nargs="*", metavar="QUERY [FILE]", action=_QueryThenFiles,
-                   help="a query, e.g. 'strikes(russia, X)', or a relation's name alone, e.g. help_while_striking; "
-                        "then fact and rule files making up the whole knowledge base")
-    p.add_argument("--inconsistencies", nargs=0, action=_Inconsistencies, default=False,
-                   help="instead of a query: the timeline of every inconsistency relation, all from one evaluation")
+    query_or_inconsistencies(
+        p, "a query, e.g. 'strikes(russia, X)', or a relation's name alone, e.g. help_while_striking",
+        "instead of a query: the timeline of every inconsistency relation, all from one evaluation")
     p.add_argument("--format", choices=render.FORMATS, default="table")
     selection_options(p)
 
