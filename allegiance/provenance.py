@@ -61,6 +61,10 @@ CONTRADICTED = ast.PredicateSym("contradicted", 2)
 CONTRADICTED_RELATION = Relation(CONTRADICTED, (ast.Param("positive"), ast.Param("negative")), inconsistency=True,
                                  message="statement {positive} says what statement {negative} denies")
 
+# Every relation a knowledge base holds without a statement stating it: the metadata, the grades as
+# whole numbers, the built-in inconsistency. What `:schema` calls "built in".
+BUILT_IN_NAMES = frozenset(sym.name for sym in [*METADATA, STRENGTH, CONTRADICTED])
+
 IMPORTED_STATUS = "reported"  # an imported row is reported by its source's publisher
 
 
@@ -225,7 +229,7 @@ def generated_rules(relations: Iterable[Relation]) -> list[ast.Rule]:
 
 
 __all__ = [
-    "CONTRADICTED", "CONTRADICTED_RELATION", "IMPORTED_STATUS", "METADATA", "METADATA_OF_ENTITY",
+    "BUILT_IN_NAMES", "CONTRADICTED", "CONTRADICTED_RELATION", "IMPORTED_STATUS", "METADATA", "METADATA_OF_ENTITY",
     "METADATA_OF_SOURCE", "METADATA_OF_STATEMENT", "STRENGTH", "StatementRecord", "catalog_facts", "generated_rules",
     "record_facts", "relation_types", "stated_facts", "statement_metadata", "statement_relation", "statement_sym",
 ]
