@@ -31,6 +31,9 @@ class Source:
     via: tuple[str, ...] = ()
     # The date is the curator's inference, not printed in the source (`date_assumed: yes`).
     date_assumed: bool = False
+    # The entity this source is, when the knowledge base also states facts about it (`document:
+    # joint_statement`): who carried it to whom (relayed/3) is shown with every statement from it.
+    document: str = ""
 
     def article_path(self) -> str | None:
         """The article's file: `file:` is relative to the folder of the fact file that names it."""
