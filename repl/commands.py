@@ -405,7 +405,9 @@ def _sources(session: Session, arg: str) -> Output:
     one source). Under the selection in use (:trust, :without, :at, :known-on)."""
     if arg.strip():
         return _rests_on(session, arg.strip().removesuffix("."))
-    rows = [(s.id, s.publisher, s.date.isoformat() if s.date else "", s.reliability, s.title)
+    # an assumed date says so, as in `why`: the curator's inference, not printed in the source
+    rows = [(s.id, s.publisher, (s.date.isoformat() + (" (assumed)" if s.date_assumed else "")) if s.date else "",
+             s.reliability, s.title)
             for s in sorted(session.kb.catalog.sources.values(), key=lambda s: s.id)]
     if not rows:
         return say("no sources")

@@ -130,3 +130,26 @@ def test_the_joint_statement_shows_it_was_sent_to_reuters_via_ahrar_al_sham() ->
         text = render_tree(why(base, "target_mismatch(russia, isis, civilians, alliance41)"))
         assert "reached us via reuters_2015_10_05 (Reuters, " in text
         assert "carried by ahrar_al_sham to reuters: relayed(ahrar_al_sham, joint_statement, reuters)" in text
+
+
+def test_sources_say_an_assumed_date_is_assumed() -> None:
+    # `why` says "(date assumed)"; so do `sources` (text and JSON) and the REPL's :sources listing
+    from allegiance.repl.dispatch import dispatch
+    from allegiance.repl.session import Session
+
+    from allegiance.explain.critical import reliance_json, reliance_text, rests_on
+    from allegiance.parse import parse_query
+
+    with KnowledgeBase() as base:
+        base.load_text(FACTS + "hits(b, b) from source blog.\n", "chain.facts")
+        query = parse_query("hits(b, X)")
+        found = rests_on(base, query)
+        text = reliance_text(query, found, base)
+        assert 'blog ("Blog", 2015-10-05 (date assumed), reliability not graded)' in text
+        assert 'wire ("Wire", 2015-10-05, reliability not graded)' in text
+        shown = {s["source"]: s["date_assumed"] for a in reliance_json(query, found, base)["critical"]  # type: ignore[attr-defined]
+                 for s in a}
+        assert shown == {"wire": False, "blog": True}
+        listing = dispatch(":sources", Session(base)).text.splitlines()
+        assert "2015-10-05 (assumed)" in next(line for line in listing if line.startswith("blog"))
+        assert "(assumed)" not in next(line for line in listing if line.startswith("wire"))
