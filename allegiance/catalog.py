@@ -33,6 +33,9 @@ class Source:
     date_assumed: bool = False
     # The date was written as a month (`date: 2015-10`): `date` is its last day, shown as the month.
     date_month: bool = False
+    # The entity this source is, when the knowledge base also states facts about it (`document:
+    # joint_statement`): who carried it to whom (relayed/3) is shown with every statement from it.
+    document: str = ""
 
     def date_text(self) -> str:
         """The date as written: a day, or a month (`2015-10`); empty when there is none."""

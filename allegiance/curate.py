@@ -94,7 +94,8 @@ def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Rela
 
 
 def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source:
-    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note", "via", "date_assumed")
+    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note", "via", "date_assumed",
+               "document")
     fields = block.fields or ()
     _check_fields(fields, allowed, f"source {block.id}", block.span, errors)
     reliability = _text(fields, "reliability").upper()
@@ -118,7 +119,8 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
     via = tuple(str(v) for v in _field(fields, "via"))
     return Source(block.id, _text(fields, "title"), _text(fields, "publisher"),
                   date if isinstance(date, datetime.date) else None, _text(fields, "url"),
-                  reliability, _text(fields, "file"), block.span, via, assumed == "yes", month)
+                  reliability, _text(fields, "file"), block.span, via, assumed == "yes", month,
+                  _text(fields, "document"))
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
@@ -186,6 +188,11 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
                     out.errors.append(StatementError(f"source {clause.id} is via {relay}, which is not another declared source",
                                                      clause.span, did_you_mean(str(relay), catalog.sources)
                                                      or "name a source declared with .source"))
+        if isinstance(clause, ast.SourceBlock) and clause.fields is not None:
+            document = _text(clause.fields, "document")
+            if document and document not in catalog.entities:
+                out.errors.append(StatementError(f"source {clause.id} is the document {document}, which is no declared entity",
+                                                 clause.span, did_you_mean(document, catalog.entities) or "declare it with .entity"))
         if isinstance(clause, ast.EntityDecl):
             whole = _text(clause.fields, "some_of")
             if whole and whole not in catalog.entities:

@@ -17,6 +17,7 @@ from ..english import month_text
 from ..provenance import StatementRecord
 from ..validity import ALWAYS, Period, intersection, is_undated, union, validity, validity_text
 from .proof import Evidence, Failure, LeftOut, Proof, RuleRef, Why, WhyNot
+from .text import fact_text
 
 Json = dict[str, object]
 
@@ -148,6 +149,11 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
     for chain in evidence.relays:  # every hop, not only the first: a claim relayed twice says so
         hops = ", then ".join(_relay_text(relay) for relay in chain)
         yield f"  reached us via {hops}"
+    for carried in evidence.carried:  # who carried the document on the way, as a statement says
+        messenger, _, recipient = carried.row
+        who = f", {carried.status} by {carried.asserter}" if carried.asserter else ""
+        yield (f"  carried by {messenger} to {recipient}: {fact_text(carried.sym, carried.row)}, statement {carried.id}"
+               f"{who} ({where(carried.span)})")
     if evidence.entity is not None:
         some = f", some of {evidence.entity.some_of}" if evidence.entity.some_of else ""
         yield f"entity {evidence.entity.id} \"{evidence.entity.name}\"{some} (declared at {where(evidence.entity.span)})"
@@ -245,7 +251,7 @@ def _statement_json(record: StatementRecord) -> Json:
 def _source_json(src: Source) -> Json:
     return {"id": src.id, "title": src.title, "publisher": src.publisher,
             "date": src.date.isoformat() if src.date else None, "reliability": src.reliability,
-            "url": src.url, "file": src.file}
+            "url": src.url, "file": src.file, "document": src.document or None}
 
 
 def _evidence_json(evidence: Evidence) -> Json:
@@ -258,6 +264,8 @@ def _evidence_json(evidence: Evidence) -> Json:
         out["source"] = _source_json(evidence.source)
         # each chain of relays, hop by hop (the nearest first): [[{"id": ...}, ...], ...]
         out["source"]["relays"] = [[_source_json(s) for s in chain] for chain in evidence.relays]  # type: ignore[index]
+        # who carried it on the way: the relayed/3 statements, each as a statement object
+        out["source"]["carried"] = [_statement_json(r) for r in evidence.carried]  # type: ignore[index]
     if evidence.entity is not None:
         ent = evidence.entity
         out["entity"] = {"id": ent.id, "name": ent.name, "kind": ent.kind, "file": ent.span.file, "line": ent.span.line}
