@@ -66,7 +66,6 @@ from ..base import Bulk, Column, Facts
 from . import memory
 from .compile import (
     ALL_KINDS,
-    SQL_TYPE,
     Expr,
     Kinds,
     Params,
@@ -74,7 +73,6 @@ from .compile import (
     column_defs,
     column_names,
     convert,
-    encode,
     kind_of,
     positive_atoms,
     program_kinds,
@@ -82,6 +80,7 @@ from .compile import (
     rep_for,
     row_decoder,
     stable_positions,
+    unnested,
 )
 from .connection import connect
 from .csv import CsvTable, scalar
@@ -278,16 +277,8 @@ class Tables(Guarded):
                 self._run("INSERT INTO stage VALUES (TRUE)")
             return
         for start in range(0, len(rows), CHUNK):
-            columns, items = self._encoded(sym, rows[start : start + CHUNK])
+            columns, items = unnested(reps, rows[start : start + CHUNK])
             self._run(f"INSERT INTO stage SELECT {items}", columns)
-
-    def _encoded(self, sym: PredicateSym, rows: Sequence[Row]) -> tuple[list[list[object]], str]:
-        """rows as one list parameter a column, encoded for sym's columns, and the SELECT items
-        that unnest them into rows."""
-        reps = self._reps[sym]
-        columns = [[encode(row[j], rep) for row in rows] for j, rep in enumerate(reps)]
-        items = ", ".join(f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps))
-        return columns, items
 
     def _owns(self, bulk: Bulk) -> bool:
         table = bulk.table
@@ -431,9 +422,8 @@ class Tables(Guarded):
             return 0
         n = self._ids[sym]
         if sym.arity and len(rows) <= CHUNK:
-            # one statement, not three (stage, fill, insert): a knowledge base of many small
-            # relations, as the bundled one, is loaded this way on every start
-            columns, items = self._encoded(sym, rows)
+            # one statement, not three (stage, fill, insert): the bundled knowledge base's many small relations
+            columns, items = unnested(self._reps[sym], rows)
             new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM (SELECT {items}) "
                                    f"EXCEPT SELECT * FROM b{n}", columns))
         else:
