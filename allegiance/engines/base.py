@@ -239,6 +239,12 @@ class Engine(ABC):
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
 
+    def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
+        """Whether annotated_query answers `query` from its constants (a demand program over the
+        facts), so that a caller need not evaluate whole the relations it reads first. This
+        default: never (it sweeps whole evaluations)."""
+        return False
+
     def annotated_relations(self, program: CheckedProgram, plain: Facts,
                             annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """annotated_query for every relation the program derives (its strata's predicates), as

@@ -254,8 +254,8 @@ class _Evaluation:
         first = params.aliases  # compile.py names the positive atoms t<first+1>, t<first+2>, ... in order
         inner = rule_select(rule, sources, self.full, self.reps_of, params)
         aliases = [f"t{first + i + 1}" for i in range(len(sources))]
-        lo = f"GREATEST({', '.join(a + '.lo' for a in aliases)})" if aliases else "0"
-        hi = f"LEAST({', '.join(a + '.hi' for a in aliases)})" if aliases else str(self.last)
+        lo = _pairwise("GREATEST", [a + ".lo" for a in aliases]) if aliases else "0"
+        hi = _pairwise("LEAST", [a + ".hi" for a in aliases]) if aliases else str(self.last)
         assert inner.startswith("SELECT ")
         inner = f"SELECT {lo} AS lo, {hi} AS hi, " + inner[len("SELECT "):]
         cols = ", ".join(column_names(rule.head.sym.arity))
@@ -331,6 +331,16 @@ class _Evaluation:
             f"INSERT INTO {rel} SELECT * FROM {touched}; "
             f"DROP TABLE {touched}", [])
         return changed
+
+
+def _pairwise(function: str, items: list[str]) -> str:
+    """GREATEST(GREATEST(a, b), c): DuckDB 2.0 fails to read back a plan it serialized (a CTE read
+    twice, as `coalesced` reads its source) holding GREATEST of three or more columns of one name
+    ("Duplicate named argument"); of two it reads fine."""
+    out = items[0]
+    for item in items[1:]:
+        out = f"{function}({out}, {item})"
+    return out
 
 
 def coalesced(source: str, cols: list[str]) -> str:

@@ -82,15 +82,17 @@ class Magic(Seeding):
         self.planned += 1
         return CheckedQuery(plan.query, query.goal, query.variables, query.source)
 
-    def _worth_it(self) -> bool:
-        """Whether the base facts are many enough (`demand_min_rows`) for demand to pay: below, one
-        whole evaluation, which every later query reads, costs less than a demand program per query."""
-        if self.demand_min_rows <= 0:
+    def _worth_it(self, least: int | None = None) -> bool:
+        """Whether the base facts are many enough (`demand_min_rows`, or `least`) for demand to pay:
+        below, one whole evaluation, which every later query reads, costs less than a demand program
+        per query."""
+        least = self.demand_min_rows if least is None else least
+        if least <= 0:
             return True
         rows = scalar(self._run(
             "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = 'main' AND regexp_matches(table_name, '^b[0-9]+$')"))
-        return rows >= self.demand_min_rows
+        return rows >= least
 
     def _plan(self, query: CheckedQuery) -> demand.Demand | None:
         """The demand program of `query` over the strata not evaluated yet, a linear stratum bound
