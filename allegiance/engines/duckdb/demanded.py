@@ -18,8 +18,12 @@ What it adds to demand.rewrite
           linked@b_(C, Z) :- @r@linked@b_(C, U), tie(U, Z).            (each exit rule, U at the position)
           linked@b_(C, Z) :- @r@linked@b_(C, U), @base@linked(U, Z).    (its own facts)
 
-      A recursion bound at a position it passes on unchanged needs no leaf: its magic relation does
-      not grow (`@m@p(X) :- @m@p(X).`).
+      A recursion bound at a position it passes on unchanged, and not at j, needs no leaf: its magic
+      relation does not grow (`@m@p(X) :- @m@p(X).`). Bound at both (`linked(g2, g40)`), it is a
+      leaf whose exits keep to the demanded bindings (a magic atom in front): magic rules would
+      spread the demand through every relation the steps read, into a recursion of them all.
+    - Linear recursive predicates of the demand program (a leaf's reachability among them) are
+      `closures`: one recursive statement each instead of a semi-naive round per step.
     - What it reads whole: the program's derived predicates the new rules read unadorned (negated,
       or in a leaf's steps and exits), with what they depend on, evaluated first as their own strata.
     - Strata: those, then the new predicates' strongly connected components, dependencies first.
@@ -60,12 +64,15 @@ _C, _U, _V = ast.Variable("@c"), ast.Variable("@u"), ast.Variable("@v")  # `@` i
 
 @dataclass(frozen=True)
 class Demanded:
-    """The demand program of a query: `program` (checked, stratified), `query` over it, and
-    `bases`: each `@base@p` -> p, whose facts it holds."""
+    """The demand program of a query: `program` (checked, stratified), `query` over it,
+    `bases`: each `@base@p` -> p, whose facts it holds, and `closures`: its linear recursive
+    predicates (a leaf's reachability among them), each one recursive statement (annotated.py's
+    `closure`: new predicates have no facts)."""
 
     program: CheckedProgram
     query: CheckedQuery
     bases: Mapping[PredicateSym, PredicateSym]
+    closures: frozenset[PredicateSym] = frozenset()
 
 
 def reach_sym(sym: PredicateSym, bound: demand.Bound) -> PredicateSym:
@@ -83,7 +90,8 @@ def rewrite(program: CheckedProgram, query: CheckedQuery) -> Demanded | None:
 
     def leaf(sym: PredicateSym, bound: demand.Bound) -> bool:
         reach = _reachable(by_head[sym]) if sym in alone else None
-        if reach is None or bound != (reach[0],):
+        if reach is None or reach[0] not in bound or any(
+                not isinstance(r.head.args[k], (ast.Variable, ast.Constant)) for r in by_head[sym] for k in bound):
             return False
         leaves[sym] = reach
         return True
@@ -93,6 +101,7 @@ def rewrite(program: CheckedProgram, query: CheckedQuery) -> Demanded | None:
         return None
     rules = list(plan.rules)
     bases = dict(plan.bases)
+    closures: set[PredicateSym] = set()
     for name in sorted(plan.leaves, key=str):
         sym, bound = plan.adorned[name]
         j, steps = leaves[sym]
@@ -117,7 +126,10 @@ def rewrite(program: CheckedProgram, query: CheckedQuery) -> Demanded | None:
     for component in components(edges):
         own = set(component)
         mine = tuple(r for s in component for r in new_by_head.get(s, ()))
-        strata.append(Stratum(frozenset(component), mine, any(a.sym in own for r in mine for a in positive_atoms(r))))
+        counts = [sum(a.sym in own for a in positive_atoms(r)) for r in mine]
+        strata.append(Stratum(frozenset(component), mine, any(counts)))
+        if len(component) == 1 and 0 < max(counts, default=0) <= 1:
+            closures.add(component[0])  # linear: one recursive statement (its rows are the demanded ones)
     types = dict(program.types)
     for sym, (p, b) in [*plan.adorned.items(), *plan.magic.items()]:
         if p in types:
@@ -130,7 +142,8 @@ def rewrite(program: CheckedProgram, query: CheckedQuery) -> Demanded | None:
         if p in types:
             types[base] = types[p]
     checked = CheckedProgram(tuple(r for st in strata for r in st.rules), tuple(strata), types, program.warnings)
-    return Demanded(checked, CheckedQuery(plan.query, query.goal, query.variables, query.source), bases)
+    return Demanded(checked, CheckedQuery(plan.query, query.goal, query.variables, query.source), bases,
+                    frozenset(closures))
 
 
 def with_facts(demanded: Demanded, plain: Facts, annotated: Annotated) -> tuple[Facts, Annotated]:
@@ -168,15 +181,17 @@ def _leaf_rules(sym: PredicateSym, bound: demand.Bound, j: int, steps: list[ast.
     def atom(s: PredicateSym, *args: ast.Term) -> ast.Atom:
         return ast.Atom(s.name, args)
 
-    # @r(C, C) :- @m(C).
-    out = [ast.Rule(atom(r, _C, _C), (atom(magic, _C),))]
+    # @r(C, C) :- @m(.., C, ..).      (C at p's position j; the other bound positions any value)
+    wild = iter(range(2_000_000, 3_000_000))  # wildcard numbers no parser reaches
+    out = [ast.Rule(atom(r, _C, _C), (atom(magic, *(_C if k == j else ast.Wildcard(next(wild)) for k in bound)),))]
     # @r(C, V) :- @r(C, U), <step from U to V>.
     for step in steps:
         u, v = step.head.args
         assert isinstance(u, ast.Variable) and isinstance(v, ast.Variable)
         body = _renamed(step.body, {u.name: _U, v.name: _V})
         out.append(ast.Rule(atom(r, _C, _V), (atom(r, _C, _U), *body), step.span))
-    # p@b(.., C, ..) :- @r(C, U), <an exit of p with U at j>.
+    # p@b(.., C, ..) :- [@m(..),] @r(C, U), <an exit of p with U at j>.   (the magic atom when p
+    # is bound at more positions than j: only the rows of demanded bindings)
     base = demand.base_sym(sym)
     exits = [rule for rule in rules if sym not in {a.sym for a in positive_atoms(rule)}]
     own = ast.Rule(atom(sym, *(ast.Variable(f"X{k}") for k in range(sym.arity))),
@@ -190,7 +205,8 @@ def _leaf_rules(sym: PredicateSym, bound: demand.Bound, j: int, steps: list[ast.
         else:
             head, body, start = rule.head, rule.body, at
         args = tuple(_C if k == j else a for k, a in enumerate(head.args))
-        out.append(ast.Rule(replace(head, pred=adorned.name, args=args), (atom(r, _C, start), *body), rule.span))
+        guard = (atom(magic, *(args[k] for k in bound)),) if len(bound) > 1 else ()
+        out.append(ast.Rule(replace(head, pred=adorned.name, args=args), (*guard, atom(r, _C, start), *body), rule.span))
     return out, base
 
 

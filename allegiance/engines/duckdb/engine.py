@@ -464,11 +464,12 @@ class DuckDBEngine(Magic, Engine):
         with self._guard():
             # a query with constants: its demand program (demanded.py, which says why support stays exact)
             made = demanded.rewrite(program, query) if self._support_on_demand() else None
-            if made is not None:
-                program, query = made.program, made.query
-                plain, annotated = demanded.with_facts(made, plain, annotated)
-                self.planned += 1
-            return interval_sql.evaluate(self._run, self._drop_quietly, program, plain, annotated, query)
+            if made is None:
+                return interval_sql.evaluate(self._run, self._drop_quietly, program, plain, annotated, query)
+            self.planned += 1
+            plain, annotated = demanded.with_facts(made, plain, annotated)
+            return interval_sql.evaluate(self._run, self._drop_quietly, made.program, plain, annotated, made.query,
+                                         made.closures)
 
     def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
         with self._guard():
