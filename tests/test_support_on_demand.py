@@ -1,6 +1,8 @@
-"""Support on demand, as a user asks for it: a bound query with support on a generated conflict network
-(bench/network.py) under the bundled rules is answered from its constants (engines/duckdb/demanded.py),
-never from the whole relations it reads, with every support equal to the whole evaluation's.
+"""Support and `why` on demand, as a user asks for them: a bound query with support on a generated
+conflict network (bench/network.py) under the bundled rules is answered from its constants
+(engines/duckdb/demanded.py), never from the whole relations it reads, with every support equal to the
+whole evaluation's; `why` of a derived fact is explained from the ranks of its own demand program
+(engines/duckdb/ranked.py), with a proof as valid as the whole evaluation's.
 
 The network holds more base facts than `support_demand_min_rows`, so the knowledge base decides to
 evaluate on demand by itself; the oracle is the same knowledge base with demand switched off.
@@ -11,6 +13,8 @@ from __future__ import annotations
 import pytest
 
 from allegiance.ast import PredicateSym
+from allegiance.explain import why
+from allegiance.explain.search import Explainer
 from allegiance.kb import KnowledgeBase
 from allegiance.support import grading
 from bench import network
@@ -25,6 +29,16 @@ def text() -> str:
     return network.network_file(STATEMENTS)
 
 
+@pytest.fixture(scope="module")
+def kb(text: str) -> KnowledgeBase:
+    return _kb(text, on_demand=True)
+
+
+@pytest.fixture(scope="module")
+def whole(text: str) -> KnowledgeBase:
+    return _kb(text, on_demand=False)
+
+
 def _kb(text: str, on_demand: bool) -> KnowledgeBase:
     kb = KnowledgeBase.bundled(timeout=None)
     kb.load_text(text, file="network.dl")
@@ -32,9 +46,8 @@ def _kb(text: str, on_demand: bool) -> KnowledgeBase:
     return kb
 
 
-def test_bound_queries_with_support_on_a_network_equal_the_whole_evaluation(text: str) -> None:
-    kb = _kb(text, on_demand=True)
-    whole = _kb(text, on_demand=False)
+def test_bound_queries_with_support_on_a_network_equal_the_whole_evaluation(kb: KnowledgeBase,
+                                                                            whole: KnowledgeBase) -> None:
     engine = kb.engine
     assert engine._worth_it(engine.support_demand_min_rows)  # type: ignore[attr-defined]  # large enough by itself
     compared, answered, labels = 0, 0, set()
@@ -53,3 +66,28 @@ def test_bound_queries_with_support_on_a_network_equal_the_whole_evaluation(text
     assert PredicateSym("linked", 2) in grading(whole).derived
     assert compared >= 100 and answered >= 4, (compared, answered)
     assert len(labels) >= 3, labels  # graded answers, not only axioms
+
+
+def test_why_on_a_network_explains_from_the_facts_own_demand(kb: KnowledgeBase, whole: KnowledgeBase) -> None:
+    targets = [row[0] for row in whole.query("linked(g3, X)").rows][::80]
+    facts = [f"linked(g3, {t})" for t in targets] + ["indirect_ally(g7, g9)", "linked(g3, nobody)"]
+    checker = Explainer(whole)  # the whole evaluation's, to check every node of a proof on demand
+    explained = 0
+    sizes = {name: len(whole.query(f"{name}(X, Y)").rows) for name in ("linked", "indirect_ally")}
+    for fact in facts:
+        got, expected = why(kb, fact), why(whole, fact)
+        assert got.holds == expected.holds, fact
+        if not got.holds:
+            assert got.message == expected.message
+            continue
+        sym = PredicateSym(fact.split("(")[0], 2)
+        row = tuple(fact[fact.index("(") + 1:-1].split(", "))
+        ranks = kb.engine.derivation_rounds_on_demand(sym, row)  # type: ignore[attr-defined]
+        assert ranks is not None and len(ranks[sym]) * 10 < sizes[sym.name], fact  # a small part of the relation
+        (proof,) = got.proofs
+        for node in proof.nodes():
+            assert node.kind != "unexplained", (fact, node.fact)
+            if node.sym is not None and node.row is not None and node.kind != "absent":
+                assert checker.holds(node.sym, node.row), (fact, node.fact)
+        explained += 1
+    assert explained >= 3, explained

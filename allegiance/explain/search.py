@@ -111,6 +111,7 @@ class Explainer:
         self._best: dict[Key, Derivation | None] = {}
         self._plain: dict[Key, ast.Span] | None = None
         self._has_rounds = kb.engine.derivation_rounds(ast.PredicateSym("__probe", 0)) is not None
+        self.partial = False  # True: it knows what explains one fact only (given)
 
     # --- relations and ranks ---
 
@@ -131,6 +132,14 @@ class Explainer:
             self._rows[sym] = rows
             self._all[sym] = frozenset(rows)
         return rows
+
+    def given(self, ranks: Mapping[ast.PredicateSym, Mapping[ast.Row, int]]) -> None:
+        """Relations known with their ranks already (Engine.derivation_rounds_on_demand: the part of
+        each that explains one fact): read instead of the engine's whole relations."""
+        self.partial = True
+        for sym, ranked in ranks.items():
+            self._rows[sym] = {r: ranked[r] for r in sort_rows(ranked)}
+            self._all[sym] = frozenset(ranked)
 
     def rank(self, sym: ast.PredicateSym, row: ast.Row) -> int | None:
         return self.relation(sym).get(row)

@@ -14,11 +14,13 @@ of this package and a class the next one extends (each imports only the ones bel
     loop.py      Loop: evaluating a stratum, semi-naive or as one recursive CTE; laziness
     seeding.py   Seeding: which strata a read evaluates, and demand-driven seeded views
     magic.py     Magic: a query's constants carried through every rule it reads (magic sets)
+    ranked.py    Ranked: derivation ranks of what explains one fact, on demand (`why`)
     engine.py    DuckDBEngine: the Engine interface (load, add/retract facts, bulks, relation,
                  query, derivation rounds, annotated queries, close)
 
 Compiling a rule to its SELECT is compile.py's job; staging CSV files for imports, csv.py's;
-interval-annotated evaluation, annotated.py's.
+interval-annotated evaluation, annotated.py's; a query's demand program as a checked program (support
+on demand), demanded.py's.
 
 Why one module: it is the one concept "the Engine interface on DuckDB"; each method is a few lines
 over the layers below, and splitting the interface across files would hide which calls exist.
@@ -75,11 +77,11 @@ from .compile import (
 from .connection import connect
 from .csv import CsvTable, scalar, stage_csv
 from .guard import first_line
-from .magic import Magic
+from .ranked import Ranked
 from .tables import EMPTY, META
 
 
-class DuckDBEngine(Magic, Engine):
+class DuckDBEngine(Ranked, Engine):
     """Semi-naive bottom-up evaluation in DuckDB (see the module docstring).
 
     `path`: a DuckDB file holding the base facts; None keeps everything in memory.
@@ -474,15 +476,6 @@ class DuckDBEngine(Magic, Engine):
     def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
         with self._guard():
             return self._support_on_demand() and demanded.rewrite(program, query) is not None
-
-    # An annotated evaluation costs a few statements per relation and round where a plain one costs
-    # one (a closure of N² pairs: minutes at N = 5,000 where the plain CTE takes seconds): demand
-    # pays from fewer base facts than for plain queries (the bundled knowledge base has about 900,
-    # whose whole evaluation, kept for every later query, takes milliseconds).
-    support_demand_min_rows = 4_000
-
-    def _support_on_demand(self) -> bool:
-        return self.demand and self._worth_it(min(self.demand_min_rows, self.support_demand_min_rows))
 
     def _like(self, timeout: float | None) -> DuckDBEngine:
         """A fresh engine that evaluates on demand as this one does (a sweep's)."""
