@@ -402,8 +402,18 @@ def relations_supports(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> d
 
 
 def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Support | None:
-    """The support of one fact; None when it does not hold."""
-    return relation_supports(kb, sym).get(tuple(row))
+    """The support of one fact; None when it does not hold. On a large knowledge base (the engine
+    answers on demand), from the fact's own constants, not from its whole relation."""
+    g = grading(kb)
+    row = tuple(row)
+    if sym in kb.program.derived and sym not in g.relations and sym not in g.derived:
+        atom = ast.Atom(sym.name, tuple(ast.Constant(v) for v in row))
+        goal = ast.Atom("__fact", ())
+        query = CheckedQuery((ast.Rule(goal, (atom,)),), goal.sym, (), ast.Query((atom,)))
+        if kb.engine.annotated_on_demand(cone(kb.program, {sym}, known=g.derived), query):
+            spans = kept_query(kb.program, kb.engine, g, query).get(())
+            return g.support(spans[0][1]) if spans and spans[0][0] == 0 else None
+    return relation_supports(kb, sym).get(row)
 
 
 __all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals",

@@ -2,7 +2,8 @@
 conflict network (bench/network.py) under the bundled rules is answered from its constants
 (engines/duckdb/demanded.py), never from the whole relations it reads, with every support equal to the
 whole evaluation's; `why` of a derived fact is explained from the ranks of its own demand program
-(engines/duckdb/ranked.py), with a proof as valid as the whole evaluation's.
+(engines/duckdb/ranked.py), with a proof as valid as the whole evaluation's and each node's support the
+whole evaluation's.
 
 The network holds more base facts than `support_demand_min_rows`, so the knowledge base decides to
 evaluate on demand by itself; the oracle is the same knowledge base with demand switched off.
@@ -13,10 +14,10 @@ from __future__ import annotations
 import pytest
 
 from allegiance.ast import PredicateSym
-from allegiance.explain import why
+from allegiance.explain import graded_why, why
 from allegiance.explain.search import Explainer
 from allegiance.kb import KnowledgeBase
-from allegiance.support import grading
+from allegiance.support import fact_support, grading
 from bench import network
 
 STATEMENTS = 1_500
@@ -69,7 +70,20 @@ def test_bound_queries_with_support_on_a_network_equal_the_whole_evaluation(kb: 
 
 
 def test_why_on_a_network_explains_from_the_facts_own_demand(kb: KnowledgeBase, whole: KnowledgeBase) -> None:
-    targets = [row[0] for row in whole.query("linked(g3, X)").rows][::80]
+    _check_why(kb, whole, graded=False)
+
+
+@pytest.mark.slow
+def test_why_with_support_on_a_network_grades_each_node_as_the_whole_evaluation(kb: KnowledgeBase,
+                                                                               whole: KnowledgeBase) -> None:
+    _check_why(kb, whole, graded=True)
+
+
+def _check_why(kb: KnowledgeBase, whole: KnowledgeBase, graded: bool) -> None:
+    """why on demand against the whole evaluation: the same verdict, every node of a proof holding
+    in the whole evaluation, no node left unexplained, and with `graded` each derived node's support
+    equal to the whole evaluation's (graded_why asks a demand program per node)."""
+    targets = [row[0] for row in whole.query("linked(g3, X)").rows][::120]
     facts = [f"linked(g3, {t})" for t in targets] + ["indirect_ally(g7, g9)", "linked(g3, nobody)"]
     checker = Explainer(whole)  # the whole evaluation's, to check every node of a proof on demand
     explained = 0
@@ -84,10 +98,13 @@ def test_why_on_a_network_explains_from_the_facts_own_demand(kb: KnowledgeBase, 
         row = tuple(fact[fact.index("(") + 1:-1].split(", "))
         ranks = kb.engine.derivation_rounds_on_demand(sym, row)  # type: ignore[attr-defined]
         assert ranks is not None and len(ranks[sym]) * 10 < sizes[sym.name], fact  # a small part of the relation
-        (proof,) = got.proofs
+        (proof,) = graded_why(kb, got).proofs if graded else got.proofs
         for node in proof.nodes():
             assert node.kind != "unexplained", (fact, node.fact)
             if node.sym is not None and node.row is not None and node.kind != "absent":
                 assert checker.holds(node.sym, node.row), (fact, node.fact)
+                if graded and node.kind == "derived":
+                    expected_support = fact_support(whole, node.sym, node.row)
+                    assert expected_support is not None and node.support == expected_support.label, (fact, node.fact)
         explained += 1
-    assert explained >= 3, explained
+    assert explained >= 3, explained  # linked facts and indirect_ally(g7, g9)
