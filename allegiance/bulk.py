@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .engines.base import Bulk, Column, Table
-from .provenance import IMPORTED_STATUS, StatementRecord, stated_facts, statement_metadata, statement_sym
+from .provenance import (
+    IMPORTED_STATUS,
+    STRENGTH,
+    StatementRecord,
+    stated_facts,
+    statement_metadata,
+    statement_sym,
+)
 
 Key = tuple[ast.PredicateSym, ast.Row]
 
@@ -55,6 +62,7 @@ class StatementBlock:
     asserter: str | None
     first: int
     _bulk: Bulk | None = field(default=None, repr=False)
+    _bulk_strength: int | None = field(default=None, repr=False)
     _index: dict[ast.Row, list[int]] | None = field(default=None, repr=False)
 
     @property
@@ -69,14 +77,20 @@ class StatementBlock:
         """The metadata every statement of the block has (about its own id)."""
         return statement_metadata(self.source, IMPORTED_STATUS, self.asserter)
 
-    def bulk(self) -> Bulk:
+    def bulk(self, strength: int | None = None) -> Bulk:
         """The facts of these statements: provenance's mapping of one statement, over the columns
-        of the block's table (a row's values, its statement id) rather than values."""
-        if self._bulk is None:
+        of the block's table (a row's values, its statement id) rather than values; with
+        `strength(S, N)` for each when `strength` is given (every row of a block has the same grade:
+        one source, reported, no credibility; the knowledge base's order makes N: State.bulk).
+        The same Bulk while the strength stays the same (the engine compares bulks by identity)."""
+        if self._bulk is None or self._bulk_strength != strength:
             cols: tuple[Column, ...] = tuple(("col", j) for j in range(self.sym.arity))
             metadata: list[tuple[str, Column]] = [(name, ("const", value)) for name, value in self.metadata()]
             outputs = stated_facts(self.sym, cols, ("id",), metadata)
+            if strength is not None:
+                outputs.append((STRENGTH, (("id",), ("const", strength))))
             self._bulk = Bulk(self.table, f"{self.source}_", self.first, tuple(outputs))
+            self._bulk_strength = strength
         return self._bulk
 
     # --- statements, made on demand ---

@@ -316,7 +316,7 @@ class KnowledgeBase:
                 self._sync(old)  # a retracted fact stated again comes back: the full diff
             else:
                 for block in added:
-                    self._engine.add_bulk(block.bulk())
+                    self._engine.add_bulk(new.bulk(block))
         except BaseException:
             self._state = old
             raise

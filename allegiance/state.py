@@ -221,7 +221,15 @@ class State:
             return Order()
 
     def bulks(self) -> list[Bulk]:
-        return [b.bulk() for b in self.blocks]
+        order = self._grade_order()
+        return [self.bulk(b, order) for b in self.blocks]
+
+    def bulk(self, block: StatementBlock, order: Order | None = None) -> Bulk:
+        """An import's facts, `strength(S, N)` included (provenance.STRENGTH), graded as a statement of
+        a fact file by the same source would be: reported, no credibility."""
+        src = self.catalog.sources.get(block.source)
+        grade = Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
+        return block.bulk((order or self._grade_order()).strength(grade))
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""

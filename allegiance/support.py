@@ -100,13 +100,26 @@ class Grading:
     _supports: dict[int, Support] = dataclasses.field(default_factory=dict)
 
     def statement_level(self, record: StatementRecord) -> int:
+        level = self._level(record)
+        return 0 if level is None else level
+
+    def _level(self, record: StatementRecord) -> int | None:
         level = self.levels.get(record.id)
         if level is not None:
             return level
         for block, lvl in self.block_levels:
             if block.source == record.source and block.number(record.id) is not None:
                 return lvl
-        return 0
+        return None
+
+    def statement_label(self, record: StatementRecord, catalog: Catalog) -> str:
+        """A statement's grade as shown beside it: its level's label; for a statement this grading
+        does not hold (one a selection leaves out, which whynot names), its own grade in the same
+        order (level 0 of a selection's scale is only the weakest grade that counts)."""
+        level = self._level(record)
+        if level is not None:
+            return self.support(level).label
+        return self.scale.order.label(grade_of(record, catalog))
 
     def support(self, level: int) -> Support:
         made = self._supports.get(level)

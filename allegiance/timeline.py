@@ -239,7 +239,7 @@ def _block_facts(kb: KnowledgeBase) -> Facts:
     """The facts of imports: their rows have no qualifiers, so they are undated statements."""
     facts: Facts = {}
     for block in kb.blocks:
-        for sym, rows in block.bulk().facts().items():
+        for sym, rows in kb.state.bulk(block).facts().items():
             facts.setdefault(sym, set()).update(tuple(r) for r in rows)
     return facts
 

@@ -10,12 +10,14 @@ here over the statements, on DuckDB and pyDatalog. The normal analysis checks ru
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
 from allegiance.errors import AllegianceError
 from allegiance.grades import COMPONENTS, DEFAULT_STATUS_RANK, RELIABILITIES, Grade, Order
+from allegiance.importing import import_csv
 from allegiance.kb import KnowledgeBase
 
 STATUSES = ("confirmed", "reported", "assessed", "claimed", "denied", "rumoured")
@@ -114,3 +116,33 @@ def test_the_analysis_checks_rules_that_read_strength() -> None:
         with pytest.raises(AllegianceError, match="a trust policy reads only statement metadata"):
             kb.load_text(".trust strong { trusted(S) :- strength(S, N), N > 70. }\n", file="bad.dl")
         assert len(kb.rules) == 0, "a bad file changes nothing"
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pydatalog"])
+def test_imported_rows_have_their_strength_and_follow_the_order(engine: str, tmp_path: Path) -> None:
+    """An import's rows are statements like a fact file's: reported by their source, no credibility.
+    Their strength is that grade's, in the order the knowledge base declares now; a CSV import made
+    in SQL and rows given in Python agree."""
+    csv = tmp_path / "strikes.csv"
+    csv.write_text("actor,target\nrussia,isis\n")
+    with KnowledgeBase(engine=engine, timeout=None) as kb:
+        kb.load_text(FACTS, file="t.facts")
+        kb.load_text(RULES, file="t.dl")
+        # the agency's claim about isis is backed up by nothing as strong (a D-graded blog) ...
+        assert ("russia", "isis") in set(kb.query("claim_unconfirmed(A, T)").rows)
+        import_csv(kb, csv, "strikes", "wire")
+        kb.import_rows("strikes", [("russia", "civilians")], "agency")
+        for override in ("", "grade_order(status, reliability).\n"):
+            if override:
+                kb.load_text(override, file="order.dl")
+            order = Order.from_facts(kb.plain_facts)
+            strengths = dict(kb.query("strength(S, N)").rows)
+            imported = [r for b in kb.blocks for r in b.records()]
+            assert len(imported) == 2
+            for r in imported:
+                assert strengths[r.id] == order.strength(Grade.of(kb.catalog.sources[r.source].reliability, None,
+                                                                  "reported")), (override, r)
+            assert set(kb.query("claim_unconfirmed(A, T)").rows) == oracle(kb, order)
+        # ... until an import reports it from the wire (B reported): the claim is backed up, under
+        # either order (status first: reported outranks claimed)
+        assert ("russia", "isis") not in set(kb.query("claim_unconfirmed(A, T)").rows)

@@ -102,7 +102,7 @@ def _left_out(kb: KnowledgeBase, view: KnowledgeBase, selection: Selection) -> _
     sources = tuple(sorted({r.source for r in state.statements} | {b.source for b in state.blocks}))
     base: Facts = {sym: set(rows) for sym, rows in state.base_facts().items()}
     for block in state.blocks:
-        for sym, made in block.bulk().facts().items():
+        for sym, made in state.bulk(block).facts().items():
             base.setdefault(sym, set()).update(tuple(row) for row in made)
     missing: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a base fact -> the points it is gone at
     extra: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a new fact -> the points it comes at
@@ -212,7 +212,7 @@ def _difference(old: State, new: State) -> tuple[Facts, Facts]:
     for block in old.blocks:
         if block in kept_blocks:
             continue
-        for sym, made in block.bulk().facts().items():
+        for sym, made in old.bulk(block).facts().items():
             for row in made:
                 if not held(new.blocks, new_base, sym, tuple(row)):
                     gone.setdefault(sym, set()).add(tuple(row))

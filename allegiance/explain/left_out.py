@@ -3,7 +3,8 @@ policy, `--without`, `--at` or `--known-on`, each with the reason, in words.
 
 Stage: the `whynot` front of the proof search, under a selection. Input: the whole knowledge base
 (every statement), the selection, a fact or a pattern (a relation and values, None for a free
-argument). Output: the sentence `whynot` adds to a missing fact or to a failing rule literal:
+argument). Output: the sentence `whynot` adds to a missing fact or to a failing rule literal
+(and the statements themselves, `LeftOut`, for JSON):
 "backs(usa, x) is stated only by a claim by Blog, graded D4 [blog_3], which policy `reliable`
 leaves out". None when the whole knowledge base has no statement of it either (the selection is
 not why), or when one of them counts (the fact holds: something else is missing).
@@ -19,6 +20,7 @@ from ..provenance import StatementRecord
 from ..selection import Selection, covers, known_on
 from ..validity import validity_text
 from .premise import premise_text
+from .proof import LeftOut
 from .search import explainer_for
 from .text import fact_text
 
@@ -28,19 +30,24 @@ if TYPE_CHECKING:
 MAX_SHOWN = 3  # statements named per fact, and facts per pattern
 
 
-def reason(record: StatementRecord, whole: KnowledgeBase, selection: Selection) -> str:
-    """Why the selection leaves one statement out, as the end of a sentence: "which policy
-    `reliable` leaves out". The selection's parts are tried in the order selection.counting
-    applies them."""
+def cause(record: StatementRecord, whole: KnowledgeBase, selection: Selection) -> tuple[str, str]:
+    """Why the selection leaves one statement out: the part of the selection ("without", "at",
+    "known_on", "trust") and the end of a sentence ("which policy `reliable` leaves out"). The
+    selection's parts are tried in the order selection.counting applies them."""
     if record.source in selection.without:
-        return f"which --without {record.source} leaves out"
+        return "without", f"which --without {record.source} leaves out"
     if selection.at is not None and not covers(record.valid_from, record.valid_until, selection.at):
-        return f"which does not hold on {selection.at.isoformat()} ({validity_text(record)})"
+        return "at", f"which does not hold on {selection.at.isoformat()} ({validity_text(record)})"
     if selection.known_on is not None and not known_on(record.source, whole.catalog, selection.known_on):
         src = whole.catalog.sources.get(record.source)
         published = src.date.isoformat() if src is not None and src.date is not None else "later"
-        return f"whose source was published on {published}, after {selection.known_on.isoformat()}"
-    return f"which policy `{selection.trust}` leaves out"
+        return "known_on", f"whose source was published on {published}, after {selection.known_on.isoformat()}"
+    return "trust", f"which policy `{selection.trust}` leaves out"
+
+
+def reason(record: StatementRecord, whole: KnowledgeBase, selection: Selection) -> str:
+    """cause()'s words alone."""
+    return cause(record, whole, selection)[1]
 
 
 def left_out(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym,
@@ -77,6 +84,28 @@ def sentence(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym, 
     return f"{subject} is stated only by {items}{more}"
 
 
+def left_out_evidence(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym,
+                      pattern: Sequence[ast.Value | None]) -> tuple[LeftOut, ...]:
+    """The statements the selection leaves out of the facts matching `pattern` (a fact when every
+    value is given; for free arguments, the first few facts, as pattern_sentences names them), each
+    with its source and why: what `whynot --format json` lists as "left_out"."""
+    if selection.everything:
+        return ()
+    ex = explainer_for(whole)
+    given = [v for v in pattern if v is not None]
+    rows = [tuple(given)] if len(given) == len(pattern) else ex.matching(sym, pattern)
+    out: list[LeftOut] = []
+    facts = 0
+    for row in rows:
+        found = left_out(whole, selection, sym, tuple(row))
+        if found:
+            out.extend(LeftOut(ex.evidence(r), *cause(r, whole, selection)) for r, _ in found)
+            facts += 1
+            if facts >= MAX_SHOWN:
+                break
+    return tuple(out)
+
+
 def pattern_sentences(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym,
                       pattern: Sequence[ast.Value | None]) -> list[str]:
     """For a literal with free arguments: the sentence of each fact of the whole knowledge base
@@ -93,4 +122,4 @@ def pattern_sentences(whole: KnowledgeBase, selection: Selection, sym: ast.Predi
     return out
 
 
-__all__ = ["left_out", "pattern_sentences", "reason", "sentence"]
+__all__ = ["cause", "left_out", "left_out_evidence", "pattern_sentences", "reason", "sentence"]

@@ -3,7 +3,7 @@
 Stage: the output of the proof search, the input of rendering. Input: none (plain frozen
 dataclasses). Output: `Why` (a fact's proof trees, `Proof` nodes with the `RuleRef` they were
 derived by and the `Evidence` their leaves rest on) and `WhyNot` (nearest statements as `Evidence`,
-one `Failure` per rule that could derive the fact).
+one `Failure` per rule that could derive the fact, and under a selection what it leaves out as `LeftOut`).
 """
 
 from __future__ import annotations
@@ -82,6 +82,17 @@ class Why:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A statement a selection leaves out (`whynot` under a trust policy, `--without`, `--at`,
+    `--known-on`): `by` names the part of the selection ("trust", "without", "at", "known_on") and
+    `reason` says it in words ("which policy `reliable` leaves out")."""
+
+    evidence: Evidence
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Failure:
     """For one rule that could derive the fact: the first body literal no solution gets past."""
 
@@ -89,6 +100,7 @@ class Failure:
     literal: str  # the literal with the bindings reached so far
     reason: str
     remedy: str
+    left_out: tuple[LeftOut, ...] = ()  # the statements of the literal's facts a selection leaves out
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,8 @@ class WhyNot:
     nearest: tuple[tuple[str, Evidence], ...] = ()  # (how it is near, the statement)
     failures: tuple[Failure, ...] = ()
     proof: Why | None = None  # when the fact holds after all
+    left_out: tuple[LeftOut, ...] = ()  # the fact's own statements a selection leaves out
 
 
 
-__all__ = ["Evidence", "Failure", "Proof", "RuleRef", "Why", "WhyNot"]
+__all__ = ["Evidence", "Failure", "LeftOut", "Proof", "RuleRef", "Why", "WhyNot"]

@@ -15,7 +15,7 @@ from .. import ast
 from ..catalog import Source
 from ..provenance import StatementRecord
 from ..validity import ALWAYS, Period, intersection, is_undated, union, validity, validity_text
-from .proof import Evidence, Failure, Proof, RuleRef, Why, WhyNot
+from .proof import Evidence, Failure, LeftOut, Proof, RuleRef, Why, WhyNot
 
 Json = dict[str, object]
 
@@ -200,7 +200,8 @@ def proof_json(answer: Why | WhyNot | Proof) -> Json:
     return {"fact": answer.fact, "holds": answer.holds, "message": answer.message,
             "nearest": [{"how": how, **_evidence_json(e)} for how, e in answer.nearest],
             "failures": [_failure_json(f) for f in answer.failures],
-            "proof": proof_json(answer.proof) if answer.proof else None}
+            "proof": proof_json(answer.proof) if answer.proof else None,
+            "left_out": [_left_out_json(lo) for lo in answer.left_out]}
 
 
 def _node_json(proof: Proof) -> Json:
@@ -263,7 +264,13 @@ def _evidence_json(evidence: Evidence) -> Json:
 
 def _failure_json(failure: Failure) -> Json:
     return {"rule": _rule_json(failure.rule), "literal": failure.literal, "reason": failure.reason,
-            "remedy": failure.remedy}
+            "remedy": failure.remedy, "left_out": [_left_out_json(lo) for lo in failure.left_out]}
+
+
+def _left_out_json(left: LeftOut) -> Json:
+    """A statement a selection leaves out: the statement and its source as elsewhere, `by` the part
+    of the selection ("trust", "without", "at", "known_on") and `reason` in words."""
+    return {**_evidence_json(left.evidence), "by": left.by, "reason": left.reason}
 
 
 __all__ = ["proof_json", "render_tree", "where"]

@@ -18,7 +18,7 @@ from ..grades import AXIOM
 from ..provenance import StatementRecord
 from ..support import fact_support, grading, relations_supports
 from .premise import premise_text
-from .proof import Proof, Why, WhyNot
+from .proof import LeftOut, Proof, Why, WhyNot
 from .search import Explainer, Key, explainer_for
 from .text import fact_text
 
@@ -215,10 +215,18 @@ def graded_why_not(kb: KnowledgeBase, answer: WhyNot) -> WhyNot:
     """The why-not with its support shown where there is one: each nearest statement's grade,
     and, for a fact that holds after all, its proof graded as graded_why does."""
     g = grading(kb)
-    nearest = tuple((how, dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label))
+    nearest = tuple((how, dataclasses.replace(e, grade=g.statement_label(e.statement, kb.catalog)))
                     if e.statement is not None else (how, e) for how, e in answer.nearest)
     proof = graded_why(kb, answer.proof) if answer.proof is not None and answer.proof.holds else answer.proof
-    return dataclasses.replace(answer, nearest=nearest, proof=proof)
+
+    def graded(left: tuple[LeftOut, ...]) -> tuple[LeftOut, ...]:
+        return tuple(dataclasses.replace(lo, evidence=dataclasses.replace(
+            lo.evidence, grade=g.statement_label(lo.evidence.statement, kb.catalog)))
+            if lo.evidence.statement is not None else lo for lo in left)
+
+    failures = tuple(dataclasses.replace(f, left_out=graded(f.left_out)) for f in answer.failures)
+    return dataclasses.replace(answer, nearest=nearest, proof=proof, failures=failures,
+                               left_out=graded(answer.left_out))
 
 
 def statement_dict(ex: Explainer, record: StatementRecord) -> dict[str, object]:

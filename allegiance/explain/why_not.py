@@ -17,8 +17,8 @@ from .. import ast
 from ..provenance import StatementRecord
 from ..support import relation_supports
 from ..timeline import timeline
-from .left_out import pattern_sentences, sentence
-from .proof import Evidence, Failure, RuleRef, Why, WhyNot
+from .left_out import left_out_evidence, pattern_sentences, sentence
+from .proof import Evidence, Failure, LeftOut, RuleRef, Why, WhyNot
 from .search import Env, Explainer, Progress, explainer_for
 from .text import bound_text, fact_text, substitute
 from .why import parse_fact, resolve_aliases
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from ..kb import KnowledgeBase
     from ..selection import Selection
 
-# what a selection leaves out of a failing atom's facts: (relation, values or None) -> sentences
-Note = Callable[[ast.PredicateSym, list[ast.Value | None]], list[str]]
+# what a selection leaves out of a failing atom's facts: (relation, values or None) -> sentences,
+# and the statements themselves
+Note = Callable[[ast.PredicateSym, list[ast.Value | None]], tuple[list[str], tuple[LeftOut, ...]]]
 
 
 def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
@@ -46,6 +47,7 @@ def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
                                not selection.everything else None))
     selected = selection is not None and not selection.everything
     left = _left_out(whole, selection, sym, row) if selection is not None and selected else None
+    statements = left_out_evidence(whole, selection, sym, list(row)) if selection is not None and selected else ()
     if left is not None:
         assert selection is not None
         message = f"{fact} does not hold under {selection.describe()}: {left}"
@@ -57,7 +59,7 @@ def why_not(kb: KnowledgeBase, text: str, explainer: Explainer | None = None,
             message += f" (no statement says anything of {sym})"
     if selection is not None and selection.at is not None:
         message += _other_dates(whole, fact, selection)
-    return WhyNot(fact, False, message, nearest, failures)
+    return WhyNot(fact, False, message, nearest, failures, left_out=statements)
 
 
 def _left_out(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym, row: ast.Row,
@@ -77,11 +79,13 @@ def _left_out(whole: KnowledgeBase, selection: Selection, sym: ast.PredicateSym,
 
 def _notes(whole: KnowledgeBase, selection: Selection) -> Note:
     """For a failing literal: the statements of its facts the selection leaves out, in words."""
-    def note(sym: ast.PredicateSym, pattern: list[ast.Value | None]) -> list[str]:
+    def note(sym: ast.PredicateSym, pattern: list[ast.Value | None]) -> tuple[list[str], tuple[LeftOut, ...]]:
         if all(v is not None for v in pattern):
             said = _left_out(whole, selection, sym, tuple(v for v in pattern if v is not None))
-            return [said] if said is not None else []
-        return pattern_sentences(whole, selection, sym, pattern)
+            sentences = [said] if said is not None else []
+        else:
+            sentences = pattern_sentences(whole, selection, sym, pattern)
+        return sentences, (left_out_evidence(whole, selection, sym, pattern) if sentences else ())
     return note
 
 
@@ -171,15 +175,16 @@ def _failure(ex: Explainer, ref: RuleRef, literal: ast.Literal, env: Env, note: 
     free = sorted({v.name for v in ast.literal_variables(literal) if v.name not in env})
     some = f" for any {', '.join(free)}" if free else ""
     pattern = [b.value if isinstance(b, ast.Constant) else None for b in (substitute(a, env) for a in literal.args)]
-    notes = note(literal.sym, pattern) if note is not None else []
+    notes, statements = note(literal.sym, pattern) if note is not None else ([], ())
     left = "".join(f": {n}" if n.startswith("it ") else f"; {n}" for n in notes)
     if literal.sym in ex.rules:
         remedy = f"{text} holding (`whynot {text}`)" if not free else f"a fact of {literal.sym} matching {text}"
         counted = " from the statements that count" if notes else ""
-        return Failure(ref, text, f"nothing derives {text}{some}{counted}{left}", f"it would hold with {remedy}")
+        return Failure(ref, text, f"nothing derives {text}{some}{counted}{left}", f"it would hold with {remedy}",
+                       statements)
     counting = " that counts" if notes else ""
     return Failure(ref, text, f"no statement{counting} says {text}{some}{left}",
-                   f"it would hold with a statement saying {text}" + (" that counts" if notes else ""))
+                   f"it would hold with a statement saying {text}" + (" that counts" if notes else ""), statements)
 
 
 
