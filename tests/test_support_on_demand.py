@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from allegiance.ast import PredicateSym
+from allegiance.errors import QueryError
 from allegiance.explain import graded_why, why
 from allegiance.explain.search import Explainer
 from allegiance.kb import KnowledgeBase
@@ -108,3 +109,15 @@ def _check_why(kb: KnowledgeBase, whole: KnowledgeBase, graded: bool) -> None:
                     assert expected_support is not None and node.support == expected_support.label, (fact, node.fact)
         explained += 1
     assert explained >= 3, explained  # linked facts and indirect_ally(g7, g9)
+
+
+def test_why_of_a_fact_whose_shortest_proof_is_too_deep_is_a_clear_error() -> None:
+    """A chain of 400 alliances: linked(g0, g400)'s only proof is 400 steps deep, past what the proof
+    search follows (one Python call a step); a nearer fact of the same chain is explained."""
+    chain = KnowledgeBase.bundled(timeout=None)
+    chain.load_text("".join(f"ally(g{i}, g{i + 1}).\n" for i in range(400)), file="chain.dl")
+    with pytest.raises(QueryError, match="linked.g0, g400. holds, but its shortest proof is too deep") as raised:
+        why(chain, "linked(g0, g400)")
+    assert raised.value.hint is not None and "linked(g0, X)" in raised.value.hint
+    near = why(chain, "linked(g0, g3)")
+    assert near.holds and max(node.depth for node in near.proofs[0].nodes()) >= 3

@@ -56,10 +56,21 @@ def why(kb: KnowledgeBase, text: str, all: bool = False, limit: int = DEFAULT_LI
     fact = fact_text(sym, row)
     if not ex.holds(sym, row):
         return Why(fact, False, message=_not_holding(ex, kb, sym, row))
-    if all:
-        proofs, more = ex.all_proofs(sym, row, limit)
-        return Why(fact, True, tuple(proofs), more=more)
-    return Why(fact, True, (ex.proof(sym, row),))
+    try:
+        if all:
+            proofs, more = ex.all_proofs(sym, row, limit)
+            return Why(fact, True, tuple(proofs), more=more)
+        return Why(fact, True, (ex.proof(sym, row),))
+    except RecursionError:
+        # the proof search follows a proof down one Python call per step (a chain of 5,000 ties is
+        # a proof 5,000 steps deep): past a few hundred, a clear refusal instead of a traceback
+        raise QueryError(f"{fact} holds, but its shortest proof is too deep to show (more than a few hundred steps)",
+                         None, f"ask about a nearer fact, or query the chain itself, e.g. `{sym.name}({', '.join(map(_text, row[:1]))}, X)`"
+                         ) from None
+
+
+def _text(value: ast.Value) -> str:
+    return fact_text(ast.PredicateSym("x", 1), (value,))[2:-1]
 
 
 def _explainer(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Explainer:
