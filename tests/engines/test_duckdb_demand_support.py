@@ -6,7 +6,8 @@ Random stratified programs with constants in queries (test_duckdb_demand_propert
 recursions bound where a leaf's reachability answers them), over facts graded on random intervals:
 the demand engine's intervals are compared with those of an engine that evaluates the whole program
 (`demand = False`), counting the examples a demand program really answered, and those answered
-through a leaf.
+through a leaf. The ranks `why` reads on demand (ranked.py) are checked against the whole relations
+on the same programs.
 """
 
 from __future__ import annotations
@@ -113,3 +114,45 @@ def test_a_rule_of_three_atoms_whose_filter_folds_to_false() -> None:
     graded_edges = Annotated(SIZE, {E: [((0, 1), 0, 2), ((1, 0), 1, 4)]})
     # cycles of three steps: 0 -> 0 -> 0 -> 0 everywhere; 1 -> 0 -> 0 -> 1 where both graded edges hold
     assert intervals(program, facts, graded_edges, "p3(X)", on_demand=False)[0] == {(0,): ((0, 4),), (1,): ((1, 2),)}
+
+
+def test_ranks_on_demand_hold_the_fact_and_only_rows_of_the_whole_evaluation() -> None:
+    """Engine.derivation_rounds_on_demand (ranked.py, what `why` reads on a large knowledge base): for
+    a fact of a random program, its relation's ranked rows include the fact iff the whole evaluation
+    holds it, and every ranked row of every relation is a row of the whole evaluation (that the ranks
+    give every row a derivation from lower ones, the proof search checks: tests/test_support_on_demand.py)."""
+    compared: list[str] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(st.one_of(st.tuples(programs(), queries()), linear()), st.data())
+    def agrees(case: tuple[str, str], data: st.DataObject) -> None:
+        program, _ = case
+        checked, _ = checked_text(program, E, V)
+        edges = sorted(data.draw(st.sets(st.tuples(st.sampled_from(VALUES), st.sampled_from(VALUES)), max_size=9)),
+                       key=repr)
+        facts: dict[P, list[Row]] = {E: edges, V: [(n,) for n in sorted(data.draw(st.sets(st.sampled_from(VALUES),
+                                                                                      max_size=4)), key=repr)]}
+        on, whole = DuckDBEngine(timeout=None), DuckDBEngine(timeout=None)
+        on.demand_min_rows = 0
+        whole.demand = False
+        try:
+            on.load(checked, facts)
+            whole.load(checked, facts)
+            sym = data.draw(st.sampled_from(sorted({r.head.sym for r in checked.rules if r.head.sym.arity}, key=str)))
+            rows = sorted(whole.relation(sym), key=repr)
+            row = data.draw(st.sampled_from(rows)) if rows and data.draw(st.booleans()) else \
+                tuple(data.draw(st.sampled_from(VALUES)) for _ in range(sym.arity))
+            ranks = on.derivation_rounds_on_demand(sym, row)
+            if ranks is None:
+                return
+            assert (row in ranks.get(sym, {})) == (row in whole.relation(sym)), (program, row)
+            for p, ranked in ranks.items():
+                assert set(ranked) <= whole.relation(p), (program, p)
+            compared.append(program)
+        finally:
+            on.close()
+            whole.close()
+
+    agrees()
+    assert len(compared) >= EXAMPLES // 2, len(compared)
