@@ -121,3 +121,8 @@ def test_why_of_a_fact_whose_shortest_proof_is_too_deep_is_a_clear_error() -> No
     assert raised.value.hint is not None and "linked(g0, X)" in raised.value.hint
     near = why(chain, "linked(g0, g3)")
     assert near.holds and max(node.depth for node in near.proofs[0].nodes()) >= 3
+    # on demand (as on a large knowledge base), the fact's demand program stops first, as clearly
+    chain.engine.support_demand_min_rows = 0  # type: ignore[attr-defined]
+    with pytest.raises(QueryError, match="takes more than 300 rounds of derivation: its proof is too deep"):
+        why(chain, "linked(g0, g400)")
+    assert why(chain, "linked(g0, g3)").holds
