@@ -5,14 +5,15 @@ Input: text and the file name it came from. Output: `ast.Program`, `ast.Query` o
 and a hint where one is likely.
 
 The grammar is `grammar.lark`; Lark's LALR parser (its tables stored by grammar_tables.py) calls
-the transformer below as it reduces, so no parse tree is built. Lark reads every clause; the one
-shortcut: a SENTENCE token of words alone (no qualifier, no quoted word) is split into its words
-with the grammar's own terminals instead of a second, `sentence` parse (`_plain_sentence`, held to
-that parse by tests/test_parse_fast.py). Nothing here evaluates text: values are decoded by hand
-(`_unescape`), never by `eval` or `literal_eval`.
+the transformer below as it reduces, so no parse tree is built. Two shortcuts, each held to Lark's
+result by tests/test_parse_fast.py: a line that is a plain fact of constants (`ally(g0, g1).`) is
+read with the grammar's own terminals, the lines between such lines going to Lark
+(`_with_plain_facts`); and a SENTENCE token of words alone (no qualifier, no quoted word) is split
+into its words instead of a second, `sentence` parse (`_plain_sentence`). Nothing here evaluates
+text: values are decoded by hand (`_unescape`), never by `eval` or `literal_eval`.
 
-Why one module: the transformer's methods are grammar.lark's rules one to one, and the sentence fast
-path, the error recovery and the error messages all work on the same Lark parser, tokens and spans
+Why one module: the transformer's methods are grammar.lark's rules one to one, and the fast paths,
+the error recovery and the error messages all work on the same Lark parser, tokens and spans
 (candidates for modules of their own once a parse package exists).
 """
 
@@ -183,7 +184,8 @@ def _whens_in(token: Token) -> tuple[tuple[datetime.date, datetime.date, bool], 
             continue
         y, m = (int(month[:4]), int(month[5:])) if month else (int(year), _MONTHS.index(name.lower()) + 1)
         if not (1 <= m <= 12 and y >= datetime.MINYEAR):
-            raise ParseError(f"'{month}' is not a valid month", _span(token), "months are written YYYY-MM")
+            raise ParseError(f"'{month or f'{name} {year}'}' is not a valid month", _span(token),
+                             "months are written YYYY-MM")
         found.append((datetime.date(y, m, 1), datetime.date(y, m, calendar.monthrange(y, m)[1]), True))
     return tuple(found)
 
@@ -215,6 +217,13 @@ class _Build(Transformer[Token, Any]):
     def integer(self, children: list[Token]) -> ast.Constant:
         (token,) = children
         return ast.Constant(_int64(int(token.value), token), _span(token))
+
+    def month(self, children: list[Token]) -> ast.Constant:
+        """A month as a field's value (`date: 2015-10`, `date: October 2015`): its text, YYYY-MM,
+        which curation reads as a month (a source's date: its last day, docs/language.md)."""
+        (token,) = children
+        ((first, _, _),) = _whens_in(token)
+        return ast.Constant(f"{first.year:04d}-{first.month:02d}", _span(token))
 
     def negative_integer(self, children: list[Token]) -> ast.Constant:
         _, token = children
@@ -393,9 +402,11 @@ class _Build(Transformer[Token, Any]):
         ((_, last, month),) = _whens_in(token)
         return ast.Qualifier("until", None, (last,), _span(token), (month,) if month else ())
 
+    # A month as a report date is its last day: the statement was surely out by then (--known-on)
     def reported_on(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
-        return ast.Qualifier("reported_on", None, _dates_in(token), _span(token))
+        ((_, last, month),) = _whens_in(token)
+        return ast.Qualifier("reported_on", None, (last,), _span(token), (month,) if month else ())
 
     def in_month(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
@@ -647,8 +658,100 @@ def parse_program(text: str, file: str = "<input>", dialect: str = "prolog") -> 
     ctx = _local.ctx = _Context(file=file, lines=text.splitlines(), dialect=dialect)
     if text.startswith("\ufeff"):
         text = text[1:]
-    clauses = _parse_with(text, "program")
+    clauses = _with_plain_facts(text, ctx) if dialect == "prolog" and "(" in text else None
+    if clauses is None:  # Lark reads it whole, from a clean state (a fast attempt leaves none behind)
+        ctx = _local.ctx = _Context(file=file, lines=ctx.lines, dialect=dialect)
+        clauses = _parse_with(text, "program")
     return ast.Program(tuple(clauses), file, ctx.dialect)
+
+
+# --- the fast path of plain fact lines ----------------------------------------------------------
+# Generated networks and dumps are mostly lines like `ally(g0, g1).`: a fact of constants alone (a
+# name, a string, a whole number, a decimal, a date), one a line. Such a line is read with regular
+# expressions that spell the grammar's own terminals (LNAME, STRING, DATE, DECIMAL, INT, COMMENT)
+# into exactly the Fact Lark builds, spans included; the lines between such lines go to Lark as
+# they are, each run on its own (a run of comments and blank lines holds no clause). A run Lark
+# cannot read alone (a line that only looked like a fact: the last line of a rule or of an English
+# sentence running over lines, a line inside a block), a value the decoders refuse (a bad date or
+# escape), or a `.dialect` directive, and the whole text goes to Lark instead, so the clauses or
+# the error are always Lark's. tests/test_parse_fast.py holds the two equal on generated files.
+
+_NAME = r"[a-z][A-Za-z0-9_]*"
+_ARG = (r'"(?:[^"\\\n]|\\.)*"|\d{4}-\d{2}-\d{2}(?!\w)|\d+\.\d+(?:[eE][+-]?\d+)?(?![\w.])|\d{1,18}(?![\w.])|'
+        + _NAME + r"(?!\w)")
+_PLAIN_FACT = re.compile(rf"[ \t]*({_NAME})[ \t]*\([ \t]*((?:{_ARG})(?:[ \t]*,[ \t]*(?:{_ARG}))*)[ \t]*\)[ \t]*\.[ \t]*"
+                         r"(?:(?:%|//)[^\n]*)?\r?")
+_ARG_TOKEN = re.compile(r'(?P<STRING>"(?:[^"\\\n]|\\.)*")|(?P<DATE>\d{4}-\d{2}-\d{2}(?!\w))|'
+                        r"(?P<DECIMAL>\d+\.\d+(?:[eE][+-]?\d+)?)|(?P<INT>\d+)|(?P<LNAME>" + _NAME + ")")
+_NO_CLAUSE = re.compile(r"[ \t]*(?:(?:%|//)[^\n]*)?\r?")  # a blank or comment line
+_KEYWORDS = frozenset({"not", "expect", "accept"})  # words that open another clause at a line's start
+
+
+def _with_plain_facts(text: str, ctx: _Context) -> list[ast.Clause] | None:
+    """The clauses of `text`, its plain fact lines read without Lark; None: Lark must read it all."""
+    lines = text.split("\n")
+    clauses: list[ast.Clause] = []
+    start = 0  # first line not read yet
+    fast = 0
+
+    def run(end: int) -> bool:  # lines[start:end] through Lark, at their place in the file
+        if all(_NO_CLAUSE.fullmatch(line) for line in lines[start:end]):
+            return True
+        ctx.line_offset = start
+        try:
+            clauses.extend(_parse_with("\n".join(lines[start:end]), "program"))
+        except ParseError:
+            return False
+        finally:
+            ctx.line_offset = 0
+        return ctx.dialect == "prolog"
+
+    for number, line in enumerate(lines):
+        match = _PLAIN_FACT.fullmatch(line)
+        if match is None or match.group(1) in _KEYWORDS:
+            continue
+        if not run(number):
+            return None
+        fact = _plain_fact(match, number + 1, ctx.file)
+        if fact is None:
+            return None
+        clauses.append(fact)
+        ctx.clauses_seen += 1
+        fast += 1
+        start = number + 1
+    if not fast or not run(len(lines)):
+        return None
+    return clauses
+
+
+def _plain_fact(match: re.Match[str], line: int, file: str) -> ast.Fact | None:
+    """The Fact of a line _PLAIN_FACT matched, as the transformer builds it; None where a decoder
+    refuses a value (Lark then raises its error, at its place)."""
+    column = match.start(1) + 1
+    name = match.group(1)
+    span = ast.Span(file, line, column, line, column + len(name))
+    args: list[ast.Term] = []
+    offset = match.start(2) + 1
+    for token in _ARG_TOKEN.finditer(match.group(2)):
+        kind, text = token.lastgroup, token.group()
+        at = offset + token.start()
+        where = ast.Span(file, line, at, line, at + len(text))
+        value: ast.Value
+        try:
+            if kind == "LNAME":
+                value = text
+            elif kind == "INT":
+                value = int(text)
+            elif kind == "STRING":
+                value = text[1:-1] if "\\" not in text else _unescape(Token("STRING", text, line=line, column=at))
+            elif kind == "DATE":
+                value = _date(Token("DATE", text, line=line, column=at))
+            else:
+                value = _float(Token("DECIMAL", text, line=line, column=at))
+        except ParseError:
+            return None
+        args.append(ast.Constant(value, where))
+    return ast.Fact(ast.Atom(name, tuple(args), span), span)
 
 
 # --- error recovery: every syntax error of a file, not only the first ------------------------------

@@ -38,6 +38,7 @@ TASKS: dict[str, Task] = {
     "time.plain": timelines.plain,
     "time.at": timelines.at,
     "time.timelines": timelines.timelines,
+    "time.timeline_each": timelines.timeline_each,
     "support.closure": support.closure,
     "support.bundled": support.bundled_queries,
     "support.sources": support.sources,

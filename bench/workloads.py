@@ -341,11 +341,16 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
         Row("time.at", "time", time_title, "allegiance inconsistencies --at 2016-01-01", time_size, "time.at",
             {**net, "at": "2016-01-01"}, baselines=("time.plain",),
             targets=(AtMost("time.plain", 1.5, "≤ 1.5x a plain evaluation"),)),
-        Row("time.timelines", "time", time_title, "allegiance timeline REL, for every inconsistency relation",
+        Row("time.timelines", "time", time_title, "allegiance timeline --inconsistencies",
             time_size, "time.timelines", net, baselines=("time.plain",),
             targets=(AtMost("time.plain", 10, "≤ 10x a plain evaluation"),),
-            note="one interval-annotated evaluation per relation (negation as interval difference), "
-                 "plus one without the undated statements where some count"),
+            note="allegiance.timeline.timelines: one interval-annotated evaluation of what the relations read "
+                 "(negation as interval difference), the days with and without the undated statements side "
+                 "by side in one domain; only the relations asked for are read back"),
+        Row("time.timeline_each", "time", time_title, "allegiance timeline REL, one call per inconsistency relation",
+            time_size, "time.timeline_each", net, baselines=("time.plain",),
+            note="what `allegiance timeline REL` or `:timeline REL` costs relation by relation: one "
+                 "interval-annotated evaluation each, the statements' facts prepared once per state"),
     ]
 
     out += _support_rows(sizes, repl, typical)

@@ -29,6 +29,7 @@ from ..provenance import (
     METADATA_OF_ENTITY,
     METADATA_OF_SOURCE,
     METADATA_OF_STATEMENT,
+    RELAYED,
     StatementRecord,
     statement_relation,
 )
@@ -110,6 +111,7 @@ class Explainer:
         self._index: dict[tuple[ast.PredicateSym, tuple[int, ...]], dict[ast.Row, list[ast.Row]]] = {}
         self._best: dict[Key, Derivation | None] = {}
         self._plain: dict[Key, ast.Span] | None = None
+        self._relayed: dict[str, list[StatementRecord]] | None = None  # relayed/3 statements by document
         self._has_rounds = kb.engine.derivation_rounds(ast.PredicateSym("__probe", 0)) is not None
         self.partial = False  # True: it knows what explains one fact only (given)
 
@@ -410,7 +412,23 @@ class Explainer:
 
     def evidence(self, record: StatementRecord) -> Evidence:
         catalog = self.kb.catalog
-        return Evidence(record, catalog.sources.get(record.source), relays=catalog.relay_chains(record.source))
+        return Evidence(record, catalog.sources.get(record.source), relays=catalog.relay_chains(record.source),
+                        carried=self.carried(record.source))
+
+    def carried(self, source: str) -> tuple[StatementRecord, ...]:
+        """The relayed/3 statements about the documents (`document:`) this source, and each source it
+        reached us through, is: one relay chain, told by the statements that say who carried what."""
+        catalog = self.kb.catalog
+        chain = [source, *(s.id for relays in catalog.relay_chains(source) for s in relays)]
+        documents = [d for d in (catalog.sources[s].document for s in dict.fromkeys(chain) if s in catalog.sources) if d]
+        if not documents:
+            return ()
+        if self._relayed is None:
+            self._relayed = {}
+            for r in self.statements.values():
+                if r.fact_sym == RELAYED and isinstance(r.row[1], str):
+                    self._relayed.setdefault(r.row[1], []).append(r)
+        return tuple(dict.fromkeys(r for d in documents for r in self._relayed.get(d, ())))
 
     def leaf(self, sym: ast.PredicateSym, row: ast.Row) -> Proof:
         text = fact_text(sym, row)
@@ -428,7 +446,8 @@ class Explainer:
         catalog = self.kb.catalog
         if row and sym.name in METADATA_OF_SOURCE and str(row[0]) in catalog.sources:
             src = catalog.sources[str(row[0])]
-            return Proof(text, "metadata", sym, row, evidence=(Evidence(source=src, relays=catalog.relay_chains(src.id)),),
+            return Proof(text, "metadata", sym, row, evidence=(Evidence(source=src, relays=catalog.relay_chains(src.id),
+                                                                         carried=self.carried(src.id)),),
                          span=src.span)
         if row and sym.name in METADATA_OF_ENTITY and str(row[0]) in catalog.entities:
             ent = catalog.entities[str(row[0])]

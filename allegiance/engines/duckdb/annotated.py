@@ -30,7 +30,7 @@ call; every identifier is generated, every constant a bound parameter; all are d
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from ... import ast
@@ -81,15 +81,17 @@ def evaluate(run: Run, drop: Callable[[list[str]], None], program: CheckedProgra
 
 
 def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
-                       annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
-    """Engine.annotated_relations: one evaluation, then every relation the program derives read
-    back (a relation with no row maps to an empty dict)."""
+                       annotated: Annotated, read: Collection[PredicateSym] | None = None
+                       ) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    """Engine.annotated_relations: one evaluation, then every relation the program derives (or
+    those of `read`) read back (a relation with no row maps to an empty dict)."""
     if annotated.size <= 0:
         return {}
     evaluation = _Evaluation(run, program, plain, annotated, None)
     try:
         evaluation.derive()
-        return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)}
+        return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)
+                if read is None or sym in read}
     finally:
         drop(evaluation.tables)
 

@@ -33,7 +33,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -483,24 +483,24 @@ class DuckDBEngine(Ranked, Engine):
         engine.demand, engine.demand_min_rows = self.demand, self.demand_min_rows
         return engine
 
-    def annotated_relations(self, program: CheckedProgram, plain: Facts,
-                            annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    def annotated_relations(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                            read: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """Every derived relation from one interval-annotated evaluation (annotated.py), or from
         one plain evaluation per elementary segment (base.sweep_relations), whichever _sweeps picks."""
         if self._sweeps(annotated):
             try:
-                return self._sweep_relations_in_sql(program, plain, annotated)
+                return self._sweep_relations_in_sql(program, plain, annotated, read)
             except _Reencoded:
-                return sweep_relations(type(self), self.timeout, program, plain, annotated)
+                return sweep_relations(type(self), self.timeout, program, plain, annotated, read)
         with self._guard():
-            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated)
+            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated, read)
 
-    def _sweep_relations_in_sql(self, program: CheckedProgram, plain: Facts,
-                                annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    def _sweep_relations_in_sql(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                                only: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """base.sweep_relations with each segment's rows kept in the fresh engine's own tables
         (row, segment) and coalesced there: every row reaches Python once, not once per segment.
         Raises _Reencoded when a relation's column kinds changed between segments."""
-        derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str)]
+        derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str) if only is None or sym in only]
         collected: dict[PredicateSym, tuple[str, tuple[str, ...]]] = {}  # sym -> its table, its reps then
         found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {sym: {} for sym in derived}
 

@@ -278,12 +278,16 @@ class Tables(Guarded):
                 self._run("INSERT INTO stage VALUES (TRUE)")
             return
         for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            columns = [[encode(row[j], rep) for row in chunk] for j, rep in enumerate(reps)]
-            items = ", ".join(
-                f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps)
-            )
+            columns, items = self._encoded(sym, rows[start : start + CHUNK])
             self._run(f"INSERT INTO stage SELECT {items}", columns)
+
+    def _encoded(self, sym: PredicateSym, rows: Sequence[Row]) -> tuple[list[list[object]], str]:
+        """rows as one list parameter a column, encoded for sym's columns, and the SELECT items
+        that unnest them into rows."""
+        reps = self._reps[sym]
+        columns = [[encode(row[j], rep) for row in rows] for j, rep in enumerate(reps)]
+        items = ", ".join(f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps))
+        return columns, items
 
     def _owns(self, bulk: Bulk) -> bool:
         table = bulk.table
@@ -425,9 +429,16 @@ class Tables(Guarded):
         """Add rows to b<N> (duplicates dropped); returns how many were new."""
         if not rows:
             return 0
-        self._stage(sym, rows)
         n = self._ids[sym]
-        new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
+        if sym.arity and len(rows) <= CHUNK:
+            # one statement, not three (stage, fill, insert): a knowledge base of many small
+            # relations, as the bundled one, is loaded this way on every start
+            columns, items = self._encoded(sym, rows)
+            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM (SELECT {items}) "
+                                   f"EXCEPT SELECT * FROM b{n}", columns))
+        else:
+            self._stage(sym, rows)
+            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
         self._write_meta(sym)
         return new
 
