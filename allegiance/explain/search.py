@@ -12,7 +12,12 @@ F, a rule as the user wrote it and a body solution whose positive premises were 
 levels ourselves). Ranks strictly fall along every root-to-leaf path, so no fact proves itself. Among
 those derivations the shallowest one wins (memoised per fact). The body is matched against the
 engine's materialised relations in Python: one relation read per predicate per call instead of one
-query per literal, which keeps a `why` at milliseconds.
+query per literal, which keeps a `why` at milliseconds. On a large knowledge base the ranks of what
+explains one fact are given instead (`Explainer.given`, Engine.derivation_rounds_on_demand).
+
+Why one module: it is the one concept "find a proof against the engine's ranked relations": the
+relations and ranks, solving a body, and choosing the shallowest derivation call one another
+throughout, and a split would put the memo tables they share in two places.
 """
 
 from __future__ import annotations
