@@ -43,6 +43,7 @@ TASKS: dict[str, Task] = {
     "support.bundled": support.bundled_queries,
     "support.sources": support.sources,
     "network.bound": on_demand.bound_queries,
+    "network.chain": on_demand.chain_bound,
     **{f"peer.{name}": task for name, task in peers.TASKS.items()},
 }
 

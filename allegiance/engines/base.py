@@ -239,6 +239,19 @@ class Engine(ABC):
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
 
+    def derivation_rounds_on_demand(self, pred: PredicateSym, row: Row) -> dict[PredicateSym, dict[Row, int]] | None:
+        """What explaining the fact pred(row) reads, each relation's rows with a rank (a base row 0,
+        a derived row above the premises of one of its derivations), computed from the fact's
+        constants; None when the engine does not (then `derivation_rounds` of whole relations).
+        This default: None."""
+        return None
+
+    def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
+        """Whether annotated_query answers `query` from its constants (a demand program over the
+        facts), so that a caller need not evaluate whole the relations it reads first. This
+        default: never (it sweeps whole evaluations)."""
+        return False
+
     def annotated_relations(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
                             read: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """annotated_query for every relation the program derives (its strata's predicates), or

@@ -12,7 +12,12 @@ F, a rule as the user wrote it and a body solution whose positive premises were 
 levels ourselves). Ranks strictly fall along every root-to-leaf path, so no fact proves itself. Among
 those derivations the shallowest one wins (memoised per fact). The body is matched against the
 engine's materialised relations in Python: one relation read per predicate per call instead of one
-query per literal, which keeps a `why` at milliseconds.
+query per literal, which keeps a `why` at milliseconds. On a large knowledge base the ranks of what
+explains one fact are given instead (`Explainer.given`, Engine.derivation_rounds_on_demand).
+
+Why one module: it is the one concept "find a proof against the engine's ranked relations": the
+relations and ranks, solving a body, and choosing the shallowest derivation call one another
+throughout, and a split would put the memo tables they share in two places.
 """
 
 from __future__ import annotations
@@ -113,6 +118,7 @@ class Explainer:
         self._plain: dict[Key, ast.Span] | None = None
         self._relayed: dict[str, list[StatementRecord]] | None = None  # relayed/3 statements by document
         self._has_rounds = kb.engine.derivation_rounds(ast.PredicateSym("__probe", 0)) is not None
+        self.partial = False  # True: it knows what explains one fact only (given)
 
     # --- relations and ranks ---
 
@@ -133,6 +139,14 @@ class Explainer:
             self._rows[sym] = rows
             self._all[sym] = frozenset(rows)
         return rows
+
+    def given(self, ranks: Mapping[ast.PredicateSym, Mapping[ast.Row, int]]) -> None:
+        """Relations known with their ranks already (Engine.derivation_rounds_on_demand: the part of
+        each that explains one fact): read instead of the engine's whole relations."""
+        self.partial = True
+        for sym, ranked in ranks.items():
+            self._rows[sym] = {r: ranked[r] for r in sort_rows(ranked)}
+            self._all[sym] = frozenset(ranked)
 
     def rank(self, sym: ast.PredicateSym, row: ast.Row) -> int | None:
         return self.relation(sym).get(row)
