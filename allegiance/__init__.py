@@ -24,8 +24,8 @@ holds the same layers and fails on an import that runs up them, or on any import
     the kb's state           history (operations), files (read a source file), state (the fold of
                              the history), selection, codec + persist (the --db file)
     support and time         trust (policies), validity, grades (the Admiralty order), support (max-min)
-    engines/                 base (the Engine interface), duckdb/ (engine > seeding > loop > tables
-                             > guard; compile, csv, annotated), pydatalog: the only importers of
+    engines/                 base (the Engine interface), duckdb/ (engine > magic > seeding > loop
+                             > tables > guard; compile, csv, annotated, demanded), pydatalog: the only importers of
                              DuckDB and pyDatalog; bulk (statement blocks for the engines)
     analysis/                arity, safety, stratification: program -> CheckedProgram
     text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,

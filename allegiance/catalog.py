@@ -31,6 +31,17 @@ class Source:
     via: tuple[str, ...] = ()
     # The date is the curator's inference, not printed in the source (`date_assumed: yes`).
     date_assumed: bool = False
+    # The date was written as a month (`date: 2015-10`): `date` is its last day, shown as the month.
+    date_month: bool = False
+    # The entity this source is, when the knowledge base also states facts about it (`document:
+    # joint_statement`): who carried it to whom (relayed/3) is shown with every statement from it.
+    document: str = ""
+
+    def date_text(self) -> str:
+        """The date as written: a day, or a month (`2015-10`); empty when there is none."""
+        if self.date is None:
+            return ""
+        return f"{self.date.year:04d}-{self.date.month:02d}" if self.date_month else self.date.isoformat()
 
     def article_path(self) -> str | None:
         """The article's file: `file:` is relative to the folder of the fact file that names it."""

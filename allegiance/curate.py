@@ -10,6 +10,7 @@ Sentences are matched against the relations' phrases by english.py.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -93,7 +94,8 @@ def relation_from(decl: ast.RelationDecl, errors: list[AllegianceError]) -> Rela
 
 
 def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source:
-    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note", "via", "date_assumed")
+    allowed = ("title", "publisher", "date", "url", "reliability", "file", "author", "note", "via", "date_assumed",
+               "document")
     fields = block.fields or ()
     _check_fields(fields, allowed, f"source {block.id}", block.span, errors)
     reliability = _text(fields, "reliability").upper()
@@ -101,8 +103,14 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
         errors.append(StatementError(f"reliability {reliability} is not on the Admiralty scale", block.span,
                                      "A (completely reliable) ... E (unreliable), F (cannot be judged)"))
     date = block.get("date")
+    month = isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}", date) is not None
+    if month:
+        # a month (`date: 2015-10`): known from its last day, when the source was surely out
+        year, number = int(str(date)[:4]), int(str(date)[5:])
+        date = datetime.date(year, number, calendar.monthrange(year, number)[1])
     if date is not None and not isinstance(date, datetime.date):
-        errors.append(StatementError(f"date of source {block.id} is not a date", block.span, "write YYYY-MM-DD"))
+        errors.append(StatementError(f"date of source {block.id} is not a date", block.span,
+                                     "write a day (YYYY-MM-DD) or a month (YYYY-MM, October 2015)"))
         date = None
     assumed = _text(fields, "date_assumed").lower()
     if assumed not in ("", "yes", "no"):
@@ -111,7 +119,8 @@ def source_from(block: ast.SourceBlock, errors: list[AllegianceError]) -> Source
     via = tuple(str(v) for v in _field(fields, "via"))
     return Source(block.id, _text(fields, "title"), _text(fields, "publisher"),
                   date if isinstance(date, datetime.date) else None, _text(fields, "url"),
-                  reliability, _text(fields, "file"), block.span, via, assumed == "yes")
+                  reliability, _text(fields, "file"), block.span, via, assumed == "yes", month,
+                  _text(fields, "document"))
 
 
 def entity_from(decl: ast.EntityDecl, errors: list[AllegianceError]) -> Entity:
@@ -179,6 +188,11 @@ def curate(clauses: Sequence[ast.Clause], catalog: Catalog, curated_file: bool,
                     out.errors.append(StatementError(f"source {clause.id} is via {relay}, which is not another declared source",
                                                      clause.span, did_you_mean(str(relay), catalog.sources)
                                                      or "name a source declared with .source"))
+        if isinstance(clause, ast.SourceBlock) and clause.fields is not None:
+            document = _text(clause.fields, "document")
+            if document and document not in catalog.entities:
+                out.errors.append(StatementError(f"source {clause.id} is the document {document}, which is no declared entity",
+                                                 clause.span, did_you_mean(document, catalog.entities) or "declare it with .entity"))
         if isinstance(clause, ast.EntityDecl):
             whole = _text(clause.fields, "some_of")
             if whole and whole not in catalog.entities:
@@ -239,7 +253,7 @@ def _qualify(qualifiers: Sequence[ast.Qualifier], catalog: Catalog, current: str
         elif q.kind == "until":
             info["valid_until"], info["month_until"] = q.values[0], bool(q.months)
         elif q.kind == "reported_on":
-            info["reported_on"] = q.values[0]
+            info["reported_on"], info["reported_month"] = q.values[0], bool(q.months)
         elif q.kind == "credibility":
             info["credibility"] = q.values[0]
         elif q.kind == "quoting":
@@ -305,7 +319,7 @@ def _record(sym: ast.PredicateSym, row: ast.Row, negated: bool, info: Mapping[st
         info["valid_until"] if isinstance(info["valid_until"], datetime.date) else None,
         info["credibility"] if isinstance(info["credibility"], int) else None,
         str(info["quote"]), text, span, english, info.get("month_from") is True, info.get("month_until") is True,
-        info["reported_on"] if isinstance(info["reported_on"], datetime.date) else None)
+        info["reported_on"] if isinstance(info["reported_on"], datetime.date) else None, info.get("reported_month") is True)
 
 
 def _english_statement(sentence: ast.Sentence, catalog: Catalog, current: str | None,

@@ -295,7 +295,7 @@ def _render_qualifiers(record: StatementRecord, catalog: Catalog | None, english
     if record.valid_from or record.valid_until:
         parts.append(period_text(record.valid_from, record.valid_until, record.month_from, record.month_until))
     if record.reported_on is not None:
-        parts.append(f"reported on {record.reported_on.isoformat()}")
+        parts.append(f"reported on {month_text(record.reported_on) if record.reported_month else record.reported_on}")
     if record.credibility is not None:
         parts.append(f"credibility {record.credibility}")
     parts.append(f"from source {record.source}")

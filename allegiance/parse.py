@@ -184,7 +184,8 @@ def _whens_in(token: Token) -> tuple[tuple[datetime.date, datetime.date, bool], 
             continue
         y, m = (int(month[:4]), int(month[5:])) if month else (int(year), _MONTHS.index(name.lower()) + 1)
         if not (1 <= m <= 12 and y >= datetime.MINYEAR):
-            raise ParseError(f"'{month}' is not a valid month", _span(token), "months are written YYYY-MM")
+            raise ParseError(f"'{month or f'{name} {year}'}' is not a valid month", _span(token),
+                             "months are written YYYY-MM")
         found.append((datetime.date(y, m, 1), datetime.date(y, m, calendar.monthrange(y, m)[1]), True))
     return tuple(found)
 
@@ -216,6 +217,13 @@ class _Build(Transformer[Token, Any]):
     def integer(self, children: list[Token]) -> ast.Constant:
         (token,) = children
         return ast.Constant(_int64(int(token.value), token), _span(token))
+
+    def month(self, children: list[Token]) -> ast.Constant:
+        """A month as a field's value (`date: 2015-10`, `date: October 2015`): its text, YYYY-MM,
+        which curation reads as a month (a source's date: its last day, docs/language.md)."""
+        (token,) = children
+        ((first, _, _),) = _whens_in(token)
+        return ast.Constant(f"{first.year:04d}-{first.month:02d}", _span(token))
 
     def negative_integer(self, children: list[Token]) -> ast.Constant:
         _, token = children
@@ -394,9 +402,11 @@ class _Build(Transformer[Token, Any]):
         ((_, last, month),) = _whens_in(token)
         return ast.Qualifier("until", None, (last,), _span(token), (month,) if month else ())
 
+    # A month as a report date is its last day: the statement was surely out by then (--known-on)
     def reported_on(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children
-        return ast.Qualifier("reported_on", None, _dates_in(token), _span(token))
+        ((_, last, month),) = _whens_in(token)
+        return ast.Qualifier("reported_on", None, (last,), _span(token), (month,) if month else ())
 
     def in_month(self, children: list[Token]) -> ast.Qualifier:
         (token,) = children

@@ -169,7 +169,7 @@ def _statement_item(r: StatementRecord) -> list[Any]:
     return [r.id, r.sym.name, r.sym.arity, r.negated, r.source, r.status, r.asserter,
             r.valid_from.isoformat() if r.valid_from else None, r.valid_until.isoformat() if r.valid_until else None,
             r.credibility, r.quote, r.text, s.file, s.line, s.column, s.end_line, s.end_column, r.english, list(r.row),
-            r.month_from, r.month_until, r.reported_on.isoformat() if r.reported_on else None]
+            r.month_from, r.month_until, r.reported_on.isoformat() if r.reported_on else None, r.reported_month]
 
 
 def _plain_item(item: tuple[ast.PredicateSym, ast.Row, ast.Span]) -> list[Any]:
@@ -710,14 +710,14 @@ def _statements(rows: list[tuple[object, ...]]) -> list[StatementRecord]:
     names: dict[tuple[str, int], ast.PredicateSym] = {}
     files: dict[str, str] = {}
     for item in _packs(rows):
-        if len(item) != 22:
+        if len(item) != 23:
             raise codec.CodecError("a stored statement of another shape")
         (sid, pred, arity, negated, source, status, asserter, vfrom, vuntil, cred, quote, text,
-         file, line, col, end_line, end_col, english, row, month_from, month_until, reported) = item
+         file, line, col, end_line, end_col, english, row, month_from, month_until, reported, reported_month) = item
         key = (_str(pred), _int(arity))
         sym = names.get(key) or names.setdefault(key, ast.PredicateSym(*key))
         fname = files.setdefault(_str(file), _str(file))
-        if not all(isinstance(flag, bool) for flag in (negated, english, month_from, month_until)):
+        if not all(isinstance(flag, bool) for flag in (negated, english, month_from, month_until, reported_month)):
             raise codec.CodecError("a stored statement flag that is not true or false")
         values = codec.row(row)
         if len(values) != sym.arity:
@@ -726,7 +726,7 @@ def _statements(rows: list[tuple[object, ...]]) -> list[StatementRecord]:
             _str(sid), sym, values, negated, _str(source), _str(status), _opt_str(asserter), _opt_date(vfrom),
             _opt_date(vuntil), None if cred is None else _int(cred), _str(quote), _str(text),
             ast.Span(fname, _int(line), _int(col), _int(end_line), _int(end_col)), english, month_from is True,
-            month_until is True, _opt_date(reported)))
+            month_until is True, _opt_date(reported), reported_month is True))
     return out
 
 

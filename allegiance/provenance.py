@@ -41,6 +41,7 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
     ast.PredicateSym("publisher", 2): ("symbol", "symbol"),
     ast.PredicateSym("via", 2): ("symbol", "symbol"),
     ast.PredicateSym("date_assumed", 1): ("symbol",),
+    ast.PredicateSym("document", 2): ("symbol", "symbol"),
     ast.PredicateSym("kind", 2): ("symbol", "symbol"),
     ast.PredicateSym("display_name", 2): ("symbol", "symbol"),
     ast.PredicateSym("some_of", 2): ("symbol", "symbol"),
@@ -48,7 +49,7 @@ METADATA: dict[ast.PredicateSym, tuple[str, ...]] = {
 # What the first argument of each names: a statement, a source or an entity.
 METADATA_OF_STATEMENT = frozenset({"source", "asserted_by", "status", "valid_from", "valid_until", "credibility",
                                    "reported_on", "strength"})
-METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed"})
+METADATA_OF_SOURCE = frozenset({"reliability", "published", "publisher", "via", "date_assumed", "document"})
 METADATA_OF_ENTITY = frozenset({"kind", "display_name", "some_of"})
 
 # strength(S, N): statement S's grade as a whole number, larger is stronger, in the knowledge base's
@@ -56,10 +57,19 @@ METADATA_OF_ENTITY = frozenset({"kind", "display_name", "some_of"})
 # what a policy trusts must not hang on the grade order's facts.
 STRENGTH = ast.PredicateSym("strength", 2)
 
+# relayed(Messenger, Document, Recipient): who carried a document to whom. Not built in: where a
+# knowledge base declares it, `why` shows its statements beside every statement from a source that is
+# that document (`document:`) or reached us through one.
+RELAYED = ast.PredicateSym("relayed", 3)
+
 CONTRADICTED = ast.PredicateSym("contradicted", 2)
 # The built-in inconsistency, as if declared: a statement says what another denies.
 CONTRADICTED_RELATION = Relation(CONTRADICTED, (ast.Param("positive"), ast.Param("negative")), inconsistency=True,
                                  message="statement {positive} says what statement {negative} denies")
+
+# Every relation a knowledge base holds without a statement stating it: the metadata, the grades as
+# whole numbers, the built-in inconsistency. What `:schema` calls "built in".
+BUILT_IN_NAMES = frozenset(sym.name for sym in [*METADATA, STRENGTH, CONTRADICTED])
 
 IMPORTED_STATUS = "reported"  # an imported row is reported by its source's publisher
 
@@ -99,6 +109,8 @@ class StatementRecord:
     # when this statement was reported, where that is not its source's date (`reported on D`): what
     # `--known-on` goes by
     reported_on: datetime.date | None = None
+    # `reported on` written as a month: reported_on is its last day; shown back as the month
+    reported_month: bool = False
 
     @property
     def fact_sym(self) -> ast.PredicateSym:
@@ -111,7 +123,7 @@ class StatementRecord:
         """What makes two statements the same (loading a file twice adds nothing)."""
         return (self.sym, self.row, self.negated, self.source, self.status, self.asserter,
                 self.valid_from, self.valid_until, self.credibility, self.month_from, self.month_until,
-                self.reported_on)
+                self.reported_on, self.reported_month)
 
 
 # --- statements -> facts ----------------------------------------------------------------------------
@@ -166,6 +178,8 @@ def catalog_facts(catalog: Catalog) -> Iterator[tuple[ast.PredicateSym, ast.Row]
             yield P("via", 2), (src.id, relay)
         if src.date_assumed:
             yield P("date_assumed", 1), (src.id,)
+        if src.document:  # document(S, D): source S is the document entity D (what relayed/3 names)
+            yield P("document", 2), (src.id, src.document)
     for ent in catalog.entities.values():
         yield P("kind", 2), (ent.id, ent.kind)
         yield P("display_name", 2), (ent.id, ent.name)
@@ -225,7 +239,7 @@ def generated_rules(relations: Iterable[Relation]) -> list[ast.Rule]:
 
 
 __all__ = [
-    "CONTRADICTED", "CONTRADICTED_RELATION", "IMPORTED_STATUS", "METADATA", "METADATA_OF_ENTITY",
-    "METADATA_OF_SOURCE", "METADATA_OF_STATEMENT", "STRENGTH", "StatementRecord", "catalog_facts", "generated_rules",
+    "BUILT_IN_NAMES", "CONTRADICTED", "CONTRADICTED_RELATION", "IMPORTED_STATUS", "METADATA", "METADATA_OF_ENTITY",
+    "METADATA_OF_SOURCE", "METADATA_OF_STATEMENT", "RELAYED", "STRENGTH", "StatementRecord", "catalog_facts", "generated_rules",
     "record_facts", "relation_types", "stated_facts", "statement_metadata", "statement_relation", "statement_sym",
 ]

@@ -13,6 +13,7 @@ one only when nothing went wrong (kb.py).
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,11 @@ from pathlib import Path
 from . import ast
 from .analysis import CheckedProgram, check, check_names, fact_row
 from .bulk import RowsTable, StatementBlock
-from .catalog import Catalog, Relation
+from .catalog import Catalog, Relation, Source
 from .curate import arity_errors, curate, declare
 from .engines.base import Bulk
 from .errors import AllegianceError, CheckError, ErrorGroup, StatementError, did_you_mean
+from .files import bundled_paths
 from .grades import Grade, Order
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import (
@@ -199,20 +201,25 @@ class State:
         for sym, rows in self.plain.items():
             for row in rows:
                 add(sym, row)
-        order = self._grade_order()
+        order = self.grade_order()
         for r in self.statements:
             if (r.fact_sym, r.row) in self.retracted:
                 continue
-            for sym, row in record_facts(r):
+            for sym, row in self.statement_facts(r, order):
                 add(sym, row)
-            # strength(S, N): the statement's grade as rules compare it (provenance.STRENGTH)
-            src = self.catalog.sources.get(r.source)
-            add(STRENGTH, (r.id, order.strength(Grade.of(src.reliability if src else None, r.credibility, r.status))))
         for sym, row in catalog_facts(self.catalog):
             add(sym, row)
         return facts
 
-    def _grade_order(self) -> Order:
+    def statement_facts(self, record: StatementRecord, order: Order | None = None) -> list[tuple[ast.PredicateSym, ast.Row]]:
+        """The facts a statement of a fact file adds: provenance's (record_facts) and its
+        strength(S, N), its grade as rules compare it (provenance.STRENGTH) in `order` (the
+        knowledge base's, grade_order(), when not given)."""
+        src = self.catalog.sources.get(record.source)
+        grade = Grade.of(src.reliability if src else None, record.credibility, record.status)
+        return [*record_facts(record), (STRENGTH, (record.id, (order or self.grade_order()).strength(grade)))]
+
+    def grade_order(self) -> Order:
         """The grade order the plain facts declare; the default when they declare it wrongly
         (support, which reads the same facts, reports that mistake at the fact)."""
         try:
@@ -221,7 +228,7 @@ class State:
             return Order()
 
     def bulks(self) -> list[Bulk]:
-        order = self._grade_order()
+        order = self.grade_order()
         return [self.bulk(b, order) for b in self.blocks]
 
     def bulk(self, block: StatementBlock, order: Order | None = None) -> Bulk:
@@ -229,7 +236,7 @@ class State:
         a fact file by the same source would be: reported, no credibility."""
         src = self.catalog.sources.get(block.source)
         grade = Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
-        return block.bulk((order or self._grade_order()).strength(grade))
+        return block.bulk((order or self.grade_order()).strength(grade))
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""
@@ -261,9 +268,14 @@ class State:
         return uses + list(stated.items())
 
     def quote_warnings(self) -> list[str]:
-        """A `quoting "..."` that its source's article does not contain is worth a warning."""
+        """A `quoting "..."` that its source's article does not contain is worth a warning; article
+        files that cannot be read are worth one line for them all (their quotes go unchecked). The
+        bundled knowledge base's articles are kept beside the project (README: ../shared/articles/),
+        not in it, and its statements quote their sentences: a clone without them says nothing."""
         warnings: list[str] = []
         articles: dict[str, str | None] = {}
+        unread: dict[str, Source] = {}  # each article that cannot be read, with the first source naming it
+        shipped = [os.path.abspath(p) for p in bundled_paths()]
         for record in self.statements:
             source = self.catalog.sources.get(record.source)
             path = source.article_path() if source else None
@@ -274,10 +286,17 @@ class State:
                     articles[path] = " ".join(Path(path).read_text(encoding="utf-8").split())
                 except OSError:
                     articles[path] = None
-                    warnings.append(f"{source.span}: warning: source {source.id} names {path}, which cannot be read")
+                    declared_in = os.path.abspath(source.span.file)
+                    if not any(declared_in.startswith(folder + os.sep) for folder in shipped):
+                        unread[path] = source
             text = articles[path]
             if text is not None and " ".join(record.quote.split()) not in text:
                 warnings.append(f"{record.span}: warning: the quote is not in {path}")
+        if unread:
+            (path, source), *others = unread.items()
+            also = f" (and {len(others)} more article files: {', '.join(p for p, _ in others)})" if others else ""
+            warnings.insert(0, f"{source.span}: warning: source {source.id} names {path}, which cannot be read"
+                               f"{also}; quotes from {'them' if others else 'it'} are not checked")
         return warnings
 
 

@@ -272,17 +272,25 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept,
     missing = [s for s in wanted if s not in k.derived]
     if missing:
         part = cone(program, missing, known=k.derived)
-        needed = set(part.types)
-        plain = {s: rows for s, rows in k.plain.items() if s in needed and s not in k.derived}
-        facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {
-            s: list(rows) for s, rows in k.annotated.facts.items() if s in needed and s not in k.derived}
-        for sym in needed & set(k.derived):
-            facts[sym] = [(row, lo, hi) for row, spans in k.derived[sym].items() for lo, hi in spans]
+        plain, facts = _given(part, k)
         found = engine.annotated_relations(part, plain, Annotated(k.annotated.size, facts))
         for st in part.strata:
             for sym in st.predicates:
                 k.derived[sym] = found.get(sym, {})
     return {s: k.derived[s] for s in wanted}
+
+
+def _given(part: CheckedProgram, k: Kept) -> tuple[dict[ast.PredicateSym, set[ast.Row]],
+                                                  dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]]]:
+    """The facts an evaluation of `part` (a cone) reads: base facts, and the derived relations
+    known already with their intervals."""
+    needed = set(part.types)
+    plain = {s: rows for s, rows in k.plain.items() if s in needed and s not in k.derived}
+    facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {
+        s: list(rows) for s, rows in k.annotated.facts.items() if s in needed and s not in k.derived}
+    for sym in needed & set(k.derived):
+        facts[sym] = [(row, lo, hi) for row, spans in k.derived[sym].items() for lo, hi in spans]
+    return plain, facts
 
 
 def _base_intervals(k: Kept, sym: ast.PredicateSym) -> dict[ast.Row, tuple[Interval, ...]]:
@@ -356,6 +364,13 @@ def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQ
     """intervals over any Kept: the relations the query reads (kept_relations), then its own rules."""
     own = {r.head.sym for r in query.rules}
     reads = {p for rule in query.rules for p in body_preds(rule)} - own
+    if not all(s in k.derived for s in reads & program.derived):
+        # a query with constants on a large knowledge base: answered from them (a demand program
+        # in the engine), what it reads neither evaluated whole nor kept
+        part = cone(program, reads, known=k.derived)
+        if engine.annotated_on_demand(part, query):
+            given, given_facts = _given(part, k)
+            return engine.annotated_query(part, given, Annotated(k.annotated.size, given_facts), query)
     known = kept_relations(program, engine, k, reads)
     atom = _one_atom(query)
     if atom is not None:
@@ -400,8 +415,18 @@ def relations_supports(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> d
 
 
 def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Support | None:
-    """The support of one fact; None when it does not hold."""
-    return relation_supports(kb, sym).get(tuple(row))
+    """The support of one fact; None when it does not hold. On a large knowledge base (the engine
+    answers on demand), from the fact's own constants, not from its whole relation."""
+    g = grading(kb)
+    row = tuple(row)
+    if sym in kb.program.derived and sym not in g.relations and sym not in g.derived:
+        atom = ast.Atom(sym.name, tuple(ast.Constant(v) for v in row))
+        goal = ast.Atom("__fact", ())
+        query = CheckedQuery((ast.Rule(goal, (atom,)),), goal.sym, (), ast.Query((atom,)))
+        if kb.engine.annotated_on_demand(cone(kb.program, {sym}, known=g.derived), query):
+            spans = kept_query(kb.program, kb.engine, g, query).get(())
+            return g.support(spans[0][1]) if spans and spans[0][0] == 0 else None
+    return relation_supports(kb, sym).get(row)
 
 
 __all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals",

@@ -14,8 +14,10 @@ How: the distinct bounds cut the days into elementary segments (between two cuts
 starts or stops counting), numbered 0..size-1 with open ends at both sides; each statement's facts
 hold on an interval of segments, and the engine's interval-annotated evaluation
 (Engine.annotated_query) gives each answer's segments, which map back to days. Negation is
-interval difference there, so nothing is evaluated once per date. A second evaluation without the
-undated statements shows where an answer rests on them.
+interval difference there, so nothing is evaluated once per date. Where undated statements count,
+the domain holds every segment twice, with and without them (Timing), so the same evaluation
+shows where an answer rests on them. The statements' facts on segments are made once per state of
+the knowledge base; `timelines` answers several queries from one evaluation of what they read.
 """
 
 from __future__ import annotations
@@ -23,18 +25,20 @@ from __future__ import annotations
 import bisect
 import datetime
 import re
+import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import ast
-from .analysis import check_query
-from .analysis.checked import CheckedProgram, CheckedQuery, Stratum
+from .analysis import CheckedQuery, check_query
+from .bulk import StatementBlock
 from .engines.base import Annotated, Interval, coalesce
 from .errors import QueryError
 from .kb import KnowledgeBase, sort_rows
 from .parse import parse_query
-from .provenance import StatementRecord, catalog_facts, record_facts
+from .provenance import StatementRecord, catalog_facts
 from .selection import Selection
+from .support import body_preds, cone, kept_query
 from .validity import Period, is_undated
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -121,7 +125,6 @@ class Timeline:
 
 
 Facts = dict[ast.PredicateSym, set[ast.Row]]
-Spans = dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]]
 
 
 _NAME = re.compile(r"([a-z][A-Za-z0-9_]*)(?:/([0-9]+))?")
@@ -150,76 +153,139 @@ def timeline(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | No
     alone (`help_while_striking`) stands for all of it. Under a selection (a trust policy, sources
     left out, what was known on a date), only the statements that count under it; a date of
     validity (`at`) has no place in a timeline, which covers every date."""
+    return timelines(kb, [text], selection)[0]
+
+
+def timelines(kb: KnowledgeBase, texts: Sequence[str | ast.Query], selection: Selection | None = None) -> list[Timeline]:
+    """`timeline` of each query, in order, from one evaluation of the relations they read together
+    (the timelines of every inconsistency relation share their premises: `ally`, `hostile`...)."""
     if selection is not None and selection.at is not None:
         raise QueryError(f"a timeline covers every date: it takes no date of validity (at {selection.at})", None,
                          "leave out the date of validity (--at): the timeline shows on which dates each answer holds")
     kb = kb.under(selection)
-    if isinstance(text, str):
-        text = whole_relation(kb, text) or text
-    query = parse_query(text, dialect=kb.dialect) if isinstance(text, str) else text
-    checked = check_query(query, kb.program)
-    statements = [r for r in kb.file_statements if kb.is_base(r.fact_sym, r.row)]  # retracted ones aside
-    segments = Segments(Period(r.valid_from, r.valid_until) for r in statements if not is_undated(r))
-    plain = _plain_facts(kb)
-    dated: Spans = {}
-    undated: Facts = {}
-    for r in statements:
-        if is_undated(r):
-            for sym, row in record_facts(r):
-                undated.setdefault(sym, set()).add(row)
-        else:
-            lo, hi = segments.interval(Period(r.valid_from, r.valid_until))
-            for sym, row in record_facts(r):
-                dated.setdefault(sym, []).append((row, lo, hi))
-    blocks = _block_facts(kb)
-    program = relevant(kb.program, checked)
-    keep = set(program.types)
-    plain, undated, blocks = (_only(keep, part) for part in (plain, undated, blocks))
-    dated = {sym: spans for sym, spans in dated.items() if sym in keep}
-    everything = _merged(plain, undated, blocks)
-    found = kb.engine.annotated_query(program, everything, Annotated(segments.size, dated), checked)
-    leaning: dict[ast.Row, tuple[Interval, ...]] = {}
-    if found and (undated or blocks):
-        alone = kb.engine.annotated_query(program, plain, Annotated(segments.size, dated), checked)
-        leaning = {row: _minus(spans, alone.get(row, ())) for row, spans in found.items()}
+    texts = [whole_relation(kb, text) or text if isinstance(text, str) else text for text in texts]
+    queries = [parse_query(text, dialect=kb.dialect) if isinstance(text, str) else text for text in texts]
+    checked = [check_query(query, kb.program) for query in queries]
+    t = timing(kb)
+    if len(checked) == 1:
+        # the part of the program the query reads, over the facts of its relations
+        part = cone(kb.program, _reads(checked[0]))
+        needed = set(part.types)
+        plain = {sym: rows for sym, rows in t.plain.items() if sym in needed}
+        facts = {sym: spans for sym, spans in t.annotated.facts.items() if sym in needed}
+        found = [kb.engine.annotated_query(part, plain, Annotated(t.annotated.size, facts), checked[0])]
+    else:
+        # every relation any of them reads, from one evaluation (only those read back); then each
+        # query over them
+        reads = set().union(*(_reads(c) for c in checked))
+        part = cone(kb.program, reads)
+        needed = set(part.types)
+        plain = {sym: rows for sym, rows in t.plain.items() if sym in needed}
+        facts = {sym: spans for sym, spans in t.annotated.facts.items() if sym in needed}
+        kept = _Kept(t.plain, t.annotated, kb.engine.annotated_relations(
+            part, plain, Annotated(t.annotated.size, facts), reads & part.derived))
+        found = [kept_query(kb.program, kb.engine, kept, c) for c in checked]
+    return [_timeline(t, text if isinstance(text, str) else str(query), c, held)
+            for text, query, c, held in zip(texts, queries, checked, found, strict=True)]
+
+
+def _reads(query: CheckedQuery) -> set[ast.PredicateSym]:
+    own = {rule.head.sym for rule in query.rules}
+    return {sym for rule in query.rules for sym in body_preds(rule)} - own
+
+
+def _timeline(t: Timing, label: str, checked: CheckedQuery, held: dict[ast.Row, tuple[Interval, ...]]) -> Timeline:
+    """The answers' segments as periods: where the domain is doubled, the first half is the
+    timeline and what the second half lacks of it rests on undated statements."""
+    size = t.segments.size
     answers = []
-    for row in sort_rows(found):
-        answers.append(Held(row, tuple(segments.period(i) for i in found[row]),
-                            tuple(segments.period(i) for i in leaning.get(row, ()))))
-    label = text if isinstance(text, str) else str(query)
+    for row in sort_rows(held):
+        spans = held[row]
+        found = _clip(spans, 0, size - 1)
+        if not found:
+            continue  # holds only where undated statements are left out (under negation)
+        leaning = _minus(found, _clip(spans, size, 2 * size - 1)) if t.doubled else ()
+        answers.append(Held(row, tuple(t.segments.period(i) for i in found),
+                            tuple(t.segments.period(i) for i in leaning)))
     return Timeline(label.strip(), checked.variables, tuple(answers))
 
 
-def relevant(program: CheckedProgram, query: CheckedQuery) -> CheckedProgram:
-    """The part of the program the query reads: the predicates its rules reach through rule
-    bodies, their rules and strata (answers depend on nothing else, and each evaluation costs per
-    relation)."""
-    by_head: dict[ast.PredicateSym, list[ast.Rule]] = {}
-    for rule in program.rules:
-        by_head.setdefault(rule.head.sym, []).append(rule)
-    goals = {rule.head.sym for rule in query.rules}
-    todo = [sym for rule in query.rules for sym in _reads(rule) if sym not in goals]
-    seen: set[ast.PredicateSym] = set()
-    while todo:
-        sym = todo.pop()
-        if sym in seen:
-            continue
-        seen.add(sym)
-        for rule in by_head.get(sym, ()):
-            todo.extend(_reads(rule))
-    strata = tuple(Stratum(s.predicates & seen, tuple(r for r in s.rules if r.head.sym in seen), s.recursive)
-                   for s in program.strata if s.predicates & seen)
-    return CheckedProgram(tuple(r for r in program.rules if r.head.sym in seen), strata,
-                          {sym: t for sym, t in program.types.items() if sym in seen}, program.warnings)
+@dataclass(frozen=True)
+class _Kept:
+    """support.Kept over a Timing's facts, for one call of `timelines`: what it has evaluated."""
+
+    plain: Facts
+    annotated: Annotated
+    derived: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = field(default_factory=dict)
+    base: dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]] = field(default_factory=dict)
 
 
-def _reads(rule: ast.Rule) -> list[ast.PredicateSym]:
-    return [lit.sym if isinstance(lit, ast.Atom) else lit.atom.sym
-            for lit in rule.body if isinstance(lit, (ast.Atom, ast.NegLiteral))]
+# --- one state over valid time, kept -----------------------------------------------------------------
 
 
-def _only(keep: set[ast.PredicateSym], facts: Facts) -> Facts:
-    return {sym: rows for sym, rows in facts.items() if sym in keep}
+@dataclass(frozen=True)
+class Timing:
+    """One state of a knowledge base over valid time: its facts on elementary segments, made once
+    and shared by the timelines of every query until the state changes.
+
+    Where undated statements (or imports) count, the domain is doubled: point i is segment i with
+    them and point size+i segment i without them, so one evaluation gives both the timeline and
+    the parts of it that rest on undated statements (each point is evaluated on its own: the two
+    halves never mix)."""
+
+    segments: Segments
+    doubled: bool
+    plain: Facts
+    annotated: Annotated
+
+
+_timed: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, object, tuple[StatementBlock, ...], Timing]] = \
+    weakref.WeakKeyDictionary()
+
+
+def timing(kb: KnowledgeBase) -> Timing:
+    """The knowledge base's current state over valid time (kept until the state changes)."""
+    base, blocks, program = kb.base_facts(), kb.blocks, kb.program
+    kept = _timed.get(kb)
+    if kept is not None and kept[0] is base and kept[1] is program and len(kept[2]) == len(blocks) and \
+            all(a is b for a, b in zip(kept[2], blocks, strict=True)):
+        return kept[3]
+    made = _time(kb)
+    _timed[kb] = (base, program, blocks, made)
+    return made
+
+
+def _time(kb: KnowledgeBase) -> Timing:
+    statements = [r for r in kb.file_statements if kb.is_base(r.fact_sym, r.row)]  # retracted ones aside
+    segments = Segments(Period(r.valid_from, r.valid_until) for r in statements if not is_undated(r))
+    size = segments.size
+    dated: list[tuple[ast.PredicateSym, ast.Row, int, int]] = []
+    undated: list[tuple[ast.PredicateSym, ast.Row]] = []
+    order = kb.state.grade_order()
+    for r in statements:  # the statement's facts, its metadata and strength, when it holds
+        if is_undated(r):
+            undated += kb.state.statement_facts(r, order)
+        else:
+            lo, hi = segments.interval(Period(r.valid_from, r.valid_until))
+            dated += [(sym, row, lo, hi) for sym, row in kb.state.statement_facts(r, order)]
+    for block in kb.blocks:  # imports' rows have no qualifiers: undated statements
+        for sym, rows in kb.state.bulk(block).facts().items():
+            undated += [(sym, tuple(row)) for row in rows]
+    doubled = bool(undated)
+    facts: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
+    for sym, row, lo, hi in dated:
+        spans = facts.setdefault(sym, [])
+        spans.append((row, lo, hi))
+        if doubled:
+            spans.append((row, size + lo, size + hi))
+    for sym, row in undated:
+        facts.setdefault(sym, []).append((row, 0, size - 1))
+    return Timing(segments, doubled, _plain_facts(kb), Annotated(2 * size if doubled else size, facts))
+
+
+def _clip(spans: Sequence[Interval], lo: int, hi: int) -> tuple[Interval, ...]:
+    """The parts of `spans` within lo..hi, moved down by lo."""
+    return tuple((max(a, lo) - lo, min(b, hi) - lo) for a, b in spans if a <= hi and b >= lo)
 
 
 def _plain_facts(kb: KnowledgeBase) -> Facts:
@@ -233,23 +299,6 @@ def _plain_facts(kb: KnowledgeBase) -> Facts:
         if kb.is_base(sym, row):
             facts.setdefault(sym, set()).add(row)
     return facts
-
-
-def _block_facts(kb: KnowledgeBase) -> Facts:
-    """The facts of imports: their rows have no qualifiers, so they are undated statements."""
-    facts: Facts = {}
-    for block in kb.blocks:
-        for sym, rows in kb.state.bulk(block).facts().items():
-            facts.setdefault(sym, set()).update(tuple(r) for r in rows)
-    return facts
-
-
-def _merged(*parts: Facts) -> Facts:
-    out: Facts = {}
-    for part in parts:
-        for sym, rows in part.items():
-            out.setdefault(sym, set()).update(rows)
-    return out
 
 
 def _minus(spans: Sequence[Interval], taken: Sequence[Interval]) -> tuple[Interval, ...]:
@@ -273,4 +322,4 @@ def statements_at(statements: Iterable[StatementRecord], day: datetime.date) -> 
     return [r for r in statements if Period(r.valid_from, r.valid_until).covers(day)]
 
 
-__all__ = ["Held", "Segments", "Timeline", "statements_at", "timeline", "whole_relation"]
+__all__ = ["Held", "Segments", "Timeline", "Timing", "statements_at", "timeline", "timelines", "timing", "whole_relation"]

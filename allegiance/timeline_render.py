@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 
 from .render import cell, json_value
 from .timeline import Held, Timeline
@@ -67,13 +68,16 @@ def csv_text(timeline: Timeline) -> str:
     return out.getvalue().rstrip("\n")
 
 
-def json_text(timeline: Timeline) -> str:
+def _json(timeline: Timeline) -> dict[str, object]:
     answers = [{"values": [json_value(v) for v in held.row],
                 "periods": [{**period.json(), "undated": [p.json() for p in held.undated_within(period)]}
                             for period in held.periods]}
                for held in timeline.answers]
-    return json.dumps({"query": timeline.query, "variables": list(timeline.variables), "answers": answers},
-                      ensure_ascii=False)
+    return {"query": timeline.query, "variables": list(timeline.variables), "answers": answers}
+
+
+def json_text(timeline: Timeline) -> str:
+    return json.dumps(_json(timeline), ensure_ascii=False)
 
 
 def render(timeline: Timeline, fmt: str = "table", limit: int | None = None) -> str:
@@ -84,4 +88,26 @@ def render(timeline: Timeline, fmt: str = "table", limit: int | None = None) -> 
     return table(timeline, limit)
 
 
-__all__ = ["FOOTNOTE", "OPEN", "csv_text", "json_text", "render", "table", "undated_note"]
+def render_many(timelines: Sequence[Timeline], fmt: str = "table") -> str:
+    """Several timelines (`allegiance timeline --inconsistencies`): tables one after another, each
+    under its query; JSON `{"timelines": [...]}`, each as `--format json` gives one; CSV one row per
+    period with the query first and the values in columns value1..valueN (as many as the widest
+    query has, the others' left empty)."""
+    if fmt == "json":
+        return json.dumps({"timelines": [_json(t) for t in timelines]}, ensure_ascii=False)
+    if fmt == "csv":
+        width = max((len(t.variables) for t in timelines), default=0)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["query", *(f"value{i + 1}" for i in range(width)), "from", "until", "undated"])
+        for t in timelines:
+            for held, period in _rows(t):
+                values = [json_value(v) for v in held.row]
+                writer.writerow([t.query, *values, *([""] * (width - len(values))),
+                                 period.start.isoformat() if period.start else "",
+                                 period.end.isoformat() if period.end else "", undated_note(held, period)])
+        return out.getvalue().rstrip("\n")
+    return "\n\n".join(f"{t.query}:\n{table(t)}" for t in timelines)
+
+
+__all__ = ["FOOTNOTE", "OPEN", "csv_text", "json_text", "render", "render_many", "table", "undated_note"]

@@ -6,7 +6,7 @@ records and the catalog. Output: the checked policy, or the ids of the statement
 
 A policy is a small Datalog program over the statement metadata only (provenance.METADATA:
 source, status, asserted_by, valid_from, valid_until, credibility, reliability, published,
-publisher, via, date_assumed, reported_on, kind, display_name, some_of) deriving `trusted(S)`; it may define helper relations of its own
+publisher, via, date_assumed, document, reported_on, kind, display_name, some_of) deriving `trusted(S)`; it may define helper relations of its own
 and state plain facts. It is checked like any program (arity, safety, stratification) and never
 sees the facts that statements state, so what a policy trusts cannot depend on what it trusts.
 The built-in levels are written the same way (BUILTIN, docs/language.md "Trust policies").

@@ -71,3 +71,31 @@ def bound_queries(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     except errors.MemoryLimitError as e:
         raise TooLarge(str(e)) from e
     return {"count": answers}
+
+
+def chain_text(parties: int) -> str:
+    """The issue's file: `ally(g0, g1). ally(g1, g2). ...`, `parties` facts."""
+    return "".join(f"ally(g{i}, g{i + 1}).\n" for i in range(parties))
+
+
+def chain_bound(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """`linked(g0, X)` on the bundled knowledge base plus a chain of alliances (issue 18's file),
+    with support or without, timed alone from a knowledge base nothing was asked of yet; with
+    `demand` off, support from the whole annotated evaluation (the way before demand)."""
+    errors = _import("allegiance.errors")
+    if params.get("memory_limit"):
+        os.environ["ALLEGIANCE_MEMORY_LIMIT"] = params["memory_limit"]
+    kb = _need(_kb(), "bundled")(timeout=None)
+    _need(kb, "load_text")(chain_text(params["parties"]), file="chain.dl")
+    _need(kb, "engine").demand = params.get("demand", True)
+    ask = _need(kb, "query")
+    try:
+        with clock:
+            answers = ask("linked(g0, X)", support=params["support"])
+    except errors.QueryTimeout as e:
+        raise Timeout(str(e)) from e
+    except errors.MemoryLimitError as e:
+        raise TooLarge(str(e)) from e
+    if params["support"] and len(answers.supports or ()) != len(answers.rows):
+        raise errors.AllegianceError("an answer came without its support")
+    return {"count": len(answers.rows)}

@@ -38,10 +38,12 @@ TASKS: dict[str, Task] = {
     "time.plain": timelines.plain,
     "time.at": timelines.at,
     "time.timelines": timelines.timelines,
+    "time.timeline_each": timelines.timeline_each,
     "support.closure": support.closure,
     "support.bundled": support.bundled_queries,
     "support.sources": support.sources,
     "network.bound": on_demand.bound_queries,
+    "network.chain": on_demand.chain_bound,
     **{f"peer.{name}": task for name, task in peers.TASKS.items()},
 }
 

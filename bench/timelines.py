@@ -41,7 +41,19 @@ def at(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
 
 
 def timelines(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    """`allegiance timeline REL` for every inconsistency relation: each answer's maximal periods."""
+    """`timelines(kb, [REL, ...])` of every inconsistency relation together: each answer's maximal
+    periods."""
+    kb = _loaded(params, clock)
+    together = _need(_import("allegiance.timeline"), "timelines")
+    names = [rel.sym.name for rel in _need(kb, "inconsistency_relations")()]
+    with clock:
+        found = together(kb, names)
+    return {"count": sum(len(t.answers) for t in found),
+            "periods": sum(len(held.periods) for t in found for held in t.answers)}
+
+
+def timeline_each(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """`allegiance timeline REL` for every inconsistency relation, one call each."""
     kb = _loaded(params, clock)
     timeline = _need(_import("allegiance.timeline"), "timeline")
     relations = _need(kb, "inconsistency_relations")()

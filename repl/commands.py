@@ -30,6 +30,7 @@ from allegiance.errors import (
     did_you_mean,
 )
 from allegiance.history import Import, Retraction, SourceFile
+from allegiance.provenance import BUILT_IN_NAMES
 
 from . import display
 from .output import Output, oops, say
@@ -382,16 +383,12 @@ def _schema(session: Session, arg: str) -> Output:
             lines.append("")
         lines.append("other predicates:")
         for p in others:
-            how = "rules" if p.name in defined else "built in" if p.name in _METADATA_NAMES else "facts"
+            how = "rules" if p.name in defined else "built in" if p.name in BUILT_IN_NAMES else "facts"
             lines.append(f"    {p.name}/{p.arity}  ({how})")
     if not lines:
         hint = did_you_mean(arg, {p.name for p in kb.predicates()})
         return oops(f"error: unknown predicate {arg}" + (f"\n    {hint}" if hint else ""))
     return say("\n".join(lines))
-
-
-_METADATA_NAMES = {"source", "asserted_by", "status", "valid_from", "valid_until", "credibility", "reliability",
-                   "published", "publisher", "kind", "display_name", "contradicted"}
 
 
 @special_command("entities", "[TEXT]", "entities: id, name, kind, aliases (those matching TEXT)")
@@ -418,7 +415,9 @@ def _sources(session: Session, arg: str) -> Output:
     one source). Under the selection in use (:trust, :without, :at, :known-on)."""
     if arg.strip():
         return _rests_on(session, arg.strip().removesuffix("."))
-    rows = [(s.id, s.publisher, s.date.isoformat() if s.date else "", s.reliability, s.title)
+    # an assumed date says so, as in `why`: the curator's inference, not printed in the source
+    rows = [(s.id, s.publisher, (s.date_text() + (" (assumed)" if s.date_assumed else "")) if s.date else "",
+             s.reliability, s.title)
             for s in sorted(session.kb.catalog.sources.values(), key=lambda s: s.id)]
     if not rows:
         return say("no sources")

@@ -72,8 +72,9 @@ def _at(session: Session, arg: str) -> Output:
 
 @special_command("known-on", "[DATE|off]", "knowledge time: only sources published by DATE (shown in the prompt)")
 def _known_on(session: Session, arg: str) -> Output:
-    """What we knew on DATE: statements of sources published on or before it (a source with no
-    date counts on every date)."""
+    """What we knew on DATE: statements of sources published on or before it, or reported on or
+    before it where a statement has its own `reported on` date (a source with no date counts on
+    every date; a date written as a month counts from the month's last day)."""
     if not arg.strip():
         return _show(session, f"known on {session.selection.known_on or 'any date'}")
     if arg.strip() == "off":

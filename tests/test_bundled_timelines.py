@@ -71,13 +71,18 @@ def test_lavrovs_offer_is_of_24_october(kb: KnowledgeBase) -> None:
     line = timeline(kb, "offers_help(russia, X)")
     held = {h.row: h for h in line.answers}
     assert held[("patriotic_opposition",)].periods == (Period(d("2015-10-24"), d("2015-10-24")),)
-    # the Southern Front's account of an offer is undated, and the timeline says so
-    assert held[("southern_front",)].undated == (Period(None, None),)
+    # the Southern Front's account of an offer stands from Lavrov's "shift in Russia's position" on
+    # (Reuters), not from the start of the bombing
+    assert held[("southern_front",)].periods == (Period(d("2015-10-24"), None),)
+    assert held[("southern_front",)].undated == ()
 
 
-def test_help_while_striking_starts_with_the_strikes_and_rests_on_undated_ties(kb: KnowledgeBase) -> None:
+def test_help_while_striking_starts_with_the_offer_and_rests_on_undated_ties(kb: KnowledgeBase) -> None:
+    # the strikes began on 2015-09-30, the offer came with Lavrov's shift of 2015-10-24: no "help while
+    # striking" before there was help to offer
     line = timeline(kb, "help_while_striking")
-    assert periods(line) == {("russia", "fsa"): ["since 2015-09-30"], ("russia", "syrian_opposition"): ["since 2015-09-30"]}
+    assert periods(line) == {("russia", "fsa"): ["since 2015-10-24"], ("russia", "syrian_opposition"): ["since 2015-10-24"]}
+    assert line.at(d("2015-10-23")) == []
     # the ties that make the patriotic opposition and the FSA's western groups part of a side carry
     # no date: the finding is dated only by assumption, and says so
     assert all(h.undated == h.periods for h in line.answers)

@@ -91,3 +91,42 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for name in ("query", "why", "whynot", "inconsistencies", "check", "load", "import"):
         assert f"  {name} " in result.stdout
+
+
+INCONSISTENT_FACTS = """\
+.entity a { kind: group }
+.entity b { kind: group }
+.source wire { publisher: "Wire"  reliability: B }
+.relation ally(a, b) { phrases: "{a} is allied with {b}" }
+.relation opposes(a, b) { phrases: "{a} opposes {b}" }
+ally(a, b), from source wire.
+opposes(a, b), from source wire.
+"""
+INCONSISTENT_RULES = """\
+.inconsistency ally_and_enemy(a, b) {
+  message: "{a} and {b} are both allied and opposed"
+}
+ally_and_enemy(X, Y) :- ally(X, Y), opposes(X, Y).
+"""
+
+
+def test_files_may_follow_the_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`allegiance query Q --at D FILE` as well as `allegiance query Q FILE --at D` (argparse read
+    the file after an option as an unrecognized argument), and `sources --inconsistencies FILE...`
+    reads the files named, wherever the flag stands (it read the bundled knowledge base, less the
+    first file)."""
+    facts, rules = tmp_path / "t.facts", tmp_path / "t.dl"
+    facts.write_text(INCONSISTENT_FACTS)
+    rules.write_text(INCONSISTENT_RULES)
+    for argv in (["query", "ally(a, X)", "--no-support", "--format", "csv", str(facts)],
+                 ["query", "ally(a, X)", str(facts), "--no-support", "--format", "csv"],
+                 ["query", "--format", "csv", "ally(a, X)", "--no-support", str(facts)]):
+        assert main(argv) == 0, argv
+        assert capsys.readouterr().out.splitlines() == ["X", "b"], argv
+    for argv in (["sources", "--inconsistencies", str(facts), str(rules)],
+                 ["sources", str(facts), str(rules), "--inconsistencies"],
+                 ["sources", str(facts), "--inconsistencies", str(rules)]):
+        main(argv)
+        out = capsys.readouterr().out
+        assert out.startswith("ally_and_enemy: a and b are both allied and opposed\n    single source: wire"), (argv, out)
+        assert "(1 inconsistency, 1 single-source)" in out

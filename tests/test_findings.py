@@ -96,6 +96,24 @@ def test_a_premise_names_who_asserts_who_reported_and_the_grade(kb: KnowledgeBas
     assert premise_text(by_source["blog"], kb.catalog) == "an assessment by Blog, graded D6"
 
 
+def test_a_publisher_named_by_the_asserters_alias_is_no_second_hop() -> None:
+    # The State Department's list, published as "U.S. Department of State", says what
+    # us_state_department says: "a report by U.S. State Department", not "as quoted by" itself.
+    with KnowledgeBase(timeout=None) as kb:
+        kb.load_text('''.entity dos { name: "U.S. State Department" aliases: "U.S. Department of State" kind: agency }
+.entity wire { name: "Wire" kind: media }
+.entity x { name: "X" kind: group }
+.relation listed(group, lister) { phrases: "{lister} lists {group}" }
+.source fto { title: "FTO list" publisher: "U.S. Department of State" reliability: A }
+listed(x, dos) according to dos.
+.source other { title: "A story" publisher: "Wire" reliability: B }
+listed(x, dos) according to dos.
+''', file="alias.facts")
+        texts = {r.source: premise_text(r, kb.catalog) for r in kb.statements}
+        assert texts == {"fto": "a report by U.S. State Department, graded A6",
+                         "other": "a report by U.S. State Department, as quoted by Wire, graded B6"}
+
+
 def test_single_source_is_leave_one_out(kb: KnowledgeBase) -> None:
     found = kb.inconsistencies()
     results = findings(kb, EVERYTHING, found)

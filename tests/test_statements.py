@@ -137,6 +137,59 @@ def test_a_quote_missing_from_its_article_is_a_warning(tmp_path: Path) -> None:
         assert len(kb.warnings) == 1 and "quote is not in" in kb.warnings[0]
 
 
+def test_article_files_that_cannot_be_read_are_one_warning_line(tmp_path: Path) -> None:
+    facts = tmp_path / "a.facts"
+    facts.write_text(SCHEMA.replace('reliability: B }', 'reliability: B file: "gone/one.txt" }') +
+                     '.source r2 { title: "Another" file: "gone/two.txt" }\n'
+                     'The FSA is a member of the 41 groups, from source r1, quoting "The FSA joined.".\n'
+                     'Ahrar al-Sham is a member of the 41 groups, from source r2, quoting "Ahrar joined.".\n',
+                     encoding="utf-8")
+    with KnowledgeBase() as kb:
+        kb.load_file(facts)
+        assert len(kb.warnings) == 1
+        assert "gone/one.txt, which cannot be read (and 1 more article files: " in kb.warnings[0]
+        assert kb.warnings[0].endswith("gone/two.txt); quotes from them are not checked")
+
+
+BUNDLED = Path(__file__).resolve().parent.parent
+
+
+def test_a_fresh_clone_without_the_articles_loads_without_warnings(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The bundled sources name ../shared/articles/, beside the project, not in it: a clone elsewhere
+    # has no such folder, and its statements quote their sentences already.
+    for part in ("facts", "rules"):
+        (tmp_path / "clone" / part).mkdir(parents=True)
+        for f in (BUNDLED / part).iterdir():
+            (tmp_path / "clone" / part / f.name).write_bytes(f.read_bytes())
+    monkeypatch.setenv("ALLEGIANCE_KB", str(tmp_path / "clone"))
+    with KnowledgeBase.bundled() as kb:
+        paths = {s.article_path() for s in kb.catalog.sources.values()} - {None}
+        assert paths and not any(Path(p).exists() for p in paths if p)
+        assert kb.warnings == ()
+    # ... while the same files loaded as anyone's knowledge base say, in one line, what goes unchecked.
+    monkeypatch.delenv("ALLEGIANCE_KB")
+    with KnowledgeBase() as kb:
+        kb.load_path(tmp_path / "clone" / "facts")
+        assert len(kb.warnings) == 1 and "cannot be read" in kb.warnings[0]
+
+
+def test_the_bundled_quotes_are_in_their_articles_where_the_articles_are() -> None:
+    with KnowledgeBase.bundled() as kb:
+        paths = {s.article_path() for s in kb.catalog.sources.values()} - {None}
+        if not all(p and Path(p).is_file() for p in paths):
+            pytest.skip("the articles (../shared/articles/) are not beside this checkout")
+        texts = {p: " ".join(Path(p).read_text(encoding="utf-8").split()) for p in paths if p}
+        checked = 0
+        for record in kb.statements:
+            source = kb.catalog.sources[record.source]
+            path = source.article_path()
+            if record.quote and path:
+                assert " ".join(record.quote.split()) in texts[path], record.span
+                checked += 1
+        assert checked > 50 and kb.warnings == ()
+
+
 def test_every_bundled_statement_round_trips_through_english_and_datalog() -> None:
     with KnowledgeBase.bundled() as kb:
         assert len(kb.statements) > 50

@@ -19,6 +19,8 @@ from allegiance.errors import AllegianceError
 from allegiance.grades import COMPONENTS, DEFAULT_STATUS_RANK, RELIABILITIES, Grade, Order
 from allegiance.importing import import_csv
 from allegiance.kb import KnowledgeBase
+from allegiance.selection import Selection, parse_date
+from allegiance.timeline import timeline
 
 STATUSES = ("confirmed", "reported", "assessed", "claimed", "denied", "rumoured")
 ORDERS = [
@@ -146,3 +148,28 @@ def test_imported_rows_have_their_strength_and_follow_the_order(engine: str, tmp
         # ... until an import reports it from the wire (B reported): the claim is backed up, under
         # either order (status first: reported outranks claimed)
         assert ("russia", "isis") not in set(kb.query("claim_unconfirmed(A, T)").rows)
+
+
+def test_a_timeline_reads_strength_as_a_query_at_each_date_does() -> None:
+    """A rule reading strength(S, N) over dated statements: on each date, the timeline says what the
+    query under `--at` that date answers (timeline.py gave statements no strength: every claim then
+    looked unconfirmed, at every date). The ministry's report (A1) backs up the agency's claim (A2)
+    about isis from 2015-10-01 on."""
+    dated = FACTS + (".source ministry { publisher: \"Ministry\"  reliability: A }\n"
+                     "strikes(russia, isis), from source ministry, credibility 1, since 2015-10-01.\n")
+    with KnowledgeBase(timeout=None) as kb:
+        kb.load_text(dated, file="t.facts")
+        kb.load_text(RULES, file="t.dl")
+        line = timeline(kb, "claim_unconfirmed(A, T)")
+        compared = 0
+        for day in ("2015-09-15", "2015-09-30", "2015-10-01", "2016-01-01"):
+            at = parse_date(day)
+            expected = set(kb.query("claim_unconfirmed(A, T)", Selection(at=at)).rows)
+            held = {a.row for a in line.answers if any(p.covers(at) for p in a.periods)}
+            assert held == expected, day
+            compared += 1
+        assert compared == 4
+        # the blog (D) states the rebels' (F) claim about homs at least as strongly: never unconfirmed
+        assert ("russia", "homs") not in {a.row for a in line.answers}
+        (isis,) = [a for a in line.answers if a.row == ("russia", "isis")]
+        assert [p.text() for p in isis.periods] == ["until 2015-09-30"]

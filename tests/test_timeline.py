@@ -21,14 +21,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allegiance import KnowledgeBase
+from allegiance import KnowledgeBase, timeline_render
 from allegiance.analysis import check_query
 from allegiance.ast import PredicateSym, Row
 from allegiance.cli import main
 from allegiance.engines.duckdb import DuckDBEngine
 from allegiance.parse import parse_query
 from allegiance.provenance import StatementRecord, catalog_facts, record_facts
-from allegiance.timeline import Segments, timeline
+from allegiance.timeline import Segments, timeline, timelines
 from allegiance.validity import Period
 
 D0 = datetime.date(2015, 10, 1)
@@ -135,7 +135,9 @@ def facts_of(kb: KnowledgeBase, records: list[StatementRecord]) -> dict[Predicat
 def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[Statement], queries: list[str]) -> None:
     kb, oracle = make_kb(list(enumerate(statements))), DuckDBEngine(timeout=None)
     try:
-        timelines = {q: timeline(kb, q) for q in queries}
+        lines = {q: timeline(kb, q) for q in queries}
+        # the queries together (one evaluation of what they read) give each one's timeline
+        assert timelines(kb, queries) == [lines[q] for q in queries]
         checked = {q: check_query(parse_query(q), kb.program) for q in queries}
         for day in check_days(statements):
             counting = [r for r in kb.file_statements if counts_on(r, day)]
@@ -144,7 +146,7 @@ def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[
             oracle.load(kb.program, facts_of(kb, [r for r in counting if r.valid_from or r.valid_until]))
             without_undated = {q: set(oracle.query(checked[q])) for q in queries}
             for q in queries:
-                line = timelines[q]
+                line = lines[q]
                 assert set(line.at(day)) == expected[q], (q, day, facts_text(list(enumerate(statements))))
                 for held in line.answers:
                     if held.row in expected[q]:
@@ -157,7 +159,7 @@ def test_timeline_agrees_with_evaluation_at_every_change_point(statements: list[
         oracle.close()
         kb.close()
     # maximal: two periods of one answer never touch (adjacent days would have merged)
-    for line in timelines.values():
+    for line in lines.values():
         for held in line.answers:
             for p, q in itertools.pairwise(held.periods):
                 assert p.end is not None and q.start is not None and p.end + DAY < q.start
@@ -288,6 +290,41 @@ def test_cli_timeline_table_csv_json(tmp_path: pytest.TempPathFactory, capsys: p
     assert "^" in capsys.readouterr().err
 
 
+def test_cli_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_kb(tmp_path, SMALL)
+    rules = tmp_path / "incons.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
+                     "loop(X) :- reach(X, X).\n"
+                     '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    files.append(str(rules))
+    with KnowledgeBase(timeout=None) as kb:
+        kb.load_path(*files)
+        names = [rel.sym.name for rel in kb.inconsistency_relations()]
+        alone = [timeline(kb, name) for name in names]
+    assert set(names) >= {"loop", "dead_end", "contradicted"}
+    # the flag before or after the files: the same files, every relation, one timeline each
+    for argv in (["timeline", "--inconsistencies", *files], ["timeline", *files, "--inconsistencies"]):
+        assert main([*argv, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert [t["query"] for t in data["timelines"]] == [t.query for t in alone]
+        assert [json.loads(timeline_render.json_text(t)) for t in alone] == data["timelines"]
+    # a is a node that leads somewhere only while edge(a, b) holds (2015-10-01 to 2015-10-03)
+    dead = next(t for t in alone if t.query.startswith("dead_end"))
+    assert [(h.row, [p.text() for p in h.periods]) for h in dead.answers] == \
+        [(("a",), ["until 2015-09-30", "since 2015-10-04"])]
+    assert main(["timeline", "--inconsistencies", *files]) == 0
+    table = capsys.readouterr().out
+    assert f"{dead.query}:" in table and "2015-10-04" in table
+    assert main(["timeline", "--inconsistencies", *files, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "query,value1,value2,from,until,undated"
+    assert f"{dead.query},a,,,2015-09-30,undated" in lines  # one-value queries leave value2 empty
+    assert main(["timeline", *files[:0]]) == 2  # neither a query nor --inconsistencies
+    assert "--inconsistencies" in capsys.readouterr().err
+
+
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     from allegiance.repl.dispatch import dispatch
     from allegiance.repl.session import Session
@@ -344,8 +381,10 @@ def test_pydatalog_gives_the_same_timelines(small: KnowledgeBase) -> None:
             (5, ("backs", ("b", "a"), False, False, ("on", 2, 0))),
         ]), file="t.facts")
         other.load_text(RULES, file="t.dl")
-        for query in ("reach(X, Y)", "unbacked(X)", "lonely(X)", "cut(X, Y)"):
+        queries = ["reach(X, Y)", "unbacked(X)", "lonely(X)", "cut(X, Y)"]
+        for query in queries:
             assert timeline(other, query) == timeline(small, query), query
+        assert timelines(other, queries) == timelines(small, queries)
     finally:
         other.close()
 

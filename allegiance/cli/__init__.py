@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .. import __version__
@@ -94,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name is not None:
             if not _csv(rest):
                 sys.stdout = PrintableStream(sys.stdout)
-            args = _parser_for(name).parse_args(rest)
+            with warnings.catch_warnings():
+                # argparse's own note when a `files ...` positional is left empty; the default applies
+                warnings.filterwarnings("ignore", message="Do not expect", category=UserWarning)
+                args = _parser_for(name).parse_intermixed_args(rest)  # files may follow options too
             kb = open_kb(args)
             with bounded(kb):  # DuckDB's cancel may stall: the command ends anyway (bound.py)
                 return COMMANDS[name].run(args, kb)

@@ -38,6 +38,36 @@ class Command:
     run: Handler
 
 
+class _QueryThenFiles(argparse.Action):
+    """`QUERY FILE...`, or with --inconsistencies (before or after them) `FILE...` alone: decided
+    while parsing, so that open_kb sees only the files."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        items = [str(v) for v in values] if isinstance(values, list) else []
+        query = None if getattr(namespace, "inconsistencies", False) or not items else items.pop(0)
+        namespace.query, namespace.files = query, items
+
+
+class _Inconsistencies(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        namespace.inconsistencies = True
+        if getattr(namespace, "query", None) is not None:  # the files came first: that was one
+            namespace.files = [namespace.query, *namespace.files]
+            namespace.query = None
+
+
+def query_or_inconsistencies(p: argparse.ArgumentParser, query_help: str, inconsistencies_help: str) -> None:
+    """`QUERY FILE...` or `--inconsistencies FILE...` (the flag before or after the files): the
+    positional arguments of `timeline` and `sources`."""
+    p.set_defaults(query=None, files=[])
+    p.add_argument("files", nargs="*", metavar="QUERY [FILE]", action=_QueryThenFiles,
+                   help=f"{query_help}; then fact and rule files making up the whole knowledge base")
+    p.add_argument("--inconsistencies", nargs=0, action=_Inconsistencies, default=False, help=inconsistencies_help)
+
+
+
 def common_options(parser: argparse.ArgumentParser) -> None:
     """The options every command and the REPL take, wherever they stand on the line."""
     parser.add_argument("--kb", metavar="DIR", help="knowledge base folder (its facts/ and rules/); default: the bundled one")
@@ -83,7 +113,8 @@ def selection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--at", metavar="DATE",
                        help="valid time: only statements holding on DATE, YYYY-MM-DD (undated ones hold on every date)")
     group.add_argument("--known-on", metavar="DATE",
-                       help="knowledge time: only statements from sources published on or before DATE")
+                       help="knowledge time: only statements from sources published (or statements reported) on or "
+                            "before DATE, YYYY-MM-DD (a month's date counts from its last day)")
 
 
 def selection_of(args: argparse.Namespace) -> Selection | None:

@@ -17,14 +17,12 @@ from ..explain.critical import reliance_json, reliance_text, rests_on
 from ..kb import KnowledgeBase
 from ..parse import parse_query
 from ..selection import Selection
-from .common import Command, selection_of, selection_options
+from .common import Command, query_or_inconsistencies, selection_of, selection_options
 
 
 def _sources_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query", nargs="?", help="a query or a fact, e.g. 'indirect_ally(X, Y)' or 'member(nusra, jaish_al_fatah)'")
-    p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
-    p.add_argument("--inconsistencies", action="store_true",
-                   help="instead of a query: every inconsistency, with the sources it cannot do without")
+    query_or_inconsistencies(p, "a query or a fact, e.g. 'indirect_ally(X, Y)' or 'member(nusra, jaish_al_fatah)'",
+                             "instead of a query: every inconsistency, with the sources it cannot do without")
     p.add_argument("--format", choices=("text", "json"), default="text")
     selection_options(p)
 
@@ -34,8 +32,6 @@ def _sources(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     if selection is None:
         return 2
     if args.inconsistencies:
-        if args.query is not None:
-            args.files = [args.query, *args.files]  # no query: the first name was a file
         return _inconsistencies(args, kb, selection)
     if args.query is None:
         print("allegiance sources: name a query, or --inconsistencies", file=sys.stderr)

@@ -1,9 +1,10 @@
 """`allegiance timeline`: when each answer of a query holds, over the statements' valid time.
 
 Stage: a command over a loaded knowledge base, wrapping allegiance.timeline. Input: the parsed
-arguments (a query, or a relation's name alone) and the KnowledgeBase. Output: each answer's
-maximal periods as a table, CSV or JSON (open ends shown as such, a note where the answer rests on
-undated statements); exit 0 with answers, 1 with none.
+arguments (a query, or a relation's name alone, or --inconsistencies: every inconsistency
+relation, from one evaluation) and the KnowledgeBase. Output: each answer's maximal periods as a
+table, CSV or JSON (open ends shown as such, a note where the answer rests on undated statements);
+exit 0 with answers, 1 with none.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from .. import render, timeline_render
 from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..kb import KnowledgeBase
-from ..timeline import timeline
-from .common import Command, selection_of, selection_options
+from ..timeline import timeline, timelines
+from .common import Command, query_or_inconsistencies, selection_of, selection_options
 
 
 def _timeline_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query", help="a query, e.g. 'strikes(russia, X)', or a relation's name alone, e.g. help_while_striking")
-    p.add_argument("files", nargs="*", help="fact and rule files making up the whole knowledge base")
+    query_or_inconsistencies(
+        p, "a query, e.g. 'strikes(russia, X)', or a relation's name alone, e.g. help_while_striking",
+        "instead of a query: the timeline of every inconsistency relation, all from one evaluation")
     p.add_argument("--format", choices=render.FORMATS, default="table")
     selection_options(p)
 
@@ -29,6 +31,13 @@ def _timeline_args(p: argparse.ArgumentParser) -> None:
 def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     selection = selection_of(args)
     if selection is None:
+        return 2
+    if args.inconsistencies:
+        every = timelines(kb, [rel.sym.name for rel in kb.inconsistency_relations()], selection)
+        print(timeline_render.render_many(every, args.format))
+        return 0 if any(every) else 1
+    if args.query is None:
+        print("allegiance timeline: name a query, or --inconsistencies", file=sys.stderr)
         return 2
     try:
         found = timeline(kb, args.query, selection)  # --at is refused: a timeline covers every date

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, ClassVar, Protocol
@@ -239,14 +239,29 @@ class Engine(ABC):
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
 
-    def annotated_relations(self, program: CheckedProgram, plain: Facts,
-                            annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
-        """annotated_query for every relation the program derives (its strata's predicates), as
-        {relation: {row: intervals}}: one evaluation where the engine can (DuckDB). This default
-        asks annotated_query once per relation."""
+    def derivation_rounds_on_demand(self, pred: PredicateSym, row: Row) -> dict[PredicateSym, dict[Row, int]] | None:
+        """What explaining the fact pred(row) reads, each relation's rows with a rank (a base row 0,
+        a derived row above the premises of one of its derivations), computed from the fact's
+        constants; None when the engine does not (then `derivation_rounds` of whole relations).
+        This default: None."""
+        return None
+
+    def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
+        """Whether annotated_query answers `query` from its constants (a demand program over the
+        facts), so that a caller need not evaluate whole the relations it reads first. This
+        default: never (it sweeps whole evaluations)."""
+        return False
+
+    def annotated_relations(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                            read: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+        """annotated_query for every relation the program derives (its strata's predicates), or
+        only those of `read`, as {relation: {row: intervals}}: one evaluation where the engine can
+        (DuckDB). This default asks annotated_query once per relation."""
         found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {}
         for stratum in program.strata:
             for sym in sorted(stratum.predicates, key=str):
+                if read is not None and sym not in read:
+                    continue
                 names = tuple(f"X{i}" for i in range(sym.arity))
                 args = tuple(ast.Variable(n) for n in names)
                 goal = ast.Atom("__relation", args)
@@ -302,10 +317,11 @@ def sweep(make: Callable[..., Engine], timeout: float | None, program: CheckedPr
 
 
 def sweep_relations(make: Callable[..., Engine], timeout: float | None, program: CheckedProgram, plain: Facts,
-                    annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
-    """Engine.annotated_relations the way `sweep` answers a query: every derived relation read at
-    each elementary segment."""
-    derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str)]
+                    annotated: Annotated, read: Collection[PredicateSym] | None = None
+                    ) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    """Engine.annotated_relations the way `sweep` answers a query: every derived relation (or
+    those of `read`) read at each elementary segment."""
+    derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str) if read is None or sym in read]
     found: dict[PredicateSym, dict[Row, list[Interval]]] = {sym: {} for sym in derived}
     for engine, start, end in each_segment(make, timeout, program, plain, annotated):
         for sym in derived:

@@ -184,7 +184,8 @@ def _source_line(kb: KnowledgeBase, source: str) -> str:
     src = kb.catalog.sources.get(source)
     if src is None:
         return source
-    about = [f'"{src.title}"' if src.title else "", src.publisher, src.date.isoformat() if src.date else "",
+    date = (src.date_text() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    about = [f'"{src.title}"' if src.title else "", src.publisher, date,
              f"reliability {src.reliability}" if src.reliability else "reliability not graded"]
     return f"{source} ({', '.join(a for a in about if a)})"
 
@@ -192,7 +193,8 @@ def _source_line(kb: KnowledgeBase, source: str) -> str:
 def _source_json(kb: KnowledgeBase, source: str) -> dict[str, object]:
     src = kb.catalog.sources.get(source)
     return {"source": source, "title": src.title if src else "", "publisher": src.publisher if src else "",
-            "date": src.date.isoformat() if src and src.date else None, "reliability": src.reliability if src else ""}
+            "date": src.date.isoformat() if src and src.date else None, "date_assumed": bool(src and src.date_assumed),
+            "reliability": src.reliability if src else ""}
 
 
 def _difference(old: State, new: State) -> tuple[Facts, Facts]:

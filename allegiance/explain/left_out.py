@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import ast
+from ..english import month_text
 from ..provenance import StatementRecord
 from ..selection import Selection, covers, known_on
 from ..validity import validity_text
@@ -38,10 +39,15 @@ def cause(record: StatementRecord, whole: KnowledgeBase, selection: Selection) -
         return "without", f"which --without {record.source} leaves out"
     if selection.at is not None and not covers(record.valid_from, record.valid_until, selection.at):
         return "at", f"which does not hold on {selection.at.isoformat()} ({validity_text(record)})"
-    if selection.known_on is not None and not known_on(record.source, whole.catalog, selection.known_on):
+    if selection.known_on is not None and not known_on(record.source, whole.catalog, selection.known_on,
+                                                       record.reported_on):
+        after = selection.known_on.isoformat()
+        if record.reported_on is not None:  # its own report date goes before its source's
+            when = month_text(record.reported_on) if record.reported_month else record.reported_on.isoformat()
+            return "known_on", f"which was reported {'in' if record.reported_month else 'on'} {when}, after {after}"
         src = whole.catalog.sources.get(record.source)
-        published = src.date.isoformat() if src is not None and src.date is not None else "later"
-        return "known_on", f"whose source was published on {published}, after {selection.known_on.isoformat()}"
+        published = f"{'in' if src.date_month else 'on'} {src.date_text()}" if src is not None and src.date else "later"
+        return "known_on", f"whose source was published {published}, after {after}"
     return "trust", f"which policy `{selection.trust}` leaves out"
 
 

@@ -48,7 +48,10 @@ def premise_text(record: StatementRecord, catalog: Catalog) -> str:
     # `confirmed by agency` naming the source itself: its publisher speaks
     asserter = catalog.display(record.asserter) if record.asserter and record.asserter != record.source else publisher
     grade = Grade.of(src.reliability if src else None, record.credibility, record.status)
-    hops = ([publisher] if publisher != asserter else []) + relays(record.source, catalog)
+    # a publisher named by one of the asserter's aliases is the asserter ("U.S. Department of State"
+    # publishing what us_state_department says), not a second hop quoting it
+    own = publisher == asserter or (record.asserter is not None and catalog.resolve(publisher) == record.asserter)
+    hops = ([] if own else [publisher]) + relays(record.source, catalog)
     parts = [f"{noun(record.status)} by {asserter}"]
     # the first hop reports what the asserter said ("a report by Wire, reported by Blog" says
     # it twice: a report is quoted); the later ones quote the hop before them

@@ -36,6 +36,10 @@ class Evidence:
     grade: str = ""  # the statement's grade ("B2 confirmed"), once graded (explain/support.py)
     # how the source reached us: each chain of relays (`via:`), hop by hop, the nearest first
     relays: tuple[tuple[Source, ...], ...] = ()
+    # who carried it on the way: the relayed(Messenger, Document, Recipient) statements about the
+    # documents the source and its relays are (`document:`), e.g. the joint statement "sent directly
+    # to Reuters via Ahrar al-Sham"
+    carried: tuple[StatementRecord, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 from .. import ast
 from ..catalog import Source
+from ..english import month_text
 from ..provenance import StatementRecord
 from ..validity import ALWAYS, Period, intersection, is_undated, union, validity, validity_text
 from .proof import Evidence, Failure, LeftOut, Proof, RuleRef, Why, WhyNot
+from .text import fact_text
 
 Json = dict[str, object]
 
@@ -147,26 +149,32 @@ def _evidence_lines(evidence: Evidence) -> Iterator[str]:
             yield f"  quoting \"{_oneline(record.quote)}\""
         # when it held, always: an undated statement counts at every date, and says so
         yield ("  " + validity_text(record) + (f", credibility {record.credibility}" if record.credibility is not None else "")
-               + (f", reported on {record.reported_on}" if record.reported_on else ""))
+               + (f", reported on {month_text(record.reported_on) if record.reported_month else record.reported_on}"
+                  if record.reported_on else ""))
     if source is not None:
         yield f"source {_source_line(source)}"
     for chain in evidence.relays:  # every hop, not only the first: a claim relayed twice says so
         hops = ", then ".join(_relay_text(relay) for relay in chain)
         yield f"  reached us via {hops}"
+    for carried in evidence.carried:  # who carried the document on the way, as a statement says
+        messenger, _, recipient = carried.row
+        who = f", {carried.status} by {carried.asserter}" if carried.asserter else ""
+        yield (f"  carried by {messenger} to {recipient}: {fact_text(carried.sym, carried.row)}, statement {carried.id}"
+               f"{who} ({where(carried.span)})")
     if evidence.entity is not None:
         some = f", some of {evidence.entity.some_of}" if evidence.entity.some_of else ""
         yield f"entity {evidence.entity.id} \"{evidence.entity.name}\"{some} (declared at {where(evidence.entity.span)})"
 
 
 def _relay_text(src: Source) -> str:
-    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    date = (src.date_text() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
     about = ", ".join(p for p in (src.publisher, date, f"reliability {src.reliability or '?'}") if p)
     return f"{src.id} ({about})"
 
 
 def _source_line(src: Source) -> str:
     parts = [f"\"{src.title}\"" if src.title else src.id]
-    date = (src.date.isoformat() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
+    date = (src.date_text() + (" (date assumed)" if src.date_assumed else "")) if src.date else ""
     parts += [p for p in (src.publisher, date) if p]
     parts.append(f"reliability {src.reliability or '?'}")
     if src.via:
@@ -250,7 +258,7 @@ def _statement_json(record: StatementRecord) -> Json:
 def _source_json(src: Source) -> Json:
     return {"id": src.id, "title": src.title, "publisher": src.publisher,
             "date": src.date.isoformat() if src.date else None, "reliability": src.reliability,
-            "url": src.url, "file": src.file}
+            "url": src.url, "file": src.file, "document": src.document or None}
 
 
 def _evidence_json(evidence: Evidence) -> Json:
@@ -263,6 +271,8 @@ def _evidence_json(evidence: Evidence) -> Json:
         out["source"] = _source_json(evidence.source)
         # each chain of relays, hop by hop (the nearest first): [[{"id": ...}, ...], ...]
         out["source"]["relays"] = [[_source_json(s) for s in chain] for chain in evidence.relays]  # type: ignore[index]
+        # who carried it on the way: the relayed/3 statements, each as a statement object
+        out["source"]["carried"] = [_statement_json(r) for r in evidence.carried]  # type: ignore[index]
     if evidence.entity is not None:
         ent = evidence.entity
         out["entity"] = {"id": ent.id, "name": ent.name, "kind": ent.kind, "file": ent.span.file, "line": ent.span.line}

@@ -12,7 +12,12 @@ F, a rule as the user wrote it and a body solution whose positive premises were 
 levels ourselves). Ranks strictly fall along every root-to-leaf path, so no fact proves itself. Among
 those derivations the shallowest one wins (memoised per fact). The body is matched against the
 engine's materialised relations in Python: one relation read per predicate per call instead of one
-query per literal, which keeps a `why` at milliseconds.
+query per literal, which keeps a `why` at milliseconds. On a large knowledge base the ranks of what
+explains one fact are given instead (`Explainer.given`, Engine.derivation_rounds_on_demand).
+
+Why one module: it is the one concept "find a proof against the engine's ranked relations": the
+relations and ranks, solving a body, and choosing the shallowest derivation call one another
+throughout, and a split would put the memo tables they share in two places.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from ..provenance import (
     METADATA_OF_ENTITY,
     METADATA_OF_SOURCE,
     METADATA_OF_STATEMENT,
+    RELAYED,
     StatementRecord,
     statement_relation,
 )
@@ -110,7 +116,9 @@ class Explainer:
         self._index: dict[tuple[ast.PredicateSym, tuple[int, ...]], dict[ast.Row, list[ast.Row]]] = {}
         self._best: dict[Key, Derivation | None] = {}
         self._plain: dict[Key, ast.Span] | None = None
+        self._relayed: dict[str, list[StatementRecord]] | None = None  # relayed/3 statements by document
         self._has_rounds = kb.engine.derivation_rounds(ast.PredicateSym("__probe", 0)) is not None
+        self.partial = False  # True: it knows what explains one fact only (given)
 
     # --- relations and ranks ---
 
@@ -131,6 +139,14 @@ class Explainer:
             self._rows[sym] = rows
             self._all[sym] = frozenset(rows)
         return rows
+
+    def given(self, ranks: Mapping[ast.PredicateSym, Mapping[ast.Row, int]]) -> None:
+        """Relations known with their ranks already (Engine.derivation_rounds_on_demand: the part of
+        each that explains one fact): read instead of the engine's whole relations."""
+        self.partial = True
+        for sym, ranked in ranks.items():
+            self._rows[sym] = {r: ranked[r] for r in sort_rows(ranked)}
+            self._all[sym] = frozenset(ranked)
 
     def rank(self, sym: ast.PredicateSym, row: ast.Row) -> int | None:
         return self.relation(sym).get(row)
@@ -401,7 +417,23 @@ class Explainer:
 
     def evidence(self, record: StatementRecord) -> Evidence:
         catalog = self.kb.catalog
-        return Evidence(record, catalog.sources.get(record.source), relays=catalog.relay_chains(record.source))
+        return Evidence(record, catalog.sources.get(record.source), relays=catalog.relay_chains(record.source),
+                        carried=self.carried(record.source))
+
+    def carried(self, source: str) -> tuple[StatementRecord, ...]:
+        """The relayed/3 statements about the documents (`document:`) this source, and each source it
+        reached us through, is: one relay chain, told by the statements that say who carried what."""
+        catalog = self.kb.catalog
+        chain = [source, *(s.id for relays in catalog.relay_chains(source) for s in relays)]
+        documents = [d for d in (catalog.sources[s].document for s in dict.fromkeys(chain) if s in catalog.sources) if d]
+        if not documents:
+            return ()
+        if self._relayed is None:
+            self._relayed = {}
+            for r in self.statements.values():
+                if r.fact_sym == RELAYED and isinstance(r.row[1], str):
+                    self._relayed.setdefault(r.row[1], []).append(r)
+        return tuple(dict.fromkeys(r for d in documents for r in self._relayed.get(d, ())))
 
     def leaf(self, sym: ast.PredicateSym, row: ast.Row) -> Proof:
         text = fact_text(sym, row)
@@ -419,7 +451,8 @@ class Explainer:
         catalog = self.kb.catalog
         if row and sym.name in METADATA_OF_SOURCE and str(row[0]) in catalog.sources:
             src = catalog.sources[str(row[0])]
-            return Proof(text, "metadata", sym, row, evidence=(Evidence(source=src, relays=catalog.relay_chains(src.id)),),
+            return Proof(text, "metadata", sym, row, evidence=(Evidence(source=src, relays=catalog.relay_chains(src.id),
+                                                                         carried=self.carried(src.id)),),
                          span=src.span)
         if row and sym.name in METADATA_OF_ENTITY and str(row[0]) in catalog.entities:
             ent = catalog.entities[str(row[0])]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .. import ast
 from ..grades import AXIOM
 from ..provenance import StatementRecord
-from ..support import grading, relation_supports, relations_supports
+from ..support import fact_support, grading, relations_supports
 from .premise import premise_text
 from .proof import LeftOut, Proof, Why, WhyNot
 from .search import Explainer, Key, explainer_for
@@ -165,7 +165,7 @@ def fact_support_json(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row,
                       ex: Explainer | None = None) -> dict[str, object] | None:
     """{"grade", "statement", "source", "status"} for one fact that holds (None: it does not):
     its support and the weakest statement of a derivation as strong."""
-    sup = relation_supports(kb, sym).get(tuple(row))
+    sup = fact_support(kb, sym, tuple(row))
     if sup is None:
         return None
     record = None
@@ -203,7 +203,7 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
                 levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
                 support = g.support(max(levels)).label if levels else ""
             else:
-                found = relation_supports(kb, proof.sym).get(tuple(proof.row))
+                found = fact_support(kb, proof.sym, tuple(proof.row))
                 support = found.label if found is not None else ""
         return dataclasses.replace(proof, evidence=evidence, support=support,
                                    children=tuple(node(c) for c in proof.children))

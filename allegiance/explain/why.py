@@ -52,22 +52,45 @@ def why(kb: KnowledgeBase, text: str, all: bool = False, limit: int = DEFAULT_LI
     under `selection`, from the statements that count only."""
     kb = kb.under(selection)
     sym, row = parse_fact(kb, text)
-    ex = explainer or explainer_for(kb)
+    ex = explainer or _explainer(kb, sym, row)
     fact = fact_text(sym, row)
     if not ex.holds(sym, row):
-        return Why(fact, False, message=_not_holding(ex, sym, row))
-    if all:
-        proofs, more = ex.all_proofs(sym, row, limit)
-        return Why(fact, True, tuple(proofs), more=more)
-    return Why(fact, True, (ex.proof(sym, row),))
+        return Why(fact, False, message=_not_holding(ex, kb, sym, row))
+    try:
+        if all:
+            proofs, more = ex.all_proofs(sym, row, limit)
+            return Why(fact, True, tuple(proofs), more=more)
+        return Why(fact, True, (ex.proof(sym, row),))
+    except RecursionError:
+        # the proof search follows a proof down one Python call per step (a chain of 5,000 ties is
+        # a proof 5,000 steps deep): past a few hundred, a clear refusal instead of a traceback
+        raise QueryError(f"{fact} holds, but its shortest proof is too deep to show (more than a few hundred steps)",
+                         None, f"ask about a nearer fact, or query the chain itself, e.g. `{sym.name}({', '.join(map(_text, row[:1]))}, X)`"
+                         ) from None
 
 
-def _not_holding(ex: Explainer, sym: ast.PredicateSym, row: ast.Row) -> str:
+def _text(value: ast.Value) -> str:
+    return fact_text(ast.PredicateSym("x", 1), (value,))[2:-1]
+
+
+def _explainer(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Explainer:
+    """The knowledge base's explainer, or on a large one an explainer of this fact alone: the ranks
+    of what explains it, from its constants (never whole relations of N² rows)."""
+    ranks = kb.engine.derivation_rounds_on_demand(sym, row) if sym in kb.program.derived else None
+    if ranks is None:
+        return explainer_for(kb)
+    ex = Explainer(kb)
+    ex.given(ranks)
+    return ex
+
+
+def _not_holding(ex: Explainer, kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> str:
     fact = fact_text(sym, row)
     how = "no statement says it and no rule derives it" if sym in ex.rules else "no statement says it"
     message = f"{fact} does not hold: {how}"
     resolved = resolve_aliases(ex, row)
-    if resolved != row and ex.holds(sym, resolved):
+    # an explainer on demand knows only what explains `row`: the resolved row asks its own
+    if resolved != row and (_explainer(kb, sym, resolved) if ex.partial else ex).holds(sym, resolved):
         message += f"; did you mean {fact_text(sym, resolved)}? (it holds)"
     return message + f". Ask `whynot {fact}` for what comes closest."
 

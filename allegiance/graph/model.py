@@ -360,6 +360,7 @@ def statement_dict(kb: KnowledgeBase, record: StatementRecord) -> dict[str, Any]
         "valid_from": _iso(record.valid_from), "valid_until": _iso(record.valid_until),
         "source": record.source, "title": src.title if src else "", "publisher": src.publisher if src else "",
         "published": _iso(src.date) if src else None, "reliability": src.reliability if src else "",
+        "published_assumed": bool(src and src.date and src.date_assumed),  # the curator's inference (as `why`)
         "url": src.url if src else "", "file": record.span.file, "line": record.span.line,
         "where": where(record.span),  # file:line, relative to the working directory below it (as `why`)
     }

@@ -205,6 +205,11 @@ def test_bundled_focus_on_nusra(bundled: KnowledgeBase) -> None:
     for rel, row in stated:
         assert (rel, row) in drawn or (rel, row[::-1]) in drawn
     assert ("no_member", ("nusra", "alliance41")) in drawn
+    # Each statement's source date says whether it is the curator's inference (the blog says only
+    # "October 2015"), as `why` does; the page shows "(date assumed)".
+    behind = {s["source"]: s["published_assumed"] for a, b, k, data in graph.edges(keys=True, data=True)
+              if k == "affiliate_of" and {a, b} == {"nusra", "al_qaeda"} for s in data["statements"]}
+    assert behind["in_foreign_2015_10"] is True and behind["unsc_2170"] is False
 
 
 def test_a_selection_draws_only_the_statements_that_count(small: KnowledgeBase) -> None:

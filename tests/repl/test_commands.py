@@ -11,6 +11,9 @@ from allegiance.repl.dispatch import dispatch
 from allegiance.repl.output import say
 from allegiance.repl.session import Session
 
+from allegiance.kb import KnowledgeBase
+from allegiance.provenance import METADATA, STRENGTH
+
 REQUIRED = ["help", "load", "reload", "facts", "rules", "schema", "entities", "sources", "inconsistencies",
             "engine", "time", "format", "limit", "quit", "retract", "undo", "save", "why", "whynot", "check"]
 
@@ -95,6 +98,23 @@ def test_facts_rules_schema_entities_sources(session: Session) -> None:
     assert "nusra | Nusra Front | group | al-Nusra; Jabhat al-Nusra" in dispatch(":entities nusra", session).text
     assert dispatch(":entities jabhat", session).text.count("nusra") == 1
     assert "s1 | Test Wire | 2015-10-05 | B" in dispatch(":sources", session).text
+
+
+def test_schema_calls_every_metadata_relation_built_in(bundled: KnowledgeBase) -> None:
+    # provenance.py defines the metadata relations; :schema must not keep a second, stale list of them
+    # (via, date_assumed, some_of, reported_on and strength were listed as plain facts).
+    listed = {}
+    for line in dispatch(":schema", Session(bundled)).text.split("other predicates:")[1].splitlines():
+        if line.strip():
+            name_arity, how = line.split(None, 1)
+            listed[name_arity.partition("/")[0]] = how.strip("()")
+    metadata = {sym.name for sym in [*METADATA, STRENGTH]}
+    shown = metadata & set(listed)
+    assert {"via", "date_assumed", "some_of", "reported_on", "strength", "source", "status"} <= shown
+    assert {name: listed[name] for name in shown} == dict.fromkeys(shown, "built in")
+    derived = {r.head.pred for r in bundled.rules}
+    assert all(how == "rules" for name, how in listed.items() if name in derived)
+    assert not [name for name, how in listed.items() if how == "built in" and name not in metadata]
 
 
 def test_inconsistencies(session: Session) -> None:

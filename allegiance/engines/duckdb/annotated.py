@@ -30,7 +30,7 @@ call; every identifier is generated, every constant a bound parameter; all are d
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from ... import ast
@@ -45,6 +45,7 @@ from .compile import (
     column_names,
     encode,
     kind_of,
+    positive_atoms,
     program_kinds,
     rep_for,
     round_sources,
@@ -63,12 +64,15 @@ _calls = itertools.count(1)  # one table prefix per evaluation
 
 
 def evaluate(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
-             annotated: Annotated, query: CheckedQuery) -> dict[Row, tuple[Interval, ...]]:
+             annotated: Annotated, query: CheckedQuery,
+             closures: frozenset[PredicateSym] = frozenset()) -> dict[Row, tuple[Interval, ...]]:
     """Engine.annotated_query (see the module docstring); `drop` removes tables even after an
-    interrupt."""
+    interrupt. `closures`: linear recursive predicates without facts, each evaluated in one
+    recursive statement (`_Evaluation.closure`)."""
     if annotated.size <= 0:
         return {}
     evaluation = _Evaluation(run, program, plain, annotated, query)
+    evaluation.closures = closures
     try:
         evaluation.derive()
         return evaluation.read(query.goal)
@@ -77,15 +81,17 @@ def evaluate(run: Run, drop: Callable[[list[str]], None], program: CheckedProgra
 
 
 def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
-                       annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
-    """Engine.annotated_relations: one evaluation, then every relation the program derives read
-    back (a relation with no row maps to an empty dict)."""
+                       annotated: Annotated, read: Collection[PredicateSym] | None = None
+                       ) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    """Engine.annotated_relations: one evaluation, then every relation the program derives (or
+    those of `read`) read back (a relation with no row maps to an empty dict)."""
     if annotated.size <= 0:
         return {}
     evaluation = _Evaluation(run, program, plain, annotated, None)
     try:
         evaluation.derive()
-        return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)}
+        return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)
+                if read is None or sym in read}
     finally:
         drop(evaluation.tables)
 
@@ -117,6 +123,7 @@ class _Evaluation:
         self.gaps: dict[PredicateSym, PredicateSym] = {}  # q -> the pseudo-predicate reading q's gaps
         self.source: dict[PredicateSym, str] = {}  # pseudo-predicate -> its table
         self.empty: set[PredicateSym] = set()  # relations with no row yet
+        self.closures: frozenset[PredicateSym] = frozenset()
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -254,8 +261,8 @@ class _Evaluation:
         first = params.aliases  # compile.py names the positive atoms t<first+1>, t<first+2>, ... in order
         inner = rule_select(rule, sources, self.full, self.reps_of, params)
         aliases = [f"t{first + i + 1}" for i in range(len(sources))]
-        lo = f"GREATEST({', '.join(a + '.lo' for a in aliases)})" if aliases else "0"
-        hi = f"LEAST({', '.join(a + '.hi' for a in aliases)})" if aliases else str(self.last)
+        lo = _pairwise("GREATEST", [a + ".lo" for a in aliases]) if aliases else "0"
+        hi = _pairwise("LEAST", [a + ".hi" for a in aliases]) if aliases else str(self.last)
         assert inner.startswith("SELECT ")
         inner = f"SELECT {lo} AS lo, {hi} AS hi, " + inner[len("SELECT "):]
         cols = ", ".join(column_names(rule.head.sym.arity))
@@ -265,6 +272,9 @@ class _Evaluation:
         by_head: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
         for rule in rules:
             by_head[rule.head.sym].extend(self.variants(rule))
+        if len(heads) == 1 and heads[0] in self.closures and heads[0] in self.empty:
+            self.closure(heads[0], by_head[heads[0]])
+            return
         own = set(heads)
         delta: dict[PredicateSym, str] = {}
         first = True
@@ -309,6 +319,33 @@ class _Evaluation:
                 self.run("; ".join(f"DROP TABLE {name}" for name in stale), [])
             first = False
 
+    def closure(self, p: PredicateSym, rules: list[ast.Rule]) -> None:
+        """Linear recursive p, with no row yet, in one recursive statement: every (row, interval) a
+        derivation reaches, an interval the intersection along it, then coalesced. A semi-naive
+        round costs a few statements, and a reachability takes as many rounds as its longest path;
+        here the rows are few (a demand program's reachability from its constants) and the distinct
+        intervals of a row are bounded by the intervals' ends, so the UNION (set semantics) ends.
+
+            reach(C, C, 0, last) :- m(C).     reach(C, V, max(lo, lo'), min(hi, hi')) :- reach(C, U, lo, hi), step(U, V, lo', hi')."""
+        params = Params()
+        exits, steps = [], []
+        for rule in rules:
+            atoms = positive_atoms(rule)
+            if any(a.sym == p for a in atoms):
+                steps.append(self.select(rule, ["w" if a.sym == p else self.full(a.sym) for a in atoms], params))
+            else:
+                exits.append(self.select(rule, [self.full(a.sym) for a in atoms], params))
+        cols = column_names(p.arity)
+        scratch = self.scratch_name()
+        self.tables.append(scratch)
+        self.run(f"CREATE TEMP TABLE {scratch} AS WITH RECURSIVE w({', '.join(cols)}, lo, hi) AS "
+                 f"(SELECT * FROM ({' UNION '.join(exits)}) UNION SELECT * FROM ({' UNION '.join(steps)})) "
+                 f"SELECT * FROM w", params.values)
+        count = self.run(f"INSERT INTO {self.table[p]} {coalesced(f'SELECT * FROM {scratch}', cols)}", []).fetchall()[0][0]
+        if count:
+            self.empty.discard(p)
+        self.run(f"DROP TABLE {scratch}", [])
+
     def merge(self, p: PredicateSym, fresh: str) -> str:
         """Coalesce `fresh` (candidates, at least one, that each add coverage) into p's relation;
         the table of islands that changed (the delta)."""
@@ -331,6 +368,16 @@ class _Evaluation:
             f"INSERT INTO {rel} SELECT * FROM {touched}; "
             f"DROP TABLE {touched}", [])
         return changed
+
+
+def _pairwise(function: str, items: list[str]) -> str:
+    """GREATEST(GREATEST(a, b), c): DuckDB 2.0 fails to read back a plan it serialized (a CTE read
+    twice, as `coalesced` reads its source) holding GREATEST of three or more columns of one name
+    ("Duplicate named argument"); of two it reads fine."""
+    out = items[0]
+    for item in items[1:]:
+        out = f"{function}({out}, {item})"
+    return out
 
 
 def coalesced(source: str, cols: list[str]) -> str:

@@ -95,6 +95,14 @@ def row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
     return decode
 
 
+def unnested(reps: Sequence[str], rows: Sequence[Row]) -> tuple[list[list[object]], str]:
+    """rows as one list parameter a column, encoded for columns of `reps`, and the SELECT items
+    that unnest them into rows again (`SELECT {items}`)."""
+    columns = [[encode(row[j], rep) for row in rows] for j, rep in enumerate(reps)]
+    items = ", ".join(f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps))
+    return columns, items
+
+
 def column_names(arity: int) -> list[str]:
     return [f"c{j}" for j in range(arity)] if arity else ["z"]
 

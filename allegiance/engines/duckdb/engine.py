@@ -14,11 +14,13 @@ of this package and a class the next one extends (each imports only the ones bel
     loop.py      Loop: evaluating a stratum, semi-naive or as one recursive CTE; laziness
     seeding.py   Seeding: which strata a read evaluates, and demand-driven seeded views
     magic.py     Magic: a query's constants carried through every rule it reads (magic sets)
+    ranked.py    Ranked: derivation ranks of what explains one fact, on demand (`why`)
     engine.py    DuckDBEngine: the Engine interface (load, add/retract facts, bulks, relation,
                  query, derivation rounds, annotated queries, close)
 
 Compiling a rule to its SELECT is compile.py's job; staging CSV files for imports, csv.py's;
-interval-annotated evaluation, annotated.py's.
+interval-annotated evaluation, annotated.py's; a query's demand program as a checked program (support
+on demand), demanded.py's.
 
 Why one module: it is the one concept "the Engine interface on DuckDB"; each method is a few lines
 over the layers below, and splitting the interface across files would hide which calls exist.
@@ -31,7 +33,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -59,7 +61,7 @@ from ..base import (
     sweep_relations,
 )
 from . import annotated as interval_sql
-from . import compare, memory
+from . import compare, demanded, memory
 from .compile import (
     Params,
     body_preds,
@@ -75,11 +77,11 @@ from .compile import (
 from .connection import connect
 from .csv import CsvTable, scalar, stage_csv
 from .guard import first_line
-from .magic import Magic
+from .ranked import Ranked
 from .tables import EMPTY, META
 
 
-class DuckDBEngine(Magic, Engine):
+class DuckDBEngine(Ranked, Engine):
     """Semi-naive bottom-up evaluation in DuckDB (see the module docstring).
 
     `path`: a DuckDB file holding the base facts; None keeps everything in memory.
@@ -460,28 +462,45 @@ class DuckDBEngine(Magic, Engine):
         own; or, when that is cheaper (_sweeps), one plain evaluation per elementary segment on a
         fresh engine (base.sweep)."""
         if self._sweeps(annotated):
-            return sweep(type(self), self.timeout, program, plain, annotated, query)
+            return sweep(self._like, self.timeout, program, plain, annotated, query)  # each segment on demand, as a query is
         with self._guard():
-            return interval_sql.evaluate(self._run, self._drop_quietly, program, plain, annotated, query)
+            # a query with constants: its demand program (demanded.py, which says why support stays exact)
+            made = demanded.rewrite(program, query) if self._support_on_demand() else None
+            if made is None:
+                return interval_sql.evaluate(self._run, self._drop_quietly, program, plain, annotated, query)
+            self.planned += 1
+            plain, annotated = demanded.with_facts(made, plain, annotated)
+            return interval_sql.evaluate(self._run, self._drop_quietly, made.program, plain, annotated, made.query,
+                                         made.closures)
 
-    def annotated_relations(self, program: CheckedProgram, plain: Facts,
-                            annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
+        with self._guard():
+            return self._support_on_demand() and demanded.rewrite(program, query) is not None
+
+    def _like(self, timeout: float | None) -> DuckDBEngine:
+        """A fresh engine that evaluates on demand as this one does (a sweep's)."""
+        engine = type(self)(timeout=timeout)
+        engine.demand, engine.demand_min_rows = self.demand, self.demand_min_rows
+        return engine
+
+    def annotated_relations(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                            read: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """Every derived relation from one interval-annotated evaluation (annotated.py), or from
         one plain evaluation per elementary segment (base.sweep_relations), whichever _sweeps picks."""
         if self._sweeps(annotated):
             try:
-                return self._sweep_relations_in_sql(program, plain, annotated)
+                return self._sweep_relations_in_sql(program, plain, annotated, read)
             except _Reencoded:
-                return sweep_relations(type(self), self.timeout, program, plain, annotated)
+                return sweep_relations(type(self), self.timeout, program, plain, annotated, read)
         with self._guard():
-            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated)
+            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated, read)
 
-    def _sweep_relations_in_sql(self, program: CheckedProgram, plain: Facts,
-                                annotated: Annotated) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
+    def _sweep_relations_in_sql(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                                only: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """base.sweep_relations with each segment's rows kept in the fresh engine's own tables
         (row, segment) and coalesced there: every row reaches Python once, not once per segment.
         Raises _Reencoded when a relation's column kinds changed between segments."""
-        derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str)]
+        derived = [sym for st in program.strata for sym in sorted(st.predicates, key=str) if only is None or sym in only]
         collected: dict[PredicateSym, tuple[str, tuple[str, ...]]] = {}  # sym -> its table, its reps then
         found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {sym: {} for sym in derived}
 

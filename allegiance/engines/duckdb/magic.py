@@ -59,16 +59,7 @@ class Magic(Seeding):
         leaves = {plan.adorned[s][0] for s in plan.leaves}
         whole = {s for i in {self._stratum_of[p] for p in leaves} for s in self._reads[i]}
         self._refresh(whole, readers=(*plan.rules, *plan.query))
-        self._magic_syms += [*plan.adorned, *plan.magic, *plan.bases]  # a read inside a read adds its own
-        for base, sym in plan.bases.items():
-            self._magic_tables[base] = f"b{self._ids[sym]}"
-            self._reps[base], self._kinds[base] = self._reps[sym], self._kinds[sym]
-        for new, (sym, bound) in [*plan.adorned.items(), *plan.magic.items()]:
-            if new in plan.magic:
-                self._reps[new] = tuple(self._reps[sym][k] for k in bound)
-                self._kinds[new] = tuple(self._kinds[sym][k] for k in bound)
-            else:
-                self._reps[new], self._kinds[new] = self._reps[sym], self._kinds[sym]
+        self._register(plan)
         by_head: dict[PredicateSym, list[ast.Rule]] = {}
         for rule in plan.rules:
             by_head.setdefault(rule.head.sym, []).append(rule)
@@ -82,15 +73,32 @@ class Magic(Seeding):
         self.planned += 1
         return CheckedQuery(plan.query, query.goal, query.variables, query.source)
 
-    def _worth_it(self) -> bool:
-        """Whether the base facts are many enough (`demand_min_rows`) for demand to pay: below, one
-        whole evaluation, which every later query reads, costs less than a demand program per query."""
-        if self.demand_min_rows <= 0:
+    def _register(self, plan: demand.Demand) -> None:
+        """The demand program's predicates: their representations, and `@base@p` read from p's b<N>."""
+        if "_magic_tables" not in vars(self):  # the class's empty values are only ever read
+            self._magic_tables, self._magic_syms, self._magic_made = {}, [], []
+        self._magic_syms += [*plan.adorned, *plan.magic, *plan.bases]  # a read inside a read adds its own
+        for base, sym in plan.bases.items():
+            self._magic_tables[base] = f"b{self._ids[sym]}"
+            self._reps[base], self._kinds[base] = self._reps[sym], self._kinds[sym]
+        for new, (sym, bound) in [*plan.adorned.items(), *plan.magic.items()]:
+            if new in plan.magic:
+                self._reps[new] = tuple(self._reps[sym][k] for k in bound)
+                self._kinds[new] = tuple(self._kinds[sym][k] for k in bound)
+            else:
+                self._reps[new], self._kinds[new] = self._reps[sym], self._kinds[sym]
+
+    def _worth_it(self, least: int | None = None) -> bool:
+        """Whether the base facts are many enough (`demand_min_rows`, or `least`) for demand to pay:
+        below, one whole evaluation, which every later query reads, costs less than a demand program
+        per query."""
+        least = self.demand_min_rows if least is None else least
+        if least <= 0:
             return True
         rows = scalar(self._run(
             "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = 'main' AND regexp_matches(table_name, '^b[0-9]+$')"))
-        return rows >= self.demand_min_rows
+        return rows >= least
 
     def _plan(self, query: CheckedQuery) -> demand.Demand | None:
         """The demand program of `query` over the strata not evaluated yet, a linear stratum bound

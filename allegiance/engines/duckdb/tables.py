@@ -66,7 +66,6 @@ from ..base import Bulk, Column, Facts
 from . import memory
 from .compile import (
     ALL_KINDS,
-    SQL_TYPE,
     Expr,
     Kinds,
     Params,
@@ -74,7 +73,6 @@ from .compile import (
     column_defs,
     column_names,
     convert,
-    encode,
     kind_of,
     positive_atoms,
     program_kinds,
@@ -82,6 +80,7 @@ from .compile import (
     rep_for,
     row_decoder,
     stable_positions,
+    unnested,
 )
 from .connection import connect
 from .csv import CsvTable, scalar
@@ -278,11 +277,7 @@ class Tables(Guarded):
                 self._run("INSERT INTO stage VALUES (TRUE)")
             return
         for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            columns = [[encode(row[j], rep) for row in chunk] for j, rep in enumerate(reps)]
-            items = ", ".join(
-                f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps)
-            )
+            columns, items = unnested(reps, rows[start : start + CHUNK])
             self._run(f"INSERT INTO stage SELECT {items}", columns)
 
     def _owns(self, bulk: Bulk) -> bool:
@@ -425,9 +420,15 @@ class Tables(Guarded):
         """Add rows to b<N> (duplicates dropped); returns how many were new."""
         if not rows:
             return 0
-        self._stage(sym, rows)
         n = self._ids[sym]
-        new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
+        if sym.arity and len(rows) <= CHUNK:
+            # one statement, not three (stage, fill, insert): the bundled knowledge base's many small relations
+            columns, items = unnested(self._reps[sym], rows)
+            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM (SELECT {items}) "
+                                   f"EXCEPT SELECT * FROM b{n}", columns))
+        else:
+            self._stage(sym, rows)
+            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
         self._write_meta(sym)
         return new
 

@@ -52,6 +52,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import pyarrow
+
 from ... import ast, errors
 from ...analysis.checked import CheckedProgram, CheckedQuery
 from ...ast import PredicateSym, Row
@@ -358,8 +360,20 @@ class SparkEngine(Engine):
                 self._spark.catalog.dropTempView(name)
 
     def _collect(self, frame: Any, reps: tuple[str, ...]) -> list[Row]:
+        """The frame's rows through Arrow: Spark sends the driver columnar batches (as toPandas
+        does), not a pickled Row object per answer; each column becomes Python values in one step.
+        `toArrow` is public from Spark 4; on the pinned 3.5, the method toPandas itself uses."""
         decode = row_decoder(reps)
-        return [decode(tuple(row)) for row in frame.collect()]
+        to_arrow = getattr(frame, "toArrow", None)
+        if to_arrow is not None:
+            table = to_arrow()
+        else:
+            batches = frame._collect_as_arrow()
+            if not batches:
+                return []
+            table = pyarrow.Table.from_batches(batches)
+        columns = [table.column(j).to_pylist() for j in range(table.num_columns)]
+        return [decode(row) for row in zip(*columns, strict=True)]
 
     # --- time limit and Ctrl-C
 
