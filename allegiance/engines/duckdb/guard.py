@@ -225,6 +225,19 @@ class Guarded:
             self._deadline = deadline
 
 
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK, inside a shielded section: tried again when an interrupt sent before the section
+    began lands on it; nothing to roll back is no error."""
+    for _ in range(10):
+        try:
+            con.rollback()
+        except duckdb.InterruptException:
+            continue  # an interrupt sent before the section began: once more
+        except duckdb.Error:
+            pass  # nothing to roll back
+        return
+
+
 class _CtrlCWatcher:
     """Ctrl-C during one long DuckDB statement: Python runs its SIGINT handler only between
     bytecodes, so the KeyboardInterrupt would wait for the statement to end. The C-level handler

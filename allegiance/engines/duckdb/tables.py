@@ -84,7 +84,7 @@ from .compile import (
 )
 from .connection import connect
 from .csv import CsvTable, scalar
-from .guard import Guarded, first_line
+from .guard import Guarded, first_line, rollback
 
 META = "allegiance_relations"
 CHUNK = 50_000  # rows per bulk insert statement: bounds the size of one list parameter
@@ -485,14 +485,7 @@ class Tables(Guarded):
         # half-way (the watchdog keeps interrupting until the guarded call ends)
         try:
             with shield.shielded():
-                for _ in range(10):
-                    try:
-                        self._con.rollback()
-                    except duckdb.InterruptException:
-                        continue  # an interrupt sent before the section began: once more
-                    except duckdb.Error:
-                        pass  # nothing to roll back
-                    break
+                rollback(self._con)
                 self._read_store()
                 self._r_tables_drop()
                 self._install(self._program)
@@ -504,4 +497,3 @@ class Tables(Guarded):
         for n in self._r_tables:
             self._con.execute(f"DROP TABLE IF EXISTS r{n}")
         self._r_tables = set()
-
