@@ -17,6 +17,8 @@ the only paths DuckDB reads are the database file and a CSV file the user named.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 from ... import errors
@@ -62,7 +64,10 @@ def connect(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnect
                                "name a new file for --db, or one that allegiance wrote") from None
     # DuckDB draws a progress bar on the terminal during a long statement (seen under `python -c` and in
     # Jupyter, over our own output); a session setting, so set on each connection, not in the config.
-    con.execute("SET enable_progress_bar = false")
+    # In a Jupyter kernel without ipywidgets DuckDB refuses any change to it ("required package
+    # 'ipywidgets' is missing"), and draws no bar there either.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -68,12 +68,13 @@ class Guarded:
         """Stop the guarded call running now (from any thread): the statement running, and any the
         call would start next. Outside a guarded call, or inside a shielded section (a rollback,
         an undo: shield.py), nothing."""
-        if shield.active():
+        if shield.active() or not self._guarding:
+            # nothing to stop: a cancel sent now would land on whatever statement runs next, even
+            # one outside any guarded call, as a raw DuckDB InterruptException
             return
-        if self._guarding:
-            self._interrupted = True
-            if self._interrupted_at is None:
-                self._interrupted_at = time.monotonic()
+        self._interrupted = True
+        if self._interrupted_at is None:
+            self._interrupted_at = time.monotonic()
         self._cancel()
 
     def stopping(self) -> tuple[float, str] | None:
