@@ -28,6 +28,9 @@ THOROUGH = {
     "repl/test_new_user.py",
     "repl/test_interrupt_bounded.py",  # keeps every core busy on purpose
     "engines/test_duckdb_demand_property.py",  # random programs on demand against the whole evaluation
+    "engines/test_duckdb_demand_support.py",  # support on demand against the whole annotated evaluation
+    "test_support_on_demand.py",  # bound queries and why on generated networks against the whole evaluation
+    "test_cli_bounded.py",  # one-shot commands whose stalled statement Ctrl-C cannot end
     "graph/test_page.py",  # the link chart in headless chromium
     "test_notebook.py",  # the example notebook, executed
     # agreement suites: a fast path or a second route against the plain one, on many inputs

@@ -62,6 +62,7 @@ def test_an_entry_nobody_interrupts_returns_its_output() -> None:
     assert out == Output(text="[(2,)]")
 
 
+@pytest.mark.thorough  # waits out GRACE on a stalled statement
 def test_an_abandoned_entry_after_a_csv_import_keeps_the_import(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry DuckDB will not stop is abandoned and the knowledge base rebuilt from its history, a
