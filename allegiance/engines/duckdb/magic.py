@@ -188,19 +188,9 @@ class Magic(Seeding):
                 parity ^= 1
                 fresh: dict[PredicateSym, str] = {}
                 for sym in syms:
-                    params = Params()
-                    selects = []
-                    for rule in by_head.get(sym, []):
-                        selects += [self._select(rule, sources, params)
-                                    for sources in round_sources(rule, self._full, None if first else delta)]
-                    if not selects:
-                        continue
                     name = f"{tables[sym]}_{parity}"
-                    same = " AND ".join(f"old.{c} = new.{c}" for c in column_names(sym.arity))
-                    self._run(
-                        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS new "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {tables[sym]} AS old WHERE {same})", params.values)
-                    fresh[sym] = name
+                    if self._fresh_rows(sym, by_head.get(sym, []), tables[sym], name, None if first else delta):
+                        fresh[sym] = name
                 self._drop_quietly(list(delta.values()))
                 delta = {}
                 for sym, name in fresh.items():
@@ -229,6 +219,22 @@ class Magic(Seeding):
                 self._drop_quietly(names)
 
     # each engine's own from its first _read_for on; emptied when a read is answered
+    def _fresh_rows(self, sym: PredicateSym, rules: Sequence[ast.Rule], table: str, name: str,
+                    delta: dict[PredicateSym, str] | None) -> bool:
+        """TEMP table `name` := what sym's rules derive this round (every variant of a rule reading
+        one delta, compile.round_sources; all full relations in the first round, delta None) that
+        `table` does not hold yet. False when no rule has a variant to run."""
+        # sym(X) :- body.   new rows only: the round's union, less what the table holds
+        params = Params()
+        selects = [self._select(rule, sources, params) for rule in rules
+                   for sources in round_sources(rule, self._full, delta)]
+        if not selects:
+            return False
+        same = " AND ".join(f"old.{c} = new.{c}" for c in column_names(sym.arity))
+        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS new "
+                  f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS old WHERE {same})", params.values)
+        return True
+
     _magic_tables: dict[PredicateSym, str] = {}  # noqa: RUF012
     _magic_syms: list[PredicateSym] = []  # noqa: RUF012
     _magic_made: list[str] = []  # noqa: RUF012

@@ -35,7 +35,7 @@ from ... import ast, errors
 from ...analysis import demand
 from ...analysis.stratify import components
 from ...ast import PredicateSym, Row
-from .compile import Params, body_preds, column_defs, column_names, positive_atoms, round_sources, row_decoder
+from .compile import Params, body_preds, column_defs, column_names, positive_atoms, row_decoder
 from .csv import scalar
 from .magic import Magic
 
@@ -162,17 +162,9 @@ class Ranked(Magic):
                         "ask about a nearer fact, or query the relation with one constant instead")
                 fresh: dict[PredicateSym, str] = {}
                 for sym in syms:
-                    params = Params()
-                    selects = [self._select(rule, sources, params) for rule in by_head.get(sym, [])
-                               for sources in round_sources(rule, self._full, None if first else delta)]
-                    if not selects:
-                        continue
                     name = f"{tables[sym]}_{rnd}"
-                    same = " AND ".join(f"old.{c} = new.{c}" for c in column_names(sym.arity))
-                    self._run(
-                        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) AS new "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {tables[sym]} AS old WHERE {same})", params.values)
-                    fresh[sym] = name
+                    if self._fresh_rows(sym, by_head.get(sym, []), tables[sym], name, None if first else delta):
+                        fresh[sym] = name
                 self._drop_quietly(list(delta.values()))
                 delta = {}
                 for sym, name in fresh.items():
