@@ -25,9 +25,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from . import ast
 from .errors import CheckError
+from .provenance import IMPORTED_STATUS
+
+if TYPE_CHECKING:
+    from .bulk import StatementBlock
+    from .catalog import Catalog
+    from .provenance import StatementRecord
 
 COMPONENTS = ("reliability", "status", "credibility")
 RELIABILITIES = "ABCDEF"
@@ -164,4 +171,16 @@ class Scale:
         return AXIOM if level >= self.axiom else self.order.label(self.grades[level])
 
 
-__all__ = ["AXIOM", "COMPONENTS", "DEFAULT_STATUS_RANK", "Grade", "Order", "Scale"]
+def grade_of(record: StatementRecord, catalog: Catalog) -> Grade:
+    """A statement's grade: its source's reliability, its credibility, its status."""
+    src = catalog.sources.get(record.source)
+    return Grade.of(src.reliability if src else None, record.credibility, record.status)
+
+
+def block_grade(block: StatementBlock, catalog: Catalog) -> Grade:
+    """The grade of every statement of an import: its source's, reported, no credibility."""
+    src = catalog.sources.get(block.source)
+    return Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
+
+
+__all__ = ["AXIOM", "COMPONENTS", "DEFAULT_STATUS_RANK", "Grade", "Order", "Scale", "block_grade", "grade_of"]

@@ -26,7 +26,7 @@ from .curate import arity_errors, curate, declare
 from .engines.base import Bulk
 from .errors import AllegianceError, CheckError, ErrorGroup, StatementError, did_you_mean
 from .files import bundled_paths
-from .grades import Grade, Order
+from .grades import Order, block_grade, grade_of
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import (
     CONTRADICTED,
@@ -215,8 +215,7 @@ class State:
         """The facts a statement of a fact file adds: provenance's (record_facts) and its
         strength(S, N), its grade as rules compare it (provenance.STRENGTH) in `order` (the
         knowledge base's, grade_order(), when not given)."""
-        src = self.catalog.sources.get(record.source)
-        grade = Grade.of(src.reliability if src else None, record.credibility, record.status)
+        grade = grade_of(record, self.catalog)
         return [*record_facts(record), (STRENGTH, (record.id, (order or self.grade_order()).strength(grade)))]
 
     def grade_order(self) -> Order:
@@ -234,9 +233,7 @@ class State:
     def bulk(self, block: StatementBlock, order: Order | None = None) -> Bulk:
         """An import's facts, `strength(S, N)` included (provenance.STRENGTH), graded as a statement of
         a fact file by the same source would be: reported, no credibility."""
-        src = self.catalog.sources.get(block.source)
-        grade = Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
-        return block.bulk((order or self.grade_order()).strength(grade))
+        return block.bulk((order or self.grade_order()).strength(block_grade(block, self.catalog)))
 
     def finish(self) -> list[AllegianceError]:
         """Check the whole program; sets `checked`. Returns the errors instead of raising them."""

@@ -38,8 +38,8 @@ from .analysis import CheckedProgram, CheckedQuery
 from .analysis.checked import Stratum
 from .bulk import StatementBlock
 from .engines.base import Annotated, Interval, coalesce
-from .grades import Grade, Order, Scale
-from .provenance import IMPORTED_STATUS, StatementRecord, statement_sym
+from .grades import Grade, Order, Scale, block_grade, grade_of
+from .provenance import StatementRecord, statement_sym
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -128,16 +128,6 @@ class Grading:
             made = self._supports[level] = Support(level, scale.label(level),
                                                    None if level >= scale.axiom else scale.grades[level])
         return made
-
-
-def grade_of(record: StatementRecord, catalog: Catalog) -> Grade:
-    src = catalog.sources.get(record.source)
-    return Grade.of(src.reliability if src else None, record.credibility, record.status)
-
-
-def block_grade(block: StatementBlock, catalog: Catalog) -> Grade:
-    src = catalog.sources.get(block.source)
-    return Grade.of(src.reliability if src else None, None, IMPORTED_STATUS)
 
 
 _graded: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, object, tuple[StatementBlock, ...], Grading]] = \
