@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from . import ast
 from .analysis import CheckedProgram, CheckedQuery
@@ -130,20 +130,29 @@ class Grading:
         return made
 
 
-_graded: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, object, tuple[StatementBlock, ...], Grading]] = \
-    weakref.WeakKeyDictionary()
+T = TypeVar("T")
+PerState = weakref.WeakKeyDictionary["KnowledgeBase", tuple[object, object, tuple[StatementBlock, ...], T]]
+
+
+def per_state(kept: PerState[T], kb: KnowledgeBase, make: Callable[[], T]) -> T:
+    """What `make` computes from the knowledge base's current state, kept in `kept` until the state
+    changes (its base facts, program or imports are other objects); grading and timing use it."""
+    base, blocks, program = kb.base_facts(), kb.blocks, kb.program
+    found = kept.get(kb)
+    if found is not None and found[0] is base and found[1] is program and len(found[2]) == len(blocks) and \
+            all(a is b for a, b in zip(found[2], blocks, strict=True)):
+        return found[3]
+    made = make()
+    kept[kb] = (base, program, blocks, made)
+    return made
+
+
+_graded: PerState[Grading] = weakref.WeakKeyDictionary()
 
 
 def grading(kb: KnowledgeBase) -> Grading:
     """The knowledge base's current state, graded (kept until the state changes)."""
-    base, blocks, program = kb.base_facts(), kb.blocks, kb.program
-    kept = _graded.get(kb)
-    if kept is not None and kept[0] is base and kept[1] is program and len(kept[2]) == len(blocks) and \
-            all(a is b for a, b in zip(kept[2], blocks, strict=True)):
-        return kept[3]
-    made = _grade(kb, base, blocks)
-    _graded[kb] = (base, program, blocks, made)
-    return made
+    return per_state(_graded, kb, lambda: _grade(kb, kb.base_facts(), kb.blocks))
 
 
 def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
@@ -419,6 +428,6 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(row)
 
 
-__all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals",
+__all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "PerState", "per_state",
            "fact_support", "grade_of", "grading", "intervals", "kept_query", "kept_relations", "relation_supports",
            "relations_supports"]

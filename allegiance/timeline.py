@@ -31,14 +31,13 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .analysis import CheckedQuery, check_query
-from .bulk import StatementBlock
 from .engines.base import Annotated, Interval, coalesce
 from .errors import QueryError
 from .kb import KnowledgeBase, sort_rows
 from .parse import parse_query
 from .provenance import StatementRecord, catalog_facts
 from .selection import Selection
-from .support import body_preds, cone, kept_query
+from .support import PerState, body_preds, cone, kept_query, per_state
 from .validity import Period, is_undated
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -239,20 +238,12 @@ class Timing:
     annotated: Annotated
 
 
-_timed: weakref.WeakKeyDictionary[KnowledgeBase, tuple[object, object, tuple[StatementBlock, ...], Timing]] = \
-    weakref.WeakKeyDictionary()
+_timed: PerState[Timing] = weakref.WeakKeyDictionary()
 
 
 def timing(kb: KnowledgeBase) -> Timing:
     """The knowledge base's current state over valid time (kept until the state changes)."""
-    base, blocks, program = kb.base_facts(), kb.blocks, kb.program
-    kept = _timed.get(kb)
-    if kept is not None and kept[0] is base and kept[1] is program and len(kept[2]) == len(blocks) and \
-            all(a is b for a, b in zip(kept[2], blocks, strict=True)):
-        return kept[3]
-    made = _time(kb)
-    _timed[kb] = (base, program, blocks, made)
-    return made
+    return per_state(_timed, kb, lambda: _time(kb))
 
 
 def _time(kb: KnowledgeBase) -> Timing:
