@@ -207,9 +207,9 @@ class DuckDBEngine(Ranked, Engine):
                 self._fact_kinds[sym] = self._row_kinds(sym, rows, ())
             for bulk in mine:
                 self._bulk_kinds(bulk)
-            self._install(program)
+            self._install(program)  # every table new, so empty
             for sym, rows in grouped.items():
-                self._insert(sym, rows)
+                self._fill(sym, rows)
             for bulk in mine:
                 self._insert_bulk(bulk)
 
