@@ -88,9 +88,9 @@ def render(timeline: Timeline, fmt: str = "table", limit: int | None = None) -> 
     return table(timeline, limit)
 
 
-def render_many(timelines: Sequence[Timeline], fmt: str = "table") -> str:
+def render_many(timelines: Sequence[Timeline], fmt: str = "table", limit: int | None = None) -> str:
     """Several timelines (`allegiance timeline --inconsistencies`): tables one after another, each
-    under its query; JSON `{"timelines": [...]}`, each as `--format json` gives one; CSV one row per
+    under its query (at most `limit` periods each, as `table`); JSON `{"timelines": [...]}`, each as `--format json` gives one; CSV one row per
     period with the query first and the values in columns value1..valueN (as many as the widest
     query has, the others' left empty)."""
     if fmt == "json":
@@ -107,7 +107,7 @@ def render_many(timelines: Sequence[Timeline], fmt: str = "table") -> str:
                                  period.start.isoformat() if period.start else "",
                                  period.end.isoformat() if period.end else "", undated_note(held, period)])
         return out.getvalue().rstrip("\n")
-    return "\n\n".join(f"{t.query}:\n{table(t)}" for t in timelines)
+    return "\n\n".join(f"{t.query}:\n{table(t, limit)}" for t in timelines)
 
 
 __all__ = ["FOOTNOTE", "OPEN", "csv_text", "json_text", "render", "render_many", "table", "undated_note"]

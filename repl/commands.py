@@ -45,7 +45,7 @@ class Command:
     args: str  # usage, as :help shows it: "FILE..."
     help: str  # one line
     handler: Handler
-    completes: str = ""  # files | predicate | command | datalog | fact | choice:a|b
+    completes: str = ""  # files | predicate | command | datalog | fact | choice:a|b; then " --flag ..." offered too
     aliases: tuple[str, ...] = ()
 
     @property
@@ -453,23 +453,29 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     return say("\n".join([*(line for f in results for line in finding_lines(f)), summary_line(results)]))
 
 
-@special_command("timeline", "QUERY", "when each answer holds: its maximal periods of validity", completes="datalog")
+@special_command("timeline", "QUERY | --inconsistencies", "when each answer holds: its maximal periods of validity",
+                 completes="datalog --inconsistencies")
 def _timeline(session: Session, arg: str) -> Output:
     """Each answer's maximal periods (open ends shown as such), in the :format in use; a note marks
     where an answer holds only because undated statements count. A relation's name alone stands
-    for all of it: `:timeline help_while_striking`. Under the selection in use (:trust, :without,
-    :known-on); :at is set aside, since a timeline covers every date."""
+    for all of it: `:timeline help_while_striking`; `:timeline --inconsistencies` gives every
+    inconsistency relation's, all from one evaluation. Under the selection in use (:trust,
+    :without, :known-on); :at is set aside, since a timeline covers every date."""
     if not arg:
         raise _usage("timeline")
     from allegiance import timeline, timeline_render
 
     text = arg.rstrip().removesuffix(".")
-    session.sources["<query>"] = text  # an error in it is drawn with its caret
     selection, note = session.selection, ""
     if selection.at is not None:  # a timeline covers every date: :at is set aside, not an error
         selection, note = selection.replace(at=None), f"\n(:at {selection.at} set aside: a timeline covers every date)"
-    found = timeline.timeline(session.kb, text, selection)
     fmt = session.format
+    if text == "--inconsistencies":  # as `allegiance timeline --inconsistencies`
+        every = timeline.timelines(session.kb, [rel.sym.name for rel in session.kb.inconsistency_relations()], selection)
+        session.remember_page(timeline_render.render_many(every, fmt) + note)
+        return say(timeline_render.render_many(every, fmt, session.limit) + note)
+    session.sources["<query>"] = text  # an error in it is drawn with its caret
+    found = timeline.timeline(session.kb, text, selection)
     session.remember_page(timeline_render.render(found, fmt) + note)
     return say(timeline_render.render(found, fmt, session.limit) + note)
 

@@ -339,6 +339,40 @@ def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     kb.close()
 
 
+def test_repl_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory) -> None:
+    from allegiance.repl.dispatch import dispatch
+    from allegiance.repl.session import Session
+
+    # the same knowledge base as test_cli_timeline_of_every_inconsistency: `loop` and `dead_end`
+    files = write_kb(tmp_path, SMALL)
+    rules = tmp_path / "inconsistent.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
+                     "loop(X) :- reach(X, X).\n"
+                     '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files, str(rules))
+    try:
+        session = Session(kb)
+        every = timelines(kb, [rel.sym.name for rel in kb.inconsistency_relations()])
+        # as `allegiance timeline --inconsistencies`: each relation's table under its query, one evaluation
+        assert dispatch(":timeline --inconsistencies", session).text == timeline_render.render_many(every, "table", session.limit)
+        text = dispatch(":timeline --inconsistencies", session).text
+        dead = next(t for t in every if t.query.startswith("dead_end"))
+        assert f"{dead.query}:" in text and "2015-10-04" in text and [p.text() for p in dead.answers[0].periods] == \
+            ["until 2015-09-30", "since 2015-10-04"]
+        dispatch(":format json", session)
+        assert json.loads(dispatch(":timeline --inconsistencies", session).text) == \
+            {"timelines": [json.loads(timeline_render.json_text(t)) for t in every]}
+        dispatch(":format table", session)
+        dispatch(":at 2015-10-02", session)  # set aside, as for one query
+        assert dispatch(":timeline --inconsistencies", session).text.endswith(
+            "(:at 2015-10-02 set aside: a timeline covers every date)")
+        assert "usage: :timeline QUERY | --inconsistencies" in dispatch(":timeline", session).error
+    finally:
+        kb.close()
+
+
 # --- time in explanations ----------------------------------------------------------------------------
 
 
