@@ -67,6 +67,15 @@ class Selection:
 
 EVERYTHING = Selection()
 
+
+def time_json(selection: Selection | None) -> dict[str, str | None]:
+    """{"at", "known_on"}: the valid-time and knowledge dates (ISO, null when not set) a JSON
+    document was evaluated under, which every evaluating command's JSON records beside its own keys,
+    so that a saved answer says what produced it (docs/language.md, "Selections")."""
+    at = None if selection is None else selection.at
+    known = None if selection is None else selection.known_on
+    return {"at": at.isoformat() if at else None, "known_on": known.isoformat() if known else None}
+
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -183,4 +192,4 @@ def select(state: State, selection: Selection, make_engine: Callable[[], Engine]
 
 
 __all__ = ["EVERYTHING", "Selection", "counting", "covers", "known_on", "parse_date", "select",
-           "selectors_text", "validate", "with_selectors"]
+           "selectors_text", "time_json", "validate", "with_selectors"]

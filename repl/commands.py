@@ -31,6 +31,7 @@ from allegiance.errors import (
 )
 from allegiance.history import Import, Retraction, SourceFile
 from allegiance.provenance import BUILT_IN_NAMES
+from allegiance.selection import time_json
 
 from . import display
 from .output import Output, oops, say
@@ -436,7 +437,7 @@ def _rests_on(session: Session, text: str) -> Output:
     query = parse_query(text, dialect=session.kb.dialect)
     found = rests_on(session.kb, query, session.selection)
     if session.format == "json":
-        return say(json.dumps(reliance_json(query, found, session.kb), ensure_ascii=False))
+        return say(json.dumps({**reliance_json(query, found, session.kb), **time_json(session.selection)}, ensure_ascii=False))
     return say(reliance_text(query, found, session.kb))
 
 
@@ -469,15 +470,15 @@ def _timeline(session: Session, arg: str) -> Output:
     selection, note = session.selection, ""
     if selection.at is not None:  # a timeline covers every date: :at is set aside, not an error
         selection, note = selection.replace(at=None), f"\n(:at {selection.at} set aside: a timeline covers every date)"
-    fmt = session.format
+    fmt, settings = session.format, time_json(selection)
     if text == "--inconsistencies":  # as `allegiance timeline --inconsistencies`
         every = timeline.timelines(session.kb, [rel.sym.name for rel in session.kb.inconsistency_relations()], selection)
-        session.remember_page(timeline_render.render_many(every, fmt) + note)
-        return say(timeline_render.render_many(every, fmt, session.limit) + note)
+        session.remember_page(timeline_render.render_many(every, fmt, None, settings) + note)
+        return say(timeline_render.render_many(every, fmt, session.limit, settings) + note)
     session.sources["<query>"] = text  # an error in it is drawn with its caret
     found = timeline.timeline(session.kb, text, selection)
-    session.remember_page(timeline_render.render(found, fmt) + note)
-    return say(timeline_render.render(found, fmt, session.limit) + note)
+    session.remember_page(timeline_render.render(found, fmt, None, settings) + note)
+    return say(timeline_render.render(found, fmt, session.limit, settings) + note)
 
 
 @special_command("more", "", "show the last answer in full, through a pager")

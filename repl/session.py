@@ -34,7 +34,7 @@ from allegiance.explain import support_json
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
-from allegiance.selection import Selection
+from allegiance.selection import Selection, time_json
 
 from . import display
 from .output import Output, oops, say
@@ -145,8 +145,9 @@ class Session:
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
-        out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports) + note
-        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports)
+        settings = time_json(self.selection)  # JSON records :at and :known-on, as the CLI's does
+        out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports, settings) + note
+        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports, settings)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"
         return say(out)

@@ -325,6 +325,45 @@ def test_cli_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory,
     assert "--inconsistencies" in capsys.readouterr().err
 
 
+def test_every_evaluating_commands_json_records_at_and_known_on(tmp_path: pytest.TempPathFactory,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_kb(tmp_path, SMALL)
+    rules = tmp_path / "incons.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    files.append(str(rules))
+    at, known = "2015-10-05", "2015-12-31"  # on 10-05 edge(a, b) no longer holds: a leads nowhere
+
+    def document(*argv: str) -> object:
+        main([*argv, *files, "--format", "json"])
+        return json.loads(capsys.readouterr().out)
+
+    def settings(doc: object) -> tuple[object, object]:
+        assert isinstance(doc, dict)
+        return doc["at"], doc["known_on"]
+
+    both = ("--at", at, "--known-on", known)
+    for argv in (["query", "node(X)"], ["query", "node(X)", "--no-support"],  # streamed, and rendered whole
+                 ["why", "node(a)"], ["whynot", "reach(a, b)"], ["sources", "node(X)"]):
+        doc = document(*argv, *both)
+        assert settings(doc) == (at, known), argv
+        assert settings(document(*argv, "--known-on", known)) == (None, known), argv
+        assert settings(document(*argv)) == (None, None), argv
+    # the keys they had are all still there, beside the new ones
+    assert set(document("query", "node(X)", *both)) == {"query", "variables", "answers", "supports", "at", "known_on"}
+    assert document("query", "node(X)", "--no-support", *both) == {"query": "node(X)", "variables": ["X"],
+                                                                     "answers": [["a"]], "at": at, "known_on": known}
+    # lists (inconsistencies, sources --inconsistencies): each item records them
+    for argv in (["inconsistencies"], ["sources", "--inconsistencies"]):
+        items = document(*argv, *both)
+        assert isinstance(items, list) and [i["args"] for i in items] == [["a"]], argv
+        assert [settings(i) for i in items] == [(at, known)], argv
+    # a timeline takes no --at (it covers every date): null, and --known-on as given
+    assert settings(document("timeline", "reach(a, X)", "--known-on", known)) == (None, known)
+    every = document("timeline", "--inconsistencies", "--known-on", known)
+    assert settings(every) == (None, known) and isinstance(every, dict) and "timelines" in every
+
+
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     from allegiance.repl.dispatch import dispatch
     from allegiance.repl.session import Session
@@ -363,7 +402,15 @@ def test_repl_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory) 
             ["until 2015-09-30", "since 2015-10-04"]
         dispatch(":format json", session)
         assert json.loads(dispatch(":timeline --inconsistencies", session).text) == \
-            {"timelines": [json.loads(timeline_render.json_text(t)) for t in every]}
+            {"timelines": [json.loads(timeline_render.json_text(t)) for t in every], "at": None, "known_on": None}
+        # JSON records :at and :known-on, as the CLI's does (a timeline sets :at aside: null)
+        dispatch(":at 2015-10-02", session)
+        dispatch(":known-on 2015-12-31", session)
+        assert json.loads(dispatch("node(X)", session).text)["at"] == "2015-10-02"
+        assert json.loads(dispatch(":timeline node(X)", session).text.split("\n")[0])["known_on"] == "2015-12-31"
+        assert json.loads(dispatch(":sources node(X)", session).text)["at"] == "2015-10-02"
+        dispatch(":at off", session)
+        dispatch(":known-on off", session)
         dispatch(":format table", session)
         dispatch(":at 2015-10-02", session)  # set aside, as for one query
         assert dispatch(":timeline --inconsistencies", session).text.endswith(
