@@ -364,6 +364,49 @@ def test_every_evaluating_commands_json_records_at_and_known_on(tmp_path: pytest
     assert settings(every) == (None, known) and isinstance(every, dict) and "timelines" in every
 
 
+def test_findings_at_a_date_say_which_rest_on_undated_statements(tmp_path: pytest.TempPathFactory,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from allegiance.explain.findings import UNDATED_NOTE, findings
+    from allegiance.selection import Selection
+
+    files = write_kb(tmp_path, facts_text([
+        (0, ("edge", ("a", "b"), False, False, ("between", 0, 2))),
+        (1, ("node", ("a",), False, False, ("none", 0, 0))),  # undated: a node at every date
+        (2, ("node", ("c",), False, False, ("on", 4, 0))),    # a node on 10-05 only
+    ]))
+    rules = tmp_path / "incons.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    files.append(str(rules))
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files)
+    try:
+        # on 10-05 both lead nowhere; a only because node(a), undated, counts on every date
+        at = Selection(at=d("2015-10-05"))
+        found = findings(kb, at, kb.inconsistencies(at))
+        assert {f.inconsistency.args: f.undated for f in found} == {("a",): True, ("c",): False}
+        # the oracle: what is found when only dated statements count
+        assert {i.args for i in kb.inconsistencies(at.replace(undated=False))} == {("c",)}
+        assert all(f.undated is None for f in findings(kb, Selection(), kb.inconsistencies()))  # no date: not asked
+        from allegiance.repl.dispatch import dispatch
+        from allegiance.repl.session import Session
+
+        session = Session(kb)
+        dispatch(":at 2015-10-05", session)
+        assert dispatch(":inconsistencies", session).text.endswith(f", 1 undated)\n{UNDATED_NOTE}")
+    finally:
+        kb.close()
+    assert main(["inconsistencies", *files, "--at", "2015-10-05"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("dead_end: A leads nowhere") and line.endswith(", undated]") for line in out)
+    assert any(line.startswith("dead_end: C leads nowhere") and "undated" not in line for line in out)
+    assert out[-2:] == ["(2 inconsistencies, 2 single-source, 1 undated)", UNDATED_NOTE]
+    assert main(["inconsistencies", *files, "--at", "2015-10-05", "--format", "json"]) == 1
+    assert [(i["args"], i["undated"]) for i in json.loads(capsys.readouterr().out)] == [(["a"], True), (["c"], False)]
+    assert main(["inconsistencies", *files, "--format", "json"]) == 1
+    assert all("undated" not in i for i in json.loads(capsys.readouterr().out))
+
+
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     from allegiance.repl.dispatch import dispatch
     from allegiance.repl.session import Session
