@@ -61,7 +61,7 @@ def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsiste
     if sources:
         for kind, arity in dict.fromkeys((i.kind, len(i.args)) for i in found):
             variables = tuple(ast.Variable(f"X{i}") for i in range(arity))
-            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection):
+            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection, supporting=False):
                 critical[(kind, r.row)] = r.critical
     return [Finding(inc, sup, premise, critical.get((inc.kind, inc.args), ()) if sources else None)
             for inc, sup, premise in zip(found, supports, premises, strict=True)]
