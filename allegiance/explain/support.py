@@ -192,15 +192,25 @@ def fact_support_json(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row,
             "source": record.source if record else None, "status": record.status if record else None}
 
 
-def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency]) -> list[dict[str, object] | None]:
-    """Per inconsistency, fact_support_json (None when the knowledge base has no statement to grade)."""
+def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency],
+                           searched: int | None = None) -> list[dict[str, object] | None]:
+    """Per inconsistency, fact_support_json (None when the knowledge base has no statement to grade);
+    the weakest statement searched for the first `searched` of them only (None: every one), the
+    others' "statement", "source" and "status" None: a proof search each, in Python."""
     if grading(kb).scale.size == 1:
         return [None] * len(found)
     ex = explainer_for(kb)
-    relations_supports(kb, {ast.PredicateSym(inc.kind, len(inc.args)) for inc in found})  # one evaluation for all
+    supports = relations_supports(kb, {ast.PredicateSym(inc.kind, len(inc.args)) for inc in found})  # one evaluation
     found_before: dict[int, dict[Key, Found]] = {}
-    return [fact_support_json(kb, ast.PredicateSym(inc.kind, len(inc.args)), inc.args, ex, found_before)
-            for inc in found]
+    out: list[dict[str, object] | None] = []
+    for n, inc in enumerate(found):
+        sym = ast.PredicateSym(inc.kind, len(inc.args))
+        if searched is None or n < searched:
+            out.append(fact_support_json(kb, sym, inc.args, ex, found_before))
+            continue
+        sup = supports[sym].get(tuple(inc.args))
+        out.append(None if sup is None else {"grade": sup.label, "statement": None, "source": None, "status": None})
+    return out
 
 
 def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
