@@ -57,13 +57,19 @@ def compile_bytecode() -> None:
     not a hundred modules compiled again in every child: with PYTHONDONTWRITEBYTECODE set (this
     project's development machines set it) nothing compiled is kept, and an editable install has no
     bytecode of its own; that is about 0.2 s of every `allegiance` command. The files land in
-    __pycache__ (gitignored), or under PYTHONPYCACHEPREFIX when that is set, where the children look."""
-    for folder in ("allegiance", "repl", "bench"):
-        compileall.compile_dir(ROOT / folder, quiet=1)
+    __pycache__ beside the sources (gitignored), where the children look (_env drops PYTHONPYCACHEPREFIX:
+    under a prefix holding none of Python's own modules, a child would compile those instead)."""
+    prefix, sys.pycache_prefix = sys.pycache_prefix, None
+    try:
+        for folder in ("allegiance", "repl", "bench"):
+            compileall.compile_dir(ROOT / folder, quiet=1)
+    finally:
+        sys.pycache_prefix = prefix
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("PYTHONPYCACHEPREFIX", None)  # see compile_bytecode
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env.setdefault("PYTHONHASHSEED", "0")
     return env
