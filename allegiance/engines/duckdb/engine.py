@@ -208,8 +208,8 @@ class DuckDBEngine(Ranked, Engine):
             for bulk in mine:
                 self._bulk_kinds(bulk)
             self._install(program)
-            for sym, rows in grouped.items():
-                self._insert(sym, rows)
+            for sym, rows in grouped.items():  # each into the empty table _install just made
+                self._insert(sym, rows, empty=True)
             for bulk in mine:
                 self._insert_bulk(bulk)
 
