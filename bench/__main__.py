@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import data, machine, report, subjects
-from .harness import Measurement, measure
+from .harness import Measurement, compile_bytecode, measure
 from .workloads import Row, Sizes, rows
 
 HERE = Path(__file__).resolve().parent
@@ -115,6 +115,7 @@ def main(argv: list[str]) -> int:
                    f"{pyd_limit:g} s for pyDatalog rows, {other_limit:g} s for the others"}
         print(f"{len(chosen)} rows, {runs} runs each; writing {output}", file=sys.stderr)
         measured = [r for r in chosen if r.task is not None]
+        compile_bytecode()
         for done, row in enumerate(measured, 1):
             limit = pyd_limit if row.pydatalog else other_limit
             assert row.task is not None  # measured rows have one

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from ..kb import Inconsistency, KnowledgeBase
 
 
+# the findings whose weakest premise is searched (a proof search each, in Python; on a real-sized
+# network tens of thousands of findings would take minutes): the first ones, in the order shown
+PREMISES = 1000
+
+
 @dataclass(frozen=True)
 class Finding:
     """An inconsistency; its support ({"grade", "statement", "source", "status"}, None when not
@@ -40,6 +45,7 @@ class Finding:
     support: dict[str, object] | None = None
     premise: str | None = None
     critical: tuple[str, ...] | None = None
+    premise_searched: bool = True  # False: past the premises asked for, only the grade is given
     undated: bool | None = None
 
     @property
@@ -48,30 +54,32 @@ class Finding:
 
 
 def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsistency], *,
-             support: bool = True, sources: bool = True) -> list[Finding]:
+             support: bool = True, sources: bool = True, premises: int | None = PREMISES) -> list[Finding]:
     """Each inconsistency found under `selection`, with its support and weakest premise (with
-    `support`), its critical sources (with `sources`) and, at a date, whether it rests on undated
-    statements: found at D, but not when only dated statements count (one more evaluation)."""
+    `support`; the premise of the first `premises` only, None: of every one), its critical sources
+    (with `sources`) and, at a date, whether it rests on undated statements: found at D, but not
+    when only dated statements count (one more evaluation)."""
     view = kb.under(selection)
-    supports = inconsistency_supports(view, found) if support else [None] * len(found)
-    premises: list[str | None] = [None] * len(found)
+    supports = inconsistency_supports(view, found, premises) if support else [None] * len(found)
+    premise_texts: list[str | None] = [None] * len(found)
     if any(s is not None and s.get("statement") for s in supports):
         ex = explainer_for(view)
         for n, sup in enumerate(supports):
             record = ex.statements.get(str(sup["statement"])) if sup and sup.get("statement") else None
-            premises[n] = premise_text(record, view.catalog) if record is not None else None
+            premise_texts[n] = premise_text(record, view.catalog) if record is not None else None
     critical: dict[tuple[str, ast.Row], tuple[str, ...]] = {}
     if sources:
         for kind, arity in dict.fromkeys((i.kind, len(i.args)) for i in found):
             variables = tuple(ast.Variable(f"X{i}") for i in range(arity))
-            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection):
+            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection, supporting=False):
                 critical[(kind, r.row)] = r.critical
     dated: set[tuple[str, ast.Row]] | None = None
     if selection.at is not None and selection.undated:
         dated = {(i.kind, i.args) for i in kb.inconsistencies(selection.replace(undated=False))}
     return [Finding(inc, sup, premise, critical.get((inc.kind, inc.args), ()) if sources else None,
-                    None if dated is None else (inc.kind, inc.args) not in dated)
-            for inc, sup, premise in zip(found, supports, premises, strict=True)]
+                    premise_searched=premises is None or n < premises,
+                    undated=None if dated is None else (inc.kind, inc.args) not in dated)
+            for n, (inc, sup, premise) in enumerate(zip(found, supports, premise_texts, strict=True))]
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -94,16 +102,22 @@ def finding_lines(f: Finding) -> list[str]:
 
 
 def summary_line(found: Sequence[Finding]) -> str:
-    """`(11 inconsistencies, 5 single-source)`; `no inconsistencies`. At a date, `2 undated` too,
-    and a line saying what that means."""
+    """`(11 inconsistencies, 5 single-source)`; `no inconsistencies`; past the premises searched,
+    how many were and how to see another's. At a date, `2 undated` too, and a line saying what that
+    means."""
     if not found:
         return "no inconsistencies"
     counted = f"{len(found)} inconsistenc{'ies' if len(found) != 1 else 'y'}"
     if all(f.critical is not None for f in found):
         counted += f", {sum(f.single_source for f in found)} single-source"
+    unsearched = sum(f.support is not None and not f.premise_searched for f in found)
     undated = sum(bool(f.undated) for f in found)
     if undated:
-        return f"({counted}, {undated} undated)\n{UNDATED_NOTE}"
+        counted += f", {undated} undated"
+    if unsearched:
+        counted += f"; the weakest premise searched for the first {len(found) - unsearched} only: `why` explains any other"
+    if undated:
+        return f"({counted})\n{UNDATED_NOTE}"
     return f"({counted})"
 
 
@@ -119,6 +133,8 @@ def finding_json(f: Finding) -> dict[str, object]:
     if f.support is not None:
         item["support"] = f.support
         item["weakest_premise"] = f.premise
+        if not f.premise_searched:
+            item["weakest_premise_searched"] = False
     if f.critical is not None:
         item["critical"] = list(f.critical)
         item["single_source"] = f.single_source
@@ -148,4 +164,5 @@ def findings_csv(found: Sequence[Finding]) -> str:
     return out.getvalue().rstrip("\n")
 
 
-__all__ = ["CSV_COLUMNS", "UNDATED_NOTE", "Finding", "finding_json", "finding_lines", "findings", "findings_csv", "summary_line"]
+__all__ = ["CSV_COLUMNS", "PREMISES", "UNDATED_NOTE", "Finding", "finding_json", "finding_lines", "findings", "findings_csv",
+           "summary_line"]

@@ -416,30 +416,34 @@ class Tables(Guarded):
         """Whether row's values can be stored in sym's columns (else it cannot be there)."""
         return all(rep == "t" or kind_of(v) == rep for v, rep in zip(row, self._reps[sym], strict=True))
 
-    def _insert(self, sym: PredicateSym, rows: Sequence[Row]) -> int:
-        """Add rows to b<N> (duplicates dropped); returns how many were new."""
+    def _insert(self, sym: PredicateSym, rows: Sequence[Row], empty: bool = False) -> int:
+        """Add rows to b<N> (duplicates dropped); returns how many were new. `empty`: b<N> was just made
+        (a load, a selection's view): `_fill`, no EXCEPT and no DISTINCT."""
         if not rows:
             return 0
+        if empty:
+            return self._fill(sym, rows)
         n = self._ids[sym]
+        held = f" EXCEPT SELECT * FROM b{n}"
         if sym.arity and len(rows) <= CHUNK:
             # one statement, not three (stage, fill, insert): the bundled knowledge base's many small relations
             columns, items = unnested(self._reps[sym], rows)
-            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM (SELECT {items}) "
-                                   f"EXCEPT SELECT * FROM b{n}", columns))
+            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM (SELECT {items}){held}", columns))
         else:
             self._stage(sym, rows)
-            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage EXCEPT SELECT * FROM b{n}"))
+            new = scalar(self._run(f"INSERT INTO b{n} SELECT DISTINCT * FROM stage{held}"))
         self._write_meta(sym)
         return new
 
-    def _fill(self, sym: PredicateSym, rows: Sequence[Row]) -> None:
+    def _fill(self, sym: PredicateSym, rows: Sequence[Row]) -> int:
         """Add rows to b<N> just created (empty): duplicates dropped in Python, then plain INSERTs,
-        without the DISTINCT and EXCEPT of `_insert`, whose hash aggregates cost a few milliseconds
-        a relation (3.5 ms against 0.8 for a small one), which a load repeats for each of ~70
-        relations: the install of every selection's view (`--at D`, issue 15)."""
+        without DISTINCT or EXCEPT, whose hash aggregates cost a few milliseconds a relation (3.5 ms
+        against 0.8 for a small one; DISTINCT alone most of it), which a load repeats for each of
+        ~70-90 relations: every start, and the install of every selection's view (`--at D`, issue 15).
+        Returns how many rows went in."""
         rows = list(dict.fromkeys(rows))
         if not rows:
-            return
+            return 0
         n = self._ids[sym]
         if not sym.arity:
             self._run(f"INSERT INTO b{n} VALUES (TRUE)")
@@ -447,6 +451,7 @@ class Tables(Guarded):
             columns, items = unnested(self._reps[sym], rows[start : start + CHUNK])
             self._run(f"INSERT INTO b{n} SELECT {items}", columns)
         self._write_meta(sym)
+        return len(rows)
 
     def _ensure_table(self, sym: PredicateSym) -> None:
         """A predicate nobody mentioned yet (read by a query) gets an empty base table."""
