@@ -17,6 +17,7 @@ holds the same layers and fails on an import that runs up them, or on any import
                              cli/graph_options (what graph, :graph and %allegiance graph share)
     built on the kb          explain/ (proof values, search, why, why-not, support, render),
                              render, stream, changes, importing, checks, timeline, timeline_render,
+                             undated (which answers at a date rest on undated statements),
                              pytest_plugin, graph/ (link charts: networkx, cytoscape.js)
     kb                       KnowledgeBase: the facade tying the stages together, all or nothing;
                              conformance (the datalog-conformance adapters); frames (answers as

@@ -85,7 +85,9 @@ def answers(query: str, columns: Sequence[str], rows: Sequence[ast.Row], fmt: st
     """Answers in a format; `supports` (one {"grade", "statement", "source", "status"} per row)
     adds the support column (table, CSV) or the "supports" list (JSON); `settings` go into JSON
     (json_text)."""
-    labels = [str(s["grade"]) for s in supports] if supports is not None else None
+    # ", undated": at a date, the answer holds only because undated statements count (undated.py)
+    labels = [str(s["grade"]) + (", undated" if s.get("undated") else "") for s in supports] \
+        if supports is not None else None
     if fmt == "csv":
         return csv_text(columns, rows, labels)
     if fmt == "json":

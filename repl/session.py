@@ -35,6 +35,7 @@ from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
 from allegiance.selection import Selection, time_json
+from allegiance.undated import mark, undated
 
 from . import display
 from .output import Output, oops, say
@@ -142,6 +143,8 @@ class Session:
             try:
                 answers = view.with_supports(answers)
                 supports = support_json(view, answers, statements=fmt == "json")
+                if supports is not None:  # at a date, each says whether it rests on undated statements
+                    supports = mark(supports, undated(self.kb, self.selection, answers))
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started

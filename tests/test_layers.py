@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"history", "codec", "files", "state", "selection", "persist"},  # the knowledge base's state, file, store
     {"kb", "conformance", "frames"},  # the facade tying the stages together; answers as data frames
     {"render", "stream", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render",
-     "graph"},  # built on it
+     "undated", "graph"},  # built on it
     {"cli.common", "cli.graph_options"},  # opening a knowledge base from command-line options, for both front ends
     {"repl.output", "repl.browser"},  # the REPL, from its plain values up to the terminal
     {"repl.display", "repl.suggest", "repl.habits"},

@@ -407,6 +407,34 @@ def test_findings_at_a_date_say_which_rest_on_undated_statements(tmp_path: pytes
     assert all("undated" not in i for i in json.loads(capsys.readouterr().out))
 
 
+def test_answers_at_a_date_say_in_their_support_which_rest_on_undated_statements(
+        tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    from allegiance.repl.dispatch import dispatch
+    from allegiance.repl.session import Session
+
+    files = write_kb(tmp_path, SMALL)  # node(a) undated; edge(a, b) 10-01..10-03, edge(b, c) from 10-02
+    # unbacked(a) rests on node(a); reach(a, X) on the dated edges only
+    assert main(["query", "unbacked(X)", *files, "--at", "2015-10-02", "--format", "json"]) == 0
+    assert [s["undated"] for s in json.loads(capsys.readouterr().out)["supports"]] == [True]
+    assert main(["query", "reach(a, X)", *files, "--at", "2015-10-02", "--format", "json"]) == 0
+    assert [s["undated"] for s in json.loads(capsys.readouterr().out)["supports"]] == [False, False]
+    assert main(["query", "unbacked(X)", *files, "--at", "2015-10-02"]) == 0
+    assert ", undated" in capsys.readouterr().out.splitlines()[2]  # the support column: "B6 reported, undated"
+    assert main(["query", "unbacked(X)", *files, "--at", "2015-10-02", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].endswith(", undated\"")
+    assert main(["query", "unbacked(X)", *files, "--format", "json"]) == 0  # no date: not asked
+    assert all("undated" not in s for s in json.loads(capsys.readouterr().out)["supports"])
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files)
+    try:
+        session = Session(kb)
+        dispatch(":at 2015-10-02", session)
+        assert ", undated" in dispatch("unbacked(X)", session).text
+        assert "undated" not in dispatch("reach(a, X)", session).text
+    finally:
+        kb.close()
+
+
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     from allegiance.repl.dispatch import dispatch
     from allegiance.repl.session import Session

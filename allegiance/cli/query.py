@@ -18,6 +18,7 @@ from ..explain.findings import PREMISES, finding_json, finding_lines, findings, 
 from ..kb import KnowledgeBase
 from ..selection import time_json
 from ..stream import write_answers
+from ..undated import mark, undated
 from .common import Command, selection_of, selection_options
 
 
@@ -35,14 +36,17 @@ def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     selection = selection_of(args)
     if selection is None:
         return 2
-    kb = kb.under(selection)
-    if args.format in ("csv", "json"):  # written as the answers arrive where they can be (stream.py)
+    whole, kb = kb, kb.under(selection)
+    marked = not args.no_support and selection.at is not None  # support marks undated answers (undated.py)
+    if args.format in ("csv", "json") and not marked:  # written as the answers arrive where they can be (stream.py)
         count = write_answers(kb, args.query, args.format, sys.stdout, support=not args.no_support,
                               settings=time_json(selection))
         if count is not None:
             return 0 if count else 1
     answers = kb.query(args.query, support=not args.no_support)
     supports = support_json(kb, answers, statements=args.format == "json")
+    if supports is not None:
+        supports = mark(supports, undated(whole, selection, answers))
     print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports,
                          settings=time_json(selection)))
     return 0 if answers else 1
