@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
      "graph"},  # built on it
     {"cli.common", "cli.graph_options", "cli.bound"},  # opening a knowledge base from command-line options, for both front ends
     {"repl.output", "repl.browser"},  # the REPL, from its plain values up to the terminal
-    {"repl.display", "repl.suggest", "repl.habits"},
+    {"repl.display", "repl.suggest", "repl.habits", "repl.treewrap"},
     {"repl.session"},
     {"repl.commands"},
     {"repl.selecting"},  # the :trust, :without, :at, :known-on commands

@@ -217,3 +217,25 @@ def test_an_engine_switch_after_a_bad_edit_quotes_the_line_on_disk(tmp_path: Pat
         assert out.error.splitlines()[-1].startswith("still on duckdb")
     finally:
         session.kb.close()
+
+
+def test_why_wraps_long_proof_lines_at_spaces_under_their_branch(bundled: KnowledgeBase) -> None:
+    """At 180 columns the terminal wrapped `:why`'s rule lines in the middle of an identifier
+    (`not ally(fsa_gr` / `oups_in_alliance41, ...)`), at the left edge, outside the tree."""
+    from allegiance.repl.treewrap import wrap_tree
+
+    fact = "indirect_ally(fsa_groups_in_alliance41, ahrar_al_sham)"
+    session = Session(bundled)
+    whole = dispatch(f":why {fact}", session).text
+    assert max(len(line) for line in whole.splitlines()) > 180  # there is something to wrap
+    for width in (180, 80):
+        session.columns = width
+        text = dispatch(f":why {fact}", session).text
+        assert text == wrap_tree(whole, width)
+        assert all(len(line) <= width for line in text.splitlines()), text
+        # the same words, none cut: only spaces became line breaks (and the tree's drawing repeated)
+        assert [w for w in text.split() if w.strip("│├└─")] == [w for w in whole.split() if w.strip("│├└─")]
+    lines = wrap_tree(whole, 80).splitlines()
+    # a continuation line stays under its branch, indented under the line it continues
+    at = lines.index("│       │   │     as co_member(fsa_groups_in_alliance41, ahrar_al_sham,")
+    assert lines[at + 1].startswith("│       │   │       alliance41) :- member(")
