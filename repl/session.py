@@ -379,6 +379,41 @@ def is_complete(text: str) -> bool:
     return not _SENTENCE_START.match(first)  # an English statement waits for its period
 
 
+def pending(text: str) -> str:
+    """Why Enter went on to another line instead of running the entry ("" when it would run): the
+    REPL's toolbar says so, or an open string looks like a REPL that stopped answering (issue 16)."""
+    text = text.rstrip()  # the empty line Enter just made is not yet the one that runs it
+    if is_complete(text):
+        return ""
+    code = strip_comments(text).rstrip()
+    way_out = "; Enter on an empty line runs it as it is, Ctrl-C drops it"
+    depth, in_string = _balance(code)
+    if in_string:
+        start = _open_quote(code)
+        line = code.count("\n", 0, start) + 1
+        column = start - (code.rfind("\n", 0, start) + 1) + 1
+        return f'a string is open (the " at line {line}, column {column}): close it with "{way_out}'
+    if depth > 0:
+        return f"a bracket is open: close it{way_out}"
+    if code.endswith((",", ":-", "?-", "=", "+", "-", "*", "/", "<", ">", "!")):
+        return f"the entry goes on after '{code.split()[-1][-2:].lstrip()}'{way_out}"
+    return f"a rule, block or English statement ends with '.'{way_out}"
+
+
+def _open_quote(code: str) -> int:
+    """Where the string left open at the end of `code` starts."""
+    start, i, in_string = -1, 0, False
+    while i < len(code):
+        c = code[i]
+        if in_string and c == "\\":
+            i += 1
+        elif c == '"':
+            in_string = not in_string
+            start = i if in_string else start
+        i += 1
+    return start
+
+
 def classify(text: str) -> str:
     """empty | command | query | add (see the module docstring)."""
     code = strip_comments(text).strip()

@@ -4,6 +4,7 @@ command that does it here, and says what is wrong with undecodable input."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -239,3 +240,35 @@ def test_why_wraps_long_proof_lines_at_spaces_under_their_branch(bundled: Knowle
     # a continuation line stays under its branch, indented under the line it continues
     at = lines.index("│       │   │     as co_member(fsa_groups_in_alliance41, ahrar_al_sham,")
     assert lines[at + 1].startswith("│       │   │       alliance41) :- member(")
+
+
+def test_an_open_string_says_so_in_the_toolbar(small_kb: KnowledgeBase) -> None:
+    """Enter after `member(X, "alliance41` went on to a `|` line with no word why: it looked like
+    a REPL that had stopped answering. The toolbar says a string is open, where, and the way out.
+    (Seen in tmux; pexpect's screen gets only the cells that change, so the toolbar is read here.)"""
+    from allegiance.repl.app import prompt_session
+    from allegiance.repl.session import pending
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    seen: list[str] = []
+
+    async def type_and_read() -> None:  # the buffer starts its completion in the event loop
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            prompt = prompt_session(Session(small_kb))
+            toolbar = prompt.bottom_toolbar
+            assert callable(toolbar)
+            prompt.default_buffer.completer = None
+            for text in ('member(X, "alliance41', 'member(X, "alliance41\n', "member(X,\nalliance41\n"):
+                prompt.default_buffer.text = text
+                seen.append(toolbar())
+
+    asyncio.run(type_and_read())
+    assert "string is open" not in seen[0]  # typing on: the usual hints
+    # Enter went on to another line: it says why
+    assert seen[1] == (' a string is open (the " at line 1, column 11): close it with "; Enter on an '
+                       'empty line runs it as it is, Ctrl-C drops it')
+    assert seen[2].startswith(" a bracket is open: close it;")
+    assert pending("indirect(X, Y) :-\n  ally(X, Y)\n").startswith("a rule, block or English statement ends with '.'")
+    assert pending("member(X, alliance41)") == ""
