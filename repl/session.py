@@ -30,6 +30,7 @@ from pathlib import Path
 
 from allegiance import ast, terminals
 from allegiance.errors import AllegianceError, ParseError, QueryTimeout, did_you_mean
+from allegiance.errors import render as render_error
 from allegiance.explain import support_json
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
@@ -146,6 +147,9 @@ class Session:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
         out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports) + note
+        # a comparison that can never hold (analysis/kinds.py) said, above the empty answer it explains
+        warned = [render_error(w, self.all_sources()) for w in kb.checked_query(text).warnings]
+        out = "\n".join([*warned, out])
         self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"

@@ -272,3 +272,30 @@ def test_an_open_string_says_so_in_the_toolbar(small_kb: KnowledgeBase) -> None:
     assert seen[2].startswith(" a bracket is open: close it;")
     assert pending("indirect(X, Y) :-\n  ally(X, Y)\n").startswith("a rule, block or English statement ends with '.'")
     assert pending("member(X, alliance41)") == ""
+
+
+def test_a_comparison_of_a_symbol_with_a_number_is_warned_about(bundled: KnowledgeBase, tmp_path: Path) -> None:
+    """`member(X, alliance41), X > 3` answered "(0 answers)" and nothing else: a symbol is never
+    ordered with a number (values.compare). Now a warning says so, where, and what to compare with,
+    at the prompt, in a rule file, and on the command line; the query still runs."""
+    session = Session(bundled)
+    text = dispatch("member(X, alliance41), X > 3", session).text
+    assert text.splitlines()[:3] == [
+        "<query>:1:26: warning: X (member/2's 1st argument) is a symbol and 3 a number: values of different "
+        "kinds are never ordered, so `X > 3` never holds",
+        "    member(X, alliance41), X > 3",
+        "                             ^"]
+    assert text.endswith("(0 answers)")
+    assert "warning" not in dispatch("member(X, alliance41), X != 3", session).text  # always true: no trap
+    assert "warning" not in dispatch("published(S, D), D > 2015-10-01", session).text  # a date with a date
+    assert "is a date and 3 a number" in dispatch("published(S, D), D >= 3", session).text
+    rules = tmp_path / "late.dl"
+    rules.write_text(".decl seen(x: symbol, d: date)\nlate(X) :- seen(X, D), D > \"2015\".\n", encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_path(str(rules))
+        assert [w for w in kb.warnings if "never holds" in w] == [
+            f"{rules}:2:26: warning: D (seen/2's 2nd argument) is a date and \"2015\" a symbol: values of different "
+            "kinds are never ordered, so `D > \"2015\"` never holds"]
+    finally:
+        kb.close()
