@@ -41,7 +41,7 @@ from .errors import (
     bundle,
     did_you_mean,
 )
-from .files import bundled_paths, parse_source, read_source
+from .files import bundled_paths, files_in, parse_source, read_source
 from .history import Import, Operation, Retraction, SourceFile
 from .parse import parse_query
 from .persist import Store
@@ -208,7 +208,7 @@ class KnowledgeBase:
         for path in paths:
             p = Path(path)
             if p.is_dir():
-                files.extend(sorted(f for f in p.rglob("*") if f.suffix in (".facts", ".dl") and f.is_file()))
+                files.extend(files_in(p))
             else:
                 files.append(p)
         return self.load_files(files)
