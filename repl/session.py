@@ -399,8 +399,9 @@ def pending(text: str) -> str:
         return f'a string is open (the " at line {line}, column {column}): close it with "{way_out}'
     if depth > 0:
         return f"a bracket is open: close it{way_out}"
-    if code.endswith((",", ":-", "?-", "=", "+", "-", "*", "/", "<", ">", "!")):
-        return f"the entry goes on after '{code.split()[-1][-2:].lstrip()}'{way_out}"
+    ending = next((e for e in (":-", "?-", ",", "=", "+", "-", "*", "/", "<", ">", "!") if code.endswith(e)), None)
+    if ending is not None:
+        return f"the entry goes on after '{ending}'{way_out}"
     return f"a rule, block or English statement ends with '.'{way_out}"
 
 
