@@ -428,8 +428,10 @@ def classify(text: str) -> str:
         return "command"
     if code.startswith("?-"):
         return "query"
-    if code.startswith(".") or _SENTENCE_START.match(code) or ":-" in code or \
-            code.startswith(("not ", "!")) or _QUALIFIER.search(code):
+    # a negated statement ends with its period; `not ally(X, nusra), member(X, c)` is a query
+    negated_statement = code.startswith(("not ", "!")) and code.endswith((".", "}"))
+    if code.startswith(".") or _SENTENCE_START.match(code) or ":-" in code or negated_statement or \
+            _QUALIFIER.search(code):
         return "add"
     if not code.endswith("."):
         return "query" if not code.endswith("}") else "add"
