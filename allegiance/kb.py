@@ -156,7 +156,13 @@ class KnowledgeBase:
         self._store: Store | None = None
         self._views: dict[Selection, KnowledgeBase] = {}  # under(): one per selection, until the next change
         if db is None:
-            self._sync(None)
+            # the metadata relations installed: no evaluation, so not under the time limit (a
+            # --timeout 0.001 failed here, saying "query took longer than 0.001 s")
+            limit, self._engine.timeout = self._engine.timeout, None
+            try:
+                self._sync(None)
+            finally:
+                self._engine.timeout = limit
         else:  # the engine keeps the stored facts until the first operation restores or replaces them
             try:
                 self._store = Store.for_engine(self._engine, dialect)

@@ -142,3 +142,14 @@ def test_query_warns_of_a_comparison_that_never_holds(capsys: pytest.CaptureFixt
         "kinds are never ordered, so `X > 3` never holds",
         "    member(X, alliance41), X > 3",
         "                             ^"]
+
+
+def test_the_files_named_over_the_time_limit_say_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The files a command names load as any load does: over the limit, "the load took longer", not
+    "query" (and a tiny limit no longer stopped the knowledge base's own start, before any file)."""
+    path = tmp_path / "edges.dl"
+    path.write_text("".join(f"edge(n{i}, n{i + 1}).\n" for i in range(3000)), encoding="utf-8")
+    assert main(["query", "edge(n1, X)", str(path), "--timeout", "0.001"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the load took longer than 0.001 s"), err
+    assert "nothing of it was kept" in err
