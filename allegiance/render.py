@@ -63,13 +63,16 @@ def csv_text(columns: Sequence[str], rows: Sequence[ast.Row], supports: Sequence
 
 
 def json_text(query: str, columns: Sequence[str], rows: Sequence[ast.Row],
-              supports: Sequence[Mapping[str, object]] | None = None) -> str:
+              supports: Sequence[Mapping[str, object]] | None = None,
+              settings: Mapping[str, object] | None = None) -> str:
     """{"query", "variables", "answers"} and, with `supports`, "supports": for each answer in the
-    same order, {"grade", "statement", "source", "status"} (support.py)."""
+    same order, {"grade", "statement", "source", "status"} (support.py); then `settings`, what the
+    answers were evaluated under (selection.time_json: "at", "known_on")."""
     doc: dict[str, object] = {"query": query, "variables": list(columns),
                               "answers": [[json_value(v) for v in row] for row in rows]}
     if supports is not None:
         doc["supports"] = [dict(s) for s in supports]
+    doc.update(settings or {})
     text = json.dumps(doc, ensure_ascii=False)
     # json escapes C0 controls itself; DEL, C1 and the rest only appear inside strings, where
     # printable's \uXXXX escapes are JSON's own
@@ -77,12 +80,14 @@ def json_text(query: str, columns: Sequence[str], rows: Sequence[ast.Row],
 
 
 def answers(query: str, columns: Sequence[str], rows: Sequence[ast.Row], fmt: str = "table",
-            limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None) -> str:
+            limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None,
+            settings: Mapping[str, object] | None = None) -> str:
     """Answers in a format; `supports` (one {"grade", "statement", "source", "status"} per row)
-    adds the support column (table, CSV) or the "supports" list (JSON)."""
+    adds the support column (table, CSV) or the "supports" list (JSON); `settings` go into JSON
+    (json_text)."""
     labels = [str(s["grade"]) for s in supports] if supports is not None else None
     if fmt == "csv":
         return csv_text(columns, rows, labels)
     if fmt == "json":
-        return json_text(query, columns, rows, supports)
+        return json_text(query, columns, rows, supports, settings)
     return table(columns, rows, limit, labels)

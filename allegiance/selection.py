@@ -11,7 +11,9 @@ A statement counts under a selection when all of these hold (docs/language.md, "
 - at D:     its validity covers D. `on D` is [D, D], `between D1 and D2` is [D1, D2], `since D` is
             [D, open), `until D` is (open, D]: every bound is inclusive. A statement with no date
             counts at every date (the policy `dated` leaves such statements out);
-- known on D: its source was published on or before D (a source with no date counts on every date).
+- known on D: its source was published on or before D (a source with no date counts on every date);
+- undated:  unless the selection leaves undated statements out (`undated=False`: what an answer at
+            D would be without them, so that findings can say which rest on them).
 Plain facts typed without provenance (rule files, REPL entries) are axioms: they always count.
 An import's block of rows counts or not as a whole: its rows share their source and metadata.
 """
@@ -31,22 +33,24 @@ from .errors import ParseError, StatementError, did_you_mean
 from .provenance import StatementRecord
 from .state import State
 from .trust import DEFAULT, policies, trusted_ids, unknown_policy
-from .validity import Period
+from .validity import Period, is_undated
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What counts: a trust policy's name, sources left out, a valid-time date, a knowledge date.
-    The default selects everything."""
+    """What counts: a trust policy's name, sources left out, a valid-time date, a knowledge date,
+    whether undated statements do. The default selects everything."""
 
     trust: str = DEFAULT
     without: frozenset[str] = frozenset()
     at: datetime.date | None = None
     known_on: datetime.date | None = None
+    undated: bool = True
 
     @property
     def everything(self) -> bool:
-        return self.trust == DEFAULT and not self.without and self.at is None and self.known_on is None
+        return self.trust == DEFAULT and not self.without and self.at is None and self.known_on is None \
+            and self.undated
 
     def replace(self, **changes: object) -> Selection:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -62,10 +66,21 @@ class Selection:
             parts.append(f"at {self.at.isoformat()}")
         if self.known_on is not None:
             parts.append(f"known on {self.known_on.isoformat()}")
+        if not self.undated:
+            parts.append("dated statements only")
         return ", ".join(parts)
 
 
 EVERYTHING = Selection()
+
+
+def time_json(selection: Selection | None) -> dict[str, str | None]:
+    """{"at", "known_on"}: the valid-time and knowledge dates (ISO, null when not set) a JSON
+    document was evaluated under, which every evaluating command's JSON records beside its own keys,
+    so that a saved answer says what produced it (docs/language.md, "Selections")."""
+    at = None if selection is None else selection.at
+    known = None if selection is None else selection.known_on
+    return {"at": at.isoformat() if at else None, "known_on": known.isoformat() if known else None}
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -153,6 +168,7 @@ def counting(selection: Selection, records: Iterable[StatementRecord], catalog: 
     """The records that count under `selection`; `trusted` gives the ids the policy trusts (None:
     every one, the default policy)."""
     kept = [r for r in records if r.source not in selection.without
+            and (selection.undated or not is_undated(r))
             and (selection.at is None or covers(r.valid_from, r.valid_until, selection.at))
             and (selection.known_on is None or known_on(r.source, catalog, selection.known_on, r.reported_on))]
     if trusted is None or not kept:
@@ -183,4 +199,4 @@ def select(state: State, selection: Selection, make_engine: Callable[[], Engine]
 
 
 __all__ = ["EVERYTHING", "Selection", "counting", "covers", "known_on", "parse_date", "select",
-           "selectors_text", "validate", "with_selectors"]
+           "selectors_text", "time_json", "validate", "with_selectors"]

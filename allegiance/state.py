@@ -26,7 +26,7 @@ from .curate import arity_errors, curate, declare
 from .engines.base import Bulk
 from .errors import AllegianceError, CheckError, ErrorGroup, StatementError, did_you_mean
 from .files import bundled_paths
-from .grades import Order, block_grade, grade_of
+from .grades import Grade, Order, block_grade, grade_of
 from .history import Import, Operation, Retraction, SourceFile
 from .provenance import (
     CONTRADICTED,
@@ -202,21 +202,29 @@ class State:
             for row in rows:
                 add(sym, row)
         order = self.grade_order()
+        strengths: dict[Grade, int] = {}  # a few grades among many statements: each ranked once
         for r in self.statements:
             if (r.fact_sym, r.row) in self.retracted:
                 continue
-            for sym, row in self.statement_facts(r, order):
+            for sym, row in self.statement_facts(r, order, strengths):
                 add(sym, row)
         for sym, row in catalog_facts(self.catalog):
             add(sym, row)
         return facts
 
-    def statement_facts(self, record: StatementRecord, order: Order | None = None) -> list[tuple[ast.PredicateSym, ast.Row]]:
+    def statement_facts(self, record: StatementRecord, order: Order | None = None,
+                        strengths: dict[Grade, int] | None = None) -> list[tuple[ast.PredicateSym, ast.Row]]:
         """The facts a statement of a fact file adds: provenance's (record_facts) and its
         strength(S, N), its grade as rules compare it (provenance.STRENGTH) in `order` (the
-        knowledge base's, grade_order(), when not given)."""
+        knowledge base's, grade_order(), when not given); `strengths` keeps each grade's number
+        for the next statement (for one order)."""
         grade = grade_of(record, self.catalog)
-        return [*record_facts(record), (STRENGTH, (record.id, (order or self.grade_order()).strength(grade)))]
+        strength = None if strengths is None else strengths.get(grade)
+        if strength is None:
+            strength = (order or self.grade_order()).strength(grade)
+            if strengths is not None:
+                strengths[grade] = strength
+        return [*record_facts(record), (STRENGTH, (record.id, strength))]
 
     def grade_order(self) -> Order:
         """The grade order the plain facts declare; the default when they declare it wrongly

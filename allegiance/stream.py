@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+from collections.abc import Mapping
 from typing import TextIO
 
 from . import printable
@@ -34,9 +35,11 @@ from .render import SUPPORT, json_value
 from .support import grading, intervals
 
 
-def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO, support: bool = False) -> int | None:
+def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO, support: bool = False,
+                  settings: Mapping[str, object] | None = None) -> int | None:
     """Write the answers of `text` to `out` as `fmt` ("csv" or "json"), with `support` as
-    `allegiance query` shows it; how many there were. None: these answers are not streamed (see
+    `allegiance query` shows it, JSON with `settings` after the answers (as render.json_text); how
+    many there were. None: these answers are not streamed (see
     the module docstring), nothing was written."""
     query = kb.checked_query(text)
     if support:
@@ -68,7 +71,8 @@ def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO, support: 
         rows = ", ".join(json.dumps([json_value(v) for v in row], ensure_ascii=False) for row in batch)
         out.write((", " if count and rows else "") + printable.escape(rows))  # as render.json_text
         count += len(batch)
-    out.write("]}\n")
+    tail = json.dumps(dict(settings or {}), ensure_ascii=False)[1:]  # `}`, or `"at": ..., ...}`
+    out.write("]" + (", " if settings else "") + printable.escape(tail) + "\n")
     return count
 
 

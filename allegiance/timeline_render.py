@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .render import cell, json_value
 from .timeline import Held, Timeline
@@ -76,25 +76,29 @@ def _json(timeline: Timeline) -> dict[str, object]:
     return {"query": timeline.query, "variables": list(timeline.variables), "answers": answers}
 
 
-def json_text(timeline: Timeline) -> str:
-    return json.dumps(_json(timeline), ensure_ascii=False)
+def json_text(timeline: Timeline, settings: Mapping[str, object] | None = None) -> str:
+    """{"query", "variables", "answers"}, then `settings` (selection.time_json: "at", "known_on")."""
+    return json.dumps({**_json(timeline), **(settings or {})}, ensure_ascii=False)
 
 
-def render(timeline: Timeline, fmt: str = "table", limit: int | None = None) -> str:
+def render(timeline: Timeline, fmt: str = "table", limit: int | None = None,
+           settings: Mapping[str, object] | None = None) -> str:
+    """`settings` go into JSON only."""
     if fmt == "csv":
         return csv_text(timeline)
     if fmt == "json":
-        return json_text(timeline)
+        return json_text(timeline, settings)
     return table(timeline, limit)
 
 
-def render_many(timelines: Sequence[Timeline], fmt: str = "table") -> str:
+def render_many(timelines: Sequence[Timeline], fmt: str = "table", limit: int | None = None,
+                settings: Mapping[str, object] | None = None) -> str:
     """Several timelines (`allegiance timeline --inconsistencies`): tables one after another, each
-    under its query; JSON `{"timelines": [...]}`, each as `--format json` gives one; CSV one row per
-    period with the query first and the values in columns value1..valueN (as many as the widest
-    query has, the others' left empty)."""
+    under its query (at most `limit` periods each, as `table`); JSON `{"timelines": [...]}`, each
+    as `--format json` gives one, then `settings`; CSV one row per period with the query first and
+    the values in columns value1..valueN (as many as the widest query has, the others' left empty)."""
     if fmt == "json":
-        return json.dumps({"timelines": [_json(t) for t in timelines]}, ensure_ascii=False)
+        return json.dumps({"timelines": [_json(t) for t in timelines], **(settings or {})}, ensure_ascii=False)
     if fmt == "csv":
         width = max((len(t.variables) for t in timelines), default=0)
         out = io.StringIO()
@@ -107,7 +111,7 @@ def render_many(timelines: Sequence[Timeline], fmt: str = "table") -> str:
                                  period.start.isoformat() if period.start else "",
                                  period.end.isoformat() if period.end else "", undated_note(held, period)])
         return out.getvalue().rstrip("\n")
-    return "\n\n".join(f"{t.query}:\n{table(t)}" for t in timelines)
+    return "\n\n".join(f"{t.query}:\n{table(t, limit)}" for t in timelines)
 
 
 __all__ = ["FOOTNOTE", "OPEN", "csv_text", "json_text", "render", "render_many", "table", "undated_note"]

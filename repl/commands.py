@@ -31,6 +31,7 @@ from allegiance.errors import (
 )
 from allegiance.history import Import, Retraction, SourceFile
 from allegiance.provenance import BUILT_IN_NAMES
+from allegiance.selection import time_json
 
 from . import display
 from .output import Output, oops, say
@@ -46,7 +47,7 @@ class Command:
     args: str  # usage, as :help shows it: "FILE..."
     help: str  # one line
     handler: Handler
-    completes: str = ""  # files | predicate | command | datalog | fact | choice:a|b
+    completes: str = ""  # files | predicate | command | datalog | fact | choice:a|b; then " --flag ..." offered too
     aliases: tuple[str, ...] = ()
 
     @property
@@ -437,7 +438,7 @@ def _rests_on(session: Session, text: str) -> Output:
     query = parse_query(text, dialect=session.kb.dialect)
     found = rests_on(session.kb, query, session.selection)
     if session.format == "json":
-        return say(json.dumps(reliance_json(query, found, session.kb), ensure_ascii=False))
+        return say(json.dumps({**reliance_json(query, found, session.kb), **time_json(session.selection)}, ensure_ascii=False))
     return say(reliance_text(query, found, session.kb))
 
 
@@ -454,25 +455,31 @@ def _inconsistencies(session: Session, arg: str) -> Output:
     return say("\n".join([*(line for f in results for line in finding_lines(f)), summary_line(results)]))
 
 
-@special_command("timeline", "QUERY", "when each answer holds: its maximal periods of validity", completes="datalog")
+@special_command("timeline", "QUERY | --inconsistencies", "when each answer holds: its maximal periods of validity",
+                 completes="datalog --inconsistencies")
 def _timeline(session: Session, arg: str) -> Output:
     """Each answer's maximal periods (open ends shown as such), in the :format in use; a note marks
     where an answer holds only because undated statements count. A relation's name alone stands
-    for all of it: `:timeline help_while_striking`. Under the selection in use (:trust, :without,
-    :known-on); :at is set aside, since a timeline covers every date."""
+    for all of it: `:timeline help_while_striking`; `:timeline --inconsistencies` gives every
+    inconsistency relation's, all from one evaluation. Under the selection in use (:trust,
+    :without, :known-on); :at is set aside, since a timeline covers every date."""
     if not arg:
         raise _usage("timeline")
     from allegiance import timeline, timeline_render
 
     text = arg.rstrip().removesuffix(".")
-    session.sources["<query>"] = text  # an error in it is drawn with its caret
     selection, note = session.selection, ""
     if selection.at is not None:  # a timeline covers every date: :at is set aside, not an error
         selection, note = selection.replace(at=None), f"\n(:at {selection.at} set aside: a timeline covers every date)"
+    fmt, settings = session.format, time_json(selection)
+    if text == "--inconsistencies":  # as `allegiance timeline --inconsistencies`
+        every = timeline.timelines(session.kb, [rel.sym.name for rel in session.kb.inconsistency_relations()], selection)
+        session.remember_page(timeline_render.render_many(every, fmt, None, settings) + note)
+        return say(timeline_render.render_many(every, fmt, session.limit, settings) + note)
+    session.sources["<query>"] = text  # an error in it is drawn with its caret
     found = timeline.timeline(session.kb, text, selection)
-    fmt = session.format
-    session.remember_page(timeline_render.render(found, fmt) + note)
-    return say(timeline_render.render(found, fmt, session.limit) + note)
+    session.remember_page(timeline_render.render(found, fmt, None, settings) + note)
+    return say(timeline_render.render(found, fmt, session.limit, settings) + note)
 
 
 @special_command("more", "", "show the last answer in full, through a pager")

@@ -22,10 +22,11 @@ def error_text(error: AllegianceError, sources: Mapping[str, str]) -> str:
 
 
 def answers_text(text: str, answers: Answers, kb: KnowledgeBase, fmt: str = "table",
-                 limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None) -> str:
+                 limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None,
+                 settings: Mapping[str, object] | None = None) -> str:
     """The answers as `fmt` says, with `supports` (explain.support_json of the knowledge base they
-    were graded on: under a selection, its view)."""
-    out = render.answers(text, answers.variables, answers.rows, fmt, limit, supports)
+    were graded on: under a selection, its view) and, in JSON, `settings` (selection.time_json)."""
+    out = render.answers(text, answers.variables, answers.rows, fmt, limit, supports, settings)
     if fmt == "table":
         messages = inconsistency_messages(answers, kb, limit)
         if messages:

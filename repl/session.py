@@ -35,7 +35,7 @@ from allegiance.explain import support_json
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 from allegiance.parse import parse_program, parse_query
-from allegiance.selection import Selection
+from allegiance.selection import Selection, time_json
 
 from . import display
 from .output import Output, oops, say
@@ -146,11 +146,13 @@ class Session:
             except QueryTimeout:
                 note = "\n(support took longer than the time limit: answers shown without it; :support off or :timeout)"
         elapsed = time.perf_counter() - started
-        out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports) + note
-        # a comparison that can never hold (analysis/kinds.py) said, above the empty answer it explains
-        warned = [render_error(w, self.all_sources()) for w in kb.checked_query(text).warnings]
-        out = "\n".join([*warned, out])
-        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports)
+        settings = time_json(self.selection)  # JSON records :at and :known-on, as the CLI's does
+        out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports, settings) + note
+        if fmt == "table":  # JSON and CSV stay data
+            # a comparison that can never hold (analysis/kinds.py) said, above the empty answer it explains
+            warned = [render_error(w, self.all_sources()) for w in kb.checked_query(text).warnings]
+            out = "\n".join([*warned, out])
+        self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports, settings)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"
         return say(out)

@@ -325,6 +325,11 @@ def _command_suggestions(text: str, index: KBIndex, cwd: str | None) -> list[Sug
         return [Suggestion(":" + c, -len(text), ":" + c, index.commands[c][0])
                 for c in index.commands_starting(name)]
     _, completes = index.commands.get(name, ("", ""))
+    # "datalog --inconsistencies": a query, or (a word starting with '-') one of these flags
+    completes, _, flags = completes.partition(" ")
+    if flags and rest.lstrip().startswith("-"):
+        word = rest.strip()
+        return [Suggestion(f, -len(word), f) for f in flags.split() if f.startswith(word) and f != word]
     if completes == "files":
         token = rest.rsplit(" ", 1)[-1] if not rest.endswith(" ") else ""
         return path_suggestions(token, cwd)
@@ -375,7 +380,7 @@ def signature_hint(text_before_cursor: str, index: KBIndex) -> str:
         name, sep, rest = stripped[1:].partition(" ")
         if name in index.commands and not sep:
             return f":{name}  {index.commands[name][0]}"
-        if sep and index.commands.get(name, ("", ""))[1] in ("datalog", "fact"):
+        if sep and index.commands.get(name, ("", ""))[1].partition(" ")[0] in ("datalog", "fact"):
             text_before_cursor = rest
         else:
             return ""

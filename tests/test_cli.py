@@ -36,7 +36,8 @@ def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     # "answers" as it always was; "supports" beside it, one per answer in the same order
     assert {k: v for k, v in data.items() if k != "supports"} == {
-        "query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa_groups_in_alliance41"]]}
+        "query": "member(X, alliance41)", "variables": ["X"], "answers": [["ahrar_al_sham"], ["fsa_groups_in_alliance41"]],
+        "at": None, "known_on": None}  # what the answers were evaluated under: every date, all known
     assert [s["grade"] for s in data["supports"]] == ["D6 reported", "D6 reported"]
     assert all(s["source"] == "in_foreign_2015_10" and s["status"] == "reported" and s["statement"].startswith("in_foreign")
                for s in data["supports"])

@@ -154,7 +154,7 @@ def test_text_json_and_csv_agree(kb_dir: Path, capsys: pytest.CaptureFixture[str
     assert main(["inconsistencies", "--kb", str(kb_dir), "--format", "json"]) == 1
     items = json.loads(capsys.readouterr().out)
     assert [set(i) for i in items] == [{"kind", "args", "message", "support", "weakest_premise", "critical",
-                                        "single_source"}] * 2
+                                        "single_source", "at", "known_on"}] * 2
     assert main(["inconsistencies", "--kb", str(kb_dir), "--format", "csv"]) == 1
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["kind"], r["args"], r["support"], r["weakest_premise"], r["critical"].split(), r["single_source"])
@@ -184,7 +184,7 @@ def test_explain_grades_every_statement_and_options_leave_parts_out(kb_dir: Path
     assert main(["inconsistencies", "--kb", str(kb_dir), "--no-sources", "--format", "json"]) == 1
     assert all("critical" not in i and "support" in i for i in json.loads(capsys.readouterr().out))
     assert main(["inconsistencies", "--kb", str(kb_dir), "--no-support", "--format", "json"]) == 1
-    assert all(set(i) == {"kind", "args", "message"} for i in json.loads(capsys.readouterr().out))
+    assert all(set(i) == {"kind", "args", "message", "at", "known_on"} for i in json.loads(capsys.readouterr().out))
     assert main(["inconsistencies", "--kb", str(kb_dir), "--without", "wire"]) == 0
     assert capsys.readouterr().out.strip() == "no inconsistencies"
 

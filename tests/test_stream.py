@@ -44,7 +44,8 @@ def test_streamed_text_is_what_render_makes(tmp_path: Path, capsys: pytest.Captu
     kb = KnowledgeBase(timeout=None)
     kb.load_path(path)
     answers = kb.query(query)
-    expected = render.answers(query, answers.variables, answers.rows, fmt) + "\n"
+    # the settings the CLI evaluated under (none: every date, all known), as `query --format json` records them
+    expected = render.answers(query, answers.variables, answers.rows, fmt, settings={"at": None, "known_on": None}) + "\n"
     status, out = _cli(capsys, "query", query, str(path), "--format", fmt, "--no-support")
     assert status == (0 if answers else 1)
     assert out == expected

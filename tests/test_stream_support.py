@@ -24,10 +24,12 @@ q(X, N) :- p(X, N, _), N > 1.
 
 
 def _rendered(kb: KnowledgeBase, query: str, fmt: str) -> str:
-    """What `allegiance query` printed before it streamed: render.answers with support_json."""
+    """What `allegiance query` printed before it streamed: render.answers with support_json (and,
+    in JSON, the dates it was evaluated under: none)."""
     answers = kb.query(query, support=True)
     supports = support_json(kb, answers, statements=fmt == "json")
-    return render.answers(query, answers.variables, answers.rows, fmt, supports=supports) + "\n"
+    return render.answers(query, answers.variables, answers.rows, fmt, supports=supports,
+                          settings={"at": None, "known_on": None}) + "\n"
 
 
 @pytest.mark.parametrize("query", ["p(S, N, D)", "q(X, N)", "m(X)", "p(S, 99, D)", "q(\"plain\", N)"])

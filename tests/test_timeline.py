@@ -325,6 +325,88 @@ def test_cli_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory,
     assert "--inconsistencies" in capsys.readouterr().err
 
 
+def test_every_evaluating_commands_json_records_at_and_known_on(tmp_path: pytest.TempPathFactory,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_kb(tmp_path, SMALL)
+    rules = tmp_path / "incons.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    files.append(str(rules))
+    at, known = "2015-10-05", "2015-12-31"  # on 10-05 edge(a, b) no longer holds: a leads nowhere
+
+    def document(*argv: str) -> object:
+        main([*argv, *files, "--format", "json"])
+        return json.loads(capsys.readouterr().out)
+
+    def settings(doc: object) -> tuple[object, object]:
+        assert isinstance(doc, dict)
+        return doc["at"], doc["known_on"]
+
+    both = ("--at", at, "--known-on", known)
+    for argv in (["query", "node(X)"], ["query", "node(X)", "--no-support"],  # streamed, and rendered whole
+                 ["why", "node(a)"], ["whynot", "reach(a, b)"], ["sources", "node(X)"]):
+        doc = document(*argv, *both)
+        assert settings(doc) == (at, known), argv
+        assert settings(document(*argv, "--known-on", known)) == (None, known), argv
+        assert settings(document(*argv)) == (None, None), argv
+    # the keys they had are all still there, beside the new ones
+    assert set(document("query", "node(X)", *both)) == {"query", "variables", "answers", "supports", "at", "known_on"}
+    assert document("query", "node(X)", "--no-support", *both) == {"query": "node(X)", "variables": ["X"],
+                                                                     "answers": [["a"]], "at": at, "known_on": known}
+    # lists (inconsistencies, sources --inconsistencies): each item records them
+    for argv in (["inconsistencies"], ["sources", "--inconsistencies"]):
+        items = document(*argv, *both)
+        assert isinstance(items, list) and [i["args"] for i in items] == [["a"]], argv
+        assert [settings(i) for i in items] == [(at, known)], argv
+    # a timeline takes no --at (it covers every date): null, and --known-on as given
+    assert settings(document("timeline", "reach(a, X)", "--known-on", known)) == (None, known)
+    every = document("timeline", "--inconsistencies", "--known-on", known)
+    assert settings(every) == (None, known) and isinstance(every, dict) and "timelines" in every
+
+
+def test_findings_at_a_date_say_which_rest_on_undated_statements(tmp_path: pytest.TempPathFactory,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from allegiance.explain.findings import UNDATED_NOTE, findings
+    from allegiance.selection import Selection
+
+    files = write_kb(tmp_path, facts_text([
+        (0, ("edge", ("a", "b"), False, False, ("between", 0, 2))),
+        (1, ("node", ("a",), False, False, ("none", 0, 0))),  # undated: a node at every date
+        (2, ("node", ("c",), False, False, ("on", 4, 0))),    # a node on 10-05 only
+    ]))
+    rules = tmp_path / "incons.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    files.append(str(rules))
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files)
+    try:
+        # on 10-05 both lead nowhere; a only because node(a), undated, counts on every date
+        at = Selection(at=d("2015-10-05"))
+        found = findings(kb, at, kb.inconsistencies(at))
+        assert {f.inconsistency.args: f.undated for f in found} == {("a",): True, ("c",): False}
+        # the oracle: what is found when only dated statements count
+        assert {i.args for i in kb.inconsistencies(at.replace(undated=False))} == {("c",)}
+        assert all(f.undated is None for f in findings(kb, Selection(), kb.inconsistencies()))  # no date: not asked
+        from allegiance.repl.dispatch import dispatch
+        from allegiance.repl.session import Session
+
+        session = Session(kb)
+        dispatch(":at 2015-10-05", session)
+        assert dispatch(":inconsistencies", session).text.endswith(f", 1 undated)\n{UNDATED_NOTE}")
+    finally:
+        kb.close()
+    assert main(["inconsistencies", *files, "--at", "2015-10-05"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("dead_end: A leads nowhere") and line.endswith(", undated]") for line in out)
+    assert any(line.startswith("dead_end: C leads nowhere") and "undated" not in line for line in out)
+    assert out[-2:] == ["(2 inconsistencies, 2 single-source, 1 undated)", UNDATED_NOTE]
+    assert main(["inconsistencies", *files, "--at", "2015-10-05", "--format", "json"]) == 1
+    assert [(i["args"], i["undated"]) for i in json.loads(capsys.readouterr().out)] == [(["a"], True), (["c"], False)]
+    assert main(["inconsistencies", *files, "--format", "json"]) == 1
+    assert all("undated" not in i for i in json.loads(capsys.readouterr().out))
+
+
 def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     from allegiance.repl.dispatch import dispatch
     from allegiance.repl.session import Session
@@ -337,6 +419,48 @@ def test_repl_timeline(tmp_path: pytest.TempPathFactory) -> None:
     assert "(open) | (open) | undated" in text and "undated: holds there only because" in text
     assert "usage: :timeline QUERY" in dispatch(":timeline", session).error
     kb.close()
+
+
+def test_repl_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory) -> None:
+    from allegiance.repl.dispatch import dispatch
+    from allegiance.repl.session import Session
+
+    # the same knowledge base as test_cli_timeline_of_every_inconsistency: `loop` and `dead_end`
+    files = write_kb(tmp_path, SMALL)
+    rules = tmp_path / "inconsistent.dl"  # type: ignore[operator]
+    rules.write_text('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
+                     "loop(X) :- reach(X, X).\n"
+                     '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(*files, str(rules))
+    try:
+        session = Session(kb)
+        every = timelines(kb, [rel.sym.name for rel in kb.inconsistency_relations()])
+        # as `allegiance timeline --inconsistencies`: each relation's table under its query, one evaluation
+        assert dispatch(":timeline --inconsistencies", session).text == timeline_render.render_many(every, "table", session.limit)
+        text = dispatch(":timeline --inconsistencies", session).text
+        dead = next(t for t in every if t.query.startswith("dead_end"))
+        assert f"{dead.query}:" in text and "2015-10-04" in text and [p.text() for p in dead.answers[0].periods] == \
+            ["until 2015-09-30", "since 2015-10-04"]
+        dispatch(":format json", session)
+        assert json.loads(dispatch(":timeline --inconsistencies", session).text) == \
+            {"timelines": [json.loads(timeline_render.json_text(t)) for t in every], "at": None, "known_on": None}
+        # JSON records :at and :known-on, as the CLI's does (a timeline sets :at aside: null)
+        dispatch(":at 2015-10-02", session)
+        dispatch(":known-on 2015-12-31", session)
+        assert json.loads(dispatch("node(X)", session).text)["at"] == "2015-10-02"
+        assert json.loads(dispatch(":timeline node(X)", session).text.split("\n")[0])["known_on"] == "2015-12-31"
+        assert json.loads(dispatch(":sources node(X)", session).text)["at"] == "2015-10-02"
+        dispatch(":at off", session)
+        dispatch(":known-on off", session)
+        dispatch(":format table", session)
+        dispatch(":at 2015-10-02", session)  # set aside, as for one query
+        assert dispatch(":timeline --inconsistencies", session).text.endswith(
+            "(:at 2015-10-02 set aside: a timeline covers every date)")
+        assert "usage: :timeline QUERY | --inconsistencies" in dispatch(":timeline", session).error
+    finally:
+        kb.close()
 
 
 # --- time in explanations ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..errors import render as render_error
 from ..explain import explain_inconsistencies, support_json
 from ..explain.findings import PREMISES, finding_json, finding_lines, findings, findings_csv, summary_line
 from ..kb import KnowledgeBase
+from ..selection import time_json
 from ..stream import write_answers
 from .common import Command, selection_of, selection_options
 
@@ -39,12 +40,14 @@ def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     for warning in kb.checked_query(args.query).warnings:  # a comparison that never holds (analysis/kinds.py)
         print(render_error(warning, {"<query>": args.query}), file=sys.stderr)
     if args.format in ("csv", "json"):  # written as the answers arrive where they can be (stream.py)
-        count = write_answers(kb, args.query, args.format, sys.stdout, support=not args.no_support)
+        count = write_answers(kb, args.query, args.format, sys.stdout, support=not args.no_support,
+                              settings=time_json(selection))
         if count is not None:
             return 0 if count else 1
     answers = kb.query(args.query, support=not args.no_support)
     supports = support_json(kb, answers, statements=args.format == "json")
-    print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports))
+    print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports,
+                         settings=time_json(selection)))
     return 0 if answers else 1
 
 
@@ -92,7 +95,7 @@ def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
                        premises=args.premises)
     explained = explain_inconsistencies(view, found) if args.explain else None
     if args.format == "json":
-        items = [finding_json(f) for f in results]
+        items = [{**finding_json(f), **time_json(selection)} for f in results]  # a list: each records them
         if explained is not None:
             for item, statements in zip(items, explained, strict=True):
                 item["statements"] = statements

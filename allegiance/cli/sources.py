@@ -16,7 +16,7 @@ from .. import ast
 from ..explain.critical import reliance_json, reliance_text, rests_on
 from ..kb import KnowledgeBase
 from ..parse import parse_query
-from ..selection import Selection
+from ..selection import Selection, time_json
 from .common import Command, query_or_inconsistencies, selection_of, selection_options
 
 
@@ -39,7 +39,7 @@ def _sources(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     query = parse_query(args.query, dialect=kb.dialect)
     found = rests_on(kb, query, selection)
     if args.format == "json":
-        print(json.dumps(reliance_json(query, found, kb), ensure_ascii=False, indent=2))
+        print(json.dumps({**reliance_json(query, found, kb), **time_json(selection)}, ensure_ascii=False, indent=2))
     else:
         print(reliance_text(query, found, kb))
     return 0 if found else 1
@@ -63,7 +63,8 @@ def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase, selection: Sel
         for n, r in enumerate(found):
             items.append({"kind": rel.sym.name, "args": data["answers"][n],  # type: ignore[index]
                           "message": kb.message(rel, r.row), "critical": data["critical"][n],  # type: ignore[index]
-                          "supporting": data["supporting"][n], "single_source": r.single_source})  # type: ignore[index]
+                          "supporting": data["supporting"][n], "single_source": r.single_source,  # type: ignore[index]
+                          **time_json(selection)})  # a list: each records them
         count += len(found)
         single += sum(r.single_source for r in found)
     if args.format == "json":

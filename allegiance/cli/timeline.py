@@ -16,6 +16,7 @@ from .. import render, timeline_render
 from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..kb import KnowledgeBase
+from ..selection import time_json
 from ..timeline import timeline, timelines
 from .common import Command, query_or_inconsistencies, selection_of, selection_options
 
@@ -34,7 +35,7 @@ def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         return 2
     if args.inconsistencies:
         every = timelines(kb, [rel.sym.name for rel in kb.inconsistency_relations()], selection)
-        print(timeline_render.render_many(every, args.format))
+        print(timeline_render.render_many(every, args.format, settings=time_json(selection)))
         return 0 if any(every) else 1
     if args.query is None:
         print("allegiance timeline: name a query, or --inconsistencies", file=sys.stderr)
@@ -46,7 +47,7 @@ def _timeline(args: argparse.Namespace, kb: KnowledgeBase) -> int:
             raise
         print(render_error(exc, {"<query>": args.query}), file=sys.stderr)  # the query as typed, with a caret
         return 2
-    print(timeline_render.render(found, args.format))
+    print(timeline_render.render(found, args.format, settings=time_json(selection)))
     return 0 if found else 1
 
 

@@ -19,6 +19,7 @@ from ..errors import AllegianceError
 from ..errors import render as render_error
 from ..explain import DEFAULT_LIMIT, graded_why, graded_why_not, proof_json, render_tree, why, why_not
 from ..kb import KnowledgeBase
+from ..selection import time_json
 from .common import Command, selection_of, selection_options
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ def _why(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         return 2
     if answer.holds and not args.no_support:
         answer = graded_why(kb.under(selection), answer)
-    print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json"
+    print(json.dumps({**proof_json(answer), **time_json(selection)}, ensure_ascii=False, indent=2) if args.format == "json"
           else suggested.for_cli(render_tree(answer)))
     return 0 if answer.holds else 1
 
@@ -79,7 +80,7 @@ def _whynot(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         return 2
     if not args.no_support:
         answer = graded_why_not(kb.under(selection), answer)
-    print(json.dumps(proof_json(answer), ensure_ascii=False, indent=2) if args.format == "json"
+    print(json.dumps({**proof_json(answer), **time_json(selection)}, ensure_ascii=False, indent=2) if args.format == "json"
           else suggested.for_cli(render_tree(answer)))
     return 0
 

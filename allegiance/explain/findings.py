@@ -38,13 +38,15 @@ PREMISES = 1000
 class Finding:
     """An inconsistency; its support ({"grade", "statement", "source", "status"}, None when not
     asked or nothing is graded); its weakest premise in words; its critical sources (None when not
-    asked)."""
+    asked); at a date (--at D), whether it is found only because undated statements count at every
+    date (None with no date)."""
 
     inconsistency: Inconsistency
     support: dict[str, object] | None = None
     premise: str | None = None
     critical: tuple[str, ...] | None = None
     premise_searched: bool = True  # False: past the premises asked for, only the grade is given
+    undated: bool | None = None
 
     @property
     def single_source(self) -> bool:
@@ -54,8 +56,9 @@ class Finding:
 def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsistency], *,
              support: bool = True, sources: bool = True, premises: int | None = PREMISES) -> list[Finding]:
     """Each inconsistency found under `selection`, with its support and weakest premise (with
-    `support`; the premise of the first `premises` only, None: of every one) and its critical
-    sources (with `sources`)."""
+    `support`; the premise of the first `premises` only, None: of every one), its critical sources
+    (with `sources`) and, at a date, whether it rests on undated statements: found at D, but not
+    when only dated statements count (one more evaluation)."""
     view = kb.under(selection)
     supports = inconsistency_supports(view, found, premises) if support else [None] * len(found)
     premise_texts: list[str | None] = [None] * len(found)
@@ -70,8 +73,12 @@ def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsiste
             variables = tuple(ast.Variable(f"X{i}") for i in range(arity))
             for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection, supporting=False):
                 critical[(kind, r.row)] = r.critical
+    dated: set[tuple[str, ast.Row]] | None = None
+    if selection.at is not None and selection.undated:
+        dated = {(i.kind, i.args) for i in kb.inconsistencies(selection.replace(undated=False))}
     return [Finding(inc, sup, premise, critical.get((inc.kind, inc.args), ()) if sources else None,
-                    premise_searched=premises is None or n < premises)
+                    premise_searched=premises is None or n < premises,
+                    undated=None if dated is None else (inc.kind, inc.args) not in dated)
             for n, (inc, sup, premise) in enumerate(zip(found, supports, premise_texts, strict=True))]
 
 
@@ -86,6 +93,8 @@ def finding_lines(f: Finding) -> list[str]:
         marks.append(f"support {f.support['grade']}")
     if f.single_source and f.critical:
         marks.append(f"SINGLE SOURCE: {f.critical[0]}")
+    if f.undated:
+        marks.append("undated")
     lines = [f"{inc.kind}: {inc.message}" + (f"   [{', '.join(marks)}]" if marks else "")]
     if f.premise is not None:
         lines.append(f"    rests on {f.premise} ({f.support['statement'] if f.support else ''})")
@@ -94,21 +103,31 @@ def finding_lines(f: Finding) -> list[str]:
 
 def summary_line(found: Sequence[Finding]) -> str:
     """`(11 inconsistencies, 5 single-source)`; `no inconsistencies`; past the premises searched,
-    how many were and how to see another's."""
+    how many were and how to see another's. At a date, `2 undated` too, and a line saying what that
+    means."""
     if not found:
         return "no inconsistencies"
     counted = f"{len(found)} inconsistenc{'ies' if len(found) != 1 else 'y'}"
     if all(f.critical is not None for f in found):
         counted += f", {sum(f.single_source for f in found)} single-source"
     unsearched = sum(f.support is not None and not f.premise_searched for f in found)
+    undated = sum(bool(f.undated) for f in found)
+    if undated:
+        counted += f", {undated} undated"
     if unsearched:
         counted += f"; the weakest premise searched for the first {len(found) - unsearched} only: `why` explains any other"
+    if undated:
+        return f"({counted})\n{UNDATED_NOTE}"
     return f"({counted})"
+
+
+# what `undated` says of a finding at a date (timeline_render.FOOTNOTE says it of a period)
+UNDATED_NOTE = "undated: found on this date only because statements without a date count at every date"
 
 
 def finding_json(f: Finding) -> dict[str, object]:
     """{"kind", "args", "message"}, then as asked "support", "weakest_premise", "critical",
-    "single_source"."""
+    "single_source"; at a date, "undated"."""
     inc = f.inconsistency
     item: dict[str, object] = {"kind": inc.kind, "args": [json_value(v) for v in inc.args], "message": inc.message}
     if f.support is not None:
@@ -119,11 +138,13 @@ def finding_json(f: Finding) -> dict[str, object]:
     if f.critical is not None:
         item["critical"] = list(f.critical)
         item["single_source"] = f.single_source
+    if f.undated is not None:
+        item["undated"] = f.undated
     return item
 
 
 CSV_COLUMNS = ("kind", "args", "message", "support", "statement", "source", "status", "weakest_premise",
-               "critical", "single_source")
+               "critical", "single_source", "undated")
 
 
 def findings_csv(found: Sequence[Finding]) -> str:
@@ -138,8 +159,10 @@ def findings_csv(found: Sequence[Finding]) -> str:
                          sup.get("grade") or "", sup.get("statement") or "", sup.get("source") or "",
                          sup.get("status") or "", f.premise or "",
                          " ".join(f.critical) if f.critical is not None else "",
-                         "" if f.critical is None else str(f.single_source).lower()])
+                         "" if f.critical is None else str(f.single_source).lower(),
+                         "" if f.undated is None else str(f.undated).lower()])
     return out.getvalue().rstrip("\n")
 
 
-__all__ = ["CSV_COLUMNS", "PREMISES", "Finding", "finding_json", "finding_lines", "findings", "findings_csv", "summary_line"]
+__all__ = ["CSV_COLUMNS", "PREMISES", "UNDATED_NOTE", "Finding", "finding_json", "finding_lines", "findings", "findings_csv",
+           "summary_line"]

@@ -286,6 +286,9 @@ def test_a_comparison_of_a_symbol_with_a_number_is_warned_about(bundled: Knowled
         "    member(X, alliance41), X > 3",
         "                             ^"]
     assert text.endswith("(0 answers)")
+    session.format = "json"  # JSON stays data: the warning is for the table a person reads
+    assert not dispatch("member(X, alliance41), X > 3", session).text.startswith("<query>")
+    session.format = "table"
     assert "warning" not in dispatch("member(X, alliance41), X != 3", session).text  # always true: no trap
     assert "warning" not in dispatch("published(S, D), D > 2015-10-01", session).text  # a date with a date
     assert "is a date and 3 a number" in dispatch("published(S, D), D >= 3", session).text

@@ -73,6 +73,10 @@ def test_meta_commands_and_their_arguments(index: KBIndex, tmp_path: Path) -> No
     assert texts(":time o", index) == ["on", "off"]
     assert texts(":retract member(nu", index) == ["nusra"]
     assert texts(":why ally(X, ah", index) == ["ahrar"]
+    assert texts(":timeline --in", index) == ["--inconsistencies"]  # a flag instead of a query
+    assert texts(":timeline -", index) == ["--inconsistencies"]
+    assert texts(":timeline mem", index) == ["member"] and texts(":timeline --inconsistencies", index) == []
+    assert signature_hint(":timeline member(ahrar, ", index).startswith("member(group, [coalition])")
 
 
 def test_file_paths_after_load(index: KBIndex, tmp_path: Path) -> None:
