@@ -60,6 +60,7 @@ from .catalog import Relation, negative_name
 from .engines.base import Kept
 from .english import render_datalog
 from .errors import LoadError, MemoryLimitError, QueryError, QueryInterrupted, QueryTimeout
+from .files import files_in
 from .history import SourceFile
 from .kb import Inconsistency, KnowledgeBase
 from .provenance import StatementRecord
@@ -557,7 +558,7 @@ def load_with_report(kb: KnowledgeBase, paths: Sequence[str | os.PathLike[str]],
     load itself, its new statements, corroborations and contradictions are the whole file's."""
     for path in paths:
         p = Path(path)
-        if p.is_dir() and not any(f.suffix in (".facts", ".dl") and f.is_file() for f in p.rglob("*")):
+        if p.is_dir() and not files_in(p):
             raise LoadError(f"{p} is a directory with no .facts or .dl files in it", None,
                             "name the files to load, or a folder holding some")
     depth, old_warnings = len(kb.history), set(kb.warnings)

@@ -31,6 +31,16 @@ def bundled_paths() -> list[Path]:
     return [p for p in (root / "facts", root / "rules") if p.is_dir()]
 
 
+def files_in(folder: str | os.PathLike[str]) -> list[Path]:
+    """The fact and rule files under `folder`, sorted. A folder that vanishes while it is walked
+    (another program's temporary folder, `:load /tmp`) is passed over: os.walk ignores what it
+    cannot list, where Path.rglob raised FileNotFoundError out of the load."""
+    found: list[Path] = []
+    for top, _dirs, names in os.walk(folder):
+        found.extend(Path(top, n) for n in names if Path(n).suffix in (".facts", ".dl") and os.path.isfile(os.path.join(top, n)))
+    return sorted(found)
+
+
 def read_source(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES, dialect: str = "prolog") -> SourceFile:
     """Read and parse a file; every way a file can be unreadable is a LoadError naming the file."""
     name = str(path)
@@ -110,5 +120,5 @@ def parse_source(text: str, file: str, mtime: float | None = None, dialect: str 
     return SourceFile(file, text, program.clauses, mtime)
 
 
-__all__ = ["CHUNK_BYTES", "FILE_SUFFIXES", "MAX_FILE_BYTES", "PROJECT_ROOT", "bundled_paths", "decode", "megabytes",
+__all__ = ["CHUNK_BYTES", "FILE_SUFFIXES", "MAX_FILE_BYTES", "PROJECT_ROOT", "bundled_paths", "decode", "files_in", "megabytes",
            "parse_source", "read_limited", "read_source", "too_large"]

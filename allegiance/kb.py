@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from . import ast, frames
+from . import ast, frames, shield
 from .analysis import CheckedProgram, CheckedQuery, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
@@ -41,7 +41,7 @@ from .errors import (
     bundle,
     did_you_mean,
 )
-from .files import bundled_paths, parse_source, read_source
+from .files import bundled_paths, files_in, parse_source, read_source
 from .history import Import, Operation, Retraction, SourceFile
 from .parse import parse_query
 from .persist import Store
@@ -125,13 +125,14 @@ def _stored(method: Callable[Concatenate[KnowledgeBase, _P], _R]) -> Callable[Co
         if store is None or store.busy:  # an operation made of operations: the outer one stores
             return method(self, *args, **kwargs)
         state, history = self._state, list(self._history)
-        try:
-            with store.operation(self.program):  # the program to start from if the file is replaced
-                result = method(self, *args, **kwargs)
-                store.save(self._state, self._history, self._sources)
-        except BaseException:
-            self._state, self._history, self._index = state, history, None
-            raise
+        with shield.deferred():  # Ctrl-C after the COMMIT comes after this records it (see _apply)
+            try:
+                with store.operation(self.program):  # the program to start from if the file is replaced
+                    result = method(self, *args, **kwargs)
+                    store.save(self._state, self._history, self._sources)
+            except BaseException:
+                self._state, self._history, self._index = state, history, None
+                raise
         return result
     return run
 
@@ -155,7 +156,13 @@ class KnowledgeBase:
         self._store: Store | None = None
         self._views: dict[Selection, KnowledgeBase] = {}  # under(): one per selection, until the next change
         if db is None:
-            self._sync(None)
+            # the metadata relations installed: no evaluation, so not under the time limit (a
+            # --timeout 0.001 failed here, saying "query took longer than 0.001 s")
+            limit, self._engine.timeout = self._engine.timeout, None
+            try:
+                self._sync(None)
+            finally:
+                self._engine.timeout = limit
         else:  # the engine keeps the stored facts until the first operation restores or replaces them
             try:
                 self._store = Store.for_engine(self._engine, dialect)
@@ -207,7 +214,7 @@ class KnowledgeBase:
         for path in paths:
             p = Path(path)
             if p.is_dir():
-                files.extend(sorted(f for f in p.rglob("*") if f.suffix in (".facts", ".dl") and f.is_file()))
+                files.extend(files_in(p))
             else:
                 files.append(p)
         return self.load_files(files)
@@ -266,20 +273,21 @@ class KnowledgeBase:
                     self._sources.setdefault(op.path, op.text)
             raise bundle(errors)
         history, sources = list(self._history), dict(self._sources)
-        try:
-            self._history.extend(ops)
-            for op in ops:
-                if isinstance(op, SourceFile):
-                    self._sources[op.path] = op.text
-            self._state = new
-            self._sync(old)
-        except BaseException:
-            # interrupted or over the time limit while the engine took the change: all of it goes
-            # (the engine rolled its own part back), so "the knowledge base is as it was" is true
-            self._state, self._history, self._sources = old, history, sources
-            if not hasattr(self._engine, "transaction"):
-                self._resync(old)
-            raise
+        with self._deferring():
+            try:
+                self._history.extend(ops)
+                for op in ops:
+                    if isinstance(op, SourceFile):
+                        self._sources[op.path] = op.text
+                self._state = new
+                self._sync(old)
+            except BaseException:
+                # interrupted or over the time limit while the engine took the change: all of it goes
+                # (the engine rolled its own part back), so "the knowledge base is as it was" is true
+                self._state, self._history, self._sources = old, history, sources
+                if not hasattr(self._engine, "transaction"):
+                    self._resync(old)
+                raise
         files = tuple(op.path for op in ops if isinstance(op, SourceFile))
         return LoadReport(files, len(new.statements) - len(old.statements),
                           sum(len(v) for v in new.plain.values()) - sum(len(v) for v in old.plain.values()),
@@ -310,22 +318,31 @@ class KnowledgeBase:
         # Only base facts change (the program and its types do not): no check, no full resync.
         # Adding data is not a query: the time limit does not apply (a failure leaves the engine as it was).
         limit, self._engine.timeout = self._engine.timeout, None
-        self._state = new
-        try:
-            if new.retracted != old.retracted:
-                self._sync(old)  # a retracted fact stated again comes back: the full diff
-            else:
-                for block in added:
-                    self._engine.add_bulk(new.bulk(block))
-        except BaseException:
-            self._state = old
-            raise
-        finally:
-            self._engine.timeout = limit
-        self._history.append(op)
+        with self._deferring():
+            try:
+                self._state = new
+                self._history.append(op)
+                if new.retracted != old.retracted:
+                    self._sync(old)  # a retracted fact stated again comes back: the full diff
+                else:
+                    for block in added:
+                        self._engine.add_bulk(new.bulk(block))
+            except BaseException:
+                self._state = old
+                del self._history[-1:]
+                raise
+            finally:
+                self._engine.timeout = limit
         self._index = None
         self._drop_views()
         return LoadReport((op.path,), sum(b.count for b in added), 0, 0, tuple(new.warnings))
+
+    def _deferring(self) -> contextlib.AbstractContextManager[None]:
+        """Around a change and the record of it (the engine's commit, then the history): Ctrl-C
+        deferred (shield.py), so both happen or neither; the engine stops at its next statement,
+        or the interrupt comes after both. An engine without transactions (pyDatalog) is stopped by
+        the KeyboardInterrupt itself: Ctrl-C goes on as usual, and _resync puts it back."""
+        return shield.deferred() if hasattr(self._engine, "transaction") else contextlib.nullcontext()
 
     def _resync(self, state: State) -> None:
         """After a failed _sync on an engine without transactions (pyDatalog): load `state` whole,
@@ -371,8 +388,16 @@ class KnowledgeBase:
         errors.extend(state.finish())
         if errors:
             raise bundle(errors)
-        old, self._state, self._history = self._state, state, history
-        self._sync(old)
+        old, before = self._state, self._history
+        with self._deferring():
+            try:
+                self._state, self._history = state, history
+                self._sync(old)
+            except BaseException:
+                self._state, self._history = old, before
+                if not hasattr(self._engine, "transaction"):
+                    self._resync(old)
+                raise
 
     def undo(self) -> Operation | None:
         """Take back the last operation (a load, an addition, a retraction)."""

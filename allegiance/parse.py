@@ -883,7 +883,11 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
         pos = exc.pos_in_stream or 0
         char = text[pos] if pos < len(text) else ""
         message = f"unexpected character {char!r}"
-        if char == "'":
+        rest = text[pos + 1:].split("\n", 1)[0]
+        if char == '"' and '"' not in rest.replace('\\\\', "").replace('\\"', ""):
+            # a string with no end on its line (the REPL waited for one: its toolbar said so)
+            message, hint = "this string is never closed", 'end it with " on the same line (write \\n for a line break)'
+        elif char == "'":
             hint = 'strings take double quotes: "..."'
         elif char == "&":
             hint = "join body literals with ','"

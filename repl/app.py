@@ -39,7 +39,7 @@ from .commands import default_pager
 from .dispatch import dispatch
 from .output import Output
 from .running import run_entry
-from .session import Session, data_dir, is_complete
+from .session import Session, data_dir, is_complete, pending
 from .suggest import signature_hint, suggest
 
 PROMPT = "?- "
@@ -158,7 +158,9 @@ def prompt_session(session: Session) -> PromptSession[str]:
         if not assisted(text):
             return f" a long entry ({len(text):,} characters): no highlighting or completion   Enter: run it"
         try:
-            hint = signature_hint(prompt.default_buffer.document.text_before_cursor, session.index)
+            # an entry Enter continued says why (an open string looked like a REPL that hung)
+            hint = (pending(text) if "\n" in text else "") or \
+                signature_hint(prompt.default_buffer.document.text_before_cursor, session.index)
         except Exception:  # the toolbar is a nicety; it must never take the REPL down
             hint = ""
         return " " + (hint or "Tab: complete   Ctrl-R: search history   :help   Ctrl-D: quit")

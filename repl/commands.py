@@ -36,6 +36,7 @@ from allegiance.selection import time_json
 from . import display
 from .output import Output, oops, say
 from .session import Session
+from .treewrap import wrap_tree
 
 Handler = Callable[[Session, str], Output]
 
@@ -501,7 +502,8 @@ def _why(session: Session, arg: str) -> Output:
     answer = explain.why(session.kb, arg, selection=session.selection)
     if answer.holds and session.support:
         answer = explain.graded_why(session.kb.under(session.selection), answer)
-    return say(suggested.for_repl(explain.render_tree(answer)))  # the commands it suggests, as meta-commands
+    # the commands it suggests, as meta-commands; long lines wrapped at spaces, under their branch
+    return say(wrap_tree(suggested.for_repl(explain.render_tree(answer)), session.columns))
 
 
 @special_command("whynot", "FACT", "why a fact does not hold: nearest statements, failing literals",
@@ -515,7 +517,7 @@ def _whynot(session: Session, arg: str) -> Output:
     answer = explain.why_not(session.kb, arg, selection=session.selection)
     if session.support:
         answer = explain.graded_why_not(session.kb.under(session.selection), answer)
-    return say(suggested.for_repl(explain.render_tree(answer)))
+    return say(wrap_tree(suggested.for_repl(explain.render_tree(answer)), session.columns))
 
 
 @special_command("graph", "[QUERY] [--focus E [--depth N] | --why FACT] [--relations L] [--format F] [-o FILE] [--no-open]",

@@ -39,7 +39,8 @@ import time
 from collections.abc import Callable
 
 from allegiance import shield
-from allegiance.history import Import, Operation
+from allegiance.errors import QueryError, QueryInterrupted, QueryTimeout
+from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 
 from .output import Output
@@ -87,10 +88,12 @@ def run_entry(work: Callable[[], Output], session: Session) -> Output:
                 # inside a shielded section (an undo) finds no guarded call to stop, and the engine
                 # call that starts next would run to its end without ever hearing of it.
                 interrupt()
-            if pressed is not None and not nudged and now - pressed > NUDGE and not shield.active() and \
+            if pressed is not None and not nudged and now - pressed > NUDGE and \
                     not getattr(engine, "_guarding", False):
-                _raise_in(worker, KeyboardInterrupt)  # Python code outside the engine: as in the main thread
-                nudged = True
+                # Python code outside the engine: as in the main thread; never inside a deferring
+                # section (a change and its record in the history: shield.py), which the
+                # engine's interrupt stops at its next statement instead
+                nudged = shield.unless_deferring(lambda: _raise_in(worker, KeyboardInterrupt))
             cancelling: float | None = getattr(engine, "cancelling", None)
             since = [t for t in (pressed, cancelling) if t is not None]
             if since and now - min(since) > GRACE and not done.is_set():
@@ -118,41 +121,59 @@ def _abandon(session: Session, before: tuple[Operation, ...], worker: threading.
     _abandoned.append(old)
     _raise_in(worker, KeyboardInterrupt)  # should it ever come back, it unwinds instead of going on
     stored = old.store is not None
-    new = KnowledgeBase(engine=old.engine_name, timeout=old.engine.timeout, dialect=old.dialect)
-    try:
-        lost = _rebuild(before, new)
-    except BaseException:
-        new.close()
-        raise
-    session.kb = new
+    session.kb = KnowledgeBase(engine=old.engine_name, timeout=old.engine.timeout, dialect=old.dialect)
     session.changed()
+    # The rebuild is an entry of its own: Ctrl-C, the time limit and an engine that does not stop
+    # end it as they end any entry (it ran unbounded in the main thread, and a Ctrl-C escaped it
+    # with the session still on the stuck engine). Each operation goes in whole or not at all.
+    lost: list[str] = []
+    rebuilt = run_entry(lambda: _rebuild(before, session.kb, lost), session)
     where = (" The session goes on in memory: the --db file keeps what it held before this entry "
              "(restart allegiance to work on it again)." if stored else "")
+    head = f"interrupted: the engine did not stop within {GRACE:g} s of {stopper}, so this entry was abandoned; "
+    done = len(session.kb.history) + len(lost)  # in order: a prefix of `before` (a lost import counts as done)
+    if rebuilt.error or done < len(before):
+        why = "the time limit" if rebuilt.error and "took longer" in rebuilt.error else "Ctrl-C"
+        return Output(error=head + f"rebuilding the knowledge base as it was before it was stopped too, by {why}: "
+                                   f"{len(session.kb.history)} of the {len(before)} operations of before are in; "
+                                   f"not rebuilt: {', '.join(_label(op) for op in before[done:])}. Load "
+                                   f"{'it' if len(before) - done == 1 else 'them'} again, or restart allegiance.{where}")
     if lost:
-        return Output(error=f"interrupted: the engine did not stop within {GRACE:g} s of {stopper}, so this entry "
-                            f"was abandoned; the knowledge base was rebuilt as it was before it, except the "
-                            f"import of {', '.join(lost)}, whose rows only the abandoned engine held: import "
-                            f"{'it' if len(lost) == 1 else 'them'} again with :import.{where}")
-    return Output(error=f"interrupted: the engine did not stop within {GRACE:g} s of {stopper}, so this entry "
-                        f"was abandoned; the knowledge base is as it was before it (rebuilt).{where}")
+        return Output(error=head + f"the knowledge base was rebuilt as it was before it, except the "
+                                   f"import of {', '.join(lost)}, whose rows only the abandoned engine held: import "
+                                   f"{'it' if len(lost) == 1 else 'them'} again with :import.{where}")
+    return Output(error=head + f"the knowledge base is as it was before it (rebuilt).{where}")
 
 
-def _rebuild(before: tuple[Operation, ...], new: KnowledgeBase) -> list[str]:
+def _label(op: Operation) -> str:
+    """An operation as the user knows it: a file's path, an entry's text, an import's file."""
+    if isinstance(op, SourceFile):
+        return op.path if op.mtime is not None else repr(op.text.strip()[:60])
+    if isinstance(op, Retraction):
+        return f":retract {op.label}"
+    return f":import {op.path}"
+
+
+def _rebuild(before: tuple[Operation, ...], new: KnowledgeBase, lost: list[str]) -> Output:
     """Replay `before` into `new`; the CSV imports whose rows are staged on the abandoned engine's
-    connection (which is busy for good, and refuses a second caller) are left out. Their files,
-    for the message."""
-    lost: list[str] = []
-    start = 0
-    for i, op in enumerate(before):
-        if isinstance(op, Import):
-            replay(before[start:i], new)
-            start = i + 1
-            try:
-                new.import_table(op)
-            except Exception:  # its rows could not be read (the stuck connection holds them)
-                lost.append(op.path)
-    replay(before[start:], new)
-    return lost
+    connection (which is busy for good, and refuses a second caller) are left out, their files
+    in `lost`. Stopped (Ctrl-C, the time limit): an Output saying by what."""
+    try:
+        start = 0
+        for i, op in enumerate(before):
+            if isinstance(op, Import):
+                replay(before[start:i], new)
+                start = i + 1
+                try:
+                    new.import_table(op)
+                except (QueryInterrupted, QueryTimeout):
+                    raise
+                except Exception:  # its rows could not be read (the stuck connection holds them)
+                    lost.append(op.path)
+        replay(before[start:], new)
+    except (QueryError, KeyboardInterrupt) as exc:
+        return Output(error=str(exc) or "interrupted")
+    return Output()
 
 
 def abandoned() -> bool:

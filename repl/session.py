@@ -30,6 +30,7 @@ from pathlib import Path
 
 from allegiance import ast, terminals
 from allegiance.errors import AllegianceError, ParseError, QueryTimeout, did_you_mean
+from allegiance.errors import render as render_error
 from allegiance.explain import support_json
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
@@ -150,6 +151,10 @@ class Session:
         elapsed = time.perf_counter() - started
         settings = time_json(self.selection)  # JSON records :at and :known-on, as the CLI's does
         out = display.answers_text(label or text, answers, kb, fmt, self.limit, supports, settings) + note
+        if fmt == "table":  # JSON and CSV stay data
+            # a comparison that can never hold (analysis/kinds.py) said, above the empty answer it explains
+            warned = [render_error(w, self.all_sources()) for w in kb.checked_query(text).warnings]
+            out = "\n".join([*warned, out])
         self._page = lambda: display.answers_text(label or text, answers, kb, fmt, None, supports, settings)
         if self.timing:
             out += f"\n{display.seconds(elapsed)}"
@@ -383,6 +388,42 @@ def is_complete(text: str) -> bool:
     return not _SENTENCE_START.match(first)  # an English statement waits for its period
 
 
+def pending(text: str) -> str:
+    """Why Enter went on to another line instead of running the entry ("" when it would run): the
+    REPL's toolbar says so, or an open string looks like a REPL that stopped answering (issue 16)."""
+    text = text.rstrip()  # the empty line Enter just made is not yet the one that runs it
+    if is_complete(text):
+        return ""
+    code = strip_comments(text).rstrip()
+    way_out = "; Enter on an empty line runs it as it is, Ctrl-C drops it"
+    depth, in_string = _balance(code)
+    if in_string:
+        start = _open_quote(code)
+        line = code.count("\n", 0, start) + 1
+        column = start - (code.rfind("\n", 0, start) + 1) + 1
+        return f'a string is open (the " at line {line}, column {column}): close it with "{way_out}'
+    if depth > 0:
+        return f"a bracket is open: close it{way_out}"
+    ending = next((e for e in (":-", "?-", ",", "=", "+", "-", "*", "/", "<", ">", "!") if code.endswith(e)), None)
+    if ending is not None:
+        return f"the entry goes on after '{ending}'{way_out}"
+    return f"a rule, block or English statement ends with '.'{way_out}"
+
+
+def _open_quote(code: str) -> int:
+    """Where the string left open at the end of `code` starts."""
+    start, i, in_string = -1, 0, False
+    while i < len(code):
+        c = code[i]
+        if in_string and c == "\\":
+            i += 1
+        elif c == '"':
+            in_string = not in_string
+            start = i if in_string else start
+        i += 1
+    return start
+
+
 def classify(text: str) -> str:
     """empty | command | query | add (see the module docstring)."""
     code = strip_comments(text).strip()
@@ -392,8 +433,10 @@ def classify(text: str) -> str:
         return "command"
     if code.startswith("?-"):
         return "query"
-    if code.startswith(".") or _SENTENCE_START.match(code) or ":-" in code or \
-            code.startswith(("not ", "!")) or _QUALIFIER.search(code):
+    # a negated statement ends with its period; `not ally(X, nusra), member(X, c)` is a query
+    negated_statement = code.startswith(("not ", "!")) and code.endswith((".", "}"))
+    if code.startswith(".") or _SENTENCE_START.match(code) or ":-" in code or negated_statement or \
+            _QUALIFIER.search(code):
         return "add"
     if not code.endswith("."):
         return "query" if not code.endswith("}") else "add"

@@ -131,3 +131,26 @@ def test_files_may_follow_the_options(tmp_path: Path, capsys: pytest.CaptureFixt
         out = capsys.readouterr().out
         assert out.startswith("ally_and_enemy: a and b are both allied and opposed\n    single source: wire"), (argv, out)
         assert "(1 inconsistency, 1 single-source)" in out
+
+
+def test_query_warns_of_a_comparison_that_never_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    """A symbol compared with a number: the answer is empty, and stderr says why (analysis/kinds.py)."""
+    assert main(["query", "member(X, alliance41), X > 3"]) == 1
+    captured = capsys.readouterr()
+    assert "(0 answers)" in captured.out and "warning" not in captured.out
+    assert captured.err.splitlines()[:3] == [
+        "<query>:1:26: warning: X (member/2's 1st argument) is a symbol and 3 a number: values of different "
+        "kinds are never ordered, so `X > 3` never holds",
+        "    member(X, alliance41), X > 3",
+        "                             ^"]
+
+
+def test_the_files_named_over_the_time_limit_say_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The files a command names load as any load does: over the limit, "the load took longer", not
+    "query" (and a tiny limit no longer stopped the knowledge base's own start, before any file)."""
+    path = tmp_path / "edges.dl"
+    path.write_text("".join(f"edge(n{i}, n{i + 1}).\n" for i in range(3000)), encoding="utf-8")
+    assert main(["query", "edge(n1, X)", str(path), "--timeout", "0.001"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the load took longer than 0.001 s"), err
+    assert "nothing of it was kept" in err

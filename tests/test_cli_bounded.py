@@ -19,7 +19,7 @@ from allegiance.engines.duckdb import guard
 bound.GRACE = 1.0
 real = guard.Guarded._run
 def stalled(self, sql, params=()):
-    if guard.RECURSIVE in sql and os.environ.get("STALL") != "no":
+    if os.environ.get("STALL", guard.RECURSIVE) in sql and os.environ.get("STALL") != "no":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         if os.environ.get("PRESS") == "yes":
             threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
@@ -66,3 +66,27 @@ def test_a_stalled_load_over_its_time_limit_ends_and_the_db_says_what_it_holds(t
     else:
         assert f"{db} holds this command's change (committed before the engine was stopped)" in result.stderr
         assert after.returncode == 0 and "n1" in after.stdout
+
+
+def test_ctrl_c_on_a_stalled_load_of_the_files_named_ends_the_command(tmp_path: Path) -> None:
+    """The files on the command line are loaded before the command runs (cli/common.py open_kb):
+    a stall there ends the command as a stalled query does (it ran until killed)."""
+    (tmp_path / "graph.dl").write_text(GRAPH, encoding="utf-8")
+    result = run("query", "edge(n0, X)", str(tmp_path / "graph.dl"), PRESS="yes", STALL="INSERT INTO b")
+    assert result.returncode == 130, result.stderr
+    assert "the engine did not stop within 1 s of Ctrl-C (DuckDB's cancel stalled), so the command ends " \
+           "without it; nothing was kept (no --db)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_ctrl_c_while_the_files_named_load_says_load_interrupted(tmp_path: Path) -> None:
+    """Ctrl-C while the files load (not stalled): the command ends as an interrupted load does
+    elsewhere, status 130, "load interrupted", nothing kept."""
+    (tmp_path / "graph.dl").write_text(GRAPH, encoding="utf-8")
+    script = STALL.replace("time.sleep(60)", "time.sleep(0.6); signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})")
+    result = subprocess.run([sys.executable, "-c", script, "query", "edge(n0, X)", str(tmp_path / "graph.dl")],
+                            capture_output=True, text=True, timeout=50, cwd=ROOT,
+                            env={**__import__("os").environ, "PRESS": "yes", "STALL": "INSERT INTO b"})
+    assert result.returncode == 130, result.stderr
+    assert "load interrupted" in result.stderr and "nothing of it was kept" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

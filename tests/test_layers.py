@@ -32,9 +32,9 @@ LAYERS: list[set[str]] = [
     {"kb", "conformance", "frames"},  # the facade tying the stages together; answers as data frames
     {"render", "stream", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render",
      "undated", "graph"},  # built on it
-    {"cli.common", "cli.graph_options"},  # opening a knowledge base from command-line options, for both front ends
+    {"cli.common", "cli.graph_options", "cli.bound"},  # opening a knowledge base from command-line options, for both front ends
     {"repl.output", "repl.browser"},  # the REPL, from its plain values up to the terminal
-    {"repl.display", "repl.suggest", "repl.habits"},
+    {"repl.display", "repl.suggest", "repl.habits", "repl.treewrap"},
     {"repl.session"},
     {"repl.commands"},
     {"repl.selecting"},  # the :trust, :without, :at, :known-on commands

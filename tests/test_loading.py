@@ -294,3 +294,28 @@ def test_loading_twice_is_harmless(small: KnowledgeBase, tmp_path: Path) -> None
     report = load_with_report(small, [path])
     assert not report.changed
     assert snapshot(small)[:-1] == once
+
+
+def test_a_folder_that_vanishes_while_a_directory_is_walked_is_passed_over(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`:load /tmp` in a new-user session: another program's temporary folder went away while the
+    load walked /tmp, and the REPL said "internal error: FileNotFoundError". Such a folder is
+    passed over, as os.walk passes over what it cannot list."""
+    import shutil
+
+
+    (tmp_path / "a.dl").write_text("p(a).\n", encoding="utf-8")
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "b.dl").write_text("p(b).\n", encoding="utf-8")
+    scandir = os.scandir
+
+    def vanishing(path: object = ".") -> object:
+        if str(path).endswith("gone"):
+            shutil.rmtree(str(path), ignore_errors=True)  # removed by its owner just now
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", vanishing)
+    with KnowledgeBase(timeout=None) as kb:
+        report = load_with_report(kb, [tmp_path])
+        assert report.files == (str(tmp_path / "a.dl"),)
+        assert kb.query("p(X)").rows == [("a",)]

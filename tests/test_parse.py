@@ -174,3 +174,15 @@ def test_constant_folding_uses_the_engines_arithmetic() -> None:
     with KnowledgeBase() as kb:
         kb.load_text("s(1).\nf(-7 / 2, -7 % 2) :- s(1).\ne(Q, R) :- s(1), M = 0 - 7, Q = M / 2, R = M % 2.", file="t.dl")
         assert kb.facts("f/2") == kb.facts("e/2") == [(-3, -1)]
+
+
+def test_a_string_with_no_end_says_so() -> None:
+    """It said "unexpected character '\"'" at the opening quote (found in a new-user session)."""
+    with pytest.raises(ParseError) as info:
+        parse_program('p("abc).\nq(a).\n', "x.dl")
+    error = info.value
+    assert (error.message, error.span.line if error.span else None) == ("this string is never closed", 1)
+    assert error.hint == 'end it with " on the same line (write \\n for a line break)'
+    with pytest.raises(ParseError) as info:
+        parse_program('p("a\\qb").\n', "x.dl")  # closed, but with an unknown escape: not this message
+    assert info.value.message != "this string is never closed"

@@ -4,7 +4,8 @@ Input: an ast.Program (or its clauses) and the predicates known from elsewhere (
 knowledge base, statement and metadata relations). Output: `CheckedProgram` (checked.py).
 Raises a CheckError, or an ErrorGroup holding every error found, in source order:
 arity (arity.py), safety (safety.py), unknown predicates (with did-you-mean), stratification
-(stratify.py); a warning for recursive arithmetic that may grow for ever (growth.py).
+(stratify.py); a warning for recursive arithmetic that may grow for ever (growth.py), and for a
+comparison of values of different kinds, which never holds (kinds.py).
 demand.py rewrites a checked query and the rules it reads for evaluation on demand (magic sets).
 """
 
@@ -26,6 +27,7 @@ from ..provenance import statement_relation
 from .arity import check_arity, check_names
 from .checked import CheckedProgram, CheckedQuery, Stratum
 from .growth import growth_warnings
+from .kinds import never_true
 from .safety import normalize_query, normalize_rule
 from .stratify import stratify
 
@@ -96,6 +98,7 @@ def check(program: ast.Program | Iterable[ast.Clause], known: Known | Iterable[a
     warnings: list[str] = []
     aux_names = itertools.count(1)  # per check, so the same program normalizes the same way
     for rule in rules:
+        warnings.extend(f"{w.span}: {w.message}" for w in never_true(rule.body, types))
         result = normalize_rule(rule, aux_names)
         errors.extend(result.errors)
         warnings.extend(result.warnings)
@@ -122,7 +125,8 @@ def check_query(query: ast.Query, program: CheckedProgram) -> CheckedQuery:
     if errors:
         raise _bundle(errors)
     rules = (*result.aux_rules, result.rule)
-    return CheckedQuery(rules, result.rule.head.sym, tuple(v.name for v in query.variables), query)
+    return CheckedQuery(rules, result.rule.head.sym, tuple(v.name for v in query.variables), query,
+                        tuple(never_true(query.body, program.types)))
 
 
 def _unknown_predicates(clauses: Iterable[ast.Rule | ast.Query], types: Mapping[ast.PredicateSym, object]) -> list[AllegianceError]:

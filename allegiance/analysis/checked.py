@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import ast
+from ..errors import AllegianceError
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +55,5 @@ class CheckedQuery:
     goal: ast.PredicateSym
     variables: tuple[str, ...]
     source: ast.Query
+    # comparisons that never hold (kinds.py): errors with a span, drawn as warnings, never raised
+    warnings: tuple[AllegianceError, ...] = field(default=(), compare=False)

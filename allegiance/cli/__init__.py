@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import AllegianceError
+from ..errors import AllegianceError, QueryInterrupted
 from ..kb import KnowledgeBase
 from ..printable import PrintableStream
 from .bound import bounded
@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         repl = importlib.import_module("allegiance.repl")
         status: int = repl.main(args)
         return status
+    except QueryInterrupted as exc:  # Ctrl-C, told as the engine or the load says it: the status of Ctrl-C
+        fail(exc, kb)
+        return 130
     except AllegianceError as exc:
         return fail(exc, kb)
     except KeyboardInterrupt:

@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import suggested
+from ..changes import take_back
 from ..engines import ENGINES
 from ..engines.base import DEFAULT_TIMEOUT
-from ..errors import AllegianceError, LoadError
+from ..errors import AllegianceError, LoadError, QueryError
 from ..errors import render as render_error
 from ..files import bundled_paths
 from ..kb import KnowledgeBase
 from ..selection import Selection, parse_date
 from ..trust import DEFAULT as DEFAULT_POLICY
+from .bound import bounded
 
 Handler = Callable[[argparse.Namespace, KnowledgeBase], int]
 
@@ -161,16 +163,22 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
     files = list(getattr(args, "files", None) or [])
     try:
         if files:
-            kb.load_path(*files)
+            paths = files
         elif args.kb:
             root = Path(args.kb)
             if not root.is_dir():
                 raise LoadError(f"--kb {args.kb}: no such folder", None,
                                 "name a folder that holds facts/ and rules/ (or fact and rule files)")
-            parts = [p for p in (root / "facts", root / "rules") if p.is_dir()]
-            kb.load_path(*(parts or [root]))
+            paths = [str(p) for p in (root / "facts", root / "rules") if p.is_dir()] or [str(root)]
         else:
-            kb.load_path(*bundled_paths())
+            paths = [str(p) for p in bundled_paths()]
+        # as bounded as the command itself (bound.py), and stopped as any load is: "load interrupted"
+        try:
+            with bounded(kb):
+                kb.load_path(*paths)
+        except (QueryError, KeyboardInterrupt, RuntimeError) as exc:
+            take_back(kb, 0, exc, "load")
+            raise
     except BaseException:
         kb.close()
         raise

@@ -4,6 +4,7 @@ command that does it here, and says what is wrong with undecodable input."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,87 @@ def test_an_engine_switch_after_a_bad_edit_quotes_the_line_on_disk(tmp_path: Pat
         assert out.error.splitlines()[-1].startswith("still on duckdb")
     finally:
         session.kb.close()
+
+
+def test_why_wraps_long_proof_lines_at_spaces_under_their_branch(bundled: KnowledgeBase) -> None:
+    """At 180 columns the terminal wrapped `:why`'s rule lines in the middle of an identifier
+    (`not ally(fsa_gr` / `oups_in_alliance41, ...)`), at the left edge, outside the tree."""
+    from allegiance.repl.treewrap import wrap_tree
+
+    fact = "indirect_ally(fsa_groups_in_alliance41, ahrar_al_sham)"
+    session = Session(bundled)
+    whole = dispatch(f":why {fact}", session).text
+    assert max(len(line) for line in whole.splitlines()) > 180  # there is something to wrap
+    for width in (180, 80):
+        session.columns = width
+        text = dispatch(f":why {fact}", session).text
+        assert text == wrap_tree(whole, width)
+        assert all(len(line) <= width for line in text.splitlines()), text
+        # the same words, none cut: only spaces became line breaks (and the tree's drawing repeated)
+        assert [w for w in text.split() if w.strip("│├└─")] == [w for w in whole.split() if w.strip("│├└─")]
+    lines = wrap_tree(whole, 80).splitlines()
+    # a continuation line stays under its branch, indented under the line it continues
+    at = lines.index("│       │   │     as co_member(fsa_groups_in_alliance41, ahrar_al_sham,")
+    assert lines[at + 1].startswith("│       │   │       alliance41) :- member(")
+
+
+def test_an_open_string_says_so_in_the_toolbar(small_kb: KnowledgeBase) -> None:
+    """Enter after `member(X, "alliance41` went on to a `|` line with no word why: it looked like
+    a REPL that had stopped answering. The toolbar says a string is open, where, and the way out.
+    (Seen in tmux; pexpect's screen gets only the cells that change, so the toolbar is read here.)"""
+    from allegiance.repl.app import prompt_session
+    from allegiance.repl.session import pending
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    seen: list[str] = []
+
+    async def type_and_read() -> None:  # the buffer starts its completion in the event loop
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            prompt = prompt_session(Session(small_kb))
+            toolbar = prompt.bottom_toolbar
+            assert callable(toolbar)
+            prompt.default_buffer.completer = None
+            for text in ('member(X, "alliance41', 'member(X, "alliance41\n', "member(X,\nalliance41\n"):
+                prompt.default_buffer.text = text
+                seen.append(toolbar())
+
+    asyncio.run(type_and_read())
+    assert "string is open" not in seen[0]  # typing on: the usual hints
+    # Enter went on to another line: it says why
+    assert seen[1] == (' a string is open (the " at line 1, column 11): close it with "; Enter on an '
+                       'empty line runs it as it is, Ctrl-C drops it')
+    assert seen[2].startswith(" a bracket is open: close it;")
+    assert pending("indirect(X, Y) :-\n  ally(X, Y)\n").startswith("a rule, block or English statement ends with '.'")
+    assert pending("member(X, alliance41)") == ""
+
+
+def test_a_comparison_of_a_symbol_with_a_number_is_warned_about(bundled: KnowledgeBase, tmp_path: Path) -> None:
+    """`member(X, alliance41), X > 3` answered "(0 answers)" and nothing else: a symbol is never
+    ordered with a number (values.compare). Now a warning says so, where, and what to compare with,
+    at the prompt, in a rule file, and on the command line; the query still runs."""
+    session = Session(bundled)
+    text = dispatch("member(X, alliance41), X > 3", session).text
+    assert text.splitlines()[:3] == [
+        "<query>:1:26: warning: X (member/2's 1st argument) is a symbol and 3 a number: values of different "
+        "kinds are never ordered, so `X > 3` never holds",
+        "    member(X, alliance41), X > 3",
+        "                             ^"]
+    assert text.endswith("(0 answers)")
+    session.format = "json"  # JSON stays data: the warning is for the table a person reads
+    assert not dispatch("member(X, alliance41), X > 3", session).text.startswith("<query>")
+    session.format = "table"
+    assert "warning" not in dispatch("member(X, alliance41), X != 3", session).text  # always true: no trap
+    assert "warning" not in dispatch("published(S, D), D > 2015-10-01", session).text  # a date with a date
+    assert "is a date and 3 a number" in dispatch("published(S, D), D >= 3", session).text
+    rules = tmp_path / "late.dl"
+    rules.write_text(".decl seen(x: symbol, d: date)\nlate(X) :- seen(X, D), D > \"2015\".\n", encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    try:
+        kb.load_path(str(rules))
+        assert [w for w in kb.warnings if "never holds" in w] == [
+            f"{rules}:2:26: warning: D (seen/2's 2nd argument) is a date and \"2015\" a symbol: values of different "
+            "kinds are never ordered, so `D > \"2015\"` never holds"]
+    finally:
+        kb.close()

@@ -9,11 +9,13 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from allegiance.engines.duckdb.guard import Guarded
+from allegiance.engines.duckdb.guard import RECURSIVE, Guarded
+from allegiance.history import Operation, SourceFile
 from allegiance.importing import import_csv
 from allegiance.kb import KnowledgeBase
 from repl.dispatch import dispatch
@@ -113,3 +115,55 @@ def test_ctrl_c_during_a_load_says_the_file_was_taken_back(tmp_path: Path) -> No
         assert len(session.kb.history) == 1 and session.kb.query("edge(1, X)").rows == []
     else:
         assert len(session.kb.history) == 2
+
+
+@pytest.mark.thorough  # waits out GRACE on a stalled statement
+def test_ctrl_c_during_the_rebuild_after_an_abandoned_entry_ends_it_too(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rebuild after an abandoned entry replays the history of before; it ran in the main thread
+    with no bound: a long one could not be stopped, and a Ctrl-C escaped it with the session still
+    on the stuck engine. Now it is an entry of its own: Ctrl-C ends it, and the message says what
+    of the history is in and what is not."""
+    from repl import running
+
+    first, second = tmp_path / "first.dl", tmp_path / "second.dl"
+    first.write_text(CHAIN, encoding="utf-8")
+    second.write_text("edge(9000, 9001).\n", encoding="utf-8")
+    kb = KnowledgeBase(timeout=None)
+    kb.load_path(str(first))
+    kb.load_text("edge(0, 1).\n", file="<repl:1>")
+    kb.load_path(str(second))
+    session = Session(kb)
+    monkeypatch.setattr(running, "GRACE", 2.0)  # NUDGE (1 s) comes first, as with the real 5 s
+    real_replay = running.replay
+
+    def slow_replay(history: Sequence[Operation], new: KnowledgeBase) -> None:
+        late = [i for i, op in enumerate(history) if isinstance(op, SourceFile) and op.path == str(second)]
+        real_replay(history[:late[0]] if late else history, new)
+        if late:
+            for _ in range(3000):  # a long rebuild, in Python: a KeyboardInterrupt reaches it between two sleeps
+                time.sleep(0.01)
+            real_replay(history[late[0]:], new)
+
+    def stalled(self: Guarded, sql: str, params: Sequence[object] = ()) -> object:
+        while RECURSIVE in sql and threading.current_thread().name == "allegiance-entry" and self is kb.engine:
+            time.sleep(0.01)  # DuckDB's cancel stalled: the statement never ends (until the thread is let go)
+        return run(self, sql, params)
+
+    run = Guarded._run
+    monkeypatch.setattr(Guarded, "_run", stalled)
+    monkeypatch.setattr(running, "replay", slow_replay)
+    timers = [press_ctrl_c_after(0.3), press_ctrl_c_after(3.5)]  # the entry, then its rebuild
+    started = time.monotonic()
+    try:
+        out = run_entry(lambda: dispatch("path(1, X)", session), session)
+    finally:
+        for timer in timers:
+            timer.cancel()
+    assert time.monotonic() - started < 20
+    assert out.error is not None and "so this entry was abandoned" in out.error, out
+    assert "rebuilding the knowledge base as it was before it was stopped too, by Ctrl-C: 2 of the 3 " \
+           f"operations of before are in; not rebuilt: {second}. Load it again, or restart allegiance." in out.error, out
+    assert session.kb is not kb
+    assert session.kb.query("edge(0, X)").rows == [(1,)]  # what was rebuilt answers, on a live engine
+    assert session.kb.query("edge(9000, X)").rows == []

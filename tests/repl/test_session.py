@@ -28,6 +28,9 @@ from allegiance.kb import KnowledgeBase
     ("member(ahrar, alliance41). member(nusra, alliance41).", "add"),
     ("linked(X, Y) :- ally(X, Y).", "add"),
     ("not member(nusra, alliance41).", "add"),
+    # a query may start with a negation (it said "expected '.' at the end of this clause")
+    ("not ally(X, nusra), member(X, alliance41)", "query"),
+    ("not member(nusra, alliance41)", "query"),
     ("member(nusra, alliance41) according to s1.", "add"),
     (".entity isis { name: \"Islamic State\" kind: group }", "add"),
     (".decl p(a: symbol)", "add"),

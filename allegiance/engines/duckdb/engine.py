@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import duckdb
 
-from ... import ast, errors
+from ... import ast, errors, shield
 
 if TYPE_CHECKING:
     import pyarrow
@@ -416,6 +416,8 @@ class DuckDBEngine(Ranked, Engine):
             decode = row_decoder(reps)
             while batch := result.fetchmany(size):
                 yield [decode(r) for r in batch] if query.goal.arity else [() for _ in batch]
+                if shield.pressed():  # Ctrl-C is deferred inside the guard, the caller's work too
+                    raise KeyboardInterrupt
 
     def forget_imports(self) -> None:
         self._staged = weakref.WeakSet()

@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import duckdb
 
@@ -100,7 +100,9 @@ class Guarded:
     def _run(self, sql: str, params: Sequence[object] = ()) -> duckdb.DuckDBPyConnection:
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise DeadlinePassed
-        if self._interrupted and not shield.active():
+        # Ctrl-C, whether the watcher saw it (`_interrupted`) or a deferring section recorded it
+        # (shield.py: a change, stopped here, between two statements, is rolled back whole)
+        if (self._interrupted or shield.pressed()) and not shield.active():
             raise KeyboardInterrupt
         if RECURSIVE in sql:
             return self._run_on_one_thread(sql, params)
@@ -134,9 +136,18 @@ class Guarded:
             finally:
                 cursor.close()
 
+    def _guard(self) -> AbstractContextManager[None]:
+        """Honour the time limit and Ctrl-C, turning either into a QueryError subclass.
+
+        Ctrl-C is deferred for the whole call (shield.deferring): it stops the statement running
+        (the watcher), or the call at its next statement (`_run`), or is raised as a bare
+        KeyboardInterrupt once the call has ended; never inside the guard's own setup or cleanup
+        (raised as contextlib left the generator, it once left `_guarding` set for good: every
+        later call unguarded, no time limit)."""
+        return shield.deferring(self._guarded_call())
+
     @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Honour the time limit and Ctrl-C, turning either into a QueryError subclass."""
+    def _guarded_call(self) -> Iterator[None]:
         if self._guarding:  # nested: the outer guard watches
             yield
             return

@@ -330,25 +330,28 @@ class Tables(Guarded):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything done inside (fact changes, program changes, stored tables) is one commit; on
-        any failure all of it is rolled back and the program of the start is installed again."""
+        any failure all of it is rolled back and the program of the start is installed again.
+        Ctrl-C is deferred throughout (shield.py): it stops the change at its next statement, or,
+        pressed after the COMMIT, is raised once the transaction is over, never in between."""
         if self._in_transaction:
             yield
             return
-        self.writable()
-        program = self._program
-        self._in_transaction = True
-        try:
-            self._con.begin()  # inside: a Ctrl-C raised as begin() returns must roll it back
-            yield
-            self._flush_meta()
-            self._con.commit()
-        except BaseException:
-            self._in_transaction = False
-            self._program = program
-            self._recover()
-            raise
-        finally:
-            self._in_transaction = False
+        with shield.deferred():
+            self.writable()
+            program = self._program
+            self._in_transaction = True
+            try:
+                self._con.begin()
+                yield
+                self._flush_meta()
+                self._con.commit()
+            except BaseException:
+                self._in_transaction = False
+                self._program = program
+                self._recover()
+                raise
+            finally:
+                self._in_transaction = False
 
     def stored_tables(self) -> set[str]:
         """The names of the kb_ tables the file holds."""
@@ -445,22 +448,11 @@ class Tables(Guarded):
 
     @contextmanager
     def _failsafe(self) -> Iterator[None]:
-        """A guarded transaction over base facts: on any failure, roll back and re-read the store,
-        so facts and program are as before the call. Inside transaction() the change joins that
-        one, which commits or rolls back for it."""
-        with self._guard():
-            if self._in_transaction:
-                yield
-                return
-            self.writable()
-            try:
-                self._con.begin()  # inside: a Ctrl-C raised as begin() returns must roll it back
-                yield
-                self._flush_meta()
-                self._con.commit()
-            except BaseException:
-                self._recover()
-                raise
+        """A guarded transaction(): on any failure, roll back and re-read the store, so facts and
+        program are as before the call (Ctrl-C pressed after the COMMIT: a bare KeyboardInterrupt
+        after the call, not an "interrupted" error; see _guard)."""
+        with self._guard(), self.transaction():
+            yield
 
     def writable(self) -> None:
         """Reopen a file opened read-only (DuckDBEngine._open) for changes: once what it holds is
