@@ -439,7 +439,7 @@ def _rests_on(session: Session, text: str) -> Output:
     found = rests_on(session.kb, query, session.selection)
     if session.format == "json":
         return say(json.dumps({**reliance_json(query, found, session.kb), **time_json(session.selection)}, ensure_ascii=False))
-    return say(reliance_text(query, found, session.kb))
+    return say(wrap_tree(reliance_text(query, found, session.kb), session.columns))
 
 
 @special_command("inconsistencies", "", "what does not add up: each message, its support, its weakest premise, "
@@ -452,7 +452,8 @@ def _inconsistencies(session: Session, arg: str) -> Output:
 
     # the same lines as `allegiance inconsistencies`: support, weakest premise, single-source flag
     results = findings(session.kb, session.selection, found, support=session.support, sources=session.support)
-    return say("\n".join([*(line for f in results for line in finding_lines(f)), summary_line(results)]))
+    return say(wrap_tree("\n".join([*(line for f in results for line in finding_lines(f)), summary_line(results)]),
+                         session.columns))
 
 
 @special_command("timeline", "QUERY | --inconsistencies", "when each answer holds: its maximal periods of validity",

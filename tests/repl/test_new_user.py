@@ -302,3 +302,21 @@ def test_a_comparison_of_a_symbol_with_a_number_is_warned_about(bundled: Knowled
             "kinds are never ordered, so `D > \"2015\"` never holds"]
     finally:
         kb.close()
+
+
+def test_sources_and_inconsistencies_wrap_at_spaces_too(bundled: KnowledgeBase) -> None:
+    """At 80 columns `:sources FACT` cut a source's title in the middle of a word (`Russ` / `ia`)
+    at the left edge; so did `:inconsistencies`' messages. Both wrap at spaces, indented under
+    the line they continue, as `:why` does."""
+    from allegiance.repl.treewrap import wrap_tree
+
+    session = Session(bundled)
+    for entry in (":sources backs_terror_linked(usa, syrian_opposition, nusra)", ":inconsistencies"):
+        session.columns = None
+        whole = dispatch(entry, session).text
+        assert max(len(line) for line in whole.splitlines()) > 80, entry  # there is something to wrap
+        session.columns = 80
+        text = dispatch(entry, session).text
+        assert text == wrap_tree(whole, 80)
+        assert all(len(line) <= 80 for line in text.splitlines()), text
+        assert text.split() == whole.split()  # only spaces became line breaks
