@@ -390,10 +390,11 @@ def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.R
     g = grading(kb)
     found = intervals(kb, query)
     # an answer holds under threshold 0 (every statement counts); its support is the top of that
-    # first interval
-    tops = {row: spans[0][1] for row, spans in found.items() if spans and spans[0][0] == 0}
-    support = g.support
-    return [support(tops.get(row if type(row) is tuple else tuple(row), 0)) for row in rows]
+    # first interval. Answers share their intervals' tuples (one per grade, as the engine reads
+    # them), so each distinct one is turned into a Support once, not once per answer
+    of = {id(spans): g.support(spans[0][1] if spans and spans[0][0] == 0 else 0) for spans in found.values()}
+    get, weakest = found.get, g.support(0)
+    return [of.get(id(get(row if type(row) is tuple else tuple(row))), weakest) for row in rows]
 
 
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:

@@ -52,6 +52,7 @@ from .compile import (
     row_decoder,
     rule_select,
 )
+from .maxmin import MaxMin
 
 
 class Cursor(Protocol):
@@ -96,7 +97,7 @@ def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: Che
         drop(evaluation.tables)
 
 
-class _Evaluation:
+class _Evaluation(MaxMin):
     def __init__(self, run: Run, program: CheckedProgram, plain: Facts, annotated: Annotated,
                  query: CheckedQuery | None) -> None:
         self.run = run
@@ -123,6 +124,7 @@ class _Evaluation:
         self.gaps: dict[PredicateSym, PredicateSym] = {}  # q -> the pseudo-predicate reading q's gaps
         self.source: dict[PredicateSym, str] = {}  # pseudo-predicate -> its table
         self.empty: set[PredicateSym] = set()  # relations with no row yet
+        self.prefix_shaped: set[PredicateSym] = set()  # relations whose rows each hold on [0, hi] (maxmin.py)
         self.closures: frozenset[PredicateSym] = frozenset()
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -159,6 +161,8 @@ class _Evaluation:
             return {}
         cols = ", ".join(column_names(sym.arity))
         decode = row_decoder(self.reps[sym])
+        if sym in self.prefix_shaped:
+            return self.read_grades(sym)
         # islands are maximal already: only a row with several needs them sorted
         found: dict[Row, tuple[Interval, ...]] = {}
         several: set[Row] = set()
@@ -199,6 +203,8 @@ class _Evaluation:
             rows += [(row, lo, hi) for lo, hi in spans]
         name = f"{self.prefix}r{self.ids[sym]}"
         self.table[sym] = name
+        if all(lo == 0 for _, lo, _ in rows):  # every row holds on [0, hi]: coalesced, one row per key
+            self.prefix_shaped.add(sym)
         if not rows:
             self.new_table(name, sym)
             self.empty.add(sym)
@@ -269,9 +275,14 @@ class _Evaluation:
         return f"SELECT {cols}, lo, hi FROM ({inner}) AS {params.alias('s')} WHERE lo <= hi"
 
     def stratum(self, heads: list[PredicateSym], rules: Iterable[ast.Rule], recursive: bool) -> None:
-        by_head: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
+        own_rules: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
         for rule in rules:
-            by_head[rule.head.sym].extend(self.variants(rule))
+            own_rules[rule.head.sym].append(rule)
+        if self.max_min(heads, own_rules):  # a grade per row (maxmin.py): no island to keep
+            self.max_min_stratum(heads, own_rules, recursive)
+            return
+        self.prefix_shaped -= set(heads)
+        by_head = {h: [v for rule in own_rules[h] for v in self.variants(rule)] for h in heads}
         if len(heads) == 1 and heads[0] in self.closures and heads[0] in self.empty:
             self.closure(heads[0], by_head[heads[0]])
             return
