@@ -16,11 +16,16 @@ How it runs
       the hi's, empty ones dropped. Rules compile with compile.py's compiler, unchanged.
     - `not q(args)` (q complete: a lower stratum) is the difference: the rule is split in two, one
       variant joining q's gaps (its complement per key present in q, a table made once), the other
-      keeping `NOT EXISTS` for keys absent from q altogether (those hold everywhere).
+      keeping `NOT EXISTS` for keys absent from q altogether (those hold everywhere). When q is
+      prefix-shaped (each row on [0, g], see maxmin.py) the difference is one lower bound instead,
+      one past the greatest g of the matching rows: no split, so m such negations cost one join
+      where the split costs 2^m (a rule of the bundled knowledge base negates five relations).
     - Several derivations are the union: candidates are coalesced into the relation.
     - Recursion is semi-naive over islands: a round's delta is the islands that changed when the
       candidates were coalesced in, so a derivation is new only where it adds coverage, and the
       loop ends when coverage stops growing (finite keys times finite points).
+    - A stratum that negates nothing over prefix-shaped relations is max-min (maxmin.py): a
+      grade per row, no island. Base facts are coalesced in Python as they are loaded.
     The query's rules run last, as non-recursive strata in dependency order.
 
 Tables: `a<N>_r<K>` (relations), `a<N>_g<K>` (gaps), `a<N>_x<M>` (per-round scratch), N unique per
@@ -126,6 +131,7 @@ class _Evaluation(MaxMin):
         self.gaps: dict[PredicateSym, PredicateSym] = {}  # q -> the pseudo-predicate reading q's gaps
         self.source: dict[PredicateSym, str] = {}  # pseudo-predicate -> its table
         self.empty: set[PredicateSym] = set()  # relations with no row yet
+        self.pending: list[str] = []  # CREATE statements of empty relations, run together
         self.prefix_shaped: set[PredicateSym] = set()  # relations whose rows each hold on [0, hi] (maxmin.py)
         self.closures: frozenset[PredicateSym] = frozenset()
 
@@ -151,6 +157,9 @@ class _Evaluation(MaxMin):
         """Every relation: base facts loaded, then the strata, then the query's rules."""
         for sym in self.reps:
             self.load_base(sym)
+        if self.pending:  # the empty relations' tables, in one batch (a statement each costs more)
+            self.run("; ".join(self.pending), [])
+            self.pending = []
         for stratum in self.program.strata:
             heads = sorted({r.head.sym for r in stratum.rules}, key=str)
             self.stratum(heads, stratum.rules, stratum.recursive)
@@ -217,7 +226,8 @@ class _Evaluation(MaxMin):
         if all(lo == 0 for _, lo, _ in rows):  # every row holds on [0, hi]: one row per key
             self.prefix_shaped.add(sym)
         if not rows:
-            self.new_table(name, sym)
+            self.pending.append(f"CREATE TEMP TABLE {name} ({column_defs(reps)}, lo BIGINT, hi BIGINT)")
+            self.tables.append(name)
             self.empty.add(sym)
             return
         columns: list[list[object]] = [[key[j] for key, _, _ in rows] for j in range(sym.arity)]
