@@ -288,9 +288,9 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept, syms: Itera
 # those a query reads. An evaluation's cost is mostly per statement and per relation (tables made,
 # loaded, read back, dropped), so on a knowledge base this small (the bundled one: 54 derived
 # relations) one evaluation of everything costs less than a few evaluations of a cone each, and
-# every later query reads what it kept. Above, a query evaluates its cone. Support's grades only:
-# over explain.critical's points (intervals with holes, not max-min) a relation no query reads
-# can cost more than all the others (one on the bundled knowledge base took seconds).
+# every later query reads what it kept. Above, a query evaluates its cone. Support's grades only
+# (max-min, maxmin.py): over explain.critical's points (intervals with holes) each relation costs
+# a few hundred milliseconds, and all of the bundled knowledge base's at once ran past the 5 s limit.
 WHOLE_BELOW = 20_000
 
 
