@@ -110,7 +110,7 @@ class MaxMin:
             self.empty.discard(p)
 
     # One relation per threshold t, in one statement (the sweep, with t a join column): each
-    # relation read, a row per threshold where it holds (t in lo and hi); every atom of a rule at the
+    # relation read, a row per threshold where it holds (t as lo); every atom of a rule at the
     # same t; then the grade of a row is the greatest t where it holds.
     #     path(X, Y, t) :- edge(X, Y, t).
     #     path(X, Y, t) :- path(X, Z, t), edge(Z, Y, t).              then MAX(t) per (X, Y)
@@ -127,21 +127,22 @@ class MaxMin:
             (steps if p in {a.sym for a in atoms} else exits).append(self._at_one_threshold(rule, sources, params))
         cols = ", ".join(column_names(p.arity))
         if p not in self.empty:
-            exits.append(f"SELECT {cols}, lo, hi FROM {self._each_threshold(p, expanded)}")
+            exits.append(f"SELECT {cols}, lo FROM {self._each_threshold(p, expanded)}")
         if exits:
-            cte = (f"WITH RECURSIVE w({cols}, lo, hi) AS (SELECT * FROM ({' UNION '.join(exits)}) AS a"
+            # w(key, t): the threshold once (lo), the set UNION over the fewest columns
+            cte = (f"WITH RECURSIVE w({cols}, lo) AS (SELECT * FROM ({' UNION '.join(exits)}) AS a"
                    + (f" UNION SELECT * FROM ({' UNION ALL '.join(steps)}) AS b" if steps else "") + ") ")
-            self._replace(p, [cte + "SELECT * FROM w"], params)
+            self._replace(p, [cte + f"SELECT {cols}, lo, lo AS hi FROM w"], params)
         if expanded:
             self.run("; ".join(f"DROP TABLE {name}" for name in expanded.values()), [])
 
     def _each_threshold(self, sym: PredicateSym, expanded: dict[PredicateSym, str]) -> str:
-        """A table of sym's rows, one per threshold t where it holds (0..hi), with t as lo and hi."""
+        """A table of sym's rows, one per threshold t where it holds (0..hi), with t as lo."""
         if sym not in expanded:
             name = expanded[sym] = self.scratch_name()
             self.tables.append(name)
             cols = ", ".join(f"g.{c}" for c in column_names(sym.arity))
-            self.run(f"CREATE TEMP TABLE {name} AS SELECT {cols}, r.t AS lo, r.t AS hi FROM {self.full(sym)} AS g, "
+            self.run(f"CREATE TEMP TABLE {name} AS SELECT {cols}, r.t AS lo FROM {self.full(sym)} AS g, "
                      f"range(0, {int(self.last) + 1}) AS r(t) WHERE r.t <= g.hi", [])
         return expanded[sym]
 
@@ -152,7 +153,7 @@ class MaxMin:
         inner = rule_select(rule, sources, self.full, self.reps_of, params)
         cols = ", ".join(column_names(rule.head.sym.arity))
         if not sources:
-            return (f"SELECT {cols}, r.t AS lo, r.t AS hi FROM ({inner}) AS s, "
+            return (f"SELECT {cols}, r.t AS lo FROM ({inner}) AS s, "
                     f"range(0, {int(self.last) + 1}) AS r(t)")
         aliases = [f"t{first + i + 1}" for i in range(len(sources))]
         same = " AND ".join(f"{aliases[0]}.lo = {a}.lo" for a in aliases[1:])
@@ -160,7 +161,7 @@ class MaxMin:
             inner += (" AND " if " WHERE " in inner else " WHERE ") + same
         assert inner.startswith("SELECT ")
         inner = f"SELECT {aliases[0]}.lo AS lo, " + inner[len("SELECT "):]
-        return f"SELECT {cols}, lo, lo AS hi FROM ({inner}) AS {params.alias('s')}"
+        return f"SELECT {cols}, lo FROM ({inner}) AS {params.alias('s')}"
 
     def _seminaive(self, heads: list[PredicateSym], rules: dict[PredicateSym, list[ast.Rule]]) -> None:
         delta: dict[PredicateSym, str] = {}
