@@ -84,6 +84,15 @@ class _Miss:
     score: float = 0.0
     message: str = ""
     hint: str | None = None
+    # An unknown entity's "did you mean" is worked out only when this miss ends as the error: most
+    # misses are passed by a later phrase that matches, and difflib over every name is slow (about
+    # 30 ms of loading the bundled knowledge base).
+    unknown: str | None = None
+
+    def error_hint(self, catalog: Catalog) -> str | None:
+        if self.unknown is None:
+            return self.hint
+        return did_you_mean(self.unknown, catalog.entity_names()) or "declare it with .entity, or add an alias"
 
 
 def match_sentence(sentence: ast.Sentence, catalog: Catalog) -> tuple[Relation, ast.Row, bool] | StatementError:
@@ -103,7 +112,7 @@ def match_sentence(sentence: ast.Sentence, catalog: Catalog) -> tuple[Relation, 
                 if row is not None:
                     return rel, row, negated
     if miss.message:
-        return StatementError(miss.message, sentence.span, miss.hint)
+        return StatementError(miss.message, sentence.span, miss.error_hint(catalog))
     phrases = [t.text for r in catalog.relations.values() for t in r.phrases]
     return StatementError(
         "no relation's phrase matches this sentence", sentence.span,
@@ -158,11 +167,12 @@ def _match(parts: tuple[str | int, ...], words: list[str], original: tuple[str, 
                     miss.score = score
                     kind = rel.params[part].type
                     some = _some_of_miss(text, catalog) if kind == "symbol" else None
+                    miss.unknown = None
                     if some is not None:
                         miss.message, miss.hint = some
                     elif kind == "symbol":
                         miss.message = f"unknown entity \"{text}\" in a sentence about {rel.sym}"
-                        miss.hint = did_you_mean(text, catalog.entity_names()) or "declare it with .entity, or add an alias"
+                        miss.hint, miss.unknown = None, text
                     else:
                         miss.message = f"\"{text}\" is not a {kind} ({rel.params[part].name} of {rel.sym})"
                         miss.hint = None

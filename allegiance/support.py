@@ -277,10 +277,13 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept, syms: Itera
             missing = [s for st in program.strata for s in sorted(st.predicates, key=str) if s not in k.derived]
         part = cone(program, missing, known=k.derived)
         plain, facts = _given(part, k)
-        found = engine.annotated_relations(part, plain, Annotated(k.annotated.size, facts))
-        for st in part.strata:
-            for sym in st.predicates:
-                k.derived[sym] = found.get(sym, {})
+        # the relations asked for, and the others the engine returns (small ones): a large one
+        # (a closure over a real-sized network) stays in the engine, evaluated again if asked
+        found = engine.annotated_relations(part, plain, Annotated(k.annotated.size, facts), read=set(missing))
+        for sym in missing:
+            k.derived[sym] = found.get(sym, {})
+        for sym, rows in found.items():
+            k.derived.setdefault(sym, rows)
     return {s: k.derived[s] for s in wanted}
 
 

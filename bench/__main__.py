@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import data, machine, report, subjects
-from .harness import Measurement, measure
+from . import data, machine, network, report, subjects
+from .harness import Measurement, compile_bytecode, measure
 from .workloads import Row, Sizes, rows
 
 HERE = Path(__file__).resolve().parent
@@ -65,7 +65,8 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
              "csv": directory / "strikes.csv", "csv_small": directory / "strikes-small.csv", "english": directory / "english.facts",
              "graph_dl": directory / "graph.dl", "graph_csv": directory / "graph-edges.csv",
              "graph_out": directory / "graph-closure.csv", "csv_kb": directory / "csv-kb",
-             "ally_chain": directory / "ally-chain.dl", "network": directory / "dated-network.dl"}
+             "ally_chain": directory / "ally-chain.dl", "network": directory / "dated-network.dl",
+             "conflict": directory / "conflict-network.dl"}
     if "facts" in needed:
         with open(files["facts"], "w", encoding="utf-8") as f:
             f.writelines(data.datalog_fact_lines(sizes.facts))
@@ -82,6 +83,9 @@ def _write_files(sizes: Sizes, directory: Path, needed: set[str]) -> dict[str, P
         files["ally_chain"].write_text("".join(f"ally(g{i}, g{i + 1}).\n" for i in range(5_000)), encoding="utf-8")
         (files["csv_kb"] / "facts").mkdir(parents=True, exist_ok=True)
         (files["csv_kb"] / "facts" / "bench_csv.facts").write_text(subjects.CSV_DECLARATIONS, encoding="utf-8")
+    if "network" in needed:
+        with open(files["conflict"], "w", encoding="utf-8") as f:
+            f.writelines(network.network_lines(sizes.network))
     if "time" in needed:
         files["network"].write_text(data.dated_network(sizes.dated, sizes.dates), encoding="utf-8")
     if "english" in needed:
@@ -115,6 +119,7 @@ def main(argv: list[str]) -> int:
                    f"{pyd_limit:g} s for pyDatalog rows, {other_limit:g} s for the others"}
         print(f"{len(chosen)} rows, {runs} runs each; writing {output}", file=sys.stderr)
         measured = [r for r in chosen if r.task is not None]
+        compile_bytecode()
         for done, row in enumerate(measured, 1):
             limit = pyd_limit if row.pydatalog else other_limit
             assert row.task is not None  # measured rows have one

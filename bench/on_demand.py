@@ -99,3 +99,21 @@ def chain_bound(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     if params["support"] and len(answers.supports or ()) != len(answers.rows):
         raise errors.AllegianceError("an answer came without its support")
     return {"count": len(answers.rows)}
+
+
+def inconsistencies(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """`allegiance inconsistencies FILES...` through the CLI's own entry point, its output thrown
+    away: the bundled rules and facts and the generated network read, then every inconsistency
+    with (or, with `args`, without) its support, weakest premise and single-source flag. Timed
+    whole, load included: the row is what a user waits for."""
+    import contextlib
+    import io
+
+    cli = _import("allegiance.cli")
+    argv = ["inconsistencies", "--timeout", "0", *params.get("args", ()), *params["files"]]
+    out = io.StringIO()
+    with clock, contextlib.redirect_stdout(out):
+        code = _need(cli, "main")(argv)
+    if code not in (0, 1):
+        raise _import("allegiance.errors").AllegianceError(f"allegiance inconsistencies exited {code}")
+    return {"count": out.getvalue().count("\n")}

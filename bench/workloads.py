@@ -98,7 +98,7 @@ def _closure_rows(graph: str, title: str, size: str, params: dict[str, Any], big
     ]
 
 
-def _network_rows(sizes: Sizes) -> list[Row]:
+def _network_rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
     title = "Bound queries on a conflict network (indirect_ally(g, X), linked(g, X), ...)"
     out: list[Row] = []
     for name, statements in (("small", sizes.network_small), ("large", sizes.network)):
@@ -118,6 +118,22 @@ def _network_rows(sizes: Sizes) -> list[Row]:
                 note="20 queries, each timed alone, from a knowledge base nothing was asked of before; the ratio "
                      "is the median query against the whole evaluation's first"),
         ]
+    # every inconsistency of the bundled rules over the large network, as `allegiance inconsistencies` gives them
+    title = "Load and every inconsistency of the bundled rules on a conflict network"
+    size = f"bundled KB + {_n(sizes.network)} statements"
+    given = sorted(str(p) for folder in ("rules", "facts") for p in (ROOT / folder).iterdir()
+                   if p.suffix in (".dl", ".facts"))
+    listed: dict[str, Any] = {"files": [*given, str(files["conflict"])]}
+    out += [
+        Row("network.inconsistencies.plain", "network", title, "`allegiance inconsistencies --no-support`", size,
+            "network.inconsistencies", {**listed, "args": ["--no-support"]}, short="no support",
+            note="the inconsistencies alone: no support, premise or single-source flag"),
+        Row("network.inconsistencies", "network", title,
+            "`allegiance inconsistencies` (support, the first 1,000 premises, single-source flags)", size,
+            "network.inconsistencies", listed, baselines=("network.inconsistencies.plain",), memory_ratio=True,
+            targets=(TimeUnder(60.0, "< 60 s"), MemoryUnder(2000, "peak < 2 GB")),
+            note="load included; the single-source flag is leave-one-out over every source at once"),
+    ]
     title = "A bound query with support on a chain of alliances (issue 18's file, linked(g0, X))"
     size = f"bundled KB + {_n(sizes.chain_parties)} ally facts"
     params = {"parties": sizes.chain_parties}
@@ -295,7 +311,7 @@ def rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
             targets=(TimeUnder(5.0, "< 5 s"),)),
     ]
     # 9. Bound queries on a real-sized network, on demand against the whole evaluation (on_demand.py).
-    out += _network_rows(sizes)
+    out += _network_rows(sizes, files)
 
     # 10. End to end: the commands themselves, from spawn to exit, against what a user could run
     # instead (bench/e2e.py), each with its peak memory.

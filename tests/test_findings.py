@@ -200,3 +200,26 @@ def test_check_names_the_weakest_premise_of_a_counterexample_and_of_an_open_inco
     assert any("target_mismatch(russia, isis, rebels): " in line and
                line.endswith("[support B6 reported: rests on a report by Wire, as quoted by Blog, graded B6]")
                for line in strict.details)
+
+
+def test_premises_past_the_limit_keep_their_grade(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--premises N`: the weakest premise of the first N findings only (a proof search each); the
+    others keep their support's grade, say in JSON that no premise was searched, and the summary
+    says how many were."""
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--format", "json", "--premises", "all"]) == 1
+    every = json.loads(capsys.readouterr().out)
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--format", "json", "--premises", "1"]) == 1
+    first = json.loads(capsys.readouterr().out)
+    assert first[0] == every[0] and "weakest_premise_searched" not in first[0]
+    assert first[1]["support"] == {**every[1]["support"], "statement": None, "source": None, "status": None}
+    assert first[1]["weakest_premise"] is None and first[1]["weakest_premise_searched"] is False
+    assert first[1]["critical"] == every[1]["critical"]
+    assert main(["inconsistencies", "--kb", str(kb_dir), "--premises", "0"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert not any(line.startswith("    rests on") for line in lines)
+    assert lines[-1] == ("(2 inconsistencies, 1 single-source; the weakest premise searched for the first 0 only: "
+                         "`why` explains any other)")
+    with pytest.raises(SystemExit) as exited:  # argparse's own usage error
+        main(["inconsistencies", "--kb", str(kb_dir), "--premises", "some"])
+    assert exited.value.code == 2
+    assert "expected a count or all, not 'some'" in capsys.readouterr().err

@@ -167,3 +167,26 @@ def test_a_network_whose_closure_would_hold_a_billion_pairs(tmp_path: Path) -> N
     # allied_chain is read with a constant in the same way
     assert len(kb.query("allied_chain(g5, Y)")) == n + 1
     kb.close()
+
+
+def test_support_keeps_small_relations_and_leaves_a_closure_in_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Support asked of a small relation built on a large closure: the closure's rows stay in the
+    engine (counted there, never read into Python), the small relations of the same evaluation
+    are kept for the next question."""
+    from allegiance import ast
+    from allegiance.support import grading, relation_supports
+
+    kb = KnowledgeBase(timeout=None)
+    monkeypatch.setattr(DuckDBEngine, "KEEP_ROWS", 1000)
+    kb.load_text(RULES + "from_g0(Y) :- linked(g0, Y).\n" + _chain(40), "chain.dl")
+    engine = kb.engine
+    assert isinstance(engine, DuckDBEngine)
+    engine.demand = False  # the whole cone, as on a knowledge base below the demand threshold
+    engine.annotated_method = "sql"  # one interval-annotated evaluation (a sweep reads only what is asked)
+    supports = relation_supports(kb, ast.PredicateSym("from_g0", 1))
+    assert len(supports) == 41  # g0 reaches every node, itself included (e is symmetric)
+    kept = grading(kb).derived
+    linked = ast.PredicateSym("linked", 2)
+    assert linked not in kept  # 41² rows: over KEEP_ROWS, left in the engine
+    assert ast.PredicateSym("e", 2) in kept and len(kept[ast.PredicateSym("e", 2)]) == 80
+    assert len(relation_supports(kb, linked)) == 41 * 41  # asked for: evaluated and read

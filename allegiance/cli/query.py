@@ -14,7 +14,7 @@ import sys
 
 from .. import render
 from ..explain import explain_inconsistencies, support_json
-from ..explain.findings import finding_json, finding_lines, findings, findings_csv, summary_line
+from ..explain.findings import PREMISES, finding_json, finding_lines, findings, findings_csv, summary_line
 from ..kb import KnowledgeBase
 from ..stream import write_answers
 from .common import Command, selection_of, selection_options
@@ -61,6 +61,21 @@ def _incons_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-sources", action="store_true",
                    help="leave out the single-source flag (the sources each one cannot do without: a re-evaluation "
                         "per source)")
+    p.add_argument("--premises", type=_premises, default=PREMISES, metavar="N|all",
+                   help=f"search the weakest premise of the first N inconsistencies only (default {PREMISES}: a proof "
+                        "search each; the others get their support's grade), or of all")
+
+
+def _premises(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a count or all, not {text!r}")
+    return n
 
 
 def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -70,7 +85,8 @@ def _inconsistencies(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     view = kb.under(selection)
     found = view.inconsistencies()
     graded = not args.no_support
-    results = findings(kb, selection, found, support=graded, sources=graded and not args.no_sources)
+    results = findings(kb, selection, found, support=graded, sources=graded and not args.no_sources,
+                       premises=args.premises)
     explained = explain_inconsistencies(view, found) if args.explain else None
     if args.format == "json":
         items = [finding_json(f) for f in results]

@@ -255,8 +255,9 @@ class Engine(ABC):
     def annotated_relations(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
                             read: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """annotated_query for every relation the program derives (its strata's predicates), or
-        only those of `read`, as {relation: {row: intervals}}: one evaluation where the engine can
-        (DuckDB). This default asks annotated_query once per relation."""
+        those of `read` (an engine may add others it has at hand, small ones: DuckDB), as
+        {relation: {row: intervals}}: one evaluation where the engine can (DuckDB). This default
+        asks annotated_query once per relation."""
         found: dict[PredicateSym, dict[Row, tuple[Interval, ...]]] = {}
         for stratum in program.strata:
             for sym in sorted(stratum.predicates, key=str):

@@ -32,9 +32,11 @@ from ..bulk import StatementBlock
 from ..engines import make_engine
 from ..engines.base import Annotated, Interval
 from ..parse import parse_query
+from ..provenance import catalog_facts
 from ..render import json_value
 from ..selection import Selection, select
 from ..support import kept_query
+from ..trust import DEFAULT
 from .search import Explainer, explainer_for
 from .text import bound_text, substitute
 
@@ -60,8 +62,10 @@ class Reliance:
         return len(self.critical) == 1
 
 
-def rests_on(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | None = None) -> list[Reliance]:
-    """For each answer of the query under `selection`, in the order of kb.query, its critical sources."""
+def rests_on(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | None = None, *,
+             supporting: bool = True) -> list[Reliance]:
+    """For each answer of the query under `selection`, in the order of kb.query, its critical sources
+    (and, with `supporting`, the other sources its shallowest proof draws on: a proof search per answer)."""
     selection = selection or Selection()
     view = kb.under(selection)
     answers = view.query(text)
@@ -74,6 +78,8 @@ def rests_on(kb: KnowledgeBase, text: str | ast.Query, selection: Selection | No
         for row in answers.rows:
             covered = {p for lo, hi in held.get(row, ()) for p in range(lo, hi + 1)}
             critical[row] = [source for i, source in enumerate(left.sources) if i not in covered]
+    if not supporting:
+        return [Reliance(row, tuple(critical[row])) for row in answers.rows]
     ex = explainer_for(view)
     return [Reliance(row, tuple(critical[row]), _supporting(ex, query, row, critical[row])) for row in answers.rows]
 
@@ -106,7 +112,14 @@ def _left_out(kb: KnowledgeBase, view: KnowledgeBase, selection: Selection) -> _
             base.setdefault(sym, set()).update(tuple(row) for row in made)
     missing: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a base fact -> the points it is gone at
     extra: dict[tuple[ast.PredicateSym, ast.Row], list[int]] = {}  # a new fact -> the points it comes at
-    for i, source in enumerate(sources):
+    if selection.trust == DEFAULT:
+        # every statement trusted: leaving a source out takes away its own statements and imports
+        # and nothing else, so a fact is gone exactly where its one source is left out
+        point = {source: i for i, source in enumerate(sources)}
+        for key, source in _sole_sources(state).items():
+            if source is not None:
+                missing[key] = [point[source]]
+    for i, source in enumerate(sources if selection.trust != DEFAULT else ()):
         gone, came = _difference(state, select(kb.state, selection.replace(without=selection.without | {source}),
                                                lambda: make_engine(kb.engine_name, timeout=kb.engine.timeout)))
         for sym, rows in gone.items():
@@ -195,6 +208,42 @@ def _source_json(kb: KnowledgeBase, source: str) -> dict[str, object]:
     return {"source": source, "title": src.title if src else "", "publisher": src.publisher if src else "",
             "date": src.date.isoformat() if src and src.date else None, "date_assumed": bool(src and src.date_assumed),
             "reliability": src.reliability if src else ""}
+
+
+def _sole_sources(state: State) -> dict[tuple[ast.PredicateSym, ast.Row], str | None]:
+    """Each base fact (blocks' included) and the one source that makes it, None when it needs
+    none or has several: plain facts, the catalog's, facts stated by two sources. What
+    _difference finds gone with one source left out, when no trust policy reads the statements:
+    the facts whose one source it is (read off one pass over the statements, not one state per
+    source)."""
+    made: dict[tuple[ast.PredicateSym, ast.Row], str | None] = {}
+    retracted = state.retracted
+
+    def add(sym: ast.PredicateSym, row: ast.Row, source: str | None) -> None:
+        key = (sym, row)
+        if key in retracted:
+            return
+        if key not in made:
+            made[key] = source
+        elif made[key] != source:
+            made[key] = None
+
+    for sym, rows in state.plain.items():
+        for row in rows:
+            add(sym, row, None)
+    for sym, row in catalog_facts(state.catalog):
+        add(sym, row, None)
+    order = state.grade_order()
+    for r in state.statements:
+        if (r.fact_sym, r.row) in retracted:
+            continue
+        for sym, row in state.statement_facts(r, order):
+            add(sym, row, r.source)
+    for block in state.blocks:
+        for sym, made_rows in state.bulk(block, order).facts().items():
+            for row in made_rows:
+                add(sym, tuple(row), block.source)
+    return made
 
 
 def _difference(old: State, new: State) -> tuple[Facts, Facts]:

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from ..kb import Inconsistency, KnowledgeBase
 
 
+# the findings whose weakest premise is searched (a proof search each, in Python; on a real-sized
+# network tens of thousands of findings would take minutes): the first ones, in the order shown
+PREMISES = 1000
+
+
 @dataclass(frozen=True)
 class Finding:
     """An inconsistency; its support ({"grade", "statement", "source", "status"}, None when not
@@ -39,6 +44,7 @@ class Finding:
     support: dict[str, object] | None = None
     premise: str | None = None
     critical: tuple[str, ...] | None = None
+    premise_searched: bool = True  # False: past the premises asked for, only the grade is given
 
     @property
     def single_source(self) -> bool:
@@ -46,25 +52,27 @@ class Finding:
 
 
 def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsistency], *,
-             support: bool = True, sources: bool = True) -> list[Finding]:
+             support: bool = True, sources: bool = True, premises: int | None = PREMISES) -> list[Finding]:
     """Each inconsistency found under `selection`, with its support and weakest premise (with
-    `support`) and its critical sources (with `sources`)."""
+    `support`; the premise of the first `premises` only, None: of every one) and its critical
+    sources (with `sources`)."""
     view = kb.under(selection)
-    supports = inconsistency_supports(view, found) if support else [None] * len(found)
-    premises: list[str | None] = [None] * len(found)
+    supports = inconsistency_supports(view, found, premises) if support else [None] * len(found)
+    premise_texts: list[str | None] = [None] * len(found)
     if any(s is not None and s.get("statement") for s in supports):
         ex = explainer_for(view)
         for n, sup in enumerate(supports):
             record = ex.statements.get(str(sup["statement"])) if sup and sup.get("statement") else None
-            premises[n] = premise_text(record, view.catalog) if record is not None else None
+            premise_texts[n] = premise_text(record, view.catalog) if record is not None else None
     critical: dict[tuple[str, ast.Row], tuple[str, ...]] = {}
     if sources:
         for kind, arity in dict.fromkeys((i.kind, len(i.args)) for i in found):
             variables = tuple(ast.Variable(f"X{i}") for i in range(arity))
-            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection):
+            for r in rests_on(kb, ast.Query((ast.Atom(kind, variables),)), selection, supporting=False):
                 critical[(kind, r.row)] = r.critical
-    return [Finding(inc, sup, premise, critical.get((inc.kind, inc.args), ()) if sources else None)
-            for inc, sup, premise in zip(found, supports, premises, strict=True)]
+    return [Finding(inc, sup, premise, critical.get((inc.kind, inc.args), ()) if sources else None,
+                    premise_searched=premises is None or n < premises)
+            for n, (inc, sup, premise) in enumerate(zip(found, supports, premise_texts, strict=True))]
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -85,12 +93,16 @@ def finding_lines(f: Finding) -> list[str]:
 
 
 def summary_line(found: Sequence[Finding]) -> str:
-    """`(11 inconsistencies, 5 single-source)`; `no inconsistencies`."""
+    """`(11 inconsistencies, 5 single-source)`; `no inconsistencies`; past the premises searched,
+    how many were and how to see another's."""
     if not found:
         return "no inconsistencies"
     counted = f"{len(found)} inconsistenc{'ies' if len(found) != 1 else 'y'}"
     if all(f.critical is not None for f in found):
         counted += f", {sum(f.single_source for f in found)} single-source"
+    unsearched = sum(f.support is not None and not f.premise_searched for f in found)
+    if unsearched:
+        counted += f"; the weakest premise searched for the first {len(found) - unsearched} only: `why` explains any other"
     return f"({counted})"
 
 
@@ -102,6 +114,8 @@ def finding_json(f: Finding) -> dict[str, object]:
     if f.support is not None:
         item["support"] = f.support
         item["weakest_premise"] = f.premise
+        if not f.premise_searched:
+            item["weakest_premise_searched"] = False
     if f.critical is not None:
         item["critical"] = list(f.critical)
         item["single_source"] = f.single_source
@@ -128,4 +142,4 @@ def findings_csv(found: Sequence[Finding]) -> str:
     return out.getvalue().rstrip("\n")
 
 
-__all__ = ["CSV_COLUMNS", "Finding", "finding_json", "finding_lines", "findings", "findings_csv", "summary_line"]
+__all__ = ["CSV_COLUMNS", "PREMISES", "Finding", "finding_json", "finding_lines", "findings", "findings_csv", "summary_line"]

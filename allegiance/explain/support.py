@@ -78,13 +78,17 @@ Found = tuple[int, StatementRecord | None]  # a derivation's weakest level and s
 
 
 def weakest(ex: Explainer, sym: ast.PredicateSym, row: ast.Row, floor: int,
-            memo: dict[Key, Found | None]) -> Found | None:
+            memo: dict[Key, Found | None], found_before: dict[Key, Found] | None = None) -> Found | None:
     """A derivation of sym(row) whose statements are all graded at level `floor` or stronger:
     its weakest statement and that statement's level ((axiom, None) when it needs no statement).
-    None when none is found (a cycle, or more than MAX_ALTERNATIVES derivations tried)."""
+    None when none is found (a cycle, or more than MAX_ALTERNATIVES derivations tried).
+    `found_before`: what earlier searches at the same floor found (only what they found: a None
+    may come from their cycle guard), read here and not written (see remember_found)."""
     key = (sym, row)
     if key in memo:
         return memo[key]
+    if found_before is not None and key in found_before:
+        return found_before[key]
     memo[key] = None  # a cycle back to this fact is no support
     g = grading(ex.kb)
     axiom = g.scale.axiom
@@ -106,7 +110,7 @@ def weakest(ex: Explainer, sym: ast.PredicateSym, row: ast.Row, floor: int,
             for step in derivation.steps:
                 part: Found | None = (axiom, None)
                 if step.kind == "atom" and step.sym is not None and step.row is not None:
-                    part = weakest(ex, step.sym, step.row, floor, memo)
+                    part = weakest(ex, step.sym, step.row, floor, memo, found_before)
                 elif step.kind == "stmt" and step.row is not None:
                     record = ex.statements.get(str(step.row[-1]))
                     level = g.statement_level(record) if record is not None else -1
@@ -118,6 +122,12 @@ def weakest(ex: Explainer, sym: ast.PredicateSym, row: ast.Row, floor: int,
                 result = found
     memo[key] = result
     return result
+
+
+def remember_found(found_before: dict[Key, Found], memo: dict[Key, Found | None]) -> None:
+    """Keep what one search found (not its Nones) for the next searches at the same floor: many
+    findings share their premises (the same `tied` pair under thousands of inconsistencies)."""
+    found_before.update((key, found) for key, found in memo.items() if found is not None)
 
 
 def answer_statements(kb: KnowledgeBase, answers: Answers) -> list[StatementRecord | None]:
@@ -162,27 +172,45 @@ def support_json(kb: KnowledgeBase, answers: Answers, statements: bool = True) -
 
 
 def fact_support_json(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row,
-                      ex: Explainer | None = None) -> dict[str, object] | None:
+                      ex: Explainer | None = None,
+                      found_before: dict[int, dict[Key, Found]] | None = None) -> dict[str, object] | None:
     """{"grade", "statement", "source", "status"} for one fact that holds (None: it does not):
-    its support and the weakest statement of a derivation as strong."""
+    its support and the weakest statement of a derivation as strong. `found_before`: per floor,
+    what the searches for earlier facts found (filled in here)."""
     sup = fact_support(kb, sym, tuple(row))
     if sup is None:
         return None
     record = None
     if not sup.axiom:
-        found = weakest(ex or explainer_for(kb), sym, tuple(row), sup.level, {})
+        memo: dict[Key, Found | None] = {}
+        before = found_before.setdefault(sup.level, {}) if found_before is not None else None
+        found = weakest(ex or explainer_for(kb), sym, tuple(row), sup.level, memo, before)
+        if before is not None:
+            remember_found(before, memo)
         record = found[1] if found is not None else None
     return {"grade": sup.label, "statement": record.id if record else None,
             "source": record.source if record else None, "status": record.status if record else None}
 
 
-def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency]) -> list[dict[str, object] | None]:
-    """Per inconsistency, fact_support_json (None when the knowledge base has no statement to grade)."""
+def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency],
+                           searched: int | None = None) -> list[dict[str, object] | None]:
+    """Per inconsistency, fact_support_json (None when the knowledge base has no statement to grade);
+    the weakest statement searched for the first `searched` of them only (None: every one), the
+    others' "statement", "source" and "status" None: a proof search each, in Python."""
     if grading(kb).scale.size == 1:
         return [None] * len(found)
     ex = explainer_for(kb)
-    relations_supports(kb, {ast.PredicateSym(inc.kind, len(inc.args)) for inc in found})  # one evaluation for all
-    return [fact_support_json(kb, ast.PredicateSym(inc.kind, len(inc.args)), inc.args, ex) for inc in found]
+    supports = relations_supports(kb, {ast.PredicateSym(inc.kind, len(inc.args)) for inc in found})  # one evaluation
+    found_before: dict[int, dict[Key, Found]] = {}
+    out: list[dict[str, object] | None] = []
+    for n, inc in enumerate(found):
+        sym = ast.PredicateSym(inc.kind, len(inc.args))
+        if searched is None or n < searched:
+            out.append(fact_support_json(kb, sym, inc.args, ex, found_before))
+            continue
+        sup = supports[sym].get(tuple(inc.args))
+        out.append(None if sup is None else {"grade": sup.label, "statement": None, "source": None, "status": None})
+    return out
 
 
 def graded_why(kb: KnowledgeBase, answer: Why) -> Why:

@@ -89,17 +89,19 @@ def evaluate(run: Run, drop: Callable[[list[str]], None], program: CheckedProgra
 
 
 def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
-                       annotated: Annotated, read: Collection[PredicateSym] | None = None
+                       annotated: Annotated, read: Collection[PredicateSym] | None = None, small: int = 0
                        ) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
     """Engine.annotated_relations: one evaluation, then every relation the program derives (or
-    those of `read`) read back (a relation with no row maps to an empty dict)."""
+    those of `read`, and besides them those of at most `small` rows) read back (a relation with no
+    row maps to an empty dict). A relation outside `read` is counted in the engine first: a large
+    one (a closure over a real-sized network) never reaches Python unasked."""
     if annotated.size <= 0:
         return {}
     evaluation = _Evaluation(run, program, plain, annotated, None)
     try:
         evaluation.derive()
         return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)
-                if read is None or sym in read}
+                if read is None or sym in read or evaluation.count(sym) <= small}
     finally:
         drop(evaluation.tables)
 
@@ -188,6 +190,13 @@ class _Evaluation(MaxMin):
         for row in several:
             found[row] = coalesce(found[row])
         return found
+
+    def count(self, sym: PredicateSym) -> int:
+        """How many (row, island) pairs sym's table holds."""
+        if sym in self.empty:
+            return 0
+        found = self.run(f"SELECT count(*) FROM {self.table[sym]}", []).fetchall()
+        return int(found[0][0])
 
     def query_order(self) -> list[tuple[PredicateSym, list[ast.Rule]]]:
         own: dict[PredicateSym, list[ast.Rule]] = {}

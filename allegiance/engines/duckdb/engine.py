@@ -209,8 +209,8 @@ class DuckDBEngine(Ranked, Engine):
             for bulk in mine:
                 self._bulk_kinds(bulk)
             self._install(program)
-            for sym, rows in grouped.items():
-                self._insert(sym, rows)
+            for sym, rows in grouped.items():  # each into the empty table _install just made
+                self._insert(sym, rows, empty=True)
             for bulk in mine:
                 self._insert_bulk(bulk)
 
@@ -451,6 +451,9 @@ class DuckDBEngine(Ranked, Engine):
     # "sql" or "sweep" pins one (the tests compare each with its oracle).
     annotated_method = "auto"
     SWEEP_SEGMENTS = 8
+    # annotated_relations asked for some relations also returns the others of at most this many rows,
+    # for a later question to read (support keeps them); a larger one stays in the engine
+    KEEP_ROWS = 20_000
 
     def _sweeps(self, program: CheckedProgram, annotated: Annotated) -> bool:
         if self.annotated_method != "auto":
@@ -495,7 +498,8 @@ class DuckDBEngine(Ranked, Engine):
             except _Reencoded:
                 return sweep_relations(type(self), self.timeout, program, plain, annotated, read)
         with self._guard():
-            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated, read)
+            return interval_sql.evaluate_relations(self._run, self._drop_quietly, program, plain, annotated, read,
+                                                   small=self.KEEP_ROWS if read is not None else 0)
 
     def _sweep_relations_in_sql(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
                                 only: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
