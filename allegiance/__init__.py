@@ -27,7 +27,7 @@ holds the same layers and fails on an import that runs up them, or on any import
                              the history), selection, codec + persist (the --db file)
     support and time         trust (policies), validity, grades (the Admiralty order), support (max-min)
     engines/                 base (the Engine interface), duckdb/ (engine > magic > seeding > loop
-                             > tables > guard; compile, csv, annotated, demanded), pydatalog: the only importers of
+                             > tables > guard; compile, csv, annotated + maxmin, demanded), pydatalog: the only importers of
                              DuckDB and pyDatalog; bulk (statement blocks for the engines)
     analysis/                arity, safety, stratification: program -> CheckedProgram
     text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,

@@ -22,14 +22,15 @@ strongest statement has level g holds on [0, g], a statement-relation row `__stm
 What is kept: the intervals of every derived relation an evaluation computed, until the knowledge
 base's state changes (`Grading.derived`). A later query evaluates only the relations of its cone
 not known yet (the known ones enter as annotated facts, their rules left out), then its own rules
-over them; a query of one atom (constants, variables) is read off the kept intervals in Python.
+over them; a query of one atom (constants, variables) is read off the kept intervals in Python. On a
+small knowledge base (WHOLE_BELOW) the first evaluation computes every derived relation at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -256,13 +257,15 @@ class Kept(Protocol):
 def derived_intervals(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
     """The rows of each derived relation of `syms` with the thresholds where they hold, from one
     evaluation of what is not known yet (kept until the state changes). Base relations are left out."""
-    return kept_relations(kb.program, kb.engine, grading(kb), syms)
+    g = grading(kb)
+    return kept_relations(kb.program, kb.engine, g, syms, whole=_few(g))
 
 
-def kept_relations(program: CheckedProgram, engine: Engine, k: Kept,
-                   syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
+def kept_relations(program: CheckedProgram, engine: Engine, k: Kept, syms: Iterable[ast.PredicateSym],
+                   whole: bool = False) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
     """derived_intervals over any Kept: the derived relations of `syms` not in k.derived yet, from
-    one Engine.annotated_relations of their cone (the known ones given as annotated facts)."""
+    one Engine.annotated_relations of their cone (the known ones given as annotated facts); with
+    `whole`, of every derived relation not known yet."""
     syms = list(syms)
     if all(s in k.derived for s in syms):
         return {s: k.derived[s] for s in syms}
@@ -270,6 +273,8 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept,
     wanted = [s for s in syms if s in derived]
     missing = [s for s in wanted if s not in k.derived]
     if missing:
+        if whole:  # every relation at once: the later queries read it, none pays an evaluation
+            missing = [s for st in program.strata for s in sorted(st.predicates, key=str) if s not in k.derived]
         part = cone(program, missing, known=k.derived)
         plain, facts = _given(part, k)
         # the relations asked for, and the others the engine returns (small ones): a large one
@@ -280,6 +285,27 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept,
         for sym, rows in found.items():
             k.derived.setdefault(sym, rows)
     return {s: k.derived[s] for s in wanted}
+
+
+# Base facts below which support's first evaluation computes every derived relation, not only
+# those a query reads. An evaluation's cost is mostly per statement and per relation (tables made,
+# loaded, read back, dropped), so on a knowledge base this small (the bundled one: 54 derived
+# relations) one evaluation of everything costs less than a few evaluations of a cone each, and
+# every later query reads what it kept. Above, a query evaluates its cone. Support's grades only
+# (max-min, maxmin.py): over explain.critical's points (intervals with holes) each relation costs
+# a few hundred milliseconds, and all of the bundled knowledge base's at once ran past the 5 s limit.
+WHOLE_BELOW = 20_000
+
+
+def _few(k: Kept) -> bool:
+    count = 0
+    for rows in k.plain.values():
+        count += len(rows)
+    for entries in k.annotated.facts.values():
+        if not isinstance(entries, Sized):  # an iterator, not to be consumed here: assume many
+            return False
+        count += len(entries)
+    return count < WHOLE_BELOW
 
 
 def _given(part: CheckedProgram, k: Kept) -> tuple[dict[ast.PredicateSym, set[ast.Row]],
@@ -359,10 +385,12 @@ def _read_off(atom: ast.Atom, head: ast.Atom, rows: dict[ast.Row, tuple[Interval
 
 def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
     """Each answer of the query under some threshold, with the thresholds where it holds."""
-    return kept_query(kb.program, kb.engine, grading(kb), query)
+    g = grading(kb)
+    return kept_query(kb.program, kb.engine, g, query, whole=_few(g))
 
 
-def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
+def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQuery,
+               whole: bool = False) -> dict[ast.Row, tuple[Interval, ...]]:
     """intervals over any Kept: the relations the query reads (kept_relations), then its own rules."""
     own = {r.head.sym for r in query.rules}
     reads = {p for rule in query.rules for p in body_preds(rule)} - own
@@ -373,7 +401,7 @@ def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQ
         if engine.annotated_on_demand(part, query):
             given, given_facts = _given(part, k)
             return engine.annotated_query(part, given, Annotated(k.annotated.size, given_facts), query)
-    known = kept_relations(program, engine, k, reads)
+    known = kept_relations(program, engine, k, reads, whole)
     atom = _one_atom(query)
     if atom is not None:
         rows = known[atom.sym] if atom.sym in known else _base_intervals(k, atom.sym)
@@ -393,10 +421,15 @@ def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.R
     g = grading(kb)
     found = intervals(kb, query)
     # an answer holds under threshold 0 (every statement counts); its support is the top of that
-    # first interval
-    tops = {row: spans[0][1] for row, spans in found.items() if spans and spans[0][0] == 0}
-    support = g.support
-    return [support(tops.get(row if type(row) is tuple else tuple(row), 0)) for row in rows]
+    # first interval. Answers share their intervals' tuples (one per grade, as the engine reads
+    # them), so each distinct one is turned into a Support once, not once per answer
+    rows = rows if isinstance(rows, list) and set(map(type, rows)) <= {tuple} else [tuple(row) for row in rows]
+    spans = list(map(found.get, rows))  # None: not found
+    # keyed by identity (the tuples stay alive in `spans`): hashing a tuple of tuples per answer
+    # cost more than the rest together on 200,000 answers
+    ids = list(map(id, spans))
+    of = {i: g.support(s[0][1] if s and s[0][0] == 0 else 0) for i, s in dict(zip(ids, spans, strict=True)).items()}
+    return list(map(of.__getitem__, ids))
 
 
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
@@ -426,7 +459,7 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
         goal = ast.Atom("__fact", ())
         query = CheckedQuery((ast.Rule(goal, (atom,)),), goal.sym, (), ast.Query((atom,)))
         if kb.engine.annotated_on_demand(cone(kb.program, {sym}, known=g.derived), query):
-            spans = kept_query(kb.program, kb.engine, g, query).get(())
+            spans = kept_query(kb.program, kb.engine, g, query, whole=_few(g)).get(())
             return g.support(spans[0][1]) if spans and spans[0][0] == 0 else None
     return relation_supports(kb, sym).get(row)
 

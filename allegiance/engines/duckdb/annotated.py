@@ -16,11 +16,16 @@ How it runs
       the hi's, empty ones dropped. Rules compile with compile.py's compiler, unchanged.
     - `not q(args)` (q complete: a lower stratum) is the difference: the rule is split in two, one
       variant joining q's gaps (its complement per key present in q, a table made once), the other
-      keeping `NOT EXISTS` for keys absent from q altogether (those hold everywhere).
+      keeping `NOT EXISTS` for keys absent from q altogether (those hold everywhere). When q is
+      prefix-shaped (each row on [0, g], see maxmin.py) the difference is one lower bound instead,
+      one past the greatest g of the matching rows: no split, so m such negations cost one join
+      where the split costs 2^m (a rule of the bundled knowledge base negates five relations).
     - Several derivations are the union: candidates are coalesced into the relation.
     - Recursion is semi-naive over islands: a round's delta is the islands that changed when the
       candidates were coalesced in, so a derivation is new only where it adds coverage, and the
       loop ends when coverage stops growing (finite keys times finite points).
+    - A stratum that negates nothing over prefix-shaped relations is max-min (maxmin.py): a
+      grade per row, no island. Base facts are coalesced in Python as they are loaded.
     The query's rules run last, as non-recursive strata in dependency order.
 
 Tables: `a<N>_r<K>` (relations), `a<N>_g<K>` (gaps), `a<N>_x<M>` (per-round scratch), N unique per
@@ -39,10 +44,12 @@ from ...ast import PredicateSym, Row
 from ..base import Annotated, Facts, Interval, clipped, coalesce
 from .compile import (
     SQL_TYPE,
+    Expr,
     Params,
     body_preds,
     column_defs,
     column_names,
+    compare_sql,
     encode,
     kind_of,
     positive_atoms,
@@ -52,6 +59,7 @@ from .compile import (
     row_decoder,
     rule_select,
 )
+from .maxmin import MaxMin
 
 
 class Cursor(Protocol):
@@ -98,7 +106,7 @@ def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: Che
         drop(evaluation.tables)
 
 
-class _Evaluation:
+class _Evaluation(MaxMin):
     def __init__(self, run: Run, program: CheckedProgram, plain: Facts, annotated: Annotated,
                  query: CheckedQuery | None) -> None:
         self.run = run
@@ -125,6 +133,8 @@ class _Evaluation:
         self.gaps: dict[PredicateSym, PredicateSym] = {}  # q -> the pseudo-predicate reading q's gaps
         self.source: dict[PredicateSym, str] = {}  # pseudo-predicate -> its table
         self.empty: set[PredicateSym] = set()  # relations with no row yet
+        self.pending: list[str] = []  # CREATE statements of empty relations, run together
+        self.prefix_shaped: set[PredicateSym] = set()  # relations whose rows each hold on [0, hi] (maxmin.py)
         self.closures: frozenset[PredicateSym] = frozenset()
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -149,6 +159,9 @@ class _Evaluation:
         """Every relation: base facts loaded, then the strata, then the query's rules."""
         for sym in self.reps:
             self.load_base(sym)
+        if self.pending:  # the empty relations' tables, in one batch (a statement each costs more)
+            self.run("; ".join(self.pending), [])
+            self.pending = []
         for stratum in self.program.strata:
             heads = sorted({r.head.sym for r in stratum.rules}, key=str)
             self.stratum(heads, stratum.rules, stratum.recursive)
@@ -161,6 +174,8 @@ class _Evaluation:
             return {}
         cols = ", ".join(column_names(sym.arity))
         decode = row_decoder(self.reps[sym])
+        if sym in self.prefix_shaped:
+            return self.read_grades(sym)
         # islands are maximal already: only a row with several needs them sorted
         found: dict[Row, tuple[Interval, ...]] = {}
         several: set[Row] = set()
@@ -203,16 +218,28 @@ class _Evaluation:
     def load_base(self, sym: PredicateSym) -> None:
         """r<K>: sym's plain facts on [0, size-1] and annotated ones on their intervals, coalesced."""
         reps = self.reps[sym]
-        rows: list[tuple[Row, int, int]] = [(row, 0, self.last) for row in self.plain.get(sym, ())]
-        for row, spans in self.annotated.get(sym, {}).items():
-            rows += [(row, lo, hi) for lo, hi in spans]
+        # coalesced here, per key as the table holds it (the encoded values): the facts are in
+        # Python already, and a window query costs a statement's worth of fixed cost per relation
+        spans: dict[tuple[object, ...], list[Interval]] = {}
+        everywhere = [(0, self.last)]
+        for row in self.plain.get(sym, ()):
+            spans[tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))] = everywhere
+        for row, intervals in self.annotated.get(sym, {}).items():
+            key = tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))
+            found = spans.get(key)
+            spans[key] = list(intervals) if found is None else ([*found, *intervals] if found is not everywhere else found)
+        rows = [(key, lo, hi) for key, several in spans.items()
+                for lo, hi in (several if len(several) == 1 else coalesce(several))]
         name = f"{self.prefix}r{self.ids[sym]}"
         self.table[sym] = name
+        if all(lo == 0 for _, lo, _ in rows):  # every row holds on [0, hi]: one row per key
+            self.prefix_shaped.add(sym)
         if not rows:
-            self.new_table(name, sym)
+            self.pending.append(f"CREATE TEMP TABLE {name} ({column_defs(reps)}, lo BIGINT, hi BIGINT)")
+            self.tables.append(name)
             self.empty.add(sym)
             return
-        columns: list[list[object]] = [[encode(row[j], reps[j]) for row, _, _ in rows] for j in range(sym.arity)]
+        columns: list[list[object]] = [[key[j] for key, _, _ in rows] for j in range(sym.arity)]
         types = [SQL_TYPE[rep] for rep in reps]
         if not reps:  # the column z: TRUE, once per interval
             columns, types = [[True] * len(rows)], ["BOOLEAN"]
@@ -224,8 +251,7 @@ class _Evaluation:
         # one statement: the table made straight from the coalesced rows (its columns' types are the
         # casts', the ones new_table would declare)
         self.tables.append(name)
-        staged = f"SELECT {', '.join(items)}"
-        self.run(f"CREATE TEMP TABLE {name} AS {coalesced(staged, column_names(sym.arity))}", params)
+        self.run(f"CREATE TEMP TABLE {name} AS SELECT {', '.join(items)}", params)
 
     def gaps_of(self, sym: PredicateSym) -> PredicateSym:
         """g<K>: per key present in sym (complete by now), the points of 0..size-1 where it does
@@ -249,9 +275,10 @@ class _Evaluation:
 
     def variants(self, rule: ast.Rule) -> list[ast.Rule]:
         """The rule with each negated literal either kept (keys absent from the negated relation) or
-        turned into a positive atom over its gaps (keys present): 2^m variants for m negations."""
-        negated = [lit for lit in rule.body if isinstance(lit, ast.NegLiteral)]
-        rest = [lit for lit in rule.body if not isinstance(lit, ast.NegLiteral)]
+        turned into a positive atom over its gaps (keys present): 2^m variants for m negations.
+        A negated literal `select` bounds (`bounded`) is kept as it is, in every variant."""
+        negated = [lit for lit in rule.body if isinstance(lit, ast.NegLiteral) and not self.bounded(lit, rule)]
+        rest = [lit for lit in rule.body if not isinstance(lit, ast.NegLiteral) or self.bounded(lit, rule)]
         out = []
         for choice in itertools.product((False, True), repeat=len(negated)):
             kept: list[ast.Literal] = [lit for lit, present in zip(negated, choice, strict=True) if not present]
@@ -268,19 +295,55 @@ class _Evaluation:
 
         p(X) :- a(X), b(X).   lo = GREATEST(a.lo, b.lo), hi = LEAST(a.hi, b.hi), lo <= hi"""
         first = params.aliases  # compile.py names the positive atoms t<first+1>, t<first+2>, ... in order
-        inner = rule_select(rule, sources, self.full, self.reps_of, params)
+        bounded = [lit for lit in rule.body if isinstance(lit, ast.NegLiteral) and self.bounded(lit, rule)]
+        plain = ast.Rule(rule.head, tuple(lit for lit in rule.body if lit not in bounded), rule.span) if bounded else rule
+        inner = rule_select(plain, sources, self.full, self.reps_of, params)
         aliases = [f"t{first + i + 1}" for i in range(len(sources))]
-        lo = _pairwise("GREATEST", [a + ".lo" for a in aliases]) if aliases else "0"
+        starts = [a + ".lo" for a in aliases] + [self.bound(lit, rule, first, params) for lit in bounded]
+        lo = _pairwise("GREATEST", starts) if starts else "0"
         hi = _pairwise("LEAST", [a + ".hi" for a in aliases]) if aliases else str(self.last)
         assert inner.startswith("SELECT ")
         inner = f"SELECT {lo} AS lo, {hi} AS hi, " + inner[len("SELECT "):]
         cols = ", ".join(column_names(rule.head.sym.arity))
         return f"SELECT {cols}, lo, hi FROM ({inner}) AS {params.alias('s')} WHERE lo <= hi"
 
+    # not q(X, c) over a prefix-shaped q (each row on [0, g]): it holds where no matching row does,
+    # above the greatest g of the matching rows: one lower bound, where the gaps would take two
+    # variants per negated literal (present keys, absent ones): 2^m joins for m of them
+    def bounded(self, lit: ast.NegLiteral, rule: ast.Rule) -> bool:
+        """Whether `select` compiles the negated literal as a lower bound: its relation is
+        prefix-shaped and each of its variables is bound by a positive atom."""
+        if lit.atom.sym not in self.prefix_shaped:
+            return False
+        bound = {a.name for atom in positive_atoms(rule) for a in atom.args if isinstance(a, ast.Variable)}
+        return all(isinstance(a, ast.Wildcard) or (isinstance(a, ast.Variable) and a.name in bound)
+                   or (isinstance(a, ast.Constant)) for a in lit.atom.args)
+
+    def bound(self, lit: ast.NegLiteral, rule: ast.Rule, first: int, params: Params) -> str:
+        """The first point where `lit` holds: one past the greatest top of the matching rows."""
+        found: dict[str, Expr] = {}  # a variable -> its first positive occurrence, as compile.py binds it
+        for i, atom in enumerate(positive_atoms(rule)):
+            reps = self.reps_of(atom.sym)
+            for j, arg in enumerate(atom.args):
+                if isinstance(arg, ast.Variable) and arg.name not in found:
+                    found[arg.name] = Expr(f"t{first + i + 1}.c{j}", reps[j])
+        alias = params.alias("n")
+        reps = self.reps_of(lit.atom.sym)
+        conds = [compare_sql("=", Expr(f"{alias}.c{j}", reps[j]),
+                             found[arg.name] if isinstance(arg, ast.Variable) else params.const(arg.value))
+                 for j, arg in enumerate(lit.atom.args) if isinstance(arg, (ast.Variable, ast.Constant))]
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        return f"COALESCE((SELECT MAX({alias}.hi) FROM {self.full(lit.atom.sym)} AS {alias}{where}), -1) + 1"
+
     def stratum(self, heads: list[PredicateSym], rules: Iterable[ast.Rule], recursive: bool) -> None:
-        by_head: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
+        own_rules: dict[PredicateSym, list[ast.Rule]] = {h: [] for h in heads}
         for rule in rules:
-            by_head[rule.head.sym].extend(self.variants(rule))
+            own_rules[rule.head.sym].append(rule)
+        if self.max_min(heads, own_rules):  # a grade per row (maxmin.py): no island to keep
+            self.max_min_stratum(heads, own_rules, recursive)
+            return
+        self.prefix_shaped -= set(heads)
+        by_head = {h: [v for rule in own_rules[h] for v in self.variants(rule)] for h in heads}
         if len(heads) == 1 and heads[0] in self.closures and heads[0] in self.empty:
             self.closure(heads[0], by_head[heads[0]])
             return

@@ -77,6 +77,7 @@ from .compile import (
 from .connection import connect
 from .csv import CsvTable, scalar, stage_csv
 from .guard import first_line
+from .maxmin import prefix_shaped
 from .ranked import Ranked
 from .tables import EMPTY, META
 
@@ -456,17 +457,18 @@ class DuckDBEngine(Ranked, Engine):
     # for a later question to read (support keeps them); a larger one stays in the engine
     KEEP_ROWS = 20_000
 
-    def _sweeps(self, annotated: Annotated) -> bool:
+    def _sweeps(self, program: CheckedProgram, annotated: Annotated) -> bool:
         if self.annotated_method != "auto":
             return self.annotated_method == "sweep"
-        return segments(annotated) <= self.SWEEP_SEGMENTS
+        # max-min (maxmin.py) costs about one evaluation with a grade column, whatever the segments
+        return not prefix_shaped(program, annotated) and segments(annotated) <= self.SWEEP_SEGMENTS
 
     def annotated_query(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
                         query: CheckedQuery) -> dict[Row, tuple[Interval, ...]]:
         """Interval-annotated semi-naive evaluation in SQL (annotated.py), on temp tables of its
         own; or, when that is cheaper (_sweeps), one plain evaluation per elementary segment on a
         fresh engine (base.sweep)."""
-        if self._sweeps(annotated):
+        if self._sweeps(program, annotated):
             return sweep(self._like, self.timeout, program, plain, annotated, query)  # each segment on demand, as a query is
         with self._guard():
             # a query with constants: its demand program (demanded.py, which says why support stays exact)
@@ -492,7 +494,7 @@ class DuckDBEngine(Ranked, Engine):
                             read: Collection[PredicateSym] | None = None) -> dict[PredicateSym, dict[Row, tuple[Interval, ...]]]:
         """Every derived relation from one interval-annotated evaluation (annotated.py), or from
         one plain evaluation per elementary segment (base.sweep_relations), whichever _sweeps picks."""
-        if self._sweeps(annotated):
+        if self._sweeps(program, annotated):
             try:
                 return self._sweep_relations_in_sql(program, plain, annotated, read)
             except _Reencoded:

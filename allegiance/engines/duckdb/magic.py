@@ -52,7 +52,9 @@ class Magic(Seeding):
         own = {r.head.sym for r in query.rules}
         if "_magic_tables" not in vars(self):  # the class's empty values are only ever read
             self._magic_tables, self._magic_syms, self._magic_made = {}, [], []
-        plan = self._plan(query) if self.demand and self._worth_it() else None
+        # nothing left to evaluate (every stratum clean): no plan to make, and no catalog query
+        # (_worth_it's) on every later query
+        plan = self._plan(query) if self.demand and self._dirty and self._worth_it() else None
         if plan is None:
             self._refresh({query.goal} - own, readers=query.rules)
             return query
