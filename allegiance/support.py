@@ -273,9 +273,10 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept, syms: Itera
     wanted = [s for s in syms if s in derived]
     missing = [s for s in wanted if s not in k.derived]
     if missing:
+        evaluated = missing
         if whole:  # every relation at once: the later queries read it, none pays an evaluation
-            missing = [s for st in program.strata for s in sorted(st.predicates, key=str) if s not in k.derived]
-        part = cone(program, missing, known=k.derived)
+            evaluated = [s for st in program.strata for s in sorted(st.predicates, key=str) if s not in k.derived]
+        part = cone(program, evaluated, known=k.derived)
         plain, facts = _given(part, k)
         # the relations asked for, and the others the engine returns (small ones): a large one
         # (a closure over a real-sized network) stays in the engine, evaluated again if asked
