@@ -155,6 +155,10 @@ class KnowledgeBase:
         self._index: tuple[StatementsById, StatementsByFact] | None = None
         self._store: Store | None = None
         self._views: dict[Selection, KnowledgeBase] = {}  # under(): one per selection, until the next change
+        # support's first evaluation on a small knowledge base computes every derived relation, for
+        # the later questions of a session (support.WHOLE_BELOW); a one-shot command asks one
+        # question and turns this off (cli.common.open_kb), so it evaluates only what it reads
+        self.support_ahead = True
         if db is None:
             # the metadata relations installed: no evaluation, so not under the time limit (a
             # --timeout 0.001 failed here, saying "query took longer than 0.001 s")
@@ -538,6 +542,7 @@ class KnowledgeBase:
             view = self.detached_view(selection)
         self._views[selection] = view
         view._engine.timeout = self._engine.timeout
+        view.support_ahead = self.support_ahead
         return view
 
     def detached_view(self, selection: Selection) -> KnowledgeBase:

@@ -64,6 +64,8 @@ class KnowledgeBase(Protocol):
     @property
     def blocks(self) -> tuple[StatementBlock, ...]: ...
     def base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]: ...
+    @property
+    def support_ahead(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ def derived_intervals(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> di
     """The rows of each derived relation of `syms` with the thresholds where they hold, from one
     evaluation of what is not known yet (kept until the state changes). Base relations are left out."""
     g = grading(kb)
-    return kept_relations(kb.program, kb.engine, g, syms, whole=_few(g))
+    return kept_relations(kb.program, kb.engine, g, syms, whole=kb.support_ahead and _few(g))
 
 
 def kept_relations(program: CheckedProgram, engine: Engine, k: Kept, syms: Iterable[ast.PredicateSym],
@@ -295,6 +297,8 @@ def kept_relations(program: CheckedProgram, engine: Engine, k: Kept, syms: Itera
 # every later query reads what it kept. Above, a query evaluates its cone. Support's grades only
 # (max-min, maxmin.py): over explain.critical's points (intervals with holes) each relation costs
 # a few hundred milliseconds, and all of the bundled knowledge base's at once ran past the 5 s limit.
+# Only for a knowledge base whose `support_ahead` is on: a one-shot command (cli.common.open_kb) asks
+# one question, and evaluating every relation for it doubled its first query (0.7 s for 0.3 s).
 WHOLE_BELOW = 20_000
 
 
@@ -387,7 +391,7 @@ def _read_off(atom: ast.Atom, head: ast.Atom, rows: dict[ast.Row, tuple[Interval
 def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
     """Each answer of the query under some threshold, with the thresholds where it holds."""
     g = grading(kb)
-    return kept_query(kb.program, kb.engine, g, query, whole=_few(g))
+    return kept_query(kb.program, kb.engine, g, query, whole=kb.support_ahead and _few(g))
 
 
 def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQuery,
@@ -460,7 +464,7 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
         goal = ast.Atom("__fact", ())
         query = CheckedQuery((ast.Rule(goal, (atom,)),), goal.sym, (), ast.Query((atom,)))
         if kb.engine.annotated_on_demand(cone(kb.program, {sym}, known=g.derived), query):
-            spans = kept_query(kb.program, kb.engine, g, query, whole=_few(g)).get(())
+            spans = kept_query(kb.program, kb.engine, g, query, whole=kb.support_ahead and _few(g)).get(())
             return g.support(spans[0][1]) if spans and spans[0][0] == 0 else None
     return relation_supports(kb, sym).get(row)
 

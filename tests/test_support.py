@@ -300,3 +300,32 @@ def test_a_plain_datalog_program_has_no_support_column(tmp_path) -> None:  # typ
     with contextlib.redirect_stdout(out):
         assert main(["query", "path(X, Y)", str(f), "--format", "json"]) == 0
     assert "supports" not in json.loads(out.getvalue())
+
+
+def test_a_one_shot_command_evaluates_only_what_its_query_reads() -> None:
+    """On a small knowledge base a session's first support query evaluates every derived relation
+    for the questions after it (support.WHOLE_BELOW); a one-shot command asks one question, so
+    open_kb turns that off and support evaluates only the query's cone (the same supports)."""
+    import argparse
+    import datetime
+
+    from allegiance.cli.common import open_kb
+    from allegiance.selection import Selection
+
+    def opened(interactive: bool) -> KnowledgeBase:
+        args = argparse.Namespace(timeout=None, engine="duckdb", spark_master=None, spark_conf=None, db=None,
+                                  dialect="prolog", files=[], kb=None)
+        return open_kb(args, interactive=interactive)
+
+    session, command = opened(True), opened(False)
+    assert session.support_ahead and not command.support_ahead
+    try:
+        asked = [session.query("ally(X, Y)", support=True), command.query("ally(X, Y)", support=True)]
+        assert asked[0].rows == asked[1].rows and asked[0].supports == asked[1].supports
+        everything = {s for st in session.program.strata for s in st.predicates}
+        assert set(grading(session).derived) == everything
+        assert set(grading(command).derived) < everything and len(grading(command).derived) <= 3
+        assert not command.under(Selection(at=datetime.date(2015, 10, 1))).support_ahead  # a view follows
+    finally:
+        session.close()
+        command.close()

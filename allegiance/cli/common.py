@@ -160,6 +160,7 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
     if args.engine == "spark" or args.spark_master or args.spark_conf:
         configure_spark(args)
     kb = KnowledgeBase(engine=args.engine, timeout=timeout or None, db=args.db, dialect=args.dialect)
+    kb.support_ahead = interactive  # a one-shot command asks once: support evaluates only what it reads
     files = list(getattr(args, "files", None) or [])
     try:
         if files:
