@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,24 +193,30 @@ class State:
 
     def _compute_base_facts(self) -> dict[ast.PredicateSym, set[ast.Row]]:
         facts: dict[ast.PredicateSym, set[ast.Row]] = {}
+        for sym, row, _ in self.base_fact_sources():
+            facts.setdefault(sym, set()).add(row)
+        return facts
 
-        def add(sym: ast.PredicateSym, row: ast.Row) -> None:
-            if (sym, row) not in self.retracted:
-                facts.setdefault(sym, set()).add(row)
-
+    def base_fact_sources(self) -> Iterator[tuple[ast.PredicateSym, ast.Row, str | None]]:
+        """Each base fact but those of blocks, once per thing that makes it, with the source that
+        does (None: a plain fact, the catalog's): what base_facts holds, and what leaving a source
+        out takes away (explain.critical). Retracted facts are left out."""
+        retracted = self.retracted
         for sym, rows in self.plain.items():
             for row in rows:
-                add(sym, row)
+                if (sym, row) not in retracted:
+                    yield sym, row, None
         order = self.grade_order()
         strengths: dict[Grade, int] = {}  # a few grades among many statements: each ranked once
         for r in self.statements:
-            if (r.fact_sym, r.row) in self.retracted:
+            if (r.fact_sym, r.row) in retracted:
                 continue
             for sym, row in self.statement_facts(r, order, strengths):
-                add(sym, row)
+                if (sym, row) not in retracted:
+                    yield sym, row, r.source
         for sym, row in catalog_facts(self.catalog):
-            add(sym, row)
-        return facts
+            if (sym, row) not in retracted:
+                yield sym, row, None
 
     def statement_facts(self, record: StatementRecord, order: Order | None = None,
                         strengths: dict[Grade, int] | None = None) -> list[tuple[ast.PredicateSym, ast.Row]]:

@@ -290,14 +290,18 @@ def test_cli_timeline_table_csv_json(tmp_path: pytest.TempPathFactory, capsys: p
     assert "^" in capsys.readouterr().err
 
 
+# two inconsistency relations over SMALL, for the CLI's and the REPL's timeline --inconsistencies
+INCONSISTENT = ('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
+                "loop(X) :- reach(X, X).\n"
+                '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
+                "dead_end(X) :- node(X), not edge(X, _).\n")
+
+
 def test_cli_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     files = write_kb(tmp_path, SMALL)
     rules = tmp_path / "incons.dl"  # type: ignore[operator]
-    rules.write_text('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
-                     "loop(X) :- reach(X, X).\n"
-                     '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
-                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    rules.write_text(INCONSISTENT, encoding="utf-8")
     files.append(str(rules))
     with KnowledgeBase(timeout=None) as kb:
         kb.load_path(*files)
@@ -453,13 +457,9 @@ def test_repl_timeline_of_every_inconsistency(tmp_path: pytest.TempPathFactory) 
     from allegiance.repl.dispatch import dispatch
     from allegiance.repl.session import Session
 
-    # the same knowledge base as test_cli_timeline_of_every_inconsistency: `loop` and `dead_end`
     files = write_kb(tmp_path, SMALL)
     rules = tmp_path / "inconsistent.dl"  # type: ignore[operator]
-    rules.write_text('.inconsistency loop(x) { message: "{x} leads back to itself" }\n'
-                     "loop(X) :- reach(X, X).\n"
-                     '.inconsistency dead_end(x) { message: "{x} leads nowhere" }\n'
-                     "dead_end(X) :- node(X), not edge(X, _).\n", encoding="utf-8")
+    rules.write_text(INCONSISTENT, encoding="utf-8")
     kb = KnowledgeBase(timeout=None)
     kb.load_path(*files, str(rules))
     try:

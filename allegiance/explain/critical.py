@@ -32,7 +32,6 @@ from ..bulk import StatementBlock
 from ..engines import make_engine
 from ..engines.base import Annotated, Interval
 from ..parse import parse_query
-from ..provenance import catalog_facts
 from ..render import json_value
 from ..selection import Selection, select
 from ..support import kept_query
@@ -217,32 +216,19 @@ def _sole_sources(state: State) -> dict[tuple[ast.PredicateSym, ast.Row], str | 
     the facts whose one source it is (read off one pass over the statements, not one state per
     source)."""
     made: dict[tuple[ast.PredicateSym, ast.Row], str | None] = {}
-    retracted = state.retracted
 
-    def add(sym: ast.PredicateSym, row: ast.Row, source: str | None) -> None:
-        key = (sym, row)
-        if key in retracted:
-            return
+    def add(key: tuple[ast.PredicateSym, ast.Row], source: str | None) -> None:
         if key not in made:
             made[key] = source
         elif made[key] != source:
             made[key] = None
 
-    for sym, rows in state.plain.items():
-        for row in rows:
-            add(sym, row, None)
-    for sym, row in catalog_facts(state.catalog):
-        add(sym, row, None)
-    order = state.grade_order()
-    for r in state.statements:
-        if (r.fact_sym, r.row) in retracted:
-            continue
-        for sym, row in state.statement_facts(r, order):
-            add(sym, row, r.source)
+    for sym, row, source in state.base_fact_sources():
+        add((sym, row), source)
     for block in state.blocks:
-        for sym, made_rows in state.bulk(block, order).facts().items():
+        for sym, made_rows in state.bulk(block).facts().items():
             for row in made_rows:
-                add(sym, tuple(row), block.source)
+                add((sym, tuple(row)), block.source)
     return made
 
 
