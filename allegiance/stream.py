@@ -32,7 +32,7 @@ from . import printable
 from .analysis import CheckedQuery
 from .kb import KnowledgeBase
 from .render import SUPPORT, json_value
-from .support import grading, intervals
+from .support import grading, supports_of
 
 
 def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO, support: bool = False,
@@ -78,17 +78,13 @@ def write_answers(kb: KnowledgeBase, text: str, fmt: str, out: TextIO, support: 
 
 def _write_supported_csv(kb: KnowledgeBase, query: CheckedQuery, out: TextIO) -> int:
     """render.csv_text with the support column, written batch by batch."""
-    g = grading(kb)
-    found = intervals(kb, query)
+    supports = supports_of(kb, query)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*query.variables, SUPPORT])
     count = 0
     for batch in kb.engine.answer_batches(query):
-        for row in batch:
-            spans = found.get(tuple(row), ())
-            # support.answer_supports: the top of the interval starting at threshold 0
-            label = g.support(spans[0][1] if spans and spans[0][0] == 0 else 0).label
-            writer.writerow([*(v.isoformat() if isinstance(v, datetime.date) else v for v in row), label])
+        for row, sup in zip(batch, supports(batch), strict=True):
+            writer.writerow([*(v.isoformat() if isinstance(v, datetime.date) else v for v in row), sup.label])
         count += len(batch)
     return count
 

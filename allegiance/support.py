@@ -18,6 +18,12 @@ the support.
 How it is computed: one interval-annotated evaluation (Engine.annotated_query): a fact whose
 strongest statement has level g holds on [0, g], a statement-relation row `__stmt_p(.., S)` on
 [0, level(S)], the rest everywhere; an answer's support is the top of its interval starting at 0.
+Threshold 0 counts every statement: what holds there is what the plain evaluation holds, which the
+engine has made (and kept) for the answers themselves. So the annotated evaluation covers only the
+thresholds 1..top, shifted down by one (its point p is threshold p + 1; a fact of level 0 is not
+in it): an answer of the plain evaluation has support 1 + the top of its interval starting at
+point 0, or 0 when it does not hold under threshold 1. The largest layer of a closure (everything
+counts) is computed once, not twice.
 
 What is kept: the intervals of every derived relation an evaluation computed, until the knowledge
 base's state changes (`Grading.derived`). A later query evaluates only the relations of its cone
@@ -29,6 +35,7 @@ small knowledge base (WHOLE_BELOW) the first evaluation computes every derived r
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import weakref
 from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
@@ -91,8 +98,9 @@ class Grading:
     facts split into those holding everywhere and those holding up to a level."""
 
     scale: Scale
-    plain: dict[ast.PredicateSym, set[ast.Row]]
-    annotated: Annotated
+    plain: dict[ast.PredicateSym, set[ast.Row]]  # facts with no statement: under every threshold
+    annotated: Annotated  # graded facts over the thresholds 1..top, shifted down by one (see above)
+    weakest: dict[ast.PredicateSym, list[ast.Row]]  # graded facts of level 0: under threshold 0 only
     levels: dict[str, int]  # statement id -> level (fact files' statements)
     block_levels: tuple[tuple[StatementBlock, int], ...]
     relations: dict[ast.PredicateSym, dict[ast.Row, Support]] = dataclasses.field(default_factory=dict)  # computed
@@ -187,6 +195,7 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     plain_rows = kb.plain_facts
     plain: dict[ast.PredicateSym, set[ast.Row]] = {}
     annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
+    weakest: dict[ast.PredicateSym, list[ast.Row]] = {}
     for sym, rows in base.items():
         written = plain_rows.get(sym, {})
         for row in rows:
@@ -198,16 +207,20 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
                     level = stated.get((sym, row))
             if level is None:
                 plain.setdefault(sym, set()).add(row)
+            elif level:  # on [0, level]: over thresholds 1.., on points 0..level - 1
+                annotated.setdefault(sym, []).append((row, 0, level - 1))
             else:
-                annotated.setdefault(sym, []).append((row, 0, level))
+                weakest.setdefault(sym, []).append(row)
     for block, block_level in block_levels:
         graded = {block.sym, block.stmt_sym}
         for sym, made in block.bulk().facts().items():
-            if sym in graded:
-                annotated.setdefault(sym, []).extend((tuple(row), 0, block_level) for row in made)
-            else:
+            if sym not in graded:
                 plain.setdefault(sym, set()).update(tuple(row) for row in made)
-    return Grading(scale, plain, Annotated(scale.size, annotated), levels, block_levels)
+            elif block_level:
+                annotated.setdefault(sym, []).extend((tuple(row), 0, block_level - 1) for row in made)
+            else:
+                weakest.setdefault(sym, []).extend(tuple(row) for row in made)
+    return Grading(scale, plain, Annotated(scale.size - 1, annotated), weakest, levels, block_levels)
 
 
 def body_preds(rule: ast.Rule) -> set[ast.PredicateSym]:
@@ -257,9 +270,12 @@ class Kept(Protocol):
 
 
 def derived_intervals(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, tuple[Interval, ...]]]:
-    """The rows of each derived relation of `syms` with the thresholds where they hold, from one
-    evaluation of what is not known yet (kept until the state changes). Base relations are left out."""
+    """The rows of each derived relation of `syms` with the thresholds 1.. where they hold (points
+    shifted down by one, see the module docstring), from one evaluation of what is not known yet
+    (kept until the state changes). Base relations are left out."""
     g = grading(kb)
+    if g.annotated.size <= 0:  # one level: no threshold above the weakest
+        return {s: {} for s in syms if s in kb.program.derived}
     return kept_relations(kb.program, kb.engine, g, syms, whole=kb.support_ahead and _few(g))
 
 
@@ -389,8 +405,11 @@ def _read_off(atom: ast.Atom, head: ast.Atom, rows: dict[ast.Row, tuple[Interval
 
 
 def intervals(kb: KnowledgeBase, query: CheckedQuery) -> dict[ast.Row, tuple[Interval, ...]]:
-    """Each answer of the query under some threshold, with the thresholds where it holds."""
+    """Each answer of the query under some threshold from 1 up, with the thresholds where it holds
+    (points shifted down by one, see the module docstring)."""
     g = grading(kb)
+    if g.annotated.size <= 0:
+        return {}
     return kept_query(kb.program, kb.engine, g, query, whole=kb.support_ahead and _few(g))
 
 
@@ -421,20 +440,37 @@ def kept_query(program: CheckedProgram, engine: Engine, k: Kept, query: CheckedQ
     return engine.annotated_query(bare, plain, Annotated(k.annotated.size, facts), query)
 
 
-def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Iterable[ast.Row]) -> list[Support]:
-    """The support of each answer row (rows the query answers over the whole knowledge base)."""
+def _level(spans: tuple[Interval, ...] | None) -> int:
+    """The support level of a fact that holds under threshold 0, from its intervals over the
+    thresholds 1.. (shifted down by one): 1 + the top of the one starting at threshold 1."""
+    return spans[0][1] + 1 if spans and spans[0][0] == 0 else 0
+
+
+def supports_of(kb: KnowledgeBase, query: CheckedQuery) -> Callable[[Sequence[ast.Row]], list[Support]]:
+    """A function giving the support of each of a list of the query's answers (rows the plain
+    evaluation answers: they hold under threshold 0), from one evaluation of its thresholds 1..;
+    a front end writing answers batch by batch calls it once per batch."""
     g = grading(kb)
     found = intervals(kb, query)
-    # an answer holds under threshold 0 (every statement counts); its support is the top of that
-    # first interval. Answers share their intervals' tuples (one per grade, as the engine reads
-    # them), so each distinct one is turned into a Support once, not once per answer
-    rows = rows if isinstance(rows, list) and set(map(type, rows)) <= {tuple} else [tuple(row) for row in rows]
-    spans = list(map(found.get, rows))  # None: not found
-    # keyed by identity (the tuples stay alive in `spans`): hashing a tuple of tuples per answer
-    # cost more than the rest together on 200,000 answers
-    ids = list(map(id, spans))
-    of = {i: g.support(s[0][1] if s and s[0][0] == 0 else 0) for i, s in dict(zip(ids, spans, strict=True)).items()}
-    return list(map(of.__getitem__, ids))
+    # answers share their intervals' tuples (one per grade, as the engine reads them), so each
+    # distinct one is turned into a Support once, and each answer is mapped by the identity of its
+    # intervals (hashing a tuple of tuples per answer cost more than the rest together on 200,000
+    # answers); `found` keeps them alive, and an answer not found maps to None's identity
+    spans = found.values()
+    of = {i: g.support(_level(s)) for i, s in dict(zip(map(id, spans), spans)).items()}
+    of[id(None)] = g.support(0)
+    get = found.get
+
+    def supports(rows: Sequence[ast.Row]) -> list[Support]:
+        rows = rows if isinstance(rows, list) and set(map(type, rows)) <= {tuple} else [tuple(row) for row in rows]
+        return list(map(of.__getitem__, map(id, map(get, rows))))
+
+    return supports
+
+
+def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Sequence[ast.Row]) -> list[Support]:
+    """The support of each answer row (rows the query answers over the whole knowledge base)."""
+    return supports_of(kb, query)(rows)
 
 
 def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row, Support]:
@@ -442,15 +478,29 @@ def relation_supports(kb: KnowledgeBase, sym: ast.PredicateSym) -> dict[ast.Row,
     return relations_supports(kb, [sym])[sym]
 
 
+def _rows_query(sym: ast.PredicateSym) -> CheckedQuery:
+    """The query `sym(V0, .., Vn)`: every row of the relation."""
+    args = tuple(ast.Variable(f"V{j}") for j in range(sym.arity))
+    atom = ast.Atom(sym.name, args)
+    goal = ast.Atom("__rows", args)
+    return CheckedQuery((ast.Rule(goal, (atom,)),), goal.sym, tuple(a.name for a in args), ast.Query((atom,)))
+
+
 def relations_supports(kb: KnowledgeBase, syms: Iterable[ast.PredicateSym]) -> dict[ast.PredicateSym, dict[ast.Row, Support]]:
-    """relation_supports of several relations, the derived ones not known yet from one evaluation."""
+    """relation_supports of several relations, the derived ones not known yet from one evaluation.
+    Their rows are the plain evaluation's (threshold 0), each graded by its intervals above it."""
     g = grading(kb)
     syms = list(syms)
     todo = [s for s in syms if s not in g.relations]
     known = derived_intervals(kb, todo)
     for sym in todo:
-        rows = known[sym] if sym in known else _base_intervals(g, sym)
-        g.relations[sym] = {row: g.support(spans[0][1]) for row, spans in rows.items() if spans[0][0] == 0}
+        if sym in known:
+            spans = known[sym]
+            rows: Iterable[ast.Row] = kb.engine.query(_rows_query(sym))
+        else:
+            spans = _base_intervals(g, sym)
+            rows = itertools.chain(g.plain.get(sym, ()), spans, g.weakest.get(sym, ()))
+        g.relations[sym] = {row: g.support(_level(spans.get(row))) for row in rows}
     return {s: g.relations[s] for s in syms}
 
 
@@ -464,11 +514,12 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
         goal = ast.Atom("__fact", ())
         query = CheckedQuery((ast.Rule(goal, (atom,)),), goal.sym, (), ast.Query((atom,)))
         if kb.engine.annotated_on_demand(cone(kb.program, {sym}, known=g.derived), query):
-            spans = kept_query(kb.program, kb.engine, g, query, whole=kb.support_ahead and _few(g)).get(())
-            return g.support(spans[0][1]) if spans and spans[0][0] == 0 else None
+            if not kb.engine.query(query):  # it does not hold under threshold 0: not at all
+                return None
+            return g.support(_level(intervals(kb, query).get(())))
     return relation_supports(kb, sym).get(row)
 
 
 __all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "PerState", "per_state",
-           "fact_support", "grade_of", "grading", "intervals", "kept_query", "kept_relations", "relation_supports",
+           "fact_support", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
            "relations_supports"]

@@ -179,6 +179,8 @@ def test_support_keeps_small_relations_and_leaves_a_closure_in_the_engine(monkey
     kb = KnowledgeBase(timeout=None)
     monkeypatch.setattr(DuckDBEngine, "KEEP_ROWS", 1000)
     kb.load_text(RULES + "from_g0(Y) :- linked(g0, Y).\n" + _chain(40), "chain.dl")
+    # one graded statement: support has a threshold above the weakest grade to evaluate
+    kb.load_text('.source s { title: "t" reliability: B }\n.relation w(n: number).\n.source s.\nw(1).\n', "w.facts")
     engine = kb.engine
     assert isinstance(engine, DuckDBEngine)
     engine.demand = False  # the whole cone, as on a knowledge base below the demand threshold

@@ -46,7 +46,7 @@ def test_a_plain_program_streams_without_computing_support(tmp_path: Path, capsy
     def never(*_args: object) -> None:
         raise AssertionError("support computed for a program with nothing to grade")
 
-    monkeypatch.setattr(stream, "intervals", never)
+    monkeypatch.setattr(stream, "supports_of", never)
     monkeypatch.setattr(support, "intervals", never)
     monkeypatch.setattr(render, "answers", never)
     status = main(["query", query, str(path), "--format", fmt])
