@@ -30,6 +30,10 @@ base's state changes (`Grading.derived`). A later query evaluates only the relat
 not known yet (the known ones enter as annotated facts, their rules left out), then its own rules
 over them; a query of one atom (constants, variables) is read off the kept intervals in Python. On a
 small knowledge base (WHOLE_BELOW) the first evaluation computes every derived relation at once.
+
+Why one module: the definition, the grading of statements it reads and the kept intervals it
+answers from are one invariant (a point of the annotated evaluation is threshold point + 1, level 0
+is the plain evaluation); split, each half would have to restate the other's shift.
 """
 
 from __future__ import annotations
