@@ -23,7 +23,8 @@ throughout, and a split would put the memo tables they share in two places.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -112,8 +113,10 @@ class Explainer:
         self.statements: Mapping[str, StatementRecord] = kb.statements_by_id()
         self.by_fact: Mapping[Key, list[StatementRecord]] = kb.statements_by_fact()
         self._rows: dict[ast.PredicateSym, dict[ast.Row, int]] = {}
-        self._all: dict[ast.PredicateSym, frozenset[ast.Row]] = {}  # every row the engine holds
-        self._index: dict[tuple[ast.PredicateSym, tuple[int, ...]], dict[ast.Row, list[ast.Row]]] = {}
+        self._all: dict[ast.PredicateSym, Collection[ast.Row]] = {}  # every row the engine holds
+        # per relation and bound columns: the rows by their values there (one value, or a tuple of
+        # several); a bucket is a list until first read, then a tuple in sorted order (below)
+        self._index: dict[tuple[ast.PredicateSym, tuple[int, ...]], dict[object, list[ast.Row] | tuple[ast.Row, ...]]] = {}
         self._best: dict[Key, Derivation | None] = {}
         self._plain: dict[Key, ast.Span] | None = None
         self._relayed: dict[str, list[StatementRecord]] | None = None  # relayed/3 statements by document
@@ -129,15 +132,15 @@ class Explainer:
             if sym not in self.types:
                 rows = {}
             elif self._has_rounds:
-                ranked = self.kb.engine.derivation_rounds(sym) or {}
-                # in sorted order, so that of equally shallow proofs the same one comes first
-                # whatever order the engine's tables return rows in (hash seed, a reopened --db file)
-                rows = {r: ranked[r] for r in sort_rows(ranked)}
+                # in the engine's order: `matching` hands rows out sorted (a relation of a
+                # real-sized network is read whole here, and sorting it all cost more than the
+                # searches that read a few of its rows)
+                rows = self.kb.engine.derivation_rounds(sym) or {}
             else:
                 self._levels(sym)
                 return self._rows[sym]
             self._rows[sym] = rows
-            self._all[sym] = frozenset(rows)
+            self._all[sym] = rows.keys()
         return rows
 
     def given(self, ranks: Mapping[ast.PredicateSym, Mapping[ast.Row, int]]) -> None:
@@ -145,8 +148,9 @@ class Explainer:
         each that explains one fact): read instead of the engine's whole relations."""
         self.partial = True
         for sym, ranked in ranks.items():
-            self._rows[sym] = {r: ranked[r] for r in sort_rows(ranked)}
-            self._all[sym] = frozenset(ranked)
+            rows = dict(ranked)
+            self._rows[sym] = rows
+            self._all[sym] = rows.keys()
 
     def rank(self, sym: ast.PredicateSym, row: ast.Row) -> int | None:
         return self.relation(sym).get(row)
@@ -197,20 +201,32 @@ class Explainer:
             self._plain = {(sym, row): span for sym, rows in self.kb.plain_facts.items() for row, span in rows.items()}
         return self._plain
 
-    def matching(self, sym: ast.PredicateSym, pattern: Sequence[ast.Value | None]) -> list[ast.Row]:
-        """Rows of sym agreeing with pattern where it is not None (an index per bound-column set)."""
+    def matching(self, sym: ast.PredicateSym, pattern: Sequence[ast.Value | None]) -> Sequence[ast.Row]:
+        """Rows of sym agreeing with pattern where it is not None (an index per bound-column set),
+        in sorted order: of equally shallow proofs the same one comes first, whatever order the
+        engine's tables return rows in (hash seed, a reopened --db file)."""
         positions = tuple(i for i, v in enumerate(pattern) if v is not None)
         rows = self.relation(sym)
         if not positions:
-            return list(rows)
+            return sort_rows(rows)
         index = self._index.get((sym, positions))
         if index is None:
             index = {}
-            for row in rows:
-                index.setdefault(tuple(row[i] for i in positions), []).append(row)
+            # the key of each row extracted in C (one value, or a tuple of several)
+            for key, row in zip(map(itemgetter(*positions), rows), rows, strict=True):
+                bucket = index.get(key)
+                if bucket is None:
+                    index[key] = [row]
+                else:
+                    bucket.append(row)  # type: ignore[union-attr]  # a list until read
             self._index[(sym, positions)] = index
-        key: ast.Row = tuple(v for v in (pattern[i] for i in positions) if v is not None)
-        return index.get(key, [])
+        key = pattern[positions[0]] if len(positions) == 1 else tuple(pattern[i] for i in positions)
+        bucket = index.get(key)
+        if bucket is None:
+            return ()
+        if isinstance(bucket, list):  # sorted when first read: most buckets never are
+            bucket = index[key] = tuple(sort_rows(bucket))
+        return bucket
 
     # --- solving a body left to right ---
 
