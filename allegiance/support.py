@@ -170,6 +170,11 @@ def grading(kb: KnowledgeBase) -> Grading:
     return per_state(_graded, kb, lambda: _grade(kb, kb.base_facts(), kb.blocks))
 
 
+def forget(kb: KnowledgeBase) -> None:
+    """Let the knowledge base's grading go, with every interval kept for it (see explain.search.forget)."""
+    _graded.pop(kb, None)
+
+
 def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
            blocks: Sequence[StatementBlock]) -> Grading:
     catalog = kb.catalog
@@ -461,7 +466,7 @@ def supports_of(kb: KnowledgeBase, query: CheckedQuery) -> Callable[[Sequence[as
     # intervals (hashing a tuple of tuples per answer cost more than the rest together on 200,000
     # answers); `found` keeps them alive, and an answer not found maps to None's identity
     spans = found.values()
-    of = {i: g.support(_level(s)) for i, s in dict(zip(map(id, spans), spans)).items()}
+    of = {i: g.support(_level(s)) for i, s in dict(zip(map(id, spans), spans, strict=True)).items()}
     of[id(None)] = g.support(0)
     get = found.get
 
@@ -525,5 +530,5 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
 
 
 __all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "PerState", "per_state",
-           "fact_support", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
+           "fact_support", "forget", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
            "relations_supports"]

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 from .. import ast
 from ..render import json_value
 from ..selection import Selection
+from ..support import forget as forget_grading
 from .critical import rests_on
 from .premise import premise_text
 from .search import explainer_for
+from .search import forget as forget_explainer
 from .support import inconsistency_supports
 
 if TYPE_CHECKING:
@@ -67,6 +69,12 @@ def findings(kb: KnowledgeBase, selection: Selection, found: Sequence[Inconsiste
         for n, sup in enumerate(supports):
             record = ex.statements.get(str(sup["statement"])) if sup and sup.get("statement") else None
             premise_texts[n] = premise_text(record, view.catalog) if record is not None else None
+        del ex
+    if not kb.support_ahead:
+        # a one-shot command asks once: what support and the proof search kept is read no more, and
+        # leave-one-out below is the largest evaluation (the 100k-statement network's row in bench/)
+        forget_explainer(view)
+        forget_grading(view)
     critical: dict[tuple[str, ast.Row], tuple[str, ...]] = {}
     if sources:
         for kind, arity in dict.fromkeys((i.kind, len(i.args)) for i in found):

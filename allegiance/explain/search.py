@@ -23,9 +23,9 @@ throughout, and a split would put the memo tables they share in two places.
 from __future__ import annotations
 
 import weakref
-from operator import itemgetter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .. import ast
@@ -209,6 +209,12 @@ class Explainer:
         rows = self.relation(sym)
         if not positions:
             return sort_rows(rows)
+        if len(positions) == len(pattern) and not any(isinstance(v, (bool, float)) for v in pattern):
+            # every column bound: a lookup, no index (one over a closure of millions of rows cost
+            # more memory than the rest of a search); a float or bool compares equal to an int
+            # (1.0 == 1 == True), so those rows are taken from the index as stored
+            row = tuple(pattern)
+            return (row,) if row in rows else ()  # type: ignore[arg-type]
         index = self._index.get((sym, positions))
         if index is None:
             index = {}
@@ -517,7 +523,13 @@ def explainer_for(kb: KnowledgeBase) -> Explainer:
     return explainer
 
 
+def forget(kb: KnowledgeBase) -> None:
+    """Let the knowledge base's explainer go (its relations and indexes): a one-shot command that
+    has read what it needed, before an evaluation that needs the memory."""
+    _CACHE.pop(kb, None)
+
+
 
 
 __all__ = ["CONTRADICTED", "Derivation", "Env", "Explainer", "Key", "Progress", "Step", "arith", "compare",
-           "evaluate", "explainer_for"]
+           "evaluate", "explainer_for", "forget"]
