@@ -223,3 +223,39 @@ def test_premises_past_the_limit_keep_their_grade(kb_dir: Path, capsys: pytest.C
         main(["inconsistencies", "--kb", str(kb_dir), "--premises", "some"])
     assert exited.value.code == 2
     assert "expected a count or all, not 'some'" in capsys.readouterr().err
+
+
+def test_a_one_shot_command_lets_the_caches_go_before_leave_one_out() -> None:
+    """A one-shot command (support_ahead off) asks once: findings lets support's grading and the
+    explainer go before the leave-one-out evaluation, the largest, and finds the same; a session
+    keeps both for its next question."""
+    from allegiance import support
+    from allegiance.explain import search
+
+    session, command = make(), make()
+    command.support_ahead = False
+    try:
+        asked = [findings(kb, EVERYTHING, kb.inconsistencies()) for kb in (session, command)]
+        assert asked[0] == asked[1] and len(asked[0]) == 2
+        assert session in search._CACHE and session in support._graded
+        assert command not in search._CACHE and command not in support._graded
+    finally:
+        session.close()
+        command.close()
+
+
+def test_a_fully_bound_lookup_finds_what_the_index_finds() -> None:
+    """Explainer.matching looks a fully bound pattern up in the relation (no index over a closure of
+    millions of rows); a number written as a float still finds the row as stored."""
+    from allegiance.explain.search import Explainer
+
+    with KnowledgeBase(timeout=None) as kb:
+        kb.load_text("e(1, 2). e(2, 3). e(1, 3). p(X, Y) :- e(X, Y). p(X, Z) :- e(X, Y), p(Y, Z).\n", file="p.dl")
+        ex = Explainer(kb)
+        sym = kb.program.rules[0].head.sym
+        rows = sorted(ex.relation(sym))
+        assert len(rows) == 3
+        for row in rows:
+            assert list(ex.matching(sym, row)) == [r for r in ex.matching(sym, (row[0], None)) if r == row] == [row]
+        assert list(ex.matching(sym, (1.0, 3))) == [(1, 3)] and type(ex.matching(sym, (1.0, 3))[0][0]) is int
+        assert list(ex.matching(sym, (3, 1))) == []
