@@ -189,8 +189,10 @@ def prompt_session(session: Session) -> PromptSession[str]:
 
 def banner(session: Session) -> str:
     kb = session.kb
-    return (f"allegiance {__version__} on {kb.engine_name}: {kb.statement_count} statements, "
-            f"{len(kb.catalog.entities)} entities, {len(kb.predicates())} predicates, {len(kb.rules)} rules.\n"
+    # a line each, so that none wraps on an 80-column terminal
+    return (f"allegiance {__version__} on {kb.engine_name}\n"
+            f"{kb.statement_count:,} statements, {len(kb.catalog.entities):,} entities, "
+            f"{len(kb.predicates()):,} predicates, {len(kb.rules):,} rules.\n"
             "Type a query like ally(X, nusra), :help for more, Ctrl-D to leave.")
 
 

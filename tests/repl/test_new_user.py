@@ -320,3 +320,11 @@ def test_sources_and_inconsistencies_wrap_at_spaces_too(bundled: KnowledgeBase) 
         assert text == wrap_tree(whole, 80)
         assert all(len(line) <= 80 for line in text.splitlines()), text
         assert text.split() == whole.split()  # only spaces became line breaks
+
+
+def test_the_banner_fits_an_80_column_terminal(bundled: KnowledgeBase) -> None:
+    from allegiance.repl.app import banner
+
+    lines = banner(Session(bundled)).splitlines()
+    assert lines[0].startswith("allegiance ") and "statements" in lines[1] and ":help" in lines[2]
+    assert max(len(line) for line in lines) <= 80, lines
