@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all test-spark bench bench-peers lint tables clean browser
+.PHONY: run test test-fast test-all test-spark bench bench-peers swipl lint tables clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,16 +44,22 @@ test-all: $(SPARK_STAMP) browser
 bench: $(SPARK_STAMP)
 	$(BIN)/python -m bench
 
-# The peers (clingo, CozoDB from PyPI: the `peers` extra; SWI-Prolog and Soufflé where installed) on the
-# closure, join and negation workloads beside allegiance's rows of the same run: bench/PEERS.md. Not part
-# of make test. Once installed, `make bench` measures them too.
+# The peers (clingo, CozoDB from PyPI: the `peers` extra; SWI-Prolog from Debian's swi-prolog-nox,
+# installed when missing and apt-get can, as root; Soufflé where installed) on the closure, join and
+# negation workloads beside allegiance's rows of the same run: bench/PEERS.md. Not part of make test.
+# Once installed, `make bench` measures them too.
 PEERS_STAMP := $(VENV)/.peers
 $(PEERS_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,peers]'
 	touch $(PEERS_STAMP)
 
-bench-peers: $(PEERS_STAMP)
+bench-peers: $(PEERS_STAMP) swipl
 	$(BIN)/python -m bench --only peers --output bench/PEERS.md
+
+swipl:
+	@command -v swipl >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swi-prolog-nox >/dev/null; } \
+	  || echo "make swipl: swipl is missing and cannot be installed here (apt-get as root): its peer rows say not installed"
 
 # After any change to allegiance/grammar.lark: the parser's stored LALR tables (see grammar_tables.py).
 tables: $(STAMP)

@@ -8,8 +8,9 @@ as the allegiance rows') and the Clock. Output: a dict of counts. Nothing here i
   Python, as allegiance's rows hand theirs.
 - CozoDB embedded (pip `cozo-embedded`, the `peers` extra): facts put into stored relations before
   the clock; the query script (CozoScript rules, semi-naive in Cozo) is timed.
-- SWI-Prolog (tabling) and Soufflé: measured only where their programs are already on the machine
-  (`swipl`, `souffle` on PATH); otherwise the row says "not installed". Neither comes from PyPI.
+- SWI-Prolog (tabling) and Soufflé: measured only where their programs are on the machine (`swipl`,
+  `souffle` on PATH); otherwise the row says "not installed". Neither comes from PyPI: `make
+  bench-peers` installs Debian's swi-prolog-nox where apt-get can (as root); Debian has no Soufflé.
 
 A peer that is absent raises NotInstalled: the row reports it and the bench does not fail.
 """
@@ -57,6 +58,13 @@ SOUFFLE = {
 SWIPL = {
     "closure": ":- table path/2.\npath(X, Y) :- edge(X, Y).\npath(X, Y) :- path(X, Z), edge(Z, Y).\n"
                "main :- aggregate_all(count, path(_, _), N), write(N), nl.\n",
+    # a join is no recursion: nothing to table; distinct answers, as the others count them
+    "join": "j(X, W) :- r(X, Y), s(Y, Z), t(Z, W).\n"
+            "main :- aggregate_all(count, distinct(X-W, j(X, W)), N), write(N), nl.\n",
+    # tabled reach, then negation as failure over it (complete once the table is)
+    "negation": ":- table reach/1.\nreach(Y) :- edge(0, Y).\nreach(Y) :- reach(X), edge(X, Y).\n"
+                "unreached(X) :- node(X), \\+ reach(X).\n"
+                "main :- aggregate_all(count, unreached(_), N), write(N), nl.\n",
 }
 
 
@@ -131,13 +139,17 @@ def souffle_task(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
 
 
 def swipl_task(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    """SWI-Prolog with tabling on the closure: the program is a process of its own, so the whole of
+    """SWI-Prolog with tabling on each workload: the program is a process of its own, so the whole of
     it is timed, consulting the facts and start-up included (an upper bound on the evaluation)."""
     swipl = _program("swipl")
+    workload = params["workload"]
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "p.pl"
-        facts = "".join(f"edge({a}, {b}).\n" for a, b in graph_edges(params))
-        p.write_text(facts + SWIPL[params["workload"]], encoding="utf-8")
+        facts = "".join(f"{name}({', '.join(map(str, row))}).\n" for name, rows in _relations(params, workload).items()
+                        for row in rows)
+        # the relations a workload leaves empty are still known to Prolog (no existence error)
+        declared = ":- dynamic edge/2, node/1, r/2, s/2, t/2.\n"
+        p.write_text(declared + facts + SWIPL[workload], encoding="utf-8")
         with clock:
             done = subprocess.run([swipl, "-q", "-g", "main", "-t", "halt", str(p)], check=True,
                                   capture_output=True, text=True)

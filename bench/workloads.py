@@ -432,7 +432,7 @@ def _support_rows(sizes: Sizes, repl: list[str], typical: dict[str, Any]) -> lis
 PEERS = (("clingo", "clingo (pip clingo, grounding + solving)", ("closure", "join", "negation")),
          ("cozo", "CozoDB embedded (pip cozo-embedded)", ("closure", "join", "negation")),
          ("souffle", "Soufflé interpreter (souffle)", ("closure",)),
-         ("swipl", "SWI-Prolog with tabling (swipl), whole process", ("closure",)))
+         ("swipl", "SWI-Prolog with tabling (swipl), whole process", ("closure", "join", "negation")))
 
 
 def peer_rows(graph_size: str, join_size: str, graph: dict[str, Any], rooted: dict[str, Any],
