@@ -30,7 +30,7 @@ How it runs
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ... import ast
@@ -202,29 +202,28 @@ class MaxMin:
             first = False
 
     def read_grades(self, sym: PredicateSym) -> dict[Row, tuple[Interval, ...]]:
-        """A prefix-shaped relation's rows, each with its one island [0, hi], the islands of one
-        grade one shared tuple. Columns of text and numbers come as arrays, zipped into rows and
-        paired with their grades in C (a relation of 200,000 rows reaches Python without a Python
-        step per row); the rows sorted by their columns, the order answers come in, so looking
-        answers up reads the dict in memory order."""
+        """A prefix-shaped relation's rows, each with its one island [0, hi]: the rows sorted by
+        grade and cut at each grade's count, each grade's island one tuple shared by its rows (a
+        relation of 200,000 rows reaches Python without a Python step per row). Within a grade
+        the rows are sorted by their columns, the order answers come in: looking sorted answers
+        up reads the dict's keys nearly in memory order (the support of a closure's 221,359
+        answers read this way: 215 ms -> 178 ms). As rows, not arrays: fetchnumpy would import
+        numpy (40 ms)."""
         table = self.table[sym]
+        counts = self.run(f"SELECT hi, count(*) FROM {table} GROUP BY hi ORDER BY hi", []).fetchall()
         if not sym.arity:
-            found = self.run(f"SELECT max(hi) FROM {table}", []).fetchall()
-            return {(): ((0, found[0][0]),)} if found and found[0][0] is not None else {}  # one row at most
-        cols = column_names(sym.arity)
-        reps = self.reps[sym]
-        sql = f"SELECT {', '.join(cols)}, hi FROM {table} ORDER BY {', '.join(cols)}"
-        if all(rep in "isf" for rep in reps):  # arrays whose tolist gives the values themselves
-            arrays = self.run(sql, []).fetchnumpy()
-            his = arrays["hi"].tolist()
-            rows: Iterable[Row] = zip(*(arrays[c].tolist() for c in cols), strict=True)
-        else:
-            raw = self.run(sql, []).fetchall()
-            his = [r[-1] for r in raw]
-            decode = row_decoder(reps)
-            rows = [decode(r[:-1]) for r in raw]
-        shared = {hi: ((0, hi),) for hi in set(his)}
-        return dict(zip(rows, map(shared.__getitem__, his), strict=True))
+            return {(): ((0, counts[0][0]),)} if counts else {}  # one row at most
+        cols = ", ".join(column_names(sym.arity))
+        rows = self.run(f"SELECT {cols} FROM {table} ORDER BY hi, {cols}", []).fetchall()
+        if "t" in self.reps[sym]:  # tagged text: decoded row by row
+            decode = row_decoder(self.reps[sym])
+            rows = [decode(raw) for raw in rows]
+        found: dict[Row, tuple[Interval, ...]] = {}
+        start = 0
+        for hi, count in counts:
+            found.update(dict.fromkeys(rows[start:start + count], ((0, hi),)))
+            start += count
+        return found
 
     def _count(self, sql: str, params: Sequence[object]) -> int:
         """The rows a statement (the last of several) wrote."""
