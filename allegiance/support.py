@@ -189,32 +189,43 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     levels = {sid: level_of[g] for sid, g in grades.items()}
     block_levels = tuple((b, scale.level(g)) for b, g in zip(blocks, block_grades, strict=True))
 
-    # p(row): its strongest statement's level; __stmt_p(row, S): S's level
-    stated: dict[tuple[ast.PredicateSym, ast.Row], int] = {}
-    stmt_syms: set[ast.PredicateSym] = set()
+    # p(row): its strongest statement's level; __stmt_p(row, S): S's level. Keyed per relation,
+    # then per row: a PredicateSym hashes in Python, once per relation here, not once per row
+    stated: dict[ast.PredicateSym, dict[ast.Row, int]] = {}
     for r in records:
-        key = (r.fact_sym, r.row)
-        stated[key] = max(stated.get(key, -1), levels[r.id])
-        stmt_syms.add(statement_sym(r.fact_sym))
+        by_row = stated.setdefault(r.fact_sym, {})
+        by_row[r.row] = max(by_row.get(r.row, -1), levels[r.id])
+    stmt_syms = {statement_sym(sym) for sym in stated}
     plain_rows = kb.plain_facts
     plain: dict[ast.PredicateSym, set[ast.Row]] = {}
     annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
     weakest: dict[ast.PredicateSym, list[ast.Row]] = {}
     for sym, rows in base.items():
         written = plain_rows.get(sym, {})
+        of_statements = sym in stmt_syms
+        stated_rows = stated.get(sym, {})
+        axioms: set[ast.Row] = set()
+        graded_rows: list[tuple[ast.Row, int, int]] = []
+        weakest_rows: list[ast.Row] = []
         for row in rows:
             level: int | None = None
             if row not in written:  # a plain fact of a rules file is an axiom, stated or not
-                if sym in stmt_syms and row and isinstance(row[-1], str) and row[-1] in levels:
+                if of_statements and row and isinstance(row[-1], str) and row[-1] in levels:
                     level = levels[row[-1]]
                 else:
-                    level = stated.get((sym, row))
+                    level = stated_rows.get(row)
             if level is None:
-                plain.setdefault(sym, set()).add(row)
+                axioms.add(row)
             elif level:  # on [0, level]: over thresholds 1.., on points 0..level - 1
-                annotated.setdefault(sym, []).append((row, 0, level - 1))
+                graded_rows.append((row, 0, level - 1))
             else:
-                weakest.setdefault(sym, []).append(row)
+                weakest_rows.append(row)
+        if axioms:
+            plain[sym] = axioms
+        if graded_rows:
+            annotated[sym] = graded_rows
+        if weakest_rows:
+            weakest[sym] = weakest_rows
     for block, block_level in block_levels:
         graded = {block.sym, block.stmt_sym}
         for sym, made in block.bulk().facts().items():
