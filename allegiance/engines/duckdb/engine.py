@@ -504,7 +504,9 @@ class DuckDBEngine(Ranked, Engine):
 
     def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
         with self._guard():
-            return self._support_on_demand() and demanded.rewrite(program, query) is not None
+            # the rewrite first: it is Python over the rules, none for a query without constants,
+            # where _support_on_demand reads the catalog (a statement)
+            return demanded.rewrite(program, query) is not None and self._support_on_demand()
 
     def _like(self, timeout: float | None) -> DuckDBEngine:
         """A fresh engine that evaluates on demand as this one does (a sweep's)."""
