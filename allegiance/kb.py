@@ -48,7 +48,7 @@ from .persist import Store
 from .provenance import CONTRADICTED_RELATION, StatementRecord
 from .selection import Selection, select
 from .state import State
-from .support import Support, answer_supports
+from .support import Support, answer_supports, answers_with_supports
 
 if TYPE_CHECKING:
     import pandas
@@ -580,6 +580,11 @@ class KnowledgeBase:
             return self.under(selection).query(text, support=support)
         query = parse_query(text, dialect=self.dialect) if isinstance(text, str) else text
         checked = check_query(query, self.program)
+        # many answers come joined with their support from the engine (support.JOINED_FROM)
+        joined = answers_with_supports(self, checked) if support else None
+        if joined is not None:
+            rows, supports = sort_answers(*joined)
+            return Answers(checked.variables, rows, query, supports)
         rows = sort_rows(self._engine.query(checked))
         return Answers(checked.variables, rows, query, answer_supports(self, checked, rows) if support else None)
 
@@ -664,6 +669,16 @@ class KnowledgeBase:
             raise UnknownPredicateError(f"unknown predicate {pred}", None,
                                         did_you_mean(name, {p.name for p in self.predicates()}))
         return matches[0]
+
+
+def sort_answers(rows: list[ast.Row], supports: list[Support]) -> tuple[list[ast.Row], list[Support]]:
+    """Rows in sort_rows' order, each support moved with its row (the engine's order is that one
+    unless values of two kinds meet in a column)."""
+    ordered = sort_rows(rows)
+    if ordered == rows:  # the same objects in the same order: compared by identity, no value read
+        return ordered, supports
+    pairs = sorted(zip(rows, supports, strict=True), key=lambda pair: ast.row_sort_key(pair[0]))
+    return [row for row, _ in pairs], [s for _, s in pairs]
 
 
 def sort_rows(rows: Iterable[ast.Row]) -> list[ast.Row]:

@@ -30,6 +30,8 @@ base's state changes (`Grading.derived`). A later query evaluates only the relat
 not known yet (the known ones enter as annotated facts, their rules left out), then its own rules
 over them; a query of one atom (constants, variables) is read off the kept intervals in Python. On a
 small knowledge base (WHOLE_BELOW) the first evaluation computes every derived relation at once.
+A query of many answers (JOINED_FROM) keeps nothing: the engine joins its answers with the
+annotated evaluation and returns each with its level, in one read (answers_with_supports).
 
 Why one module: the definition, the grading of statements it reads and the kept intervals it
 answers from are one invariant (a point of the annotated evaluation is threshold point + 1, level 0
@@ -194,32 +196,43 @@ def _grade(kb: KnowledgeBase, base: dict[ast.PredicateSym, set[ast.Row]],
     levels = {sid: level_of[g] for sid, g in grades.items()}
     block_levels = tuple((b, scale.level(g)) for b, g in zip(blocks, block_grades, strict=True))
 
-    # p(row): its strongest statement's level; __stmt_p(row, S): S's level
-    stated: dict[tuple[ast.PredicateSym, ast.Row], int] = {}
-    stmt_syms: set[ast.PredicateSym] = set()
+    # p(row): its strongest statement's level; __stmt_p(row, S): S's level. Keyed per relation,
+    # then per row: a PredicateSym hashes in Python, once per relation here, not once per row
+    stated: dict[ast.PredicateSym, dict[ast.Row, int]] = {}
     for r in records:
-        key = (r.fact_sym, r.row)
-        stated[key] = max(stated.get(key, -1), levels[r.id])
-        stmt_syms.add(statement_sym(r.fact_sym))
+        by_row = stated.setdefault(r.fact_sym, {})
+        by_row[r.row] = max(by_row.get(r.row, -1), levels[r.id])
+    stmt_syms = {statement_sym(sym) for sym in stated}
     plain_rows = kb.plain_facts
     plain: dict[ast.PredicateSym, set[ast.Row]] = {}
     annotated: dict[ast.PredicateSym, list[tuple[ast.Row, int, int]]] = {}
     weakest: dict[ast.PredicateSym, list[ast.Row]] = {}
     for sym, rows in base.items():
         written = plain_rows.get(sym, {})
+        of_statements = sym in stmt_syms
+        stated_rows = stated.get(sym, {})
+        axioms: set[ast.Row] = set()
+        graded_rows: list[tuple[ast.Row, int, int]] = []
+        weakest_rows: list[ast.Row] = []
         for row in rows:
             level: int | None = None
             if row not in written:  # a plain fact of a rules file is an axiom, stated or not
-                if sym in stmt_syms and row and isinstance(row[-1], str) and row[-1] in levels:
+                if of_statements and row and isinstance(row[-1], str) and row[-1] in levels:
                     level = levels[row[-1]]
                 else:
-                    level = stated.get((sym, row))
+                    level = stated_rows.get(row)
             if level is None:
-                plain.setdefault(sym, set()).add(row)
+                axioms.add(row)
             elif level:  # on [0, level]: over thresholds 1.., on points 0..level - 1
-                annotated.setdefault(sym, []).append((row, 0, level - 1))
+                graded_rows.append((row, 0, level - 1))
             else:
-                weakest.setdefault(sym, []).append(row)
+                weakest_rows.append(row)
+        if axioms:
+            plain[sym] = axioms
+        if graded_rows:
+            annotated[sym] = graded_rows
+        if weakest_rows:
+            weakest[sym] = weakest_rows
     for block, block_level in block_levels:
         graded = {block.sym, block.stmt_sym}
         for sym, made in block.bulk().facts().items():
@@ -477,6 +490,42 @@ def supports_of(kb: KnowledgeBase, query: CheckedQuery) -> Callable[[Sequence[as
     return supports
 
 
+# Answers from which a query's answers come joined with their support in the engine
+# (Engine.annotated_answers), not mapped in Python to intervals read into Python: a hash look-up per
+# answer, and a tuple per row read, cost more than the annotated evaluation itself (a closure of
+# 221,359 answers: about 100 ms of Python for 60 ms of evaluation). Below, intervals are read and
+# kept for the later questions of a session; a relation this large stays in the engine, as a large
+# one outside a query's reads does (kept_relations), evaluated again if asked again.
+JOINED_FROM = 20_000
+
+
+def answers_with_supports(kb: KnowledgeBase, query: CheckedQuery) -> tuple[list[ast.Row], list[Support]] | None:
+    """The query's answers in the order the engine answers them (Engine.query) with each one's
+    support, from one annotated evaluation of what the query reads joined with the answers in the
+    engine; None when there are fewer than JOINED_FROM, when what it reads is known already or
+    answered from the query's constants (kept_query reads them), or when the engine does not
+    join (then the caller asks the engine, then supports_of)."""
+    g = grading(kb)
+    if g.annotated.size <= 0:
+        return None
+    program, engine = kb.program, kb.engine
+    own = {r.head.sym for r in query.rules}
+    reads = {p for rule in query.rules for p in body_preds(rule)} - own
+    if all(s in g.derived for s in reads & program.derived):
+        return None
+    part = cone(program, reads, known=g.derived)
+    if engine.annotated_on_demand(part, query):
+        return None
+    plain, facts = _given(part, g)
+    found = engine.annotated_answers(part, plain, Annotated(g.annotated.size, facts), query, at_least=JOINED_FROM)
+    if found is None:
+        return None
+    rows, levels = found
+    # a level is 1 + a point of the thresholds 1.. (see the module docstring), at most the axiom's
+    of = [g.support(level) for level in range(g.annotated.size + 1)]
+    return rows, list(map(of.__getitem__, levels))
+
+
 def answer_supports(kb: KnowledgeBase, query: CheckedQuery, rows: Sequence[ast.Row]) -> list[Support]:
     """The support of each answer row (rows the query answers over the whole knowledge base)."""
     return supports_of(kb, query)(rows)
@@ -529,6 +578,6 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(row)
 
 
-__all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "cone", "derived_intervals", "PerState", "per_state",
+__all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "answers_with_supports", "cone", "derived_intervals", "PerState", "per_state",
            "fact_support", "forget", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
            "relations_supports"]

@@ -239,6 +239,15 @@ class Engine(ABC):
         by construction for any engine; slow on many segments."""
         return sweep(type(self), self.timeout, program, plain, annotated, query)
 
+    def annotated_answers(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                          query: CheckedQuery, at_least: int = 0) -> tuple[list[Row], list[int]] | None:
+        """The answers of `query` over the engine's own facts (as `query` gives them, in its
+        order), each with its level: 1 + the top of its interval of annotated_query's points
+        starting at point 0, or 0 when it does not hold at point 0; the answers joined with their
+        intervals where they are, in one read. None when they are fewer than `at_least`, or when
+        the engine does not (this default: the caller asks `query`, then annotated_query)."""
+        return None
+
     def derivation_rounds_on_demand(self, pred: PredicateSym, row: Row) -> dict[PredicateSym, dict[Row, int]] | None:
         """What explaining the fact pred(row) reads, each relation's rows with a rank (a base row 0,
         a derived row above the premises of one of its derivations), computed from the fact's

@@ -50,6 +50,7 @@ from .compile import (
     column_defs,
     column_names,
     compare_sql,
+    copied_relation,
     encode,
     kind_of,
     positive_atoms,
@@ -102,6 +103,34 @@ def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: Che
         evaluation.derive()
         return {sym: evaluation.read(sym) for st in program.strata for sym in sorted(st.predicates, key=str)
                 if read is None or sym in read or evaluation.count(sym) <= small}
+    finally:
+        drop(evaluation.tables)
+
+
+def with_levels(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
+                annotated: Annotated, query: CheckedQuery, answers: str, params: Sequence[object],
+                reps: Sequence[str]) -> list[Any] | None:
+    """Engine.annotated_answers: one evaluation, then the plain answers (`answers`: their SELECT,
+    parameters and column representations) left-joined with the goal's island starting at 0, in
+    Engine.query's order: rows of the answer's columns (as stored), then its level. None when the
+    goal's columns are represented otherwise here (a join would compare different encodings).
+    Answers are distinct, the goal coalesced (one island from 0 a key at most): a row an answer."""
+    if annotated.size <= 0:
+        return None
+    # goal(X, Y) :- p(X, Y).  the answers are p's rows: joined with p's table, not a copy of it
+    whole = copied_relation(query.rules[0]) if len(query.rules) == 1 else None
+    evaluation = _Evaluation(run, program, plain, annotated, None if whole else query)
+    try:
+        evaluation.derive()
+        goal = whole or query.goal
+        if evaluation.reps.get(goal) != tuple(reps):
+            return None
+        names = column_names(goal.arity)
+        cols, on = ", ".join(f"p.{c}" for c in names), " AND ".join(f"p.{c} = a.{c}" for c in names)
+        # the order of Engine.query's answers (ORDER BY ALL): by every column, left to right
+        return run(f"SELECT {cols}, COALESCE(a.hi + 1, 0) AS level FROM ({answers}) AS p({', '.join(names)}) "
+                   f"LEFT JOIN (SELECT * FROM {evaluation.table[goal]} WHERE lo = 0) AS a ON {on} "
+                   f"ORDER BY {cols}", params).fetchall()
     finally:
         drop(evaluation.tables)
 

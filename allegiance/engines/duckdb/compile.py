@@ -430,6 +430,17 @@ def _not_exists(
     return f"NOT EXISTS (SELECT 1 FROM {source(atom.sym)} AS {alias}{where})"
 
 
+def copied_relation(rule: ast.Rule) -> PredicateSym | None:
+    """The relation whose rows the rule copies as they are (its body one atom of distinct
+    variables, its head those variables in the same order); None for any other rule."""
+    if len(rule.body) != 1 or not isinstance(rule.body[0], ast.Atom):
+        return None
+    args = rule.body[0].args
+    if not all(isinstance(a, ast.Variable) for a in args) or len(set(args)) != len(args):
+        return None
+    return rule.body[0].sym if rule.head.args == args else None
+
+
 def is_projection_of_a_set(rule: ast.Rule) -> bool:
     """Whether rule's rows are distinct whenever its one body atom's relation is: the body is a
     single atom of distinct variables and constants, the head exactly those variables."""

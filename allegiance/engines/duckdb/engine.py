@@ -35,6 +35,7 @@ import tempfile
 import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import TYPE_CHECKING, BinaryIO
 
 import duckdb
@@ -361,9 +362,9 @@ class DuckDBEngine(Ranked, Engine):
         return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
 
     @contextmanager
-    def _answers(self, query: CheckedQuery) -> Iterator[tuple[str, list[object], tuple[str, ...]]]:
-        """Inside the guard: the query's SELECT (sorted), its parameters and column representations,
-        with what it reads evaluated (seeded where it can be)."""
+    def _answers(self, query: CheckedQuery, ordered: bool = True) -> Iterator[tuple[str, list[object], tuple[str, ...]]]:
+        """Inside the guard: the query's SELECT (sorted unless not `ordered`), its parameters and
+        column representations, with what it reads evaluated (seeded where it can be)."""
         own = {r.head.sym for r in query.rules}
         reads = {s for r in query.rules for s in body_preds(r)} - own
         if query.goal not in own:
@@ -376,7 +377,7 @@ class DuckDBEngine(Ranked, Engine):
             query = self._read_for(query)
             sql, params, reps = self._query_sql(query)
             self._growing = "the answers"
-            if query.goal.arity:
+            if query.goal.arity and ordered:
                 # DuckDB sorts in parallel; answers are shown sorted, and an ordered list costs
                 # the caller's sort one linear pass.
                 sql = f"SELECT * FROM ({sql}) ORDER BY ALL"
@@ -480,9 +481,32 @@ class DuckDBEngine(Ranked, Engine):
             return interval_sql.evaluate(self._run, self._drop_quietly, made.program, plain, annotated, made.query,
                                          made.closures)
 
+    def annotated_answers(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
+                          query: CheckedQuery, at_least: int = 0) -> tuple[list[Row], list[int]] | None:
+        """The answers (counted first) left-joined with the annotated evaluation (annotated.py) in
+        one SELECT; None where it sweeps, or for a goal of no column."""
+        if not query.goal.arity or self._sweeps(program, annotated):
+            return None
+        with self._guard(), self._answers(query, ordered=False) as (sql, params, reps):  # the guard outermost, as in query
+            if at_least and scalar(self._run(f"SELECT count(*) FROM ({sql}) AS a", params)) < at_least:
+                return None
+            raw = interval_sql.with_levels(self._run, self._drop_quietly, program, plain, annotated, query,
+                                           sql, params, reps)
+        if raw is None:
+            return None
+        n = query.goal.arity
+        if "t" in reps:  # tagged text: decoded row by row
+            decode = row_decoder(reps)
+            rows = [decode(r[:n]) for r in raw]
+        else:
+            rows = list(map(itemgetter(slice(0, n)), raw))
+        return rows, list(map(itemgetter(n), raw))
+
     def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
         with self._guard():
-            return self._support_on_demand() and demanded.rewrite(program, query) is not None
+            # the rewrite first: it is Python over the rules, none for a query without constants,
+            # where _support_on_demand reads the catalog (a statement)
+            return demanded.rewrite(program, query) is not None and self._support_on_demand()
 
     def _like(self, timeout: float | None) -> DuckDBEngine:
         """A fresh engine that evaluates on demand as this one does (a sweep's)."""

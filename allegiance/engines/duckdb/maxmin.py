@@ -204,12 +204,17 @@ class MaxMin:
     def read_grades(self, sym: PredicateSym) -> dict[Row, tuple[Interval, ...]]:
         """A prefix-shaped relation's rows, each with its one island [0, hi]: the rows sorted by
         grade and cut at each grade's count, each grade's island one tuple shared by its rows (a
-        relation of 200,000 rows reaches Python without a Python step per row)."""
+        relation of 200,000 rows reaches Python without a Python step per row). Within a grade
+        the rows are sorted by their columns, the order answers come in: looking sorted answers
+        up reads the dict's keys nearly in memory order (the support of a closure's 221,359
+        answers read this way: 215 ms -> 178 ms). As rows, not arrays: fetchnumpy would import
+        numpy (40 ms)."""
         table = self.table[sym]
         counts = self.run(f"SELECT hi, count(*) FROM {table} GROUP BY hi ORDER BY hi", []).fetchall()
         if not sym.arity:
             return {(): ((0, counts[0][0]),)} if counts else {}  # one row at most
-        rows = self.run(f"SELECT {', '.join(column_names(sym.arity))} FROM {table} ORDER BY hi", []).fetchall()
+        cols = ", ".join(column_names(sym.arity))
+        rows = self.run(f"SELECT {cols} FROM {table} ORDER BY hi, {cols}", []).fetchall()
         if "t" in self.reps[sym]:  # tagged text: decoded row by row
             decode = row_decoder(self.reps[sym])
             rows = [decode(raw) for raw in rows]
