@@ -213,8 +213,8 @@ class Explainer:
             # every column bound: a lookup, no index (one over a closure of millions of rows cost
             # more memory than the rest of a search); a float or bool compares equal to an int
             # (1.0 == 1 == True), so those rows are taken from the index as stored
-            row = tuple(pattern)
-            return (row,) if row in rows else ()  # type: ignore[arg-type]
+            row: ast.Row = tuple(v for v in pattern if v is not None)  # every one is
+            return (row,) if row in rows else ()
         index = self._index.get((sym, positions))
         if index is None:
             index = {}
