@@ -461,7 +461,7 @@ def supports_of(kb: KnowledgeBase, query: CheckedQuery) -> Callable[[Sequence[as
     # intervals (hashing a tuple of tuples per answer cost more than the rest together on 200,000
     # answers); `found` keeps them alive, and an answer not found maps to None's identity
     spans = found.values()
-    of = {i: g.support(_level(s)) for i, s in dict(zip(map(id, spans), spans)).items()}
+    of = {i: g.support(_level(s)) for i, s in dict(zip(map(id, spans), spans, strict=True)).items()}
     of[id(None)] = g.support(0)
     get = found.get
 

@@ -23,9 +23,9 @@ throughout, and a split would put the memo tables they share in two places.
 from __future__ import annotations
 
 import weakref
-from operator import itemgetter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .. import ast
