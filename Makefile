@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all test-spark bench bench-peers swipl lint tables clean browser
+.PHONY: run test test-fast test-all test-spark test-spark-core bench bench-peers swipl lint tables clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,16 @@ test: $(STAMP) browser
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not spark" --fast $(PARALLEL)
 
-# The conformance core and the differential test on Spark in local mode (installs the extra).
+# The Spark suites in local mode (installs the extra): the conformance core, the differential test on 12
+# random programs and the hand cases of tests/engines/test_spark.py. One process, as below.
 test-spark: $(SPARK_STAMP)
 	$(BIN)/python -m pytest -q -m "spark and not slow"
+
+# What CI runs on Spark: the conformance core and the differential test on 6 random programs, in one
+# process (one JVM; each xdist worker would start its own).
+test-spark-core: $(SPARK_STAMP)
+	$(BIN)/python -m pytest -q -m "spark and not slow" --spark-examples 6 tests/test_conformance.py \
+	  tests/test_differential.py
 
 # In one process: each xdist worker would start a Spark session (a JVM) of its own.
 test-all: $(SPARK_STAMP) browser

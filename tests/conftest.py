@@ -44,6 +44,8 @@ HERE = Path(__file__).parent
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fast", action="store_true", help="leave out the thorough files (make test-fast)")
+    parser.addoption("--spark-examples", type=int, default=12, metavar="N",
+                     help="random programs the differential test runs on Spark (make test-spark-core: fewer)")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
