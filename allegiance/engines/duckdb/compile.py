@@ -526,6 +526,40 @@ def reach_steps(rules: Iterable[ast.Rule], stable: set[int]) -> tuple[int, list[
     return j, steps
 
 
+def steps_are_base(rules: Iterable[ast.Rule], j: int, steps: Sequence[ast.Rule]) -> bool:
+    """Whether a binary linear stratum's non-recursive rules, read from position j (reach_steps'
+    unstable one) to the other, are its steps, up to the names of variables: then its rows with c
+    at j are c and what c reaches in one step or more, and a reachability yields them with no join
+    to the base (seeding.py's `_reach_from`).
+
+        linked(X, Y) :- tie(X, Y).   linked(X, Z) :- tie(X, Y), linked(Y, Z).   (j 0, __step = tie)
+        before(X, Y) :- e(X, Y).     before(X, Z) :- before(X, Y), e(Y, Z).     (j 1, __step(Z, Y) :- e(Y, Z))"""
+    rules = tuple(rules)
+    if not rules or rules[0].head.sym.arity != 2 or not steps:
+        return False
+    sym = rules[0].head.sym
+    base = [r for r in rules if sym not in {a.sym for a in positive_atoms(r)}]
+    return {_shape(r, (j, 1 - j)) for r in base} == {_shape(r, (0, 1)) for r in steps}
+
+
+def _shape(rule: ast.Rule, order: tuple[int, ...]) -> tuple[object, ...]:
+    """A rule with its head's name dropped, its head's arguments in `order` and its variables named
+    by first occurrence: equal for two rules that differ only there."""
+    names: dict[str, int] = {}
+
+    def shape(node: object) -> object:
+        if isinstance(node, ast.Variable):
+            return ("var", names.setdefault(node.name, len(names)))
+        if isinstance(node, tuple):
+            return tuple(shape(n) for n in node)
+        if hasattr(node, "__dataclass_fields__"):
+            fields = [f for f in node.__dataclass_fields__ if f != "span"]
+            return (type(node).__name__, *(shape(getattr(node, f)) for f in fields))
+        return node
+
+    return (shape(tuple(rule.head.args[k] for k in order)), shape(rule.body))
+
+
 def _variables(node: ast.Literal | ast.Term) -> set[str]:
     if isinstance(node, ast.Variable):
         return {node.name}

@@ -31,6 +31,7 @@ from .compile import (
     convert,
     positive_atoms,
     rule_select,
+    steps_are_base,
 )
 from .loop import Loop
 
@@ -41,6 +42,7 @@ class Seeding(Loop):
     """Reads evaluate what they need, seeded where they can; the layer of DuckDBEngine above the loop."""
 
     demand = True  # False: every read evaluates whole what it reads (the baseline of tests and benchmarks)
+    closures = 0  # reachabilities that yielded a closure with no join to its base (the tests count them)
 
     def _refresh(
         self, preds: Iterable[PredicateSym], readers: Sequence[ast.Rule] = (), rounds: bool = False
@@ -152,7 +154,11 @@ class Seeding(Loop):
         representation of the unstable position j) at once: each row carries its start.
 
             reach(C, C) :- start(C).  reach(C, Y) :- reach(C, X), __step(X, Y).
-            p_c(C, Z) :- reach(C, U), base(U, Z)."""
+            p_c(C, Z) :- reach(C, U), base(U, Z).
+
+        When p is the closure of its steps (`_closure_of_steps`), the reach itself:
+
+            p_c(C, Y) :- start(C), __step(C, Y).  p_c(C, Y) :- p_c(C, X), __step(X, Y)."""
         reach = self._reach[i]
         assert reach is not None
         j, steps = reach
@@ -163,19 +169,44 @@ class Seeding(Loop):
         def reps_of(sym: PredicateSym) -> tuple[str, ...]:
             return (rep, rep) if sym == step_sym else self._reps[sym]
 
+        def step_sql() -> str:  # one copy per reference, its parameters numbered in order
+            return " UNION ALL ".join(
+                rule_select(r, [self._full(a.sym) for a in positive_atoms(r)], self._full, reps_of, params) for r in steps)
+
+        same = compare_sql("=", Expr("st.c0", rep), Expr("reach.u", rep))
+        if self._closure_of_steps(i):
+            # p(C, Z) :- __step+(C, Z): the base is the step and p has no facts, so the rows are
+            # the reach in one step or more, with no join to the base (a transitive closure)
+            first = compare_sql("=", Expr("st.c0", rep), Expr("starts.v", rep))
+            recursive = (f"SELECT starts.v AS s, st.c1 AS u FROM ({starts}) AS starts, ({step_sql()}) AS st WHERE {first}"
+                         f" UNION SELECT reach.s, st.c1 FROM reach, ({step_sql()}) AS st WHERE {same}")
+            items = ", ".join(f"reach.{'s' if k == j else 'u'} AS c{k}" for k in range(p.arity))
+            return f"WITH RECURSIVE reach(s, u) AS ({recursive}) SELECT {items} FROM reach"
         recursive = f"SELECT v AS s, v AS u FROM ({starts})"
         if steps:
-            step_sql = " UNION ALL ".join(
-                rule_select(r, [self._full(a.sym) for a in positive_atoms(r)], self._full, reps_of, params) for r in steps)
-            same = compare_sql("=", Expr("st.c0", rep), Expr("reach.u", rep))
-            recursive += f" UNION SELECT reach.s, st.c1 FROM reach, ({step_sql}) AS st WHERE {same}"
+            recursive += f" UNION SELECT reach.s, st.c1 FROM reach, ({step_sql()}) AS st WHERE {same}"
         base = [f"SELECT {', '.join(column_names(p.arity))} FROM b{self._ids[p]}"]
         for rule in self._rules_by_head[i][p]:
             if p not in {a.sym for a in positive_atoms(rule)}:
                 base.append(self._select(rule, [self._full(a.sym) for a in positive_atoms(rule)], params))
         items = ", ".join(f"reach.s AS c{k}" if k == j else f"b.c{k}" for k in range(p.arity))
+        # the outer DISTINCT makes the rows a set: the base's parts need no union of their own
         return (f"WITH RECURSIVE reach(s, u) AS ({recursive}) SELECT DISTINCT {items} "
-                f"FROM ({' UNION '.join(base)}) AS b, reach WHERE b.c{j} = reach.u")
+                f"FROM ({' UNION ALL '.join(base)}) AS b, reach WHERE b.c{j} = reach.u")
+
+    def _closure_of_steps(self, i: int) -> bool:
+        """Whether linear stratum i's predicate is the closure of its steps: its non-recursive
+        rules are its steps (compile.steps_are_base) and it has no facts of its own."""
+        reach = self._reach[i]
+        p = self._stratum_preds[i][0]
+        if reach is None or len(set(self._reps[p])) != 1:  # the reach's values stand at both positions
+            return False
+        if not steps_are_base(self._rules_by_head[i][p], reach[0], reach[1]):
+            return False
+        if self._run(f"SELECT 1 FROM b{self._ids[p]} LIMIT 1").fetchone():
+            return False
+        self.closures += 1
+        return True
 
     @contextmanager
     def _demand(self) -> Iterator[None]:
