@@ -138,6 +138,7 @@ class DuckDBEngine(Ranked, Engine):
         self._dirty: set[int] = set()
         self._meta_due: set[PredicateSym] = set()  # metadata entries to write before the next commit
         self._staged: weakref.WeakSet[CsvTable] = weakref.WeakSet()  # CSV tables on this connection
+        self._base_count: int | None = None  # base facts, kept as they change (magic._worth_it)
         try:
             try:
                 if not self._read_only:
@@ -210,10 +211,12 @@ class DuckDBEngine(Ranked, Engine):
             for bulk in mine:
                 self._bulk_kinds(bulk)
             self._install(program)
+            count = 0
             for sym, rows in grouped.items():  # each into the empty table _install just made
-                self._insert(sym, rows, empty=True)
+                count += self._insert(sym, rows, empty=True)
             for bulk in mine:
                 self._insert_bulk(bulk)
+            self._base_count = None if mine else count
 
     def stage_csv(self, path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvTable:
         """`stage_csv` on this engine's connection, so that `add_bulk` reads the rows in SQL."""
@@ -233,6 +236,7 @@ class DuckDBEngine(Ranked, Engine):
                 if all(self._reps[s] == before[s] for s in before):
                     self._dirty = dirty
             changed = self._insert_bulk(bulk)
+            self._base_count = None
             if changed:
                 self._mark_dirty(changed)
 
@@ -256,8 +260,11 @@ class DuckDBEngine(Ranked, Engine):
                 if all(self._reps[s] == before[s] for s in before):
                     self._dirty = dirty  # no table changed: keep what is still fresh
             for sym, rows in grouped.items():
-                if self._insert(sym, rows):
+                added = self._insert(sym, rows)
+                if added:
                     self._mark_dirty({sym})
+                    if self._base_count is not None:
+                        self._base_count += added
 
     def retract_facts(self, facts: Facts) -> None:
         grouped = self._group(facts)
@@ -277,6 +284,8 @@ class DuckDBEngine(Ranked, Engine):
                     count = scalar(self._run(f"DELETE FROM b{n} USING stage WHERE {on}"))
                 if count:
                     self._mark_dirty({sym})
+                    if self._base_count is not None:
+                        self._base_count -= count
 
     def relation(self, pred: PredicateSym) -> frozenset[Row]:
         if pred not in self._ids:

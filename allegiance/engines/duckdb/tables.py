@@ -124,12 +124,14 @@ class Tables(Guarded):
     _staged: weakref.WeakSet[CsvTable]
     _spill: memory.Spill
     _read_only: bool  # the file is open read-only until its first change (DuckDBEngine._open)
+    _base_count: int | None  # base facts in the store, kept as they change; None: count them (magic._worth_it)
 
     def _read_store(self) -> None:
         """Python's view of the stored base tables, from the metadata table.
 
         The file may come from anywhere: ids and representations are validated before they are used
         to build table names."""
+        self._base_count = None  # how many base facts the store holds: counted again when asked
         self._ids: dict[PredicateSym, int] = {}
         self._reps: dict[PredicateSym, tuple[str, ...]] = {}
         self._fact_kinds: dict[PredicateSym, Kinds] = {}
