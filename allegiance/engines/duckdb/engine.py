@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import duckdb
 
@@ -299,6 +299,8 @@ class DuckDBEngine(Ranked, Engine):
             raw = self._run(f"SELECT {', '.join(column_names(pred.arity))} FROM r{n}").fetchall()
         if not pred.arity:
             return frozenset(() for _ in raw)
+        if "t" not in self._reps[pred]:  # nothing tagged to decode
+            return frozenset(cast("list[Row]", raw))
         decode = row_decoder(self._reps[pred])
         return frozenset(decode(r) for r in raw)
 
@@ -367,8 +369,12 @@ class DuckDBEngine(Ranked, Engine):
     def query(self, query: CheckedQuery) -> list[Row]:
         with self._guard(), self._answers(query) as (sql, params, reps):  # the guard outermost: a Ctrl-C Python raises while _answers exits is still ours
             raw = self._run(sql, params).fetchall()
+        if not query.goal.arity:
+            return [() for _ in raw]
+        if "t" not in reps:  # nothing tagged to decode: DuckDB's tuples are the rows (a closure's 500k: 80 ms less)
+            return cast("list[Row]", raw)
         decode = row_decoder(reps)
-        return [decode(r) for r in raw] if query.goal.arity else [() for _ in raw]
+        return [decode(r) for r in raw]
 
     @contextmanager
     def _answers(self, query: CheckedQuery, ordered: bool = True) -> Iterator[tuple[str, list[object], tuple[str, ...]]]:
@@ -424,9 +430,11 @@ class DuckDBEngine(Ranked, Engine):
                 yield sorted(self.query(query), key=ast.row_sort_key)
                 return
             result = self._run(sql, params)
-            decode = row_decoder(reps)
             while batch := result.fetchmany(size):
-                yield [decode(r) for r in batch] if query.goal.arity else [() for _ in batch]
+                if not query.goal.arity:
+                    yield [() for _ in batch]
+                else:  # nothing tagged ("t" was handled above): DuckDB's tuples are the rows
+                    yield cast("list[Row]", batch)
                 if shield.pressed():  # Ctrl-C is deferred inside the guard, the caller's work too
                     raise KeyboardInterrupt
 
