@@ -560,6 +560,43 @@ def _shape(rule: ast.Rule, order: tuple[int, ...]) -> tuple[object, ...]:
     return (shape(tuple(rule.head.args[k] for k in order)), shape(rule.body))
 
 
+def permutations_closed(rules: Iterable[ast.Rule]) -> list[tuple[int, ...]] | None:
+    """For a linear stratum whose every recursive rule only reorders its predicate's arguments,
+    the group those orders generate (each a tuple: the head's position k takes the body's
+    position perm[k]); else None. Its rows are then the base's rows under each order of the group,
+    with no recursion (a symmetric relation: the base and its rows flipped).
+
+        ally(X, Y) :- ally(Y, X).    gives [(0, 1), (1, 0)]"""
+    rules = tuple(rules)
+    if not rules:
+        return None
+    sym = rules[0].head.sym
+    generators: list[tuple[int, ...]] = []
+    for rule in rules:
+        if sym not in {a.sym for a in positive_atoms(rule)}:
+            continue
+        (atom,) = rule.body if len(rule.body) == 1 else (None,)
+        if not isinstance(atom, ast.Atom) or atom.statement is not None:
+            return None
+        body = [a.name if isinstance(a, ast.Variable) else None for a in atom.args]
+        head = [a.name if isinstance(a, ast.Variable) else None for a in rule.head.args]
+        if None in body or len(set(body)) != len(body) or sorted(head, key=str) != sorted(body, key=str):
+            return None
+        generators.append(tuple(body.index(name) for name in head))
+    if not generators:
+        return None
+    group = {tuple(range(sym.arity))}
+    frontier = list(group)
+    while frontier:  # every product of generators: a group of a few permutations of a few positions
+        perm = frontier.pop()
+        for g in generators:
+            product = tuple(perm[g[k]] for k in range(sym.arity))
+            if product not in group:
+                group.add(product)
+                frontier.append(product)
+    return sorted(group)
+
+
 def _variables(node: ast.Literal | ast.Term) -> set[str]:
     if isinstance(node, ast.Variable):
         return {node.name}

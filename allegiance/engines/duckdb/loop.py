@@ -33,6 +33,7 @@ from .compile import (
     column_defs,
     column_names,
     compare_sql,
+    permutations_closed,
     positive_atoms,
     round_sources,
     rule_select,
@@ -122,6 +123,14 @@ class Loop(Tables):
             return f"SELECT * FROM ({sql}) AS s WHERE {cond}"
 
         anchor = [seeded(f"SELECT {cols} FROM b{n}")]
+        group = permutations_closed(self._rules_by_head[i][p]) if seed is None and within is None else None
+        if group is not None:
+            # p(X, Y) :- p(Y, X).  (each recursive rule reorders p):  the base under every order
+            # of the group those orders generate, one pass, no recursion
+            base = [*anchor, *(self._select(r, [self._full(a.sym) for a in positive_atoms(r)], params)
+                               for r in self._rules_by_head[i][p] if p not in {a.sym for a in positive_atoms(r)})]
+            images = [f"SELECT {', '.join(f'c{k}' for k in perm)} FROM a" for perm in group]
+            return f"WITH a({cols}) AS ({' UNION ALL '.join(base)}), w({cols}) AS ({' UNION '.join(images)})"
         steps: list[str] = []
         for rule in self._rules_by_head[i][p]:
             positive = positive_atoms(rule)
