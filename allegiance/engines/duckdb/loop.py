@@ -11,7 +11,8 @@ How a program runs
     atoms from the previous round's delta. A round's new rows are `(union of the variants) EXCEPT
     (the relation so far)`; evaluation stops when no predicate gains a row. A linear stratum (one
     predicate, each rule with at most one atom of it) is one recursive CTE instead, its derivation
-    rounds computed semi-naively only when someone asks for them.
+    rounds computed semi-naively only when someone asks for them; one whose recursive rules only
+    reorder its arguments (a symmetric relation) is its base under each order, with no recursion.
 
 Laziness
     `add_facts`/`retract_facts` mark the strata that read (or define) the changed predicates dirty,
