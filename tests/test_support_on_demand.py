@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from allegiance.ast import PredicateSym
+from allegiance.ast import PredicateSym, Row
 from allegiance.errors import QueryError
 from allegiance.explain import graded_why, why
 from allegiance.explain.search import Explainer
@@ -109,6 +109,33 @@ def _check_why(kb: KnowledgeBase, whole: KnowledgeBase, graded: bool) -> None:
                     assert expected_support is not None and node.support == expected_support.label, (fact, node.fact)
         explained += 1
     assert explained >= 3, explained  # linked facts and indirect_ally(g7, g9)
+
+
+def test_whys_of_one_state_read_each_relation_whole_once(text: str) -> None:
+    """What a `why` on demand reads whole (tie/2 under linked/2, the facts its rules read) it reads
+    through the explainer of the knowledge base's state (explain/search.py, `shared`): a second
+    `why` of another fact reads nothing whole again, and explains it as a fresh knowledge base does;
+    after a change of the state, the relations are read anew."""
+    kb, fresh = _kb(text, on_demand=True), _kb(text, on_demand=True)
+    read: list[PredicateSym] = []
+    original = kb.engine.derivation_rounds
+
+    def counted(sym: PredicateSym) -> dict[Row, int] | None:
+        read.append(sym)
+        return original(sym)
+
+    kb.engine.derivation_rounds = counted  # type: ignore[method-assign,assignment]
+    targets = [row[0] for row in kb.query("linked(g3, X)").rows]
+    first, second = f"linked(g3, {targets[5]})", f"linked(g3, {targets[-5]})"
+    assert why(kb, first).holds
+    assert PredicateSym("tie", 2) in read and PredicateSym("member", 2) in read
+    read.clear()
+    got = why(kb, second)
+    assert read == []
+    assert got == why(fresh, second)
+    kb.load_text(f"ally(g3, {targets[7]}).\n", file="more.dl")
+    assert why(kb, second).holds
+    assert PredicateSym("tie", 2) in read
 
 
 def test_why_of_a_fact_whose_shortest_proof_is_too_deep_is_a_clear_error() -> None:

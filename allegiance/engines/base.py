@@ -249,10 +249,11 @@ class Engine(ABC):
         return None
 
     def derivation_rounds_on_demand(self, pred: PredicateSym, row: Row) -> dict[PredicateSym, dict[Row, int]] | None:
-        """What explaining the fact pred(row) reads, each relation's rows with a rank (a base row 0,
-        a derived row above the premises of one of its derivations), computed from the fact's
-        constants; None when the engine does not (then `derivation_rounds` of whole relations).
-        This default: None."""
+        """What explaining the fact pred(row) reads, computed from the fact's constants, each
+        relation's rows with a rank (a base row 0, a derived row above the premises of one of its
+        derivations); None when the engine does not (then `derivation_rounds` of whole relations).
+        A relation it reads whole is left out: its ranks are `derivation_rounds`', each below every
+        rank given here. This default: None."""
         return None
 
     def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:

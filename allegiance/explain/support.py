@@ -93,7 +93,7 @@ def weakest(ex: Explainer, sym: ast.PredicateSym, row: ast.Row, floor: int,
     g = grading(ex.kb)
     axiom = g.scale.axiom
     result: Found | None = None
-    if (sym, row) in ex.plain_facts():
+    if ex.plain_span(sym, row) is not None:
         result = (axiom, None)
     else:
         records = list(ex.by_fact.get(key, []))

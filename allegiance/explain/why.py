@@ -79,7 +79,7 @@ def _explainer(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Explai
     ranks = kb.engine.derivation_rounds_on_demand(sym, row) if sym in kb.program.derived else None
     if ranks is None:
         return explainer_for(kb)
-    ex = Explainer(kb)
+    ex = Explainer(kb, shared=explainer_for(kb))
     ex.given(ranks)
     return ex
 

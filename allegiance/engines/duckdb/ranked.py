@@ -2,9 +2,11 @@
 demand program of that fact (analysis/demand.py), never the whole relations it is a row of.
 
 Stage: engine (a part of DuckDBEngine, see engine.py). Input: a derived predicate and a row. Output:
-`Engine.derivation_rounds_on_demand`: for each derived relation a proof of the fact can read, rows
-with ranks: a base row 0, a derived row the round that first derived it; None where demand does not
-pay (a small knowledge base: `why` reads the whole relations' rounds, `derivation_rounds`).
+`Engine.derivation_rounds_on_demand`: for each derived relation a proof of the fact can read from
+its constants, rows with ranks: a derived row the round that first derived it (a base row 0); None
+where demand does not pay (a small knowledge base: `why` reads the whole relations' rounds,
+`derivation_rounds`). The relations it reads whole are not given: their rows stay in the engine,
+evaluated with their rounds, all below the ranks given (`derivation_rounds` reads them).
 
 Why the ranks serve a proof search (explain/search.py: a derived fact's proof uses premises of
 strictly lower rank)
@@ -73,8 +75,9 @@ class Ranked(Magic):
                 return None
             new = set(plan.adorned) | set(plan.magic)
             whole = {s for r in plan.rules for s in body_preds(r) if s in self._stratum_of and s not in new}
-            ranks: dict[PredicateSym, dict[Row, int]] = {s: self._rows_with_rounds(s) for s in sorted(whole, key=str)}
-            after = [1 + max((max(r.values(), default=0) for r in ranks.values()), default=0)]
+            # read whole: evaluated with their rounds here, their rows left in the engine (the
+            # explainer reads them from `derivation_rounds`, once for every `why` of one state)
+            after = [1 + max((self._last_round(s) for s in sorted(whole, key=str)), default=0)]
             self._rounds_left = self.why_max_rounds
             by_head: dict[PredicateSym, list[ast.Rule]] = {}
             for rule in plan.rules:
@@ -100,15 +103,17 @@ class Ranked(Magic):
                 for p, rows in found.items():
                     for base in set(self._base_rows(p)) & set(rows) if p in self._ids else ():
                         rows[base] = 0
-            for p, rows in found.items():
-                if p not in ranks:  # a relation read whole keeps its whole ranks (a negation reads it)
-                    ranks[p] = rows
-            return ranks
+            # a relation read whole keeps its whole ranks (a negation reads it): not given here
+            return {p: rows for p, rows in found.items() if p not in whole}
 
     _rounds_left = 0
 
-    def _rows_with_rounds(self, pred: PredicateSym) -> dict[Row, int]:
-        raise NotImplementedError  # DuckDBEngine's (engine.py): a whole relation with its rounds
+    def _last_round(self, pred: PredicateSym) -> int:
+        """The highest round of a derived relation's rows, evaluated with its rounds first (as
+        `derivation_rounds` reads them); 0 when it has none."""
+        self._refresh({pred}, rounds=True)
+        row = self._run(f"SELECT max(rnd) FROM r{self._ids[pred]}").fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else 0
 
     # Semi-naive evaluation of a component of the demand program, as magic.py's `_component`, each row
     # with the round that first derived it (rounds numbered on from `after[0]`).

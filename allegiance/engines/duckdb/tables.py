@@ -56,6 +56,7 @@ import re
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 import duckdb
 
@@ -266,9 +267,12 @@ class Tables(Guarded):
         n = self._ids[sym]
         if sym.arity == 0:
             return [()] if scalar(self._con.execute(f"SELECT count(*) FROM b{n}")) else []
-        decode = row_decoder(self._reps[sym])
         cols = ", ".join(column_names(sym.arity))
-        return [decode(r) for r in self._con.execute(f"SELECT {cols} FROM b{n}").fetchall()]
+        raw = self._con.execute(f"SELECT {cols} FROM b{n}").fetchall()
+        if "t" not in self._reps[sym]:  # nothing tagged: DuckDB's tuples are the rows
+            return cast("list[Row]", raw)
+        decode = row_decoder(self._reps[sym])
+        return [decode(r) for r in raw]
 
     def _stage(self, sym: PredicateSym, rows: Sequence[Row]) -> None:
         """TEMP table `stage` := rows, encoded for sym's columns, inserted as list parameters."""
