@@ -34,7 +34,8 @@ holds the same layers and fails on an import that runs up them, or on any import
                              generated rules, statement -> facts), english, curate
     the words                ast, errors, values (constants, comparison, arithmetic), terminals
                              (grammar.lark's terminals as regexes), grammar_tables, lexer, printable,
-                             shield (sections a Ctrl-C must not cut in half), suggested (commands
+                             shield (sections a Ctrl-C must not cut in half), settle (a command's
+                             knowledge base out of the garbage collector's scans), suggested (commands
                              named in messages, as each front end spells them)
 
 Data flows one way: text -> parse -> ast.Program -> curate (statements -> facts with provenance) ->

@@ -2,6 +2,6 @@
 
 import sys
 
-from allegiance.cli import main
+from allegiance.cli import run
 
-sys.exit(main())
+sys.exit(run())

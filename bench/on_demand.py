@@ -73,6 +73,38 @@ def bound_queries(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     return {"count": answers}
 
 
+def why_facts(statements: int, count: int, seed: int = 18) -> list[str]:
+    """`count` facts of each kind `why` is asked about: linked(a, b) and indirect_ally(a, b), each
+    between two other parties of the network (one connected component: nearly all of them hold)."""
+    rng = random.Random(seed)
+    groups = network.groups_for(statements)
+    out = []
+    for _ in range(count):
+        a, b = rng.randrange(groups), rng.randrange(groups)
+        out += [f"linked(g{a}, g{b})", f"indirect_ally(g{a}, g{b})"]
+    return out
+
+
+def why_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """`why` of each fact of `why_facts(...)` timed alone, on demand, from a knowledge base nothing
+    was asked of yet (the first `why` of the state reads what it reads whole: its sample is there);
+    the count is the facts that hold and were explained."""
+    errors = _import("allegiance.errors")
+    kb = _network_kb(params)
+    why = _need(_import("allegiance.explain"), "why")
+    explained = 0
+    try:
+        for fact in why_facts(params["statements"], params.get("per_kind", 5)):
+            with clock:
+                found = why(kb, fact)
+            explained += bool(found.holds and found.proofs)
+    except errors.QueryTimeout as e:
+        raise Timeout(str(e)) from e
+    except errors.MemoryLimitError as e:
+        raise TooLarge(str(e)) from e
+    return {"latency": True, "calls": len(clock.samples), "first": clock.samples[0], "count": explained}
+
+
 def chain_text(parties: int) -> str:
     """The issue's file: `ally(g0, g1). ally(g1, g2). ...`, `parties` facts."""
     return "".join(f"ally(g{i}, g{i + 1}).\n" for i in range(parties))

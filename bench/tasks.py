@@ -44,6 +44,7 @@ TASKS: dict[str, Task] = {
     "support.sources": support.sources,
     "network.bound": on_demand.bound_queries,
     "network.chain": on_demand.chain_bound,
+    "network.why": on_demand.why_latency,
     "network.inconsistencies": on_demand.inconsistencies,
     **{f"peer.{name}": task for name, task in peers.TASKS.items()},
 }

@@ -118,6 +118,16 @@ def _network_rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
                 note="20 queries, each timed alone, from a knowledge base nothing was asked of before; the ratio "
                      "is the median query against the whole evaluation's first"),
         ]
+    # `why` of a derived fact, the third bound question, on the same networks
+    title = "why on a conflict network (why linked(a, b), why indirect_ally(a, b))"
+    for name, statements in (("small", sizes.network_small), ("large", sizes.network)):
+        size = f"{_n(statements)} statements, {_n(statements // 10)} groups"
+        out.append(Row(f"network.{name}.why", "network", title, "allegiance, DuckDB engine, on demand (explain.why)",
+                       size, "network.why", {"statements": statements, "per_kind": 5, "demand": True}, latency=True,
+                       targets=(TimeUnder(0.050, "p95 < 50 ms", q=0.95),) if name == "large" else (),
+                       note="10 facts, each timed alone, from a knowledge base nothing was asked of before: the "
+                            "first why of the state reads the relations it reads whole (tie/2, the facts), the "
+                            "later ones read them from the state's explainer"))
     # every inconsistency of the bundled rules over the large network, as `allegiance inconsistencies` gives them
     title = "Load and every inconsistency of the bundled rules on a conflict network"
     size = f"bundled KB + {_n(sizes.network)} statements"

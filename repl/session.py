@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from allegiance import ast, terminals
+from allegiance import ast, settle, terminals
 from allegiance.errors import AllegianceError, ParseError, QueryTimeout, did_you_mean
 from allegiance.errors import render as render_error
 from allegiance.explain import support_json
@@ -109,6 +109,7 @@ class Session:
 
     def changed(self) -> None:
         self._generation += 1
+        settle.settle()  # what the change built, out of the garbage collector's scans (the command's own process)
 
     @property
     def index(self) -> KBIndex:

@@ -3,6 +3,8 @@ knowledge base, one connected component; and the bound queries the network rows 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from allegiance import KnowledgeBase
 from bench import network, on_demand
 
@@ -36,3 +38,17 @@ def test_the_queries_are_the_patterns_from_other_parties() -> None:
     assert asked == on_demand.queries(100_000, 5)
     assert len(asked) == 5 * len(on_demand.PATTERNS)
     assert len({q.split("(")[1].split(",")[0] for q in asked}) > 1
+
+
+def test_the_why_row_explains_facts_that_hold_each_timed_alone(tmp_path: Path) -> None:
+    """bench's `why` row (on_demand.why_latency) on a small network: a sample a fact, and the facts
+    it asks about are explained (they hold: the network is one component)."""
+    from bench.clock import Clock
+
+    facts = on_demand.why_facts(600, 2)
+    assert facts == on_demand.why_facts(600, 2) and len(facts) == 4
+    assert {f.split("(")[0] for f in facts} == {"linked", "indirect_ally"}
+    clock = Clock(None, str(tmp_path / "result"))
+    found = on_demand.why_latency({"statements": 600, "per_kind": 2, "demand": True}, clock)
+    assert found["latency"] and found["calls"] == len(clock.samples) == 4
+    assert found["count"] >= 3, found  # a fact between a party and itself would not hold

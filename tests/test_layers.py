@@ -23,7 +23,7 @@ PACKAGES = {"allegiance": "allegiance", "repl": "allegiance.repl", "bench": "ben
 # higher one. A module belongs to the first group naming it or a package above it (names relative to
 # allegiance; "" is the package itself). allegiance/__init__.py's docstring draws the same picture.
 LAYERS: list[set[str]] = [
-    {"ast", "errors", "values", "terminals", "grammar_tables", "lexer", "printable", "shield", "suggested"},  # the words every stage speaks
+    {"ast", "errors", "values", "terminals", "grammar_tables", "lexer", "printable", "shield", "settle", "suggested"},  # the words every stage speaks
     {"parse", "catalog", "provenance", "english", "curate"},  # text -> AST -> statements with provenance
     {"analysis"},  # program -> checked program
     {"engines", "bulk"},  # checked program + facts -> answers

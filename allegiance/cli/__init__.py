@@ -24,7 +24,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import __version__, settle
 from ..errors import AllegianceError, QueryInterrupted
 from ..kb import KnowledgeBase
 from ..printable import PrintableStream
@@ -83,6 +83,13 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str]]:
     return None, argv
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """The `allegiance` command (and `python -m allegiance`): `main` in a process of its own, so
+    what the knowledge base holds may be settled out of the garbage collector's scans (settle.py)."""
+    settle.enable()
+    return main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     kb: KnowledgeBase | None = None
@@ -128,4 +135,4 @@ def _csv(argv: Sequence[str]) -> bool:
     return any(a == "--format=csv" or (a == "--format" and argv[i + 1:i + 2] == ["csv"]) for i, a in enumerate(argv))
 
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "run"]

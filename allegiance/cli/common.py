@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import suggested
+from .. import settle, suggested
 from ..changes import take_back
 from ..engines import ENGINES
 from ..engines.base import DEFAULT_TIMEOUT
@@ -183,6 +183,7 @@ def open_kb(args: argparse.Namespace, interactive: bool = False) -> KnowledgeBas
     except BaseException:
         kb.close()
         raise
+    settle.settle()  # the program's own process (cli.run): what the load built, out of the collector's scans
     for notice in kb.store.notices if kb.store else ():
         print(notice, file=sys.stderr)  # why --db FILE's stored knowledge base was not used
     if not interactive:
