@@ -30,7 +30,7 @@ from .analysis import CheckedProgram, CheckedQuery, check_query, fact_row
 from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
 from .engines import make_engine
-from .engines.base import DEFAULT_TIMEOUT, Engine
+from .engines.base import DEFAULT_TIMEOUT, Engine, InOrder
 from .errors import (
     AllegianceError,
     ErrorGroup,
@@ -683,7 +683,10 @@ def sort_answers(rows: list[ast.Row], supports: list[Support]) -> tuple[list[ast
 
 def sort_rows(rows: Iterable[ast.Row]) -> list[ast.Row]:
     """Rows in ast.row_sort_key's order. Python's own tuple order is the same wherever it does not
-    raise (it raises exactly where two values of different kinds meet), and far cheaper."""
+    raise (it raises exactly where two values of different kinds meet), and far cheaper; answers an
+    engine hands back in that order already (InOrder) are as they come."""
+    if isinstance(rows, InOrder):
+        return rows
     try:
         return sorted(rows)
     except TypeError:
