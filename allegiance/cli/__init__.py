@@ -87,7 +87,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     """The `allegiance` command (and `python -m allegiance`): `main` in a process of its own, so
     what the knowledge base holds may be settled out of the garbage collector's scans (settle.py)."""
     settle.enable()
-    return main(argv)
+    try:
+        return main(argv)
+    finally:
+        settle.release()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
