@@ -578,6 +578,34 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(row)
 
 
+def facts_support(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast.Row]]) -> list[Support | None]:
+    """fact_support of several facts, those answered on demand from one evaluation together: the
+    query `__facts(k) :- p_k(c..)`, a rule per fact, whose demand program carries every fact's
+    constants at once (a proof's nine derived nodes on a network of 100,000 statements: one
+    evaluation with support, about a second, instead of nine)."""
+    g = grading(kb)
+    found: list[Support | None] = [None] * len(facts)
+    asked: list[int] = []
+    rules: list[ast.Rule] = []
+    goal = ast.PredicateSym("__facts", 1)
+    for k, (sym, row) in enumerate(facts):
+        if sym in kb.program.derived and sym not in g.relations and sym not in g.derived:
+            asked.append(k)
+            atom = ast.Atom(sym.name, tuple(ast.Constant(v) for v in row))
+            rules.append(ast.Rule(ast.Atom(goal.name, (ast.Constant(k),)), (atom,)))
+    if rules:
+        query = CheckedQuery(tuple(rules), goal, ("K",), ast.Query(tuple(r.body[0] for r in rules)))
+        syms = {facts[k][0] for k in asked}
+        if kb.engine.annotated_on_demand(cone(kb.program, syms, known=g.derived), query):
+            holding = {row[0] for row in kb.engine.query(query)}  # under threshold 0; the others do not hold
+            spans = intervals(kb, query) if holding else {}
+            for k in asked:
+                found[k] = g.support(_level(spans.get((k,)))) if k in holding else None
+            asked_set = set(asked)
+            return [found[k] if k in asked_set else fact_support(kb, *facts[k]) for k in range(len(facts))]
+    return [fact_support(kb, sym, row) for sym, row in facts]
+
+
 __all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "answers_with_supports", "cone", "derived_intervals", "PerState", "per_state",
-           "fact_support", "forget", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
+           "fact_support", "facts_support", "forget", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
            "relations_supports"]

@@ -18,7 +18,7 @@ from allegiance.errors import QueryError
 from allegiance.explain import graded_why, why
 from allegiance.explain.search import Explainer
 from allegiance.kb import KnowledgeBase
-from allegiance.support import fact_support, grading
+from allegiance.support import fact_support, facts_support, grading
 from bench import network
 
 STATEMENTS = 1_500
@@ -109,6 +109,31 @@ def _check_why(kb: KnowledgeBase, whole: KnowledgeBase, graded: bool) -> None:
                     assert expected_support is not None and node.support == expected_support.label, (fact, node.fact)
         explained += 1
     assert explained >= 3, explained  # linked facts and indirect_ally(g7, g9)
+
+
+def test_supports_of_several_facts_come_from_one_evaluation_and_equal_each_alone(text: str) -> None:
+    """support.facts_support (what graded `why` asks for a proof's nodes): the facts answered on demand
+    together, from one evaluation with support, each support the one fact_support gives it alone; a
+    fact that does not hold has none."""
+    kb, alone = _kb(text, on_demand=True), _kb(text, on_demand=True)
+    targets = [row[0] for row in kb.query("linked(g3, X)").rows]
+    facts = [(PredicateSym("linked", 2), ("g3", t)) for t in targets[:: max(1, len(targets) // 6)]]
+    facts += [(PredicateSym("indirect_ally", 2), ("g7", "g9")), (PredicateSym("linked", 2), ("g3", "nobody")),
+              (PredicateSym("ally", 2), ("g1", "g2"))]
+    evaluations: list[object] = []
+    original = kb.engine.annotated_query
+
+    def counted(*args: object) -> object:
+        evaluations.append(args)
+        return original(*args)  # type: ignore[arg-type]
+
+    kb.engine.annotated_query = counted  # type: ignore[method-assign,assignment]
+    got = facts_support(kb, facts)
+    assert len(evaluations) == 1, len(evaluations)
+    expected = [fact_support(alone, sym, row) for sym, row in facts]
+    assert got == expected
+    assert got[-2] is None and sum(s is not None for s in got) >= 5, got
+    assert len({s.label for s in got if s is not None}) >= 2, got  # graded, not one label for all
 
 
 def test_whys_of_one_state_read_each_relation_whole_once(text: str) -> None:

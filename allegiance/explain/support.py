@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .. import ast
 from ..grades import AXIOM
 from ..provenance import StatementRecord
-from ..support import fact_support, grading, relations_supports
+from ..support import fact_support, facts_support, grading, relations_supports
 from .premise import premise_text
 from .proof import LeftOut, Proof, Why, WhyNot
 from .search import Explainer, Key, explainer_for
@@ -220,19 +220,27 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
     g = grading(kb)
     derived = kb.program.derived
 
+    def computed(proof: Proof) -> bool:  # a support the engine computes, not a statement's grade
+        return proof.sym is not None and proof.row is not None and (
+            proof.kind in ("derived", "unexplained") or (proof.kind == "stated" and proof.sym in derived))
+
+    # every node's fact at once: on a large knowledge base one evaluation on demand for them all
+    wanted = list(dict.fromkeys((n.sym, tuple(n.row)) for p in answer.proofs for n in p.nodes()
+                                if computed(n) and n.sym is not None and n.row is not None))
+    supports = dict(zip(wanted, facts_support(kb, wanted), strict=True))
+
     def node(proof: Proof) -> Proof:
         evidence = tuple(dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label)
                          if e.statement is not None else e for e in proof.evidence)
         support = ""
         if proof.kind in ("plain", "metadata"):
             support = AXIOM
-        elif proof.sym is not None and proof.row is not None and proof.kind in ("stated", "derived", "unexplained"):
-            if proof.kind == "stated" and proof.sym not in derived:
-                levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
-                support = g.support(max(levels)).label if levels else ""
-            else:
-                found = fact_support(kb, proof.sym, tuple(proof.row))
-                support = found.label if found is not None else ""
+        elif computed(proof) and proof.sym is not None and proof.row is not None:
+            found = supports[(proof.sym, tuple(proof.row))]
+            support = found.label if found is not None else ""
+        elif proof.sym is not None and proof.row is not None and proof.kind == "stated":
+            levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
+            support = g.support(max(levels)).label if levels else ""
         return dataclasses.replace(proof, evidence=evidence, support=support,
                                    children=tuple(node(c) for c in proof.children))
 
