@@ -88,15 +88,19 @@ def why_facts(statements: int, count: int, seed: int = 18) -> list[str]:
 def why_latency(params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """`why` of each fact of `why_facts(...)` timed alone, on demand, from a knowledge base nothing
     was asked of yet (the first `why` of the state reads what it reads whole: its sample is there);
-    the count is the facts that hold and were explained."""
+    with `graded`, each node's support too (explain.graded_why: the command's and the REPL's
+    default). The count is the facts that hold and were explained."""
     errors = _import("allegiance.errors")
     kb = _network_kb(params)
-    why = _need(_import("allegiance.explain"), "why")
+    explain = _import("allegiance.explain")
+    why, graded_why = _need(explain, "why"), _need(explain, "graded_why")
     explained = 0
     try:
         for fact in why_facts(params["statements"], params.get("per_kind", 5)):
             with clock:
                 found = why(kb, fact)
+                if params.get("graded") and found.holds:
+                    found = graded_why(kb, found)
             explained += bool(found.holds and found.proofs)
     except errors.QueryTimeout as e:
         raise Timeout(str(e)) from e

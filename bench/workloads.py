@@ -128,6 +128,13 @@ def _network_rows(sizes: Sizes, files: dict[str, Path]) -> list[Row]:
                        note="10 facts, each timed alone, from a knowledge base nothing was asked of before: the "
                             "first why of the state reads the relations it reads whole (tie/2, the facts), the "
                             "later ones read them from the state's explainer"))
+    size = f"{_n(sizes.network)} statements, {_n(sizes.network // 10)} groups"
+    out.append(Row("network.large.why-graded", "network", title,
+                   "allegiance, DuckDB engine, on demand, each node's support (explain.graded_why)", size, "network.why",
+                   {"statements": sizes.network, "per_kind": 2, "demand": True, "graded": True}, latency=True,
+                   baselines=("network.large.why",),
+                   note="4 facts; what `allegiance why` and the REPL's :why show by default: the proof, then one "
+                        "evaluation with support on demand for all its nodes (support.facts_support)"))
     # every inconsistency of the bundled rules over the large network, as `allegiance inconsistencies` gives them
     title = "Load and every inconsistency of the bundled rules on a conflict network"
     size = f"bundled KB + {_n(sizes.network)} statements"
