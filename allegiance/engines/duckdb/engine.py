@@ -463,26 +463,9 @@ class DuckDBEngine(Ranked, Engine):
         if pred not in self._stratum_of:
             with self._guard():
                 return dict.fromkeys(self._base_rows(pred), 0)
-        # the rows sorted by round and cut at each round's count, as maxmin.read_grades does: no
-        # Python step per row (`why` on a network of 100,000 statements reads tie/2's 123,767 rows
-        # with their rounds whole: 198 -> 149 ms)
         with self._guard():
             self._refresh({pred}, rounds=True)
-            n = self._ids[pred]
-            counts = self._run(f"SELECT rnd, count(*) FROM r{n} GROUP BY rnd ORDER BY rnd").fetchall()
-            if not pred.arity:
-                return {(): counts[0][0]} if counts else {}
-            raw = self._run(f"SELECT {', '.join(column_names(pred.arity))} FROM r{n} ORDER BY rnd").fetchall()
-        rows = cast("list[Row]", raw)
-        if "t" in self._reps[pred]:  # tagged text: decoded row by row
-            decode = row_decoder(self._reps[pred])
-            rows = [decode(r) for r in raw]
-        found: dict[Row, int] = {}
-        start = 0
-        for rnd, count in counts:
-            found.update(dict.fromkeys(rows[start:start + count], rnd))
-            start += count
-        return found
+            return self._by_round(f"SELECT * FROM r{self._ids[pred]}", pred)
 
     # Interval SQL costs a few statements per relation and round (a round per step of a recursion),
     # plus window functions over the rows; a sweep costs one whole plain evaluation (a linear
