@@ -5,7 +5,8 @@ Input: the text of one entry and the names of the knowledge base's predicates. O
 naming the command, or None when the entry is not such a habit (or is a real predicate of this
 knowledge base: `help(X)` stays a query where `help/1` exists).
 
-Without this, `halt.` is a bare parse error and `listing(ally).` adds the fact listing(ally).
+Without this, `halt.` is a bare parse error and `listing(ally).` adds the fact listing(ally); and
+`why ally(a, b)`, as the command line spells it (`allegiance why FACT`), was "unexpected 'ally'".
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ _HABITS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 
+# a command of the REPL typed without its colon, as `allegiance why FACT` spells it on the command line
+_BARE_COMMAND = re.compile(r"(why|whynot|sources|timeline|graph|load|import|retract|facts|rules|schema|check)"
+                           r"\s+(?P<arg>\S.*)", re.DOTALL)
+
+
 def prolog_habit(text: str, predicates: Container[str]) -> str | None:
-    """`listing(ally).` -> "... here, type :rules ally"; None for anything else."""
+    """`listing(ally).` -> "... here, type :rules ally"; `why ally(a, b)` -> "... type :why
+    ally(a, b)"; None for anything else."""
     entry = text.strip()
+    bare = _BARE_COMMAND.fullmatch(entry)
+    if bare is not None and bare.group(1) not in predicates:
+        return f"{bare.group(1)} is a command here, typed with a colon: type :{bare.group(1)} {bare.group('arg')}"
     for pattern, command, extra in _HABITS:
         match = pattern.fullmatch(entry)
         if match is None:

@@ -38,6 +38,23 @@ def test_prolog_habits_point_to_the_command(session: Session, typed: str, hint: 
     assert len(session.kb.history) == before  # nothing added (listing(ally). used to add a fact)
 
 
+@pytest.mark.parametrize(("typed", "hint"), [
+    ("why member(ahrar, alliance41)", ":why member(ahrar, alliance41)"),
+    ("whynot ally(ahrar, isis)", ":whynot ally(ahrar, isis)"),
+    ("load more.dl", ":load more.dl"),
+    ("sources ally(X, nusra)", ":sources ally(X, nusra)"),
+])
+def test_a_command_typed_without_its_colon_points_to_it(session: Session, typed: str, hint: str) -> None:
+    """`allegiance why FACT` on the command line is `:why FACT` in the REPL: typed as the command line
+    spells it, the entry names the command instead of "unexpected 'member'"."""
+    before = len(session.kb.history)
+    out = dispatch(typed, session)
+    assert out.error == f"error: {typed.split()[0]} is a command here, typed with a colon: type {hint}"
+    assert len(session.kb.history) == before
+    named = dispatch(hint, session)  # and the command it names runs (more.dl is not there: its own error)
+    assert named.ok or named.error == "error: more.dl: no such file", named
+
+
 def test_a_habit_name_that_is_a_predicate_keeps_its_meaning(session: Session) -> None:
     assert dispatch("listing(X) :- member(X, alliance41).", session).text == "added 1 rule"
     assert prolog_habit("listing(ahrar).", {"listing"}) is None
