@@ -584,7 +584,6 @@ def facts_support(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast
     constants at once (a proof's nine derived nodes on a network of 100,000 statements: one
     evaluation with support, about a second, instead of nine)."""
     g = grading(kb)
-    found: list[Support | None] = [None] * len(facts)
     asked: list[int] = []
     rules: list[ast.Rule] = []
     goal = ast.PredicateSym("__facts", 1)
@@ -599,10 +598,8 @@ def facts_support(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast
         if kb.engine.annotated_on_demand(cone(kb.program, syms, known=g.derived), query):
             holding = {row[0] for row in kb.engine.query(query)}  # under threshold 0; the others do not hold
             spans = intervals(kb, query) if holding else {}
-            for k in asked:
-                found[k] = g.support(_level(spans.get((k,)))) if k in holding else None
-            asked_set = set(asked)
-            return [found[k] if k in asked_set else fact_support(kb, *facts[k]) for k in range(len(facts))]
+            together = {k: g.support(_level(spans.get((k,)))) if k in holding else None for k in asked}
+            return [together[k] if k in together else fact_support(kb, *facts[k]) for k in range(len(facts))]
     return [fact_support(kb, sym, row) for sym, row in facts]
 
 

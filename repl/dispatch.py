@@ -35,7 +35,8 @@ def dispatch(text: str, session: Session) -> Output:
         return oops(display.error_text(bad, {"<input>": re.sub("[\udc80-\udcff]", "\ufffd", text)}))
     kind = classify(text)
     if kind in ("query", "add"):
-        hint = prolog_habit(strip_comments(text), {p.name for p in session.kb.predicates()})
+        hint = prolog_habit(strip_comments(text), {p.name for p in session.kb.predicates()},
+                            commands.COMMANDS.keys() | commands.ALIASES.keys())
         if hint:
             return oops(f"error: {hint}")
     try:

@@ -1,7 +1,8 @@
 """Habits from other toplevels: an entry a SWI-Prolog, sqlite or psql user types out of habit ->
 the command that does it here.
 
-Input: the text of one entry and the names of the knowledge base's predicates. Output: a hint
+Input: the text of one entry, the names of the knowledge base's predicates and of the REPL's
+commands (commands.py's registry, aliases included). Output: a hint
 naming the command, or None when the entry is not such a habit (or is a real predicate of this
 knowledge base: `help(X)` stays a query where `help/1` exists).
 
@@ -27,17 +28,17 @@ _HABITS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 
-# a command of the REPL typed without its colon, as `allegiance why FACT` spells it on the command line
-_BARE_COMMAND = re.compile(r"(why|whynot|sources|timeline|graph|load|import|retract|facts|rules|schema|check)"
-                           r"\s+(?P<arg>\S.*)", re.DOTALL)
+# a word and its arguments: a command of the REPL typed without its colon, as `allegiance why FACT`
+# spells it on the command line
+_BARE_COMMAND = re.compile(r"([a-z]+)\s+(?P<arg>\S.*)", re.DOTALL)
 
 
-def prolog_habit(text: str, predicates: Container[str]) -> str | None:
-    """`listing(ally).` -> "... here, type :rules ally"; `why ally(a, b)` -> "... type :why
-    ally(a, b)"; None for anything else."""
+def prolog_habit(text: str, predicates: Container[str], commands: Container[str] = ()) -> str | None:
+    """`listing(ally).` -> "... here, type :rules ally"; with `commands` (the REPL's command names),
+    `why ally(a, b)` -> "... type :why ally(a, b)"; None for anything else."""
     entry = text.strip()
     bare = _BARE_COMMAND.fullmatch(entry)
-    if bare is not None and bare.group(1) not in predicates:
+    if bare is not None and bare.group(1) in commands and bare.group(1) not in predicates:
         return f"{bare.group(1)} is a command here, typed with a colon: type :{bare.group(1)} {bare.group('arg')}"
     for pattern, command, extra in _HABITS:
         match = pattern.fullmatch(entry)

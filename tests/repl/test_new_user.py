@@ -43,6 +43,7 @@ def test_prolog_habits_point_to_the_command(session: Session, typed: str, hint: 
     ("whynot ally(ahrar, isis)", ":whynot ally(ahrar, isis)"),
     ("load more.dl", ":load more.dl"),
     ("sources ally(X, nusra)", ":sources ally(X, nusra)"),
+    ("format csv", ":format csv"),  # any command of the registry
 ])
 def test_a_command_typed_without_its_colon_points_to_it(session: Session, typed: str, hint: str) -> None:
     """`allegiance why FACT` on the command line is `:why FACT` in the REPL: typed as the command line
