@@ -29,6 +29,10 @@ What is stored (tables kb_<name>, see TABLES)
     for nested values; statements and plain facts, which can number millions, are stored in packs
     of PACK items, one JSON array each: DuckDB's Python binding costs about a microsecond per bound
     value, so one value per column and row would make a large reopen slower than reading the file.
+    A pack of statements holds a list per statement. A pack of plain facts is column by column, one
+    run per predicate it holds (name, arity, file names, then rows, files, lines, columns, end lines
+    and end columns as lists of one length: _plain_pack), so a reopen decodes and checks a few long
+    lists at C speed instead of a list per fact (the bulk of a reopen's time before).
 
 Decoding is codec.py's whitelist: no pickle, no eval, no stored text becomes SQL. A damaged or
 foreign table is a LoadError naming the file, turned into a notice and a rebuild from the files;
@@ -63,7 +67,7 @@ from .history import Import, Operation, Retraction, SourceFile
 from .provenance import StatementRecord
 from .state import State
 
-FORMAT = "allegiance-kb-1"
+FORMAT = "allegiance-kb-2"  # 2: plain facts stored column by column (_plain_pack)
 PACK = 5_000  # statements or plain facts per stored pack: an append rewrites at most the last one
 
 
@@ -116,7 +120,7 @@ Columns = tuple[tuple[str, str], ...]
 @dataclass(frozen=True)
 class Table:
     """One stored table: its columns, the items of a knowledge base it holds (in order), and how an
-    item becomes a row (or, packed, a JSON-ready list inside a pack)."""
+    item becomes a row (or, packed, how a pack of up to PACK items becomes one JSON-ready list)."""
 
     name: str
     columns: Columns
@@ -172,9 +176,26 @@ def _statement_item(r: StatementRecord) -> list[Any]:
             r.month_from, r.month_until, r.reported_on.isoformat() if r.reported_on else None, r.reported_month]
 
 
-def _plain_item(item: tuple[ast.PredicateSym, ast.Row, ast.Span]) -> list[Any]:
-    sym, row, s = item
-    return [sym.name, sym.arity, s.file, s.line, s.column, s.end_line, s.end_column, list(row)]
+def _statement_pack(pack: Sequence[StatementRecord]) -> list[Any]:
+    return [_statement_item(r) for r in pack]
+
+
+_Run = tuple[ast.PredicateSym, list[ast.Row], list[ast.Span]]  # facts of one predicate, in order
+_SPAN_NUMBERS = tuple(map(operator.attrgetter, ("line", "column", "end_line", "end_column")))
+
+
+def _plain_pack(runs: Sequence[_Run]) -> list[Any]:
+    """A pack of plain facts, column by column: per run of one predicate, [name, arity, file names,
+    rows, file (an index into the names), line, column, end_line, end_column], the last six lists
+    of equal length. Made and read back at C speed, where one list per fact cost a Python loop."""
+    out: list[Any] = []
+    for sym, rows, spans in runs:
+        files = list(map(operator.attrgetter("file"), spans))
+        names = list(dict.fromkeys(files))
+        index = {name: n for n, name in enumerate(names)}
+        out.append([sym.name, sym.arity, names, rows, list(map(index.__getitem__, files)),
+                    *(list(map(number, spans)) for number in _SPAN_NUMBERS)])
+    return out
 
 
 def _catalog_items(state: State, _h: Sequence[Operation], _s: Sources) -> list[Any]:
@@ -188,7 +209,7 @@ def _plain_items(state: State, _h: Sequence[Operation], _s: Sources) -> list[Any
     return _Blocks((sym, list(rows), list(rows.values())) for sym, rows in state.plain.items())
 
 
-class _Blocks(list[tuple[ast.PredicateSym, list[ast.Row], list[ast.Span]]]):
+class _Blocks(list[_Run]):
     """The plain facts as items (sym, row, span), kept as one block per predicate so that finding
     what changed compares whole lists at C speed instead of a million tuples one by one."""
 
@@ -207,15 +228,26 @@ class _Blocks(list[tuple[ast.PredicateSym, list[ast.Row], list[ast.Span]]]):
                 return done
         return done
 
-    def tail(self, start: int) -> list[tuple[ast.PredicateSym, ast.Row, ast.Span]]:
-        out: list[tuple[ast.PredicateSym, ast.Row, ast.Span]] = []
+    def packs(self, start: int) -> Iterator[list[_Run]]:
+        """The items from position `start` (a multiple of PACK) on, PACK to a pack, each pack as the
+        runs of one predicate it holds (a predicate may go on in the next pack)."""
+        pack: list[_Run] = []
+        room = PACK
         for sym, rows, spans in self:
             if start >= len(rows):
                 start -= len(rows)
                 continue
-            out.extend((sym, r, sp) for r, sp in zip(rows[start:], spans[start:], strict=True))
+            while start < len(rows):
+                end = min(len(rows), start + room)
+                pack.append((sym, rows[start:end], spans[start:end]))
+                room -= end - start
+                start = end
+                if room == 0:
+                    yield pack
+                    pack, room = [], PACK
             start = 0
-        return out
+        if pack:
+            yield pack
 
 
 def _identical(old: Sequence[Any], new: Sequence[Any]) -> int:
@@ -244,8 +276,8 @@ TABLES: tuple[Table, ...] = (
           lambda st, h, s: sorted(st.retracted, key=lambda f: (str(f[0]), ast.row_sort_key(f[1]))),
           lambda f: (f[0].name, f[0].arity, codec.dumps_values(list(f[1])))),
     Table("counters", (("source", "text"), ("n", "int")), lambda st, h, s: list(st.counters.items()), lambda kv: kv),
-    Table("statements", (("pack", "text"),), lambda st, h, s: list(st.statements), _statement_item, packed=True),
-    Table("plain", (("pack", "text"),), _plain_items, _plain_item, packed=True),
+    Table("statements", (("pack", "text"),), lambda st, h, s: list(st.statements), _statement_pack, packed=True),
+    Table("plain", (("pack", "text"),), _plain_items, _plain_pack, packed=True),
 )
 _META = ("meta", (("key", "text"), ("value", "text")))
 _MANIFEST = ("manifest", (("path", "text"), ("absolute", "text"), ("size", "int"), ("mtime_ns", "int"),
@@ -400,9 +432,9 @@ class Store:
             assert table.encode is not None
             encode = table.encode
             start = n // PACK
-            tail = items.tail(start * PACK) if isinstance(items, _Blocks) else items[start * PACK:]
-            rows: list[tuple[object, ...]] = [
-                (codec.dumps_values([encode(x) for x in tail[i:i + PACK]]),) for i in range(0, len(tail), PACK)]
+            packs = items.packs(start * PACK) if isinstance(items, _Blocks) else \
+                (items[i:i + PACK] for i in range(start * PACK, len(items), PACK))
+            rows: list[tuple[object, ...]] = [(codec.dumps_values(encode(pack)),) for pack in packs]
         elif table.contextual is not None:
             start, rows = n, [table.contextual(x, ctx) for x in items[n:]]
         else:
@@ -734,28 +766,29 @@ _VALUE_TYPES = frozenset({str, int, float, datetime.date})  # exactly: bool and 
 
 
 def _plain(rows: list[tuple[object, ...]]) -> dict[ast.PredicateSym, dict[ast.Row, ast.Span]]:
-    # the hot loop of a restore (a million facts): the same checks as _statements, inlined
+    """The plain facts of _plain_pack's runs. The hot path of a restore (a million facts): every
+    check is made a whole column at a time (the set of the types in it), not fact by fact."""
     out: dict[ast.PredicateSym, dict[ast.Row, ast.Span]] = {}
-    names: dict[tuple[object, object], tuple[ast.PredicateSym, dict[ast.Row, ast.Span]]] = {}
-    files: dict[object, str] = {}
-    Span = ast.Span
-    for item in _packs(rows):
-        if len(item) != 8:
-            raise codec.CodecError("a stored fact of another shape")
-        pred, arity, file, line, col, end_line, end_col, row = item
-        found = names.get((pred, arity))
-        if found is None:
-            sym = ast.PredicateSym(_str(pred), _int(arity))
-            found = names[(pred, arity)] = (sym, out.setdefault(sym, {}))
-        sym, facts = found
-        fname = files.get(file)
-        if fname is None:
-            fname = files[file] = _str(file)
-        if not (type(line) is int and type(col) is int and type(end_line) is int and type(end_col) is int):
-            raise codec.CodecError("a stored span that is not numbers")
-        if type(row) is not list or len(row) != sym.arity or not all(type(v) in _VALUE_TYPES for v in row):
+    syms: dict[tuple[str, int], ast.PredicateSym] = {}
+    known: dict[str, str] = {}  # one text per file name, shared by all its spans
+    for run in _packs(rows):
+        if len(run) != 9:
+            raise codec.CodecError("stored facts of another shape")
+        pred, arity, names, facts, files, *numbers = run
+        key = (_str(pred), _int(arity))
+        sym = syms.get(key) or syms.setdefault(key, ast.PredicateSym(*key))
+        if type(facts) is not list or not facts or type(names) is not list \
+                or any(type(c) is not list or len(c) != len(facts) for c in (files, *numbers)):
+            raise codec.CodecError(f"stored facts of {sym} whose columns are not lists of one length")
+        if not (set(map(type, facts)) <= {list} and set(map(len, facts)) == {sym.arity}
+                and set(map(type, itertools.chain.from_iterable(facts))) <= _VALUE_TYPES):
             raise codec.CodecError(f"a stored fact of {sym} that is not {sym.arity} values")
-        facts[tuple(row)] = Span(fname, line, col, end_line, end_col)
+        if not (set(map(type, names)) <= {str} and set(map(type, itertools.chain(files, *numbers))) <= {int}
+                and min(files) >= 0 and max(files) < len(names)):
+            raise codec.CodecError(f"a stored span of {sym} that is not a file and numbers")
+        names = [known.setdefault(name, name) for name in names]
+        spans = map(ast.Span, map(names.__getitem__, files), *numbers)
+        out.setdefault(sym, {}).update(zip(map(tuple, facts), spans, strict=True))
     return out
 
 

@@ -7,6 +7,7 @@ inconsistencies, warnings) with values' kinds kept apart (codec.dumps tells 1 fr
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 
 import allegiance.files
 import allegiance.history
+import allegiance.persist
 from allegiance import codec
 from allegiance.cli import main
 from allegiance.engines.duckdb import DuckDBEngine
@@ -169,6 +171,62 @@ def test_generated_file_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             text = render_tree(why(again, "member(g1, c1)")) if again.ask("member(g1, c1)") else ""
     assert built == fresh(paths)
     del text
+
+
+def plain_with_spans(kb: KnowledgeBase) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """The plain facts in order, each with its span, values' kinds kept apart."""
+    return [(str(sym), [(codec.dumps_values(list(row)), span) for row, span in rows.items()])
+            for sym, rows in kb.plain_facts.items()]
+
+
+def test_plain_facts_in_small_packs_round_trip(tmp_path: Path, files: list[Path],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # packs of 4 facts: a predicate's facts go on over several packs and a pack holds several predicates,
+    # as 5,000 to a pack do on a large file; a save writes again only from the first pack that changed
+    monkeypatch.setattr(allegiance.persist, "PACK", 4)
+    db = tmp_path / "kb.duckdb"
+    extra = tmp_path / "extra.dl"
+    extra.write_text("edge(3, 4). weight(3, 2.5). edge(4, 5).\n", encoding="utf-8")
+    with open_kb(db, files) as kb:
+        before = plain_with_spans(kb)
+        assert sum(len(rows) for _, rows in before) > 4
+    written: list[tuple[int, int]] = []  # (first pack written, packs written) of each write of the plain facts
+
+    def spy_on_writes(kb: KnowledgeBase) -> None:
+        assert kb.store is not None
+        write_stored = kb.store.engine.write_stored
+
+        def spy(name: str, columns: object, rows: list[tuple[object, ...]], start: int = 0) -> None:
+            if name == "plain":
+                written.append((start, len(rows)))
+            write_stored(name, columns, rows, start)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(kb.store.engine, "write_stored", spy)
+
+    log: list[list[tuple[int, int]]] = []
+    with KnowledgeBase(timeout=None) as memory:  # the same steps without --db: what each reopen must give
+        memory.load_files(files)
+        assert plain_with_spans(memory) == before
+        for step in (lambda kb: kb.load_text("day(2, 2015-10-27).", file="<repl:1>"),  # the last predicate grows
+                     lambda kb: kb.load_files([extra]),  # the first one grows
+                     lambda kb: kb.retract("day(1, 2015-10-26)."),
+                     lambda kb: kb.undo()):
+            step(memory)
+            with open_kb(db, files) as kb:
+                assert kb.store is not None and kb.store.notices == []
+                assert plain_with_spans(kb) == before
+                spy_on_writes(kb)
+                written.clear()
+                step(kb)
+                before, stored = plain_with_spans(kb), fingerprint(kb)
+                assert before == plain_with_spans(memory)
+                log.append(list(written))
+            with open_kb(db, files) as again:
+                assert again.store is not None and again.store.notices == []
+                assert plain_with_spans(again) == before and fingerprint(again) == stored
+    # 7 facts, then 10: the second of two packs; all three; nothing (a retraction is kept apart,
+    # State.retracted); all three (:undo rebuilds the state from the history, every object anew)
+    assert log == [[(1, 1)], [(0, 3)], [], [(0, 3)]]
 
 
 # --- what a session does is stored as it happens ---------------------------------------------------------
@@ -335,7 +393,7 @@ def damage(db: Path, table: str, rows: list[tuple[object, ...]]) -> None:
     ("rules", [('{"class": "os.system", "command": "rm -rf /"}',)]),
     ("rules", [("{not json",)]),
     ("statements", [('[[1, 2, 3]]',)]),
-    ("plain", [('[["edge", 2, "f", 1, 1, 1, 1, [1, true]]]',)]),
+    ("plain", [('[["edge", 2, ["f"], [[1, true]], [0], [1], [1], [1], [1]]]',)]),
     ("catalog", [("source", "x", '{"class": "Entity", "id": "x"}',)]),
 ])
 def test_a_damaged_store_falls_back_to_the_files(tmp_path: Path, files: list[Path], table: str,
@@ -352,6 +410,74 @@ def test_a_damaged_store_falls_back_to_the_files(tmp_path: Path, files: list[Pat
     assert Path(f"{db}.damaged").is_file()  # set aside, never overwritten
     with open_kb(db, files) as kb:
         assert kb.store is not None and kb.store.notices == []  # repaired by storing again
+
+
+def edit_plain(db: Path, change: object) -> None:
+    """Change the stored plain facts' first run of edge/2 in place: the other tables, and the counts
+    the description keeps, stay as stored, so only the check of that run can refuse it."""
+    columns = next(t.columns for t in TABLES if t.name == "plain")
+    engine = DuckDBEngine(path=str(db), timeout=None)
+    try:
+        packs = [json.loads(str(p)) for (p,) in engine.read_stored("plain", columns) or []]
+        run = next(run for pack in packs for run in pack if run[0] == "edge")
+        change(run)  # type: ignore[operator]
+        engine.write_stored("plain", columns, [(json.dumps(pack),) for pack in packs])
+    finally:
+        engine.close()
+
+
+# a run: [name, arity, file names, rows, files, lines, columns, end lines, end columns]
+@pytest.mark.parametrize("change, why", [
+    (lambda run: run[3][0].__setitem__(1, True), "a stored fact of edge/2 that is not 2 values"),
+    (lambda run: run[3][0].__setitem__(1, {"date": "2015-10-26T10:00"}), "not a date"),
+    (lambda run: run[3][0].__setitem__(1, [2]), "a stored fact of edge/2 that is not 2 values"),
+    (lambda run: run[3][0].pop(), "a stored fact of edge/2 that is not 2 values"),
+    (lambda run: run[3].__setitem__(0, "1, 2"), "a stored fact of edge/2 that is not 2 values"),
+    (lambda run: run.__setitem__(1, 3), "a stored fact of edge/3 that is not 3 values"),
+    (lambda run: run.__setitem__(1, True), "stored True where a number belongs"),
+    (lambda run: run[5].append(9), "stored facts of edge/2 whose columns are not lists of one length"),
+    (lambda run: run[8].pop(), "stored facts of edge/2 whose columns are not lists of one length"),
+    (lambda run: run.__setitem__(6, 1), "stored facts of edge/2 whose columns are not lists of one length"),
+    (lambda run: run[4].__setitem__(0, 1), "a stored span of edge/2 that is not a file and numbers"),
+    (lambda run: run[4].__setitem__(0, -1), "a stored span of edge/2 that is not a file and numbers"),
+    (lambda run: run[5].__setitem__(0, 1.0), "a stored span of edge/2 that is not a file and numbers"),
+    (lambda run: run[6].__setitem__(0, False), "a stored span of edge/2 that is not a file and numbers"),
+    (lambda run: run[7].__setitem__(0, {"date": "2015-10-26"}), "a stored span of edge/2 that is not a file and numbers"),
+    (lambda run: run[2].__setitem__(0, 7), "a stored span of edge/2 that is not a file and numbers"),
+    (lambda run: run.append([]), "stored facts of another shape"),
+    (lambda run: run[3].__setitem__(1, run[3][0]), "incomplete"),  # a fact twice: one fewer than counted
+])
+def test_a_damaged_plain_run_is_refused(tmp_path: Path, files: list[Path], change: object, why: str) -> None:
+    db = tmp_path / "kb.duckdb"
+    with open_kb(db, files) as kb:
+        built = fingerprint(kb)
+    edit_plain(db, change)
+    with open_kb(db, files) as kb:
+        assert kb.store is not None
+        (notice,) = kb.store.notices
+        assert notice.startswith(f"{db}: cannot be read (") and why in notice, notice
+        assert fingerprint(kb) == built
+    assert Path(f"{db}.damaged").is_file()
+
+
+def test_a_store_of_another_format_is_read_again(tmp_path: Path, files: list[Path]) -> None:
+    db = tmp_path / "kb.duckdb"
+    with open_kb(db, files) as kb:
+        built = fingerprint(kb)
+    meta = (("key", "text"), ("value", "text"))
+    engine = DuckDBEngine(path=str(db), timeout=None)
+    try:  # as an earlier allegiance wrote it (its plain facts a list per fact): the layout is not read at all
+        rows = engine.read_stored("meta", meta) or []
+        engine.write_stored("meta", meta, [(k, "allegiance-kb-1" if k == "format" else v) for k, v in rows])
+    finally:
+        engine.close()
+    with open_kb(db, files) as kb:
+        assert kb.store is not None
+        assert kb.store.notices == [f"{db}: it was stored by another version of allegiance: reading the files again"]
+        assert fingerprint(kb) == built
+    with open_kb(db, files) as kb:
+        assert kb.store is not None and kb.store.notices == []
+        assert fingerprint(kb) == built
 
 
 def test_a_missing_table_falls_back(tmp_path: Path, files: list[Path]) -> None:
