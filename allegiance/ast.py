@@ -8,7 +8,10 @@ Values are plain Python: `str` (symbols and strings are one type, as in Soufflé
 
 from __future__ import annotations
 
+import collections
 import datetime
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import printable
@@ -32,6 +35,23 @@ class Span:
 
 
 NOWHERE = Span("<generated>", 1, 1, 1, 1)
+
+
+def spans(files: Sequence[str], lines: Sequence[int], columns: Sequence[int], end_lines: Sequence[int],
+          end_columns: Sequence[int]) -> list[Span]:
+    """Span(files[i], lines[i], ...) for every i, made a field at a time: a frozen dataclass's
+    __init__ is a Python call setting its fields one by one, and a restore (persist.py) makes a
+    million. The objects are the same as Span(...) makes (equal, same hash and repr)."""
+    n = len(files)
+    if any(len(c) != n for c in (lines, columns, end_lines, end_columns)):
+        raise ValueError("spans from columns of unequal length")
+    out: list[Span] = list(map(object.__new__, itertools.repeat(Span, n)))
+    for setter, column in zip(_SPAN_SETTERS, (files, lines, columns, end_lines, end_columns), strict=True):
+        collections.deque(map(setter, out, column), maxlen=0)  # the slot's own setter, past frozen's __setattr__
+    return out
+
+
+_SPAN_SETTERS = tuple(getattr(Span, name).__set__ for name in Span.__slots__)  # in the order of its fields
 
 
 @dataclass(frozen=True, slots=True)

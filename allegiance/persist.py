@@ -787,7 +787,7 @@ def _plain(rows: list[tuple[object, ...]]) -> dict[ast.PredicateSym, dict[ast.Ro
                 and min(files) >= 0 and max(files) < len(names)):
             raise codec.CodecError(f"a stored span of {sym} that is not a file and numbers")
         names = [known.setdefault(name, name) for name in names]
-        spans = map(ast.Span, map(names.__getitem__, files), *numbers)
+        spans = ast.spans(list(map(names.__getitem__, files)), *numbers)
         out.setdefault(sym, {}).update(zip(map(tuple, facts), spans, strict=True))
     return out
 

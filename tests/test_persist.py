@@ -7,6 +7,7 @@ inconsistencies, warnings) with values' kinds kept apart (codec.dumps tells 1 fr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ import pytest
 import allegiance.files
 import allegiance.history
 import allegiance.persist
-from allegiance import codec
+from allegiance import ast, codec
 from allegiance.cli import main
 from allegiance.engines.duckdb import DuckDBEngine
 from allegiance.errors import AllegianceError, LoadError
@@ -227,6 +228,18 @@ def test_plain_facts_in_small_packs_round_trip(tmp_path: Path, files: list[Path]
     # 7 facts, then 10: the second of two packs; all three; nothing (a retraction is kept apart,
     # State.retracted); all three (:undo rebuilds the state from the history, every object anew)
     assert log == [[(1, 1)], [(0, 3)], [], [(0, 3)]]
+
+
+def test_spans_made_in_bulk_are_spans() -> None:
+    made = ast.spans(["a.dl", "b.dl"], [1, 2], [3, 4], [1, 5], [9, 10])
+    assert made == [ast.Span("a.dl", 1, 3, 1, 9), ast.Span("b.dl", 2, 4, 5, 10)]
+    assert [hash(s) for s in made] == [hash(ast.Span("a.dl", 1, 3, 1, 9)), hash(ast.Span("b.dl", 2, 4, 5, 10))]
+    assert repr(made[1]) == repr(ast.Span("b.dl", 2, 4, 5, 10)) and str(made[0]) == "a.dl:1:3"
+    with pytest.raises(dataclasses.FrozenInstanceError):  # frozen, as any Span
+        made[0].line = 7  # type: ignore[misc]
+    with pytest.raises(ValueError, match="unequal length"):
+        ast.spans(["a.dl"], [1], [1, 2], [1], [1])
+    assert ast.spans([], [], [], [], []) == []
 
 
 # --- what a session does is stored as it happens ---------------------------------------------------------
