@@ -477,6 +477,33 @@ def test_facts_survive_closing_and_reopening(tmp_path: Path) -> None:
     assert DuckDBEngine(timeout=None, path=path).relation(P("edge", 2)) == frozenset()
 
 
+def test_stored_tables_read_back_and_refused_when_foreign(tmp_path: Path) -> None:
+    path = str(tmp_path / "kb.duckdb")
+    columns = (("name", "text"), ("n", "int"))
+    engine = DuckDBEngine(timeout=None, path=path)
+    engine.write_stored("things", columns, [("a", 1), ("b", 2)])
+    engine.close()
+    con = duckdb.connect(path)  # another program's: a table of other columns, a view, neither ours
+    con.execute("CREATE TABLE kb_odd (seq BIGINT, name INTEGER)")
+    con.execute("CREATE VIEW kb_seen AS SELECT 0::BIGINT AS seq, 'x' AS name, 1::BIGINT AS n")
+    con.close()
+
+    again = DuckDBEngine(timeout=None, path=path)  # read-only until the first change: what it read is kept
+    assert set(again.stored_tables()) == {"things", "odd"}
+    assert again.read_stored("things", columns) == [("a", 1), ("b", 2)]
+    assert again.read_stored("seen", columns) is None and again.read_stored("none", columns) is None
+    with pytest.raises(errors.LoadError, match="the stored table odd has other columns than allegiance writes"):
+        again.read_stored("odd", (("name", "text"),))
+    with pytest.raises(errors.LoadError, match="the stored table things has other columns"):
+        again.read_stored("things", (("name", "text"), ("n", "float")))
+    again.write_stored("more", (("x", "float"),), [(1.5,)])  # the file becomes writable: read anew after
+    again.write_stored("things", (("name", "text"),), [("c",)])
+    assert set(again.stored_tables()) == {"things", "odd", "more"}
+    assert again.read_stored("more", (("x", "float"),)) == [(1.5,)]
+    assert again.read_stored("things", (("name", "text"),)) == [("c",)]
+    again.close()
+
+
 def test_committed_facts_survive_a_crash(tmp_path: Path) -> None:
     path = str(tmp_path / "kb.duckdb")
     script = textwrap.dedent(

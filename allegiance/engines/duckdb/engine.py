@@ -124,6 +124,7 @@ class DuckDBEngine(Ranked, Engine):
         self._read_only = not fresh and self.path is not None and os.path.isfile(self.path) and \
             os.path.getsize(self.path) > 0
         self._con = connect(self.path, read_only=self._read_only)
+        self._schema = None
         if self._read_only and not self._con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
                 "AND schema_name = 'main' AND table_name = $1", [META]).fetchall()[0][0]:
