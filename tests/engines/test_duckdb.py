@@ -400,20 +400,69 @@ def test_timeout_interrupts_one_long_statement() -> None:
     assert sorted(engine.query(checked_query_text("n(A), A > 997", checked))) == [(998,), (999,)]
 
 
-def test_a_recursive_statement_runs_on_one_thread_and_the_threads_come_back() -> None:
+def test_statements_run_on_one_thread_and_a_large_sort_on_the_machines() -> None:
     """Cancelling a recursive CTE that runs on several threads can stall in DuckDB for good (a load
-    never ended after Ctrl-C: guard.py, _run_on_one_thread); each runs on one thread, and the
-    connection's threads come back after it, also when it fails."""
+    never ended after Ctrl-C: guard.py, _run_on_one_thread), and lowering the threads around each
+    one cost more than the statement: the connection runs on one thread, a sort or an export of
+    many rows (`_parallel`) on the machine's; a recursive statement in there on one, and the
+    threads come back after it, also when it fails."""
     engine = DuckDBEngine(timeout=None)
-    engine._con.execute("SET threads = 3")
     threads = "SELECT current_setting('threads')"
+    fresh = duckdb.connect()
+    assert engine._machine_threads == fresh.execute(threads).fetchall()[0][0]  # DuckDB's own default
+    fresh.close()
+    assert engine._run(threads).fetchall() == [(1,)]
+    engine._machine_threads = 3
     counting = "WITH RECURSIVE w(n) AS (SELECT 1 UNION SELECT n + 1 FROM w WHERE n < 3)"
+    with engine._parallel():
+        assert engine._run(threads).fetchall() == [(3,)]  # other statements: every thread
+        assert engine._run(f"{counting} SELECT max(n), ({threads}) FROM w").fetchall() == [(3, 1)]
+        assert engine._con.execute(threads).fetchall() == [(3,)]
+        with pytest.raises(duckdb.Error, match="no such luck"):
+            engine._run(f"{counting} SELECT error('no such luck') FROM w")
+        assert engine._con.execute(threads).fetchall() == [(3,)]
+    assert engine._run(threads).fetchall() == [(1,)]
+    with pytest.raises(duckdb.Error, match="no such luck"), engine._parallel():
+        engine._run("SELECT error('no such luck')")
     assert engine._run(f"{counting} SELECT max(n), ({threads}) FROM w").fetchall() == [(3, 1)]
-    assert engine._con.execute(threads).fetchall() == [(3,)]
-    with pytest.raises(duckdb.Error, match="no such luck"):
-        engine._run(f"{counting} SELECT error('no such luck') FROM w")
-    assert engine._con.execute(threads).fetchall() == [(3,)]
-    assert engine._run(f"SELECT ({threads})").fetchall() == [(3,)]  # other statements: every thread
+
+
+def test_a_file_reopened_for_changes_runs_on_one_thread_too(tmp_path: Path) -> None:
+    checked, _ = checked_text(REACH, EDGE)
+    path = str(tmp_path / "kb.duckdb")
+    first = DuckDBEngine(timeout=None, path=path)
+    first.load(checked, chain(3))
+    first.close()
+    again = DuckDBEngine(timeout=None, path=path)
+    assert again._read_only  # a new connection in writable()
+    again.writable()
+    assert not again._read_only
+    assert again._con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+    again.close()
+
+
+def test_a_sorted_stream_and_an_export_use_the_machines_threads(tmp_path: Path) -> None:
+    checked, _ = checked_text(REACH, EDGE)
+    engine = DuckDBEngine(timeout=None)
+    engine.load(checked, chain(30))
+    engine._machine_threads = 2
+    seen: list[object] = []
+    real_run = engine._run
+
+    def run(sql: str, params: object = ()) -> object:
+        seen.append(engine._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        return real_run(sql, params)  # type: ignore[arg-type]
+
+    engine._run = run  # type: ignore[method-assign]
+    query = checked_query_text("reachable(X, Y)", checked)
+    assert sum(len(b) for b in engine.answer_batches(query, size=7)) == 30 * 31 // 2
+    assert seen[-1] == 2  # the answers' sorted SELECT
+    assert set(seen[:-1]) == {1}  # the evaluation, its recursive CTE among them
+    seen.clear()
+    with open(tmp_path / "out.csv", "wb") as out:
+        assert engine.write_csv(query, out) == 30 * 31 // 2
+    assert seen[-1] == 2
+    assert engine._con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
 
 
 def test_ctrl_c_during_evaluation_raises_interrupted_and_recovers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -132,7 +132,7 @@ class DuckDBEngine(Ranked, Engine):
             self._read_only = False
             self._con = connect(self.path)
         spill: memory.Spill | None = getattr(self, "_spill", None)  # the set-aside file's, if any
-        self._spill = memory.configure(self._con, self.memory_limit)
+        self._spill = self._configure()
         if spill is not None:
             spill.remove()  # the set-aside file's connection is closed
         self._in_transaction = False  # inside transaction(): changes join it instead of committing
@@ -413,8 +413,9 @@ class DuckDBEngine(Ranked, Engine):
             if not reps or any(r not in "sid" for r in reps):
                 return None
             with tempfile.NamedTemporaryFile(dir=self._spill.path, suffix=".csv") as tmp:
-                count = scalar(self._run(f"COPY ({sql}) TO '{memory.quoted(tmp.name)}' (FORMAT csv, HEADER false)",
-                                         params))
+                with self._parallel():
+                    count = scalar(self._run(f"COPY ({sql}) TO '{memory.quoted(tmp.name)}' (FORMAT csv, HEADER false)",
+                                             params))
                 with open(tmp.name, "rb") as written:
                     shutil.copyfileobj(written, out, 1 << 20)
         return count
@@ -426,7 +427,8 @@ class DuckDBEngine(Ranked, Engine):
             if not reps or "t" in reps:
                 return None
             self._run("SELECT 1").fetchall()  # the deadline, checked as before every statement
-            table = self._con.sql(sql, params=params).to_arrow_table()
+            with self._parallel():
+                table = self._con.sql(sql, params=params).to_arrow_table()
         return table
 
     def answer_batches(self, query: CheckedQuery, size: int = 10_000) -> Iterator[list[Row]]:
@@ -436,14 +438,15 @@ class DuckDBEngine(Ranked, Engine):
             if "t" in reps:
                 yield sorted(self.query(query), key=ast.row_sort_key)
                 return
-            result = self._run(sql, params)
-            while batch := result.fetchmany(size):
-                if not query.goal.arity:
-                    yield [() for _ in batch]
-                else:  # nothing tagged ("t" was handled above): DuckDB's tuples are the rows
-                    yield cast("list[Row]", batch)
-                if shield.pressed():  # Ctrl-C is deferred inside the guard, the caller's work too
-                    raise KeyboardInterrupt
+            with self._parallel():
+                result = self._run(sql, params)
+                while batch := result.fetchmany(size):
+                    if not query.goal.arity:
+                        yield [() for _ in batch]
+                    else:  # nothing tagged ("t" was handled above): DuckDB's tuples are the rows
+                        yield cast("list[Row]", batch)
+                    if shield.pressed():  # Ctrl-C is deferred inside the guard, the caller's work too
+                        raise KeyboardInterrupt
 
     def forget_imports(self) -> None:
         self._staged = weakref.WeakSet()

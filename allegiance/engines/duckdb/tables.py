@@ -472,7 +472,7 @@ class Tables(Guarded):
         self._con.close()
         self._read_only = False
         self._con = connect(self.path)
-        spill, self._spill = self._spill, memory.configure(self._con, self.memory_limit)
+        spill, self._spill = self._spill, self._configure()
         spill.remove()
         self._r_tables = set()
         self._read_store()
