@@ -298,3 +298,27 @@ def test_an_import_stopped_while_its_report_evaluates_is_taken_back(kb: Knowledg
             import_csv(kb, str(path), "backs", "ucdp_test")
         assert info.value.message.startswith(message) and "nothing of it was kept" in (info.value.hint or "")
         assert snapshot(kb) == before
+
+
+def test_an_import_works_on_the_machines_threads(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Statements run on one DuckDB thread (engines/duckdb/guard.py), but an import is bulk work:
+    reading the file, resolving and numbering its rows, inserting them run on the machine's."""
+    engine = kb.engine
+    engine._machine_threads = 2  # type: ignore[attr-defined]
+    threads = "SELECT current_setting('threads')"
+    seen: dict[str, object] = {}
+    real_run = engine._run  # type: ignore[attr-defined]
+
+    def run(sql: str, params: object = ()) -> object:
+        if sql.startswith("INSERT INTO b"):
+            seen["insert"] = engine._con.execute(threads).fetchall()[0][0]  # type: ignore[attr-defined]
+        return real_run(sql, params)
+
+    engine._run = run  # type: ignore[attr-defined]
+    path = csv(tmp_path, "supporter,group\nUnited States,FSA\nturkey,nusra\n")
+    report = import_csv(kb, path, "backs", "ucdp_test", ["supporter", "group"])
+    assert len(report.new_statements) == 2
+    assert seen == {"insert": 2}
+    table = next(iter(engine._staged))  # type: ignore[attr-defined]
+    assert table._sql(threads) == [(2,)]  # the staged rows' own statements
+    assert engine._con.execute(threads).fetchall() == [(1,)]  # type: ignore[attr-defined]

@@ -7,8 +7,9 @@ table of the engine's connection (or a private one), with the bad cells when som
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import cast
 
 import duckdb
@@ -60,11 +61,14 @@ class CsvTable:
         self.finished = False
         self._rows: list[Row] | None = None
         self._lines: list[int] | None = None
+        # the threads its statements run on: an engine's connection lends its machine's (guard.py)
+        self.parallel: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
 
     def _sql(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         if self.con is None:
             raise errors.LoadError(f"{self.path}: its staged rows are gone (the engine was closed)", None)
-        return list(self.con.execute(sql, list(params)).fetchall())
+        with self.parallel():
+            return list(self.con.execute(sql, list(params)).fetchall())
 
     def _values(self) -> str:
         return ", ".join(f"v{j}" for j in range(self.width))

@@ -226,7 +226,9 @@ class DuckDBEngine(Ranked, Engine):
     def stage_csv(self, path: str, positions: Sequence[int], types: Sequence[str], max_bad: int = 20) -> CsvTable:
         """`stage_csv` on this engine's connection, so that `add_bulk` reads the rows in SQL."""
         self.writable()  # the staged table must outlive the switch to a writable connection
-        table = stage_csv(path, positions, types, max_bad, self._con)
+        with self._parallel():  # DuckDB reads a CSV file in parallel
+            table = stage_csv(path, positions, types, max_bad, self._con)
+        table.parallel = self._parallel  # and works on its million rows so
         self._staged.add(table)
         return table
 

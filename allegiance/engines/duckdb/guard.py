@@ -18,8 +18,9 @@ Time limit and Ctrl-C
     is interrupted inside a shielded section (shield.py): a rollback, the undo of a stopped load.
 
 Threads
-    Every connection runs its statements on one DuckDB thread (`_configure`), and an export of many
-    rows (`_parallel`: COPY to CSV, Arrow, a sorted stream) on the machine's threads. A recursive
+    Every connection runs its statements on one DuckDB thread (`_configure`), and bulk work
+    (`_parallel`: an export of many rows, COPY to CSV, Arrow, a sorted stream; an import's CSV
+    file read, resolved, numbered and inserted) on the machine's threads. A recursive
     CTE must run on one (see `_run_on_one_thread`), and lowering DuckDB's threads and raising them
     again around each one cost more than the statement: the seeded reach of the point query took
     4.4 ms at one thread throughout and 8.9 ms with the setting lowered and restored around it
@@ -29,7 +30,8 @@ Threads
     point query 14.9 -> 11.4 ms, the negation 21.4 -> 16.5 ms, the three-way join 153 -> 132 ms,
     the bound queries of a 10,000-statement network p50 27.4 -> 22.9 ms; the random graph's whole
     closure (3.5 million answers, sorted) 2.7 -> 2.9 s, within its noise; its export to CSV took
-    2.8-3.3 s on the machine's threads against 3.3-3.4 s on one.
+    2.8-3.3 s on the machine's threads against 3.3-3.4 s on one; an import of a million CSV rows
+    (bench row csv.allegiance) 2.14 s on one thread, 1.52-1.75 s on the machine's as before.
 """
 
 from __future__ import annotations
@@ -134,8 +136,7 @@ class Guarded:
         return spill
 
     def _one_thread(self) -> None:
-        row = self._con.execute("SELECT current_setting('threads')").fetchone()
-        self._machine_threads = int(row[0]) if row is not None else 1
+        self._machine_threads = self._threads_setting()
         self._con.execute("SET threads = 1")
         self._threads = 1
 
@@ -155,6 +156,10 @@ class Guarded:
             self._threads = 0  # not known, should the restoring fail
             self._set_threads_aside(1)
             self._threads = 1
+
+    def _threads_setting(self) -> int:
+        row = self._con.execute("SELECT current_setting('threads')").fetchone()
+        return int(row[0]) if row is not None else 1
 
     def _set_threads_aside(self, threads: int) -> None:
         # On a cursor of its own (the setting is the database's): a statement's result stays the
@@ -177,10 +182,7 @@ class Guarded:
         with the default threads and never with one (tests/test_load_interrupt.py). A recursive CTE
         with a set UNION runs its rounds one after the other anyway: one thread took the same time
         as two on a closure of 1.5 million rows here."""
-        threads = self._threads
-        if not threads:
-            row = self._con.execute("SELECT current_setting('threads')").fetchone()
-            threads = int(row[0]) if row is not None else 1
+        threads = self._threads or self._threads_setting()
         if threads == 1:
             return self._con.execute(sql, list(params))
         self._con.execute("SET threads = 1")

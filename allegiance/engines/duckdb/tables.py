@@ -317,22 +317,22 @@ class Tables(Guarded):
         # p(X1, .., Xn) :- row k of the table, for each output: INSERT ... SELECT, never a Python row
         assert isinstance(bulk.table, CsvTable)
         changed: set[PredicateSym] = set()
-        for sym, columns in bulk.outputs:
-            params = Params()
-            values = [convert(self._bulk_column(bulk, c, params), rep).sql
-                      for c, rep in zip(columns, self._reps[sym], strict=True)]
-            n = self._ids[sym]
-            select = f"SELECT {', '.join(values)} FROM {bulk.table.name}"
-            if scalar(self._run(f"SELECT count(*) FROM (SELECT 1 FROM b{n} LIMIT 1)")):
-                same = " AND ".join(f"b{n}.c{j} = {v}" for j, v in enumerate(values)) or "TRUE"
-                select += f" WHERE NOT EXISTS (SELECT 1 FROM b{n} WHERE {same})"
-            # else no DISTINCT needed: a finished table's rows are distinct, and so are their ids
-            new = scalar(self._run(f"INSERT INTO b{n} {select}", params.values))
-            self._write_meta(sym)
-            if new:
-                changed.add(sym)
+        with self._parallel():  # a million rows: DuckDB inserts them on every thread
+            for sym, columns in bulk.outputs:
+                params = Params()
+                values = [convert(self._bulk_column(bulk, c, params), rep).sql
+                          for c, rep in zip(columns, self._reps[sym], strict=True)]
+                n = self._ids[sym]
+                select = f"SELECT {', '.join(values)} FROM {bulk.table.name}"
+                if scalar(self._run(f"SELECT count(*) FROM (SELECT 1 FROM b{n} LIMIT 1)")):
+                    same = " AND ".join(f"b{n}.c{j} = {v}" for j, v in enumerate(values)) or "TRUE"
+                    select += f" WHERE NOT EXISTS (SELECT 1 FROM b{n} WHERE {same})"
+                # else no DISTINCT needed: a finished table's rows are distinct, and so are their ids
+                new = scalar(self._run(f"INSERT INTO b{n} {select}", params.values))
+                self._write_meta(sym)
+                if new:
+                    changed.add(sym)
         return changed
-
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
