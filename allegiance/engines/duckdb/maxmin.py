@@ -17,6 +17,8 @@ and everything it reads is prefix-shaped; what it derives is prefix-shaped in tu
 
 How it runs
     A non-recursive stratum: one statement, the candidates grouped by key with MAX(hi).
+    A recursion that only reorders the predicate's arguments (a symmetric relation): one statement,
+    each row the best grade of its images in the base.
     A linear recursion of one predicate (each rule reads it at most once): one recursive CTE with
     set semantics over (key, hi), as the plain engine's closure, then MAX(hi) per key. Its rows
     are the (key, grade) pairs some derivation reaches: at most a row per key and level. (DuckDB's
@@ -37,7 +39,15 @@ from ... import ast
 from ...analysis.checked import CheckedProgram
 from ...ast import PredicateSym, Row
 from ..base import Annotated, Interval
-from .compile import Params, column_names, positive_atoms, round_sources, row_decoder, rule_select
+from .compile import (
+    Params,
+    column_names,
+    permutations_closed,
+    positive_atoms,
+    round_sources,
+    row_decoder,
+    rule_select,
+)
 
 
 class MaxMin:
@@ -87,7 +97,11 @@ class MaxMin:
                                       for rule in rules[p]], params)
             return
         if len(heads) == 1 and all(sum(a.sym == heads[0] for a in positive_atoms(r)) <= 1 for r in rules[heads[0]]):
-            self._linear(heads[0], rules[heads[0]])
+            group = permutations_closed(rules[heads[0]])
+            if group is not None:
+                self._reordered(heads[0], rules[heads[0]], group)
+            else:
+                self._linear(heads[0], rules[heads[0]])
             return
         self._seminaive(heads, rules)
 
@@ -108,6 +122,22 @@ class MaxMin:
             self.run(f"DROP TABLE {made}", [])
         if count:
             self.empty.discard(p)
+
+    # A relation whose recursive rules only reorder its arguments (ally(X, Y) :- ally(Y, X)): a
+    # row's grade is the best of its images' in the base, in one statement with no recursion (as
+    # loop.py's plain evaluation does it), where the sweep below took a row per threshold:
+    #     ally(x, y) on [0, max(g(x, y), g(y, x))]      (g: the grade of the base and exit rules)
+    def _reordered(self, p: PredicateSym, rules: list[ast.Rule], group: list[tuple[int, ...]]) -> None:
+        params = Params()
+        cols = column_names(p.arity)
+        base = [f"SELECT {', '.join(cols)}, lo, hi FROM {self.full(p)} WHERE lo <= hi"] if p not in self.empty else []
+        base += [self.select(rule, [self.full(a.sym) for a in positive_atoms(rule)], params)
+                 for rule in rules if p not in {a.sym for a in positive_atoms(rule)}]
+        if not base:
+            return
+        images = [f"SELECT {', '.join(f'c{k}' for k in perm)}, lo, hi FROM a" for perm in group]
+        self._replace(p, [f"WITH a({', '.join(cols)}, lo, hi) AS ({' UNION ALL '.join(base)}) "
+                          f"{' UNION ALL '.join(images)}"], params)
 
     # One relation per threshold t, in one statement (the sweep, with t a join column): each
     # relation read, a row per threshold where it holds (t as lo); every atom of a rule at the
