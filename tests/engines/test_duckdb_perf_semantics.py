@@ -9,13 +9,17 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from engine_helpers import checked_query_text, checked_text, closure
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allegiance import errors
 from allegiance.ast import PredicateSym as P
 from allegiance.engines.duckdb import DuckDBEngine
+from allegiance.engines.duckdb.compile import column_kinds, encode, kind_of, rep_for, stored_as_is
 
 EDGE, NODE = P("edge", 2), P("node", 1)
 LEFT = "path(X, Y) :- edge(X, Y). path(X, Y) :- path(X, Z), edge(Z, Y).\n"
@@ -198,3 +202,52 @@ def test_a_right_recursive_point_query_does_not_compute_the_closure() -> None:
     assert engine.query(checked_query_text("path(0, Y)", checked)) is not None
     assert path in engine._dirty  # read through the seeded view: the stratum itself never ran
     engine.close()
+
+
+# a column of the values annotated evaluation meets, and of those it refuses (bool, datetime, None)
+_VALUE = st.one_of(st.text(max_size=3), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                   st.dates(), st.booleans(), st.datetimes(), st.none())
+
+
+def _outcome(f: Callable[[], object]) -> object:
+    try:
+        return f()
+    except errors.QueryError as e:
+        return ("refused", e.message)
+
+
+def test_column_at_a_time_kinds_and_keys_are_those_of_each_value() -> None:
+    """compile.column_kinds and stored_as_is (annotated.py's load, a column at a time) against
+    kind_of and encode value by value: the same kinds, a refusal where some value has none (bool,
+    datetime, None), and a row that is its own key only where encode leaves every value as it is."""
+    compared = {"columns": 0, "as_is": 0, "encoded": 0, "refused": 0}
+
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
+    @given(st.lists(st.lists(_VALUE, min_size=2, max_size=2), min_size=1, max_size=6))
+    def check(rows: list[list[object]]) -> None:
+        columns = list(zip(*rows, strict=True))
+        for column in columns:
+            each = _outcome(lambda column=column: {kind_of(v) for v in column})  # type: ignore[misc]
+            at_once = _outcome(lambda column=column: column_kinds(column))  # type: ignore[misc]
+            if isinstance(each, tuple):  # refused (the message names a value of a refused type)
+                assert isinstance(at_once, tuple), (column, at_once)
+                compared["refused"] += 1
+                continue
+            assert at_once == each, column
+            compared["columns"] += 1
+        if any(isinstance(_outcome(lambda c=c: column_kinds(c)), tuple) for c in columns):  # type: ignore[misc]
+            return
+        reps = [rep_for(frozenset(column_kinds(c))) for c in columns]
+        keys = [tuple(r) for r in rows]
+        if stored_as_is(keys, reps):
+            compared["as_is"] += 1
+            assert all(encode(v, rep) == v or v != v for row in keys for v, rep in zip(row, reps, strict=True))
+        else:  # encoded value by value: a tagged column, or an integer encode refuses
+            compared["encoded"] += 1
+            assert "t" in reps or any(isinstance(_outcome(lambda v=v, rep=rep: encode(v, rep)), tuple)  # type: ignore[misc]
+                                      for row in keys for v, rep in zip(row, reps, strict=True))
+
+    check()
+    # derandomized: facts of the 300 examples
+    assert compared["columns"] >= 100 and compared["as_is"] >= 20, compared
+    assert compared["encoded"] >= 8 and compared["refused"] >= 200, compared

@@ -48,17 +48,18 @@ from .compile import (
     Params,
     body_preds,
     column_defs,
+    column_kinds,
     column_names,
     compare_sql,
     copied_relation,
     encode,
-    kind_of,
     positive_atoms,
     program_kinds,
     rep_for,
     round_sources,
     row_decoder,
     rule_select,
+    stored_as_is,
 )
 from .maxmin import MaxMin
 
@@ -150,11 +151,10 @@ class _Evaluation(MaxMin):
 
         # column kinds: the facts', the declarations', flowing through program and query rules
         fact_kinds: dict[PredicateSym, list[set[str]]] = {}
-        for sym, rows in [*self.plain.items(), *((s, set(by_row)) for s, by_row in self.annotated.items())]:
+        for sym, rows in [*self.plain.items(), *self.annotated.items()]:
             cols = fact_kinds.setdefault(sym, [set() for _ in range(sym.arity)])
-            for row in rows:
-                for j, value in enumerate(row):
-                    cols[j].add(kind_of(value))
+            for j, column in enumerate(zip(*rows, strict=True)):  # a column at a time
+                cols[j] |= column_kinds(column)
         kinds = program_kinds((*program.rules, *(query.rules if query else ())), program.types, fact_kinds)
         self.reps: dict[PredicateSym, tuple[str, ...]] = {s: tuple(rep_for(k) for k in ks) for s, ks in kinds.items()}
         self.ids = {sym: k for k, sym in enumerate(sorted(self.reps, key=str))}
@@ -251,10 +251,18 @@ class _Evaluation(MaxMin):
         # Python already, and a window query costs a statement's worth of fixed cost per relation
         spans: dict[tuple[object, ...], list[Interval]] = {}
         everywhere = [(0, self.last)]
-        for row in self.plain.get(sym, ()):
-            spans[tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))] = everywhere
-        for row, intervals in self.annotated.get(sym, {}).items():
-            key = tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))
+        plain, marked = self.plain.get(sym, set()), self.annotated.get(sym, {})
+
+        def encoded(row: Row) -> tuple[object, ...]:
+            return tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))
+
+        # a row is its own key where encode would leave each value as it is (no call per value)
+        key_of: Callable[[Row], tuple[object, ...]] = (
+            (lambda row: row) if stored_as_is([*plain, *marked], reps) else encoded)
+        for row in plain:
+            spans[key_of(row)] = everywhere
+        for row, intervals in marked.items():
+            key = key_of(row)
             found = spans.get(key)
             spans[key] = list(intervals) if found is None else ([*found, *intervals] if found is not everywhere else found)
         rows = [(key, lo, hi) for key, several in spans.items()

@@ -14,7 +14,7 @@ engine reuses it whole (engines/spark/dialect.py carries its SQL to Spark's dial
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ... import ast, errors, values
@@ -44,6 +44,34 @@ def kind_of(value: object) -> str:
     if isinstance(value, datetime.date):
         return "d"
     raise errors.QueryError(f"unsupported value {value!r}: values are str, int, float or date")
+
+
+_KINDS_OF_TYPES = {str: "s", int: "i", float: "f", datetime.date: "d"}
+
+
+def column_kinds(column: Sequence[object]) -> set[str]:
+    """The kinds of a column's values, as kind_of gives them, looking at one value per type (a
+    column of 100,000 values has a type or two): the same kinds, the same error for a value of
+    none."""
+    kinds = set()
+    for t in set(map(type, column)):
+        kind = _KINDS_OF_TYPES.get(t)
+        kinds.add(kind if kind is not None else kind_of(next(v for v in column if type(v) is t)))
+    return kinds
+
+
+def stored_as_is(rows: Collection[Row], reps: Sequence[str]) -> bool:
+    """Whether encode leaves every value of rows as it is under reps: no tagged column, and every
+    integer in 64 bits (a row is then its own key; else each value is encoded, which refuses one
+    that does not fit)."""
+    if "t" in reps:
+        return False
+    for j, rep in enumerate(reps):
+        if rep == "i" and rows:
+            column = [row[j] for row in rows]
+            if min(column) < _INT64[0] or max(column) > _INT64[1]:  # type: ignore[operator]
+                return False
+    return True
 
 
 def rep_for(kinds: frozenset[str]) -> str:
