@@ -52,14 +52,13 @@ from .compile import (
     column_names,
     compare_sql,
     copied_relation,
-    encode,
     positive_atoms,
     program_kinds,
     rep_for,
     round_sources,
     row_decoder,
+    row_key,
     rule_select,
-    stored_as_is,
 )
 from .maxmin import MaxMin
 
@@ -252,13 +251,7 @@ class _Evaluation(MaxMin):
         spans: dict[tuple[object, ...], list[Interval]] = {}
         everywhere = [(0, self.last)]
         plain, marked = self.plain.get(sym, set()), self.annotated.get(sym, {})
-
-        def encoded(row: Row) -> tuple[object, ...]:
-            return tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))
-
-        # a row is its own key where encode would leave each value as it is (no call per value)
-        key_of: Callable[[Row], tuple[object, ...]] = (
-            (lambda row: row) if stored_as_is([*plain, *marked], reps) else encoded)
+        key_of = row_key(reps, [*plain, *marked])
         for row in plain:
             spans[key_of(row)] = everywhere
         for row, intervals in marked.items():

@@ -74,6 +74,14 @@ def stored_as_is(rows: Collection[Row], reps: Sequence[str]) -> bool:
     return True
 
 
+def row_key(reps: Sequence[str], rows: Collection[Row]) -> Callable[[Row], tuple[object, ...]]:
+    """How rows become the keys a table of `reps` holds: each row itself where encode would leave
+    every value as it is (stored_as_is: no call per value), else each value encoded."""
+    if stored_as_is(rows, reps):
+        return lambda row: row
+    return lambda row: tuple(encode(v, rep) for v, rep in zip(row, reps, strict=True))
+
+
 def rep_for(kinds: frozenset[str]) -> str:
     """The column representation: the one kind, 't' (tagged VARCHAR) for several, VARCHAR for none."""
     if len(kinds) == 1:
