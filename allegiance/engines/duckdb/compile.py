@@ -51,8 +51,8 @@ _KINDS_OF_TYPES = {str: "s", int: "i", float: "f", datetime.date: "d"}
 
 def column_kinds(column: Sequence[object]) -> set[str]:
     """The kinds of a column's values, as kind_of gives them, looking at one value per type (a
-    column of 100,000 values has a type or two): the same kinds, the same error for a value of
-    none."""
+    column of 100,000 values has a type or two): the same kinds, and kind_of's refusal where a
+    value has none (naming a value of that type, not always the column's first such)."""
     kinds = set()
     for t in set(map(type, column)):
         kind = _KINDS_OF_TYPES.get(t)
