@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from allegiance import errors
 from allegiance.ast import PredicateSym as P
 from allegiance.engines.duckdb import DuckDBEngine
-from allegiance.engines.duckdb.compile import column_kinds, encode, kind_of, rep_for, stored_as_is
+from allegiance.engines.duckdb.compile import column_kinds, encode, kind_of, rep_for, stored_as_is, unnested
 
 EDGE, NODE = P("edge", 2), P("node", 1)
 LEFT = "path(X, Y) :- edge(X, Y). path(X, Y) :- path(X, Z), edge(Z, Y).\n"
@@ -217,9 +217,10 @@ def _outcome(f: Callable[[], object]) -> object:
 
 
 def test_column_at_a_time_kinds_and_keys_are_those_of_each_value() -> None:
-    """compile.column_kinds and stored_as_is (annotated.py's load, a column at a time) against
-    kind_of and encode value by value: the same kinds, a refusal where some value has none (bool,
-    datetime, None), and a row that is its own key only where encode leaves every value as it is."""
+    """compile.column_kinds and stored_as_is (annotated.py's load and compile.unnested, a column at
+    a time) against kind_of and encode value by value: the same kinds, a refusal where some value
+    has none (bool, datetime, None), and a row that is its own key only where encode leaves every
+    value as it is."""
     compared = {"columns": 0, "as_is": 0, "encoded": 0, "refused": 0}
 
     @settings(max_examples=300, deadline=None, database=None, derandomize=True)
@@ -242,6 +243,8 @@ def test_column_at_a_time_kinds_and_keys_are_those_of_each_value() -> None:
         if stored_as_is(keys, reps):
             compared["as_is"] += 1
             assert all(encode(v, rep) == v or v != v for row in keys for v, rep in zip(row, reps, strict=True))
+            # compile.unnested's columns for the plain engine's loads: the values, as encode gives them
+            assert unnested(reps, keys)[0] == [[encode(row[j], rep) for row in keys] for j, rep in enumerate(reps)]
         else:  # encoded value by value: a tagged column, or an integer encode refuses
             compared["encoded"] += 1
             assert "t" in reps or any(isinstance(_outcome(lambda v=v, rep=rep: encode(v, rep)), tuple)  # type: ignore[misc]

@@ -134,7 +134,11 @@ def row_decoder(reps: Sequence[str]) -> Callable[[tuple[object, ...]], Row]:
 def unnested(reps: Sequence[str], rows: Sequence[Row]) -> tuple[list[list[object]], str]:
     """rows as one list parameter a column, encoded for columns of `reps`, and the SELECT items
     that unnest them into rows again (`SELECT {items}`)."""
-    columns = [[encode(row[j], rep) for row in rows] for j, rep in enumerate(reps)]
+    columns: list[list[object]]
+    if stored_as_is(rows, reps):  # each value as it is: no call per value
+        columns = [[row[j] for row in rows] for j in range(len(reps))]
+    else:
+        columns = [[encode(row[j], rep) for row in rows] for j, rep in enumerate(reps)]
     items = ", ".join(f"unnest(CAST(${j + 1} AS {SQL_TYPE[rep]}[]))" for j, rep in enumerate(reps))
     return columns, items
 
