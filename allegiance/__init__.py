@@ -28,7 +28,7 @@ holds the same layers and fails on an import that runs up them, or on any import
     support and time         trust (policies), validity, grades (the Admiralty order), support (max-min)
     engines/                 base (the Engine interface), duckdb/ (engine > magic > seeding > loop
                              > tables > guard; compile, csv, annotated + maxmin, demanded), pydatalog: the only importers of
-                             DuckDB and pyDatalog; bulk (statement blocks for the engines)
+                             DuckDB and pyDatalog; columns (a large answer kept as arrays); bulk (statement blocks for the engines)
     analysis/                arity, safety, stratification: program -> CheckedProgram
     text -> statements       parse (grammar.lark -> ast), catalog, provenance (metadata relations,
                              generated rules, statement -> facts), english, curate

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import ast
+from .engines.columns import Columns
 
 if TYPE_CHECKING:
     import pandas
@@ -34,14 +35,26 @@ def column(values: Sequence[ast.Value]) -> pyarrow.Array:
     return pa.array([ast.format_value(v) for v in values], type=pa.string())
 
 
+def column_of(values: pyarrow.ChunkedArray) -> pyarrow.Array:
+    """An engine's Arrow column as `column` types it (text as string, integers int64, dates
+    date32): the same table as from the rows themselves."""
+    import pyarrow as pa
+
+    wanted = {pa.large_string(): pa.string(), pa.string_view(): pa.string()}.get(values.type, values.type)
+    return values.combine_chunks().cast(wanted)
+
+
 def arrow_table(variables: Sequence[str], rows: Sequence[ast.Row],
                 extra: Mapping[str, Sequence[Any]] | None = None) -> pyarrow.Table:
     """The rows as a pyarrow.Table with one column per variable, then the extra columns."""
     import pyarrow as pa
 
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in variables]
     names = list(variables)
-    arrays = [column(list(values)) for values in columns]
+    if isinstance(rows, Columns):  # a large answer the engine kept as Arrow columns: no tuple made
+        arrays = [column_of(c) for c in rows.table.columns]
+    else:
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in variables]
+        arrays = [column(list(values)) for values in columns]
     for name, values in (extra or {}).items():
         if len(values) != len(rows):
             raise ValueError(f"column {name} has {len(values)} values for {len(rows)} answers")
@@ -67,4 +80,4 @@ def data_frame(variables: Sequence[str], rows: Sequence[ast.Row],
     return frame
 
 
-__all__ = ["answer_columns", "arrow_table", "column", "data_frame"]
+__all__ = ["answer_columns", "arrow_table", "column", "column_of", "data_frame"]

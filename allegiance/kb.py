@@ -31,6 +31,7 @@ from .bulk import RowsTable, StatementBlock, StatementsByFact, StatementsById
 from .catalog import Catalog, Relation
 from .engines import make_engine
 from .engines.base import DEFAULT_TIMEOUT, Engine, InOrder
+from .engines.columns import Columns
 from .errors import (
     AllegianceError,
     ErrorGroup,
@@ -60,7 +61,7 @@ class Answers:
     """A query's answers: one row per binding of `variables`, sorted. Truthy when any row exists."""
 
     variables: tuple[str, ...]
-    rows: list[ast.Row]
+    rows: Sequence[ast.Row]  # a list, or past many answers a Columns (engines/columns.py): the same rows
     query: ast.Query
     # each row's support (support.py), in the same order; None unless asked for (query(support=True))
     supports: list[Support] | None = None
@@ -585,8 +586,10 @@ class KnowledgeBase:
         if joined is not None:
             rows, supports = sort_answers(*joined)
             return Answers(checked.variables, rows, query, supports)
-        rows = sort_rows(self._engine.query(checked))
-        return Answers(checked.variables, rows, query, answer_supports(self, checked, rows) if support else None)
+        answered = self._engine.query(checked)
+        # a Columns is in order already (engines/columns.py), and sorting it would make every tuple
+        ordered = answered if isinstance(answered, Columns) else sort_rows(answered)
+        return Answers(checked.variables, ordered, query, answer_supports(self, checked, ordered) if support else None)
 
     def with_supports(self, answers: Answers) -> Answers:
         """The same answers with each one's support (query(..., support=True) in two steps, so a

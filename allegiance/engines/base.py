@@ -183,9 +183,9 @@ class Engine(ABC):
         """Every row of pred, base and derived."""
 
     @abstractmethod
-    def query(self, query: CheckedQuery) -> list[Row]:
+    def query(self, query: CheckedQuery) -> Sequence[Row]:
         """Distinct answers, one value per query variable, in no particular order (or, as an
-        InOrder, in Python's order of their tuples)."""
+        InOrder or a columns.Columns, in Python's order of their tuples)."""
 
     def keep(self, pred: PredicateSym) -> Kept:
         """Keep pred's rows as they are now, for `changes` after a load. This default holds them

@@ -62,6 +62,7 @@ from ..base import (
     sweep,
     sweep_relations,
 )
+from ..columns import Columns, day_arrays
 from . import annotated as interval_sql
 from . import compare, demanded, memory
 from .compile import (
@@ -373,15 +374,28 @@ class DuckDBEngine(Ranked, Engine):
         n = self._ids[pred]
         return f"r{n}" if pred in self._stratum_of else f"b{n}"
 
-    def query(self, query: CheckedQuery) -> list[Row]:
+    rows_in_python = 100_000  # answers past which the rest are kept as numpy columns (columns.py)
+
+    def query(self, query: CheckedQuery) -> Sequence[Row]:
+        """The answers, sorted. Past `rows_in_python` answers of text, integers and dates, the rest
+        stay the numpy arrays DuckDB makes (a columns.Columns: each row a tuple only while it is read)."""
         with self._guard(), self._answers(query) as (sql, params, reps):  # the guard outermost: a Ctrl-C Python raises while _answers exits is still ours
-            raw = self._run(sql, params).fetchall()
+            result = self._run(sql, params)
+            # ORDER BY ALL over text (byte order of UTF-8: code points, as Python's), integers and
+            # dates is Python's order of the tuples (floats aside: NaN and -0.0 are Python's own)
+            in_order = query.goal.arity > 0 and set(reps) <= IN_PYTHON_ORDER
+            raw = result.fetchmany(self.rows_in_python) if in_order else result.fetchall()
+            if in_order and len(raw) == self.rows_in_python:
+                if self._headroom is None:  # (inside ceiling() the lowered limit stays as it is)
+                    memory.hand_back(self._con, self.memory_limit)  # the arrays below come from Python's allocator
+                rest = list(result.fetchnumpy().values())  # what is left after the head, a column each
+                if len(rest) == len(reps):  # (one array a column name: never fewer, but not to assume)
+                    return Columns(cast("list[Row]", raw), day_arrays(rest, reps))
+                raw += result.fetchall()
         if not query.goal.arity:
             return [() for _ in raw]
         if "t" not in reps:  # nothing tagged to decode: DuckDB's tuples are the rows (a closure's 500k: 80 ms less)
-            # ORDER BY ALL over text (byte order of UTF-8: code points, as Python's), integers and
-            # dates is Python's order of the tuples (floats aside: NaN and -0.0 are Python's own)
-            return InOrder(cast("list[Row]", raw)) if set(reps) <= IN_PYTHON_ORDER else cast("list[Row]", raw)
+            return InOrder(cast("list[Row]", raw)) if in_order else cast("list[Row]", raw)
         decode = row_decoder(reps)
         return [decode(r) for r in raw]
 

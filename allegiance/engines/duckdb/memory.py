@@ -158,6 +158,19 @@ def lowered(con: duckdb.DuckDBPyConnection, headroom: int, normal: int | None) -
             con.execute("RESET memory_limit" if normal is None else f"SET memory_limit = '{int(normal)}B'")
 
 
+def hand_back(con: duckdb.DuckDBPyConnection, limit: int | None) -> None:
+    """Hand the memory DuckDB's allocator has freed back to the system now, not when its background
+    threads get to it: setting the ceiling (again, to `limit`) purges the allocator's arenas.
+
+    Called before a large answer is fetched into Python (engines/columns.py), whose arrays come
+    from Python's allocator and so cannot reuse what DuckDB keeps: after the random graph's closure
+    (3.5 million pairs) the process held 344 MB, 177 MB after this (11.5 ms), and the fetched
+    answer's peak was the evaluation's own. The setting is the database's, set on a cursor of its
+    own: a statement on `con` would end the result `con` is being read from."""
+    with contextlib.suppress(duckdb.Error), contextlib.closing(con.cursor()) as cursor:
+        cursor.execute("RESET memory_limit" if limit is None else f"SET memory_limit = '{int(limit)}B'")
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.OutOfMemoryException)
 
@@ -169,5 +182,5 @@ def too_large(what: str, limit: str) -> errors.MemoryLimitError:
         "ALLEGIANCE_MEMORY_LIMIT (e.g. 8GB or 70%)")
 
 
-__all__ = ["DEFAULT_SHARE", "Spill", "configure", "default_limit", "human", "in_use", "quoted", "is_out_of_memory",
+__all__ = ["DEFAULT_SHARE", "Spill", "configure", "default_limit", "hand_back", "human", "in_use", "quoted", "is_out_of_memory",
            "limit_from_environment", "lowered", "parse_limit", "physical_memory", "too_large"]
