@@ -674,9 +674,11 @@ class KnowledgeBase:
         return matches[0]
 
 
-def sort_answers(rows: list[ast.Row], supports: list[Support]) -> tuple[list[ast.Row], list[Support]]:
+def sort_answers(rows: Sequence[ast.Row], supports: list[Support]) -> tuple[Sequence[ast.Row], list[Support]]:
     """Rows in sort_rows' order, each support moved with its row (the engine's order is that one
-    unless values of two kinds meet in a column)."""
+    unless values of two kinds meet in a column; a Columns is in it: engines/columns.py)."""
+    if isinstance(rows, Columns):
+        return rows, supports
     ordered = sort_rows(rows)
     if ordered == rows:  # the same objects in the same order: compared by identity, no value read
         return ordered, supports

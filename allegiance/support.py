@@ -499,7 +499,7 @@ def supports_of(kb: KnowledgeBase, query: CheckedQuery) -> Callable[[Sequence[as
 JOINED_FROM = 20_000
 
 
-def answers_with_supports(kb: KnowledgeBase, query: CheckedQuery) -> tuple[list[ast.Row], list[Support]] | None:
+def answers_with_supports(kb: KnowledgeBase, query: CheckedQuery) -> tuple[Sequence[ast.Row], list[Support]] | None:
     """The query's answers in the order the engine answers them (Engine.query) with each one's
     support, from one annotated evaluation of what the query reads joined with the answers in the
     engine; None when there are fewer than JOINED_FROM, when what it reads is known already or

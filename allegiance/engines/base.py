@@ -247,7 +247,7 @@ class Engine(ABC):
         return sweep(type(self), self.timeout, program, plain, annotated, query)
 
     def annotated_answers(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
-                          query: CheckedQuery, at_least: int = 0) -> tuple[list[Row], list[int]] | None:
+                          query: CheckedQuery, at_least: int = 0) -> tuple[Sequence[Row], list[int]] | None:
         """The answers of `query` over the engine's own facts (as `query` gives them, in its
         order), each with its level: 1 + the top of its interval of annotated_query's points
         starting at point 0, or 0 when it does not hold at point 0; the answers joined with their

@@ -122,3 +122,38 @@ def test_the_limit_is_crossed_where_it_is() -> None:
 
 def _sequence_ops(rows: Sequence[tuple[object, ...]]) -> tuple[object, ...]:
     return rows[0], rows[-1], rows[3:9], len(rows), rows.index(rows[5]), rows.count(rows[2]), rows[2] in rows
+
+
+
+# edges stated by three sources graded A, C and E (as the bench's support rows)
+GRADED = "".join(f'.source s{i} {{ title: "generated" reliability: {g} }}\n' for i, g in enumerate("ACE")) + \
+    ".relation edge(a: number, b: number).\n" + \
+    "".join(f".source s{i}.\n" + "".join(f"edge({k % 13}, {(k * 7) % 17}).\n" for k in range(i, 60, 3)) for i in range(3))
+
+
+@pytest.mark.parametrize("query", ["pair(X, Y)", "pair(3, Y)", "edge(X, Y)"])
+def test_answers_with_support_past_the_limit_are_those_of_tuples(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers joined with their support in the engine (support.answers_with_supports, here
+    from any number of answers) kept as columns past the limit, each support beside its row."""
+    from allegiance import support
+
+    monkeypatch.setattr(support, "JOINED_FROM", 0)
+
+    def kb(rows_in_python: int) -> KnowledgeBase:
+        made = KnowledgeBase(engine="duckdb")
+        made.load_text(GRADED, file="graded.facts")
+        made.load_text("pair(X, Y) :- edge(X, Z), edge(Y, Z).\n", file="rules.dl")
+        made.engine.rows_in_python = rows_in_python  # type: ignore[attr-defined]
+        return made
+
+    got, want = kb(5).query(query, support=True), kb(10**9).query(query, support=True)
+    assert len(want.rows) > 5 and isinstance(want.rows, list)
+    assert got.rows == want.rows and got.supports == want.supports
+    assert len({s.label for s in want.supports or ()}) > 1  # grades that differ, each beside its own row
+    assert isinstance(got.rows, Columns)
+    # a derived relation's rows and levels come from the joined SELECT (engine.annotated_answers);
+    # a base relation's, from the query and then each row's statements
+    joined = support.answers_with_supports(kb(5), kb(5).checked_query(query))
+    assert (joined is not None) == query.startswith("pair")
+    if joined is not None:
+        assert isinstance(joined[0], Columns) and joined[0] == want.rows and joined[1] == want.supports

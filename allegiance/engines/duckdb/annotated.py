@@ -109,15 +109,15 @@ def evaluate_relations(run: Run, drop: Callable[[list[str]], None], program: Che
 
 def with_levels(run: Run, drop: Callable[[list[str]], None], program: CheckedProgram, plain: Facts,
                 annotated: Annotated, query: CheckedQuery, answers: str, params: Sequence[object],
-                reps: Sequence[str]) -> list[Any] | None:
+                reps: Sequence[str], fetch: Callable[[Cursor], Any]) -> Any:
     """Engine.annotated_answers: one evaluation, then the plain answers (`answers`: their SELECT,
     parameters and column representations) left-joined with the goal's island starting at 0, in
-    Engine.query's order: rows of the answer's columns (as stored), then its level. None when the
-    goal's columns are represented otherwise here (a join would compare different encodings).
-    Answers are distinct, the goal coalesced (one island from 0 a key at most): a row an answer."""
+    Engine.query's order, handed to `fetch` before the evaluation's tables go: rows of the answer's
+    columns (as stored), then its level. None when the goal's columns are represented otherwise
+    here (a join would compare different encodings). Answers are distinct, the goal coalesced (one
+    island from 0 a key at most): a row an answer. `goal(X, Y) :- p(X, Y).` reads p's own table."""
     if annotated.size <= 0:
         return None
-    # goal(X, Y) :- p(X, Y).  the answers are p's rows: joined with p's table, not a copy of it
     whole = copied_relation(query.rules[0]) if len(query.rules) == 1 else None
     evaluation = _Evaluation(run, program, plain, annotated, None if whole else query)
     try:
@@ -128,9 +128,9 @@ def with_levels(run: Run, drop: Callable[[list[str]], None], program: CheckedPro
         names = column_names(goal.arity)
         cols, on = ", ".join(f"p.{c}" for c in names), " AND ".join(f"p.{c} = a.{c}" for c in names)
         # the order of Engine.query's answers (ORDER BY ALL): by every column, left to right
-        return run(f"SELECT {cols}, COALESCE(a.hi + 1, 0) AS level FROM ({answers}) AS p({', '.join(names)}) "
-                   f"LEFT JOIN (SELECT * FROM {evaluation.table[goal]} WHERE lo = 0) AS a ON {on} "
-                   f"ORDER BY {cols}", params).fetchall()
+        return fetch(run(f"SELECT {cols}, COALESCE(a.hi + 1, 0) AS level FROM ({answers}) AS p({', '.join(names)}) "
+                         f"LEFT JOIN (SELECT * FROM {evaluation.table[goal]} WHERE lo = 0) AS a ON {on} "
+                         f"ORDER BY {cols}", params))
     finally:
         drop(evaluation.tables)
 

@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import duckdb
 
@@ -384,20 +384,27 @@ class DuckDBEngine(Ranked, Engine):
             # ORDER BY ALL over text (byte order of UTF-8: code points, as Python's), integers and
             # dates is Python's order of the tuples (floats aside: NaN and -0.0 are Python's own)
             in_order = query.goal.arity > 0 and set(reps) <= IN_PYTHON_ORDER
-            raw = result.fetchmany(self.rows_in_python) if in_order else result.fetchall()
-            if in_order and len(raw) == self.rows_in_python:
-                if self._headroom is None:  # (inside ceiling() the lowered limit stays as it is)
-                    memory.hand_back(self._con, self.memory_limit)  # the arrays below come from Python's allocator
-                rest = list(result.fetchnumpy().values())  # what is left after the head, a column each
-                if len(rest) == len(reps):  # (one array a column name: never fewer, but not to assume)
-                    return Columns(cast("list[Row]", raw), day_arrays(rest, reps))
-                raw += result.fetchall()
+            raw, rest = self._fetch(result, reps) if in_order else (result.fetchall(), None)
+            if rest is not None:
+                return Columns(cast("list[Row]", raw), rest)
         if not query.goal.arity:
             return [() for _ in raw]
         if "t" not in reps:  # nothing tagged to decode: DuckDB's tuples are the rows (a closure's 500k: 80 ms less)
             return InOrder(cast("list[Row]", raw)) if in_order else cast("list[Row]", raw)
         decode = row_decoder(reps)
         return [decode(r) for r in raw]
+
+    def _fetch(self, result: duckdb.DuckDBPyConnection, kinds: Sequence[str]) -> tuple[list[Any], list[Any] | None]:
+        """An executed SELECT's rows: up to `rows_in_python` as tuples, then, past them, the rest
+        as numpy arrays, one a column of representation `kinds` (columns.day_arrays); None for
+        the arrays when every row came as a tuple."""
+        head = result.fetchmany(self.rows_in_python)
+        names = [d[0] for d in result.description or ()]
+        if len(head) < self.rows_in_python or len(set(names)) < len(names):  # (fetchnumpy: a column a name)
+            return head + result.fetchall(), None
+        if self._headroom is None:  # (inside ceiling() the lowered limit stays as it is)
+            memory.hand_back(self._con, self.memory_limit)  # the arrays come from Python's allocator
+        return head, day_arrays(list(result.fetchnumpy().values()), kinds)
 
     @contextmanager
     def _answers(self, query: CheckedQuery, ordered: bool = True) -> Iterator[tuple[str, list[object], tuple[str, ...]]]:
@@ -522,7 +529,7 @@ class DuckDBEngine(Ranked, Engine):
                                          made.closures)
 
     def annotated_answers(self, program: CheckedProgram, plain: Facts, annotated: Annotated,
-                          query: CheckedQuery, at_least: int = 0) -> tuple[list[Row], list[int]] | None:
+                          query: CheckedQuery, at_least: int = 0) -> tuple[Sequence[Row], list[int]] | None:
         """The answers (counted first) left-joined with the annotated evaluation (annotated.py) in
         one SELECT; None where it sweeps, or for a goal of no column."""
         if not query.goal.arity or self._sweeps(program, annotated):
@@ -530,17 +537,25 @@ class DuckDBEngine(Ranked, Engine):
         with self._guard(), self._answers(query, ordered=False) as (sql, params, reps):  # the guard outermost, as in query
             if at_least and scalar(self._run(f"SELECT count(*) FROM ({sql}) AS a", params)) < at_least:
                 return None
-            raw = interval_sql.with_levels(self._run, self._drop_quietly, program, plain, annotated, query,
-                                           sql, params, reps)
-        if raw is None:
+            in_order = set(reps) <= IN_PYTHON_ORDER
+            fetched: tuple[list[Any], list[Any] | None] | None = interval_sql.with_levels(
+                self._run, self._drop_quietly, program, plain, annotated, query, sql, params, reps,
+                (lambda result: self._fetch(cast("duckdb.DuckDBPyConnection", result), (*reps, "i"))) if in_order
+                else (lambda result: (result.fetchall(), None)))
+        if fetched is None:
             return None
+        raw, rest = fetched
         n = query.goal.arity
+        levels = list(map(itemgetter(n), raw))
+        if rest is not None:  # past rows_in_python: the rest kept as columns (columns.py), levels as ints
+            return Columns(list(map(itemgetter(slice(0, n)), raw)), rest[:n]), levels + rest[n].tolist()
         if "t" in reps:  # tagged text: decoded row by row
             decode = row_decoder(reps)
             rows = [decode(r[:n]) for r in raw]
         else:
             rows = list(map(itemgetter(slice(0, n)), raw))
-        return rows, list(map(itemgetter(n), raw))
+            rows = InOrder(rows) if in_order else rows
+        return rows, levels
 
     def annotated_on_demand(self, program: CheckedProgram, query: CheckedQuery) -> bool:
         with self._guard():
