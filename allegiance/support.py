@@ -578,22 +578,39 @@ def fact_support(kb: KnowledgeBase, sym: ast.PredicateSym, row: ast.Row) -> Supp
     return relation_supports(kb, sym).get(row)
 
 
+def _facts_query(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast.Row]],
+                 kept_too: bool = False) -> tuple[list[int], CheckedQuery | None]:
+    """The derived facts whose support is not kept (with `kept_too`, every derived fact: their
+    positions), and the query `__facts(k) :- p_k(c..)` asking for them, a rule per fact (None
+    when there is none)."""
+    g = grading(kb)
+    asked: list[int] = []
+    rules: list[ast.Rule] = []
+    goal = ast.PredicateSym("__facts", 1)
+    for k, (sym, row) in enumerate(facts):
+        if sym in kb.program.derived and (kept_too or (sym not in g.relations and sym not in g.derived)):
+            asked.append(k)
+            atom = ast.Atom(sym.name, tuple(ast.Constant(v) for v in row))
+            rules.append(ast.Rule(ast.Atom(goal.name, (ast.Constant(k),)), (atom,)))
+    return asked, CheckedQuery(tuple(rules), goal, ("K",), ast.Query(tuple(r.body[0] for r in rules))) if rules else None
+
+
+def supported_on_demand(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast.Row]]) -> bool:
+    """Whether facts_support answers facts such as these (of their relations, with constants) on
+    demand, an evaluation with support for each call (a large knowledge base), rather than from
+    relations graded whole and kept, whether or not these very ones are kept already."""
+    asked, query = _facts_query(kb, facts, kept_too=True)
+    return query is not None and kb.engine.annotated_on_demand(cone(kb.program, {facts[k][0] for k in asked}), query)
+
+
 def facts_support(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast.Row]]) -> list[Support | None]:
     """fact_support of several facts, those answered on demand from one evaluation together: the
     query `__facts(k) :- p_k(c..)`, a rule per fact, whose demand program carries every fact's
     constants at once (a proof's nine derived nodes on a network of 100,000 statements: one
     evaluation with support, about a second, instead of nine)."""
     g = grading(kb)
-    asked: list[int] = []
-    rules: list[ast.Rule] = []
-    goal = ast.PredicateSym("__facts", 1)
-    for k, (sym, row) in enumerate(facts):
-        if sym in kb.program.derived and sym not in g.relations and sym not in g.derived:
-            asked.append(k)
-            atom = ast.Atom(sym.name, tuple(ast.Constant(v) for v in row))
-            rules.append(ast.Rule(ast.Atom(goal.name, (ast.Constant(k),)), (atom,)))
-    if rules:
-        query = CheckedQuery(tuple(rules), goal, ("K",), ast.Query(tuple(r.body[0] for r in rules)))
+    asked, query = _facts_query(kb, facts)
+    if query is not None:
         syms = {facts[k][0] for k in asked}
         if kb.engine.annotated_on_demand(cone(kb.program, syms, known=g.derived), query):
             holding = {row[0] for row in kb.engine.query(query)}  # under threshold 0; the others do not hold
@@ -604,5 +621,5 @@ def facts_support(kb: KnowledgeBase, facts: Sequence[tuple[ast.PredicateSym, ast
 
 
 __all__ = ["Grading", "Kept", "Support", "answer_supports", "block_grade", "body_preds", "answers_with_supports", "cone", "derived_intervals", "PerState", "per_state",
-           "fact_support", "facts_support", "forget", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
+           "fact_support", "facts_support", "forget", "supported_on_demand", "grade_of", "grading", "intervals", "supports_of", "kept_query", "kept_relations", "relation_supports",
            "relations_supports"]

@@ -10,22 +10,23 @@ allegiance/grades.py); per answer, the weakest statement of a derivation as stro
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .. import ast
 from ..grades import AXIOM
 from ..provenance import StatementRecord
-from ..support import fact_support, facts_support, grading, relations_supports
+from ..support import Support, fact_support, facts_support, grading, relations_supports, supported_on_demand
 from .premise import premise_text
 from .proof import LeftOut, Proof, Why, WhyNot
-from .search import Explainer, Key, explainer_for
+from .search import Derivation, Explainer, Key, explainer_for
 from .text import fact_text
 
 if TYPE_CHECKING:
     from ..kb import Answers, Inconsistency, KnowledgeBase
 
 MAX_ALTERNATIVES = 64  # derivations weighed per fact when looking for the smallest support
+MAX_REDRAWN = 16  # nodes of one explanation drawn again by a derivation as strong as their support
 
 
 def weakness(ex: Explainer, record: StatementRecord) -> tuple[int, str]:
@@ -216,35 +217,109 @@ def inconsistency_supports(kb: KnowledgeBase, found: Sequence[Inconsistency],
 def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
     """The explanation with each node's support and each statement's grade filled in: a stated
     fact's support is its strongest statement's grade, a derived one's is computed (support.py);
-    a negated literal or a comparison adds nothing and gets none."""
+    a negated literal or a comparison adds nothing and gets none.
+
+    Each derived node is drawn by a derivation as strong as its support: the shortest derivation
+    (the one `why` draws) may rest on a weaker premise than another does (`allied(a, b)` at B by
+    a coalition both are in, drawn through a D report of their alliance). Such a node is drawn
+    again by its shortest derivation whose premises all have its support or more (none of them
+    a fact it is drawn under), for up to MAX_REDRAWN nodes an explanation, where the supports
+    are graded whole (not on a knowledge base answered on demand: see `redraw` below)."""
     g = grading(kb)
     derived = kb.program.derived
+    supports: dict[Key, Support | None] = {}
 
     def computed(proof: Proof) -> bool:  # a support the engine computes, not a statement's grade
         return proof.sym is not None and proof.row is not None and (
             proof.kind in ("derived", "unexplained") or (proof.kind == "stated" and proof.sym in derived))
 
-    # every node's fact at once: on a large knowledge base one evaluation on demand for them all
-    wanted = list(dict.fromkeys((n.sym, tuple(n.row)) for p in answer.proofs for n in p.nodes()
-                                if computed(n) and n.sym is not None and n.row is not None))
-    supports = dict(zip(wanted, facts_support(kb, wanted), strict=True))
+    def know(facts: Iterable[Key]) -> None:  # on a large knowledge base one evaluation on demand for them all
+        wanted = [k for k in dict.fromkeys(facts) if k not in supports]
+        if wanted:
+            supports.update(zip(wanted, facts_support(kb, wanted), strict=True))
+
+    def level(proof: Proof) -> int | None:
+        """The node's support as a level on the scale (None: it has none, e.g. a negated literal)."""
+        if proof.kind in ("plain", "metadata"):
+            return g.scale.axiom
+        if computed(proof) and proof.sym is not None and proof.row is not None:
+            found = supports[(proof.sym, tuple(proof.row))]
+            return found.level if found is not None else None
+        if proof.sym is not None and proof.row is not None and proof.kind == "stated":
+            levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
+            return max(levels) if levels else None
+        return None
+
+    def nodes_of(proofs: Iterable[Proof]) -> Iterator[Key]:
+        return ((n.sym, tuple(n.row)) for p in proofs for n in p.nodes()
+                if computed(n) and n.sym is not None and n.row is not None)
+
+    first = list(dict.fromkeys(nodes_of(answer.proofs)))
+    # drawn again only where the supports it weighs are graded whole and kept (a knowledge base of
+    # fewer than about 4,000 base facts): on demand, each node drawn again would cost an
+    # evaluation with support for its alternatives' premises (seconds each at 100,000 statements)
+    redraw = not supported_on_demand(kb, first)
+    know(first)  # every node's fact at once
+    ex = explainer_for(kb)
+    tries = 0 if redraw else MAX_REDRAWN  # derivations drawn again so far (at most MAX_REDRAWN)
+
+    def strongest(proof: Proof, path: frozenset[Key]) -> tuple[Proof, bool]:
+        """The node drawn by a derivation as strong as its support, and its children likewise;
+        False when the drawing holds a fact it is drawn under (a cycle: the caller draws another)."""
+        nonlocal tries
+        if proof.kind != "derived" or proof.sym is None or proof.row is None:
+            return proof, True
+        key = (proof.sym, tuple(proof.row))
+        if key in path:
+            return proof, False
+        inside = path | {key}
+        own = level(proof)
+        premises = [level(c) for c in proof.children if c.kind not in ("absent", "test")]
+        weaker = own is not None and min((-1 if p is None else p for p in premises), default=own) < own
+        circular = any(c.sym is not None and c.row is not None and (c.sym, tuple(c.row)) in inside for c in proof.children)
+        if (weaker or circular) and own is not None and tries < MAX_REDRAWN:
+            for better in _derivations_at(ex, key, own, inside, supports, know)[:3]:
+                if tries >= MAX_REDRAWN:
+                    break
+                tries += 1
+                again = ex.node(proof.sym, tuple(proof.row), better)
+                know(nodes_of([again]))
+                drawn = [strongest(c, inside) for c in again.children]
+                if all(ok for _, ok in drawn):
+                    return dataclasses.replace(again, children=tuple(c for c, _ in drawn)), True
+        drawn = [strongest(c, inside) for c in proof.children]
+        return dataclasses.replace(proof, children=tuple(c for c, _ in drawn)), all(ok for _, ok in drawn)
 
     def node(proof: Proof) -> Proof:
         evidence = tuple(dataclasses.replace(e, grade=g.support(g.statement_level(e.statement)).label)
                          if e.statement is not None else e for e in proof.evidence)
-        support = ""
-        if proof.kind in ("plain", "metadata"):
-            support = AXIOM
-        elif computed(proof) and proof.sym is not None and proof.row is not None:
-            found = supports[(proof.sym, tuple(proof.row))]
-            support = found.label if found is not None else ""
-        elif proof.sym is not None and proof.row is not None and proof.kind == "stated":
-            levels = [g.statement_level(e.statement) for e in proof.evidence if e.statement is not None]
-            support = g.support(max(levels)).label if levels else ""
+        found = level(proof)
+        support = AXIOM if proof.kind in ("plain", "metadata") else g.support(found).label if found is not None else ""
         return dataclasses.replace(proof, evidence=evidence, support=support,
                                    children=tuple(node(c) for c in proof.children))
 
-    return dataclasses.replace(answer, proofs=tuple(node(p) for p in answer.proofs))
+    return dataclasses.replace(answer, proofs=tuple(node(strongest(p, frozenset())[0]) for p in answer.proofs))
+
+
+def _derivations_at(ex: Explainer, key: Key, floor: int, path: frozenset[Key], supports: dict[Key, Support | None],
+                    know: Callable[[Iterable[Key]], None]) -> list[Derivation]:
+    """The derivations of the fact `key` whose premises (positive atoms and statements) all have
+    level `floor` or more and none of which is in `path`, shortest first (by their premises'
+    shortest derivations), among the first MAX_ALTERNATIVES."""
+    g = grading(ex.kb)
+    candidates: list[tuple[Derivation, list[Key]]] = []
+    for n, derivation in enumerate(ex.derivations(key[0], key[1], 1 << 62)):
+        if n >= MAX_ALTERNATIVES:
+            break
+        atoms = [(s.sym, tuple(s.row)) for s in derivation.steps if s.kind == "atom" and s.sym is not None and s.row is not None]
+        records = [ex.statements.get(str(s.row[-1])) for s in derivation.steps if s.kind == "stmt" and s.row is not None]
+        if not any(a in path for a in atoms) and all(r is not None and g.statement_level(r) >= floor for r in records):
+            candidates.append((derivation, atoms))
+    know(a for _, atoms in candidates for a in atoms)  # their premises' supports, in one batch
+    strong = [(1 + max((ex.depth(*a) for a in atoms), default=0), n, derivation)
+              for n, (derivation, atoms) in enumerate(candidates)
+              if all((found := supports[a]) is not None and found.level >= floor for a in atoms)]
+    return [derivation for _, _, derivation in sorted(strong, key=lambda x: x[:2])]
 
 
 def graded_why_not(kb: KnowledgeBase, answer: WhyNot) -> WhyNot:
