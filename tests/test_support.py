@@ -299,6 +299,26 @@ def test_a_node_stronger_than_its_shortest_derivation_is_drawn_by_a_stronger_one
     assert compared["nodes"] >= 5, compared
 
 
+def test_where_support_is_computed_on_demand_a_node_keeps_its_drawing_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a large knowledge base (support on demand: weighing alternatives would cost an
+    evaluation each), the shortest derivation stays, and a node stronger than it says its
+    support comes from another derivation, in the tree and in JSON; the others do not."""
+    from allegiance.explain import render
+    from allegiance.explain import support as explain_support
+
+    monkeypatch.setattr(explain_support, "supported_on_demand", lambda kb, facts: True)
+    kb = KnowledgeBase.bundled()
+    top = graded_why(kb, why(kb, "allied(ahrar_al_sham, nusra)")).proofs[0]
+    assert top.rule is not None and "ally(ahrar_al_sham, nusra)" in top.rule.bound and top.support.startswith("B")
+    assert top.elsewhere and not any(n.elsewhere for n in top.children)
+    assert render.render_tree(top).splitlines()[0].endswith("[support B6 reported, from another derivation]")
+    assert render.proof_json(top)["support_from_another_derivation"] is True
+    monkeypatch.undo()
+    redrawn = graded_why(kb, why(kb, "allied(ahrar_al_sham, nusra)")).proofs[0]
+    assert not any(n.elsewhere for n in redrawn.nodes())
+    assert "support_from_another_derivation" not in render.proof_json(redrawn)
+
+
 # --- the order, its override, and where support shows ------------------------------------------------
 
 KB_TEXT = """.relation member(group, coalition).

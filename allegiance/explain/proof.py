@@ -61,6 +61,9 @@ class Proof:
     span: ast.Span | None = None
     depth: int = 0
     support: str = ""  # the fact's support ("B2 confirmed", "axiom"), once graded (explain/support.py)
+    # graded, and stronger than the derivation drawn: its support comes from another derivation
+    # (kept where weighing the alternatives would cost too much: explain/support.py's graded_why)
+    elsewhere: bool = False
 
     def nodes(self) -> Iterator[Proof]:
         yield self

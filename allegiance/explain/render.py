@@ -97,7 +97,8 @@ def counts_together(proof: Proof) -> tuple[Period, ...]:
 
 def _tree(proof: Proof, first: str, rest: str) -> Iterator[str]:
     """Lines of one node: `first` prefixes its own line, `rest` its details and children."""
-    yield first + proof.fact + (f"   [support {proof.support}]" if proof.support else "") + _leaf_tag(proof)
+    support = f"   [support {proof.support}{', from another derivation' if proof.elsewhere else ''}]" if proof.support else ""
+    yield first + proof.fact + support + _leaf_tag(proof)
     children = list(proof.children)
     bar = "│   " if children else "    "
     for line in _details(proof):
@@ -223,6 +224,8 @@ def _node_json(proof: Proof) -> Json:
     out: Json = {"fact": proof.fact, "kind": proof.kind}
     if proof.support:
         out["support"] = proof.support
+    if proof.elsewhere:
+        out["support_from_another_derivation"] = True
     if proof.kind == "stated" and len(proof.evidence) == 1:
         out.update(_evidence_json(proof.evidence[0]))
         return out

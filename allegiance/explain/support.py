@@ -295,7 +295,10 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
                          if e.statement is not None else e for e in proof.evidence)
         found = level(proof)
         support = AXIOM if proof.kind in ("plain", "metadata") else g.support(found).label if found is not None else ""
-        return dataclasses.replace(proof, evidence=evidence, support=support,
+        premises = [level(c) for c in proof.children if c.kind not in ("absent", "test")]
+        elsewhere = proof.kind == "derived" and found is not None and \
+            min((-1 if p is None else p for p in premises), default=found) < found  # (left as drawn: see above)
+        return dataclasses.replace(proof, evidence=evidence, support=support, elsewhere=elsewhere,
                                    children=tuple(node(c) for c in proof.children))
 
     return dataclasses.replace(answer, proofs=tuple(node(strongest(p, frozenset())[0]) for p in answer.proofs))
