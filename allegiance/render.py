@@ -10,7 +10,7 @@ import csv
 import datetime
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from . import ast, printable
 
@@ -33,23 +33,52 @@ def table(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | None = N
           supports: Sequence[str] | None = None) -> str:
     """An aligned table with a header rule and a count line; `limit` cuts it with "N more";
     `supports`, each row's support label, a last column "support"."""
-    shown = list(rows if limit is None else rows[:limit])
+    return "\n".join(table_lines(columns, rows, limit, supports))
+
+
+def table_lines(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | None = None,
+                supports: Sequence[str] | None = None) -> Iterator[str]:
+    """`table`'s lines, one at a time (the command prints a large answer so, never holding the
+    whole table): one pass over the rows collects each column's distinct values, each is
+    formatted and padded once, then each line is joined from those texts."""
     if not columns:
-        return ("yes" + (f" (support {supports[0]})" if supports else "")) if rows else "no"
-    texts = [[cell(v) for v in row] for row in shown]
-    if supports is not None and rows:  # no answer: no support to show
-        columns = [*columns, SUPPORT]
-        texts = [[*t, printable.escape(label)] for t, label in zip(texts, supports, strict=False)]
-    widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
-             "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(t.ljust(w) for t, w in zip(r, widths, strict=True)).rstrip() for r in texts]
+        yield ("yes" + (f" (support {supports[0]})" if supports else "")) if rows else "no"
+        return
+    shown = rows if limit is None or len(rows) <= limit else rows[:limit]
+    labels = [printable.escape(label) for label in supports[:len(shown)]] if supports is not None and rows else None
+    names = [*columns, SUPPORT] if labels is not None else list(columns)
+    distinct: list[set[ast.Value]] = [set() for _ in columns]
+    kinds: list[set[type]] = [set() for _ in columns]
+    for row in shown:
+        for values, seen, value in zip(distinct, kinds, row, strict=True):
+            values.add(value)
+            seen.add(type(value))
+    if labels is not None:
+        distinct.append(set(labels))
+        kinds.append({str})
+    # a column where 1 and 1.0 (equal, printed apart) both occur is written value by value
+    typed = [seen >= {int, float} for seen in kinds]
+    texts = [{v: cell(v) if j < len(columns) else str(v) for v in values} if not typed[j] else {}
+             for j, values in enumerate(distinct)]
+    widths = [max([len(n), *(len(t) for t in texts[j].values())]) if not typed[j] else
+              max([len(n), *(len(cell(v)) for r in shown for v in (r[j],))]) for j, n in enumerate(names)]
+    last = len(names) - 1  # its texts unpadded: a line ends without trailing spaces
+    pads = [{v: t if j == last else t.ljust(widths[j]) for v, t in texts[j].items()} for j in range(len(names))]
+    yield " | ".join(c.ljust(w) for c, w in zip(names, widths, strict=True)).rstrip()
+    yield "-+-".join("-" * w for w in widths)
+    plain = not any(typed)
+    for n, row in enumerate(shown):
+        full = (*row, labels[n]) if labels is not None else row
+        if plain:
+            yield " | ".join(map(dict.__getitem__, pads, full)).rstrip()
+        else:
+            yield " | ".join(pads[j][v] if not typed[j] else (cell(v) if j == last else cell(v).ljust(widths[j]))
+                             for j, v in enumerate(full)).rstrip()
     count = len(rows)
     tail = f"({count} answer{'s' if count != 1 else ''})"
     if limit is not None and count > limit:
         tail = f"... {count - limit} more ({count} answers; :limit N or :more to see them)"
-    lines.append(tail)
-    return "\n".join(lines)
+    yield tail
 
 
 def csv_text(columns: Sequence[str], rows: Sequence[ast.Row], supports: Sequence[str] | None = None) -> str:
@@ -85,11 +114,19 @@ def answers(query: str, columns: Sequence[str], rows: Sequence[ast.Row], fmt: st
     """Answers in a format; `supports` (one {"grade", "statement", "source", "status"} per row)
     adds the support column (table, CSV) or the "supports" list (JSON); `settings` go into JSON
     (json_text)."""
+    return "\n".join(answer_lines(query, columns, rows, fmt, limit, supports, settings))
+
+
+def answer_lines(query: str, columns: Sequence[str], rows: Sequence[ast.Row], fmt: str = "table",
+                 limit: int | None = None, supports: Sequence[Mapping[str, object]] | None = None,
+                 settings: Mapping[str, object] | None = None) -> Iterator[str]:
+    """`answers`, a table a line at a time (CSV and JSON in one piece)."""
     # ", undated": at a date, the answer holds only because undated statements count (undated.py)
     labels = [str(s["grade"]) + (", undated" if s.get("undated") else "") for s in supports] \
         if supports is not None else None
     if fmt == "csv":
-        return csv_text(columns, rows, labels)
-    if fmt == "json":
-        return json_text(query, columns, rows, supports, settings)
-    return table(columns, rows, limit, labels)
+        yield csv_text(columns, rows, labels)
+    elif fmt == "json":
+        yield json_text(query, columns, rows, supports, settings)
+    else:
+        yield from table_lines(columns, rows, limit, labels)

@@ -9,6 +9,7 @@ the statements each rests on (exit 0 with none, 1 with some).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 
@@ -50,8 +51,11 @@ def _query(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     supports = support_json(kb, answers, statements=args.format == "json")
     if supports is not None:
         supports = mark(supports, undated(whole, selection, answers))
-    print(render.answers(args.query, answers.variables, answers.rows, args.format, supports=supports,
-                         settings=time_json(selection)))
+    # a table a few thousand lines at a time: a large answer is never one string
+    lines = render.answer_lines(args.query, answers.variables, answers.rows, args.format, supports=supports,
+                                settings=time_json(selection))
+    while chunk := list(itertools.islice(lines, 5_000)):
+        sys.stdout.write("\n".join(chunk) + "\n")
     return 0 if answers else 1
 
 
