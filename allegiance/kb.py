@@ -56,6 +56,9 @@ if TYPE_CHECKING:
     import pyarrow
 
 
+HTML_ROWS = 100  # answers a notebook shows as a table (Answers._repr_html_)
+
+
 @dataclass(frozen=True)
 class Answers:
     """A query's answers: one row per binding of `variables`, sorted. Truthy when any row exists."""
@@ -87,9 +90,15 @@ class Answers:
         return frames.data_frame(self.variables, self.rows, frames.answer_columns(self))
 
     def _repr_html_(self) -> str:
-        """Jupyter shows answers as a table."""
-        table: str = self.to_pandas().to_html(index=False)
-        return f"<p>{len(self.rows)} answer{'s' if len(self.rows) != 1 else ''}</p>{table}"
+        """Jupyter shows answers as a table: the first HTML_ROWS of them (a closure's millions
+        would make a page no browser opens; `to_pandas()` has them all)."""
+        count, shown = len(self.rows), self
+        if count > HTML_ROWS:
+            shown = dataclasses.replace(self, rows=list(self.rows[:HTML_ROWS]),
+                                        supports=self.supports[:HTML_ROWS] if self.supports is not None else None)
+        table: str = shown.to_pandas().to_html(index=False)
+        more = f", the first {HTML_ROWS} shown (.to_pandas() has them all)" if count > HTML_ROWS else ""
+        return f"<p>{count} answer{'s' if count != 1 else ''}{more}</p>{table}"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,20 @@ def test_answers_show_as_an_html_table_in_jupyter(kb: KnowledgeBase) -> None:
     assert html.startswith("<p>2 answers</p><table") and "<th>D</th>" in html and "2015-10-05" in html
 
 
+def test_many_answers_show_their_first_rows_in_jupyter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past HTML_ROWS answers the table holds the first of them and says how many there are."""
+    from allegiance import kb as kb_module
+
+    many = KnowledgeBase(engine="duckdb")
+    many.load_text("".join(f"n({i}).\n" for i in range(250)), file="n.dl")
+    monkeypatch.setattr(kb_module, "HTML_ROWS", 40)
+    html = many.query("n(X)")._repr_html_()
+    assert html.startswith("<p>250 answers, the first 40 shown (.to_pandas() has them all)</p><table")
+    assert html.count("<td>") == 40 and "<td>39</td>" in html and "<td>40</td>" not in html
+    few = many.query("n(X), X < 40")._repr_html_()
+    assert few.startswith("<p>40 answers</p><table") and few.count("<td>") == 40
+
+
 def test_answers_with_supports_get_support_columns(kb: KnowledgeBase) -> None:
     # The trust issue gives answers `supports` (one per row, with label and level); the frame carries them.
     from dataclasses import dataclass
