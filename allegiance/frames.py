@@ -50,7 +50,7 @@ def arrow_table(variables: Sequence[str], rows: Sequence[ast.Row],
     import pyarrow as pa
 
     names = list(variables)
-    if isinstance(rows, Columns):  # a large answer the engine kept as Arrow columns: no tuple made
+    if isinstance(rows, Columns):  # a large answer the engine kept as columns: no tuple made
         arrays = [column_of(c) for c in rows.table.columns]
     else:
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in variables]

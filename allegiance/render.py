@@ -61,7 +61,7 @@ def table_lines(columns: Sequence[str], rows: Sequence[ast.Row], limit: int | No
     texts = [{v: cell(v) if j < len(columns) else str(v) for v in values} if not typed[j] else {}
              for j, values in enumerate(distinct)]
     widths = [max([len(n), *(len(t) for t in texts[j].values())]) if not typed[j] else
-              max([len(n), *(len(cell(v)) for r in shown for v in (r[j],))]) for j, n in enumerate(names)]
+              max([len(n), *(len(cell(r[j])) for r in shown)]) for j, n in enumerate(names)]
     last = len(names) - 1  # its texts unpadded: a line ends without trailing spaces
     pads = [{v: t if j == last else t.ljust(widths[j]) for v, t in texts[j].items()} for j in range(len(names))]
     yield " | ".join(c.ljust(w) for c, w in zip(names, widths, strict=True)).rstrip()
