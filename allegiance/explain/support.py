@@ -250,6 +250,13 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
             return max(levels) if levels else None
         return None
 
+    def above_drawn(proof: Proof) -> bool:
+        """A derived node whose support is stronger than its weakest drawn positive premise."""
+        own = level(proof)
+        premises = [level(c) for c in proof.children if c.kind not in ("absent", "test")]
+        return proof.kind == "derived" and own is not None and \
+            min((-1 if p is None else p for p in premises), default=own) < own
+
     def nodes_of(proofs: Iterable[Proof]) -> Iterator[Key]:
         return ((n.sym, tuple(n.row)) for p in proofs for n in p.nodes()
                 if computed(n) and n.sym is not None and n.row is not None)
@@ -261,7 +268,7 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
     redraw = not supported_on_demand(kb, first)
     know(first)  # every node's fact at once
     ex = explainer_for(kb)
-    tries = 0 if redraw else MAX_REDRAWN  # derivations drawn again so far (at most MAX_REDRAWN)
+    tries = 0  # derivations drawn again so far (at most MAX_REDRAWN)
 
     def strongest(proof: Proof, path: frozenset[Key]) -> tuple[Proof, bool]:
         """The node drawn by a derivation as strong as its support, and its children likewise;
@@ -274,10 +281,8 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
             return proof, False
         inside = path | {key}
         own = level(proof)
-        premises = [level(c) for c in proof.children if c.kind not in ("absent", "test")]
-        weaker = own is not None and min((-1 if p is None else p for p in premises), default=own) < own
         circular = any(c.sym is not None and c.row is not None and (c.sym, tuple(c.row)) in inside for c in proof.children)
-        if (weaker or circular) and own is not None and tries < MAX_REDRAWN:
+        if redraw and (above_drawn(proof) or circular) and own is not None and tries < MAX_REDRAWN:
             for better in _derivations_at(ex, key, own, inside, supports, know)[:3]:
                 if tries >= MAX_REDRAWN:
                     break
@@ -295,10 +300,7 @@ def graded_why(kb: KnowledgeBase, answer: Why) -> Why:
                          if e.statement is not None else e for e in proof.evidence)
         found = level(proof)
         support = AXIOM if proof.kind in ("plain", "metadata") else g.support(found).label if found is not None else ""
-        premises = [level(c) for c in proof.children if c.kind not in ("absent", "test")]
-        elsewhere = proof.kind == "derived" and found is not None and \
-            min((-1 if p is None else p for p in premises), default=found) < found  # (left as drawn: see above)
-        return dataclasses.replace(proof, evidence=evidence, support=support, elsewhere=elsewhere,
+        return dataclasses.replace(proof, evidence=evidence, support=support, elsewhere=above_drawn(proof),
                                    children=tuple(node(c) for c in proof.children))
 
     return dataclasses.replace(answer, proofs=tuple(node(strongest(p, frozenset())[0]) for p in answer.proofs))
