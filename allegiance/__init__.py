@@ -12,7 +12,8 @@ holds the same layers and fails on an import that runs up them, or on any import
                              cli); with no command, the REPL; notebook (the IPython extension, a
                              front end too: only it imports IPython)
     repl/ (allegiance.repl)  app (prompt-toolkit) > dispatch, running > selecting > commands > session >
-                             display, suggest, habits, treewrap > output, browser
+                             display, suggest, habits, treewrap > output, browser,
+                             presses
     cli/common               opening a knowledge base from command-line options (both front ends);
                              cli/graph_options (what graph, :graph and %allegiance graph share);
                              cli/bound (a stalled engine ends the command, the opening's load too)

@@ -15,13 +15,15 @@ import shutil
 import subprocess
 import sys
 import termios
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import prompt_toolkit
 from prompt_toolkit import PromptSession, print_formatted_text, search
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoSuggest
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
@@ -35,10 +37,11 @@ from prompt_toolkit.styles import Style
 from allegiance import __version__, printable
 from allegiance.lexer import AllegianceLexer
 
+from . import presses
 from .commands import default_pager
 from .dispatch import dispatch
 from .output import Output
-from .running import run_entry
+from .running import INTERRUPTED, run_entry
 from .session import Session, data_dir, is_complete, pending
 from .suggest import signature_hint, suggest
 
@@ -250,6 +253,33 @@ def keys_held() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
+def _entry(work: Callable[[], Output], session: Session, since: float | None = None) -> Output:
+    """One entry's Output, whatever happens to it: interrupted, or a bug (its entry is lost, nothing
+    else: a bug must not end the session)."""
+    try:
+        with keys_held():
+            return run_entry(work, session, since)
+    except KeyboardInterrupt:  # an engine that stops on Python's own Ctrl-C (pyDatalog, Spark: running.py)
+        return Output(error=INTERRUPTED)
+    except Exception as exc:
+        detail = traceback.format_exc() if os.environ.get("ALLEGIANCE_DEBUG") else ""
+        return Output(error=f"internal error: {type(exc).__name__}: {exc} (please report it)\n{detail}".rstrip())
+
+
+def enter_times(prompt: PromptSession[str]) -> Callable[[], float]:
+    """When Enter last ended a line of `prompt`: a Ctrl-C from then on is the entry's (presses.py),
+    even one pressed before prompt-toolkit has handed the terminal back."""
+    accept = prompt.default_buffer.accept_handler
+    entered = [time.monotonic()]
+
+    def accepted(buffer: Buffer) -> bool:
+        entered[0] = time.monotonic()
+        return accept(buffer) if accept is not None else False
+
+    prompt.default_buffer.accept_handler = accepted
+    return lambda: entered[0]
+
+
 def ask(question: str, default: bool) -> bool:
     """A yes-or-no question; Enter gives `default`, Ctrl-C and Ctrl-D say no."""
     try:
@@ -260,39 +290,29 @@ def ask(question: str, default: bool) -> bool:
 
 
 def run(session: Session) -> int:
-    """Read, dispatch, render, until :quit or Ctrl-D. Returns 0."""
+    """Read, dispatch, render, until :quit or Ctrl-D. Returns 0. Outside the prompt, Ctrl-C is
+    recorded, not raised (presses.py): it stops the entry running, or the one whose Enter came
+    before it; pressed in the pager or as output prints, it ends nothing."""
     prompt = prompt_session(session)
+    entered = enter_times(prompt)
     print(banner(session), flush=True)
     for warning in session.kb.warnings:
         print(printable.screen(f"warning: {warning}"))
-    while True:
-        try:
-            text = prompt.prompt()
+    with presses.recording():
+        while True:
+            try:
+                text = prompt.prompt()  # (prompt-toolkit's own Ctrl-C handler while it reads)
+            except KeyboardInterrupt:
+                continue  # Ctrl-C clears the line
+            except EOFError:
+                break
             session.columns = shutil.get_terminal_size().columns  # listings fit the terminal as it is now
-        except KeyboardInterrupt:
-            continue  # Ctrl-C clears the line
-        except EOFError:
-            break
-        try:
-            with keys_held():
-                output = run_entry(functools.partial(dispatch, text, session), session)
-        except KeyboardInterrupt:  # Ctrl-C outside the engine (parsing, rendering)
-            output = Output(error="interrupted (the knowledge base is as it was)")
-        except Exception as exc:  # a bug must not end the session; its entry is lost, nothing else
-            detail = traceback.format_exc() if os.environ.get("ALLEGIANCE_DEBUG") else ""
-            output = Output(error=f"internal error: {type(exc).__name__}: {exc} (please report it)\n{detail}".rstrip())
-        show(output, session)
-        if output.confirm and output.then is not None:
-            if ask(output.confirm, output.default):
-                try:
-                    with keys_held():
-                        output = run_entry(output.then, session)
-                except KeyboardInterrupt:
-                    output = Output(error="interrupted (the knowledge base is as it was)")
-            else:
-                output = Output(text="not added")
+            output = _entry(functools.partial(dispatch, text, session), session, since=entered())
             show(output, session)
-        if output.quit:
-            break
+            if output.confirm and output.then is not None:
+                output = _entry(output.then, session) if ask(output.confirm, output.default) else Output(text="not added")
+                show(output, session)
+            if output.quit:
+                break
     sys.stdout.flush()
     return 0

@@ -9,8 +9,11 @@ minutes, the main thread inside DuckDB's `Executor::CancelTasks` waiting on a wo
 `PhysicalRecursiveCTE` (issue 16, item 10), and no Python code can end a C++ call that never
 returns. So the entry runs in a worker thread while the main thread waits, free to act:
 
-- Ctrl-C: the main thread interrupts the engine (the statement running and any it would start
-  next stop, and the entry ends with its usual "interrupted" message). Python code between
+- Ctrl-C: the main thread, reading the presses presses.py records (a KeyboardInterrupt raised in
+  it once escaped from `Thread.start()`, leaving the worker's query running unwatched), interrupts
+  the engine (the statement running and any it would start next stop, and the entry ends with its
+  usual "interrupted" message). A press after the entry's Enter and before it began keeps it from
+  beginning. Python code between
   statements (parsing, a report made in Python) gets a KeyboardInterrupt raised in the worker after
   NUDGE seconds, as Python would raise it in the main thread.
 - The time limit: the engine's watchdog interrupts it and says since when (`cancelling`).
@@ -26,7 +29,7 @@ returns. So the entry runs in a worker thread while the main thread waits, free 
   shutdown (`exit_now`).
 
 Engines without `interrupt()` (pyDatalog evaluates in a process of its own and restarts it on
-Ctrl-C; Spark cancels its jobs) run the entry in the main thread as before.
+Ctrl-C; Spark cancels its jobs) run the entry in the main thread, with Python's own Ctrl-C.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from allegiance.errors import QueryError, QueryInterrupted, QueryTimeout
 from allegiance.history import Import, Operation, Retraction, SourceFile
 from allegiance.kb import KnowledgeBase
 
+from . import presses
 from .output import Output
 from .session import Session, replay
 
@@ -55,12 +59,30 @@ TICK = 0.05
 _abandoned: list[KnowledgeBase] = []
 
 
-def run_entry(work: Callable[[], Output], session: Session) -> Output:
-    """`work()`'s Output, with Ctrl-C and the time limit bounded (see the module docstring)."""
+INTERRUPTED = "interrupted (the knowledge base is as it was)"
+
+
+def run_entry(work: Callable[[], Output], session: Session, since: float | None = None) -> Output:
+    """`work()`'s Output, with Ctrl-C and the time limit bounded (see the module docstring). A
+    Ctrl-C pressed from `since` on (the Enter of the entry; by default, now) stops it, or keeps it
+    from starting."""
+    since = time.monotonic() if since is None else since
     engine = session.kb.engine
     interrupt: Callable[[], None] | None = getattr(engine, "interrupt", None)
     if interrupt is None or threading.current_thread() is not threading.main_thread():
-        return work()
+        if presses.pressed_since(since) is not None:
+            return Output(error=INTERRUPTED)
+        with presses.raising():  # the engine's own Ctrl-C: a KeyboardInterrupt in this thread
+            return work()
+    with presses.recording():  # (already, inside the REPL's loop; not for a caller of its own)
+        return _in_worker(work, session, interrupt, since)
+
+
+def _in_worker(work: Callable[[], Output], session: Session, interrupt: Callable[[], None], since: float) -> Output:
+    """`work()` in a worker thread; this thread reads Ctrl-C (presses.py) and the time limit."""
+    if presses.pressed_since(since) is not None:
+        return Output(error=INTERRUPTED)  # pressed after Enter, before the entry began: it does not begin
+    engine = session.kb.engine
     before = session.kb.history
     box: list[Output | BaseException] = []
     # An Event, not Thread.join: a KeyboardInterrupt inside join() can leave the thread looking
@@ -77,34 +99,31 @@ def run_entry(work: Callable[[], Output], session: Session) -> Output:
 
     worker = threading.Thread(target=target, name="allegiance-entry", daemon=True)
     worker.start()
-    pressed: float | None = None  # when Ctrl-C was pressed
+    pressed: float | None = None  # when Ctrl-C was first pressed
     nudged = False
-    while not done.is_set():
-        try:
-            done.wait(TICK)
-            now = time.monotonic()
-            if pressed is not None and not shield.active():
-                # On every tick, not once: Ctrl-C pressed in Python code (a load parsing its file) or
-                # inside a shielded section (an undo) finds no guarded call to stop, and the engine
-                # call that starts next would run to its end without ever hearing of it.
-                interrupt()
-            if pressed is not None and not nudged and now - pressed > NUDGE and \
-                    not getattr(engine, "_guarding", False):
-                # Python code outside the engine: as in the main thread; never inside a deferring
-                # section (a change and its record in the history: shield.py), which the
-                # engine's interrupt stops at its next statement instead
-                nudged = shield.unless_deferring(lambda: _raise_in(worker, KeyboardInterrupt))
-            cancelling: float | None = getattr(engine, "cancelling", None)
-            since = [t for t in (pressed, cancelling) if t is not None]
-            if since and now - min(since) > GRACE and not done.is_set():
-                return _abandon(session, before, worker, "Ctrl-C" if pressed is not None else "the time limit")
-        except KeyboardInterrupt:
-            if pressed is None:
-                pressed = time.monotonic()
-            interrupt()  # again on each Ctrl-C: a statement may have started since the last one
+    while not done.wait(TICK):
+        now = time.monotonic()
+        if pressed is None:
+            pressed = presses.pressed_since(since)
+        if pressed is not None and not shield.active():
+            # On every tick, not once: Ctrl-C pressed in Python code (a load parsing its file) or
+            # inside a shielded section (an undo) finds no guarded call to stop, and the engine
+            # call that starts next would run to its end without ever hearing of it; and a
+            # statement may have started since the last tick.
+            interrupt()
+        if pressed is not None and not nudged and now - pressed > NUDGE and \
+                not getattr(engine, "_guarding", False):
+            # Python code outside the engine: as in the main thread; never inside a deferring
+            # section (a change and its record in the history: shield.py), which the
+            # engine's interrupt stops at its next statement instead
+            nudged = shield.unless_deferring(lambda: _raise_in(worker, KeyboardInterrupt))
+        cancelling: float | None = getattr(engine, "cancelling", None)
+        stopping = [t for t in (pressed, cancelling) if t is not None]
+        if stopping and now - min(stopping) > GRACE and not done.is_set():
+            return _abandon(session, before, worker, "Ctrl-C" if pressed is not None else "the time limit")
     result = box[0]
     if isinstance(result, KeyboardInterrupt):
-        return Output(error="interrupted (the knowledge base is as it was)")
+        return Output(error=INTERRUPTED)
     if isinstance(result, BaseException):
         raise result
     return result

@@ -33,7 +33,7 @@ LAYERS: list[set[str]] = [
     {"render", "stream", "changes", "importing", "explain", "checks", "pytest_plugin", "timeline", "timeline_render",
      "undated", "graph"},  # built on it
     {"cli.common", "cli.graph_options", "cli.bound"},  # opening a knowledge base from command-line options, for both front ends
-    {"repl.output", "repl.browser"},  # the REPL, from its plain values up to the terminal
+    {"repl.output", "repl.browser", "repl.presses"},  # the REPL, from its plain values up to the terminal
     {"repl.display", "repl.suggest", "repl.habits", "repl.treewrap"},
     {"repl.session"},
     {"repl.commands"},

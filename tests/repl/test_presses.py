@@ -1,0 +1,142 @@
+"""repl/presses.py: in the REPL a Ctrl-C is recorded, never raised at a random point of the main
+thread. Each test presses it (a real SIGINT to this process) at one of the three points where the
+KeyboardInterrupt went wrong, and fails on the code of before."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pexpect
+import pytest
+
+from allegiance.kb import KnowledgeBase
+from repl import app, presses
+from repl.dispatch import dispatch
+from repl.output import Output
+from repl.running import INTERRUPTED, run_entry
+from repl.session import Session
+from test_end_to_end import ALLEGIANCE, PROMPT, TIMEOUT, environment
+
+CHAIN = "".join(f"edge({i}, {i + 1}).\n" for i in range(1, 1500)) + \
+    "path(X, Y) :- edge(X, Y).\npath(X, Y) :- edge(X, Z), path(Z, Y).\n"
+
+
+def press_ctrl_c() -> None:
+    """SIGINT to this process, and time for Python to run its handler (in the main thread)."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)
+
+
+def entry_threads() -> list[threading.Thread]:
+    """Entry workers still running a second after (one that has set its `done` may take a moment to end)."""
+    running = [t for t in threading.enumerate() if t.name == "allegiance-entry"]
+    for thread in running:
+        thread.join(1.0)
+    return [t for t in running if t.is_alive()]
+
+
+def test_ctrl_c_inside_the_workers_start_stops_the_entry_and_leaves_no_worker_running(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raised inside Thread.start(), the KeyboardInterrupt escaped run_entry while the worker ran
+    its query on: the next entry found the connection busy."""
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text(CHAIN)
+    session = Session(kb)
+    start = threading.Thread.start
+
+    def start_then_press(thread: threading.Thread) -> None:
+        start(thread)
+        if thread.name == "allegiance-entry":
+            press_ctrl_c()  # the handler runs here, inside start()
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_press)
+    out = run_entry(lambda: dispatch("path(X, Y), path(Y, Z)", session), session)  # billions of rows
+    assert out.error == INTERRUPTED, out
+    assert entry_threads() == []  # the query stopped: nothing runs on after the entry
+    monkeypatch.undo()
+    after = run_entry(lambda: dispatch("edge(1, X)", session), session)  # the connection is free
+    assert not after.error and "(1 answer)" in after.text, after
+
+
+def test_ctrl_c_after_enter_before_the_entry_begins_keeps_it_from_beginning() -> None:
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text("edge(1, 2).\n")
+    session = Session(kb)
+    ran: list[str] = []
+    entered = time.monotonic()
+    with presses.recording():
+        press_ctrl_c()
+        out = run_entry(lambda: ran.append("ran") or Output(text="done"), session, since=entered)
+        assert out.error == INTERRUPTED and ran == []
+        # a press from before the Enter belongs to no entry
+        assert run_entry(lambda: Output(text="done"), session, since=time.monotonic()) == Output(text="done")
+
+
+class FakePrompt:
+    """prompt-toolkit's PromptSession as app.run uses it: the line is accepted (Enter), then a
+    Ctrl-C arrives before prompt() has returned, as prompt-toolkit hands the terminal back."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = iter(lines)
+        self.default_buffer = SimpleNamespace(accept_handler=None)
+
+    def prompt(self) -> str:
+        text = next(self.lines, None)
+        if text is None:
+            raise EOFError
+        self.default_buffer.accept_handler(SimpleNamespace(text=text))  # Enter
+        press_ctrl_c()
+        return text
+
+
+def test_ctrl_c_as_the_prompt_hands_the_terminal_back_interrupts_the_entry(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """It raised inside prompt(), which the loop took for a Ctrl-C at the prompt: the entry was
+    dropped without a word."""
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text("edge(1, 2).\n")
+    session = Session(kb)
+    ran: list[str] = []
+    monkeypatch.setattr(app, "prompt_session", lambda session: FakePrompt(["edge(1, X)"]))
+    monkeypatch.setattr(app, "dispatch", lambda text, session: ran.append(text) or Output(text="ran"))
+    assert app.run(session) == 0
+    out = capsys.readouterr()
+    assert INTERRUPTED in out.out + out.err and ran == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own again after the loop
+
+
+def test_ctrl_c_in_the_pager_returns_to_the_prompt(tmp_path: Path) -> None:
+    """The pager gets the Ctrl-C too; it ended the session with a traceback."""
+    chain = tmp_path / "chain.dl"
+    chain.write_text(CHAIN, encoding="utf-8")
+    env = environment(tmp_path)
+    env["PAGER"] = "sleep 30"  # a pager that stays until Ctrl-C ends it
+    child = pexpect.spawn(ALLEGIANCE, [str(chain)], env=env, encoding="utf-8", dimensions=(40, 140),
+                          timeout=TIMEOUT, cwd=str(tmp_path))
+    try:
+        child.expect("Type a query")
+        child.expect(PROMPT)
+        child.send("edge(X, Y)\r")
+        child.expect(r"1499 answers")
+        child.expect(PROMPT)
+        child.send(":more\r")  # every answer, through the pager
+        time.sleep(1.0)
+        child.sendcontrol("c")
+        child.expect(PROMPT)
+        child.send("edge(1, X)\r")
+        child.expect(r"\(1 answer\)")
+        child.expect(PROMPT)
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        assert "Traceback" not in re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", child.before or "")
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
