@@ -117,6 +117,8 @@ def test_ctrl_c_in_the_pager_returns_to_the_prompt(tmp_path: Path) -> None:
     chain.write_text(CHAIN, encoding="utf-8")
     env = environment(tmp_path)
     env["PAGER"] = "sleep 30"  # a pager that stays until Ctrl-C ends it
+    for size in ("LINES", "COLUMNS"):  # (pytest-xdist sets 24 lines: the first table would be paged)
+        env.pop(size, None)
     child = pexpect.spawn(ALLEGIANCE, [str(chain)], env=env, encoding="utf-8", dimensions=(40, 140),
                           timeout=TIMEOUT, cwd=str(tmp_path))
     try:
