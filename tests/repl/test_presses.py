@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pexpect
 import pytest
+from test_end_to_end import ALLEGIANCE, PROMPT, TIMEOUT, environment
 
 from allegiance.kb import KnowledgeBase
 from repl import app, presses
@@ -21,7 +22,6 @@ from repl.dispatch import dispatch
 from repl.output import Output
 from repl.running import INTERRUPTED, run_entry
 from repl.session import Session
-from test_end_to_end import ALLEGIANCE, PROMPT, TIMEOUT, environment
 
 CHAIN = "".join(f"edge({i}, {i + 1}).\n" for i in range(1, 1500)) + \
     "path(X, Y) :- edge(X, Y).\npath(X, Y) :- edge(X, Z), path(Z, Y).\n"
