@@ -29,7 +29,9 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples, fragment_list_to_text
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
 from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer
 from prompt_toolkit.styles import Style
@@ -280,6 +282,16 @@ def enter_times(prompt: PromptSession[str]) -> Callable[[], float]:
     return lambda: entered[0]
 
 
+def ctrl_c_typed_ahead(prompt: PromptSession[str]) -> bool:
+    """Whether Ctrl-C came among the keys prompt-toolkit read after Enter (the terminal still raw: a
+    key, not a signal, which the next prompt would have taken for a Ctrl-C at it). The keys up to
+    it go; those after it stay for the next prompt."""
+    keys = get_typeahead(prompt.app.input)
+    last = max((i for i, key in enumerate(keys) if key.key == Keys.ControlC), default=None)
+    store_typeahead(prompt.app.input, keys if last is None else keys[last + 1:])
+    return last is not None
+
+
 def ask(question: str, default: bool) -> bool:
     """A yes-or-no question; Enter gives `default`, Ctrl-C and Ctrl-D say no."""
     try:
@@ -307,7 +319,10 @@ def run(session: Session) -> int:
             except EOFError:
                 break
             session.columns = shutil.get_terminal_size().columns  # listings fit the terminal as it is now
-            output = _entry(functools.partial(dispatch, text, session), session, since=entered())
+            if ctrl_c_typed_ahead(prompt):
+                output = Output(error=INTERRUPTED)
+            else:
+                output = _entry(functools.partial(dispatch, text, session), session, since=entered())
             show(output, session)
             if output.confirm and output.then is not None:
                 output = _entry(output.then, session) if ask(output.confirm, output.default) else Output(text="not added")

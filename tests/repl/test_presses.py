@@ -14,6 +14,9 @@ from types import SimpleNamespace
 
 import pexpect
 import pytest
+from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+from prompt_toolkit.key_binding import KeyPress
+from prompt_toolkit.keys import Keys
 from test_end_to_end import ALLEGIANCE, PROMPT, TIMEOUT, environment
 
 from allegiance.kb import KnowledgeBase
@@ -79,24 +82,31 @@ def test_ctrl_c_after_enter_before_the_entry_begins_keeps_it_from_beginning() ->
 
 
 class FakePrompt:
-    """prompt-toolkit's PromptSession as app.run uses it: the line is accepted (Enter), then a
-    Ctrl-C arrives before prompt() has returned, as prompt-toolkit hands the terminal back."""
+    """prompt-toolkit's PromptSession as app.run uses it: the line is accepted (Enter), then Ctrl-C
+    comes before prompt() has returned: as a signal, once prompt-toolkit has handed the terminal
+    back, or as a key it read after the Enter (`typed_ahead`: the terminal still raw), which it
+    keeps for the next prompt."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], typed_ahead: list[KeyPress] | None = None) -> None:
         self.lines = iter(lines)
+        self.typed_ahead = typed_ahead
         self.default_buffer = SimpleNamespace(accept_handler=None)
+        self.app = SimpleNamespace(input=SimpleNamespace(typeahead_hash=lambda: f"fake-{id(self)}"))
 
     def prompt(self) -> str:
         text = next(self.lines, None)
         if text is None:
             raise EOFError
         self.default_buffer.accept_handler(SimpleNamespace(text=text))  # Enter
-        press_ctrl_c()
+        if self.typed_ahead is None:
+            press_ctrl_c()
+        else:
+            store_typeahead(self.app.input, self.typed_ahead)
         return text
 
 
 def test_ctrl_c_as_the_prompt_hands_the_terminal_back_interrupts_the_entry(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """It raised inside prompt(), which the loop took for a Ctrl-C at the prompt: the entry was
     dropped without a word."""
     kb = KnowledgeBase(timeout=None)
@@ -105,10 +115,28 @@ def test_ctrl_c_as_the_prompt_hands_the_terminal_back_interrupts_the_entry(
     ran: list[str] = []
     monkeypatch.setattr(app, "prompt_session", lambda session: FakePrompt(["edge(1, X)"]))
     monkeypatch.setattr(app, "dispatch", lambda text, session: ran.append(text) or Output(text="ran"))
+    shown: list[Output] = []
+    monkeypatch.setattr(app, "show", lambda output, session=None: shown.append(output))
     assert app.run(session) == 0
-    out = capsys.readouterr()
-    assert INTERRUPTED in out.out + out.err and ran == []
+    assert [o.error for o in shown] == [INTERRUPTED] and ran == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own again after the loop
+
+
+def test_ctrl_c_read_as_a_key_after_enter_interrupts_the_entry_and_the_keys_after_it_stay(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was left for the next prompt, which took it for a Ctrl-C there: the entry ran on."""
+    kb = KnowledgeBase(timeout=None)
+    kb.load_text("edge(1, 2).\n")
+    session = Session(kb)
+    ran: list[str] = []
+    fake = FakePrompt(["edge(1, X)"], [KeyPress("a"), KeyPress(Keys.ControlC, "\x03"), KeyPress("b")])
+    monkeypatch.setattr(app, "prompt_session", lambda session: fake)
+    monkeypatch.setattr(app, "dispatch", lambda text, session: ran.append(text) or Output(text="ran"))
+    shown: list[Output] = []
+    monkeypatch.setattr(app, "show", lambda output, session=None: shown.append(output))
+    assert app.run(session) == 0
+    assert [o.error for o in shown] == [INTERRUPTED] and ran == []
+    assert [k.key for k in get_typeahead(fake.app.input)] == ["b"]  # typed after the Ctrl-C: for the next prompt
 
 
 def test_ctrl_c_in_the_pager_returns_to_the_prompt(tmp_path: Path) -> None:
