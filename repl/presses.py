@@ -14,6 +14,11 @@ just after Enter, under CPU load; tests/repl/test_presses.py):
   word, and no later Ctrl-C could say "interrupted" (CI saw that);
 - raised while the pager ran (Ctrl-C in `less`), it ended the session with a traceback.
 
+A Ctrl-C in the first milliseconds after Enter may still find the terminal raw: then it is a key.
+If prompt-toolkit read it, app.py takes it from the typeahead (the entry does not begin); if it
+was still in the terminal's queue, the next prompt reads it and clears its empty line, and the
+entry runs until the next press (in a stress run, 13-15 entries in 80 pressed within 35 ms).
+
 prompt-toolkit puts its own handler in place while it reads a line (Ctrl-C there clears the line)
 and this one back after (`Application.run`, `_restore_sigint_from_ctypes`). Engines without
 `interrupt()` (pyDatalog, Spark) need the KeyboardInterrupt itself in the main thread: `raising()`
