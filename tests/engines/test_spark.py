@@ -151,3 +151,39 @@ def test_spark_options_are_checked_before_spark_starts(args: list[str], message:
     assert main(["query", "p(X)", *args]) != 0
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# What py4j's Py4JJavaError says (its text, abridged from the hmmer conformance case's failure):
+# the first line names only the call.
+JAVA_FAILURE = """An error occurred while calling o1079.localCheckpoint.
+: org.apache.spark.SparkException: Job aborted due to stage failure: Task 1 in stage 12.0 failed 1 times
+\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2856)
+\tat java.base/java.lang.Thread.run(Thread.java:840)
+Caused by: java.lang.RuntimeException: while spilling
+\tat org.apache.spark.util.collection.Spillable.maybeSpill(Spillable.scala:87)
+Caused by: java.lang.OutOfMemoryError: Java heap space
+\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)
+"""
+
+
+def test_a_failure_in_the_jvm_is_named_by_its_exception_and_root_cause_not_by_the_call() -> None:
+    from allegiance.engines.spark.engine import spark_failure
+
+    said = spark_failure(RuntimeError(JAVA_FAILURE))
+    assert said == ("org.apache.spark.SparkException: Job aborted due to stage failure: Task 1 in stage 12.0 "
+                    "failed 1 times (in localCheckpoint); caused by java.lang.OutOfMemoryError: Java heap space")
+    thrown_only = "An error occurred while calling o7.count.\n: java.lang.OutOfMemoryError: Java heap space\n"
+    assert spark_failure(RuntimeError(thrown_only)) == "java.lang.OutOfMemoryError: Java heap space (in count)"
+    assert spark_failure(ValueError("plain\nsecond line")) == "plain"  # not from the JVM: its first line
+
+
+def test_local_mode_gives_the_driver_the_memory_duckdb_would_get(monkeypatch: pytest.MonkeyPatch) -> None:
+    from allegiance.engines.duckdb import memory
+    from allegiance.engines.spark import session
+
+    monkeypatch.setattr(memory, "physical_memory", lambda: 24 * 2**30)
+    assert session.local_memory() == {"spark.driver.memory": f"{int(24 * 2**30 * memory.DEFAULT_SHARE) // 2**20}m"}
+    monkeypatch.setattr(memory, "physical_memory", lambda: 1 * 2**30)
+    assert session.local_memory() == {"spark.driver.memory": "1024m"}  # never below Spark's own default
+    monkeypatch.setattr(memory, "physical_memory", lambda: None)
+    assert session.local_memory() == {}

@@ -407,7 +407,9 @@ class SparkEngine(Engine):
                     hint="raise the limit with --timeout SECONDS (:timeout in the REPL)") from None
             if isinstance(error, errors.AllegianceError):
                 raise
-            raise errors.QueryError(f"Spark failed: {_first_line(error)}") from None
+            said = spark_failure(error)
+            hint = OUT_OF_MEMORY_HINT if "OutOfMemoryError" in said else None
+            raise errors.QueryError(f"Spark failed: {said}", hint=hint) from None
         finally:
             finished.set()
 
@@ -421,3 +423,26 @@ class SparkEngine(Engine):
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+OUT_OF_MEMORY_HINT = ("give Spark more memory: --spark-conf spark.driver.memory=16g on one machine (the driver "
+                      "runs every task there; it has half the machine's memory by default), "
+                      "spark.executor.memory on a cluster")
+
+
+def spark_failure(error: BaseException) -> str:
+    """What a failed Spark call says, for the user: for an error from the JVM, the Java exception
+    and its root cause (py4j's first line names only the call: "An error occurred while calling
+    o1079.localCheckpoint."), read from the error's text, without calling into a JVM that may be
+    failing; for any other, its first line."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    thrown = next((line[2:] for line in lines if line.startswith(": ")), None)
+    if not lines or not lines[0].startswith("An error occurred while calling") or thrown is None:
+        return _first_line(error)
+    call = lines[0].removeprefix("An error occurred while calling").strip().rstrip(".")
+    call = call.split(".", 1)[1] if "." in call else call  # o1079.localCheckpoint -> localCheckpoint
+    causes = [line.removeprefix("Caused by:").strip() for line in lines if line.startswith("Caused by:")]
+    said = f"{thrown} (in {call})"
+    if causes and causes[-1] != thrown:
+        said += f"; caused by {causes[-1]}"
+    return said

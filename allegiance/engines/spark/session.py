@@ -42,6 +42,18 @@ _settings: dict[str, Any] = {"master": None, "conf": {}}
 _root: Any = None
 
 
+def local_memory() -> dict[str, str]:
+    """The driver's heap on one machine: in local mode the driver runs every task, and Spark's own
+    default (1 GB) ran out on the hmmer points-to analysis of the conformance suite ("Java heap
+    space" in a checkpoint). The share of memory DuckDB gets (duckdb/memory.py), so that a run too
+    large still ends in Java's OutOfMemoryError, an error, not in the kernel's killer. Nothing where
+    the system does not say how much memory it has."""
+    from ..duckdb.memory import default_limit
+
+    limit = default_limit()
+    return {} if limit is None else {"spark.driver.memory": f"{max(limit // 2**20, 1024)}m"}
+
+
 def configure(master: str | None = None, conf: Mapping[str, str] | None = None) -> None:
     """Where the first Spark engine of this process will run. Once a session exists, a different
     master is an error (Spark runs one context per process); extra configuration is applied."""
@@ -81,6 +93,8 @@ def new_session() -> Any:
             _settings["master"] = "the master spark-submit chose"
         else:
             builder = builder.master(_settings["master"] or DEFAULT_MASTER)
+        if defaults is DEFAULTS:  # one machine: the driver is the whole of Spark (see local_memory)
+            defaults = {**DEFAULTS, **local_memory()}
         for key, value in {**defaults, **_settings["conf"]}.items():
             builder = builder.config(key, value)
         _settings["master"] = _settings["master"] or DEFAULT_MASTER
