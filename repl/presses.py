@@ -62,8 +62,8 @@ def _handler(handler: Callable[[int, FrameType | None], object]) -> Iterator[Non
     try:
         yield
     finally:
-        if previous is not None:  # (None: a handler not set from Python, which Python cannot restore)
-            signal.signal(signal.SIGINT, previous)
+        # (None: a handler set from C, which Python cannot put back; Python's own stands for it)
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def recording() -> AbstractContextManager[None]:
