@@ -13,9 +13,9 @@ returns. So the entry runs in a worker thread while the main thread waits, free 
   it once escaped from `Thread.start()`, leaving the worker's query running unwatched), interrupts
   the engine (the statement running and any it would start next stop, and the entry ends with its
   usual "interrupted" message). A press after the entry's Enter and before it began keeps it from
-  beginning. Python code between
-  statements (parsing, a report made in Python) gets a KeyboardInterrupt raised in the worker after
-  NUDGE seconds, as Python would raise it in the main thread.
+  beginning. Python code between statements (parsing, a report made in Python) gets a
+  KeyboardInterrupt raised in the worker after NUDGE seconds, as Python would raise it in the main
+  thread.
 - The time limit: the engine's watchdog interrupts it and says since when (`cancelling`).
 - Nothing is interrupted inside a shielded section (allegiance/shield.py: a rollback, the undo of
   a stopped load): a Ctrl-C pressed there reaches the engine when the section ends.
@@ -66,12 +66,12 @@ def run_entry(work: Callable[[], Output], session: Session, since: float | None 
     """`work()`'s Output, with Ctrl-C and the time limit bounded (see the module docstring). A
     Ctrl-C pressed from `since` on (the Enter of the entry; by default, now) stops it, or keeps it
     from starting."""
+    if since is not None and presses.pressed_since(since) is not None:
+        return Output(error=INTERRUPTED)  # pressed after Enter, before the entry began: it does not begin
     since = time.monotonic() if since is None else since
     engine = session.kb.engine
     interrupt: Callable[[], None] | None = getattr(engine, "interrupt", None)
     if interrupt is None or threading.current_thread() is not threading.main_thread():
-        if presses.pressed_since(since) is not None:
-            return Output(error=INTERRUPTED)
         with presses.raising():  # the engine's own Ctrl-C: a KeyboardInterrupt in this thread
             return work()
     with presses.recording():  # (already, inside the REPL's loop; not for a caller of its own)
@@ -80,8 +80,6 @@ def run_entry(work: Callable[[], Output], session: Session, since: float | None 
 
 def _in_worker(work: Callable[[], Output], session: Session, interrupt: Callable[[], None], since: float) -> Output:
     """`work()` in a worker thread; this thread reads Ctrl-C (presses.py) and the time limit."""
-    if presses.pressed_since(since) is not None:
-        return Output(error=INTERRUPTED)  # pressed after Enter, before the entry began: it does not begin
     engine = session.kb.engine
     before = session.kb.history
     box: list[Output | BaseException] = []

@@ -1,23 +1,19 @@
 """repl/presses.py: in the REPL a Ctrl-C is recorded, never raised at a random point of the main
-thread. Each test presses it (a real SIGINT to this process) at one of the three points where the
-KeyboardInterrupt went wrong, and fails on the code of before."""
+thread. Each test presses it (a real SIGINT to this process) at a point where the KeyboardInterrupt
+went wrong, and fails on the code of before; Ctrl-C in the pager is in test_terminal.py."""
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
-import pexpect
 import pytest
 from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.key_binding import KeyPress
 from prompt_toolkit.keys import Keys
-from test_end_to_end import ALLEGIANCE, PROMPT, TIMEOUT, environment
 
 from allegiance.kb import KnowledgeBase
 from repl import app, presses
@@ -137,36 +133,3 @@ def test_ctrl_c_read_as_a_key_after_enter_interrupts_the_entry_and_the_keys_afte
     assert app.run(session) == 0
     assert [o.error for o in shown] == [INTERRUPTED] and ran == []
     assert [k.key for k in get_typeahead(fake.app.input)] == ["b"]  # typed after the Ctrl-C: for the next prompt
-
-
-def test_ctrl_c_in_the_pager_returns_to_the_prompt(tmp_path: Path) -> None:
-    """The pager gets the Ctrl-C too; it ended the session with a traceback."""
-    chain = tmp_path / "chain.dl"
-    chain.write_text(CHAIN, encoding="utf-8")
-    env = environment(tmp_path)
-    env["PAGER"] = "sleep 30"  # a pager that stays until Ctrl-C ends it
-    for size in ("LINES", "COLUMNS"):  # (pytest-xdist sets 24 lines: the first table would be paged)
-        env.pop(size, None)
-    child = pexpect.spawn(ALLEGIANCE, [str(chain)], env=env, encoding="utf-8", dimensions=(40, 140),
-                          timeout=TIMEOUT, cwd=str(tmp_path))
-    try:
-        child.expect("Type a query")
-        child.expect(PROMPT)
-        child.send("edge(X, Y)\r")
-        child.expect(r"1499 answers")
-        child.expect(PROMPT)
-        child.send(":more\r")  # every answer, through the pager
-        time.sleep(1.0)
-        child.sendcontrol("c")
-        child.expect(PROMPT)
-        child.send("edge(1, X)\r")
-        child.expect(r"\(1 answer\)")
-        child.expect(PROMPT)
-        child.sendcontrol("d")
-        child.expect(pexpect.EOF)
-        child.close()
-        assert child.exitstatus == 0
-        assert "Traceback" not in re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", child.before or "")
-    finally:
-        if child.isalive():
-            child.terminate(force=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +189,28 @@ def test_a_late_cursor_position_report_typed_ahead_during_a_long_load_is_not_ech
     finally:
         if child.isalive():
             child.terminate(force=True)
+
+
+def test_ctrl_c_in_the_pager_returns_to_the_prompt(spawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The pager gets the Ctrl-C too, and the REPL with it (repl/presses.py): it ended the session
+    with a traceback."""
+    chain = tmp_path / "chain.dl"
+    chain.write_text("".join(f"edge({i}, {i + 1}).\n" for i in range(1, 100)), encoding="utf-8")
+    # a pager that stays until Ctrl-C ends it; the terminal's own size (pytest-xdist sets LINES=24,
+    # which would page the first table)
+    child = spawn(str(chain), PAGER="sleep 30", LINES="40", COLUMNS="140")
+    child.send("edge(X, Y)\r")
+    child.expect(r"\(99 answers")
+    child.expect(PROMPT)
+    child.send(":more\r")  # every answer, through the pager
+    time.sleep(1.0)
+    child.sendcontrol("c")
+    child.expect(PROMPT)
+    child.send("edge(1, X)\r")
+    child.expect(r"\(1 answer\)")
+    child.expect(PROMPT)
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Traceback" not in (child.before or "")
